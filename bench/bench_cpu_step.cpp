@@ -1,0 +1,77 @@
+// Google Benchmark micro-benchmarks of the CPU backend's hot passes: one
+// assignment step, the colour histogram and k-means++ seeding.
+//   bench_cpu_step --benchmark_out=results/bench_cpu_step.json --benchmark_out_format=json
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kmq/backend_select.hpp"
+#include "kmq/kmeans.hpp"
+#include "kmq/random.hpp"
+
+namespace {
+
+// Photo-like points: a few hundred thousand distinct colours with skewed counts.
+struct point_set {
+  std::vector<kmq::packed_rgba> points;
+  std::vector<std::uint32_t> weights;
+};
+
+point_set make_points(std::size_t n) {
+  kmq::seeded_random random(1);
+  point_set s;
+  for (std::size_t i = 0; i < n; ++i) s.points.push_back(static_cast<kmq::packed_rgba>(random.next()) | 0xff000000u);
+  // Distinct and ascending, as a histogram delivers them.
+  std::sort(s.points.begin(), s.points.end());
+  s.points.erase(std::unique(s.points.begin(), s.points.end()), s.points.end());
+  for (std::size_t i = 0; i < s.points.size(); ++i) s.weights.push_back(1 + static_cast<std::uint32_t>(random.below(64)));
+  return s;
+}
+
+std::vector<float> make_centroids(int k) {
+  kmq::seeded_random random(2);
+  std::vector<float> c(static_cast<std::size_t>(k) * 4);
+  for (auto& v : c) v = static_cast<float>(random.below(256));
+  return c;
+}
+
+void step(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  const point_set s = make_points(300000);
+  auto engine = kmq::make_cpu_backend(threads);
+  engine->upload(s.points.data(), s.weights.data(), s.points.size());
+  const std::vector<float> centroids = make_centroids(k);
+  for (auto _ : state) benchmark::DoNotOptimize(engine->step(centroids.data(), k));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(s.points.size()));
+  state.counters["distances/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * s.points.size() * k,
+                                                     benchmark::Counter::kIsRate);
+}
+BENCHMARK(step)->ArgsProduct({{16, 64, 256}, {1, 0}})->ArgNames({"k", "threads"})->Unit(benchmark::kMillisecond);
+
+void histogram(benchmark::State& state) {
+  kmq::seeded_random random(3);
+  std::vector<kmq::packed_rgba> pixels(static_cast<std::size_t>(state.range(0)));
+  for (auto& p : pixels) p = (static_cast<kmq::packed_rgba>(random.next()) & 0x00f8fcf8u) | 0xff000000u;
+  auto engine = kmq::make_cpu_backend(0);
+  for (auto _ : state) benchmark::DoNotOptimize(engine->histogram(pixels.data(), pixels.size()));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(histogram)->Arg(1920 * 1080)->Arg(3840 * 2160)->Unit(benchmark::kMillisecond);
+
+void seeding(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  const point_set s = make_points(300000);
+  auto engine = kmq::make_cpu_backend(0);
+  engine->upload(s.points.data(), s.weights.data(), s.points.size());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kmq::seed_centres(*engine, s.points, s.weights, k, kmq::init_method::kmeanspp, 0));
+  }
+}
+BENCHMARK(seeding)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

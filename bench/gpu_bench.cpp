@@ -1,0 +1,275 @@
+// kmq_gpu_bench: the CPU backend against the CUDA backend, stage by stage, on
+// raw RGBA8 images. Each stage runs the same calls on both and checks that the
+// results are identical, so a timing never hides a wrong answer.
+//
+//   kmq_gpu_bench [--json OUT.json] [--threads N] [--ks 16,64,256] [--seed S]
+//                 [--max-iter N] IMAGE.rgba:WIDTHxHEIGHT...
+//
+// Stages: histogram (every pixel); seeding (k-means++ on the distinct colours);
+// one assign+reduce step over ALL pixels (no dedupe: every pixel uploaded with
+// weight 1); the whole clustering to convergence on the distinct colours.
+// GPU times come from CUDA events around the (synchronous) backend calls, so
+// they include the transfers each call makes; CPU times from steady_clock.
+// Exit status 1 when any stage's results differ.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <tuple>
+#include <string>
+#include <vector>
+
+#include "kmq/backend_select.hpp"
+#include "kmq/color_histogram.hpp"
+#include "kmq/cuda_backend.hpp"
+#include "kmq/kmeans.hpp"
+
+namespace {
+
+struct image {
+  std::string path;
+  std::uint32_t width = 0, height = 0;
+  std::vector<kmq::packed_rgba> pixels;
+};
+
+struct row {
+  std::string image;
+  std::size_t pixels = 0, distinct = 0;
+  int k = 0;
+  std::string stage;
+  double cpu_ms = 0, gpu_ms = 0, gpu_wall_ms = 0;
+  bool match = false;
+  int cpu_iterations = -1, gpu_iterations = -1;
+};
+
+void cuda_check(cudaError_t code, const char* what) {
+  if (code != cudaSuccess) {
+    std::fprintf(stderr, "kmq_gpu_bench: %s: %s\n", what, cudaGetErrorString(code));
+    std::exit(70);
+  }
+}
+
+double time_cpu(const std::function<void()>& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Milliseconds by CUDA events (device timeline) and by the wall clock.
+std::pair<double, double> time_gpu(const std::function<void()>& fn) {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  cuda_check(cudaEventCreate(&start), "cudaEventCreate");
+  cuda_check(cudaEventCreate(&stop), "cudaEventCreate");
+  cuda_check(cudaEventRecord(start), "cudaEventRecord");
+  const double wall = time_cpu(fn);
+  cuda_check(cudaEventRecord(stop), "cudaEventRecord");
+  cuda_check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+  float ms = 0;
+  cuda_check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return {static_cast<double>(ms), wall};
+}
+
+image read_image(const std::string& spec) {
+  image im;
+  const auto colon = spec.rfind(':');
+  const auto x = spec.rfind('x');
+  if (colon == std::string::npos || x == std::string::npos || x < colon) {
+    std::fprintf(stderr, "kmq_gpu_bench: expected FILE:WIDTHxHEIGHT, got %s\n", spec.c_str());
+    std::exit(64);
+  }
+  im.path = spec.substr(0, colon);
+  im.width = static_cast<std::uint32_t>(std::strtoul(spec.substr(colon + 1, x - colon - 1).c_str(), nullptr, 10));
+  im.height = static_cast<std::uint32_t>(std::strtoul(spec.substr(x + 1).c_str(), nullptr, 10));
+  const std::size_t count = std::size_t{im.width} * im.height;
+  std::FILE* f = std::fopen(im.path.c_str(), "rb");
+  std::vector<unsigned char> bytes(count * 4);
+  if (f == nullptr || count == 0 || std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+    std::fprintf(stderr, "kmq_gpu_bench: cannot read %zu bytes from %s\n", bytes.size(), im.path.c_str());
+    std::exit(66);
+  }
+  std::fclose(f);
+  im.pixels.resize(count);
+  for (std::size_t p = 0; p < count; ++p) {
+    im.pixels[p] = kmq::pack_rgba(bytes[4 * p], bytes[4 * p + 1], bytes[4 * p + 2], bytes[4 * p + 3]);
+  }
+  kmq::collapse_transparent(im.pixels.data(), im.pixels.size());
+  return im;
+}
+
+bool same_stats(const kmq::step_stats& a, const kmq::step_stats& b) {
+  return a.count == b.count && a.sum == b.sum && a.sq_norm == b.sq_norm && a.changed == b.changed &&
+         a.farthest == b.farthest && std::memcmp(&a.farthest_distance, &b.farthest_distance, sizeof(float)) == 0;
+}
+
+bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+std::vector<int> parse_ks(const std::string& text) {
+  std::vector<int> ks;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) ks.push_back(std::atoi(item.c_str()));
+  return ks;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string json_path;
+  int threads = 0, max_iter = 100;
+  std::uint64_t seed = 1;
+  std::vector<int> ks = {16, 64, 256};
+  std::vector<std::string> specs;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--json" && has_value) json_path = argv[++i];
+    else if (arg == "--threads" && has_value) threads = std::atoi(argv[++i]);
+    else if (arg == "--ks" && has_value) ks = parse_ks(argv[++i]);
+    else if (arg == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--max-iter" && has_value) max_iter = std::atoi(argv[++i]);
+    else if (!arg.empty() && arg[0] != '-') specs.push_back(arg);
+    else {
+      std::fprintf(stderr, "usage: kmq_gpu_bench [--json OUT] [--threads N] [--ks 16,64,256] [--seed S] "
+                           "[--max-iter N] FILE.rgba:WxH...\n");
+      return 64;
+    }
+  }
+  const kmq::cuda_status cuda = kmq::cuda_probe();
+  if (!cuda.available) {
+    std::fprintf(stderr, "kmq_gpu_bench: CUDA backend unavailable: %s\n", cuda.reason.c_str());
+    return 69;
+  }
+
+  std::vector<row> rows;
+  bool all_match = true;
+  try {
+    const auto cpu = kmq::make_cpu_backend(threads);
+    const auto gpu = kmq::make_cuda_backend();
+    std::fprintf(stderr, "kmq_gpu_bench: cpu = %s, gpu = %s\n", cpu->device().c_str(), gpu->device().c_str());
+    for (const std::string& spec : specs) {
+      const image im = read_image(spec);
+      const std::size_t n = im.pixels.size();
+      auto add = [&](row r) {
+        r.image = im.path;
+        r.pixels = n;
+        all_match = all_match && r.match;
+        std::fprintf(stderr, "  %-28s k=%-3d %-10s cpu %9.2f ms  gpu %8.2f ms  %s\n", im.path.c_str(), r.k,
+                     r.stage.c_str(), r.cpu_ms, r.gpu_ms, r.match ? "same" : "DIFFERENT");
+        rows.push_back(r);
+      };
+      gpu->histogram(im.pixels.data(), std::min<std::size_t>(n, 4096));  // warm-up: allocator, module load
+
+      row h;
+      h.stage = "histogram";
+      kmq::color_histogram hc, hg;
+      h.cpu_ms = time_cpu([&] { hc = cpu->histogram(im.pixels.data(), n); });
+      std::tie(h.gpu_ms, h.gpu_wall_ms) = time_gpu([&] { hg = gpu->histogram(im.pixels.data(), n); });
+      h.match = hc.colors == hg.colors && hc.counts == hg.counts && hc.pixel_to_color == hg.pixel_to_color;
+      h.distinct = hc.colors.size();
+      add(h);
+
+      // Seeding and whole clustering on the distinct colours.
+      std::vector<std::vector<kmq::packed_rgba>> centres(ks.size());
+      cpu->upload(hc.colors.data(), hc.counts.data(), hc.colors.size());
+      gpu->upload(hc.colors.data(), hc.counts.data(), hc.colors.size());
+      for (std::size_t q = 0; q < ks.size(); ++q) {
+        const int k = ks[q];
+        if (static_cast<std::size_t>(k) > hc.colors.size()) continue;
+        row s;
+        s.stage = "seeding";
+        s.k = k;
+        s.distinct = hc.colors.size();
+        std::vector<kmq::packed_rgba> cg;
+        s.cpu_ms = time_cpu([&] { centres[q] = kmq::seed_centres(*cpu, hc.colors, hc.counts, k, kmq::init_method::kmeanspp, seed); });
+        std::tie(s.gpu_ms, s.gpu_wall_ms) = time_gpu([&] { cg = kmq::seed_centres(*gpu, hc.colors, hc.counts, k, kmq::init_method::kmeanspp, seed); });
+        s.match = centres[q] == cg;
+        add(s);
+
+        row c;
+        c.stage = "clustering";
+        c.k = k;
+        c.distinct = hc.colors.size();
+        kmq::kmeans_params params;
+        params.k = k;
+        params.seed = seed;
+        params.max_iter = max_iter;
+        kmq::kmeans_result rc, rg;
+        c.cpu_ms = time_cpu([&] { rc = kmq::run_kmeans(*cpu, hc.colors, hc.counts, params); });
+        std::tie(c.gpu_ms, c.gpu_wall_ms) = time_gpu([&] { rg = kmq::run_kmeans(*gpu, hc.colors, hc.counts, params); });
+        c.match = same_floats(rc.centroids, rg.centroids) && rc.iterations == rg.iterations &&
+                  rc.wcss_history == rg.wcss_history;
+        c.cpu_iterations = rc.iterations;
+        c.gpu_iterations = rg.iterations;
+        add(c);
+      }
+
+      // One step over every pixel, weight 1 each: the --no-dedupe workload.
+      const kmq::pixel_points expanded = kmq::expand_histogram(hc);
+      const std::vector<std::uint32_t> ones(expanded.points.size(), 1u);
+      cpu->upload(expanded.points.data(), ones.data(), ones.size());
+      gpu->upload(expanded.points.data(), ones.data(), ones.size());
+      for (std::size_t q = 0; q < ks.size(); ++q) {
+        if (centres[q].empty()) continue;
+        const int k = ks[q];
+        std::vector<float> centroids;
+        for (kmq::packed_rgba c : centres[q]) {
+          for (int ch = 0; ch < kmq::channels; ++ch) centroids.push_back(static_cast<float>(kmq::channel_of(c, ch)));
+        }
+        row s;
+        s.stage = "step_all";
+        s.k = k;
+        s.distinct = hc.colors.size();
+        kmq::step_stats sc, sg;
+        s.cpu_ms = time_cpu([&] { sc = cpu->step(centroids.data(), k); });
+        std::tie(s.gpu_ms, s.gpu_wall_ms) = time_gpu([&] { sg = gpu->step(centroids.data(), k); });
+        s.match = same_stats(sc, sg);
+        add(s);
+      }
+    }
+
+    std::printf("\n%-28s %4s %-10s %11s %11s %8s %s\n", "image", "k", "stage", "cpu ms", "gpu ms", "speedup", "same");
+    for (const row& r : rows) {
+      std::printf("%-28s %4d %-10s %11.2f %11.2f %7.1fx %s\n", r.image.substr(r.image.rfind('/') + 1).c_str(), r.k,
+                  r.stage.c_str(), r.cpu_ms, r.gpu_ms, r.gpu_ms > 0 ? r.cpu_ms / r.gpu_ms : 0.0,
+                  r.match ? "yes" : "NO");
+    }
+
+    if (!json_path.empty()) {
+      std::FILE* f = std::fopen(json_path.c_str(), "w");
+      if (f == nullptr) {
+        std::fprintf(stderr, "kmq_gpu_bench: cannot write %s\n", json_path.c_str());
+        return 73;
+      }
+      std::fprintf(f, "{\n  \"gpu\": \"%s\",\n  \"cpu\": \"%s\",\n  \"seed\": %llu,\n  \"all_match\": %s,\n  \"rows\": [\n",
+                   gpu->device().c_str(), cpu->device().c_str(), static_cast<unsigned long long>(seed),
+                   all_match ? "true" : "false");
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const row& r = rows[i];
+        std::fprintf(f,
+                     "    {\"image\": \"%s\", \"pixels\": %zu, \"distinct\": %zu, \"k\": %d, \"stage\": \"%s\", "
+                     "\"cpu_ms\": %.4f, \"gpu_ms\": %.4f, \"gpu_wall_ms\": %.4f, \"match\": %s, "
+                     "\"cpu_iterations\": %d, \"gpu_iterations\": %d}%s\n",
+                     r.image.c_str(), r.pixels, r.distinct, r.k, r.stage.c_str(), r.cpu_ms, r.gpu_ms, r.gpu_wall_ms,
+                     r.match ? "true" : "false", r.cpu_iterations, r.gpu_iterations, i + 1 < rows.size() ? "," : "");
+      }
+      std::fprintf(f, "  ]\n}\n");
+      std::fclose(f);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kmq_gpu_bench: %s\n", e.what());
+    return 70;
+  }
+  return all_match ? 0 : 1;
+}

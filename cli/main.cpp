@@ -1,0 +1,65 @@
+// kmq: K-means colour quantization to palette PNGs. Exit codes follow
+// sysexits.h (see exit_codes.hpp and the README).
+#include <cstring>
+#include <iostream>
+#include <new>
+
+#include "compress_command.hpp"
+#include "exit_codes.hpp"
+#include "version_command.hpp"
+
+namespace {
+
+const char* const usage =
+    "usage: kmq compress INPUT -o OUTPUT.png [-k N] [options]\n"
+    "       kmq compress INPUT... --out-dir DIR [-k N] [options]\n"
+    "       kmq --version\n"
+    "       kmq --help | kmq compress --help\n";
+
+int run(int argc, char** argv) {
+  using namespace kmq::cli;
+  if (argc < 2) {
+    std::cerr << usage;
+    return exit_usage;
+  }
+  const std::string command = argv[1];
+  if (command == "--version" || command == "version") {
+    std::cout << version_text();
+    return exit_ok;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << usage << "\nRun 'kmq compress --help' for every option.\n";
+    return exit_ok;
+  }
+  if (command != "compress") {
+    std::cerr << "kmq: unknown command '" << command << "'\n" << usage;
+    return exit_usage;
+  }
+  bool show_help = false;
+  std::string help_text;
+  const compress_settings settings = parse_compress_options(argc - 1, argv + 1, show_help, help_text);
+  if (show_help) {
+    std::cout << help_text;
+    return exit_ok;
+  }
+  return run_compress(settings);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace kmq::cli;
+  try {
+    return run(argc, argv);
+  } catch (const failure& f) {
+    std::cerr << "kmq: " << f.message() << '\n';
+    if (f.code() == exit_usage) std::cerr << "Run 'kmq compress --help' for the options.\n";
+    return f.code();
+  } catch (const std::bad_alloc&) {
+    std::cerr << "kmq: out of memory\n";
+    return exit_internal;
+  } catch (const std::exception& e) {
+    std::cerr << "kmq: internal error: " << e.what() << '\n';
+    return exit_internal;
+  }
+}

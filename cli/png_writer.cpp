@@ -1,0 +1,141 @@
+// encode_palette_png(): an indexed PNG written by libpng into memory.
+#include <png.h>
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdio>
+#include <new>
+#include <stdexcept>
+
+#include "image_io.hpp"
+
+namespace kmq::cli {
+namespace {
+
+struct write_context {
+  std::vector<std::uint8_t>* out;
+  char error[256];  // libpng's message, copied before it longjmps away
+};
+
+void on_error(png_structp png, png_const_charp message) {
+  auto* context = static_cast<write_context*>(png_get_error_ptr(png));
+  std::snprintf(context->error, sizeof context->error, "%s", message != nullptr ? message : "unknown error");
+  png_longjmp(png, 1);
+}
+
+// Warnings concern only inputs we validated already; nothing for a user to act on.
+void on_warning(png_structp, png_const_charp) {}
+
+void on_write(png_structp png, png_bytep data, png_size_t length) {
+  auto* context = static_cast<write_context*>(png_get_io_ptr(png));
+  bool grown = true;
+  try {
+    context->out->insert(context->out->end(), data, data + length);
+  } catch (const std::bad_alloc&) {
+    grown = false;
+  }
+  // Out of the catch block first: a longjmp must not leave a live exception behind.
+  if (!grown) png_error(png, "out of memory");
+}
+
+void on_flush(png_structp) {}
+
+// Owns libpng's structures so that every way out of encode_palette_png frees them.
+class png_writer {
+ public:
+  explicit png_writer(write_context* context)
+      : png_(png_create_write_struct(PNG_LIBPNG_VER_STRING, context, on_error, on_warning)) {
+    if (png_ == nullptr) throw std::bad_alloc();
+    info_ = png_create_info_struct(png_);
+    if (info_ == nullptr) {
+      png_destroy_write_struct(&png_, nullptr);
+      throw std::bad_alloc();
+    }
+    png_set_write_fn(png_, context, on_write, on_flush);
+  }
+  ~png_writer() { png_destroy_write_struct(&png_, &info_); }
+  png_writer(const png_writer&) = delete;
+  png_writer& operator=(const png_writer&) = delete;
+  png_structp png() const { return png_; }
+  png_infop info() const { return info_; }
+
+ private:
+  png_structp png_ = nullptr;
+  png_infop info_ = nullptr;
+};
+
+struct png_layout {
+  png_color plte[256];
+  png_byte trns[256];
+  int entries;
+  int trns_entries;
+  int bit_depth;
+};
+
+// Every libpng call that can fail runs here, after setjmp, with no C++ object
+// in this frame whose destructor a longjmp back to it would skip.
+bool write_png(png_structp png, png_infop info, const png_layout& layout, const std::uint8_t* indices,
+               std::uint32_t width, std::uint32_t height, int zlib_level) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  // libpng's default limit is 1,000,000 pixels a side; ours is the format's.
+  png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+  png_set_IHDR(png, info, width, height, layout.bit_depth, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_PLTE(png, info, layout.plte, layout.entries);
+  if (layout.trns_entries > 0) png_set_tRNS(png, info, layout.trns, layout.trns_entries, nullptr);
+  // Filters only help continuous-tone data; on indices they cost time and bytes.
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+  png_set_compression_level(png, zlib_level);
+  png_write_info(png, info);
+  if (layout.bit_depth < 8) png_set_packing(png);  // our rows hold one index a byte
+  for (std::uint32_t y = 0; y < height; ++y) png_write_row(png, indices + std::size_t{y} * width);
+  png_write_end(png, nullptr);
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
+                                             const std::vector<std::uint8_t>& indices, std::uint32_t width,
+                                             std::uint32_t height, int zlib_level) {
+  if (palette.empty() || palette.size() > 256)
+    throw std::invalid_argument("encode_palette_png: the palette has " + std::to_string(palette.size()) +
+                                " entries, not 1 to 256");
+  if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
+    throw std::invalid_argument("encode_palette_png: " + std::to_string(width) + "x" + std::to_string(height) +
+                                " is not a PNG size");
+  if (std::uint64_t{width} * height != indices.size())
+    throw std::invalid_argument("encode_palette_png: " + std::to_string(indices.size()) + " indices for " +
+                                std::to_string(width) + "x" + std::to_string(height) + " pixels");
+  if (zlib_level < 0 || zlib_level > 9)
+    throw std::invalid_argument("encode_palette_png: zlib level " + std::to_string(zlib_level) + " is not 0-9");
+  const auto largest = std::max_element(indices.begin(), indices.end());
+  if (*largest >= palette.size())
+    throw std::invalid_argument("encode_palette_png: index " + std::to_string(*largest) + " at pixel " +
+                                std::to_string(largest - indices.begin()) + " is outside the palette of " +
+                                std::to_string(palette.size()) + " entries");
+
+  png_layout layout{};
+  layout.entries = static_cast<int>(palette.size());
+  const int n = layout.entries;
+  layout.bit_depth = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
+  for (int i = 0; i < n; ++i) {
+    const packed_rgba c = palette[static_cast<std::size_t>(i)];
+    layout.plte[i] = png_color{static_cast<png_byte>(channel_of(c, 0)), static_cast<png_byte>(channel_of(c, 1)),
+                               static_cast<png_byte>(channel_of(c, 2))};
+    layout.trns[i] = static_cast<png_byte>(alpha_of(c));
+    // tRNS may stop after its last non-opaque entry; the rest read as opaque.
+    if (alpha_of(c) < 255) layout.trns_entries = i + 1;
+  }
+
+  std::vector<std::uint8_t> out;
+  write_context context{&out, {}};
+  const png_writer writer(&context);
+  if (!write_png(writer.png(), writer.info(), layout, indices.data(), width, height, zlib_level)) {
+    if (std::string(context.error) == "out of memory") throw std::bad_alloc();
+    throw std::runtime_error(std::string("libpng: ") + context.error);
+  }
+  return out;
+}
+
+}  // namespace kmq::cli

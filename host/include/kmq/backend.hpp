@@ -1,0 +1,87 @@
+// The backend seam: the host orchestrator (kmeans.hpp) owns the algorithm; a
+// backend owns the points and does the per-point passes. Only K centroids and
+// K statistics cross the boundary per iteration.
+//
+// Every result a backend returns is defined exactly (integers, or IEEE floats
+// in a fixed order with no fused multiply-add, ties to the lowest index), so
+// the CPU and CUDA backends return identical bits for the same calls.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kmq/color_histogram.hpp"
+#include "kmq/pixels.hpp"
+
+namespace kmq {
+
+constexpr int max_colors = 256;  // a PNG palette holds at most 256 entries
+
+// What one assignment pass found: per-cluster sums over the points assigned to
+// each cluster, weighted by the points' weights.
+struct step_stats {
+  std::vector<std::uint64_t> count;    // k: total weight
+  std::vector<std::uint64_t> sum;      // k * 4: weighted channel sums, cluster-major
+  std::vector<std::uint64_t> sq_norm;  // k: weighted sum of squared norms
+  std::uint64_t changed = 0;           // points whose label differs from the last pass
+  std::uint32_t farthest = 0;          // point farthest from its centroid (ties: lowest index)
+  float farthest_distance = 0.0f;      // its squared distance
+};
+
+// Squared distance from an integer colour to a float centroid, as every backend
+// computes it: four differences, then ((d0*d0 + d1*d1) + d2*d2) + d3*d3, each
+// operation rounded on its own (no FMA contraction).
+inline float centroid_distance(packed_rgba x, const float* centroid) {
+  const float d0 = static_cast<float>(channel_of(x, 0)) - centroid[0];
+  const float d1 = static_cast<float>(channel_of(x, 1)) - centroid[1];
+  const float d2 = static_cast<float>(channel_of(x, 2)) - centroid[2];
+  const float d3 = static_cast<float>(channel_of(x, 3)) - centroid[3];
+  float total = d0 * d0;
+  total = total + d1 * d1;
+  total = total + d2 * d2;
+  total = total + d3 * d3;
+  return total;
+}
+
+class backend {
+ public:
+  virtual ~backend() = default;
+
+  virtual std::string name() const = 0;    // "cpu" or "cuda"
+  virtual std::string device() const = 0;  // what runs it, e.g. "8 threads" or the GPU's name
+  virtual int threads() const = 0;         // host threads used (1 for the GPU)
+
+  // Distinct colours of an image; must equal build_color_histogram() exactly.
+  virtual color_histogram histogram(const packed_rgba* pixels, std::size_t count) = 0;
+
+  // Once per image: the points and their weights (weights >= 1). Resets labels
+  // to "none", so the first step() counts every point as changed.
+  virtual void upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) = 0;
+  virtual std::size_t size() const = 0;
+
+  // k-means++ seeding state: D(i) = the smallest integer squared distance from
+  // point i to any centre chosen so far; potential = sum of weight(i) * D(i).
+  virtual void seed_begin(packed_rgba first_centre) = 0;
+  virtual void seed_add_centre(packed_rgba centre) = 0;
+  virtual std::uint64_t seed_potential() = 0;
+  // For each target t in [0, potential): the smallest i whose prefix sum of
+  // weight * D through i exceeds t. Points with D = 0 are never returned.
+  virtual void seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) = 0;
+  // For each candidate c: the potential if c were added as a centre.
+  virtual void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) = 0;
+
+  // One Lloyd assignment pass against k float centroids (k * 4 floats).
+  virtual step_stats step(const float* centroids, int k) = 0;
+
+  // Final assignment: each point to the nearest palette colour by exact integer
+  // distance, ties to the lowest index. Replaces the labels.
+  virtual void assign_to_palette(const packed_rgba* palette, int count) = 0;
+
+  virtual std::vector<std::uint32_t> labels() = 0;
+
+  // out[p] = labels()[pixel_to_point[p]] for every pixel: the image's label map.
+  virtual void label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) = 0;
+};
+
+}  // namespace kmq

@@ -1,0 +1,20 @@
+// Which backend runs a job: the one seam between the CLI and the backends.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "kmq/backend.hpp"
+
+namespace kmq {
+
+enum class backend_choice { automatic, cpu, cuda };
+
+backend_choice parse_backend_choice(const std::string& text);  // "auto", "cpu", "cuda"; throws invalid_argument
+
+// threads: 0 = every core. automatic: CUDA when compiled in and a device
+// answers, else the CPU; cuda without either throws backend_unavailable.
+std::unique_ptr<backend> make_backend(backend_choice choice, int threads);
+
+std::unique_ptr<backend> make_cpu_backend(int threads);
+
+}  // namespace kmq

@@ -1,0 +1,50 @@
+// The host orchestrator: seeding, Lloyd iterations, convergence and empty
+// clusters, over any backend. Works on weighted points (distinct colours with
+// their counts, or every pixel with weight 1).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kmq/backend.hpp"
+
+namespace kmq {
+
+enum class init_method { kmeanspp, random };
+
+init_method parse_init_method(const std::string& text);  // "kmeans++" or "random"; throws invalid_argument
+
+struct kmeans_params {
+  int k = 16;                 // 1..256
+  std::uint64_t seed = 0;
+  int max_iter = 100;         // >= 1
+  double tol = 1e-4;          // stop when (previous - wcss) / previous < tol
+  init_method init = init_method::kmeanspp;
+};
+
+struct kmeans_result {
+  std::vector<float> centroids;         // k * 4, after the last update
+  std::vector<std::uint64_t> counts;    // k: weight in each cluster at the last step
+  std::vector<double> wcss_history;     // one entry per assignment pass
+  int iterations = 0;
+  bool converged = false;
+  double seed_seconds = 0.0;
+  double iterate_seconds = 0.0;
+};
+
+// The backend must hold the points already (backend::upload). Needs k <= the
+// number of distinct colours among them; quantize() handles the other case.
+kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
+                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params);
+
+// The seeding alone (exposed for tests): k distinct colours from the points.
+std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_rgba>& host_points,
+                                      const std::vector<std::uint32_t>& host_weights, int k,
+                                      init_method init, std::uint64_t seed);
+
+// Exact WCSS of one pass from its integer statistics: sum over clusters of
+// sq_norm - 2 c.sum + count |c|^2, in double.
+double wcss_from_stats(const step_stats& stats, const float* centroids, int k);
+
+}  // namespace kmq

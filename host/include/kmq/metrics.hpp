@@ -1,0 +1,22 @@
+// How far the quantized image is from the original.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kmq/pixels.hpp"
+
+namespace kmq {
+
+struct image_metrics {
+  double mse = 0.0;   // mean squared error per channel: over R,G,B, plus A when the image has alpha
+  double psnr = 0.0;  // 10 log10(255^2 / mse) dB; infinity when mse == 0
+  double ssim = 1.0;  // mean SSIM of luma, 8x8 windows (see metrics.cpp)
+  int channels = 3;   // channels counted in mse
+};
+
+image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
+                                   const std::vector<packed_rgba>& palette, std::uint32_t width,
+                                   std::uint32_t height);
+
+}  // namespace kmq

@@ -1,0 +1,17 @@
+// Stands in for the CUDA backend in builds without nvcc.
+#include "kmq/cuda_backend.hpp"
+#include "kmq/error.hpp"
+
+namespace kmq {
+
+cuda_status cuda_probe() {
+  cuda_status status;
+  status.reason = "this kmq was built without CUDA";
+  return status;
+}
+
+std::unique_ptr<backend> make_cuda_backend() {
+  throw error(error_kind::backend_unavailable, cuda_probe().reason);
+}
+
+}  // namespace kmq

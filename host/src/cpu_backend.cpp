@@ -1,0 +1,241 @@
+// The CPU backend: the reference every other backend must match bit for bit.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "kmq/backend_select.hpp"
+#include "kmq/error.hpp"
+#include "parallel.hpp"
+
+namespace kmq {
+namespace {
+
+constexpr std::uint32_t no_label = std::numeric_limits<std::uint32_t>::max();
+
+// The farthest point seen so far; ordering (distance desc, index asc) is total,
+// so merging chunk results in any order gives the same point.
+struct farthest_point {
+  float distance = -1.0f;
+  std::uint32_t index = 0;
+  void offer(float d, std::uint32_t i) {
+    if (d > distance || (d == distance && i < index)) {
+      distance = d;
+      index = i;
+    }
+  }
+};
+
+struct chunk_stats {
+  std::vector<std::uint64_t> count, sum, sq_norm;
+  std::uint64_t changed = 0;
+  farthest_point farthest;
+  explicit chunk_stats(int k) : count(k), sum(static_cast<std::size_t>(k) * channels), sq_norm(k) {}
+};
+
+class cpu_backend final : public backend {
+ public:
+  explicit cpu_backend(int threads) : threads_(detail::resolve_thread_count(threads)) {}
+
+  std::string name() const override { return "cpu"; }
+  std::string device() const override { return std::to_string(threads_) + (threads_ == 1 ? " thread" : " threads"); }
+  int threads() const override { return threads_; }
+
+  color_histogram histogram(const packed_rgba* pixels, std::size_t count) override {
+    return build_color_histogram(pixels, count);
+  }
+
+  void upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) override {
+    if (count > std::numeric_limits<std::uint32_t>::max()) {
+      throw error(error_kind::invalid_argument, "more than 2^32 - 1 points");
+    }
+    points_.assign(points, points + count);
+    weights_.assign(weights, weights + count);
+    labels_.assign(count, no_label);
+    distance_.assign(count, 0);
+    prefix_.clear();
+  }
+
+  std::size_t size() const override { return points_.size(); }
+
+  void seed_begin(packed_rgba first_centre) override {
+    prefix_.clear();
+    for_chunks([&](int, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) distance_[i] = squared_distance(points_[i], first_centre);
+    });
+  }
+
+  void seed_add_centre(packed_rgba centre) override {
+    prefix_.clear();
+    for_chunks([&](int, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        distance_[i] = std::min(distance_[i], squared_distance(points_[i], centre));
+      }
+    });
+  }
+
+  std::uint64_t seed_potential() override {
+    std::uint64_t potential = 0;
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks()), 0);
+    for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+      std::uint64_t total = 0;
+      for (std::size_t i = begin; i < end; ++i) total += std::uint64_t{weights_[i]} * distance_[i];
+      partial[static_cast<std::size_t>(chunk)] = total;
+    });
+    for (std::uint64_t p : partial) potential += p;
+    return potential;
+  }
+
+  void seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) override {
+    if (prefix_.empty() && !points_.empty()) {
+      prefix_.resize(points_.size());
+      std::uint64_t running = 0;
+      for (std::size_t i = 0; i < points_.size(); ++i) {
+        running += std::uint64_t{weights_[i]} * distance_[i];
+        prefix_[i] = running;
+      }
+    }
+    for (int t = 0; t < count; ++t) {
+      const auto it = std::upper_bound(prefix_.begin(), prefix_.end(), targets[t]);
+      if (it == prefix_.end()) throw error(error_kind::internal, "seed_sample: target beyond the potential");
+      indices[t] = static_cast<std::uint32_t>(it - prefix_.begin());
+    }
+  }
+
+  void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) override {
+    if (count <= 0) return;
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks()) * static_cast<std::size_t>(count), 0);
+    for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+      std::uint64_t* mine = partial.data() + static_cast<std::size_t>(chunk) * static_cast<std::size_t>(count);
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::uint64_t w = weights_[i];
+        for (int c = 0; c < count; ++c) {
+          mine[c] += w * std::min(distance_[i], squared_distance(points_[i], candidates[c]));
+        }
+      }
+    });
+    for (int c = 0; c < count; ++c) {
+      std::uint64_t total = 0;
+      for (int chunk = 0; chunk < chunks(); ++chunk) total += partial[static_cast<std::size_t>(chunk) * count + c];
+      potentials[c] = total;
+    }
+  }
+
+  step_stats step(const float* centroids, int k) override;
+
+  void assign_to_palette(const packed_rgba* palette, int count) override {
+    for_chunks([&](int, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        std::uint32_t best = 0;
+        std::uint32_t best_distance = squared_distance(points_[i], palette[0]);
+        for (int j = 1; j < count; ++j) {
+          const std::uint32_t d = squared_distance(points_[i], palette[j]);
+          if (d < best_distance) {
+            best_distance = d;
+            best = static_cast<std::uint32_t>(j);
+          }
+        }
+        labels_[i] = best;
+      }
+    });
+  }
+
+  std::vector<std::uint32_t> labels() override { return labels_; }
+
+  void label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) override {
+    detail::parallel_chunks(threads_, pixel_count, [&](int, std::size_t begin, std::size_t end) {
+      for (std::size_t p = begin; p < end; ++p) out[p] = static_cast<std::uint8_t>(labels_[pixel_to_point[p]]);
+    });
+  }
+
+ private:
+  int chunks() const { return detail::chunk_count(threads_, points_.size()); }
+
+  template <typename Fn>
+  void for_chunks(Fn&& fn) {
+    detail::parallel_chunks(threads_, points_.size(), fn);
+  }
+
+  int threads_;
+  std::vector<packed_rgba> points_;
+  std::vector<std::uint32_t> weights_;
+  std::vector<std::uint32_t> labels_;
+  std::vector<std::uint32_t> distance_;  // seeding D(i)
+  std::vector<std::uint64_t> prefix_;    // running sums of weight * D, built on demand
+};
+
+step_stats cpu_backend::step(const float* centroids, int k) {
+  if (k < 1 || k > max_colors) throw error(error_kind::invalid_argument, "step: k out of range");
+  // Centroids by channel so the distance loop over clusters vectorises; the
+  // arithmetic per cluster is still centroid_distance()'s, in its order.
+  alignas(64) float c0[max_colors], c1[max_colors], c2[max_colors], c3[max_colors];
+  for (int j = 0; j < k; ++j) {
+    c0[j] = centroids[4 * j];
+    c1[j] = centroids[4 * j + 1];
+    c2[j] = centroids[4 * j + 2];
+    c3[j] = centroids[4 * j + 3];
+  }
+  std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks()), chunk_stats(k));
+  for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+    chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
+    alignas(64) float distance[max_colors];
+    for (std::size_t i = begin; i < end; ++i) {
+      const packed_rgba x = points_[i];
+      const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
+      const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
+      for (int j = 0; j < k; ++j) {
+        const float d0 = x0 - c0[j], d1 = x1 - c1[j], d2 = x2 - c2[j], d3 = x3 - c3[j];
+        float total = d0 * d0;
+        total = total + d1 * d1;
+        total = total + d2 * d2;
+        total = total + d3 * d3;
+        distance[j] = total;
+      }
+      std::uint32_t best = 0;
+      float best_distance = distance[0];
+      for (int j = 1; j < k; ++j) {
+        if (distance[j] < best_distance) {
+          best_distance = distance[j];
+          best = static_cast<std::uint32_t>(j);
+        }
+      }
+      if (labels_[i] != best) {
+        ++mine.changed;
+        labels_[i] = best;
+      }
+      const std::uint64_t w = weights_[i];
+      mine.count[best] += w;
+      std::uint64_t* sum = &mine.sum[static_cast<std::size_t>(best) * channels];
+      sum[0] += w * channel_of(x, 0);
+      sum[1] += w * channel_of(x, 1);
+      sum[2] += w * channel_of(x, 2);
+      sum[3] += w * channel_of(x, 3);
+      mine.sq_norm[best] += w * squared_norm(x);
+      mine.farthest.offer(best_distance, static_cast<std::uint32_t>(i));
+    }
+  });
+
+  step_stats stats;
+  stats.count.assign(static_cast<std::size_t>(k), 0);
+  stats.sum.assign(static_cast<std::size_t>(k) * channels, 0);
+  stats.sq_norm.assign(static_cast<std::size_t>(k), 0);
+  farthest_point farthest;
+  for (const chunk_stats& part : partial) {
+    for (int j = 0; j < k; ++j) {
+      stats.count[j] += part.count[j];
+      stats.sq_norm[j] += part.sq_norm[j];
+    }
+    for (std::size_t s = 0; s < stats.sum.size(); ++s) stats.sum[s] += part.sum[s];
+    stats.changed += part.changed;
+    if (part.farthest.distance >= 0.0f) farthest.offer(part.farthest.distance, part.farthest.index);
+  }
+  stats.farthest = farthest.index;
+  stats.farthest_distance = std::max(farthest.distance, 0.0f);
+  return stats;
+}
+
+}  // namespace
+
+std::unique_ptr<backend> make_cpu_backend(int threads) { return std::make_unique<cpu_backend>(threads); }
+
+}  // namespace kmq

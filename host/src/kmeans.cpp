@@ -1,0 +1,107 @@
+// Lloyd iterations over a backend. The host decides everything (new centroids,
+// empty clusters, convergence) from integer statistics, so every backend that
+// returns the same statistics takes the same path.
+#include "kmq/kmeans.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "kmq/error.hpp"
+#include "kmq/stopwatch.hpp"
+
+namespace kmq {
+
+double wcss_from_stats(const step_stats& stats, const float* centroids, int k) {
+  double total = 0.0;
+  for (int j = 0; j < k; ++j) {
+    if (stats.count[j] == 0) continue;
+    double dot = 0.0, norm = 0.0;
+    for (int c = 0; c < channels; ++c) {
+      const double centre = centroids[channels * j + c];
+      dot += centre * static_cast<double>(stats.sum[static_cast<std::size_t>(channels) * j + c]);
+      norm += centre * centre;
+    }
+    total += static_cast<double>(stats.sq_norm[j]) - 2.0 * dot + static_cast<double>(stats.count[j]) * norm;
+  }
+  return total < 0.0 ? 0.0 : total;  // cancellation can leave a tiny negative for a perfect fit
+}
+
+namespace {
+
+void validate(const kmeans_params& params) {
+  if (params.k < 1 || params.k > max_colors) {
+    throw error(error_kind::invalid_argument, "k must be between 1 and " + std::to_string(max_colors));
+  }
+  if (params.max_iter < 1) throw error(error_kind::invalid_argument, "max-iter must be at least 1");
+  if (!(params.tol >= 0.0) || !std::isfinite(params.tol)) {
+    throw error(error_kind::invalid_argument, "tol must be a finite number >= 0");
+  }
+}
+
+// Moves each non-empty centroid to its cluster's mean; returns the first empty
+// cluster, or -1.
+int update_centroids(const step_stats& stats, std::vector<float>& centroids, int k) {
+  int first_empty = -1;
+  for (int j = 0; j < k; ++j) {
+    const std::uint64_t n = stats.count[j];
+    if (n == 0) {
+      if (first_empty < 0) first_empty = j;
+      continue;
+    }
+    for (int c = 0; c < channels; ++c) {
+      const double mean = static_cast<double>(stats.sum[static_cast<std::size_t>(channels) * j + c]) / static_cast<double>(n);
+      centroids[static_cast<std::size_t>(channels) * j + c] = static_cast<float>(mean);
+    }
+  }
+  return first_empty;
+}
+
+}  // namespace
+
+kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
+                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params) {
+  validate(params);
+  if (points.size() != host_points.size() || host_points.size() != host_weights.size()) {
+    throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
+  }
+  const int k = params.k;
+  kmeans_result result;
+
+  detail::stopwatch seeding;
+  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, params.seed);
+  result.seed_seconds = seeding.seconds();
+
+  detail::stopwatch iterating;
+  result.centroids.resize(static_cast<std::size_t>(k) * channels);
+  for (int j = 0; j < k; ++j) {
+    for (int c = 0; c < channels; ++c) {
+      result.centroids[static_cast<std::size_t>(channels) * j + c] = static_cast<float>(channel_of(centres[j], c));
+    }
+  }
+  double previous = std::numeric_limits<double>::infinity();
+  for (int iteration = 0; iteration < params.max_iter; ++iteration) {
+    const step_stats stats = points.step(result.centroids.data(), k);
+    const double wcss = wcss_from_stats(stats, result.centroids.data(), k);
+    result.wcss_history.push_back(wcss);
+    result.counts = stats.count;
+    result.iterations = iteration + 1;
+
+    const int empty = update_centroids(stats, result.centroids, k);
+    if (empty >= 0) {
+      // An empty cluster restarts at the point worst served; one per pass, so
+      // the next pass sees where the others should go.
+      const packed_rgba far = host_points[stats.farthest];
+      for (int c = 0; c < channels; ++c) {
+        result.centroids[static_cast<std::size_t>(channels) * empty + c] = static_cast<float>(channel_of(far, c));
+      }
+    } else if (stats.changed == 0 || (iteration > 0 && previous - wcss <= params.tol * previous)) {
+      result.converged = true;
+      break;
+    }
+    previous = wcss;
+  }
+  result.iterate_seconds = iterating.seconds();
+  return result;
+}
+
+}  // namespace kmq

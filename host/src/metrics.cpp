@@ -1,0 +1,98 @@
+// Error measures of a quantized image against its (transparency-collapsed)
+// original.
+//
+// SSIM follows Wang, Bovik, Sheikh & Simoncelli (2004) with C1 = (0.01*255)^2
+// and C2 = (0.03*255)^2, on BT.601 luma (Y = 0.299 R + 0.587 G + 0.114 B, of the
+// colour premultiplied by alpha, i.e. composited over black), averaged over
+// 8x8 windows with uniform weights placed every 4 pixels in each direction
+// (a smaller image uses one window of its own size along that direction).
+#include "kmq/metrics.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "kmq/error.hpp"
+
+namespace kmq {
+namespace {
+
+constexpr std::uint32_t ssim_window = 8;
+constexpr std::uint32_t ssim_stride = 4;
+
+double luma(packed_rgba c) {
+  const double y = 0.299 * channel_of(c, 0) + 0.587 * channel_of(c, 1) + 0.114 * channel_of(c, 2);
+  return y * alpha_of(c) / 255.0;
+}
+
+// Window starts along one axis: every stride, plus one flush with the far edge
+// so the last pixels are covered.
+std::vector<std::uint32_t> window_starts(std::uint32_t length, std::uint32_t window) {
+  std::vector<std::uint32_t> starts;
+  if (length <= window) return {0};
+  for (std::uint32_t s = 0; s + window <= length; s += ssim_stride) starts.push_back(s);
+  if (starts.back() + window != length) starts.push_back(length - window);
+  return starts;
+}
+
+double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
+                 std::uint32_t width, std::uint32_t height) {
+  std::vector<double> palette_luma(palette.size());
+  for (std::size_t j = 0; j < palette.size(); ++j) palette_luma[j] = luma(palette[j]);
+  const std::uint32_t window_w = std::min(width, ssim_window), window_h = std::min(height, ssim_window);
+  const std::vector<std::uint32_t> xs = window_starts(width, window_w), ys = window_starts(height, window_h);
+  const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+  const double n = static_cast<double>(window_w) * window_h;
+  double total = 0.0;
+  for (std::uint32_t y0 : ys) {
+    for (std::uint32_t x0 : xs) {
+      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (std::uint32_t y = y0; y < y0 + window_h; ++y) {
+        const std::size_t row = static_cast<std::size_t>(y) * width;
+        for (std::uint32_t x = x0; x < x0 + window_w; ++x) {
+          const double a = luma(original[row + x]);
+          const double b = palette_luma[indices[row + x]];
+          sa += a;
+          sb += b;
+          saa += a * a;
+          sbb += b * b;
+          sab += a * b;
+        }
+      }
+      const double ma = sa / n, mb = sb / n;
+      const double va = saa / n - ma * ma, vb = sbb / n - mb * mb, cov = sab / n - ma * mb;
+      total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+    }
+  }
+  return total / (static_cast<double>(xs.size()) * static_cast<double>(ys.size()));
+}
+
+}  // namespace
+
+image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
+                                   const std::vector<packed_rgba>& palette, std::uint32_t width,
+                                   std::uint32_t height) {
+  const std::size_t count = static_cast<std::size_t>(width) * height;
+  if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
+  image_metrics metrics;
+  std::uint64_t squared_error[channels] = {};
+  bool translucent = false;
+  for (std::size_t p = 0; p < count; ++p) {
+    const packed_rgba a = original[p];
+    const packed_rgba b = palette[indices[p]];
+    translucent = translucent || alpha_of(a) != 255;
+    for (int c = 0; c < channels; ++c) {
+      const int d = static_cast<int>(channel_of(a, c)) - static_cast<int>(channel_of(b, c));
+      squared_error[c] += static_cast<std::uint64_t>(d * d);
+    }
+  }
+  metrics.channels = translucent ? 4 : 3;
+  std::uint64_t total = 0;
+  for (int c = 0; c < metrics.channels; ++c) total += squared_error[c];
+  metrics.mse = static_cast<double>(total) / (static_cast<double>(count) * metrics.channels);
+  metrics.psnr = metrics.mse == 0.0 ? std::numeric_limits<double>::infinity()
+                                    : 10.0 * std::log10(255.0 * 255.0 / metrics.mse);
+  metrics.ssim = mean_ssim(original, indices, palette, width, height);
+  return metrics;
+}
+
+}  // namespace kmq

@@ -1,0 +1,216 @@
+// The CUDA backend: device buffers, the calls into the passes, and the probe
+// that tells whether a device answers at all.
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "cuda_backend.cuh"
+#include "kmq/cuda_backend.hpp"
+
+namespace kmq {
+namespace cuda {
+namespace {
+
+constexpr std::size_t accumulator_words = 6 * static_cast<std::size_t>(max_colors) + 2;
+
+__global__ void probe_kernel(int* out) { *out = 42; }
+
+std::string describe_probe_error(cudaError_t code) {
+  switch (code) {
+    case cudaErrorInsufficientDriver:
+      return "no CUDA driver, or one older than this build's runtime (cudaErrorInsufficientDriver)";
+    case cudaErrorNoDevice:
+      return "no device (cudaErrorNoDevice)";
+    default:
+      return std::string("CUDA error ") + cudaGetErrorName(code) + ": " + cudaGetErrorString(code);
+  }
+}
+
+// Counting devices is not enough: a device whose architecture this binary
+// has no code for counts but cannot run a kernel, so one tiny launch decides.
+cuda_status probe_once() {
+  cuda_status status;
+  status.compiled = true;
+  int count = 0;
+  cudaError_t code = cudaGetDeviceCount(&count);
+  if (code != cudaSuccess) {
+    (void)cudaGetLastError();
+    status.reason = describe_probe_error(code);
+    return status;
+  }
+  if (count < 1) {
+    status.reason = "no device";
+    return status;
+  }
+  cudaDeviceProp properties{};
+  code = cudaGetDeviceProperties(&properties, 0);
+  if (code != cudaSuccess) {
+    (void)cudaGetLastError();
+    status.reason = describe_probe_error(code);
+    return status;
+  }
+  status.device_name = properties.name;
+  const std::string arch = " (sm_" + std::to_string(properties.major) + std::to_string(properties.minor) + ")";
+  int* flag = nullptr;
+  int host_flag = 0;
+  code = cudaSetDevice(0);
+  if (code == cudaSuccess) code = cudaMalloc(&flag, sizeof(int));
+  if (code == cudaSuccess) {
+    probe_kernel<<<1, 1>>>(flag);
+    code = cudaGetLastError();
+    if (code == cudaSuccess) code = cudaMemcpy(&host_flag, flag, sizeof(int), cudaMemcpyDeviceToHost);
+    (void)cudaFree(flag);
+  }
+  if (code != cudaSuccess || host_flag != 42) {
+    (void)cudaGetLastError();
+    status.reason = "cannot run kernels on " + status.device_name + arch + ": " +
+                    (code != cudaSuccess ? describe_probe_error(code) : std::string("wrong result"));
+    return status;
+  }
+  status.available = true;
+  status.device_index = 0;
+  return status;
+}
+
+}  // namespace
+
+cuda_backend::cuda_backend(int device_index, std::string device_name)
+    : device_index_(device_index), device_name_(std::move(device_name)) {
+  KMQ_CUDA_TRY(cudaSetDevice(device_index_));
+  int sm_count = 0;
+  KMQ_CUDA_TRY(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device_index_));
+  assign_grid_ = (sm_count < 1 ? 1 : sm_count) * assign_reduce_occupancy();
+  centroids_.reserve(static_cast<std::size_t>(max_colors) * channels);
+  accumulators_.reserve(accumulator_words);
+  small_u64_.reserve(max_candidates_per_pass);
+  small_u32_.reserve(max_candidates_per_pass);
+}
+
+color_histogram cuda_backend::histogram(const packed_rgba* pixels, std::size_t count) {
+  return build_histogram(pixels, count);
+}
+
+void cuda_backend::upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) {
+  if (count > 0xffffffffu) throw error(error_kind::invalid_argument, "more than 2^32 - 1 points");
+  size_ = 0;  // stays empty if an allocation below fails
+  points_.upload(points, count);
+  weights_.upload(weights, count);
+  labels_.reserve(count);
+  labels_.fill_bytes(0xff, count);  // every label "none": the first step counts all as changed
+  distance_.reserve(count);
+  distance_.fill_bytes(0, count);   // as the CPU backend: D = 0 until seeding starts
+  prefix_valid_ = false;
+  potential_ = 0;
+  size_ = count;
+}
+
+void cuda_backend::seed_update_with(packed_rgba centre, bool first) {
+  prefix_valid_ = false;
+  seed_update(points_.data(), weights_.data(), distance_.data(), size_, centre, first, small_u64_.data());
+  small_u64_.download(&potential_, 1);
+}
+
+void cuda_backend::seed_begin(packed_rgba first_centre) { seed_update_with(first_centre, true); }
+
+void cuda_backend::seed_add_centre(packed_rgba centre) { seed_update_with(centre, false); }
+
+void cuda_backend::seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) {
+  if (count <= 0) return;
+  if (size_ == 0) throw error(error_kind::internal, "seed_sample: target beyond the potential");
+  if (!prefix_valid_) {
+    prefix_.reserve(size_);
+    seed_prefix(weights_.data(), distance_.data(), size_, prefix_.data());
+    prefix_valid_ = true;
+  }
+  small_u64_.upload(targets, static_cast<std::size_t>(count));
+  small_u32_.reserve(static_cast<std::size_t>(count));
+  seed_search(prefix_.data(), size_, small_u64_.data(), count, small_u32_.data());
+  small_u32_.download(indices, static_cast<std::size_t>(count));
+  for (int t = 0; t < count; ++t) {
+    if (indices[t] >= size_) throw error(error_kind::internal, "seed_sample: target beyond the potential");
+  }
+}
+
+void cuda_backend::seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) {
+  for (int begin = 0; begin < count; begin += max_candidates_per_pass) {
+    const int chunk = count - begin < max_candidates_per_pass ? count - begin : max_candidates_per_pass;
+    seed_candidates(points_.data(), weights_.data(), distance_.data(), size_, candidates + begin, chunk,
+                    small_u64_.data());
+    small_u64_.download(potentials + begin, static_cast<std::size_t>(chunk));
+  }
+}
+
+step_stats cuda_backend::step(const float* centroids, int k) {
+  if (k < 1 || k > max_colors) throw error(error_kind::invalid_argument, "step: k out of range");
+  const std::size_t kk = static_cast<std::size_t>(k);
+  const std::size_t words = 6 * kk + 2;
+  std::vector<std::uint64_t> host(words, 0);
+  if (size_ != 0) {
+    centroids_.upload(centroids, kk * channels);
+    accumulators_.fill_bytes(0, words);
+    assign_reduce(points_.data(), weights_.data(), labels_.data(), size_, centroids_.data(), k,
+                  accumulators_.data(), assign_grid_);
+    accumulators_.download(host.data(), words);
+  }
+  step_stats stats;
+  stats.count.assign(host.begin(), host.begin() + kk);
+  stats.sum.assign(host.begin() + kk, host.begin() + 5 * kk);
+  stats.sq_norm.assign(host.begin() + 5 * kk, host.begin() + 6 * kk);
+  stats.changed = host[6 * kk];
+  const std::uint64_t farthest = host[6 * kk + 1];
+  if (size_ != 0) {
+    stats.farthest = ~static_cast<std::uint32_t>(farthest);
+    const std::uint32_t bits = static_cast<std::uint32_t>(farthest >> 32);
+    static_assert(sizeof(float) == sizeof(bits), "float is 32 bits");
+    std::memcpy(&stats.farthest_distance, &bits, sizeof bits);
+  }
+  return stats;
+}
+
+void cuda_backend::assign_to_palette(const packed_rgba* palette, int count) {
+  assign_palette(points_.data(), size_, palette, count, labels_.data());
+  KMQ_CUDA_TRY(cudaDeviceSynchronize());  // surface a fault here, not at the next call
+}
+
+std::vector<std::uint32_t> cuda_backend::labels() {
+  std::vector<std::uint32_t> out(size_);
+  labels_.download(out.data(), size_);
+  return out;
+}
+
+void cuda_backend::label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) {
+  if (pixel_count == 0) return;
+  device_buffer<std::uint32_t> map;
+  map.upload(pixel_to_point, pixel_count);
+  device_buffer<std::uint8_t> labelled(pixel_count);
+  gather_labels(labels_.data(), size_, map.data(), pixel_count, labelled.data());
+  labelled.download(out, pixel_count);
+}
+
+}  // namespace cuda
+
+cuda_status cuda_probe() {
+  static const cuda_status cached = [] {
+    try {
+      return cuda::probe_once();
+    } catch (...) {  // the promise is never to throw
+      cuda_status status;
+      status.compiled = true;
+      status.reason = "CUDA probe failed";
+      return status;
+    }
+  }();
+  return cached;
+}
+
+std::unique_ptr<backend> make_cuda_backend() {
+  const cuda_status status = cuda_probe();
+  if (!status.available) {
+    throw error(error_kind::backend_unavailable, "CUDA backend unavailable: " + status.reason);
+  }
+  return std::make_unique<cuda::cuda_backend>(status.device_index, status.device_name);
+}
+
+}  // namespace kmq

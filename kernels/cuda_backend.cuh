@@ -1,0 +1,61 @@
+// The CUDA backend's class, private to kernels/: the rest of the library sees
+// only kmq::backend through cuda_backend.hpp.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "device_buffer.cuh"
+#include "kernels.cuh"
+#include "kmq/backend.hpp"
+
+namespace kmq::cuda {
+
+class cuda_backend final : public backend {
+ public:
+  cuda_backend(int device_index, std::string device_name);
+
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return device_name_; }
+  int threads() const override { return 1; }
+
+  color_histogram histogram(const packed_rgba* pixels, std::size_t count) override;
+
+  void upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) override;
+  std::size_t size() const override { return size_; }
+
+  void seed_begin(packed_rgba first_centre) override;
+  void seed_add_centre(packed_rgba centre) override;
+  std::uint64_t seed_potential() override { return potential_; }
+  void seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) override;
+  void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) override;
+
+  step_stats step(const float* centroids, int k) override;
+  void assign_to_palette(const packed_rgba* palette, int count) override;
+  std::vector<std::uint32_t> labels() override;
+  void label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) override;
+
+ private:
+  void seed_update_with(packed_rgba centre, bool first);
+
+  int device_index_;
+  std::string device_name_;
+  int assign_grid_ = 1;  // resident blocks of the fused pass on the whole device
+
+  std::size_t size_ = 0;
+  device_buffer<packed_rgba> points_;
+  device_buffer<std::uint32_t> weights_;
+  device_buffer<std::uint32_t> labels_;
+  device_buffer<std::uint32_t> distance_;  // seeding D(i)
+  device_buffer<std::uint64_t> prefix_;    // running sums of weight * D, built on demand
+  bool prefix_valid_ = false;
+  std::uint64_t potential_ = 0;            // sum weight * D after the last seeding update
+
+  device_buffer<float> centroids_;              // max_colors * 4
+  device_buffer<std::uint64_t> accumulators_;   // 6 * max_colors + 2, see kernels.cuh
+  device_buffer<std::uint64_t> small_u64_;      // seeding targets / potentials
+  device_buffer<std::uint32_t> small_u32_;      // seeding sample indices
+};
+
+}  // namespace kmq::cuda

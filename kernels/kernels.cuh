@@ -1,0 +1,66 @@
+// The CUDA backend's passes, one file each, as host functions over device
+// pointers. All run on the legacy default stream and return when their
+// results are in device memory (or on the host, where they return values).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kmq/backend.hpp"
+#include "kmq/color_histogram.hpp"
+
+namespace kmq::cuda {
+
+// Grid for a grid-stride loop over n items: one item per thread up to a cap
+// that keeps every multiprocessor busy without billions of tiny blocks.
+inline unsigned grid_for(std::size_t n, unsigned block) {
+  constexpr std::size_t max_blocks = std::size_t{1} << 16;
+  const std::size_t blocks = (n + block - 1) / block;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > max_blocks ? max_blocks : blocks));
+}
+
+// histogram.cu: equals build_color_histogram() exactly.
+color_histogram build_histogram(const packed_rgba* host_pixels, std::size_t count);
+
+// assign_reduce.cu. accumulators holds 6k + 2 words laid out as
+//   [0, k) count | [k, 5k) channel sums, cluster-major | [5k, 6k) sq_norm |
+//   [6k] changed | [6k + 1] farthest key = float bits << 32 | ~index
+// and must be zero on entry. labels are read (to count changes) and written.
+constexpr int assign_block_threads = 256;
+int assign_reduce_occupancy();  // resident blocks per multiprocessor
+void assign_reduce(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t n,
+                   const float* centroids, int k, std::uint64_t* accumulators, int grid);
+
+// seeding.cu. distance[i] = D(i); potential (one word, zeroed here) receives
+// sum weight * D after the update.
+void seed_update(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* distance, std::size_t n,
+                 packed_rgba centre, bool first, std::uint64_t* potential);
+// prefix[i] = sum over j <= i of weight * D (scratch: n words).
+void seed_prefix(const std::uint32_t* weights, const std::uint32_t* distance, std::size_t n, std::uint64_t* prefix);
+// out[t] = smallest i with prefix[i] > targets[t], or n when there is none.
+void seed_search(const std::uint64_t* prefix, std::size_t n, const std::uint64_t* targets, int count,
+                 std::uint32_t* out);
+constexpr int max_candidates_per_pass = 16;
+// potentials[c] = sum weight * min(D, |x - candidates[c]|^2), count <= max_candidates_per_pass;
+// potentials (count words) are zeroed here.
+void seed_candidates(const packed_rgba* points, const std::uint32_t* weights, const std::uint32_t* distance,
+                     std::size_t n, const packed_rgba* candidates, int count, std::uint64_t* potentials);
+
+// palette_map.cu. labels[i] = nearest palette entry by exact integer distance,
+// ties to the lowest index; count in [1, max_colors].
+void assign_palette(const packed_rgba* points, std::size_t n, const packed_rgba* palette, int count,
+                    std::uint32_t* labels);
+// out[p] = labels[pixel_to_point[p]] truncated to 8 bits (0 where the map
+// points past the n points).
+void gather_labels(const std::uint32_t* labels, std::size_t n, const std::uint32_t* pixel_to_point,
+                   std::size_t pixel_count, std::uint8_t* out);
+
+// The exact integer squared distance of pixels.hpp, on the device: per-byte
+// absolute differences, then a byte dot product (all four fit 32 bits).
+__device__ __forceinline__ std::uint32_t squared_distance_dev(std::uint32_t x, std::uint32_t y) {
+  const unsigned diff = __vabsdiffu4(x, y);
+  return __dp4a(diff, diff, 0u);
+}
+
+}  // namespace kmq::cuda

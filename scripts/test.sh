@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds kmq with its tests, runs every test.
+# With nvcc present the CUDA backend is built too (one architecture, to keep
+# the build short) and must start and pass here even without a GPU: its GPU
+# cases skip with a reason.
+#   KMQ_BUILD_DIR               build folder (default build-test)
+#   KMQ_TEST_CUDA_ARCHITECTURES architectures for this build (default 75: SASS
+#                               for sm_75 plus PTX that newer GPUs compile at load)
+#   KMQ_ENABLE_CUDA=OFF         force a CPU-only build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+build=${KMQ_BUILD_DIR:-build-test}
+mkdir -p "$build"
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  -DKMQ_ENABLE_CUDA="${KMQ_ENABLE_CUDA:-ON}" \
+  -DKMQ_CUDA_ARCHITECTURES="${KMQ_TEST_CUDA_ARCHITECTURES:-75}" >"$build/configure.log" 2>&1 ||
+  { cat "$build/configure.log"; exit 1; }
+grep -E "^-- kmq:" "$build/configure.log" || true
+cmake --build "$build" -j "$jobs"
+
+echo "== kmq --version"
+"$build/kmq" --version
+echo "== ctest"
+ctest --test-dir "$build" --output-on-failure -j "$jobs"

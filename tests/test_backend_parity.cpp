@@ -1,0 +1,376 @@
+// Every backend against the CPU reference with one thread: the same calls must
+// return the same bits (histogram, seeding state, step statistics, labels, the
+// label map) and quantize() the same palette and indices. Runs on every
+// machine: "cpu4" (the CPU backend with four threads) always, "cuda" where a
+// device answers, else it skips with the probe's reason.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kmq/backend.hpp"
+#include "kmq/backend_select.hpp"
+#include "kmq/color_histogram.hpp"
+#include "kmq/cuda_backend.hpp"
+#include "kmq/error.hpp"
+#include "kmq/quantize.hpp"
+#include "kmq/random.hpp"
+
+namespace kmq {
+namespace {
+
+// ---- synthetic images (no files) -------------------------------------------
+
+packed_rgba random_colour(seeded_random& random, bool with_alpha) {
+  const auto r = static_cast<std::uint32_t>(random.below(256)), g = static_cast<std::uint32_t>(random.below(256));
+  const auto b = static_cast<std::uint32_t>(random.below(256));
+  const auto a = with_alpha ? static_cast<std::uint32_t>(random.below(256)) : 255u;
+  return pack_rgba(r, g, b, a);
+}
+
+// Colours near a few centres, so clusters are real and neighbours often share
+// a label (the warp-aggregated path), plus some uniform noise (the other path).
+std::vector<packed_rgba> clustered_image(std::size_t count, int centres, bool with_alpha, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<packed_rgba> centre(static_cast<std::size_t>(centres));
+  for (auto& c : centre) c = random_colour(random, with_alpha);
+  std::vector<packed_rgba> pixels(count);
+  for (auto& p : pixels) {
+    if (random.below(8) == 0) {
+      p = random_colour(random, with_alpha);
+      continue;
+    }
+    const packed_rgba c = centre[random.below(centre.size())];
+    std::uint32_t channel[channels];
+    for (int k = 0; k < channels; ++k) {
+      const int spread = (k == 3 && !with_alpha) ? 0 : 12;
+      const int v = static_cast<int>(channel_of(c, k)) + static_cast<int>(random.below(2 * spread + 1)) - spread;
+      channel[k] = static_cast<std::uint32_t>(std::clamp(v, 0, 255));
+    }
+    p = pack_rgba(channel[0], channel[1], channel[2], channel[3]);
+  }
+  collapse_transparent(pixels.data(), pixels.size());
+  return pixels;
+}
+
+// Few distinct colours, many repeats: large weights, many exact ties.
+std::vector<packed_rgba> posterised_image(std::size_t count, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<packed_rgba> pixels(count);
+  for (auto& p : pixels) {
+    p = pack_rgba(static_cast<std::uint32_t>(random.below(4)) * 85, static_cast<std::uint32_t>(random.below(3)) * 127,
+                  static_cast<std::uint32_t>(random.below(5)) * 60, 255);
+  }
+  return pixels;
+}
+
+// ---- backends ----------------------------------------------------------------
+
+std::unique_ptr<backend> make_named(const std::string& name) {
+  if (name == "cpu4") return make_cpu_backend(4);
+  if (name == "cuda") return make_cuda_backend();
+  ADD_FAILURE() << "unknown backend " << name;
+  return nullptr;
+}
+
+class BackendParity : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "cuda") {
+      const cuda_status status = cuda_probe();
+      if (!status.available) GTEST_SKIP() << "CUDA backend unavailable: " << status.reason;
+    }
+    reference_ = make_cpu_backend(1);
+    tested_ = make_named(GetParam());
+    ASSERT_NE(tested_, nullptr);
+  }
+
+  void upload_both(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights) {
+    reference_->upload(points.data(), weights.data(), points.size());
+    tested_->upload(points.data(), weights.data(), points.size());
+    ASSERT_EQ(tested_->size(), points.size());
+  }
+
+  std::unique_ptr<backend> reference_;
+  std::unique_ptr<backend> tested_;
+};
+
+void expect_same_stats(const step_stats& want, const step_stats& got, const std::string& where) {
+  EXPECT_EQ(want.count, got.count) << where;
+  EXPECT_EQ(want.sum, got.sum) << where;
+  EXPECT_EQ(want.sq_norm, got.sq_norm) << where;
+  EXPECT_EQ(want.changed, got.changed) << where;
+  EXPECT_EQ(want.farthest, got.farthest) << where;
+  std::uint32_t want_bits = 0, got_bits = 0;
+  std::memcpy(&want_bits, &want.farthest_distance, sizeof want_bits);
+  std::memcpy(&got_bits, &got.farthest_distance, sizeof got_bits);
+  EXPECT_EQ(want_bits, got_bits) << where << ": farthest distance " << want.farthest_distance << " vs "
+                                 << got.farthest_distance;
+}
+
+// Centroids for the next pass from integer statistics, as a Lloyd update does;
+// an empty cluster keeps its place.
+void update_centroids(const step_stats& stats, std::vector<float>& centroids) {
+  for (std::size_t j = 0; j < stats.count.size(); ++j) {
+    if (stats.count[j] == 0) continue;
+    for (int c = 0; c < channels; ++c) {
+      centroids[j * channels + c] =
+          static_cast<float>(static_cast<double>(stats.sum[j * channels + c]) / static_cast<double>(stats.count[j]));
+    }
+  }
+}
+
+std::vector<float> centroids_from(const std::vector<packed_rgba>& colours, int k) {
+  std::vector<float> centroids(static_cast<std::size_t>(k) * channels);
+  for (int j = 0; j < k; ++j) {
+    for (int c = 0; c < channels; ++c) {
+      centroids[static_cast<std::size_t>(j) * channels + c] =
+          static_cast<float>(channel_of(colours[static_cast<std::size_t>(j) % colours.size()], c));
+    }
+  }
+  return centroids;
+}
+
+// ---- histogram ---------------------------------------------------------------
+
+TEST_P(BackendParity, HistogramMatchesReference) {
+  const std::vector<std::vector<packed_rgba>> images = {
+      {pack_rgba(1, 2, 3, 4)},
+      std::vector<packed_rgba>(257, pack_rgba(9, 9, 9, 255)),
+      clustered_image(255, 4, false, 1),
+      clustered_image(257, 4, true, 2),
+      clustered_image(100003, 16, false, 3),
+      clustered_image(100003, 16, true, 4),
+      posterised_image(70001, 5),
+  };
+  for (std::size_t n = 0; n < images.size(); ++n) {
+    const auto& image = images[n];
+    const color_histogram want = build_color_histogram(image.data(), image.size());
+    const color_histogram got = tested_->histogram(image.data(), image.size());
+    EXPECT_EQ(want.colors, got.colors) << "image " << n;
+    EXPECT_EQ(want.counts, got.counts) << "image " << n;
+    EXPECT_EQ(want.pixel_to_color, got.pixel_to_color) << "image " << n;
+  }
+}
+
+// ---- seeding -----------------------------------------------------------------
+
+void check_seeding(backend& reference, backend& tested, const std::vector<packed_rgba>& points, std::uint64_t seed) {
+  seeded_random random(seed);
+  const int candidates = 20;  // more than one device pass holds
+  const packed_rgba first = points[random.below(points.size())];
+  reference.seed_begin(first);
+  tested.seed_begin(first);
+  for (int round = 0; round < 6; ++round) {
+    const std::uint64_t potential = reference.seed_potential();
+    ASSERT_EQ(potential, tested.seed_potential()) << "round " << round;
+    if (potential == 0) return;
+    std::vector<std::uint64_t> targets = {0, potential - 1, potential / 2};
+    while (targets.size() < static_cast<std::size_t>(candidates)) targets.push_back(random.below(potential));
+    std::vector<std::uint32_t> want(targets.size()), got(targets.size());
+    reference.seed_sample(targets.data(), static_cast<int>(targets.size()), want.data());
+    tested.seed_sample(targets.data(), static_cast<int>(targets.size()), got.data());
+    ASSERT_EQ(want, got) << "round " << round;
+
+    std::vector<packed_rgba> colours(targets.size());
+    for (std::size_t t = 0; t < targets.size(); ++t) colours[t] = points[want[t]];
+    for (int count : {1, 7, candidates}) {
+      std::vector<std::uint64_t> want_p(static_cast<std::size_t>(count)), got_p(static_cast<std::size_t>(count));
+      reference.seed_candidate_potentials(colours.data(), count, want_p.data());
+      tested.seed_candidate_potentials(colours.data(), count, got_p.data());
+      ASSERT_EQ(want_p, got_p) << "round " << round << ", " << count << " candidates";
+    }
+    reference.seed_add_centre(colours[1]);
+    tested.seed_add_centre(colours[1]);
+  }
+}
+
+TEST_P(BackendParity, SeedingStateMatchesReference) {
+  for (const std::size_t count : {std::size_t{1}, std::size_t{255}, std::size_t{257}, std::size_t{100003}}) {
+    const auto image = clustered_image(count, 8, count == 257, 10 + count);
+    // Raw pixels with weight 1 (repeats included) and the weighted histogram.
+    upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
+    check_seeding(*reference_, *tested_, image, 20 + count);
+    const color_histogram h = build_color_histogram(image.data(), image.size());
+    upload_both(h.colors, h.counts);
+    check_seeding(*reference_, *tested_, h.colors, 30 + count);
+  }
+}
+
+// ---- Lloyd steps -------------------------------------------------------------
+
+void check_steps(backend& reference, backend& tested, const std::vector<packed_rgba>& points, int k,
+                 const std::string& where) {
+  std::vector<float> centroids = centroids_from(points, k);
+  for (int iteration = 0; iteration < 4; ++iteration) {
+    const step_stats want = reference.step(centroids.data(), k);
+    const step_stats got = tested.step(centroids.data(), k);
+    expect_same_stats(want, got, where + ", step " + std::to_string(iteration));
+    ASSERT_EQ(reference.labels(), tested.labels()) << where << ", step " << iteration;
+    update_centroids(want, centroids);
+  }
+}
+
+TEST_P(BackendParity, StepStatisticsMatchReference) {
+  for (const std::size_t count : {std::size_t{1}, std::size_t{255}, std::size_t{257}, std::size_t{100003}}) {
+    for (const int k : {1, 2, 16, 64, 256}) {
+      const bool alpha = (k % 2) == 0;
+      const auto image = clustered_image(count, 12, alpha, 100 + count + static_cast<std::size_t>(k));
+      const std::string where = std::to_string(count) + " points, k=" + std::to_string(k);
+      upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
+      check_steps(*reference_, *tested_, image, k, where + " (raw)");
+      const color_histogram h = build_color_histogram(image.data(), image.size());
+      upload_both(h.colors, h.counts);
+      check_steps(*reference_, *tested_, h.colors, k, where + " (weighted)");
+    }
+  }
+}
+
+TEST_P(BackendParity, TiesGoToTheLowestIndex) {
+  // Every point is exactly halfway between two centroids, and centroids repeat.
+  std::vector<packed_rgba> points;
+  for (std::uint32_t v = 0; v < 300; ++v) points.push_back(pack_rgba(v % 256, 10, 20, 255));
+  const std::vector<std::uint32_t> weights(points.size(), 3);
+  upload_both(points, weights);
+  std::vector<float> centroids;
+  for (int j = 0; j < 64; ++j) {
+    const float r = static_cast<float>((j / 2) * 8) + 0.5f;  // pairs of equal centroids
+    centroids.insert(centroids.end(), {r, 10.0f, 20.0f, 255.0f});
+  }
+  const step_stats want = reference_->step(centroids.data(), 64);
+  const step_stats got = tested_->step(centroids.data(), 64);
+  expect_same_stats(want, got, "ties");
+  EXPECT_EQ(reference_->labels(), tested_->labels());
+  // The same centroids again: no label moves.
+  const step_stats again = tested_->step(centroids.data(), 64);
+  EXPECT_EQ(again.changed, 0u);
+}
+
+TEST_P(BackendParity, FarthestPointTiesGoToTheLowestIndex) {
+  // Two identical far points: the first must be reported.
+  std::vector<packed_rgba> points(1000, pack_rgba(0, 0, 0, 255));
+  points[333] = points[777] = pack_rgba(255, 255, 255, 255);
+  upload_both(points, std::vector<std::uint32_t>(points.size(), 1));
+  const float centroid[4] = {0.0f, 0.0f, 0.0f, 255.0f};
+  const step_stats want = reference_->step(centroid, 1);
+  const step_stats got = tested_->step(centroid, 1);
+  expect_same_stats(want, got, "farthest");
+  EXPECT_EQ(got.farthest, 333u);
+}
+
+// ---- final assignment and label map ------------------------------------------
+
+TEST_P(BackendParity, PaletteAssignmentAndLabelMapMatchReference) {
+  for (const std::size_t count : {std::size_t{1}, std::size_t{257}, std::size_t{100003}}) {
+    const auto image = clustered_image(count, 10, true, 500 + count);
+    const color_histogram h = build_color_histogram(image.data(), image.size());
+    upload_both(h.colors, h.counts);
+    for (const int size : {1, 2, 16, 255, 256}) {
+      seeded_random random(size);
+      std::vector<packed_rgba> palette(static_cast<std::size_t>(size));
+      for (auto& c : palette) c = random_colour(random, true);
+      if (size > 2) palette[1] = palette[2];  // a duplicate entry: ties
+      reference_->assign_to_palette(palette.data(), size);
+      tested_->assign_to_palette(palette.data(), size);
+      ASSERT_EQ(reference_->labels(), tested_->labels()) << count << " points, palette " << size;
+      std::vector<std::uint8_t> want(image.size()), got(image.size());
+      reference_->label_pixels(h.pixel_to_color.data(), image.size(), want.data());
+      tested_->label_pixels(h.pixel_to_color.data(), image.size(), got.data());
+      ASSERT_EQ(want, got) << count << " points, palette " << size;
+    }
+  }
+}
+
+// ---- the whole pipeline --------------------------------------------------------
+
+struct image_case {
+  std::string name;
+  std::vector<packed_rgba> pixels;
+};
+
+std::vector<image_case> pipeline_images() {
+  return {
+      {"one pixel", {pack_rgba(200, 100, 50, 255)}},
+      {"one colour", std::vector<packed_rgba>(1000, pack_rgba(10, 20, 30, 255))},
+      {"255 px", clustered_image(255, 5, false, 41)},
+      {"257 px alpha", clustered_image(257, 5, true, 42)},
+      {"100003 px", clustered_image(100003, 20, false, 43)},
+      {"100003 px alpha", clustered_image(100003, 20, true, 44)},
+      {"posterised", posterised_image(5000, 45)},
+  };
+}
+
+TEST_P(BackendParity, QuantizeGivesIdenticalPaletteAndIndices) {
+  for (const image_case& image : pipeline_images()) {
+    for (const int k : {1, 2, 16, 64, 256}) {
+      for (const bool dedupe : {true, false}) {
+        // The biggest raw runs cost the most on the CPU; the step test covers them.
+        if (!dedupe && image.pixels.size() > 100000 && k > 16) continue;
+        quantize_options options;
+        options.kmeans.k = k;
+        options.kmeans.seed = 7;
+        options.kmeans.max_iter = 15;
+        options.dedupe = dedupe;
+        const std::string where = image.name + ", k=" + std::to_string(k) + (dedupe ? "" : ", no dedupe");
+        const quantize_result want = quantize(image.pixels.data(), image.pixels.size(), options, *reference_);
+        const quantize_result got = quantize(image.pixels.data(), image.pixels.size(), options, *tested_);
+        ASSERT_EQ(want.palette, got.palette) << where;
+        ASSERT_EQ(want.indices, got.indices) << where;
+        EXPECT_EQ(want.iterations, got.iterations) << where;
+        EXPECT_EQ(want.wcss_history, got.wcss_history) << where;
+        EXPECT_EQ(want.wcss, got.wcss) << where;
+      }
+    }
+  }
+}
+
+TEST_P(BackendParity, DedupeDoesNotChangeTheResult) {
+  const auto image = clustered_image(20011, 9, true, 77);
+  for (const int k : {2, 16, 64}) {
+    quantize_options options;
+    options.kmeans.k = k;
+    options.kmeans.seed = 3;
+    options.kmeans.max_iter = 10;
+    const quantize_result deduped = quantize(image.data(), image.size(), options, *tested_);
+    options.dedupe = false;
+    const quantize_result raw = quantize(image.data(), image.size(), options, *tested_);
+    EXPECT_EQ(deduped.palette, raw.palette) << "k=" << k;
+    EXPECT_EQ(deduped.indices, raw.indices) << "k=" << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackendParity, ::testing::Values("cpu4", "cuda"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+
+TEST(CudaProbe, NeverThrowsAndIsStable) {
+  const cuda_status first = cuda_probe();
+  const cuda_status second = cuda_probe();
+  EXPECT_EQ(first.available, second.available);
+  EXPECT_EQ(first.device_name, second.device_name);
+  if (!first.available) {
+    EXPECT_FALSE(first.reason.empty());
+    EXPECT_THROW(make_cuda_backend(), error);
+  } else {
+    EXPECT_TRUE(first.compiled);
+    EXPECT_GE(first.device_index, 0);
+    EXPECT_FALSE(first.device_name.empty());
+    EXPECT_EQ(make_cuda_backend()->name(), "cuda");
+  }
+}
+
+TEST(CudaProbe, UnavailableBackendIsReportedAsSuch) {
+  if (cuda_probe().available) GTEST_SKIP() << "a device answers";
+  try {
+    make_cuda_backend();
+    FAIL() << "make_cuda_backend() returned without a device";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::backend_unavailable);
+  }
+}
+
+}  // namespace
+}  // namespace kmq

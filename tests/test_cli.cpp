@@ -1,0 +1,254 @@
+// The kmq command end to end: exit codes, messages, outputs and the promise
+// never to harm an input, on generated images and the sample photos.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <zlib.h>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kmq-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  static std::string sample(const std::string& name) {
+    const char* root = std::getenv("KMQ_SOURCE_DIR");
+    return (fs::path(root ? root : ".") / "sample_images" / name).string();
+  }
+
+  outcome kmq(const std::string& args) const {
+    const std::string out = path("stdout.txt"), err = path("stderr.txt");
+    const std::string command = std::string(KMQ_BINARY) + " " + args + " >" + out + " 2>" + err;
+    const int status = std::system(command.c_str());
+    outcome o;
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = read_text(out);
+    o.err = read_text(err);
+    return o;
+  }
+
+  static std::string read_text(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  void write_text(const std::string& name, const std::string& text) const { std::ofstream(path(name), std::ios::binary) << text; }
+
+  // No temporary file may survive a run, whatever happened.
+  void expect_no_stray_files() const {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      EXPECT_NE(entry.path().filename().string().rfind(".", 0), 0u) << "left behind: " << entry.path();
+    }
+  }
+
+  fs::path dir_;
+};
+
+std::set<std::uint32_t> colours_of(const cv::Mat& image) {
+  std::set<std::uint32_t> colours;
+  for (int y = 0; y < image.rows; ++y) {
+    for (int x = 0; x < image.cols; ++x) {
+      if (image.channels() == 4) {
+        const auto p = image.at<cv::Vec4b>(y, x);
+        colours.insert(p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24));
+      } else {
+        const auto p = image.at<cv::Vec3b>(y, x);
+        colours.insert(p[0] | (p[1] << 8) | (p[2] << 16));
+      }
+    }
+  }
+  return colours;
+}
+
+TEST_F(Cli, CompressesAPhotoToAPalettePngAndReportsJson) {
+  const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path("fruits.png") + " -k 16 --json");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const nlohmann::json j = nlohmann::json::parse(o.out);
+  for (const char* key : {"input", "output", "width", "height", "colors_requested", "distinct_colors", "palette_size",
+                          "iterations", "converged", "wcss", "wcss_history", "mse", "psnr", "ssim", "input_bytes",
+                          "output_bytes", "backend", "device", "threads", "seed", "seconds"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  for (const char* stage : {"decode", "histogram", "seed", "iterate", "encode", "total"}) EXPECT_TRUE(j["seconds"].contains(stage));
+  EXPECT_EQ(j["width"], 512);
+  EXPECT_EQ(j["palette_size"], 16);
+  EXPECT_GT(j["psnr"].get<double>(), 20.0);
+  EXPECT_EQ(j["output_bytes"].get<std::uint64_t>(), fs::file_size(path("fruits.png")));
+  const cv::Mat decoded = cv::imread(path("fruits.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(decoded.empty());
+  EXPECT_EQ(decoded.cols, 512);
+  EXPECT_LE(colours_of(decoded).size(), 16u);
+  // Indexed PNG: colour type 3 in IHDR.
+  EXPECT_EQ(static_cast<int>(read_text(path("fruits.png"))[25]), 3);
+}
+
+TEST_F(Cli, SameBytesWithAndWithoutDedupeAndForAnyThreadCount) {
+  const std::string in = sample("baboon.jpg");
+  ASSERT_EQ(kmq("compress " + in + " -o " + path("a.png") + " -k 32 --seed 7 -q").code, 0);
+  ASSERT_EQ(kmq("compress " + in + " -o " + path("b.png") + " -k 32 --seed 7 -q --no-dedupe --threads 1").code, 0);
+  ASSERT_EQ(kmq("compress " + in + " -o " + path("c.png") + " -k 32 --seed 7 -q --threads 3").code, 0);
+  const std::string a = read_text(path("a.png"));
+  EXPECT_EQ(a, read_text(path("b.png")));
+  EXPECT_EQ(a, read_text(path("c.png")));
+  ASSERT_EQ(kmq("compress " + in + " -o " + path("d.png") + " -k 32 --seed 8 -q").code, 0);
+  EXPECT_NE(a, read_text(path("d.png")));
+}
+
+TEST_F(Cli, NeverReplacesAnOutputWithoutForceNorTouchesTheInput) {
+  write_text("out.png", "precious");
+  const outcome refused = kmq("compress " + sample("fruits.jpg") + " -o " + path("out.png") + " -k 4");
+  EXPECT_EQ(refused.code, 73);
+  EXPECT_NE(refused.err.find("out.png"), std::string::npos);
+  EXPECT_NE(refused.err.find("--force"), std::string::npos);
+  EXPECT_EQ(read_text(path("out.png")), "precious");
+  EXPECT_EQ(kmq("compress " + sample("fruits.jpg") + " -o " + path("out.png") + " -k 4 --force -q").code, 0);
+  EXPECT_NE(read_text(path("out.png")), "precious");
+
+  const std::string original = read_text(path("out.png"));
+  const outcome same = kmq("compress " + path("out.png") + " -o " + path("out.png") + " --force");
+  EXPECT_EQ(same.code, 64);
+  fs::create_symlink(path("out.png"), path("link.png"));
+  EXPECT_EQ(kmq("compress " + path("out.png") + " -o " + path("link.png") + " --force").code, 64);
+  EXPECT_EQ(read_text(path("out.png")), original);
+  expect_no_stray_files();
+}
+
+TEST_F(Cli, BadInputsGetTheirDocumentedCodesAndNoOutput) {
+  write_text("empty.png", "");
+  write_text("text.png", "this is not an image\n");
+  const std::string jpeg = read_text(sample("fruits.jpg"));
+  write_text("cut.jpg", jpeg.substr(0, jpeg.size() / 2));
+  // A valid PNG signature and IHDR claiming 100000 x 100000 pixels.
+  std::string huge("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\x01\x86\xa0\0\x01\x86\xa0\x08\x06\0\0\0", 29);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(huge.data() + 12), 17);
+  for (int shift = 24; shift >= 0; shift -= 8) huge.push_back(static_cast<char>((crc >> shift) & 0xff));
+  write_text("huge.png", huge);
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"missing.png", 66}, {"empty.png", 65}, {"text.png", 65}, {"cut.jpg", 65}, {"huge.png", 65}};
+  for (const auto& [name, code] : cases) {
+    const outcome o = kmq("compress " + path(name) + " -o " + path(name + ".out.png"));
+    EXPECT_EQ(o.code, code) << name << ": " << o.err;
+    EXPECT_NE(o.err.find(name), std::string::npos) << "the message names the file: " << o.err;
+    EXPECT_FALSE(fs::exists(path(name + ".out.png"))) << name;
+  }
+  const outcome unwritable = kmq("compress " + sample("fruits.jpg") + " -o " + path("text.png") + "/sub/out.png");
+  EXPECT_EQ(unwritable.code, 73) << unwritable.err;
+  expect_no_stray_files();
+}
+
+TEST_F(Cli, UsageErrorsExit64) {
+  const std::string in = sample("fruits.jpg"), out = " -o " + path("o.png");
+  for (const std::string& args : {"compress " + in + out + " -k 0", "compress " + in + out + " -k 257",
+                                  "compress " + in + out + " --png-level 10", "compress " + in + out + " --init forgy",
+                                  "compress " + in + out + " --backend gpu", "compress " + in + out + " --bogus",
+                                  "compress " + in, "compress" + out, std::string("frobnicate"), std::string("")}) {
+    const outcome o = kmq(args);
+    EXPECT_EQ(o.code, 64) << args << ": " << o.err;
+    EXPECT_FALSE(o.err.empty());
+  }
+  EXPECT_FALSE(fs::exists(path("o.png")));
+  EXPECT_EQ(kmq("--help").code, 0);
+  const outcome help = kmq("compress --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--no-dedupe"), std::string::npos);
+  const outcome version = kmq("--version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("cuda:"), std::string::npos);
+}
+
+TEST_F(Cli, CudaWithoutADeviceExits69) {
+  const outcome version = kmq("--version");
+  if (version.out.find("device: none") == std::string::npos) GTEST_SKIP() << "a CUDA device answers here";
+  const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path("o.png") + " --backend cuda");
+  EXPECT_EQ(o.code, 69);
+  EXPECT_NE(o.err.find("cuda"), std::string::npos);
+  EXPECT_FALSE(fs::exists(path("o.png")));
+}
+
+TEST_F(Cli, OddButValidImagesWork) {
+  cv::imwrite(path("one.png"), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3)));
+  cv::Mat strip(5000, 1, CV_8UC3);
+  cv::randu(strip, 0, 255);
+  cv::imwrite(path("strip.png"), strip);
+  cv::Mat gray16(64, 80, CV_16UC1);
+  for (int y = 0; y < gray16.rows; ++y)
+    for (int x = 0; x < gray16.cols; ++x) gray16.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(x * 800 + y * 20);
+  cv::imwrite(path("gray16.png"), gray16);
+  cv::Mat alpha(40, 256, CV_8UC4);
+  for (int y = 0; y < alpha.rows; ++y)
+    for (int x = 0; x < alpha.cols; ++x) alpha.at<cv::Vec4b>(y, x) = cv::Vec4b(200, static_cast<uchar>(y * 6), 30, static_cast<uchar>(x));
+  cv::imwrite(path("alpha.png"), alpha);
+  const char* root = std::getenv("KMQ_SOURCE_DIR");
+  const std::string cmyk = (fs::path(root ? root : ".") / "tests/data/cmyk.jpg").string();
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {path("one.png"), "-k 16"}, {path("strip.png"), "-k 8"}, {path("gray16.png"), "-k 16"},
+      {path("alpha.png"), "-k 32"}, {cmyk, "-k 16"}, {sample("chelsea.png"), "-k 1"},
+      {sample("chelsea.png"), "-k 256"}, {path("one.png"), "-k 256"}};
+  int n = 0;
+  for (const auto& [input, k] : cases) {
+    const std::string out = path("out" + std::to_string(n++) + ".png");
+    const outcome o = kmq("compress " + input + " -o " + out + " " + k + " --json");
+    ASSERT_EQ(o.code, 0) << input << " " << k << ": " << o.err;
+    const cv::Mat decoded = cv::imread(out, cv::IMREAD_UNCHANGED);
+    ASSERT_FALSE(decoded.empty()) << out;
+    const int colours = std::stoi(k.substr(3));
+    EXPECT_LE(colours_of(decoded).size(), static_cast<std::size_t>(colours)) << input;
+  }
+  // The alpha gradient survives as translucent palette entries (tRNS).
+  const cv::Mat alpha_out = cv::imread(path("out3.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(alpha_out.channels(), 4);
+  EXPECT_LT(alpha_out.at<cv::Vec4b>(0, 0)[3], 40);
+  EXPECT_GT(alpha_out.at<cv::Vec4b>(0, 255)[3], 215);
+  // K above the distinct colours: lossless.
+  const nlohmann::json lossless = nlohmann::json::parse(kmq("compress " + path("one.png") + " -o " + path("l.png") + " -k 4 --json").out);
+  EXPECT_TRUE(lossless["lossless"].get<bool>());
+  EXPECT_TRUE(lossless["psnr"].is_null());
+}
+
+TEST_F(Cli, BatchModeCompressesADirectoryAndKeepsGoingPastABrokenFile) {
+  fs::create_directories(path("in"));
+  fs::copy_file(sample("fruits.jpg"), path("in/fruits.jpg"));
+  fs::copy_file(sample("chelsea.png"), path("in/chelsea.png"));
+  write_text("in/broken.png", "nope");
+  write_text("in/notes.txt", "not an image, not touched");
+  const outcome o = kmq("compress " + path("in") + " --out-dir " + path("out") + " -k 8 --json");
+  EXPECT_EQ(o.code, 65);
+  EXPECT_NE(o.err.find("broken.png"), std::string::npos);
+  EXPECT_TRUE(fs::exists(path("out/fruits.png")));
+  EXPECT_TRUE(fs::exists(path("out/chelsea.png")));
+  EXPECT_FALSE(fs::exists(path("out/broken.png")));
+  EXPECT_FALSE(fs::exists(path("out/notes.png")));
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 2);  // JSON Lines: one object per image
+
+  fs::copy_file(sample("fruits.jpg"), path("in/fruits.png"));
+  EXPECT_EQ(kmq("compress " + path("in") + " --out-dir " + path("out2")).code, 64);  // fruits.jpg and fruits.png collide
+  EXPECT_EQ(kmq("compress " + path("in/fruits.jpg") + " " + path("in/chelsea.png") + " -o " + path("x.png")).code, 64);
+}
+
+}  // namespace

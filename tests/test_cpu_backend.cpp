@@ -1,0 +1,172 @@
+// The CPU backend against brute-force host references, and against itself at
+// other thread counts (its results must not depend on the split).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "kmq/backend_select.hpp"
+#include "kmq/random.hpp"
+#include "test_support.hpp"
+
+namespace kmq {
+namespace {
+
+struct weighted_points {
+  std::vector<packed_rgba> points;
+  std::vector<std::uint32_t> weights;
+};
+
+weighted_points sample_points(std::size_t n, std::uint64_t seed) {
+  weighted_points wp;
+  wp.points = testing::random_pixels(n, seed, true);
+  seeded_random random(seed + 100);
+  for (std::size_t i = 0; i < n; ++i) wp.weights.push_back(1 + static_cast<std::uint32_t>(random.below(1000)));
+  return wp;
+}
+
+std::vector<float> sample_centroids(int k, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<float> c(static_cast<std::size_t>(k) * 4);
+  for (auto& v : c) v = static_cast<float>(random.below(25500)) / 100.0f;
+  return c;
+}
+
+step_stats reference_step(const weighted_points& wp, const std::vector<float>& centroids, int k,
+                          std::vector<std::uint32_t>& labels) {
+  step_stats s;
+  s.count.assign(k, 0);
+  s.sum.assign(static_cast<std::size_t>(k) * 4, 0);
+  s.sq_norm.assign(k, 0);
+  float far = -1;
+  for (std::size_t i = 0; i < wp.points.size(); ++i) {
+    int best = 0;
+    for (int j = 1; j < k; ++j) {
+      if (centroid_distance(wp.points[i], &centroids[4 * j]) < centroid_distance(wp.points[i], &centroids[4 * best])) best = j;
+    }
+    const float d = centroid_distance(wp.points[i], &centroids[4 * best]);
+    if (d > far) {
+      far = d;
+      s.farthest = static_cast<std::uint32_t>(i);
+      s.farthest_distance = d;
+    }
+    if (labels[i] != static_cast<std::uint32_t>(best)) ++s.changed;
+    labels[i] = static_cast<std::uint32_t>(best);
+    const std::uint64_t w = wp.weights[i];
+    s.count[best] += w;
+    for (int c = 0; c < 4; ++c) s.sum[4 * best + c] += w * channel_of(wp.points[i], c);
+    s.sq_norm[best] += w * squared_norm(wp.points[i]);
+  }
+  return s;
+}
+
+void expect_same_stats(const step_stats& a, const step_stats& b) {
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.sum, b.sum);
+  EXPECT_EQ(a.sq_norm, b.sq_norm);
+  EXPECT_EQ(a.changed, b.changed);
+  EXPECT_EQ(a.farthest, b.farthest);
+  EXPECT_EQ(a.farthest_distance, b.farthest_distance);
+}
+
+class CpuBackendThreads : public ::testing::TestWithParam<int> {};
+
+TEST_P(CpuBackendThreads, StepMatchesTheBruteForceReferenceOverSeveralPasses) {
+  const weighted_points wp = sample_points(70001, 5);
+  auto engine = make_cpu_backend(GetParam());
+  engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
+  std::vector<std::uint32_t> labels(wp.points.size(), ~0u);
+  for (int k : {1, 2, 17, 256}) {
+    for (int pass = 0; pass < 2; ++pass) {
+      const auto centroids = sample_centroids(k, static_cast<std::uint64_t>(k * 10 + pass / 2));
+      const step_stats expected = reference_step(wp, centroids, k, labels);
+      expect_same_stats(engine->step(centroids.data(), k), expected);
+    }
+  }
+  EXPECT_EQ(engine->labels(), labels);
+}
+
+TEST_P(CpuBackendThreads, SeedingSumsMatchTheReference) {
+  const weighted_points wp = sample_points(40000, 9);
+  auto engine = make_cpu_backend(GetParam());
+  engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
+  const packed_rgba first = wp.points[123], second = wp.points[4567];
+  engine->seed_begin(first);
+  engine->seed_add_centre(second);
+  std::vector<std::uint64_t> prefix;
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i < wp.points.size(); ++i) {
+    const std::uint32_t d = std::min(squared_distance(wp.points[i], first), squared_distance(wp.points[i], second));
+    running += std::uint64_t{wp.weights[i]} * d;
+    prefix.push_back(running);
+  }
+  EXPECT_EQ(engine->seed_potential(), running);
+
+  const std::vector<std::uint64_t> targets = {0, running / 3, running - 1, prefix[999], prefix[999] - 1};
+  std::vector<std::uint32_t> indices(targets.size());
+  engine->seed_sample(targets.data(), static_cast<int>(targets.size()), indices.data());
+  for (std::size_t t = 0; t < targets.size(); ++t) {
+    const auto expected = std::upper_bound(prefix.begin(), prefix.end(), targets[t]) - prefix.begin();
+    EXPECT_EQ(indices[t], static_cast<std::uint32_t>(expected));
+  }
+  EXPECT_EQ(indices[3], 1000u);  // exactly at a prefix sum: the next point
+
+  const std::vector<packed_rgba> candidates = {wp.points[7], pack_rgba(0, 0, 0, 0), pack_rgba(255, 255, 255, 255)};
+  std::vector<std::uint64_t> potentials(candidates.size());
+  engine->seed_candidate_potentials(candidates.data(), 3, potentials.data());
+  for (std::size_t c = 0; c < candidates.size(); ++c) {
+    std::uint64_t expected = 0;
+    for (std::size_t i = 0; i < wp.points.size(); ++i) {
+      const std::uint32_t d = std::min({squared_distance(wp.points[i], first), squared_distance(wp.points[i], second),
+                                        squared_distance(wp.points[i], candidates[c])});
+      expected += std::uint64_t{wp.weights[i]} * d;
+    }
+    EXPECT_EQ(potentials[c], expected);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, CpuBackendThreads, ::testing::Values(1, 2, 3, 8));
+
+TEST(CpuBackend, SampleNeverReturnsAPointThatIsAlreadyACentre) {
+  const std::vector<packed_rgba> points = {10, 20, 30};
+  const std::vector<std::uint32_t> weights = {5, 5, 5};
+  auto engine = make_cpu_backend(1);
+  engine->upload(points.data(), weights.data(), 3);
+  engine->seed_begin(20);  // D = {100, 0, 100}: prefix {500, 500, 1000}
+  const std::vector<std::uint64_t> targets = {0, 499, 500, 999};
+  std::vector<std::uint32_t> indices(4);
+  engine->seed_sample(targets.data(), 4, indices.data());
+  EXPECT_EQ(indices, (std::vector<std::uint32_t>{0, 0, 2, 2}));
+}
+
+TEST(CpuBackend, TiesGoToTheLowestIndex) {
+  const std::vector<packed_rgba> points = {pack_rgba(10, 0, 0, 0)};
+  const std::vector<std::uint32_t> weights = {1};
+  auto engine = make_cpu_backend(1);
+  engine->upload(points.data(), weights.data(), 1);
+  const std::vector<float> centroids = {12, 0, 0, 0, 8, 0, 0, 0};  // both at distance 4
+  const step_stats s = engine->step(centroids.data(), 2);
+  EXPECT_EQ(s.count, (std::vector<std::uint64_t>{1, 0}));
+  EXPECT_EQ(s.changed, 1u);
+  EXPECT_EQ(engine->step(centroids.data(), 2).changed, 0u);
+
+  const std::vector<packed_rgba> palette = {pack_rgba(12, 0, 0, 0), pack_rgba(8, 0, 0, 0)};
+  engine->assign_to_palette(palette.data(), 2);
+  EXPECT_EQ(engine->labels(), (std::vector<std::uint32_t>{0}));
+}
+
+TEST(CpuBackend, PaletteAssignmentAndLabelMap) {
+  const std::vector<packed_rgba> points = {pack_rgba(0, 0, 0, 255), pack_rgba(200, 200, 200, 255), pack_rgba(90, 90, 90, 255)};
+  const std::vector<std::uint32_t> weights = {1, 1, 1};
+  auto engine = make_cpu_backend(2);
+  engine->upload(points.data(), weights.data(), 3);
+  const std::vector<packed_rgba> palette = {pack_rgba(255, 255, 255, 255), pack_rgba(0, 0, 0, 255), pack_rgba(100, 100, 100, 255)};
+  engine->assign_to_palette(palette.data(), 3);
+  EXPECT_EQ(engine->labels(), (std::vector<std::uint32_t>{1, 0, 2}));
+  const std::vector<std::uint32_t> pixel_to_point = {2, 2, 0, 1, 0};
+  std::vector<std::uint8_t> out(pixel_to_point.size());
+  engine->label_pixels(pixel_to_point.data(), out.size(), out.data());
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{2, 2, 1, 0, 1}));
+}
+
+}  // namespace
+}  // namespace kmq

@@ -1,0 +1,173 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kmq/backend_select.hpp"
+#include "kmq/error.hpp"
+#include "kmq/kmeans.hpp"
+#include "test_support.hpp"
+
+namespace kmq {
+namespace {
+
+struct problem {
+  std::vector<packed_rgba> points;
+  std::vector<std::uint32_t> weights;
+};
+
+problem histogram_of(const std::vector<packed_rgba>& pixels) {
+  const color_histogram h = build_color_histogram(pixels.data(), pixels.size());
+  return {h.colors, h.counts};
+}
+
+kmeans_result run(const problem& p, const kmeans_params& params, backend& engine) {
+  engine.upload(p.points.data(), p.weights.data(), p.points.size());
+  return run_kmeans(engine, p.points, p.weights, params);
+}
+
+TEST(KMeans, RecoversKnownCentres) {
+  const std::vector<packed_rgba> truth = {pack_rgba(40, 40, 40, 255), pack_rgba(200, 60, 60, 255),
+                                          pack_rgba(60, 200, 60, 255), pack_rgba(60, 60, 200, 255),
+                                          pack_rgba(220, 220, 90, 255)};
+  const problem p = histogram_of(testing::clustered_pixels(truth, 3000, 10, 1));
+  kmeans_params params;
+  params.k = 5;
+  params.seed = 3;
+  auto engine = make_cpu_backend(2);
+  const kmeans_result r = run(p, params, *engine);
+  ASSERT_TRUE(r.converged);
+  for (packed_rgba t : truth) {
+    double best = 1e9;
+    for (int j = 0; j < 5; ++j) {
+      double d = 0;
+      for (int c = 0; c < 4; ++c) d += std::pow(r.centroids[4 * j + c] - static_cast<float>(channel_of(t, c)), 2);
+      best = std::min(best, d);
+    }
+    EXPECT_LT(best, 1.0) << "no centroid within 1 of " << std::hex << t;
+  }
+}
+
+TEST(KMeans, WcssFromIntegerStatsEqualsTheDirectSum) {
+  const problem p = histogram_of(testing::gradient_image(64, 48, 2));
+  auto engine = make_cpu_backend(1);
+  engine->upload(p.points.data(), p.weights.data(), p.points.size());
+  const std::vector<float> centroids = {10.5f, 20.25f, 30, 255, 200, 100.75f, 50, 255, 128, 128, 128, 255};
+  const step_stats s = engine->step(centroids.data(), 3);
+  const auto labels = engine->labels();
+  double direct = 0;
+  for (std::size_t i = 0; i < p.points.size(); ++i) {
+    double d = 0;
+    for (int c = 0; c < 4; ++c) {
+      const double diff = channel_of(p.points[i], c) - static_cast<double>(centroids[4 * labels[i] + c]);
+      d += diff * diff;
+    }
+    direct += p.weights[i] * d;
+  }
+  EXPECT_NEAR(wcss_from_stats(s, centroids.data(), 3), direct, 1e-9 * direct);
+}
+
+TEST(KMeans, WcssNeverGrowsAndStopsAtMaxIter) {
+  const problem p = histogram_of(testing::gradient_image(100, 80, 6));
+  kmeans_params params;
+  params.k = 24;
+  params.tol = 0;
+  params.max_iter = 7;
+  auto engine = make_cpu_backend(2);
+  const kmeans_result r = run(p, params, *engine);
+  EXPECT_EQ(r.iterations, 7);
+  EXPECT_EQ(r.wcss_history.size(), 7u);
+  EXPECT_FALSE(r.converged);
+  for (std::size_t i = 1; i < r.wcss_history.size(); ++i) {
+    EXPECT_LE(r.wcss_history[i], r.wcss_history[i - 1] * (1 + 1e-12));
+  }
+}
+
+TEST(KMeans, ALooserTolStopsSooner) {
+  const problem p = histogram_of(testing::gradient_image(100, 80, 6));
+  kmeans_params loose, tight;
+  loose.k = tight.k = 24;
+  loose.tol = 1e-2;
+  tight.tol = 0;
+  tight.max_iter = 500;
+  auto engine = make_cpu_backend(2);
+  const kmeans_result a = run(p, loose, *engine);
+  const kmeans_result b = run(p, tight, *engine);
+  EXPECT_TRUE(a.converged);
+  EXPECT_TRUE(b.converged);  // tol 0 still ends: when no label changes
+  EXPECT_LT(a.iterations, b.iterations);
+  EXPECT_LE(b.wcss_history.back(), a.wcss_history.back());
+}
+
+// Reports cluster 1 as empty on the first pass, as a backend would when no
+// point is nearest to it.
+class empties_first_pass final : public backend {
+ public:
+  explicit empties_first_pass(std::unique_ptr<backend> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  std::string device() const override { return inner_->device(); }
+  int threads() const override { return inner_->threads(); }
+  color_histogram histogram(const packed_rgba* p, std::size_t n) override { return inner_->histogram(p, n); }
+  void upload(const packed_rgba* p, const std::uint32_t* w, std::size_t n) override { inner_->upload(p, w, n); }
+  std::size_t size() const override { return inner_->size(); }
+  void seed_begin(packed_rgba c) override { inner_->seed_begin(c); }
+  void seed_add_centre(packed_rgba c) override { inner_->seed_add_centre(c); }
+  std::uint64_t seed_potential() override { return inner_->seed_potential(); }
+  void seed_sample(const std::uint64_t* t, int n, std::uint32_t* i) override { inner_->seed_sample(t, n, i); }
+  void seed_candidate_potentials(const packed_rgba* c, int n, std::uint64_t* p) override {
+    inner_->seed_candidate_potentials(c, n, p);
+  }
+  step_stats step(const float* centroids, int k) override {
+    step_stats s = inner_->step(centroids, k);
+    if (passes_++ == 0) {
+      s.count[0] += s.count[1];
+      s.count[1] = 0;
+      s.farthest = 0;
+    }
+    return s;
+  }
+  void assign_to_palette(const packed_rgba* p, int n) override { inner_->assign_to_palette(p, n); }
+  std::vector<std::uint32_t> labels() override { return inner_->labels(); }
+  void label_pixels(const std::uint32_t* m, std::size_t n, std::uint8_t* out) override { inner_->label_pixels(m, n, out); }
+  int passes_ = 0;
+
+ private:
+  std::unique_ptr<backend> inner_;
+};
+
+TEST(KMeans, AnEmptyClusterRestartsAtTheFarthestPoint) {
+  const problem p = histogram_of(testing::gradient_image(40, 30, 1));
+  kmeans_params params;
+  params.k = 4;
+  params.max_iter = 1;
+  empties_first_pass engine(make_cpu_backend(1));
+  const kmeans_result r = run(p, params, engine);
+  for (int c = 0; c < 4; ++c) EXPECT_EQ(r.centroids[4 + c], static_cast<float>(channel_of(p.points[0], c)));
+  EXPECT_FALSE(r.converged);  // never converged while a cluster is empty
+
+  params.max_iter = 50;
+  empties_first_pass again(make_cpu_backend(1));
+  const kmeans_result later = run(p, params, again);
+  EXPECT_TRUE(later.converged);
+  for (std::uint64_t n : later.counts) EXPECT_GT(n, 0u);
+}
+
+TEST(KMeans, RejectsBadParameters) {
+  const problem p = histogram_of(testing::gradient_image(10, 10, 1));
+  auto engine = make_cpu_backend(1);
+  kmeans_params params;
+  for (int k : {0, 257}) {
+    params.k = k;
+    EXPECT_THROW(run(p, params, *engine), error);
+  }
+  params.k = 2;
+  params.max_iter = 0;
+  EXPECT_THROW(run(p, params, *engine), error);
+  params.max_iter = 10;
+  params.tol = -1;
+  EXPECT_THROW(run(p, params, *engine), error);
+  EXPECT_EQ(parse_init_method("random"), init_method::random);
+  EXPECT_THROW(parse_init_method("forgy"), error);
+}
+
+}  // namespace
+}  // namespace kmq

@@ -1,0 +1,210 @@
+// encode_palette_png: what a decoder reads back, and the exact chunk layout.
+#include <gtest/gtest.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "image_io.hpp"
+
+namespace kmq::cli {
+namespace {
+
+struct png_chunk {
+  std::string type;
+  std::vector<std::uint8_t> data;
+};
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+// The chunks in file order; fails the test on a malformed layout.
+std::vector<png_chunk> chunks_of(const std::vector<std::uint8_t>& png) {
+  std::vector<png_chunk> chunks;
+  const std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  EXPECT_GE(png.size(), 8u);
+  if (png.size() < 8 || !std::equal(signature, signature + 8, png.begin())) {
+    ADD_FAILURE() << "no PNG signature";
+    return chunks;
+  }
+  std::size_t pos = 8;
+  while (pos + 12 <= png.size()) {
+    const std::uint32_t length = be32(&png[pos]);
+    if (pos + 12 + length > png.size()) break;
+    png_chunk chunk;
+    chunk.type.assign(png.begin() + static_cast<std::ptrdiff_t>(pos + 4), png.begin() + static_cast<std::ptrdiff_t>(pos + 8));
+    chunk.data.assign(png.begin() + static_cast<std::ptrdiff_t>(pos + 8),
+                      png.begin() + static_cast<std::ptrdiff_t>(pos + 8 + length));
+    chunks.push_back(std::move(chunk));
+    pos += 12 + length;
+  }
+  EXPECT_EQ(pos, png.size()) << "bytes after the last whole chunk";
+  return chunks;
+}
+
+const png_chunk* find_chunk(const std::vector<png_chunk>& chunks, const std::string& type) {
+  for (const png_chunk& c : chunks)
+    if (c.type == type) return &c;
+  return nullptr;
+}
+
+// Distinct colours, spread so none collide for up to 256 entries.
+std::vector<packed_rgba> opaque_palette(int k) {
+  std::vector<packed_rgba> palette;
+  for (int i = 0; i < k; ++i)
+    palette.push_back(pack_rgba(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>((i * 37) & 255),
+                                static_cast<std::uint32_t>(255 - i), 255));
+  return palette;
+}
+
+std::vector<std::uint8_t> pattern(std::uint32_t width, std::uint32_t height, int k) {
+  std::vector<std::uint8_t> indices(std::size_t{width} * height);
+  for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::uint8_t>((i * 7 + i / width) % static_cast<std::size_t>(k));
+  return indices;
+}
+
+// Every pixel decodes to its palette entry; alpha is checked when the decoder
+// gives four channels, and must be 255 when it gives three.
+void expect_decodes_to(const std::vector<std::uint8_t>& png, const std::vector<packed_rgba>& palette,
+                       const std::vector<std::uint8_t>& indices, std::uint32_t width, std::uint32_t height) {
+  const cv::Mat mat = cv::imdecode(png, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(mat.empty());
+  ASSERT_EQ(mat.cols, static_cast<int>(width));
+  ASSERT_EQ(mat.rows, static_cast<int>(height));
+  ASSERT_EQ(mat.depth(), CV_8U);
+  ASSERT_TRUE(mat.channels() == 3 || mat.channels() == 4);
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) {
+      const packed_rgba want = palette[indices[std::size_t{y} * width + x]];
+      const std::uint8_t* p = mat.ptr<std::uint8_t>(static_cast<int>(y)) + std::size_t{x} * mat.channels();
+      const packed_rgba got = pack_rgba(p[2], p[1], p[0], mat.channels() == 4 ? p[3] : 255);
+      ASSERT_EQ(got, want) << "pixel " << x << "," << y;
+    }
+  }
+}
+
+class palette_sizes : public ::testing::TestWithParam<int> {};
+
+TEST_P(palette_sizes, round_trips_with_the_smallest_bit_depth) {
+  const int k = GetParam();
+  const std::uint32_t width = 37, height = 11;  // odd width: packed rows end mid-byte
+  const auto palette = opaque_palette(k);
+  const auto indices = pattern(width, height, k);
+  const auto png = encode_palette_png(palette, indices, width, height, default_png_level);
+  expect_decodes_to(png, palette, indices, width, height);
+
+  const auto chunks = chunks_of(png);
+  ASSERT_GE(chunks.size(), 4u);
+  ASSERT_EQ(chunks.front().type, "IHDR");
+  const auto& ihdr = chunks.front().data;
+  ASSERT_EQ(ihdr.size(), 13u);
+  EXPECT_EQ(be32(&ihdr[0]), width);
+  EXPECT_EQ(be32(&ihdr[4]), height);
+  const int want_depth = k <= 2 ? 1 : k <= 4 ? 2 : k <= 16 ? 4 : 8;
+  EXPECT_EQ(ihdr[8], want_depth);
+  EXPECT_EQ(ihdr[9], 3) << "colour type: palette";
+  EXPECT_EQ(ihdr[12], 0) << "not interlaced";
+  const png_chunk* plte = find_chunk(chunks, "PLTE");
+  ASSERT_NE(plte, nullptr);
+  EXPECT_EQ(plte->data.size(), static_cast<std::size_t>(3 * k));
+  EXPECT_EQ(find_chunk(chunks, "tRNS"), nullptr) << "an opaque palette needs no tRNS";
+  EXPECT_EQ(find_chunk(chunks, "tIME"), nullptr);
+  EXPECT_EQ(chunks.back().type, "IEND");
+}
+
+INSTANTIATE_TEST_SUITE_P(png_writer, palette_sizes, ::testing::Values(1, 2, 3, 4, 5, 16, 17, 256));
+
+TEST(png_writer, plte_holds_the_palette_in_order) {
+  const std::vector<packed_rgba> palette = {pack_rgba(1, 2, 3, 255), pack_rgba(250, 128, 0, 255),
+                                            pack_rgba(9, 8, 7, 255)};
+  const auto png = encode_palette_png(palette, {0, 1, 2, 1}, 2, 2, 6);
+  const auto chunks = chunks_of(png);
+  const png_chunk* plte = find_chunk(chunks, "PLTE");
+  ASSERT_NE(plte, nullptr);
+  EXPECT_EQ(plte->data, (std::vector<std::uint8_t>{1, 2, 3, 250, 128, 0, 9, 8, 7}));
+}
+
+TEST(png_writer, trns_stops_at_the_last_translucent_entry) {
+  const std::vector<packed_rgba> palette = {pack_rgba(10, 20, 30, 0), pack_rgba(40, 50, 60, 255),
+                                            pack_rgba(70, 80, 90, 128), pack_rgba(100, 110, 120, 255),
+                                            pack_rgba(130, 140, 150, 255)};
+  const std::uint32_t width = 5, height = 3;
+  const auto indices = pattern(width, height, 5);
+  const auto png = encode_palette_png(palette, indices, width, height, 6);
+  const auto chunks = chunks_of(png);
+  const png_chunk* trns = find_chunk(chunks, "tRNS");
+  ASSERT_NE(trns, nullptr);
+  EXPECT_EQ(trns->data, (std::vector<std::uint8_t>{0, 255, 128}));
+  expect_decodes_to(png, palette, indices, width, height);
+  EXPECT_EQ(cv::imdecode(png, cv::IMREAD_UNCHANGED).channels(), 4);
+}
+
+TEST(png_writer, trns_covers_a_translucent_last_entry) {
+  const std::vector<packed_rgba> palette = {pack_rgba(1, 1, 1, 255), pack_rgba(2, 2, 2, 255), pack_rgba(3, 3, 3, 254)};
+  const auto chunks = chunks_of(encode_palette_png(palette, {0, 1, 2}, 3, 1, 6));
+  const png_chunk* trns = find_chunk(chunks, "tRNS");
+  ASSERT_NE(trns, nullptr);
+  EXPECT_EQ(trns->data, (std::vector<std::uint8_t>{255, 255, 254}));
+}
+
+TEST(png_writer, same_input_gives_the_same_bytes) {
+  const auto palette = opaque_palette(17);
+  const auto indices = pattern(64, 48, 17);
+  const auto first = encode_palette_png(palette, indices, 64, 48, 9);
+  const auto second = encode_palette_png(palette, indices, 64, 48, 9);
+  EXPECT_EQ(first, second);
+}
+
+TEST(png_writer, every_zlib_level_decodes) {
+  const auto palette = opaque_palette(16);
+  const auto indices = pattern(50, 20, 16);
+  for (int level = 0; level <= 9; ++level) {
+    SCOPED_TRACE(level);
+    expect_decodes_to(encode_palette_png(palette, indices, 50, 20, level), palette, indices, 50, 20);
+  }
+}
+
+TEST(png_writer, one_pixel_and_a_tall_strip) {
+  const std::vector<packed_rgba> one = {pack_rgba(200, 100, 50, 255)};
+  expect_decodes_to(encode_palette_png(one, {0}, 1, 1, 6), one, {0}, 1, 1);
+  const auto palette = opaque_palette(4);
+  const auto strip = pattern(1, 5000, 4);
+  expect_decodes_to(encode_palette_png(palette, strip, 1, 5000, 6), palette, strip, 1, 5000);
+}
+
+// libpng refuses rows over 1,000,000 pixels unless its user limit is raised.
+TEST(png_writer, rows_wider_than_libpngs_default_limit) {
+  const std::uint32_t width = 1'000'001;
+  const auto png = encode_palette_png(opaque_palette(2), std::vector<std::uint8_t>(width, 1), width, 1, 1);
+  const auto chunks = chunks_of(png);
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(be32(&chunks.front().data[0]), width);
+}
+
+TEST(png_writer, refuses_bad_arguments) {
+  const auto palette = opaque_palette(3);
+  EXPECT_THROW(encode_palette_png({}, {0}, 1, 1, 6), std::invalid_argument);
+  EXPECT_THROW(encode_palette_png(std::vector<packed_rgba>(257, 0), {0}, 1, 1, 6), std::invalid_argument);
+  EXPECT_THROW(encode_palette_png(palette, {0, 1, 3, 2}, 2, 2, 6), std::invalid_argument);  // index 3 of 3
+  EXPECT_THROW(encode_palette_png(palette, {0, 1, 2}, 2, 2, 6), std::invalid_argument);     // 3 indices for 4
+  EXPECT_THROW(encode_palette_png(palette, {0, 1, 2, 0, 1}, 2, 2, 6), std::invalid_argument);
+  EXPECT_THROW(encode_palette_png(palette, {}, 0, 0, 6), std::invalid_argument);
+  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, -1), std::invalid_argument);
+  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, 10), std::invalid_argument);
+  EXPECT_NO_THROW(encode_palette_png(std::vector<packed_rgba>(256, 0), {255}, 1, 1, 6));
+}
+
+TEST(png_writer, bad_index_message_names_the_pixel) {
+  try {
+    encode_palette_png(opaque_palette(2), {0, 1, 0, 5}, 4, 1, 6);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("index 5 at pixel 3"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace kmq::cli
