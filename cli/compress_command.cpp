@@ -96,8 +96,10 @@ class compressor {
     collapse_transparent(image.pixels.data(), image.pixels.size());
 
     const quantize_result result = quantize_with_fallback(image.pixels);
+    detail::stopwatch measuring;
     const image_metrics metrics = measure_quantization(image.pixels.data(), result.indices.data(), result.palette,
                                                        image.width, image.height);
+    const double metrics_seconds = measuring.seconds();
     detail::stopwatch encoding;
     const std::vector<std::uint8_t> png =
         encode_palette_png(result.palette, result.indices, image.width, image.height, settings_.png_level);
@@ -122,6 +124,7 @@ class compressor {
     r.dedupe = settings_.quantize.dedupe;
     r.png_level = settings_.png_level;
     r.decode_seconds = decode_seconds;
+    r.metrics_seconds = metrics_seconds;
     r.encode_seconds = encode_seconds;
     r.total_seconds = total.seconds();
     if (settings_.json) {

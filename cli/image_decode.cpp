@@ -43,7 +43,7 @@ class file_descriptor {
 
 // No image within the pixel limit needs more bytes than this (16-bit RGBA
 // stored uncompressed is 8 bytes a pixel; the rest is room for metadata). It
-// keeps a device or pipe such as /dev/zero from being read without end.
+// keeps an endless stream that starts like an image from being read forever.
 std::uint64_t file_size_limit(std::uint64_t max_pixels) {
   constexpr std::uint64_t slack = std::uint64_t{64} << 20;
   constexpr std::uint64_t most = std::numeric_limits<std::uint64_t>::max();
@@ -57,8 +57,9 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t size_
   if (::fstat(fd.get(), &info) != 0) throw failure(exit_no_input, path, std::strerror(errno));
   if (S_ISDIR(info.st_mode)) throw failure(exit_no_input, path, "is a directory");
   auto too_large = [&] {
-    return failure(exit_data, path, "file is larger than any image within --max-pixels needs (over " +
-                                        std::to_string(size_limit) + " bytes)");
+    return failure(
+        exit_data, path,
+        "file is larger than any image within --max-pixels needs (over " + std::to_string(size_limit) + " bytes)");
   };
   std::vector<std::uint8_t> bytes;
   if (S_ISREG(info.st_mode)) {
@@ -66,6 +67,7 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t size_
     bytes.reserve(static_cast<std::size_t>(info.st_size));
   }
   std::uint8_t chunk[1 << 16];
+  bool format_checked = false;
   for (;;) {
     const ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
     if (got == 0) break;
@@ -75,6 +77,12 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t size_
     }
     if (bytes.size() + static_cast<std::uint64_t>(got) > size_limit) throw too_large();
     bytes.insert(bytes.end(), chunk, chunk + got);
+    // Something that is no image at all (/dev/zero, a text pipe, a huge log
+    // file) is refused on its first bytes rather than read to the end.
+    if (!format_checked && bytes.size() >= 16) {
+      format_checked = true;
+      if (sniff_image_header(bytes.data(), bytes.size()).format == image_format::unknown) break;
+    }
   }
   return bytes;
 }
@@ -87,7 +95,8 @@ void prepare_opencv(std::uint64_t max_pixels) {
   static std::once_flag once;
   std::call_once(once, [max_pixels] {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    const std::uint64_t backstop = std::max<std::uint64_t>(1, std::min<std::uint64_t>(max_pixels, std::uint64_t{1} << 62));
+    const std::uint64_t backstop =
+        std::max<std::uint64_t>(1, std::min<std::uint64_t>(max_pixels, std::uint64_t{1} << 62));
     ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(backstop).c_str(), /*overwrite=*/0);
   });
 }
@@ -155,7 +164,8 @@ std::string decoder_complaint(const std::string& printed) {
   return printed.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
 }
 
-// imdecode with stderr captured; the reason text is empty when all went well.
+// imdecode with stderr captured. An empty Mat comes with the decoder's own
+// complaint when it made one.
 cv::Mat run_decoder(const std::vector<std::uint8_t>& bytes, int flags, std::string& complaint) {
   static std::mutex one_at_a_time;
   const std::lock_guard<std::mutex> lock(one_at_a_time);
@@ -166,11 +176,12 @@ cv::Mat run_decoder(const std::vector<std::uint8_t>& bytes, int flags, std::stri
     const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
     mat = cv::imdecode(encoded, flags);
   } catch (const cv::Exception& e) {
-    complaint = e.err;
+    complaint = "OpenCV: " + e.err;
     return {};
   }
-  if (mat.empty() || mat.dims != 2) complaint = decoder_complaint(capture.finish());
-  return mat;
+  if (!mat.empty() && mat.dims == 2) return mat;
+  complaint = decoder_complaint(capture.finish());
+  return {};
 }
 
 std::uint32_t to_8bit(std::uint8_t v) { return v; }

@@ -46,7 +46,11 @@ image_header sniff_jpeg(const std::uint8_t* d, std::size_t n) {
   const image_header unreadable{image_format::jpeg};
   std::size_t pos = 2;  // past SOI
   while (pos < n) {
-    if (d[pos] != 0xFF) return unreadable;
+    if (d[pos] != 0xFF) {  // stray bytes between segments, which libjpeg skips
+      const void* next = std::memchr(d + pos, 0xFF, n - pos);
+      if (next == nullptr) return unreadable;
+      pos = static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - d);
+    }
     while (pos < n && d[pos] == 0xFF) ++pos;  // fill bytes may precede any marker
     if (pos >= n) return unreadable;
     const std::uint8_t marker = d[pos++];
@@ -133,10 +137,15 @@ image_header sniff_tiff(const std::uint8_t* d, std::size_t n) {
     const std::uint64_t tag = u16(entry), type = u16(entry + 2);
     if (tag != 256 && tag != 257) continue;  // ImageWidth, ImageLength
     std::uint64_t value = 0;
-    if (type == 3) value = u16(entry + value_at);        // SHORT
-    else if (type == 4) value = u32(entry + value_at);   // LONG
-    else if (type == 16 && big_tiff) value = u64(entry + value_at);  // LONG8
-    else return unreadable;
+    switch (type) {
+      case 3: value = u16(entry + value_at); break;  // SHORT
+      case 4: value = u32(entry + value_at); break;  // LONG
+      case 16:                                       // LONG8, BigTIFF only
+        if (!big_tiff) return unreadable;
+        value = u64(entry + value_at);
+        break;
+      default: return unreadable;
+    }
     (tag == 256 ? width : height) = value;
     (tag == 256 ? have_width : have_height) = true;
   }

@@ -36,7 +36,9 @@ std::size_t skip_scan_data(const std::uint8_t* data, std::size_t size, std::size
   return size;
 }
 
-std::string at(const char* what, std::size_t pos) { return std::string(what) + " at byte " + std::to_string(pos) + ")"; }
+std::string at(const char* what, std::size_t pos) {
+  return std::string(what) + " at byte " + std::to_string(pos) + ")";
+}
 
 }  // namespace
 
@@ -45,7 +47,12 @@ std::string jpeg_structure_problem(const std::uint8_t* data, std::size_t size) {
   bool have_frame = false, have_scan = false;
   std::size_t pos = 2;
   while (pos < size) {
-    if (data[pos] != 0xFF) return at("corrupt JPEG (expected a marker", pos);
+    // Stray bytes between segments: libjpeg skips them with a warning and so do we.
+    if (data[pos] != 0xFF) {
+      const void* next = std::memchr(data + pos, 0xFF, size - pos);
+      if (next == nullptr) break;
+      pos = static_cast<std::size_t>(static_cast<const std::uint8_t*>(next) - data);
+    }
     const std::size_t marker_at = pos;
     while (pos < size && data[pos] == 0xFF) ++pos;  // fill bytes
     if (pos >= size) return "truncated JPEG (ends inside a marker)";

@@ -37,7 +37,8 @@ nlohmann::json report_json(const job_report& r) {
   j["png_level"] = r.png_level;
   j["seconds"] = {{"decode", r.decode_seconds},       {"histogram", q.histogram_seconds},
                   {"seed", q.seed_seconds},           {"iterate", q.iterate_seconds},
-                  {"map", q.map_seconds},             {"encode", r.encode_seconds},
+                  {"map", q.map_seconds},             {"metrics", r.metrics_seconds},
+                  {"encode", r.encode_seconds},
                   {"total", r.total_seconds}};
   return j;
 }
@@ -68,9 +69,9 @@ std::string report_text(const job_report& r, bool verbose) {
                             ratio, psnr.c_str(), r.metrics.ssim, fit.c_str(), r.backend.c_str(), r.device.c_str(),
                             r.total_seconds);
   if (verbose) {
-    text += format("\n  seconds: decode %.3f, histogram %.3f, seed %.3f, iterate %.3f, map %.3f, encode %.3f",
+    text += format("\n  seconds: decode %.3f, histogram %.3f, seed %.3f, iterate %.3f, map %.3f, metrics %.3f, encode %.3f",
                    r.decode_seconds, q.histogram_seconds, q.seed_seconds, q.iterate_seconds, q.map_seconds,
-                   r.encode_seconds);
+                   r.metrics_seconds, r.encode_seconds);
     text += format("\n  mse %.3f over %d channels, wcss %.0f", r.metrics.mse, r.metrics.channels, q.wcss);
     if (!q.wcss_history.empty()) {
       text += "\n  wcss per pass:";

@@ -23,7 +23,7 @@ struct job_report {
   std::uint64_t seed = 0;
   bool dedupe = true;
   int png_level = 6;
-  double decode_seconds = 0, encode_seconds = 0, total_seconds = 0;
+  double decode_seconds = 0, metrics_seconds = 0, encode_seconds = 0, total_seconds = 0;
 };
 
 nlohmann::json report_json(const job_report& report);

@@ -40,6 +40,15 @@ TEST(ColorHistogram, MatchesAnOrderedMapOnRandomOpaqueAndTranslucentPixels) {
   expect_matches_reference(few);
 }
 
+TEST(ColorHistogram, LargeImagesWithOneAlphaMatchTheReferenceToo) {
+  // Over a megapixel with constant alpha takes the direct-table path.
+  std::vector<packed_rgba> pixels = testing::random_pixels(1100000, 5);
+  for (auto& p : pixels) p = (p & 0x00f0f0ffu) | 0x80000000u;
+  expect_matches_reference(pixels);
+  pixels[77] = 0xff000000u;  // one other alpha: back to sorting
+  expect_matches_reference(pixels);
+}
+
 TEST(ColorHistogram, OnePixelAndOneColour) {
   expect_matches_reference({0x12345678u});
   expect_matches_reference(std::vector<packed_rgba>(1000, 0xff00ff00u));

@@ -34,7 +34,7 @@ fs::path data_dir() {
   return fs::path(__FILE__).parent_path() / "data";
 }
 
-class decode_test : public ::testing::Test {
+class ImageDecode : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(opencv_limit_fixed);
@@ -46,8 +46,8 @@ class decode_test : public ::testing::Test {
 
   std::string write(const std::string& name, const bytes& content) const {
     const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(content.data()),
-                                                static_cast<std::streamsize>(content.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(content.data()), static_cast<std::streamsize>(content.size()));
     return path.string();
   }
 
@@ -126,12 +126,14 @@ bytes png_claiming(std::uint32_t width, std::uint32_t height) {
 
 // Inserts an APP1 Exif segment carrying only Orientation after SOI/APP0.
 bytes with_exif_orientation(bytes jpeg, std::uint16_t orientation) {
+  // clang-format off
   const bytes app1 = {0xFF, 0xE1, 0, 34, 'E', 'x', 'i', 'f', 0, 0,
-                      'I', 'I', 42, 0, 8, 0, 0, 0,                        // TIFF header, IFD at 8
-                      1, 0,                                               // one entry
-                      0x12, 0x01, 3, 0, 1, 0, 0, 0,                       // Orientation, SHORT, count 1
-                      static_cast<std::uint8_t>(orientation), 0, 0, 0,    // value
-                      0, 0, 0, 0};                                        // no next IFD
+                      'I', 'I', 42, 0, 8, 0, 0, 0,                      // TIFF header, IFD at 8
+                      1, 0,                                             // one entry
+                      0x12, 0x01, 3, 0, 1, 0, 0, 0,                     // Orientation, SHORT, count 1
+                      static_cast<std::uint8_t>(orientation), 0, 0, 0,  // its value
+                      0, 0, 0, 0};                                      // no next IFD
+  // clang-format on
   std::size_t at = 2;
   if (jpeg[2] == 0xFF && jpeg[3] == 0xE0) at = 4 + ((std::size_t{jpeg[4]} << 8) | jpeg[5]);
   jpeg.insert(jpeg.begin() + static_cast<std::ptrdiff_t>(at), app1.begin(), app1.end());
@@ -140,31 +142,35 @@ bytes with_exif_orientation(bytes jpeg, std::uint16_t orientation) {
 
 // --- bad inputs -----------------------------------------------------------
 
-TEST_F(decode_test, missing_file) {
+TEST_F(ImageDecode, MissingFile) {
   expect_failure((dir_ / "nowhere.png").string(), exit_no_input, "No such file or directory");
 }
 
-TEST_F(decode_test, directory) { expect_failure(dir_.string(), exit_no_input, "is a directory"); }
+TEST_F(ImageDecode, Directory) { expect_failure(dir_.string(), exit_no_input, "is a directory"); }
 
-TEST_F(decode_test, empty_file) { expect_failure(write("empty.png", {}), exit_data, "empty file"); }
+TEST_F(ImageDecode, EmptyFile) { expect_failure(write("empty.png", {}), exit_data, "empty file"); }
 
-TEST_F(decode_test, text_named_png) {
+TEST_F(ImageDecode, TextNamedPng) {
   const std::string text = "this is not an image\n";
   expect_failure(write("text.png", bytes(text.begin(), text.end())), exit_data, "not a recognised image");
 }
 
-TEST_F(decode_test, gif_is_named_as_unsupported) {
+TEST_F(ImageDecode, EndlessStreamIsRefusedOnItsFirstBytes) {
+  expect_failure("/dev/zero", exit_data, "not a recognised image");
+}
+
+TEST_F(ImageDecode, GifIsNamedAsUnsupported) {
   const bytes gif = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0, 0, 0, ';'};
   expect_failure(write("a.gif", gif), exit_data, "GIF is not supported");
 }
 
-TEST_F(decode_test, png_header_claiming_ten_billion_pixels) {
+TEST_F(ImageDecode, PngHeaderClaimingTenBillionPixels) {
   const std::string path = write("huge.png", png_claiming(100000, 100000));
   expect_failure(path, exit_data, "100000x100000");
   expect_failure(path, exit_data, "--max-pixels " + std::to_string(limit));
 }
 
-TEST_F(decode_test, jpeg_frame_header_claiming_too_many_pixels) {
+TEST_F(ImageDecode, JpegFrameHeaderClaimingTooManyPixels) {
   bytes jpeg = encode(".jpg", noise_bgr(16, 16));
   // Patch the SOF0 height and width to 60000 each.
   for (std::size_t i = 2; i + 9 < jpeg.size(); ++i) {
@@ -177,30 +183,28 @@ TEST_F(decode_test, jpeg_frame_header_claiming_too_many_pixels) {
   expect_failure(write("huge.jpg", jpeg), exit_data, "60000x60000 = 3600000000 pixels");
 }
 
-TEST_F(decode_test, pixel_limit_is_inclusive) {
+TEST_F(ImageDecode, PixelLimitIsInclusive) {
   const std::string path = write("ten.png", encode(".png", noise_bgr(10, 10)));
   EXPECT_EQ(decode_image(path, 100).pixels.size(), 100u);
   expect_failure(path, exit_data, "10x10 = 100 pixels, more than --max-pixels 99", 99);
 }
 
-TEST_F(decode_test, truncated_png) {
+TEST_F(ImageDecode, TruncatedPng) {
   const bytes png = encode(".png", noise_bgr(64, 64));
-  expect_failure(write("half.png", bytes(png.begin(), png.begin() + png.size() / 2)), exit_data,
-                 "cannot decode PNG");
+  expect_failure(write("half.png", bytes(png.begin(), png.begin() + png.size() / 2)), exit_data, "cannot decode PNG");
   expect_failure(write("header.png", bytes(png.begin(), png.begin() + 20)), exit_data,
                  "truncated or corrupt PNG header");
 }
 
-TEST_F(decode_test, truncated_jpeg) {
+TEST_F(ImageDecode, TruncatedJpeg) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64));
   expect_failure(write("half.jpg", bytes(jpeg.begin(), jpeg.begin() + jpeg.size() / 2)), exit_data,
                  "truncated JPEG (ends inside scan data)");
-  expect_failure(write("no-eoi.jpg", bytes(jpeg.begin(), jpeg.end() - 2)), exit_data,
-                 "truncated JPEG");
+  expect_failure(write("no-eoi.jpg", bytes(jpeg.begin(), jpeg.end() - 2)), exit_data, "truncated JPEG");
   expect_failure(write("tables.jpg", bytes(jpeg.begin(), jpeg.begin() + 30)), exit_data, "JPEG");
 }
 
-TEST_F(decode_test, truncated_progressive_jpeg_at_a_scan_boundary) {
+TEST_F(ImageDecode, TruncatedProgressiveJpegAtAScanBoundary) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64), {cv::IMWRITE_JPEG_PROGRESSIVE, 1});
   EXPECT_EQ(decode_image(write("whole.jpg", jpeg), limit).width, 64u);
   // Cut just before the last scan: every segment so far is whole, only EOI is missing.
@@ -208,11 +212,11 @@ TEST_F(decode_test, truncated_progressive_jpeg_at_a_scan_boundary) {
   for (std::size_t i = 0; i + 1 < jpeg.size(); ++i)
     if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) last_sos = i;
   ASSERT_GT(last_sos, 0u);
-  expect_failure(write("cut.jpg", bytes(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(last_sos))),
-                 exit_data, "truncated JPEG (no end-of-image marker)");
+  expect_failure(write("cut.jpg", bytes(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(last_sos))), exit_data,
+                 "truncated JPEG (no end-of-image marker)");
 }
 
-TEST_F(decode_test, truncated_webp_tiff_bmp_are_refused) {
+TEST_F(ImageDecode, TruncatedWebpTiffBmpAreRefused) {
   const cv::Mat image = noise_bgr(64, 64);
   for (const char* ext : {".webp", ".tiff", ".bmp"}) {
     SCOPED_TRACE(ext);
@@ -223,7 +227,7 @@ TEST_F(decode_test, truncated_webp_tiff_bmp_are_refused) {
 }
 
 // libpng and imdecode print to stderr past OpenCV's logger; our reason says it.
-TEST_F(decode_test, decoder_chatter_becomes_the_reason_not_stderr_noise) {
+TEST_F(ImageDecode, DecoderChatterBecomesTheReasonNotStderrNoise) {
   const bytes png = encode(".png", noise_bgr(64, 64));
   const bytes bmp = encode(".bmp", noise_bgr(64, 64));
   const std::string half_png = write("half.png", bytes(png.begin(), png.begin() + png.size() / 2));
@@ -234,7 +238,7 @@ TEST_F(decode_test, decoder_chatter_becomes_the_reason_not_stderr_noise) {
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
-TEST_F(decode_test, corrupt_data_never_crashes) {
+TEST_F(ImageDecode, CorruptDataNeverCrashes) {
   const bytes png = encode(".png", noise_bgr(32, 32));
   bytes damaged = png;
   for (std::size_t i = 40; i < damaged.size(); i += 7) damaged[i] ^= 0x5A;
@@ -243,7 +247,7 @@ TEST_F(decode_test, corrupt_data_never_crashes) {
 
 // --- accepted inputs ------------------------------------------------------
 
-TEST_F(decode_test, one_pixel) {
+TEST_F(ImageDecode, OnePixel) {
   cv::Mat one(1, 1, CV_8UC3, cv::Scalar(30, 20, 10));
   const std::string path = write("one.png", encode(".png", one));
   const decoded_image image = decode_image(path, limit);
@@ -254,12 +258,12 @@ TEST_F(decode_test, one_pixel) {
   EXPECT_EQ(image.file_bytes, fs::file_size(path));
 }
 
-TEST_F(decode_test, one_by_5000_strip) {
+TEST_F(ImageDecode, OneBy5000Strip) {
   const cv::Mat strip = noise_bgr(1, 5000);
   expect_pixels(decode_image(write("strip.png", encode(".png", strip)), limit), strip);
 }
 
-TEST_F(decode_test, sixteen_bit_grayscale_is_rounded_to_eight) {
+TEST_F(ImageDecode, SixteenBitGrayscaleIsRoundedToEight) {
   const std::vector<std::uint16_t> values = {0, 128, 129, 257, 32767, 32768, 65406, 65407, 65535};
   cv::Mat gray(1, static_cast<int>(values.size()), CV_16UC1);
   for (std::size_t i = 0; i < values.size(); ++i) gray.at<std::uint16_t>(0, static_cast<int>(i)) = values[i];
@@ -272,14 +276,14 @@ TEST_F(decode_test, sixteen_bit_grayscale_is_rounded_to_eight) {
   EXPECT_FALSE(image.has_alpha);
 }
 
-TEST_F(decode_test, sixteen_bit_rgba_tiff) {
+TEST_F(ImageDecode, SixteenBitRgbaTiff) {
   cv::Mat mat(2, 2, CV_16UC4, cv::Scalar(65535, 0, 257 * 100, 32768));
   const decoded_image image = decode_image(write("rgba16.tiff", encode(".tiff", mat)), limit);
   EXPECT_EQ(pixel(image, 1, 1), pack_rgba(100, 0, 255, 128));
   EXPECT_TRUE(image.has_alpha);
 }
 
-TEST_F(decode_test, rgba_png_with_gradient_alpha) {
+TEST_F(ImageDecode, RgbaPngWithGradientAlpha) {
   cv::Mat bgra(8, 32, CV_8UC4);
   for (int y = 0; y < bgra.rows; ++y)
     for (int x = 0; x < bgra.cols; ++x) bgra.at<cv::Vec4b>(y, x) = cv::Vec4b(x * 8, y * 30, 200, x * 8 + y);
@@ -288,7 +292,7 @@ TEST_F(decode_test, rgba_png_with_gradient_alpha) {
   expect_pixels(image, bgra);
 }
 
-TEST_F(decode_test, grayscale_jpeg_becomes_gray_rgb) {
+TEST_F(ImageDecode, GrayscaleJpegBecomesGrayRgb) {
   cv::Mat gray(8, 8, CV_8UC1, cv::Scalar(77));
   const decoded_image image = decode_image(write("gray.jpg", encode(".jpg", gray)), limit);
   const packed_rgba p = pixel(image, 3, 3);
@@ -298,7 +302,7 @@ TEST_F(decode_test, grayscale_jpeg_becomes_gray_rgb) {
   EXPECT_EQ(alpha_of(p), 255u);
 }
 
-TEST_F(decode_test, cmyk_and_ycck_jpegs) {
+TEST_F(ImageDecode, CmykAndYcckJpegs) {
   for (const char* name : {"cmyk.jpg", "ycck.jpg"}) {
     SCOPED_TRACE(name);
     // 16x8: the left half red, the right half blue (see tests/data/README.md).
@@ -316,7 +320,7 @@ TEST_F(decode_test, cmyk_and_ycck_jpegs) {
   }
 }
 
-TEST_F(decode_test, exif_orientation_6_turns_the_image_clockwise) {
+TEST_F(ImageDecode, ExifOrientation6TurnsTheImageClockwise) {
   // 40 wide, 20 high, with a white 10x10 block in the top-left corner.
   cv::Mat mat(20, 40, CV_8UC3, cv::Scalar(0, 0, 0));
   mat(cv::Rect(0, 0, 10, 10)).setTo(cv::Scalar(255, 255, 255));
@@ -337,7 +341,7 @@ TEST_F(decode_test, exif_orientation_6_turns_the_image_clockwise) {
   EXPECT_LE(channel_of(pixel(turned, 15, 35), 0), 50u);
 }
 
-TEST_F(decode_test, palette_png_from_our_own_writer) {
+TEST_F(ImageDecode, PalettePngFromOurOwnWriter) {
   const std::vector<packed_rgba> palette = {pack_rgba(255, 0, 0, 255), pack_rgba(0, 255, 0, 128),
                                             pack_rgba(0, 0, 255, 0)};
   const std::vector<std::uint8_t> indices = {0, 1, 2, 2, 1, 0};
@@ -354,7 +358,7 @@ TEST_F(decode_test, palette_png_from_our_own_writer) {
   EXPECT_FALSE(plain.has_alpha);
 }
 
-TEST_F(decode_test, lossless_round_trips_bmp_tiff_webp) {
+TEST_F(ImageDecode, LosslessRoundTripsBmpTiffWebp) {
   const cv::Mat bgr = noise_bgr(33, 17);
   cv::Mat bgra;
   cv::cvtColor(bgr, bgra, cv::COLOR_BGR2BGRA);
@@ -373,26 +377,65 @@ TEST_F(decode_test, lossless_round_trips_bmp_tiff_webp) {
   }
 }
 
-TEST_F(decode_test, lossy_webp) {
-  const decoded_image image =
-      decode_image(write("lossy.webp", encode(".webp", noise_bgr(40, 30), {cv::IMWRITE_WEBP_QUALITY, 80})), limit);
-  EXPECT_EQ(image.width, 40u);
-  EXPECT_EQ(image.height, 30u);
-}
-
-TEST_F(decode_test, jpeg_with_restart_markers) {
+TEST_F(ImageDecode, JpegWithRestartMarkers) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64), {cv::IMWRITE_JPEG_RST_INTERVAL, 1});
   EXPECT_TRUE(jpeg_structure_problem(jpeg.data(), jpeg.size()).empty());
   EXPECT_EQ(decode_image(write("rst.jpg", jpeg), limit).width, 64u);
 }
 
+// --- JPEG structure ---------------------------------------------------------
+
+TEST(JpegStructure, AcceptsWhatLibjpegReadsWhole) {
+  const bytes jpeg = encode(".jpg", noise_bgr(24, 24));
+  EXPECT_EQ(jpeg_structure_problem(jpeg.data(), jpeg.size()), "");
+  bytes trailer = jpeg;  // cameras append data after EOI
+  trailer.insert(trailer.end(), {1, 2, 3, 0xFF, 0xD8});
+  EXPECT_EQ(jpeg_structure_problem(trailer.data(), trailer.size()), "");
+  bytes stray = jpeg;  // junk between segments, which libjpeg skips with a warning
+  const std::size_t after_app0 = 4 + ((std::size_t{stray[4]} << 8) | stray[5]);
+  stray.insert(stray.begin() + static_cast<std::ptrdiff_t>(after_app0), {0x12, 0x34, 0x56});
+  EXPECT_EQ(jpeg_structure_problem(stray.data(), stray.size()), "");
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(cv::imdecode(stray, cv::IMREAD_COLOR).empty());
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("extraneous bytes"), std::string::npos);
+}
+
+TEST(JpegStructure, AnEmbeddedThumbnailDoesNotHideATruncation) {
+  const bytes thumbnail = encode(".jpg", noise_bgr(8, 8));
+  const bytes main_image = encode(".jpg", noise_bgr(64, 64));
+  // APP1 wrapping a whole JPEG, EOI and all, as Exif thumbnails do.
+  bytes file = {0xFF, 0xD8, 0xFF, 0xE1};
+  const std::size_t length = thumbnail.size() + 2;
+  file.push_back(static_cast<std::uint8_t>(length >> 8));
+  file.push_back(static_cast<std::uint8_t>(length & 255));
+  file.insert(file.end(), thumbnail.begin(), thumbnail.end());
+  file.insert(file.end(), main_image.begin() + 2, main_image.end());
+  EXPECT_EQ(jpeg_structure_problem(file.data(), file.size()), "");
+  file.resize(file.size() - main_image.size() / 3);
+  EXPECT_EQ(jpeg_structure_problem(file.data(), file.size()), "truncated JPEG (ends inside scan data)");
+}
+
+TEST(JpegStructure, NamesWhatIsWrong) {
+  const bytes jpeg = encode(".jpg", noise_bgr(24, 24));
+  EXPECT_EQ(jpeg_structure_problem(jpeg.data(), 1), "not a JPEG (no start-of-image marker)");
+  EXPECT_EQ(jpeg_structure_problem(jpeg.data(), 5), "truncated JPEG (ends inside a marker segment)");
+  const bytes soi_eoi = {0xFF, 0xD8, 0xFF, 0xD9};
+  EXPECT_NE(jpeg_structure_problem(soi_eoi.data(), soi_eoi.size()).find("no image data"), std::string::npos);
+  bytes bad_length = jpeg;
+  bad_length[4] = 0;
+  bad_length[5] = 1;
+  EXPECT_NE(jpeg_structure_problem(bad_length.data(), bad_length.size()).find("bad segment length"), std::string::npos);
+}
+
 // --- header sniffing without decoding ---------------------------------------
 
-TEST(image_header, every_format_gives_its_stored_size) {
+TEST(ImageHeader, EveryFormatGivesItsStoredSize) {
   cv::Mat mat(45, 123, CV_8UC3, cv::Scalar(1, 2, 3));
-  const std::vector<std::pair<const char*, image_format>> cases = {
-      {".png", image_format::png},   {".jpg", image_format::jpeg}, {".bmp", image_format::bmp},
-      {".tiff", image_format::tiff}, {".webp", image_format::webp}};
+  const std::vector<std::pair<const char*, image_format>> cases = {{".png", image_format::png},
+                                                                   {".jpg", image_format::jpeg},
+                                                                   {".bmp", image_format::bmp},
+                                                                   {".tiff", image_format::tiff},
+                                                                   {".webp", image_format::webp}};
   for (const auto& [ext, format] : cases) {
     for (int quality : {80, 101}) {  // WebP: lossy (VP8) and lossless (VP8L)
       SCOPED_TRACE(std::string(ext) + " " + std::to_string(quality));
@@ -406,7 +449,7 @@ TEST(image_header, every_format_gives_its_stored_size) {
   }
 }
 
-TEST(image_header, cut_short_headers_have_no_dimensions) {
+TEST(ImageHeader, CutShortHeadersHaveNoDimensions) {
   const bytes png = png_claiming(7, 9);
   for (std::size_t n = 0; n < 24; ++n) EXPECT_FALSE(sniff_image_header(png.data(), n).has_dimensions) << n;
   EXPECT_TRUE(sniff_image_header(png.data(), 24).has_dimensions);

@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using bytes = std::vector<std::uint8_t>;
 
-class output_file_test : public ::testing::Test {
+class OutputFile : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "kmq-output-XXXXXX").string();
@@ -71,17 +71,21 @@ const bytes payload = {'k', 'm', 'q', 0, 1, 2, 255};
 
 // --- check_output_path ------------------------------------------------------
 
-TEST_F(output_file_test, a_new_file_in_an_existing_directory_is_fine) {
+TEST_F(OutputFile, ANewFileInAnExistingDirectoryIsFine) {
   EXPECT_NO_THROW(check_output_path(input_, path("out.png"), false));
   EXPECT_NO_THROW(check_output_path(input_, path("out.png"), true));
 }
 
-TEST_F(output_file_test, the_input_itself_under_any_name_is_refused_even_with_force) {
+TEST_F(OutputFile, TheInputItselfUnderAnyNameIsRefusedEvenWithForce) {
   fs::create_symlink(input_, path("link.png"));
   fs::create_hard_link(input_, path("hard.png"));
   fs::create_directory(dir_ / "sub");
   const std::vector<std::string> spellings = {
-      input_, path("./in.png"), path("sub/../in.png"), path("link.png"), path("hard.png"),
+      input_,
+      path("./in.png"),
+      path("sub/../in.png"),
+      path("link.png"),
+      path("hard.png"),
       (dir_.parent_path() / ".." / dir_.parent_path().filename() / dir_.filename() / "in.png").string()};
   for (const std::string& output : spellings) {
     for (bool force : {false, true}) {
@@ -92,7 +96,7 @@ TEST_F(output_file_test, the_input_itself_under_any_name_is_refused_even_with_fo
   EXPECT_EQ(read(input_), "input bytes");
 }
 
-TEST_F(output_file_test, the_input_named_relative_to_the_working_directory) {
+TEST_F(OutputFile, TheInputNamedRelativeToTheWorkingDirectory) {
   const fs::path before = fs::current_path();
   fs::current_path(dir_);
   expect_failure([&] { check_output_path("in.png", input_, true); }, exit_usage, "same file as the input");
@@ -101,32 +105,31 @@ TEST_F(output_file_test, the_input_named_relative_to_the_working_directory) {
   fs::current_path(before);
 }
 
-TEST_F(output_file_test, an_existing_output_needs_force) {
+TEST_F(OutputFile, AnExistingOutputNeedsForce) {
   make_file(path("out.png"), "old");
   expect_failure([&] { check_output_path(input_, path("out.png"), false); }, exit_cant_create,
                  "exists (use --force to replace it)");
   EXPECT_NO_THROW(check_output_path(input_, path("out.png"), true));
 }
 
-TEST_F(output_file_test, a_dangling_symlink_counts_as_existing) {
+TEST_F(OutputFile, ADanglingSymlinkCountsAsExisting) {
   fs::create_symlink(dir_ / "nowhere.png", path("dangling.png"));
   expect_failure([&] { check_output_path(input_, path("dangling.png"), false); }, exit_cant_create, "exists");
   EXPECT_NO_THROW(check_output_path(input_, path("dangling.png"), true));
 }
 
-TEST_F(output_file_test, a_missing_directory) {
+TEST_F(OutputFile, AMissingDirectory) {
   expect_failure([&] { check_output_path(input_, path("no/such/dir/out.png"), false); }, exit_cant_create,
                  "does not exist");
 }
 
 // Tests run as root, which writes into a chmod 0555 directory anyway: a
 // regular file standing where the directory should be fails for everyone.
-TEST_F(output_file_test, a_directory_that_is_a_file) {
-  expect_failure([&] { check_output_path(input_, input_ + "/out.png", true); }, exit_cant_create,
-                 "is not a directory");
+TEST_F(OutputFile, ADirectoryThatIsAFile) {
+  expect_failure([&] { check_output_path(input_, input_ + "/out.png", true); }, exit_cant_create, "is not a directory");
 }
 
-TEST_F(output_file_test, an_unwritable_directory) {
+TEST_F(OutputFile, AnUnwritableDirectory) {
   if (::geteuid() == 0) {
     // root may write anywhere except on a read-only filesystem; /proc/self
     // is one place we can count on.
@@ -141,7 +144,7 @@ TEST_F(output_file_test, an_unwritable_directory) {
   fs::permissions(dir_ / "locked", fs::perms::owner_all);
 }
 
-TEST_F(output_file_test, an_output_that_is_a_directory) {
+TEST_F(OutputFile, AnOutputThatIsADirectory) {
   fs::create_directory(dir_ / "out.png");
   expect_failure([&] { check_output_path(input_, path("out.png"), true); }, exit_cant_create, "is a directory");
   expect_failure([&] { check_output_path(input_, path("sub/"), true); }, exit_cant_create, "names a directory");
@@ -150,7 +153,7 @@ TEST_F(output_file_test, an_output_that_is_a_directory) {
 
 // --- write_file_atomically ----------------------------------------------------
 
-TEST_F(output_file_test, writes_the_bytes_with_umask_permissions) {
+TEST_F(OutputFile, WritesTheBytesWithUmaskPermissions) {
   const mode_t old_mask = ::umask(027);
   write_file_atomically(path("out.png"), payload, false);
   ::umask(old_mask);
@@ -163,7 +166,7 @@ TEST_F(output_file_test, writes_the_bytes_with_umask_permissions) {
   EXPECT_TRUE(temporaries().empty());
 }
 
-TEST_F(output_file_test, an_empty_file_and_a_relative_name) {
+TEST_F(OutputFile, AnEmptyFileAndARelativeName) {
   const fs::path before = fs::current_path();
   fs::current_path(dir_);
   write_file_atomically("rel.png", {}, false);
@@ -172,7 +175,7 @@ TEST_F(output_file_test, an_empty_file_and_a_relative_name) {
   EXPECT_TRUE(temporaries().empty());
 }
 
-TEST_F(output_file_test, never_replaces_without_force) {
+TEST_F(OutputFile, NeverReplacesWithoutForce) {
   // As when another program creates the output between the check and the write.
   make_file(path("out.png"), "someone else's");
   expect_failure([&] { write_file_atomically(path("out.png"), payload, false); }, exit_cant_create,
@@ -181,7 +184,7 @@ TEST_F(output_file_test, never_replaces_without_force) {
   EXPECT_TRUE(temporaries().empty()) << temporaries().front();
 }
 
-TEST_F(output_file_test, replaces_with_force) {
+TEST_F(OutputFile, ReplacesWithForce) {
   make_file(path("out.png"), "old");
   write_file_atomically(path("out.png"), payload, true);
   const std::string written = read(path("out.png"));
@@ -189,7 +192,7 @@ TEST_F(output_file_test, replaces_with_force) {
   EXPECT_TRUE(temporaries().empty());
 }
 
-TEST_F(output_file_test, force_replaces_a_symlink_not_its_target) {
+TEST_F(OutputFile, ForceReplacesASymlinkNotItsTarget) {
   make_file(path("target.png"), "target");
   fs::create_symlink(path("target.png"), path("out.png"));
   write_file_atomically(path("out.png"), payload, true);
@@ -197,14 +200,14 @@ TEST_F(output_file_test, force_replaces_a_symlink_not_its_target) {
   EXPECT_EQ(read(path("target.png")), "target");
 }
 
-TEST_F(output_file_test, a_failed_rename_removes_the_temporary_file) {
+TEST_F(OutputFile, AFailedRenameRemovesTheTemporaryFile) {
   // rename() cannot put a file over a non-empty directory, even with force.
   fs::create_directories(dir_ / "out.png" / "inside");
   expect_failure([&] { write_file_atomically(path("out.png"), payload, true); }, exit_cant_create, "out.png");
   EXPECT_TRUE(temporaries().empty()) << temporaries().front();
 }
 
-TEST_F(output_file_test, a_missing_or_bogus_directory) {
+TEST_F(OutputFile, AMissingOrBogusDirectory) {
   expect_failure([&] { write_file_atomically(path("no/out.png"), payload, false); }, exit_cant_create,
                  "cannot create a temporary file");
   expect_failure([&] { write_file_atomically(input_ + "/out.png", payload, true); }, exit_cant_create,

@@ -35,7 +35,8 @@ std::vector<png_chunk> chunks_of(const std::vector<std::uint8_t>& png) {
     const std::uint32_t length = be32(&png[pos]);
     if (pos + 12 + length > png.size()) break;
     png_chunk chunk;
-    chunk.type.assign(png.begin() + static_cast<std::ptrdiff_t>(pos + 4), png.begin() + static_cast<std::ptrdiff_t>(pos + 8));
+    chunk.type.assign(png.begin() + static_cast<std::ptrdiff_t>(pos + 4),
+                      png.begin() + static_cast<std::ptrdiff_t>(pos + 8));
     chunk.data.assign(png.begin() + static_cast<std::ptrdiff_t>(pos + 8),
                       png.begin() + static_cast<std::ptrdiff_t>(pos + 8 + length));
     chunks.push_back(std::move(chunk));
@@ -62,7 +63,8 @@ std::vector<packed_rgba> opaque_palette(int k) {
 
 std::vector<std::uint8_t> pattern(std::uint32_t width, std::uint32_t height, int k) {
   std::vector<std::uint8_t> indices(std::size_t{width} * height);
-  for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::uint8_t>((i * 7 + i / width) % static_cast<std::size_t>(k));
+  for (std::size_t i = 0; i < indices.size(); ++i)
+    indices[i] = static_cast<std::uint8_t>((i * 7 + i / width) % static_cast<std::size_t>(k));
   return indices;
 }
 
@@ -86,9 +88,9 @@ void expect_decodes_to(const std::vector<std::uint8_t>& png, const std::vector<p
   }
 }
 
-class palette_sizes : public ::testing::TestWithParam<int> {};
+class PaletteSizes : public ::testing::TestWithParam<int> {};
 
-TEST_P(palette_sizes, round_trips_with_the_smallest_bit_depth) {
+TEST_P(PaletteSizes, RoundTripsWithTheSmallestBitDepth) {
   const int k = GetParam();
   const std::uint32_t width = 37, height = 11;  // odd width: packed rows end mid-byte
   const auto palette = opaque_palette(k);
@@ -115,9 +117,9 @@ TEST_P(palette_sizes, round_trips_with_the_smallest_bit_depth) {
   EXPECT_EQ(chunks.back().type, "IEND");
 }
 
-INSTANTIATE_TEST_SUITE_P(png_writer, palette_sizes, ::testing::Values(1, 2, 3, 4, 5, 16, 17, 256));
+INSTANTIATE_TEST_SUITE_P(PngWriter, PaletteSizes, ::testing::Values(1, 2, 3, 4, 5, 16, 17, 256));
 
-TEST(png_writer, plte_holds_the_palette_in_order) {
+TEST(PngWriter, PlteHoldsThePaletteInOrder) {
   const std::vector<packed_rgba> palette = {pack_rgba(1, 2, 3, 255), pack_rgba(250, 128, 0, 255),
                                             pack_rgba(9, 8, 7, 255)};
   const auto png = encode_palette_png(palette, {0, 1, 2, 1}, 2, 2, 6);
@@ -127,7 +129,7 @@ TEST(png_writer, plte_holds_the_palette_in_order) {
   EXPECT_EQ(plte->data, (std::vector<std::uint8_t>{1, 2, 3, 250, 128, 0, 9, 8, 7}));
 }
 
-TEST(png_writer, trns_stops_at_the_last_translucent_entry) {
+TEST(PngWriter, TrnsStopsAtTheLastTranslucentEntry) {
   const std::vector<packed_rgba> palette = {pack_rgba(10, 20, 30, 0), pack_rgba(40, 50, 60, 255),
                                             pack_rgba(70, 80, 90, 128), pack_rgba(100, 110, 120, 255),
                                             pack_rgba(130, 140, 150, 255)};
@@ -142,7 +144,7 @@ TEST(png_writer, trns_stops_at_the_last_translucent_entry) {
   EXPECT_EQ(cv::imdecode(png, cv::IMREAD_UNCHANGED).channels(), 4);
 }
 
-TEST(png_writer, trns_covers_a_translucent_last_entry) {
+TEST(PngWriter, TrnsCoversATranslucentLastEntry) {
   const std::vector<packed_rgba> palette = {pack_rgba(1, 1, 1, 255), pack_rgba(2, 2, 2, 255), pack_rgba(3, 3, 3, 254)};
   const auto chunks = chunks_of(encode_palette_png(palette, {0, 1, 2}, 3, 1, 6));
   const png_chunk* trns = find_chunk(chunks, "tRNS");
@@ -150,7 +152,7 @@ TEST(png_writer, trns_covers_a_translucent_last_entry) {
   EXPECT_EQ(trns->data, (std::vector<std::uint8_t>{255, 255, 254}));
 }
 
-TEST(png_writer, same_input_gives_the_same_bytes) {
+TEST(PngWriter, SameInputGivesTheSameBytes) {
   const auto palette = opaque_palette(17);
   const auto indices = pattern(64, 48, 17);
   const auto first = encode_palette_png(palette, indices, 64, 48, 9);
@@ -158,7 +160,7 @@ TEST(png_writer, same_input_gives_the_same_bytes) {
   EXPECT_EQ(first, second);
 }
 
-TEST(png_writer, every_zlib_level_decodes) {
+TEST(PngWriter, EveryZlibLevelDecodes) {
   const auto palette = opaque_palette(16);
   const auto indices = pattern(50, 20, 16);
   for (int level = 0; level <= 9; ++level) {
@@ -167,7 +169,7 @@ TEST(png_writer, every_zlib_level_decodes) {
   }
 }
 
-TEST(png_writer, one_pixel_and_a_tall_strip) {
+TEST(PngWriter, OnePixelAndATallStrip) {
   const std::vector<packed_rgba> one = {pack_rgba(200, 100, 50, 255)};
   expect_decodes_to(encode_palette_png(one, {0}, 1, 1, 6), one, {0}, 1, 1);
   const auto palette = opaque_palette(4);
@@ -176,7 +178,7 @@ TEST(png_writer, one_pixel_and_a_tall_strip) {
 }
 
 // libpng refuses rows over 1,000,000 pixels unless its user limit is raised.
-TEST(png_writer, rows_wider_than_libpngs_default_limit) {
+TEST(PngWriter, RowsWiderThanLibpngsDefaultLimit) {
   const std::uint32_t width = 1'000'001;
   const auto png = encode_palette_png(opaque_palette(2), std::vector<std::uint8_t>(width, 1), width, 1, 1);
   const auto chunks = chunks_of(png);
@@ -184,7 +186,7 @@ TEST(png_writer, rows_wider_than_libpngs_default_limit) {
   EXPECT_EQ(be32(&chunks.front().data[0]), width);
 }
 
-TEST(png_writer, refuses_bad_arguments) {
+TEST(PngWriter, RefusesBadArguments) {
   const auto palette = opaque_palette(3);
   EXPECT_THROW(encode_palette_png({}, {0}, 1, 1, 6), std::invalid_argument);
   EXPECT_THROW(encode_palette_png(std::vector<packed_rgba>(257, 0), {0}, 1, 1, 6), std::invalid_argument);
@@ -197,7 +199,7 @@ TEST(png_writer, refuses_bad_arguments) {
   EXPECT_NO_THROW(encode_palette_png(std::vector<packed_rgba>(256, 0), {255}, 1, 1, 6));
 }
 
-TEST(png_writer, bad_index_message_names_the_pixel) {
+TEST(PngWriter, BadIndexMessageNamesThePixel) {
   try {
     encode_palette_png(opaque_palette(2), {0, 1, 0, 5}, 4, 1, 6);
     FAIL() << "no exception";

@@ -27,12 +27,43 @@ bool radix_pass(const std::vector<packed_rgba>& keys, const std::vector<std::uin
   return true;
 }
 
+// Most photos have one alpha for every pixel. Then the colour is 24 bits and
+// a table of 2^24 counters does in two linear passes what sorting does in
+// three or four scatter passes; worth its 64 MiB from about a megapixel on.
+constexpr std::size_t table_min_pixels = std::size_t{1} << 20;
+
+bool alpha_is_constant(const packed_rgba* pixels, std::size_t count) {
+  const std::uint32_t alpha = alpha_of(pixels[0]);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (alpha_of(pixels[i]) != alpha) return false;
+  }
+  return true;
+}
+
+color_histogram histogram_by_table(const packed_rgba* pixels, std::size_t count) {
+  std::vector<std::uint32_t> table(std::size_t{1} << 24, 0);
+  for (std::size_t i = 0; i < count; ++i) ++table[pixels[i] & 0xffffffu];
+  const packed_rgba alpha = pixels[0] & 0xff000000u;
+  color_histogram histogram;
+  // Counts out, colour numbers in: the table then maps a colour to its index.
+  for (std::uint32_t rgb = 0; rgb < table.size(); ++rgb) {
+    if (table[rgb] == 0) continue;
+    histogram.colors.push_back(alpha | rgb);
+    histogram.counts.push_back(table[rgb]);
+    table[rgb] = static_cast<std::uint32_t>(histogram.colors.size() - 1);
+  }
+  histogram.pixel_to_color.resize(count);
+  for (std::size_t i = 0; i < count; ++i) histogram.pixel_to_color[i] = table[pixels[i] & 0xffffffu];
+  return histogram;
+}
+
 }  // namespace
 
 color_histogram build_color_histogram(const packed_rgba* pixels, std::size_t count) {
   if (count > std::numeric_limits<std::uint32_t>::max()) {
     throw error(error_kind::invalid_argument, "image has more than 2^32 - 1 pixels");
   }
+  if (count >= table_min_pixels && alpha_is_constant(pixels, count)) return histogram_by_table(pixels, count);
   std::vector<packed_rgba> keys(pixels, pixels + count);
   std::vector<std::uint32_t> order(count);
   for (std::size_t i = 0; i < count; ++i) order[i] = static_cast<std::uint32_t>(i);

@@ -6,6 +6,7 @@
 
 #include "kmq/backend_select.hpp"
 #include "kmq/error.hpp"
+#include "cpu_assign.hpp"
 #include "parallel.hpp"
 
 namespace kmq {
@@ -106,13 +107,8 @@ class cpu_backend final : public backend {
     if (count <= 0) return;
     std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks()) * static_cast<std::size_t>(count), 0);
     for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
-      std::uint64_t* mine = partial.data() + static_cast<std::size_t>(chunk) * static_cast<std::size_t>(count);
-      for (std::size_t i = begin; i < end; ++i) {
-        const std::uint64_t w = weights_[i];
-        for (int c = 0; c < count; ++c) {
-          mine[c] += w * std::min(distance_[i], squared_distance(points_[i], candidates[c]));
-        }
-      }
+      detail::candidate_potentials(points_.data(), weights_.data(), distance_.data(), begin, end, candidates, count,
+                                   partial.data() + static_cast<std::size_t>(chunk) * static_cast<std::size_t>(count));
     });
     for (int c = 0; c < count; ++c) {
       std::uint64_t total = 0;
@@ -166,53 +162,14 @@ class cpu_backend final : public backend {
 
 step_stats cpu_backend::step(const float* centroids, int k) {
   if (k < 1 || k > max_colors) throw error(error_kind::invalid_argument, "step: k out of range");
-  // Centroids by channel so the distance loop over clusters vectorises; the
-  // arithmetic per cluster is still centroid_distance()'s, in its order.
-  alignas(64) float c0[max_colors], c1[max_colors], c2[max_colors], c3[max_colors];
-  for (int j = 0; j < k; ++j) {
-    c0[j] = centroids[4 * j];
-    c1[j] = centroids[4 * j + 1];
-    c2[j] = centroids[4 * j + 2];
-    c3[j] = centroids[4 * j + 3];
-  }
+  const detail::centroid_planes planes = detail::make_centroid_planes(centroids, k);
   std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks()), chunk_stats(k));
   for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
     chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
-    alignas(64) float distance[max_colors];
-    for (std::size_t i = begin; i < end; ++i) {
-      const packed_rgba x = points_[i];
-      const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
-      const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
-      for (int j = 0; j < k; ++j) {
-        const float d0 = x0 - c0[j], d1 = x1 - c1[j], d2 = x2 - c2[j], d3 = x3 - c3[j];
-        float total = d0 * d0;
-        total = total + d1 * d1;
-        total = total + d2 * d2;
-        total = total + d3 * d3;
-        distance[j] = total;
-      }
-      std::uint32_t best = 0;
-      float best_distance = distance[0];
-      for (int j = 1; j < k; ++j) {
-        if (distance[j] < best_distance) {
-          best_distance = distance[j];
-          best = static_cast<std::uint32_t>(j);
-        }
-      }
-      if (labels_[i] != best) {
-        ++mine.changed;
-        labels_[i] = best;
-      }
-      const std::uint64_t w = weights_[i];
-      mine.count[best] += w;
-      std::uint64_t* sum = &mine.sum[static_cast<std::size_t>(best) * channels];
-      sum[0] += w * channel_of(x, 0);
-      sum[1] += w * channel_of(x, 1);
-      sum[2] += w * channel_of(x, 2);
-      sum[3] += w * channel_of(x, 3);
-      mine.sq_norm[best] += w * squared_norm(x);
-      mine.farthest.offer(best_distance, static_cast<std::uint32_t>(i));
-    }
+    detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
+    detail::assign_points(points_.data(), weights_.data(), labels_.data(), begin, end, planes, acc);
+    mine.changed = acc.changed;
+    if (acc.farthest_distance >= 0.0f) mine.farthest.offer(acc.farthest_distance, acc.farthest);
   });
 
   step_stats stats;

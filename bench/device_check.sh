@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# device_check.sh: one run on a GPU machine that builds kmq with CUDA, runs the
+# tests, the CUDA sanitizers, CPU-vs-GPU byte parity on photos of three sizes
+# and the CPU-vs-GPU stage timings, then prints a PASS/FAIL table (last).
+#
+# Usage: bash bench/device_check.sh [OUT_DIR]      (run from anywhere)
+#   OUT_DIR defaults to $OUT, else ./device-check-out.
+#
+# The machine needs nvcc (on PATH or in /usr/local/cuda/bin), CMake >= 3.24, a
+# C++17 compiler, and python3 with numpy and Pillow for making the inputs. No
+# OpenCV, no Google Benchmark, no internet. GoogleTest is built from source at
+# .carry/googletest (a copy of /usr/src/googletest carried along in the
+# git-ignored folder .carry/); without it the tests are skipped, and said so.
+#
+# Environment:
+#   KMQ_DEVICE_CHECK_NO_GPU=1   rehearse where there is no GPU: no nvidia-smi
+#                               needed, steps that need a device are SKIP
+#   KMQ_DEVICE_CHECK_ARCH=90    CUDA architectures to build (90: H100/H200)
+#   KMQ_DEVICE_CHECK_JOBS=N     build jobs (default: every core)
+#   KMQ_DEVICE_CHECK_BUILD=DIR  build folder (default: build-device)
+#   KMQ_PYTHON=python3          the Python with numpy and Pillow
+#
+# Writes under OUT_DIR (few files, so that all of them come back from a lent
+# machine): device_check.log (everything printed), summary.txt (the table),
+# summary.json, gpu_bench.json, logs.tar.gz (every step's own log, the
+# kmq_raw JSON lines and test XML). Exit status 0 when no step failed.
+# Takes about 5-7 minutes on one H100 with 16 cores.
+
+set -u
+set -o pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+out_dir=${1:-${OUT:-$PWD/device-check-out}}
+mkdir -p "$out_dir"
+out_dir=$(cd "$out_dir" && pwd)
+build=${KMQ_DEVICE_CHECK_BUILD:-$repo/build-device}
+case $build in /*) ;; *) build=$repo/$build ;; esac
+work=$build/device-check
+logs=$work/logs
+inputs=$work/inputs
+rm -rf "$logs"
+mkdir -p "$logs" "$inputs"
+arch=${KMQ_DEVICE_CHECK_ARCH:-90}
+jobs=${KMQ_DEVICE_CHECK_JOBS:-$(nproc)}
+python=${KMQ_PYTHON:-python3}
+no_gpu=${KMQ_DEVICE_CHECK_NO_GPU:-0}
+
+exec > >(tee "$out_dir/device_check.log") 2>&1
+
+names=() states=() secs=() notes=()
+record() {  # name PASS|FAIL|SKIP seconds note
+  names+=("$1") states+=("$2") secs+=("$3") notes+=("$4")
+  printf '[%s] %s (%ss)%s\n' "$2" "$1" "$3" "${4:+: $4}"
+}
+
+# run_step NAME LIMIT_S LOG CMD...: runs CMD with a time limit, output to LOG.
+run_step() {
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local start=$SECONDS rc
+  echo "\$ $*" >>"$log"
+  timeout --kill-after=10 "$limit" "$@" >>"$log" 2>&1
+  rc=$?
+  local took=$((SECONDS - start))
+  if [ $rc -eq 0 ]; then
+    record "$name" PASS "$took" ""
+  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    record "$name" FAIL "$took" "timed out after ${limit}s, see $(basename "$log")"
+  else
+    record "$name" FAIL "$took" "exit $rc, see $(basename "$log")"
+  fi
+  return $rc
+}
+
+echo "kmq device check: repo $repo, build $build, out $out_dir, $(date -u +%FT%TZ)"
+
+# ---- the machine -----------------------------------------------------------
+nvcc_bin=$(command -v nvcc || true)
+[ -z "$nvcc_bin" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc_bin=/usr/local/cuda/bin/nvcc
+have_gpu=0
+if [ "$no_gpu" = 1 ]; then
+  record "gpu present" SKIP 0 "KMQ_DEVICE_CHECK_NO_GPU=1: rehearsal, device steps skipped"
+elif nvidia-smi >"$logs/nvidia-smi.txt" 2>&1; then
+  have_gpu=1
+  record "gpu present" PASS 0 "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1)"
+else
+  record "gpu present" FAIL 0 "nvidia-smi failed (set KMQ_DEVICE_CHECK_NO_GPU=1 to rehearse without a GPU)"
+fi
+{ echo "nvcc: $nvcc_bin"; [ -n "$nvcc_bin" ] && "$nvcc_bin" --version; cmake --version; nproc; } >"$logs/toolchain.txt" 2>&1
+sanitizer=$(command -v compute-sanitizer || true)
+[ -z "$sanitizer" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && sanitizer=/usr/local/cuda/bin/compute-sanitizer
+
+# ---- configure and build ---------------------------------------------------
+gtest_dir=$repo/.carry/googletest
+cmake_args=(-S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKMQ_BUILD_CLI=OFF -DKMQ_BUILD_BENCH=ON
+            -DKMQ_CUDA_ARCHITECTURES="$arch" -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
+[ -n "$nvcc_bin" ] && cmake_args+=(-DCMAKE_CUDA_COMPILER="$nvcc_bin")
+command -v ninja >/dev/null && [ ! -f "$build/Makefile" ] && cmake_args+=(-G Ninja)
+have_tests=0
+if [ -f "$gtest_dir/CMakeLists.txt" ]; then
+  cmake_args+=(-DKMQ_BUILD_TESTS=ON -DKMQ_GTEST_SOURCE_DIR="$gtest_dir")
+  have_tests=1
+else
+  cmake_args+=(-DKMQ_BUILD_TESTS=OFF)
+  record "googletest" SKIP 0 "no $gtest_dir: building without tests"
+fi
+# What the device steps need is built first, the rest after, so that one unit
+# that fails to compile costs only its own tests.
+built=0
+if run_step "configure" 120 "$logs/configure.log" cmake "${cmake_args[@]}"; then
+  targets=(kmq_raw)
+  if grep -q "CUDA backend ON" "$logs/configure.log"; then
+    targets+=(kmq_gpu_bench)
+  else
+    record "cuda enabled" FAIL 0 "configure found no nvcc: CPU-only build"
+  fi
+  [ $have_tests = 1 ] && targets+=(test_backend_parity)
+  run_step "build ${targets[*]}" 360 "$logs/build.log" cmake --build "$build" -j "$jobs" --target "${targets[@]}" &&
+    built=1
+  run_step "build everything else" 300 "$logs/build-all.log" cmake --build "$build" -j "$jobs"
+fi
+cat "$logs/build.log" "$logs/build-all.log" 2>/dev/null | grep -E "error:|Error [0-9]" | head -n 10
+
+# ---- tests -----------------------------------------------------------------
+if [ $built = 1 ] && [ $have_tests = 1 ]; then
+  for t in "$build"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    log=$logs/$name.log
+    if run_step "$name" 240 "$log" "$t" --gtest_output="xml:$logs/$name.xml"; then
+      if [ $have_gpu = 1 ] && grep -q 'SKIPPED \].*/cuda' "$log"; then
+        record "$name: cuda cases ran" FAIL 0 "CUDA cases skipped on a GPU machine: $(grep -m1 'unavailable' "$log")"
+      fi
+    fi
+  done
+elif [ $have_tests = 1 ]; then
+  record "tests" SKIP 0 "build failed"
+fi
+
+# ---- inputs ----------------------------------------------------------------
+photo=$repo/sample_images/volna-5120x2880.jpg
+[ -f "$photo" ] || photo=$(ls -S "$repo"/sample_images/*.jpg "$repo"/sample_images/*.png 2>/dev/null | head -1)
+sizes=("1920x1080" "3840x2160" "7680x4320")
+made_inputs=0
+if [ -n "$photo" ]; then
+  cat >"$work/make_inputs.py" <<'PY'
+import sys
+from PIL import Image
+photo, folder = sys.argv[1], sys.argv[2]
+source = Image.open(photo).convert("RGBA")
+for size in sys.argv[3:]:
+    w, h = (int(v) for v in size.split("x"))
+    image = source.resize((w, h), Image.LANCZOS)
+    with open(f"{folder}/photo-{w}x{h}.rgba", "wb") as f:
+        f.write(image.tobytes())
+    print(f"{folder}/photo-{w}x{h}.rgba from {photo}")
+PY
+  run_step "inputs (Pillow)" 120 "$logs/inputs.log" "$python" "$work/make_inputs.py" "$photo" "$inputs" "${sizes[@]}" &&
+    made_inputs=1
+else
+  record "inputs (Pillow)" FAIL 0 "no photo in sample_images/"
+fi
+raw=$build/bench/kmq_raw
+bench=$build/bench/kmq_gpu_bench
+small=$inputs/photo-1920x1080.rgba
+
+# ---- sanitizers ------------------------------------------------------------
+device_ok=0
+[ $have_gpu = 1 ] && [ $built = 1 ] && device_ok=1
+if [ $device_ok = 1 ] && [ -n "$sanitizer" ]; then
+  parity=$build/tests/test_backend_parity
+  if [ -x "$parity" ]; then
+    run_step "memcheck: parity tests (cuda)" 240 "$logs/memcheck-tests.log" "$sanitizer" --tool memcheck \
+      --leak-check full --error-exitcode 99 "$parity" \
+      --gtest_filter='Backends/BackendParity.*/cuda:CudaProbe.*:-*Quantize*'
+    run_step "racecheck: parity tests (cuda)" 240 "$logs/racecheck-tests.log" "$sanitizer" --tool racecheck \
+      --error-exitcode 99 "$parity" \
+      --gtest_filter='*Ties*/cuda:*Farthest*/cuda:*Palette*/cuda:*Seeding*/cuda:*Histogram*/cuda'
+  fi
+  if [ $made_inputs = 1 ]; then
+    # Every pixel a point (2 M): the fused pass loops several times per block.
+    for tool in memcheck racecheck synccheck; do
+      extra=()
+      [ $tool = memcheck ] && extra=(--leak-check full)
+      run_step "$tool: kmq_raw 1080p no-dedupe" 180 "$logs/$tool-raw.log" "$sanitizer" --tool $tool \
+        "${extra[@]}" --error-exitcode 99 "$raw" "$small" 1920 1080 --backend cuda -k 16 --max-iter 3 --no-dedupe
+    done
+  fi
+elif [ $device_ok = 1 ]; then
+  record "compute-sanitizer" FAIL 0 "compute-sanitizer not found"
+else
+  record "compute-sanitizer" SKIP 0 "no GPU or no build"
+fi
+
+# ---- CPU vs GPU byte parity on photos -----------------------------------------
+# Each: size k dedupe. The raw (no-dedupe) runs are costly on the CPU, so they
+# stay at the smaller sizes.
+runs=("1920x1080 16 1" "1920x1080 64 1" "1920x1080 256 1" "1920x1080 64 0"
+      "3840x2160 64 1" "3840x2160 256 1" "3840x2160 16 0"
+      "7680x4320 64 1" "7680x4320 256 1")
+parity_dir=$work/parity
+rm -rf "$parity_dir" && mkdir -p "$parity_dir"
+json_of() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' "$1" | head -1; }
+if [ $device_ok = 1 ] && [ $made_inputs = 1 ]; then
+  for r in "${runs[@]}"; do
+    read -r size k dedupe <<<"$r"
+    w=${size%x*} h=${size#*x}
+    flags=()
+    tag="$size k=$k"
+    [ "$dedupe" = 0 ] && flags=(--no-dedupe) && tag="$tag no-dedupe"
+    base=$parity_dir/$size-k$k-d$dedupe
+    log=$logs/parity-$size-k$k-d$dedupe.log
+    start=$SECONDS
+    ok=1
+    for b in cpu cuda; do
+      timeout 240 "$raw" "$inputs/photo-$size.rgba" "$w" "$h" --backend $b -k "$k" --seed 1 "${flags[@]}" \
+        --palette "$base.$b.pal" --labels "$base.$b.idx" >"$base.$b.json" 2>>"$log" || ok=0
+    done
+    took=$((SECONDS - start))
+    cat "$base.cpu.json" "$base.cuda.json" >>"$log" 2>/dev/null
+    if [ $ok = 0 ]; then
+      record "parity $tag" FAIL "$took" "kmq_raw failed, see $(basename "$log")"
+    elif cmp -s "$base.cpu.pal" "$base.cuda.pal" && cmp -s "$base.cpu.idx" "$base.cuda.idx"; then
+      record "parity $tag" PASS "$took" "identical; cpu $(json_of "$base.cpu.json" total_s)s, gpu $(json_of "$base.cuda.json" total_s)s, $(json_of "$base.cpu.json" iterations) iterations"
+    else
+      record "parity $tag" FAIL "$took" "palette or label map differ ($(cmp "$base.cpu.idx" "$base.cuda.idx" 2>&1 | head -1))"
+    fi
+  done
+  # Dedupe must not change the answer either (same backend, same bytes).
+  a=$parity_dir/1920x1080-k64-d1 b=$parity_dir/1920x1080-k64-d0
+  if [ -f "$a.cuda.idx" ] && [ -f "$b.cuda.idx" ]; then
+    if cmp -s "$a.cuda.pal" "$b.cuda.pal" && cmp -s "$a.cuda.idx" "$b.cuda.idx"; then
+      record "dedupe on = off (1080p k=64, cuda)" PASS 0 ""
+    else
+      record "dedupe on = off (1080p k=64, cuda)" FAIL 0 "deduplicated and raw runs differ"
+    fi
+  fi
+  cp "$parity_dir"/*.json "$logs/" 2>/dev/null
+else
+  record "parity runs" SKIP 0 "no GPU, no build or no inputs"
+fi
+
+# ---- CPU vs GPU stage timings -------------------------------------------------
+bench_table=$logs/gpu_bench.txt
+if [ $device_ok = 1 ] && [ $made_inputs = 1 ] && [ -x "$bench" ]; then
+  specs=()
+  for size in "${sizes[@]}"; do specs+=("$inputs/photo-$size.rgba:$size"); done
+  if run_step "kmq_gpu_bench (k 16,64,256)" 300 "$logs/gpu_bench.log" \
+      sh -c '"$0" "$@" >"'"$bench_table"'"' "$bench" --json "$out_dir/gpu_bench.json" --ks 16,64,256 --seed 1 \
+      "${specs[@]}"; then :; fi
+  cat "$bench_table" >>"$logs/gpu_bench.log" 2>/dev/null
+else
+  record "kmq_gpu_bench" SKIP 0 "no GPU, no build, no inputs or no CUDA build"
+fi
+
+# ---- summary -----------------------------------------------------------------
+passed=0 failed=0 skipped=0
+{
+  printf '%-44s %-5s %6s  %s\n' "step" "state" "secs" "note"
+  for i in "${!names[@]}"; do
+    printf '%-44s %-5s %6s  %s\n' "${names[$i]}" "${states[$i]}" "${secs[$i]}" "${notes[$i]}"
+  done
+} >"$out_dir/summary.txt"
+{
+  echo "{"
+  echo "  \"steps\": ["
+  for i in "${!names[@]}"; do
+    note=${notes[$i]//\\/\\\\}
+    note=${note//\"/\\\"}
+    sep=","
+    [ "$i" -eq $((${#names[@]} - 1)) ] && sep=""
+    echo "    {\"step\": \"${names[$i]}\", \"state\": \"${states[$i]}\", \"seconds\": ${secs[$i]}, \"note\": \"$note\"}$sep"
+  done
+  echo "  ],"
+} >"$out_dir/summary.json"
+for s in "${states[@]}"; do
+  case $s in PASS) passed=$((passed + 1)) ;; FAIL) failed=$((failed + 1)) ;; *) skipped=$((skipped + 1)) ;; esac
+done
+verdict=PASS
+[ $failed -gt 0 ] && verdict=FAIL
+echo "  \"passed\": $passed, \"failed\": $failed, \"skipped\": $skipped, \"verdict\": \"$verdict\"" >>"$out_dir/summary.json"
+echo "}" >>"$out_dir/summary.json"
+tar -czf "$out_dir/logs.tar.gz" -C "$work" logs 2>/dev/null
+
+echo
+if [ -s "$bench_table" ]; then
+  echo "CPU vs GPU, stage by stage (ms; GPU by CUDA events):"
+  cat "$bench_table"
+  echo
+fi
+cat "$out_dir/summary.txt"
+echo
+echo "device check: $verdict ($passed passed, $failed failed, $skipped skipped) in ${SECONDS}s; logs in $out_dir"
+[ $failed -eq 0 ]

@@ -1,0 +1,133 @@
+#include "cpu_assign.hpp"
+
+// The vector helpers below are inline and internal: the note that passing an
+// AVX vector by value changes the ABI does not concern them.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#include <cstring>
+#include <limits>
+
+namespace kmq::detail {
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KMQ_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define KMQ_CLONES
+#endif
+
+// GCC/Clang vector extensions: eight clusters per operation, lowered to
+// whatever the clone's instruction set has (two SSE registers or one AVX).
+typedef float float_lanes __attribute__((vector_size(4 * centroid_lanes)));
+typedef std::int32_t index_lanes __attribute__((vector_size(4 * centroid_lanes)));
+constexpr index_lanes first_indices = {0, 1, 2, 3, 4, 5, 6, 7};
+static_assert(centroid_lanes == 8, "first_indices lists one index per lane");
+
+inline float_lanes load(const float* p) {
+  float_lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+centroid_planes make_centroid_planes(const float* centroids, int k) {
+  centroid_planes planes;
+  planes.k = k;
+  planes.padded_k = (k + centroid_lanes - 1) / centroid_lanes * centroid_lanes;
+  const float far = std::numeric_limits<float>::infinity();
+  for (int j = 0; j < planes.padded_k; ++j) {
+    for (int c = 0; c < channels; ++c) planes.channel[c][j] = j < k ? centroids[channels * j + c] : far;
+  }
+  return planes;
+}
+
+KMQ_CLONES
+void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
+                   std::size_t end, const centroid_planes& centroids, assign_accumulator& out) {
+  const float* c0 = centroids.channel[0];
+  const float* c1 = centroids.channel[1];
+  const float* c2 = centroids.channel[2];
+  const float* c3 = centroids.channel[3];
+  for (std::size_t i = begin; i < end; ++i) {
+    const packed_rgba x = points[i];
+    const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
+    const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
+    // Lane l keeps the nearest of clusters l, l + lanes, ...; strict < keeps
+    // the lowest index within a lane, and the merge below across lanes.
+    const float_lanes px0 = float_lanes{} + x0, px1 = float_lanes{} + x1, px2 = float_lanes{} + x2, px3 = float_lanes{} + x3;
+    float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+    index_lanes nearest_index = first_indices;
+    index_lanes index = first_indices;
+    for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
+      const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
+      const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
+      float_lanes d = d0 * d0;
+      d = d + d1 * d1;
+      d = d + d2 * d2;
+      d = d + d3 * d3;
+      const index_lanes nearer = d < nearest;
+      nearest = nearer ? d : nearest;
+      nearest_index = nearer ? index : nearest_index;
+      index += centroid_lanes;
+    }
+    float lane_distance[centroid_lanes];
+    std::int32_t lane_index[centroid_lanes];
+    std::memcpy(lane_distance, &nearest, sizeof lane_distance);
+    std::memcpy(lane_index, &nearest_index, sizeof lane_index);
+    float best_distance = lane_distance[0];
+    std::uint32_t best = static_cast<std::uint32_t>(lane_index[0]);
+    for (int l = 1; l < centroid_lanes; ++l) {
+      const auto candidate = static_cast<std::uint32_t>(lane_index[l]);
+      if (lane_distance[l] < best_distance || (lane_distance[l] == best_distance && candidate < best)) {
+        best_distance = lane_distance[l];
+        best = candidate;
+      }
+    }
+    if (labels[i] != best) {
+      ++out.changed;
+      labels[i] = best;
+    }
+    const std::uint64_t w = weights[i];
+    out.count[best] += w;
+    std::uint64_t* sum = out.sum + static_cast<std::size_t>(best) * channels;
+    sum[0] += w * channel_of(x, 0);
+    sum[1] += w * channel_of(x, 1);
+    sum[2] += w * channel_of(x, 2);
+    sum[3] += w * channel_of(x, 3);
+    out.sq_norm[best] += w * squared_norm(x);
+    if (best_distance > out.farthest_distance) {  // ascending i: ties keep the lowest index
+      out.farthest_distance = best_distance;
+      out.farthest = static_cast<std::uint32_t>(i);
+    }
+  }
+}
+
+KMQ_CLONES
+void candidate_potentials(const packed_rgba* points, const std::uint32_t* weights, const std::uint32_t* distance,
+                          std::size_t begin, std::size_t end, const packed_rgba* candidates, int count,
+                          std::uint64_t* potentials) {
+  // Candidates outside, points inside: the inner loop is plain integer
+  // arithmetic over consecutive points, which the compiler vectorises.
+  constexpr std::size_t block = 4096;
+  for (std::size_t b = begin; b < end; b += block) {
+    const std::size_t stop = b + block < end ? b + block : end;
+    for (int c = 0; c < count; ++c) {
+      const std::int32_t r = static_cast<std::int32_t>(channel_of(candidates[c], 0));
+      const std::int32_t g = static_cast<std::int32_t>(channel_of(candidates[c], 1));
+      const std::int32_t bl = static_cast<std::int32_t>(channel_of(candidates[c], 2));
+      const std::int32_t a = static_cast<std::int32_t>(channel_of(candidates[c], 3));
+      std::uint64_t total = 0;
+      for (std::size_t i = b; i < stop; ++i) {
+        const packed_rgba x = points[i];
+        const std::int32_t d0 = static_cast<std::int32_t>(x & 0xffu) - r;
+        const std::int32_t d1 = static_cast<std::int32_t>((x >> 8) & 0xffu) - g;
+        const std::int32_t d2 = static_cast<std::int32_t>((x >> 16) & 0xffu) - bl;
+        const std::int32_t d3 = static_cast<std::int32_t>(x >> 24) - a;
+        const std::uint32_t d = static_cast<std::uint32_t>(d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3);
+        const std::uint32_t nearest = d < distance[i] ? d : distance[i];
+        total += static_cast<std::uint64_t>(weights[i]) * nearest;
+      }
+      potentials[c] += total;
+    }
+  }
+}
+
+}  // namespace kmq::detail
