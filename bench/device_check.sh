@@ -115,7 +115,8 @@ if run_step "configure" 120 "$logs/configure.log" cmake "${cmake_args[@]}"; then
     record "cuda enabled" FAIL 0 "configure found no nvcc: CPU-only build"
   fi
   [ $have_tests = 1 ] && targets+=(test_backend_parity)
-  run_step "build ${targets[*]}" 360 "$logs/build.log" cmake --build "$build" -j "$jobs" --target "${targets[@]}" &&
+  echo "device targets: ${targets[*]}"
+  run_step "build (device targets)" 360 "$logs/build.log" cmake --build "$build" -j "$jobs" --target "${targets[@]}" &&
     built=1
   run_step "build everything else" 300 "$logs/build-all.log" cmake --build "$build" -j "$jobs"
 fi
@@ -201,6 +202,14 @@ runs=("1920x1080 16 1" "1920x1080 64 1" "1920x1080 256 1" "1920x1080 64 0"
 parity_dir=$work/parity
 rm -rf "$parity_dir" && mkdir -p "$parity_dir"
 json_of() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' "$1" | head -1; }
+# A rehearsal without a GPU runs the same loop, CPU (all threads) against CPU
+# (one thread), on the smallest size only.
+gpu_side=(--backend cuda)
+if [ "$no_gpu" = 1 ] && [ $built = 1 ] && [ $made_inputs = 1 ]; then
+  gpu_side=(--backend cpu --threads 1)
+  runs=("1920x1080 16 1" "1920x1080 64 0" "1920x1080 64 1")
+  device_ok=1
+fi
 if [ $device_ok = 1 ] && [ $made_inputs = 1 ]; then
   for r in "${runs[@]}"; do
     read -r size k dedupe <<<"$r"
@@ -213,7 +222,9 @@ if [ $device_ok = 1 ] && [ $made_inputs = 1 ]; then
     start=$SECONDS
     ok=1
     for b in cpu cuda; do
-      timeout 240 "$raw" "$inputs/photo-$size.rgba" "$w" "$h" --backend $b -k "$k" --seed 1 "${flags[@]}" \
+      side=(--backend cpu)
+      [ $b = cuda ] && side=("${gpu_side[@]}")
+      timeout 240 "$raw" "$inputs/photo-$size.rgba" "$w" "$h" "${side[@]}" -k "$k" --seed 1 "${flags[@]}" \
         --palette "$base.$b.pal" --labels "$base.$b.idx" >"$base.$b.json" 2>>"$log" || ok=0
     done
     took=$((SECONDS - start))
@@ -242,7 +253,7 @@ fi
 
 # ---- CPU vs GPU stage timings -------------------------------------------------
 bench_table=$logs/gpu_bench.txt
-if [ $device_ok = 1 ] && [ $made_inputs = 1 ] && [ -x "$bench" ]; then
+if [ $have_gpu = 1 ] && [ $built = 1 ] && [ $made_inputs = 1 ] && [ -x "$bench" ]; then
   specs=()
   for size in "${sizes[@]}"; do specs+=("$inputs/photo-$size.rgba:$size"); done
   if run_step "kmq_gpu_bench (k 16,64,256)" 300 "$logs/gpu_bench.log" \
