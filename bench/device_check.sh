@@ -88,7 +88,9 @@ else
 fi
 { echo "nvcc: $nvcc_bin"; [ -n "$nvcc_bin" ] && "$nvcc_bin" --version; cmake --version; nproc; } >"$logs/toolchain.txt" 2>&1
 sanitizer=$(command -v compute-sanitizer || true)
-[ -z "$sanitizer" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && sanitizer=/usr/local/cuda/bin/compute-sanitizer
+for candidate in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+  [ -z "$sanitizer" ] && [ -x "$candidate" ] && sanitizer=$candidate
+done
 
 # ---- configure and build ---------------------------------------------------
 gtest_dir=$repo/.carry/googletest

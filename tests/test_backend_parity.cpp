@@ -230,6 +230,14 @@ TEST_P(BackendParity, StepStatisticsMatchReference) {
   }
 }
 
+TEST_P(BackendParity, StepStatisticsMatchReferenceOnManyPoints) {
+  // More points than one wave of the device's blocks covers, so every block
+  // of the fused pass loops several times.
+  const auto image = clustered_image(600011, 12, true, 99);
+  upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
+  for (const int k : {16, 64}) check_steps(*reference_, *tested_, image, k, "600011 points, k=" + std::to_string(k));
+}
+
 TEST_P(BackendParity, TiesGoToTheLowestIndex) {
   // Every point is exactly halfway between two centroids, and centroids repeat.
   std::vector<packed_rgba> points;
