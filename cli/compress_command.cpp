@@ -120,6 +120,7 @@ class compressor {
     r.device = engine_->device();
     r.threads = engine_->threads();
     r.seed = settings_.quantize.kmeans.seed;
+    r.restarts = settings_.quantize.kmeans.restarts;
     r.init = settings_.quantize.kmeans.init == init_method::random ? "random" : "kmeans++";
     r.dedupe = settings_.quantize.dedupe;
     r.png_level = settings_.png_level;

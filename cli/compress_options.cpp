@@ -14,8 +14,8 @@ template <typename T>
 T in_range(const cxxopts::ParseResult& parsed, const char* name, T low, T high) {
   const T value = parsed[name].as<T>();
   if (value < low || value > high) {
-    throw failure(exit_usage, "", std::string("--") + name + " must be between " + std::to_string(low) + " and " +
-                                      std::to_string(high));
+    const std::string flag = std::string(name) == "colors" ? "-k/--colors" : std::string("--") + name;
+    throw failure(exit_usage, "", flag + " must be between " + std::to_string(low) + " and " + std::to_string(high));
   }
   return value;
 }
@@ -34,6 +34,7 @@ compress_settings parse_compress_options(int argc, char** argv, bool& show_help,
     ("max-iter", "most Lloyd iterations", cxxopts::value<int>()->default_value("100"))
     ("tol", "stop when an iteration lowers the error by less than this fraction", cxxopts::value<double>()->default_value("1e-4"))
     ("init", "seeding: kmeans++ or random", cxxopts::value<std::string>()->default_value("kmeans++"))
+    ("restarts", "independent seedings and runs; the lowest error wins", cxxopts::value<int>()->default_value("3"))
     ("threads", "CPU threads, 0 = all cores", cxxopts::value<int>()->default_value("0"))
     ("backend", "auto, cpu or cuda", cxxopts::value<std::string>()->default_value("auto"))
     ("no-dedupe", "cluster every pixel instead of the distinct colours (same output, slower)")
@@ -61,6 +62,7 @@ compress_settings parse_compress_options(int argc, char** argv, bool& show_help,
     s.quantize.kmeans.max_iter = in_range(parsed, "max-iter", 1, 1000000);
     s.quantize.kmeans.tol = in_range(parsed, "tol", 0.0, 1.0);
     s.quantize.kmeans.init = parse_init_method(parsed["init"].as<std::string>());
+    s.quantize.kmeans.restarts = in_range(parsed, "restarts", 1, 1000);
     s.quantize.dedupe = parsed.count("no-dedupe") == 0;
     s.threads = in_range(parsed, "threads", 0, 4096);
     s.backend = parse_backend_choice(parsed["backend"].as<std::string>());

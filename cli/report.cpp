@@ -19,6 +19,8 @@ nlohmann::json report_json(const job_report& r) {
   j["lossless"] = q.lossless;
   j["iterations"] = q.iterations;
   j["converged"] = q.converged;
+  j["restarts"] = r.restarts;
+  j["best_restart"] = q.best_restart;
   j["wcss"] = q.wcss;
   j["wcss_history"] = q.wcss_history;
   j["mse"] = r.metrics.mse;

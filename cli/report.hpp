@@ -20,6 +20,7 @@ struct job_report {
   std::uint64_t input_bytes = 0, output_bytes = 0;
   std::string backend, device, init;
   int threads = 0;
+  int restarts = 1;
   std::uint64_t seed = 0;
   bool dedupe = true;
   int png_level = 6;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs kmq's build and test dependencies from Debian packages. Idempotent and quiet:
 # packages already present are skipped, so a second run costs one dpkg query.
+#   --bench   also what bench/compare_peers.py compares against (scikit-learn, pngquant)
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libcxxopts-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant)
 
 missing=()
 for p in "${packages[@]}"; do

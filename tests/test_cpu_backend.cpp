@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "kmq/backend_select.hpp"
 #include "kmq/random.hpp"
@@ -122,6 +123,54 @@ TEST_P(CpuBackendThreads, SeedingSumsMatchTheReference) {
     }
     EXPECT_EQ(potentials[c], expected);
   }
+}
+
+TEST_P(CpuBackendThreads, SkippingByBoundsNeverChangesALabelAsCentroidsDrift) {
+  // A Lloyd-like sequence: centroids that move a little (and sometimes a lot)
+  // between passes, so most points are settled by their bound and some not.
+  const weighted_points wp = sample_points(60013, 21);
+  auto engine = make_cpu_backend(GetParam());
+  engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
+  std::vector<std::uint32_t> labels(wp.points.size(), ~0u);
+  seeded_random random(4);
+  for (int k : {7, 64}) {
+    std::vector<float> centroids = sample_centroids(k, 99);
+    for (int pass = 0; pass < 12; ++pass) {
+      const step_stats expected = reference_step(wp, centroids, k, labels);
+      expect_same_stats(engine->step(centroids.data(), k), expected);
+      const float scale = pass % 5 == 4 ? 40.0f : 0.5f;
+      for (auto& v : centroids) v += (static_cast<float>(random.below(2001)) / 1000.0f - 1.0f) * scale;
+    }
+  }
+  EXPECT_EQ(engine->labels(), labels);
+}
+
+TEST_P(CpuBackendThreads, BoundsSurviveNearTiesAndTinyMoves) {
+  // Points exactly between two centroids that then move by a few ulps: the
+  // label must follow the computed distances, as a full scan would.
+  weighted_points wp;
+  for (int v = 0; v < 256; ++v) {
+    wp.points.push_back(pack_rgba(static_cast<std::uint32_t>(v), 0, 0, 255));
+    wp.weights.push_back(1);
+  }
+  auto engine = make_cpu_backend(GetParam());
+  engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
+  std::vector<std::uint32_t> labels(wp.points.size(), ~0u);
+  std::vector<float> centroids = {100.5f, 0, 0, 255, 101.5f, 0, 0, 255, 20, 0, 0, 255};
+  for (int pass = 0; pass < 40; ++pass) {
+    const step_stats expected = reference_step(wp, centroids, 3, labels);
+    expect_same_stats(engine->step(centroids.data(), 3), expected);
+    const float direction = pass % 2 == 0 ? 1.0f : -1.0f;
+    centroids[0] = std::nextafter(centroids[0], direction * 1000.0f);
+    centroids[4] = std::nextafter(centroids[4], -direction * 1000.0f);
+    if (pass % 7 == 6) centroids[8] += 0.25f;
+  }
+  // A palette assignment in between: the next step must not trust old bounds.
+  const std::vector<packed_rgba> palette = {pack_rgba(0, 0, 0, 255)};
+  engine->assign_to_palette(palette.data(), 1);
+  std::fill(labels.begin(), labels.end(), 0u);
+  const step_stats expected = reference_step(wp, centroids, 3, labels);
+  expect_same_stats(engine->step(centroids.data(), 3), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, CpuBackendThreads, ::testing::Values(1, 2, 3, 8));

@@ -11,9 +11,10 @@ namespace kmq {
 namespace {
 
 quantize_result run(const std::vector<packed_rgba>& pixels, int k, bool dedupe = true, int threads = 2,
-                    std::uint64_t seed = 0, init_method init = init_method::kmeanspp) {
+                    std::uint64_t seed = 0, init_method init = init_method::kmeanspp, int restarts = 1) {
   quantize_options options;
   options.kmeans.k = k;
+  options.kmeans.restarts = restarts;
   options.kmeans.seed = seed;
   options.kmeans.init = init;
   options.dedupe = dedupe;
@@ -90,6 +91,13 @@ TEST(Quantize, ThreadCountNeverChangesTheResult) {
   const quantize_result one = run(photo, 32, true, 1);
   for (int threads : {2, 3, 7}) expect_identical(one, run(photo, 32, true, threads));
   expect_identical(run(photo, 32, false, 1), run(photo, 32, false, 5));
+}
+
+TEST(Quantize, RestartsKeepEveryInvariance) {
+  const quantize_result one = run(photo, 24, true, 1, 3, init_method::kmeanspp, 4);
+  expect_identical(one, run(photo, 24, false, 3, 3, init_method::kmeanspp, 4));
+  expect_identical(one, run(photo, 24, true, 5, 3, init_method::kmeanspp, 4));
+  EXPECT_LE(one.wcss, run(photo, 24, true, 2, 3).wcss * 1.001);
 }
 
 TEST(Quantize, TheFinalErrorIsTheExactErrorOfTheLabelMap) {

@@ -4,6 +4,7 @@
 // AVX vector by value changes the ABI does not concern them.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -39,47 +40,92 @@ centroid_planes make_centroid_planes(const float* centroids, int k) {
   return planes;
 }
 
+namespace {
+
+// Relative error bound of a computed squared distance (a few float roundings,
+// each at most 2^-24), with a wide safety factor.
+constexpr double rounding = 1e-5;
+
+// The largest float not above v: a bound must never grow by being stored.
+float float_at_most(double v) {
+  float f = static_cast<float>(v);
+  if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+
+}  // namespace
+
 KMQ_CLONES
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
-                   std::size_t end, const centroid_planes& centroids, assign_accumulator& out) {
+                   std::size_t end, const centroid_planes& centroids, const lower_bounds& bounds,
+                   assign_accumulator& out) {
   const float* c0 = centroids.channel[0];
   const float* c1 = centroids.channel[1];
   const float* c2 = centroids.channel[2];
   const float* c3 = centroids.channel[3];
+  const std::uint32_t k = static_cast<std::uint32_t>(centroids.k);
   for (std::size_t i = begin; i < end; ++i) {
     const packed_rgba x = points[i];
     const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
     const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
-    // Lane l keeps the nearest of clusters l, l + lanes, ...; strict < keeps
-    // the lowest index within a lane, and the merge below across lanes.
-    const float_lanes px0 = float_lanes{} + x0, px1 = float_lanes{} + x1, px2 = float_lanes{} + x2, px3 = float_lanes{} + x3;
-    float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
-    index_lanes nearest_index = first_indices;
-    index_lanes index = first_indices;
-    for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
-      const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
-      const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
-      float_lanes d = d0 * d0;
+    std::uint32_t best = labels[i];
+    float best_distance = 0.0f;
+    bool settled = false;
+    if (bounds.valid && best < k) {
+      const float d0 = x0 - c0[best], d1 = x1 - c1[best], d2 = x2 - c2[best], d3 = x3 - c3[best];
+      float d = d0 * d0;  // centroid_distance(), term by term
       d = d + d1 * d1;
       d = d + d2 * d2;
       d = d + d3 * d3;
-      const index_lanes nearer = d < nearest;
-      nearest = nearer ? d : nearest;
-      nearest_index = nearer ? index : nearest_index;
-      index += centroid_lanes;
-    }
-    float lane_distance[centroid_lanes];
-    std::int32_t lane_index[centroid_lanes];
-    std::memcpy(lane_distance, &nearest, sizeof lane_distance);
-    std::memcpy(lane_index, &nearest_index, sizeof lane_index);
-    float best_distance = lane_distance[0];
-    std::uint32_t best = static_cast<std::uint32_t>(lane_index[0]);
-    for (int l = 1; l < centroid_lanes; ++l) {
-      const auto candidate = static_cast<std::uint32_t>(lane_index[l]);
-      if (lane_distance[l] < best_distance || (lane_distance[l] == best_distance && candidate < best)) {
-        best_distance = lane_distance[l];
-        best = candidate;
+      const double lower = static_cast<double>(bounds.lower[i]) - bounds.shrink[best];
+      if (lower > 0.0 && static_cast<double>(d) * (1.0 + 4.0 * rounding) < lower * lower) {
+        bounds.lower[i] = float_at_most(lower);
+        best_distance = d;
+        settled = true;
       }
+    }
+    if (!settled) {
+      // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
+      // ...; strict < keeps the lowest index within a lane, and the merge below
+      // across lanes.
+      const float_lanes px0 = float_lanes{} + x0, px1 = float_lanes{} + x1;
+      const float_lanes px2 = float_lanes{} + x2, px3 = float_lanes{} + x3;
+      float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+      float_lanes second = nearest;
+      index_lanes nearest_index = first_indices;
+      index_lanes index = first_indices;
+      for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
+        const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
+        const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
+        float_lanes d = d0 * d0;
+        d = d + d1 * d1;
+        d = d + d2 * d2;
+        d = d + d3 * d3;
+        const index_lanes nearer = d < nearest;
+        second = nearer ? nearest : (d < second ? d : second);
+        nearest = nearer ? d : nearest;
+        nearest_index = nearer ? index : nearest_index;
+        index += centroid_lanes;
+      }
+      float lane_distance[centroid_lanes], lane_second[centroid_lanes];
+      std::int32_t lane_index[centroid_lanes];
+      std::memcpy(lane_distance, &nearest, sizeof lane_distance);
+      std::memcpy(lane_second, &second, sizeof lane_second);
+      std::memcpy(lane_index, &nearest_index, sizeof lane_index);
+      int best_lane = 0;
+      for (int l = 1; l < centroid_lanes; ++l) {
+        const bool nearer = lane_distance[l] < lane_distance[best_lane] ||
+                            (lane_distance[l] == lane_distance[best_lane] && lane_index[l] < lane_index[best_lane]);
+        if (nearer) best_lane = l;
+      }
+      best = static_cast<std::uint32_t>(lane_index[best_lane]);
+      best_distance = lane_distance[best_lane];
+      float runner_up = lane_second[best_lane];
+      for (int l = 0; l < centroid_lanes; ++l) {
+        if (l != best_lane && lane_distance[l] < runner_up) runner_up = lane_distance[l];
+      }
+      // The true distance is at least the computed one shrunk by its rounding.
+      bounds.lower[i] = float_at_most(std::sqrt(static_cast<double>(runner_up) / (1.0 + rounding)));
     }
     if (labels[i] != best) {
       ++out.changed;

@@ -28,10 +28,23 @@ struct assign_accumulator {
   std::uint32_t farthest = 0;
 };
 
+// Hamerly's bound, made safe for exact labels: lower[i] <= the true distance
+// from point i to every centroid but its own. When the distance to its own,
+// as computed, is below that bound by more than any rounding could bridge,
+// every other computed distance is strictly larger, so the full scan would
+// return the same label: the scan is skipped. Labels, statistics and the
+// farthest point are exactly those of the full scan.
+struct lower_bounds {
+  float* lower;              // per point; written on every pass
+  const double* shrink;      // per cluster a: how far any other centroid moved since the last pass
+  bool valid = false;        // false: scan every point (first pass, new k, palette labels)
+};
+
 // Assigns points [begin, end) to their nearest centroid (ties: lowest index),
 // updates labels and accumulates the weighted statistics.
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
-                   std::size_t end, const centroid_planes& centroids, assign_accumulator& out);
+                   std::size_t end, const centroid_planes& centroids, const lower_bounds& bounds,
+                   assign_accumulator& out);
 
 // sum over [begin, end) of weight * min(distance, squared_distance(point, candidate)),
 // for each candidate.

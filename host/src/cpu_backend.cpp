@@ -1,5 +1,6 @@
 // The CPU backend: the reference every other backend must match bit for bit.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -53,6 +54,8 @@ class cpu_backend final : public backend {
     points_.assign(points, points + count);
     weights_.assign(weights, weights + count);
     labels_.assign(count, no_label);
+    lower_.assign(count, 0.0f);
+    previous_centroids_.clear();
     distance_.assign(count, 0);
     prefix_.clear();
   }
@@ -120,6 +123,7 @@ class cpu_backend final : public backend {
   step_stats step(const float* centroids, int k) override;
 
   void assign_to_palette(const packed_rgba* palette, int count) override {
+    previous_centroids_.clear();  // the labels become palette indices: bounds no longer apply
     for_chunks([&](int, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         std::uint32_t best = 0;
@@ -158,16 +162,45 @@ class cpu_backend final : public backend {
   std::vector<std::uint32_t> labels_;
   std::vector<std::uint32_t> distance_;  // seeding D(i)
   std::vector<std::uint64_t> prefix_;    // running sums of weight * D, built on demand
+  std::vector<float> lower_;             // per point: lower bound on the distance to any other centroid
+  std::vector<float> previous_centroids_;  // of the last step; empty when the bounds are not valid
 };
+
+// How far every other centroid moved, for each cluster: the bound of a point in
+// cluster a shrinks by the largest move among the clusters j != a.
+std::vector<double> bound_shrinks(const std::vector<float>& previous, const float* centroids, int k) {
+  std::vector<double> moved(static_cast<std::size_t>(k));
+  int largest = 0;
+  for (int j = 0; j < k; ++j) {
+    double total = 0.0;
+    for (int c = 0; c < channels; ++c) {
+      const double d = static_cast<double>(centroids[channels * j + c]) - previous[static_cast<std::size_t>(channels) * j + c];
+      total += d * d;
+    }
+    moved[j] = std::sqrt(total) * (1.0 + 1e-12);  // a hair more: sqrt rounds either way
+    if (moved[j] > moved[largest]) largest = j;
+  }
+  double second = 0.0;
+  for (int j = 0; j < k; ++j) {
+    if (j != largest) second = std::max(second, moved[j]);
+  }
+  std::vector<double> shrink(static_cast<std::size_t>(k), moved[largest]);
+  shrink[largest] = second;
+  return shrink;
+}
 
 step_stats cpu_backend::step(const float* centroids, int k) {
   if (k < 1 || k > max_colors) throw error(error_kind::invalid_argument, "step: k out of range");
   const detail::centroid_planes planes = detail::make_centroid_planes(centroids, k);
+  const bool bounded = previous_centroids_.size() == static_cast<std::size_t>(k) * channels;
+  const std::vector<double> shrink =
+      bounded ? bound_shrinks(previous_centroids_, centroids, k) : std::vector<double>(static_cast<std::size_t>(k), 0.0);
+  const detail::lower_bounds bounds{lower_.data(), shrink.data(), bounded};
   std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks()), chunk_stats(k));
   for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
     chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
     detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
-    detail::assign_points(points_.data(), weights_.data(), labels_.data(), begin, end, planes, acc);
+    detail::assign_points(points_.data(), weights_.data(), labels_.data(), begin, end, planes, bounds, acc);
     mine.changed = acc.changed;
     if (acc.farthest_distance >= 0.0f) mine.farthest.offer(acc.farthest_distance, acc.farthest);
   });
@@ -188,6 +221,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
   }
   stats.farthest = farthest.index;
   stats.farthest_distance = std::max(farthest.distance, 0.0f);
+  previous_centroids_.assign(centroids, centroids + static_cast<std::size_t>(k) * channels);
   return stats;
 }
 

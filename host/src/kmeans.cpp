@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "kmq/error.hpp"
+#include "kmq/random.hpp"
 #include "kmq/stopwatch.hpp"
 
 namespace kmq {
@@ -33,6 +34,7 @@ void validate(const kmeans_params& params) {
     throw error(error_kind::invalid_argument, "k must be between 1 and " + std::to_string(max_colors));
   }
   if (params.max_iter < 1) throw error(error_kind::invalid_argument, "max-iter must be at least 1");
+  if (params.restarts < 1) throw error(error_kind::invalid_argument, "restarts must be at least 1");
   if (!(params.tol >= 0.0) || !std::isfinite(params.tol)) {
     throw error(error_kind::invalid_argument, "tol must be a finite number >= 0");
   }
@@ -58,17 +60,16 @@ int update_centroids(const step_stats& stats, std::vector<float>& centroids, int
 
 }  // namespace
 
-kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
-                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params) {
-  validate(params);
-  if (points.size() != host_points.size() || host_points.size() != host_weights.size()) {
-    throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
-  }
+namespace {
+
+// One seeding and its Lloyd iterations.
+kmeans_result run_once(backend& points, const std::vector<packed_rgba>& host_points,
+                       const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                       std::uint64_t seed) {
   const int k = params.k;
   kmeans_result result;
-
   detail::stopwatch seeding;
-  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, params.seed);
+  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, seed);
   result.seed_seconds = seeding.seconds();
 
   detail::stopwatch iterating;
@@ -94,7 +95,9 @@ kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_p
       for (int c = 0; c < channels; ++c) {
         result.centroids[static_cast<std::size_t>(channels) * empty + c] = static_cast<float>(channel_of(far, c));
       }
-    } else if (stats.changed == 0 || (iteration > 0 && previous - wcss <= params.tol * previous)) {
+    } else if (iteration > 0 && (stats.changed == 0 || previous - wcss <= params.tol * previous)) {
+      // Not on the first pass: its label changes count from the previous
+      // run's labels (a restart), and its gain has nothing to compare with.
       result.converged = true;
       break;
     }
@@ -102,6 +105,35 @@ kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_p
   }
   result.iterate_seconds = iterating.seconds();
   return result;
+}
+
+}  // namespace
+
+kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
+                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params) {
+  validate(params);
+  if (points.size() != host_points.size() || host_points.size() != host_weights.size()) {
+    throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
+  }
+  // Restart r > 0 uses the r-th draw of a generator seeded with the seed, so
+  // --restarts 1 is exactly the run of --seed alone.
+  seeded_random restart_seeds(params.seed);
+  kmeans_result best;
+  double seed_seconds = 0.0, iterate_seconds = 0.0;
+  for (int restart = 0; restart < params.restarts; ++restart) {
+    const std::uint64_t seed = restart == 0 ? params.seed : restart_seeds.next();
+    kmeans_result run = run_once(points, host_points, host_weights, params, seed);
+    seed_seconds += run.seed_seconds;
+    iterate_seconds += run.iterate_seconds;
+    // The lowest error wins; on a tie, the earlier run.
+    if (restart == 0 || run.wcss_history.back() < best.wcss_history.back()) {
+      best = std::move(run);
+      best.best_restart = restart;
+    }
+  }
+  best.seed_seconds = seed_seconds;
+  best.iterate_seconds = iterate_seconds;
+  return best;
 }
 
 }  // namespace kmq

@@ -117,6 +117,7 @@ quantize_result quantize(const packed_rgba* pixels, std::size_t count, const qua
     const kmeans_result clustering = run_kmeans(engine, points, weights, options.kmeans);
     result.iterations = clustering.iterations;
     result.converged = clustering.converged;
+    result.best_restart = clustering.best_restart;
     result.wcss_history = clustering.wcss_history;
     result.seed_seconds = clustering.seed_seconds;
     result.iterate_seconds = clustering.iterate_seconds;

@@ -21,15 +21,18 @@ struct kmeans_params {
   int max_iter = 100;         // >= 1
   double tol = 1e-4;          // stop when (previous - wcss) / previous < tol
   init_method init = init_method::kmeanspp;
+  int restarts = 1;           // independent seedings; the run with the lowest WCSS is kept
 };
 
 struct kmeans_result {
   std::vector<float> centroids;         // k * 4, after the last update
   std::vector<std::uint64_t> counts;    // k: weight in each cluster at the last step
   std::vector<double> wcss_history;     // one entry per assignment pass
-  int iterations = 0;
-  bool converged = false;
-  double seed_seconds = 0.0;
+  int iterations = 0;             // of the kept run
+  bool converged = false;         // of the kept run
+  int best_restart = 0;           // which run was kept (0 = the one seeded with the seed itself)
+  double seed_seconds = 0.0;      // all runs together
+
   double iterate_seconds = 0.0;
 };
 

@@ -22,6 +22,7 @@ struct quantize_result {
   bool lossless = false;              // k >= distinct colours: the palette is those colours
   int iterations = 0;
   bool converged = false;
+  int best_restart = 0;               // which of kmeans.restarts runs was kept
   double wcss = 0.0;                  // of the final label map against the final palette
   std::vector<double> wcss_history;   // per Lloyd pass, against float centroids
   double histogram_seconds = 0.0;
