@@ -2,7 +2,7 @@
 // machine, in one run: times per stage, error (MSE per RGB channel) and the
 // ratios. Writes a Markdown table and JSON.
 //
-//   bench_vs_opencv [--k 16,64] [--max-iter 100] [--restarts 3] [--opencv-max-iter N]
+//   bench_vs_opencv [--k 16,64] [--max-iter 100] [--restarts N] [--opencv-max-iter N]
 //                   [--out results/bench_cpu_vs_opencv] IMAGE...
 #include <algorithm>
 #include <cmath>
@@ -31,7 +31,7 @@ struct options {
   std::vector<int> ks = {16, 64};
   int max_iter = 100;
   int opencv_max_iter = 100;
-  int restarts = 3;  // kmq compress's default
+  int restarts = 0;  // 0: kmq compress's default (3 for K <= 32, else 1)
   std::string out = "results/bench_cpu_vs_opencv";
   std::vector<std::string> images;
 };
@@ -113,7 +113,7 @@ int main(int argc, char** argv) try {
       kmq::quantize_options q;
       q.kmeans.k = k;
       q.kmeans.max_iter = o.max_iter;
-      q.kmeans.restarts = o.restarts;
+      q.kmeans.restarts = o.restarts > 0 ? o.restarts : (k <= 32 ? 3 : 1);
       kmq::detail::stopwatch clock;
       const kmq::quantize_result r = kmq::quantize(image.pixels.data(), image.pixels.size(), q, *engine);
       const double kmq_seconds = clock.seconds();
@@ -139,8 +139,9 @@ int main(int argc, char** argv) try {
   std::ofstream md(o.out + ".md");
   md << "# kmq CPU vs OpenCV cv::kmeans\n\n" << machine << "\n\n"
      << "Both on every pixel's colour, k-means++ seeding, one run; kmq: " << engine->device()
-     << ", max-iter " << o.max_iter << ", tol 1e-4 (relative WCSS gain), best of " << o.restarts
-     << " seedings (kmq compress's default); cv::kmeans: max-iter " << o.opencv_max_iter
+     << ", max-iter " << o.max_iter << ", tol 1e-4 (relative WCSS gain), best of "
+     << (o.restarts > 0 ? std::to_string(o.restarts) : std::string("3 seedings for K <= 32, else 1 (kmq compress's default)"))
+     << "; cv::kmeans: max-iter " << o.opencv_max_iter
      << ", epsilon 1e-4 (centre shift), OpenCV " << CV_VERSION << " with " << cv::getNumThreads()
      << " threads. MSE per RGB channel of the image as written (centres rounded to bytes). Speed-up = cv time / kmq time.\n\n"
      << table.str();

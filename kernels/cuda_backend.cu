@@ -2,6 +2,7 @@
 // that tells whether a device answers at all.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -160,7 +161,9 @@ step_stats cuda_backend::step(const float* centroids, int k) {
   stats.sq_norm.assign(host.begin() + 5 * kk, host.begin() + 6 * kk);
   stats.changed = host[6 * kk];
   const std::uint64_t farthest = host[6 * kk + 1];
-  if (size_ != 0) {
+  // The farthest point is part of the answer only when a cluster is empty.
+  const bool some_empty = std::find(stats.count.begin(), stats.count.end(), 0u) != stats.count.end();
+  if (size_ != 0 && some_empty) {
     stats.farthest = ~static_cast<std::uint32_t>(farthest);
     const std::uint32_t bits = static_cast<std::uint32_t>(farthest >> 32);
     static_assert(sizeof(float) == sizeof(bits), "float is 32 bits");

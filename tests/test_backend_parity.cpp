@@ -259,13 +259,15 @@ TEST_P(BackendParity, TiesGoToTheLowestIndex) {
 }
 
 TEST_P(BackendParity, FarthestPointTiesGoToTheLowestIndex) {
-  // Two identical far points: the first must be reported.
+  // Two identical far points: the first must be reported. The second
+  // centroid is nearer to nothing: an empty cluster, which is when the
+  // farthest point is reported at all.
   std::vector<packed_rgba> points(1000, pack_rgba(0, 0, 0, 255));
   points[333] = points[777] = pack_rgba(255, 255, 255, 255);
   upload_both(points, std::vector<std::uint32_t>(points.size(), 1));
-  const float centroid[4] = {0.0f, 0.0f, 0.0f, 255.0f};
-  const step_stats want = reference_->step(centroid, 1);
-  const step_stats got = tested_->step(centroid, 1);
+  const float centroids[8] = {0.0f, 0.0f, 0.0f, 255.0f, 0.0f, 0.0f, 0.0f, -2000.0f};
+  const step_stats want = reference_->step(centroids, 2);
+  const step_stats got = tested_->step(centroids, 2);
   expect_same_stats(want, got, "farthest");
   EXPECT_EQ(got.farthest, 333u);
 }

@@ -97,6 +97,9 @@ TEST_F(Cli, CompressesAPhotoToAPalettePngAndReportsJson) {
   for (const char* stage : {"decode", "histogram", "seed", "iterate", "encode", "total"}) EXPECT_TRUE(j["seconds"].contains(stage));
   EXPECT_EQ(j["width"], 512);
   EXPECT_EQ(j["palette_size"], 16);
+  EXPECT_EQ(j["restarts"], 3);  // auto: small palettes get three seedings
+  EXPECT_EQ(nlohmann::json::parse(kmq("compress " + sample("fruits.jpg") + " -o " + path("f64.png") + " -k 64 --json").out)["restarts"], 1);
+  EXPECT_EQ(nlohmann::json::parse(kmq("compress " + sample("fruits.jpg") + " -o " + path("f2.png") + " -k 64 --restarts 2 --json").out)["restarts"], 2);
   EXPECT_GT(j["psnr"].get<double>(), 20.0);
   EXPECT_EQ(j["output_bytes"].get<std::uint64_t>(), fs::file_size(path("fruits.png")));
   const cv::Mat decoded = cv::imread(path("fruits.png"), cv::IMREAD_UNCHANGED);
@@ -166,6 +169,7 @@ TEST_F(Cli, UsageErrorsExit64) {
   for (const std::string& args : {"compress " + in + out + " -k 0", "compress " + in + out + " -k 257",
                                   "compress " + in + out + " --png-level 10", "compress " + in + out + " --init forgy",
                                   "compress " + in + out + " --backend gpu", "compress " + in + out + " --bogus",
+                                  "compress " + in + out + " --restarts 0", "compress " + in + out + " --restarts 2x",
                                   "compress " + in, "compress" + out, std::string("frobnicate"), std::string("")}) {
     const outcome o = kmq(args);
     EXPECT_EQ(o.code, 64) << args << ": " << o.err;

@@ -57,6 +57,10 @@ step_stats reference_step(const weighted_points& wp, const std::vector<float>& c
     for (int c = 0; c < 4; ++c) s.sum[4 * best + c] += w * channel_of(wp.points[i], c);
     s.sq_norm[best] += w * squared_norm(wp.points[i]);
   }
+  if (std::find(s.count.begin(), s.count.end(), 0u) == s.count.end()) {
+    s.farthest = 0;  // reported only when a cluster is empty
+    s.farthest_distance = 0;
+  }
   return s;
 }
 
@@ -84,6 +88,22 @@ TEST_P(CpuBackendThreads, StepMatchesTheBruteForceReferenceOverSeveralPasses) {
     }
   }
   EXPECT_EQ(engine->labels(), labels);
+}
+
+TEST_P(CpuBackendThreads, AnEmptyClusterBringsTheFarthestPoint) {
+  const weighted_points wp = sample_points(50021, 8);
+  auto engine = make_cpu_backend(GetParam());
+  engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
+  std::vector<std::uint32_t> labels(wp.points.size(), ~0u);
+  std::vector<float> centroids = sample_centroids(5, 3);
+  for (int pass = 0; pass < 3; ++pass) {
+    centroids[4 * 3 + 3] = -5000.0f - static_cast<float>(pass);  // cluster 3 is nearest to nothing
+    const step_stats expected = reference_step(wp, centroids, 5, labels);
+    ASSERT_EQ(expected.count[3], 0u);
+    ASSERT_GT(expected.farthest_distance, 0.0f);
+    expect_same_stats(engine->step(centroids.data(), 5), expected);
+    centroids[0] += 1.5f;
+  }
 }
 
 TEST_P(CpuBackendThreads, SeedingSumsMatchTheReference) {

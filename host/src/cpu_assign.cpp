@@ -46,18 +46,45 @@ namespace {
 // each at most 2^-24), with a wide safety factor.
 constexpr double rounding = 1e-5;
 
-// The largest float not above v: a bound must never grow by being stored.
-float float_at_most(double v) {
-  float f = static_cast<float>(v);
-  if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
+// Bounds are stored as floats, which round to nearest (relative error at most
+// 2^-24): widening by 2.5e-7 first keeps a lower bound below its value and an
+// upper bound above. A lower bound that is not positive can never separate a
+// point again before its next full scan (bounds only shrink), so 0 stands for all.
+inline float stored_lower(double v) { return v > 0.0 ? static_cast<float>(v * (1.0 - 2.5e-7)) : 0.0f; }
+inline float stored_upper(double v) { return static_cast<float>(v * (1.0 + 2.5e-7)); }
+
+// centroid_distance(), term by term, against the planes.
+inline float own_distance(float x0, float x1, float x2, float x3, const centroid_planes& c, std::uint32_t j) {
+  const float d0 = x0 - c.channel[0][j], d1 = x1 - c.channel[1][j], d2 = x2 - c.channel[2][j],
+              d3 = x3 - c.channel[3][j];
+  float d = d0 * d0;
+  d = d + d1 * d1;
+  d = d + d2 * d2;
+  d = d + d3 * d3;
+  return d;
+}
+
+// Whether a point whose own centroid is within upper and every other beyond
+// lower keeps its label under computed distances.
+inline bool separated(double upper, double lower) {
+  return lower > 0.0 && upper * upper * (1.0 + 4.0 * rounding) < lower * lower;
+}
+
+inline void add_point(assign_accumulator& out, std::uint32_t cluster, packed_rgba x, std::uint64_t w) {
+  out.count[cluster] += w;
+  std::uint64_t* sum = out.sum + static_cast<std::size_t>(cluster) * channels;
+  sum[0] += w * channel_of(x, 0);
+  sum[1] += w * channel_of(x, 1);
+  sum[2] += w * channel_of(x, 2);
+  sum[3] += w * channel_of(x, 3);
+  out.sq_norm[cluster] += w * squared_norm(x);
 }
 
 }  // namespace
 
 KMQ_CLONES
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
-                   std::size_t end, const centroid_planes& centroids, const lower_bounds& bounds,
+                   std::size_t end, const centroid_planes& centroids, const hamerly_bounds& bounds,
                    assign_accumulator& out) {
   const float* c0 = centroids.channel[0];
   const float* c1 = centroids.channel[1];
@@ -66,82 +93,92 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
   const std::uint32_t k = static_cast<std::uint32_t>(centroids.k);
   for (std::size_t i = begin; i < end; ++i) {
     const packed_rgba x = points[i];
+    const std::uint32_t previous = labels[i];
+    const bool tracked = bounds.valid && previous < k;
     const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
     const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
-    std::uint32_t best = labels[i];
-    float best_distance = 0.0f;
-    bool settled = false;
-    if (bounds.valid && best < k) {
-      const float d0 = x0 - c0[best], d1 = x1 - c1[best], d2 = x2 - c2[best], d3 = x3 - c3[best];
-      float d = d0 * d0;  // centroid_distance(), term by term
+    if (tracked) {
+      const double lower = static_cast<double>(bounds.lower[i]) - bounds.shrink[previous];
+      double upper = static_cast<double>(bounds.upper[i]) + bounds.moved[previous];
+      bool keep = separated(upper, lower);
+      if (!keep) {  // tighten the upper bound to the distance itself and try again
+        upper = std::sqrt(static_cast<double>(own_distance(x0, x1, x2, x3, centroids, previous)) * (1.0 + rounding));
+        keep = separated(upper, lower);
+      }
+      if (keep) {
+        bounds.upper[i] = stored_upper(upper);
+        bounds.lower[i] = stored_lower(lower);
+        continue;  // same label: nothing changes in the statistics
+      }
+    }
+    // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
+    // ...; strict < keeps the lowest index within a lane, and the merge below
+    // across lanes.
+    const float_lanes px0 = float_lanes{} + x0, px1 = float_lanes{} + x1;
+    const float_lanes px2 = float_lanes{} + x2, px3 = float_lanes{} + x3;
+    float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+    float_lanes second = nearest;
+    index_lanes nearest_index = first_indices;
+    index_lanes index = first_indices;
+    for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
+      const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
+      const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
+      float_lanes d = d0 * d0;
       d = d + d1 * d1;
       d = d + d2 * d2;
       d = d + d3 * d3;
-      const double lower = static_cast<double>(bounds.lower[i]) - bounds.shrink[best];
-      if (lower > 0.0 && static_cast<double>(d) * (1.0 + 4.0 * rounding) < lower * lower) {
-        bounds.lower[i] = float_at_most(lower);
-        best_distance = d;
-        settled = true;
-      }
+      const index_lanes nearer = d < nearest;
+      second = nearer ? nearest : (d < second ? d : second);
+      nearest = nearer ? d : nearest;
+      nearest_index = nearer ? index : nearest_index;
+      index += centroid_lanes;
     }
-    if (!settled) {
-      // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
-      // ...; strict < keeps the lowest index within a lane, and the merge below
-      // across lanes.
-      const float_lanes px0 = float_lanes{} + x0, px1 = float_lanes{} + x1;
-      const float_lanes px2 = float_lanes{} + x2, px3 = float_lanes{} + x3;
-      float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
-      float_lanes second = nearest;
-      index_lanes nearest_index = first_indices;
-      index_lanes index = first_indices;
-      for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
-        const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
-        const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
-        float_lanes d = d0 * d0;
-        d = d + d1 * d1;
-        d = d + d2 * d2;
-        d = d + d3 * d3;
-        const index_lanes nearer = d < nearest;
-        second = nearer ? nearest : (d < second ? d : second);
-        nearest = nearer ? d : nearest;
-        nearest_index = nearer ? index : nearest_index;
-        index += centroid_lanes;
-      }
-      float lane_distance[centroid_lanes], lane_second[centroid_lanes];
-      std::int32_t lane_index[centroid_lanes];
-      std::memcpy(lane_distance, &nearest, sizeof lane_distance);
-      std::memcpy(lane_second, &second, sizeof lane_second);
-      std::memcpy(lane_index, &nearest_index, sizeof lane_index);
-      int best_lane = 0;
-      for (int l = 1; l < centroid_lanes; ++l) {
-        const bool nearer = lane_distance[l] < lane_distance[best_lane] ||
-                            (lane_distance[l] == lane_distance[best_lane] && lane_index[l] < lane_index[best_lane]);
-        if (nearer) best_lane = l;
-      }
-      best = static_cast<std::uint32_t>(lane_index[best_lane]);
-      best_distance = lane_distance[best_lane];
-      float runner_up = lane_second[best_lane];
-      for (int l = 0; l < centroid_lanes; ++l) {
-        if (l != best_lane && lane_distance[l] < runner_up) runner_up = lane_distance[l];
-      }
-      // The true distance is at least the computed one shrunk by its rounding.
-      bounds.lower[i] = float_at_most(std::sqrt(static_cast<double>(runner_up) / (1.0 + rounding)));
+    float lane_distance[centroid_lanes], lane_second[centroid_lanes];
+    std::int32_t lane_index[centroid_lanes];
+    std::memcpy(lane_distance, &nearest, sizeof lane_distance);
+    std::memcpy(lane_second, &second, sizeof lane_second);
+    std::memcpy(lane_index, &nearest_index, sizeof lane_index);
+    int best_lane = 0;
+    for (int l = 1; l < centroid_lanes; ++l) {
+      const bool nearer = lane_distance[l] < lane_distance[best_lane] ||
+                          (lane_distance[l] == lane_distance[best_lane] && lane_index[l] < lane_index[best_lane]);
+      if (nearer) best_lane = l;
     }
-    if (labels[i] != best) {
-      ++out.changed;
-      labels[i] = best;
+    const std::uint32_t best = static_cast<std::uint32_t>(lane_index[best_lane]);
+    float runner_up = lane_second[best_lane];
+    for (int l = 0; l < centroid_lanes; ++l) {
+      if (l != best_lane && lane_distance[l] < runner_up) runner_up = lane_distance[l];
     }
+    // True distances lie within the computed ones widened by their rounding.
+    bounds.upper[i] = stored_upper(std::sqrt(static_cast<double>(lane_distance[best_lane]) * (1.0 + rounding)));
+    bounds.lower[i] = stored_lower(std::sqrt(static_cast<double>(runner_up) / (1.0 + rounding)));
+
     const std::uint64_t w = weights[i];
-    out.count[best] += w;
-    std::uint64_t* sum = out.sum + static_cast<std::size_t>(best) * channels;
-    sum[0] += w * channel_of(x, 0);
-    sum[1] += w * channel_of(x, 1);
-    sum[2] += w * channel_of(x, 2);
-    sum[3] += w * channel_of(x, 3);
-    out.sq_norm[best] += w * squared_norm(x);
-    if (best_distance > out.farthest_distance) {  // ascending i: ties keep the lowest index
-      out.farthest_distance = best_distance;
-      out.farthest = static_cast<std::uint32_t>(i);
+    if (!tracked) {
+      add_point(out, best, x, w);
+      if (previous != best) ++out.changed;
+    } else if (previous != best) {
+      add_point(out, best, x, w);
+      add_point(out, previous, x, 0 - w);  // modulo 2^64: subtracts exactly
+      ++out.changed;
+    }
+    labels[i] = best;
+  }
+}
+
+KMQ_CLONES
+void farthest_point(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
+                    const centroid_planes& centroids, float& distance, std::uint32_t& index) {
+  distance = -1.0f;
+  index = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const packed_rgba x = points[i];
+    const float d = own_distance(static_cast<float>(channel_of(x, 0)), static_cast<float>(channel_of(x, 1)),
+                                 static_cast<float>(channel_of(x, 2)), static_cast<float>(channel_of(x, 3)), centroids,
+                                 labels[i]);
+    if (d > distance) {  // ascending i: ties keep the lowest index
+      distance = d;
+      index = static_cast<std::uint32_t>(i);
     }
   }
 }

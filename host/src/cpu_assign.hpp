@@ -19,32 +19,42 @@ struct centroid_planes {
 };
 centroid_planes make_centroid_planes(const float* centroids, int k);
 
+// Per-cluster sums of one chunk of points. In incremental passes they are
+// differences (modulo 2^64: a point that leaves a cluster is subtracted), so
+// the totals they are added to stay exact integers.
 struct assign_accumulator {
   std::uint64_t* count;    // k
   std::uint64_t* sum;      // k * 4
   std::uint64_t* sq_norm;  // k
   std::uint64_t changed = 0;
-  float farthest_distance = -1.0f;
-  std::uint32_t farthest = 0;
 };
 
-// Hamerly's bound, made safe for exact labels: lower[i] <= the true distance
-// from point i to every centroid but its own. When the distance to its own,
-// as computed, is below that bound by more than any rounding could bridge,
-// every other computed distance is strictly larger, so the full scan would
-// return the same label: the scan is skipped. Labels, statistics and the
-// farthest point are exactly those of the full scan.
-struct lower_bounds {
-  float* lower;              // per point; written on every pass
-  const double* shrink;      // per cluster a: how far any other centroid moved since the last pass
-  bool valid = false;        // false: scan every point (first pass, new k, palette labels)
+// Hamerly's bounds, made safe for exact labels. upper[i] >= the true distance
+// from point i to its centroid, lower[i] <= the true distance to every other
+// centroid. When upper is below lower by more than any rounding of a computed
+// squared distance could bridge, every other computed distance is strictly
+// larger than the own one, so the full scan would return the same label and
+// it is skipped. Labels and statistics are exactly those of the full scan.
+struct hamerly_bounds {
+  float* upper;          // per point
+  float* lower;          // per point
+  const double* moved;   // per cluster: how far its centroid moved since the last pass
+  const double* shrink;  // per cluster a: the largest move of any other centroid
+  bool valid = false;    // false: scan every point and sum from scratch (first pass, new k, palette labels)
 };
 
-// Assigns points [begin, end) to their nearest centroid (ties: lowest index),
-// updates labels and accumulates the weighted statistics.
+// Assigns points [begin, end) to their nearest centroid (ties: lowest index)
+// and updates labels. With valid bounds, out receives only the changes of the
+// points that moved (to be added to the last pass's totals); without, the
+// statistics of every point.
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
-                   std::size_t end, const centroid_planes& centroids, const lower_bounds& bounds,
+                   std::size_t end, const centroid_planes& centroids, const hamerly_bounds& bounds,
                    assign_accumulator& out);
+
+// The point of [begin, end) farthest from its labelled centroid (ties: the
+// lowest index), and that computed squared distance; distance -1 when empty.
+void farthest_point(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
+                    const centroid_planes& centroids, float& distance, std::uint32_t& index);
 
 // sum over [begin, end) of weight * min(distance, squared_distance(point, candidate)),
 // for each candidate.

@@ -31,7 +31,6 @@ struct farthest_point {
 struct chunk_stats {
   std::vector<std::uint64_t> count, sum, sq_norm;
   std::uint64_t changed = 0;
-  farthest_point farthest;
   explicit chunk_stats(int k) : count(k), sum(static_cast<std::size_t>(k) * channels), sq_norm(k) {}
 };
 
@@ -55,6 +54,7 @@ class cpu_backend final : public backend {
     weights_.assign(weights, weights + count);
     labels_.assign(count, no_label);
     lower_.assign(count, 0.0f);
+    upper_.assign(count, 0.0f);
     previous_centroids_.clear();
     distance_.assign(count, 0);
     prefix_.clear();
@@ -162,14 +162,21 @@ class cpu_backend final : public backend {
   std::vector<std::uint32_t> labels_;
   std::vector<std::uint32_t> distance_;  // seeding D(i)
   std::vector<std::uint64_t> prefix_;    // running sums of weight * D, built on demand
+  std::vector<float> upper_;             // per point: upper bound on the distance to its centroid
   std::vector<float> lower_;             // per point: lower bound on the distance to any other centroid
   std::vector<float> previous_centroids_;  // of the last step; empty when the bounds are not valid
+  step_stats totals_;                      // of the last step: the base of an incremental pass
 };
 
-// How far every other centroid moved, for each cluster: the bound of a point in
-// cluster a shrinks by the largest move among the clusters j != a.
-std::vector<double> bound_shrinks(const std::vector<float>& previous, const float* centroids, int k) {
-  std::vector<double> moved(static_cast<std::size_t>(k));
+// How far each centroid moved since the last pass, and for each cluster the
+// largest move among the others (the bound of a point in cluster a shrinks by
+// that much).
+struct centroid_moves {
+  std::vector<double> moved, shrink;
+};
+
+centroid_moves moves_since(const std::vector<float>& previous, const float* centroids, int k) {
+  centroid_moves m{std::vector<double>(static_cast<std::size_t>(k)), std::vector<double>(static_cast<std::size_t>(k))};
   int largest = 0;
   for (int j = 0; j < k; ++j) {
     double total = 0.0;
@@ -177,51 +184,73 @@ std::vector<double> bound_shrinks(const std::vector<float>& previous, const floa
       const double d = static_cast<double>(centroids[channels * j + c]) - previous[static_cast<std::size_t>(channels) * j + c];
       total += d * d;
     }
-    moved[j] = std::sqrt(total) * (1.0 + 1e-12);  // a hair more: sqrt rounds either way
-    if (moved[j] > moved[largest]) largest = j;
+    m.moved[j] = std::sqrt(total) * (1.0 + 1e-12);  // a hair more: sqrt rounds either way
+    if (m.moved[j] > m.moved[largest]) largest = j;
   }
   double second = 0.0;
   for (int j = 0; j < k; ++j) {
-    if (j != largest) second = std::max(second, moved[j]);
+    if (j != largest) second = std::max(second, m.moved[j]);
   }
-  std::vector<double> shrink(static_cast<std::size_t>(k), moved[largest]);
-  shrink[largest] = second;
-  return shrink;
+  std::fill(m.shrink.begin(), m.shrink.end(), m.moved[largest]);
+  m.shrink[largest] = second;
+  return m;
 }
 
 step_stats cpu_backend::step(const float* centroids, int k) {
   if (k < 1 || k > max_colors) throw error(error_kind::invalid_argument, "step: k out of range");
+  const std::size_t kk = static_cast<std::size_t>(k);
   const detail::centroid_planes planes = detail::make_centroid_planes(centroids, k);
-  const bool bounded = previous_centroids_.size() == static_cast<std::size_t>(k) * channels;
-  const std::vector<double> shrink =
-      bounded ? bound_shrinks(previous_centroids_, centroids, k) : std::vector<double>(static_cast<std::size_t>(k), 0.0);
-  const detail::lower_bounds bounds{lower_.data(), shrink.data(), bounded};
+  const bool incremental = previous_centroids_.size() == kk * channels;
+  const centroid_moves moves = incremental ? moves_since(previous_centroids_, centroids, k)
+                                           : centroid_moves{std::vector<double>(kk), std::vector<double>(kk)};
+  const detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(),
+                                      incremental};
   std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks()), chunk_stats(k));
   for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
     chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
     detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
     detail::assign_points(points_.data(), weights_.data(), labels_.data(), begin, end, planes, bounds, acc);
     mine.changed = acc.changed;
-    if (acc.farthest_distance >= 0.0f) mine.farthest.offer(acc.farthest_distance, acc.farthest);
   });
 
+  // Integer sums (and modular differences) add up to the same totals in any order.
   step_stats stats;
-  stats.count.assign(static_cast<std::size_t>(k), 0);
-  stats.sum.assign(static_cast<std::size_t>(k) * channels, 0);
-  stats.sq_norm.assign(static_cast<std::size_t>(k), 0);
-  farthest_point farthest;
+  if (incremental) {
+    stats.count = totals_.count;
+    stats.sum = totals_.sum;
+    stats.sq_norm = totals_.sq_norm;
+  } else {
+    stats.count.assign(kk, 0);
+    stats.sum.assign(kk * channels, 0);
+    stats.sq_norm.assign(kk, 0);
+  }
   for (const chunk_stats& part : partial) {
-    for (int j = 0; j < k; ++j) {
+    for (std::size_t j = 0; j < kk; ++j) {
       stats.count[j] += part.count[j];
       stats.sq_norm[j] += part.sq_norm[j];
     }
     for (std::size_t s = 0; s < stats.sum.size(); ++s) stats.sum[s] += part.sum[s];
     stats.changed += part.changed;
-    if (part.farthest.distance >= 0.0f) farthest.offer(part.farthest.distance, part.farthest.index);
   }
-  stats.farthest = farthest.index;
-  stats.farthest_distance = std::max(farthest.distance, 0.0f);
-  previous_centroids_.assign(centroids, centroids + static_cast<std::size_t>(k) * channels);
+
+  // The farthest point only matters to an empty cluster: look for it then.
+  if (std::find(stats.count.begin(), stats.count.end(), 0u) != stats.count.end()) {
+    std::vector<farthest_point> far(static_cast<std::size_t>(chunks()));
+    for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+      farthest_point& mine = far[static_cast<std::size_t>(chunk)];
+      detail::farthest_point(points_.data(), labels_.data(), begin, end, planes, mine.distance, mine.index);
+    });
+    farthest_point farthest;
+    for (const farthest_point& part : far) {
+      if (part.distance >= 0.0f) farthest.offer(part.distance, part.index);
+    }
+    stats.farthest = farthest.index;
+    stats.farthest_distance = std::max(farthest.distance, 0.0f);
+  }
+  totals_.count = stats.count;
+  totals_.sum = stats.sum;
+  totals_.sq_norm = stats.sq_norm;
+  previous_centroids_.assign(centroids, centroids + kk * channels);
   return stats;
 }
 

@@ -25,6 +25,8 @@ struct step_stats {
   std::vector<std::uint64_t> sum;      // k * 4: weighted channel sums, cluster-major
   std::vector<std::uint64_t> sq_norm;  // k: weighted sum of squared norms
   std::uint64_t changed = 0;           // points whose label differs from the last pass
+  // Only when some cluster is empty (count 0), which is when the host needs a
+  // point to restart it at; otherwise both are 0, so a backend may skip the search.
   std::uint32_t farthest = 0;          // point farthest from its centroid (ties: lowest index)
   float farthest_distance = 0.0f;      // its squared distance
 };
