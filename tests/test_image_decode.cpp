@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exit_codes.hpp"
+#include "image_fixtures.hpp"
 #include "image_header.hpp"
 #include "image_io.hpp"
 #include "jpeg_check.hpp"
@@ -21,7 +22,7 @@ namespace kmq::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using bytes = std::vector<std::uint8_t>;
+using namespace kmq::cli::testing;
 
 // decode_image hands OpenCV the first caller's limit, once per process; fix it
 // here so the tests do not depend on which of them runs first.
@@ -54,19 +55,6 @@ class ImageDecode : public ::testing::Test {
   fs::path dir_;
 };
 
-bytes encode(const std::string& ext, const cv::Mat& mat, const std::vector<int>& params = {}) {
-  bytes out;
-  EXPECT_TRUE(cv::imencode(ext, mat, out, params)) << ext;
-  return out;
-}
-
-// A noisy BGR image: compresses badly, so cutting it anywhere cuts real data.
-cv::Mat noise_bgr(int width, int height) {
-  cv::Mat mat(height, width, CV_8UC3);
-  cv::randu(mat, cv::Scalar::all(0), cv::Scalar::all(256));
-  return mat;
-}
-
 // Expects decode_image(path) to fail with code and a reason containing text.
 void expect_failure(const std::string& path, exit_code code, const std::string& text,
                     std::uint64_t max_pixels = limit) {
@@ -96,48 +84,6 @@ void expect_pixels(const decoded_image& image, const cv::Mat& bgr) {
       ASSERT_EQ(pixel(image, x, y), want) << x << "," << y;
     }
   }
-}
-
-void put_be32(bytes& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
-}
-
-void put_png_chunk(bytes& out, const char* type, const bytes& data) {
-  put_be32(out, static_cast<std::uint32_t>(data.size()));
-  const std::size_t type_at = out.size();
-  out.insert(out.end(), type, type + 4);
-  out.insert(out.end(), data.begin(), data.end());
-  put_be32(out, static_cast<std::uint32_t>(::crc32(0, &out[type_at], static_cast<uInt>(4 + data.size()))));
-}
-
-// A well-formed PNG start (signature, IHDR with a correct CRC, a tiny IDAT)
-// whose header claims width x height RGBA pixels.
-bytes png_claiming(std::uint32_t width, std::uint32_t height) {
-  bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  bytes ihdr;
-  put_be32(ihdr, width);
-  put_be32(ihdr, height);
-  ihdr.insert(ihdr.end(), {8, 6, 0, 0, 0});
-  put_png_chunk(png, "IHDR", ihdr);
-  put_png_chunk(png, "IDAT", {0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
-  put_png_chunk(png, "IEND", {});
-  return png;
-}
-
-// Inserts an APP1 Exif segment carrying only Orientation after SOI/APP0.
-bytes with_exif_orientation(bytes jpeg, std::uint16_t orientation) {
-  // clang-format off
-  const bytes app1 = {0xFF, 0xE1, 0, 34, 'E', 'x', 'i', 'f', 0, 0,
-                      'I', 'I', 42, 0, 8, 0, 0, 0,                      // TIFF header, IFD at 8
-                      1, 0,                                             // one entry
-                      0x12, 0x01, 3, 0, 1, 0, 0, 0,                     // Orientation, SHORT, count 1
-                      static_cast<std::uint8_t>(orientation), 0, 0, 0,  // its value
-                      0, 0, 0, 0};                                      // no next IFD
-  // clang-format on
-  std::size_t at = 2;
-  if (jpeg[2] == 0xFF && jpeg[3] == 0xE0) at = 4 + ((std::size_t{jpeg[4]} << 8) | jpeg[5]);
-  jpeg.insert(jpeg.begin() + static_cast<std::ptrdiff_t>(at), app1.begin(), app1.end());
-  return jpeg;
 }
 
 // --- bad inputs -----------------------------------------------------------
@@ -381,79 +327,6 @@ TEST_F(ImageDecode, JpegWithRestartMarkers) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64), {cv::IMWRITE_JPEG_RST_INTERVAL, 1});
   EXPECT_TRUE(jpeg_structure_problem(jpeg.data(), jpeg.size()).empty());
   EXPECT_EQ(decode_image(write("rst.jpg", jpeg), limit).width, 64u);
-}
-
-// --- JPEG structure ---------------------------------------------------------
-
-TEST(JpegStructure, AcceptsWhatLibjpegReadsWhole) {
-  const bytes jpeg = encode(".jpg", noise_bgr(24, 24));
-  EXPECT_EQ(jpeg_structure_problem(jpeg.data(), jpeg.size()), "");
-  bytes trailer = jpeg;  // cameras append data after EOI
-  trailer.insert(trailer.end(), {1, 2, 3, 0xFF, 0xD8});
-  EXPECT_EQ(jpeg_structure_problem(trailer.data(), trailer.size()), "");
-  bytes stray = jpeg;  // junk between segments, which libjpeg skips with a warning
-  const std::size_t after_app0 = 4 + ((std::size_t{stray[4]} << 8) | stray[5]);
-  stray.insert(stray.begin() + static_cast<std::ptrdiff_t>(after_app0), {0x12, 0x34, 0x56});
-  EXPECT_EQ(jpeg_structure_problem(stray.data(), stray.size()), "");
-  ::testing::internal::CaptureStderr();
-  EXPECT_FALSE(cv::imdecode(stray, cv::IMREAD_COLOR).empty());
-  EXPECT_NE(::testing::internal::GetCapturedStderr().find("extraneous bytes"), std::string::npos);
-}
-
-TEST(JpegStructure, AnEmbeddedThumbnailDoesNotHideATruncation) {
-  const bytes thumbnail = encode(".jpg", noise_bgr(8, 8));
-  const bytes main_image = encode(".jpg", noise_bgr(64, 64));
-  // APP1 wrapping a whole JPEG, EOI and all, as Exif thumbnails do.
-  bytes file = {0xFF, 0xD8, 0xFF, 0xE1};
-  const std::size_t length = thumbnail.size() + 2;
-  file.push_back(static_cast<std::uint8_t>(length >> 8));
-  file.push_back(static_cast<std::uint8_t>(length & 255));
-  file.insert(file.end(), thumbnail.begin(), thumbnail.end());
-  file.insert(file.end(), main_image.begin() + 2, main_image.end());
-  EXPECT_EQ(jpeg_structure_problem(file.data(), file.size()), "");
-  file.resize(file.size() - main_image.size() / 3);
-  EXPECT_EQ(jpeg_structure_problem(file.data(), file.size()), "truncated JPEG (ends inside scan data)");
-}
-
-TEST(JpegStructure, NamesWhatIsWrong) {
-  const bytes jpeg = encode(".jpg", noise_bgr(24, 24));
-  EXPECT_EQ(jpeg_structure_problem(jpeg.data(), 1), "not a JPEG (no start-of-image marker)");
-  EXPECT_EQ(jpeg_structure_problem(jpeg.data(), 5), "truncated JPEG (ends inside a marker segment)");
-  const bytes soi_eoi = {0xFF, 0xD8, 0xFF, 0xD9};
-  EXPECT_NE(jpeg_structure_problem(soi_eoi.data(), soi_eoi.size()).find("no image data"), std::string::npos);
-  bytes bad_length = jpeg;
-  bad_length[4] = 0;
-  bad_length[5] = 1;
-  EXPECT_NE(jpeg_structure_problem(bad_length.data(), bad_length.size()).find("bad segment length"), std::string::npos);
-}
-
-// --- header sniffing without decoding ---------------------------------------
-
-TEST(ImageHeader, EveryFormatGivesItsStoredSize) {
-  cv::Mat mat(45, 123, CV_8UC3, cv::Scalar(1, 2, 3));
-  const std::vector<std::pair<const char*, image_format>> cases = {{".png", image_format::png},
-                                                                   {".jpg", image_format::jpeg},
-                                                                   {".bmp", image_format::bmp},
-                                                                   {".tiff", image_format::tiff},
-                                                                   {".webp", image_format::webp}};
-  for (const auto& [ext, format] : cases) {
-    for (int quality : {80, 101}) {  // WebP: lossy (VP8) and lossless (VP8L)
-      SCOPED_TRACE(std::string(ext) + " " + std::to_string(quality));
-      const bytes file = encode(ext, mat, {cv::IMWRITE_WEBP_QUALITY, quality});
-      const image_header header = sniff_image_header(file.data(), file.size());
-      EXPECT_EQ(header.format, format);
-      EXPECT_TRUE(header.has_dimensions);
-      EXPECT_EQ(header.width, 123u);
-      EXPECT_EQ(header.height, 45u);
-    }
-  }
-}
-
-TEST(ImageHeader, CutShortHeadersHaveNoDimensions) {
-  const bytes png = png_claiming(7, 9);
-  for (std::size_t n = 0; n < 24; ++n) EXPECT_FALSE(sniff_image_header(png.data(), n).has_dimensions) << n;
-  EXPECT_TRUE(sniff_image_header(png.data(), 24).has_dimensions);
-  EXPECT_EQ(sniff_image_header(nullptr, 0).format, image_format::unknown);
 }
 
 }  // namespace

@@ -42,16 +42,18 @@ centroid_planes make_centroid_planes(const float* centroids, int k) {
 
 namespace {
 
-// Relative error bound of a computed squared distance (a few float roundings,
-// each at most 2^-24), with a wide safety factor.
-constexpr double rounding = 1e-5;
+// Relative error bound of a computed squared distance: eleven float
+// operations, each rounded by at most 2^-24, stay under 4e-7; 1e-5 leaves a
+// wide safety factor.
+constexpr float rounding = 1e-5f;
+// Each float operation on a bound rounds by at most 2^-24 (6e-8) either way;
+// widening by 5e-7 after a few of them keeps a lower bound below and an upper
+// bound above the true distance.
+constexpr float widen = 5e-7f;
 
-// Bounds are stored as floats, which round to nearest (relative error at most
-// 2^-24): widening by 2.5e-7 first keeps a lower bound below its value and an
-// upper bound above. A lower bound that is not positive can never separate a
-// point again before its next full scan (bounds only shrink), so 0 stands for all.
-inline float stored_lower(double v) { return v > 0.0 ? static_cast<float>(v * (1.0 - 2.5e-7)) : 0.0f; }
-inline float stored_upper(double v) { return static_cast<float>(v * (1.0 + 2.5e-7)); }
+// The bounds after a full scan, from the two nearest computed squared distances.
+inline float upper_from(float own) { return std::sqrt(own * (1.0f + rounding)) * (1.0f + widen); }
+inline float lower_from(float runner_up) { return std::sqrt(runner_up * (1.0f - rounding)) * (1.0f - widen); }
 
 // centroid_distance(), term by term, against the planes.
 inline float own_distance(float x0, float x1, float x2, float x3, const centroid_planes& c, std::uint32_t j) {
@@ -65,9 +67,11 @@ inline float own_distance(float x0, float x1, float x2, float x3, const centroid
 }
 
 // Whether a point whose own centroid is within upper and every other beyond
-// lower keeps its label under computed distances.
-inline bool separated(double upper, double lower) {
-  return lower > 0.0 && upper * upper * (1.0 + 4.0 * rounding) < lower * lower;
+// lower keeps its label under computed distances: then the own computed
+// distance is at most upper^2 (1 + rounding) and every other at least
+// lower^2 (1 - rounding), and the test (with its own roundings) keeps them apart.
+inline bool separated(float upper, float lower) {
+  return lower > 0.0f && upper * upper * (1.0f + 4.0f * rounding) < lower * lower;
 }
 
 inline void add_point(assign_accumulator& out, std::uint32_t cluster, packed_rgba x, std::uint64_t w) {
@@ -98,16 +102,17 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
     const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
     if (tracked) {
-      const double lower = static_cast<double>(bounds.lower[i]) - bounds.shrink[previous];
-      double upper = static_cast<double>(bounds.upper[i]) + bounds.moved[previous];
+      // Triangle inequality: the bounds move by how far the centroids did.
+      const float lower = (bounds.lower[i] - bounds.shrink[previous]) * (1.0f - widen);
+      float upper = (bounds.upper[i] + bounds.moved[previous]) * (1.0f + widen);
       bool keep = separated(upper, lower);
       if (!keep) {  // tighten the upper bound to the distance itself and try again
-        upper = std::sqrt(static_cast<double>(own_distance(x0, x1, x2, x3, centroids, previous)) * (1.0 + rounding));
+        upper = upper_from(own_distance(x0, x1, x2, x3, centroids, previous));
         keep = separated(upper, lower);
       }
       if (keep) {
-        bounds.upper[i] = stored_upper(upper);
-        bounds.lower[i] = stored_lower(lower);
+        bounds.upper[i] = upper;
+        bounds.lower[i] = lower;
         continue;  // same label: nothing changes in the statistics
       }
     }
@@ -149,9 +154,8 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     for (int l = 0; l < centroid_lanes; ++l) {
       if (l != best_lane && lane_distance[l] < runner_up) runner_up = lane_distance[l];
     }
-    // True distances lie within the computed ones widened by their rounding.
-    bounds.upper[i] = stored_upper(std::sqrt(static_cast<double>(lane_distance[best_lane]) * (1.0 + rounding)));
-    bounds.lower[i] = stored_lower(std::sqrt(static_cast<double>(runner_up) / (1.0 + rounding)));
+    bounds.upper[i] = upper_from(lane_distance[best_lane]);
+    bounds.lower[i] = lower_from(runner_up);
 
     const std::uint64_t w = weights[i];
     if (!tracked) {

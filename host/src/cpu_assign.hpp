@@ -38,8 +38,8 @@ struct assign_accumulator {
 struct hamerly_bounds {
   float* upper;          // per point
   float* lower;          // per point
-  const double* moved;   // per cluster: how far its centroid moved since the last pass
-  const double* shrink;  // per cluster a: the largest move of any other centroid
+  const float* moved;    // per cluster: how far its centroid moved since the last pass (rounded up)
+  const float* shrink;   // per cluster a: the largest move of any other centroid (rounded up)
   bool valid = false;    // false: scan every point and sum from scratch (first pass, new k, palette labels)
 };
 

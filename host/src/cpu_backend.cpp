@@ -172,11 +172,11 @@ class cpu_backend final : public backend {
 // largest move among the others (the bound of a point in cluster a shrinks by
 // that much).
 struct centroid_moves {
-  std::vector<double> moved, shrink;
+  std::vector<float> moved, shrink;
 };
 
 centroid_moves moves_since(const std::vector<float>& previous, const float* centroids, int k) {
-  centroid_moves m{std::vector<double>(static_cast<std::size_t>(k)), std::vector<double>(static_cast<std::size_t>(k))};
+  centroid_moves m{std::vector<float>(static_cast<std::size_t>(k)), std::vector<float>(static_cast<std::size_t>(k))};
   int largest = 0;
   for (int j = 0; j < k; ++j) {
     double total = 0.0;
@@ -184,10 +184,14 @@ centroid_moves moves_since(const std::vector<float>& previous, const float* cent
       const double d = static_cast<double>(centroids[channels * j + c]) - previous[static_cast<std::size_t>(channels) * j + c];
       total += d * d;
     }
-    m.moved[j] = std::sqrt(total) * (1.0 + 1e-12);  // a hair more: sqrt rounds either way
+    // Rounded up: a move must never look shorter than it was.
+    const double exact = std::sqrt(total) * (1.0 + 1e-12);
+    float up = static_cast<float>(exact);
+    if (static_cast<double>(up) < exact) up = std::nextafter(up, std::numeric_limits<float>::infinity());
+    m.moved[j] = up;
     if (m.moved[j] > m.moved[largest]) largest = j;
   }
-  double second = 0.0;
+  float second = 0.0f;
   for (int j = 0; j < k; ++j) {
     if (j != largest) second = std::max(second, m.moved[j]);
   }
@@ -202,7 +206,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
   const detail::centroid_planes planes = detail::make_centroid_planes(centroids, k);
   const bool incremental = previous_centroids_.size() == kk * channels;
   const centroid_moves moves = incremental ? moves_since(previous_centroids_, centroids, k)
-                                           : centroid_moves{std::vector<double>(kk), std::vector<double>(kk)};
+                                           : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   const detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(),
                                       incremental};
   std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks()), chunk_stats(k));
