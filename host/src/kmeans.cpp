@@ -58,34 +58,18 @@ int update_centroids(const step_stats& stats, std::vector<float>& centroids, int
   return first_empty;
 }
 
-}  // namespace
-
-namespace {
-
-// One seeding and its Lloyd iterations.
-kmeans_result run_once(backend& points, const std::vector<packed_rgba>& host_points,
-                       const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
-                       std::uint64_t seed) {
+// Lloyd iterations from the centroids in result (k * 4 floats).
+void lloyd(backend& points, const std::vector<packed_rgba>& host_points, const kmeans_params& params,
+           kmeans_result& result) {
   const int k = params.k;
-  kmeans_result result;
-  detail::stopwatch seeding;
-  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, seed);
-  result.seed_seconds = seeding.seconds();
-
   detail::stopwatch iterating;
-  result.centroids.resize(static_cast<std::size_t>(k) * channels);
-  for (int j = 0; j < k; ++j) {
-    for (int c = 0; c < channels; ++c) {
-      result.centroids[static_cast<std::size_t>(channels) * j + c] = static_cast<float>(channel_of(centres[j], c));
-    }
-  }
   double previous = std::numeric_limits<double>::infinity();
   for (int iteration = 0; iteration < params.max_iter; ++iteration) {
     const step_stats stats = points.step(result.centroids.data(), k);
     const double wcss = wcss_from_stats(stats, result.centroids.data(), k);
     result.wcss_history.push_back(wcss);
     result.counts = stats.count;
-    result.iterations = iteration + 1;
+    ++result.iterations;
 
     const int empty = update_centroids(stats, result.centroids, k);
     if (empty >= 0) {
@@ -96,14 +80,32 @@ kmeans_result run_once(backend& points, const std::vector<packed_rgba>& host_poi
         result.centroids[static_cast<std::size_t>(channels) * empty + c] = static_cast<float>(channel_of(far, c));
       }
     } else if (iteration > 0 && (stats.changed == 0 || previous - wcss <= params.tol * previous)) {
-      // Not on the first pass: its label changes count from the previous
-      // run's labels (a restart), and its gain has nothing to compare with.
+      // Not on the first pass: its label changes count from labels another
+      // run (or the seeding) left, and its gain has nothing to compare with.
       result.converged = true;
       break;
     }
     previous = wcss;
   }
   result.iterate_seconds = iterating.seconds();
+}
+
+// One seeding and its Lloyd iterations.
+kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& host_points,
+                               const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                               std::uint64_t seed) {
+  const int k = params.k;
+  kmeans_result result;
+  detail::stopwatch seeding;
+  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, seed);
+  result.seed_seconds = seeding.seconds();
+  result.centroids.resize(static_cast<std::size_t>(k) * channels);
+  for (int j = 0; j < k; ++j) {
+    for (int c = 0; c < channels; ++c) {
+      result.centroids[static_cast<std::size_t>(channels) * j + c] = static_cast<float>(channel_of(centres[j], c));
+    }
+  }
+  lloyd(points, host_points, params, result);
   return result;
 }
 
@@ -116,13 +118,13 @@ kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_p
     throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
   }
   // Restart r > 0 uses the r-th draw of a generator seeded with the seed, so
-  // --restarts 1 is exactly the run of --seed alone.
+  // one restart is exactly the run of the seed alone, and more never do worse.
   seeded_random restart_seeds(params.seed);
   kmeans_result best;
   double seed_seconds = 0.0, iterate_seconds = 0.0;
   for (int restart = 0; restart < params.restarts; ++restart) {
     const std::uint64_t seed = restart == 0 ? params.seed : restart_seeds.next();
-    kmeans_result run = run_once(points, host_points, host_weights, params, seed);
+    kmeans_result run = seed_and_iterate(points, host_points, host_weights, params, seed);
     seed_seconds += run.seed_seconds;
     iterate_seconds += run.iterate_seconds;
     // The lowest error wins; on a tie, the earlier run.
