@@ -29,6 +29,21 @@ inline float_lanes load(const float* p) {
   return v;
 }
 
+// The smallest lane, by halving: every lane ends up holding it.
+inline float lowest(float_lanes v) {
+  v = v < __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3}) ? v : __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3});
+  v = v < __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5}) ? v : __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5});
+  v = v < __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6}) ? v : __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6});
+  return v[0];
+}
+
+inline std::int32_t lowest(index_lanes v) {
+  v = v < __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3}) ? v : __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3});
+  v = v < __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5}) ? v : __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5});
+  v = v < __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6}) ? v : __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6});
+  return v[0];
+}
+
 centroid_planes make_centroid_planes(const float* centroids, int k) {
   centroid_planes planes;
   planes.k = k;
@@ -138,23 +153,14 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
       nearest_index = nearer ? index : nearest_index;
       index += centroid_lanes;
     }
-    float lane_distance[centroid_lanes], lane_second[centroid_lanes];
-    std::int32_t lane_index[centroid_lanes];
-    std::memcpy(lane_distance, &nearest, sizeof lane_distance);
-    std::memcpy(lane_second, &second, sizeof lane_second);
-    std::memcpy(lane_index, &nearest_index, sizeof lane_index);
-    int best_lane = 0;
-    for (int l = 1; l < centroid_lanes; ++l) {
-      const bool nearer = lane_distance[l] < lane_distance[best_lane] ||
-                          (lane_distance[l] == lane_distance[best_lane] && lane_index[l] < lane_index[best_lane]);
-      if (nearer) best_lane = l;
-    }
-    const std::uint32_t best = static_cast<std::uint32_t>(lane_index[best_lane]);
-    float runner_up = lane_second[best_lane];
-    for (int l = 0; l < centroid_lanes; ++l) {
-      if (l != best_lane && lane_distance[l] < runner_up) runner_up = lane_distance[l];
-    }
-    bounds.upper[i] = upper_from(lane_distance[best_lane]);
+    // Across lanes: the smallest distance, and among the lanes that have it
+    // the lowest index; the runner-up is the best lane's second or another
+    // lane's first (each cluster lives in exactly one lane).
+    const float best_distance = lowest(nearest);
+    const std::uint32_t best = static_cast<std::uint32_t>(
+        lowest(nearest == best_distance ? nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
+    const float runner_up = lowest(nearest_index == static_cast<std::int32_t>(best) ? second : nearest);
+    bounds.upper[i] = upper_from(best_distance);
     bounds.lower[i] = lower_from(runner_up);
 
     const std::uint64_t w = weights[i];
