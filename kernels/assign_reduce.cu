@@ -93,7 +93,7 @@ __global__ void __launch_bounds__(assign_block_threads)
       const std::uint32_t x = points[i];
       const float x0 = channel_float(x, 0), x1 = channel_float(x, 1);
       const float x2 = channel_float(x, 2), x3 = channel_float(x, 3);
-      float best_distance = 0.0f;
+      float best_distance = __int_as_float(0x7f800000);  // +inf, as the CPU's lanes start
       std::uint32_t best = 0;
 #pragma unroll 4
       for (int j = 0; j < k; ++j) {
@@ -106,8 +106,8 @@ __global__ void __launch_bounds__(assign_block_threads)
         total = __fadd_rn(total, __fmul_rn(d1, d1));
         total = __fadd_rn(total, __fmul_rn(d2, d2));
         total = __fadd_rn(total, __fmul_rn(d3, d3));
-        // Strict < keeps the lowest index on ties, like the CPU's loop from 1.
-        if (j == 0 || total < best_distance) {
+        // Strict < keeps the lowest index on ties, as on the CPU.
+        if (total < best_distance) {
           best_distance = total;
           best = static_cast<std::uint32_t>(j);
         }

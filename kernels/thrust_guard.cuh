@@ -3,6 +3,7 @@
 #pragma once
 #include <thrust/system_error.h>
 
+#include <exception>
 #include <new>
 #include <string>
 #include <utility>
@@ -24,6 +25,9 @@ auto thrust_guard(const char* what, Fn&& fn) -> decltype(fn()) {
   } catch (const std::bad_alloc& e) {
     (void)cudaGetLastError();
     throw error(error_kind::out_of_memory, std::string("CUDA: ") + what + ": out of device memory (" + e.what() + ")");
+  } catch (const std::exception& e) {
+    (void)cudaGetLastError();
+    throw error(error_kind::internal, std::string("CUDA: ") + what + ": " + e.what());
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kmq/backend_select.hpp"
+#include "kmq/error.hpp"
 #include "kmq/random.hpp"
 #include "test_support.hpp"
 
@@ -221,6 +222,8 @@ TEST(CpuBackend, TiesGoToTheLowestIndex) {
   const std::vector<packed_rgba> palette = {pack_rgba(12, 0, 0, 0), pack_rgba(8, 0, 0, 0)};
   engine->assign_to_palette(palette.data(), 2);
   EXPECT_EQ(engine->labels(), (std::vector<std::uint32_t>{0}));
+  EXPECT_THROW(engine->assign_to_palette(palette.data(), 0), error);
+  EXPECT_THROW(engine->step(centroids.data(), 0), error);
 }
 
 TEST(CpuBackend, PaletteAssignmentAndLabelMap) {

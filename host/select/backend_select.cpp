@@ -15,7 +15,13 @@ backend_choice parse_backend_choice(const std::string& text) {
 std::unique_ptr<backend> make_backend(backend_choice choice, int threads) {
   if (choice == backend_choice::cpu) return make_cpu_backend(threads);
   const cuda_status cuda = cuda_probe();
-  if (cuda.available) return make_cuda_backend();
+  if (cuda.available) {
+    try {
+      return make_cuda_backend();
+    } catch (const error&) {
+      if (choice == backend_choice::cuda) throw;  // auto: a device that fails to start is no device
+    }
+  }
   if (choice == backend_choice::cuda) {
     throw error(error_kind::backend_unavailable, "--backend cuda: " + cuda.reason);
   }

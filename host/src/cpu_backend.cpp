@@ -123,6 +123,7 @@ class cpu_backend final : public backend {
   step_stats step(const float* centroids, int k) override;
 
   void assign_to_palette(const packed_rgba* palette, int count) override {
+    if (count < 1 || count > max_colors) throw error(error_kind::invalid_argument, "assign_to_palette: size out of range");
     previous_centroids_.clear();  // the labels become palette indices: bounds no longer apply
     for_chunks([&](int, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
