@@ -177,7 +177,7 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
 }
 
 KMQ_CLONES
-void farthest_point(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
+void find_farthest(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
                     const centroid_planes& centroids, float& distance, std::uint32_t& index) {
   distance = -1.0f;
   index = 0;

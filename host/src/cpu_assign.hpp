@@ -53,7 +53,7 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
 
 // The point of [begin, end) farthest from its labelled centroid (ties: the
 // lowest index), and that computed squared distance; distance -1 when empty.
-void farthest_point(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
+void find_farthest(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
                     const centroid_planes& centroids, float& distance, std::uint32_t& index);
 
 // sum over [begin, end) of weight * min(distance, squared_distance(point, candidate)),

@@ -1,7 +1,6 @@
 // The CPU backend: the reference every other backend must match bit for bit.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -243,7 +242,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
     std::vector<farthest_point> far(static_cast<std::size_t>(chunks()));
     for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
       farthest_point& mine = far[static_cast<std::size_t>(chunk)];
-      detail::farthest_point(points_.data(), labels_.data(), begin, end, planes, mine.distance, mine.index);
+      detail::find_farthest(points_.data(), labels_.data(), begin, end, planes, mine.distance, mine.index);
     });
     farthest_point farthest;
     for (const farthest_point& part : far) {
