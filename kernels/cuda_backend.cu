@@ -90,7 +90,16 @@ cuda_backend::cuda_backend(int device_index, std::string device_name)
 }
 
 color_histogram cuda_backend::histogram(const packed_rgba* pixels, std::size_t count) {
-  return build_histogram(pixels, count);
+  kept_map_pixels_ = kept_map_colors_ = 0;  // the scratch is about to be overwritten
+  return build_histogram(pixels, count, histogram_scratch_, true);
+}
+
+bool cuda_backend::histogram_keeping_map(const packed_rgba* pixels, std::size_t count, color_histogram& out) {
+  kept_map_pixels_ = kept_map_colors_ = 0;
+  out = build_histogram(pixels, count, histogram_scratch_, false);
+  kept_map_pixels_ = count;
+  kept_map_colors_ = out.colors.size();
+  return true;
 }
 
 void cuda_backend::upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) {
@@ -137,7 +146,8 @@ void cuda_backend::seed_sample(const std::uint64_t* targets, int count, std::uin
 void cuda_backend::seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) {
   for (int begin = 0; begin < count; begin += max_candidates_per_pass) {
     const int chunk = count - begin < max_candidates_per_pass ? count - begin : max_candidates_per_pass;
-    seed_candidates(points_.data(), weights_.data(), distance_.data(), size_, candidates + begin, chunk,
+    small_u32_.upload(candidates + begin, static_cast<std::size_t>(chunk));
+    seed_candidates(points_.data(), weights_.data(), distance_.data(), size_, small_u32_.data(), chunk,
                     small_u64_.data());
     small_u64_.download(potentials + begin, static_cast<std::size_t>(chunk));
   }
@@ -181,6 +191,16 @@ std::vector<std::uint32_t> cuda_backend::labels() {
   std::vector<std::uint32_t> out(size_);
   labels_.download(out.data(), size_);
   return out;
+}
+
+void cuda_backend::label_kept_pixels(std::size_t pixel_count, std::uint8_t* out) {
+  if (pixel_count != kept_map_pixels_ || size_ != kept_map_colors_) {
+    throw error(error_kind::internal, "label_kept_pixels: no kept map for these pixels and points");
+  }
+  if (pixel_count == 0) return;
+  device_buffer<std::uint8_t> labelled(pixel_count);
+  gather_labels(labels_.data(), size_, histogram_scratch_.keys.data(), pixel_count, labelled.data());
+  labelled.download(out, pixel_count);
 }
 
 void cuda_backend::label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) {

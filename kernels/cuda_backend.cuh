@@ -21,6 +21,7 @@ class cuda_backend final : public backend {
   int threads() const override { return 1; }
 
   color_histogram histogram(const packed_rgba* pixels, std::size_t count) override;
+  bool histogram_keeping_map(const packed_rgba* pixels, std::size_t count, color_histogram& out) override;
 
   void upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) override;
   std::size_t size() const override { return size_; }
@@ -30,11 +31,13 @@ class cuda_backend final : public backend {
   std::uint64_t seed_potential() override { return potential_; }
   void seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) override;
   void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) override;
+  bool seed_greedy(seeded_random& random, int k, int trials, std::vector<packed_rgba>& centres) override;
 
   step_stats step(const float* centroids, int k) override;
   void assign_to_palette(const packed_rgba* palette, int count) override;
   std::vector<std::uint32_t> labels() override;
   void label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) override;
+  void label_kept_pixels(std::size_t pixel_count, std::uint8_t* out) override;
 
  private:
   void seed_update_with(packed_rgba centre, bool first);
@@ -56,6 +59,14 @@ class cuda_backend final : public backend {
   device_buffer<std::uint64_t> accumulators_;   // 6 * max_colors + 2, see kernels.cuh
   device_buffer<std::uint64_t> small_u64_;      // seeding targets / potentials
   device_buffer<std::uint32_t> small_u32_;      // seeding sample indices
+  // The greedy loop (greedy_loop.cu).
+  device_buffer<std::uint64_t> chunk_sums_;     // weight * D per chunk of points
+  device_buffer<greedy_state> greedy_state_;
+  device_buffer<packed_rgba> centre_out_;
+  histogram_scratch histogram_scratch_;
+  // The pixel -> colour map histogram_keeping_map() left in histogram_scratch_.keys.
+  std::size_t kept_map_pixels_ = 0;
+  std::size_t kept_map_colors_ = 0;
 };
 
 }  // namespace kmq::cuda

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "device_buffer.cuh"
 #include "kmq/backend.hpp"
 #include "kmq/color_histogram.hpp"
 
@@ -20,8 +21,20 @@ inline unsigned grid_for(std::size_t n, unsigned block) {
   return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > max_blocks ? max_blocks : blocks));
 }
 
-// histogram.cu: equals build_color_histogram() exactly.
-color_histogram build_histogram(const packed_rgba* host_pixels, std::size_t count);
+// histogram.cu: equals build_color_histogram() exactly. The scratch buffers
+// are kept between calls (a batch of photos allocates once).
+struct histogram_scratch {
+  device_buffer<std::uint32_t> keys, order, colors, counts;
+  device_buffer<std::uint32_t> table, index;  // 2^24 each on the direct path; ranks on the sort path
+  device_buffer<unsigned char> temp;          // the scan's scratch
+  device_buffer<unsigned> words;              // the alpha range
+};
+// Below this many pixels the sort beats clearing and scanning a 2^24 table.
+constexpr std::size_t direct_histogram_min_pixels = std::size_t{1} << 18;
+// Without download_map, pixel_to_color stays empty and the map is left in
+// scratch.keys (count words) until the next call.
+color_histogram build_histogram(const packed_rgba* host_pixels, std::size_t count, histogram_scratch& scratch,
+                                bool download_map);
 
 // assign_reduce.cu. accumulators holds 6k + 2 words laid out as
 //   [0, k) count | [k, 5k) channel sums, cluster-major | [5k, 6k) sq_norm |
@@ -43,9 +56,42 @@ void seed_search(const std::uint64_t* prefix, std::size_t n, const std::uint64_t
                  std::uint32_t* out);
 constexpr int max_candidates_per_pass = 16;
 // potentials[c] = sum weight * min(D, |x - candidates[c]|^2), count <= max_candidates_per_pass;
-// potentials (count words) are zeroed here.
+// candidates in device memory; potentials (count words) are zeroed here.
 void seed_candidates(const packed_rgba* points, const std::uint32_t* weights, const std::uint32_t* distance,
                      std::size_t n, const packed_rgba* candidates, int count, std::uint64_t* potentials);
+
+// The greedy k-means++ loop on the device (backend::seed_greedy). One step:
+// select (block t draws the step's targets with the host's generator class
+// and finds target t's point from per-chunk sums of weight * D), candidate
+// potentials, update (D takes in the best candidate; chunk sums anew). Every
+// step reads and writes its state in device memory, so the steps can be
+// enqueued (or replayed from a CUDA graph) without a host round trip.
+struct greedy_state {
+  enum : int { ok = 0, no_potential = 1, target_beyond_potential = 2 };
+  unsigned long long rng;        // seeded_random::state() before this step's draws
+  unsigned long long potential;  // sum weight * D now
+  unsigned long long candidate_potential[max_candidates_per_pass];
+  std::uint32_t candidate[max_candidates_per_pass];
+  std::uint32_t step;            // index in centres of the next centre
+  int failed;                    // ok, or why the loop stopped
+};
+constexpr std::size_t greedy_chunk_points = 2048;
+struct greedy_loop {
+  const packed_rgba* points;
+  const std::uint32_t* weights;
+  std::uint32_t* distance;    // D, updated in place
+  std::uint64_t* chunk_sums;  // greedy_chunk_count(n) words
+  std::size_t n;
+  greedy_state* state;
+  std::uint32_t* centres;     // k words; the update writes centres[state->step]
+  int trials;                 // <= max_candidates_per_pass
+};
+std::size_t greedy_chunk_count(std::size_t n);
+// The chunk sums of the current D, before the first step.
+cudaError_t greedy_prepare(const greedy_loop& loop, cudaStream_t stream);
+// One step's launches on stream; returns the first launch error (no throw, so
+// that it can run under stream capture).
+cudaError_t greedy_enqueue_step(const greedy_loop& loop, cudaStream_t stream);
 
 // palette_map.cu. labels[i] = nearest palette entry by exact integer distance,
 // ties to the lowest index; count in [1, max_colors].

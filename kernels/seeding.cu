@@ -1,13 +1,19 @@
 // k-means++ seeding on the device. D(i), the squared distance from point i to
 // its nearest chosen centre, is an integer between integer colours, so every
 // potential, prefix sum and sampled index here is exact and equals the CPU's.
-// The random targets come from the host's generator; nothing random happens here.
+// The random targets come from the host's generator, or (greedy loop) from the
+// same generator class run by one device thread.
+#include <cub/block/block_reduce.cuh>
+#include <cub/block/block_scan.cuh>
 #include <thrust/binary_search.h>
 #include <thrust/execution_policy.h>
 #include <thrust/scan.h>
 
+#include <cstddef>
+
 #include "cuda_check.cuh"
 #include "kernels.cuh"
+#include "kmq/random.hpp"
 #include "thrust_guard.cuh"
 
 namespace kmq::cuda {
@@ -60,18 +66,21 @@ __global__ void weighted_distance_kernel(const std::uint32_t* __restrict__ weigh
   }
 }
 
-struct candidate_set {
-  std::uint32_t colour[max_candidates_per_pass];
-};
-
 // All candidates in one pass over the points: each point is read once and its
-// contribution to every candidate's potential kept in registers.
+// contribution to every candidate's potential kept in registers. potentials
+// (count words) must be zero on entry. Does nothing once *failed is set.
 __global__ void __launch_bounds__(block_threads)
     candidates_kernel(const std::uint32_t* __restrict__ points, const std::uint32_t* __restrict__ weights,
-                      const std::uint32_t* __restrict__ distance, std::size_t n, candidate_set candidates, int count,
-                      unsigned long long* __restrict__ potentials) {
+                      const std::uint32_t* __restrict__ distance, std::size_t n,
+                      const std::uint32_t* __restrict__ candidates, int count,
+                      unsigned long long* __restrict__ potentials, const int* __restrict__ failed) {
+  if (failed != nullptr && *failed != 0) return;
   __shared__ unsigned long long block_totals[max_candidates_per_pass];
-  if (threadIdx.x < max_candidates_per_pass) block_totals[threadIdx.x] = 0;
+  __shared__ std::uint32_t colour[max_candidates_per_pass];
+  if (threadIdx.x < max_candidates_per_pass) {
+    block_totals[threadIdx.x] = 0;
+    colour[threadIdx.x] = threadIdx.x < static_cast<unsigned>(count) ? candidates[threadIdx.x] : 0u;
+  }
   __syncthreads();
 
   unsigned long long mine[max_candidates_per_pass];
@@ -83,7 +92,7 @@ __global__ void __launch_bounds__(block_threads)
     const unsigned long long w = weights[i];
 #pragma unroll
     for (int c = 0; c < max_candidates_per_pass; ++c) {
-      if (c < count) mine[c] += w * min(d, squared_distance_dev(x, candidates.colour[c]));
+      if (c < count) mine[c] += w * min(d, squared_distance_dev(x, colour[c]));
     }
   }
 #pragma unroll
@@ -96,6 +105,151 @@ __global__ void __launch_bounds__(block_threads)
   __syncthreads();
   if (threadIdx.x < static_cast<unsigned>(count) && block_totals[threadIdx.x] != 0) {
     atomicAdd(&potentials[threadIdx.x], block_totals[threadIdx.x]);
+  }
+}
+
+// ---- the greedy loop: one step = select, candidates, update -------------------
+// The points fall in chunks of greedy_chunk_points; the update leaves each
+// chunk's sum of weight * D, so the selection finds a target's chunk by a
+// scan over the chunk sums and its point by a scan inside that chunk: no
+// full prefix array, and no separate draw, scan and search launches.
+
+using chunk_reduce = cub::BlockReduce<unsigned long long, block_threads>;
+using chunk_scan = cub::BlockScan<unsigned long long, block_threads>;
+constexpr unsigned points_per_thread = greedy_chunk_points / block_threads;
+static_assert(points_per_thread * block_threads == greedy_chunk_points, "a chunk is whole threads");
+
+// chunk_sums[c] = sum of weight * D over chunk c. With add_best, D first takes
+// in the best candidate of this step (every block picks the same one: lowest
+// potential, first on ties), and one thread moves the loop state on.
+__global__ void __launch_bounds__(block_threads)
+    chunk_update_kernel(const std::uint32_t* __restrict__ points, const std::uint32_t* __restrict__ weights,
+                        std::uint32_t* __restrict__ distance, std::size_t n, greedy_state* state, int trials,
+                        bool add_best, unsigned long long* __restrict__ chunk_sums, std::uint32_t* __restrict__ centres) {
+  __shared__ typename chunk_reduce::TempStorage reduce_storage;
+  if (state->failed != 0) return;
+  int best = 0;
+  std::uint32_t centre = 0;
+  if (add_best) {
+    for (int t = 1; t < trials; ++t) {
+      if (state->candidate_potential[t] < state->candidate_potential[best]) best = t;
+    }
+    centre = state->candidate[best];
+  }
+  const std::size_t chunks = (n + greedy_chunk_points - 1) / greedy_chunk_points;
+  for (std::size_t c = blockIdx.x; c < chunks; c += gridDim.x) {
+    unsigned long long mine = 0;
+#pragma unroll
+    for (unsigned j = 0; j < points_per_thread; ++j) {
+      const std::size_t i = c * greedy_chunk_points + j * block_threads + threadIdx.x;
+      if (i < n) {
+        std::uint32_t d = distance[i];
+        if (add_best) {
+          d = min(d, squared_distance_dev(points[i], centre));
+          distance[i] = d;
+        }
+        mine += static_cast<unsigned long long>(weights[i]) * d;
+      }
+    }
+    const unsigned long long total = chunk_reduce(reduce_storage).Sum(mine);
+    if (threadIdx.x == 0) chunk_sums[c] = total;
+    __syncthreads();  // reduce_storage is used again
+  }
+  if (add_best && blockIdx.x == 0 && threadIdx.x == 0) {
+    // The only writer of these fields during the kernel; no block reads them.
+    // The selection drew this step's targets from rng without moving it on.
+    seeded_random random(state->rng);
+    for (int t = 0; t < trials; ++t) (void)random.below(state->potential);
+    state->rng = random.state();
+    centres[state->step] = centre;
+    state->step += 1;
+    // The best candidate's potential is the new potential exactly.
+    state->potential = state->candidate_potential[best];
+  }
+}
+
+// Block t: target t (each block repeats the step's draws, as seed_centres()
+// makes them, and keeps its own), then the point whose prefix sum of
+// weight * D first exceeds it: an upper bound over the whole prefix.
+__global__ void __launch_bounds__(block_threads)
+    select_kernel(const std::uint32_t* __restrict__ points, const std::uint32_t* __restrict__ weights,
+                  const std::uint32_t* __restrict__ distance, std::size_t n,
+                  const unsigned long long* __restrict__ chunk_sums, greedy_state* state) {
+  __shared__ typename chunk_scan::TempStorage scan_storage;
+  __shared__ unsigned long long target_shared, chunk_base;
+  __shared__ std::size_t chunk_found;
+  __shared__ int found, failed;
+  // Another block may set failed while this one starts: read it once, so
+  // that the whole block returns or none of it does.
+  if (threadIdx.x == 0) failed = state->failed;
+  __syncthreads();
+  if (failed != 0) return;
+  const unsigned long long potential = state->potential;  // not written during this kernel
+  if (potential == 0) {
+    if (threadIdx.x == 0) state->failed = greedy_state::no_potential;
+    return;
+  }
+  if (threadIdx.x == 0) {
+    seeded_random random(state->rng);
+    unsigned long long target = 0;
+    for (unsigned t = 0; t <= blockIdx.x; ++t) target = random.below(potential);
+    target_shared = target;
+    found = 0;
+    state->candidate_potential[blockIdx.x] = 0;  // the candidates pass adds into it
+  }
+  __syncthreads();
+  const unsigned long long target = target_shared;
+
+  // The chunk: each thread a contiguous slice of the chunk sums.
+  const std::size_t chunks = (n + greedy_chunk_points - 1) / greedy_chunk_points;
+  const std::size_t per_thread = (chunks + block_threads - 1) / block_threads;
+  const std::size_t first = threadIdx.x * per_thread;
+  const std::size_t last = min(first + per_thread, chunks);
+  unsigned long long slice = 0;
+  for (std::size_t c = first; c < last; ++c) slice += chunk_sums[c];
+  unsigned long long before = 0;
+  chunk_scan(scan_storage).ExclusiveSum(slice, before);
+  if (before <= target && target - before < slice) {  // exactly one thread
+    unsigned long long running = before;
+    for (std::size_t c = first; c < last; ++c) {
+      if (target - running < chunk_sums[c]) {
+        chunk_found = c;
+        chunk_base = running;
+        found = 1;
+        break;
+      }
+      running += chunk_sums[c];
+    }
+  }
+  __syncthreads();
+  if (found == 0) {
+    if (threadIdx.x == 0) state->failed = greedy_state::target_beyond_potential;
+    return;
+  }
+
+  // The point: each thread points_per_thread consecutive points of the chunk.
+  const std::size_t begin = chunk_found * greedy_chunk_points + threadIdx.x * points_per_thread;
+  unsigned long long w[points_per_thread];
+  unsigned long long local = 0;
+#pragma unroll
+  for (unsigned j = 0; j < points_per_thread; ++j) {
+    const std::size_t i = begin + j;
+    w[j] = i < n ? static_cast<unsigned long long>(weights[i]) * distance[i] : 0ull;
+    local += w[j];
+  }
+  unsigned long long before_in_chunk = 0;
+  chunk_scan(scan_storage).ExclusiveSum(local, before_in_chunk);
+  const unsigned long long rest = target - chunk_base;
+  if (before_in_chunk <= rest && rest - before_in_chunk < local) {
+    unsigned long long running = before_in_chunk;
+#pragma unroll
+    for (unsigned j = 0; j < points_per_thread; ++j) {
+      if (rest - running < w[j]) {
+        state->candidate[blockIdx.x] = points[begin + j];
+        break;
+      }
+      running += w[j];
+    }
   }
 }
 
@@ -132,11 +286,38 @@ void seed_candidates(const packed_rgba* points, const std::uint32_t* weights, co
   if (count > max_candidates_per_pass) throw error(error_kind::internal, "seed_candidates: too many candidates");
   KMQ_CUDA_TRY(cudaMemset(potentials, 0, sizeof(std::uint64_t) * static_cast<std::size_t>(count)));
   if (n == 0) return;
-  candidate_set set{};
-  for (int c = 0; c < count; ++c) set.colour[c] = candidates[c];
   candidates_kernel<<<grid_for(n, block_threads), block_threads>>>(
-      points, weights, distance, n, set, count, reinterpret_cast<unsigned long long*>(potentials));
+      points, weights, distance, n, candidates, count, reinterpret_cast<unsigned long long*>(potentials), nullptr);
   KMQ_CUDA_CHECK_LAUNCH("candidates_kernel");
+}
+
+std::size_t greedy_chunk_count(std::size_t n) { return (n + greedy_chunk_points - 1) / greedy_chunk_points; }
+
+cudaError_t greedy_prepare(const greedy_loop& loop, cudaStream_t stream) {
+  chunk_update_kernel<<<grid_for(greedy_chunk_count(loop.n), 1), block_threads, 0, stream>>>(
+      loop.points, loop.weights, loop.distance, loop.n, loop.state, loop.trials, false,
+      reinterpret_cast<unsigned long long*>(loop.chunk_sums), loop.centres);
+  return cudaGetLastError();
+}
+
+cudaError_t greedy_enqueue_step(const greedy_loop& loop, cudaStream_t stream) {
+  auto* chunk_sums = reinterpret_cast<unsigned long long*>(loop.chunk_sums);
+  select_kernel<<<static_cast<unsigned>(loop.trials), block_threads, 0, stream>>>(loop.points, loop.weights,
+                                                                                  loop.distance, loop.n, chunk_sums,
+                                                                                  loop.state);
+  cudaError_t code = cudaGetLastError();
+  if (code != cudaSuccess) return code;
+  // Fields of the device-side state, addressed without dereferencing it here.
+  char* const state = reinterpret_cast<char*>(loop.state);
+  candidates_kernel<<<grid_for(loop.n, block_threads), block_threads, 0, stream>>>(
+      loop.points, loop.weights, loop.distance, loop.n,
+      reinterpret_cast<const std::uint32_t*>(state + offsetof(greedy_state, candidate)), loop.trials,
+      reinterpret_cast<unsigned long long*>(state + offsetof(greedy_state, candidate_potential)),
+      reinterpret_cast<const int*>(state + offsetof(greedy_state, failed)));
+  if ((code = cudaGetLastError()) != cudaSuccess) return code;
+  chunk_update_kernel<<<grid_for(greedy_chunk_count(loop.n), 1), block_threads, 0, stream>>>(
+      loop.points, loop.weights, loop.distance, loop.n, loop.state, loop.trials, true, chunk_sums, loop.centres);
+  return cudaGetLastError();
 }
 
 }  // namespace kmq::cuda

@@ -17,6 +17,7 @@
 #include "kmq/color_histogram.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
+#include "kmq/kmeans.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/random.hpp"
 
@@ -138,7 +139,7 @@ std::vector<float> centroids_from(const std::vector<packed_rgba>& colours, int k
 // ---- histogram ---------------------------------------------------------------
 
 TEST_P(BackendParity, HistogramMatchesReference) {
-  const std::vector<std::vector<packed_rgba>> images = {
+  std::vector<std::vector<packed_rgba>> images = {
       {pack_rgba(1, 2, 3, 4)},
       std::vector<packed_rgba>(257, pack_rgba(9, 9, 9, 255)),
       clustered_image(255, 4, false, 1),
@@ -147,6 +148,20 @@ TEST_P(BackendParity, HistogramMatchesReference) {
       clustered_image(100003, 16, true, 4),
       posterised_image(70001, 5),
   };
+  // From 2^18 pixels with a single alpha the device counts colours in a direct
+  // table instead of sorting: one alpha (255, 128, 0), one flat colour, and
+  // one stray alpha that must send it back to the sort.
+  auto one_alpha = [](std::vector<packed_rgba> pixels, std::uint32_t alpha) {
+    for (auto& p : pixels) p = (p & 0xffffffu) | (alpha << 24);
+    return pixels;
+  };
+  images.push_back(clustered_image(300007, 16, false, 6));
+  images.push_back(one_alpha(clustered_image(300007, 16, false, 7), 128));
+  images.push_back(std::vector<packed_rgba>(1u << 18, pack_rgba(0, 0, 0, 0)));
+  images.push_back(std::vector<packed_rgba>((1u << 18) + 1, pack_rgba(255, 255, 255, 255)));
+  auto stray = clustered_image(300007, 16, false, 8);
+  stray[150000] = (stray[150000] & 0xffffffu) | (254u << 24);
+  images.push_back(stray);
   for (std::size_t n = 0; n < images.size(); ++n) {
     const auto& image = images[n];
     const color_histogram want = build_color_histogram(image.data(), image.size());
@@ -154,6 +169,40 @@ TEST_P(BackendParity, HistogramMatchesReference) {
     EXPECT_EQ(want.colors, got.colors) << "image " << n;
     EXPECT_EQ(want.counts, got.counts) << "image " << n;
     EXPECT_EQ(want.pixel_to_color, got.pixel_to_color) << "image " << n;
+  }
+}
+
+// quantize() lets a backend keep the pixel map where it made it; the label
+// map through the kept map must be the one through the reference's map.
+TEST_P(BackendParity, KeptPixelMapGivesTheReferenceLabelMap) {
+  const std::vector<std::vector<packed_rgba>> images = {
+      {pack_rgba(1, 2, 3, 4)},
+      clustered_image(100003, 16, true, 11),   // sorted on the device
+      clustered_image(300007, 16, false, 12),  // direct table on the device
+  };
+  for (std::size_t n = 0; n < images.size(); ++n) {
+    const auto& image = images[n];
+    color_histogram kept;
+    if (!tested_->histogram_keeping_map(image.data(), image.size(), kept)) {
+      EXPECT_TRUE(kept.colors.empty() && kept.pixel_to_color.empty()) << "declined, yet changed its output";
+      continue;
+    }
+    const color_histogram want = build_color_histogram(image.data(), image.size());
+    ASSERT_EQ(want.colors, kept.colors) << "image " << n;
+    ASSERT_EQ(want.counts, kept.counts) << "image " << n;
+    EXPECT_TRUE(kept.pixel_to_color.empty()) << "image " << n;
+    upload_both(want.colors, want.counts);
+    const std::vector<packed_rgba> palette = {pack_rgba(0, 0, 0, 255), pack_rgba(128, 128, 128, 128),
+                                              pack_rgba(255, 255, 255, 255), pack_rgba(200, 30, 30, 255)};
+    reference_->assign_to_palette(palette.data(), static_cast<int>(palette.size()));
+    tested_->assign_to_palette(palette.data(), static_cast<int>(palette.size()));
+    std::vector<std::uint8_t> expected(image.size()), got(image.size(), 0xee);
+    reference_->label_pixels(want.pixel_to_color.data(), image.size(), expected.data());
+    tested_->label_kept_pixels(image.size(), got.data());
+    EXPECT_EQ(expected, got) << "image " << n;
+    // Any other histogram overwrites the kept map: using it then is refused.
+    tested_->histogram(image.data(), image.size());
+    EXPECT_THROW(tested_->label_kept_pixels(image.size(), got.data()), error) << "image " << n;
   }
 }
 
@@ -199,6 +248,64 @@ TEST_P(BackendParity, SeedingStateMatchesReference) {
     upload_both(h.colors, h.counts);
     check_seeding(*reference_, *tested_, h.colors, 30 + count);
   }
+}
+
+// The whole seeding, as run_kmeans() calls it: a backend with its own greedy
+// loop (CUDA: every step on the device) must give the step-by-step loop's
+// centres and leave the same seeding state behind.
+TEST_P(BackendParity, WholeSeedingMatchesReference) {
+  // 600011 raw points: more chunks of 2048 than the device's selection has
+  // threads, so each thread scans several chunk sums.
+  for (const std::size_t count : {std::size_t{2}, std::size_t{257}, std::size_t{100003}, std::size_t{600011}}) {
+    const bool big = count > 200000;
+    const auto image = clustered_image(count, 8, count == 257, 50 + count);
+    const color_histogram h = build_color_histogram(image.data(), image.size());
+    const std::vector<std::uint32_t> ones(image.size(), 1);
+    for (const bool weighted : {true, false}) {
+      if (big && weighted) continue;
+      const std::vector<packed_rgba>& points = weighted ? h.colors : image;
+      const std::vector<std::uint32_t>& weights = weighted ? h.counts : ones;
+      upload_both(points, weights);
+      for (const int k : {1, 2, 16, 64, 256}) {
+        if (big && k != 64) continue;
+        if (static_cast<std::size_t>(k) > h.colors.size()) continue;
+        for (const init_method init : {init_method::kmeanspp, init_method::random}) {
+          const std::uint64_t seed = 1000 + static_cast<std::uint64_t>(k);
+          const std::string where = std::to_string(count) + " points" + (weighted ? " (weighted)" : " (raw)") +
+                                    ", k=" + std::to_string(k) + (init == init_method::random ? ", random" : "");
+          const auto want = seed_centres(*reference_, points, weights, k, init, seed);
+          const auto got = seed_centres(*tested_, points, weights, k, init, seed);
+          ASSERT_EQ(want, got) << where;
+          EXPECT_EQ(reference_->seed_potential(), tested_->seed_potential()) << where;
+        }
+      }
+    }
+  }
+}
+
+TEST(BackendSeam, KeptPixelMapIsOptional) {
+  const auto cpu = make_cpu_backend(1);
+  const std::vector<packed_rgba> pixels = {pack_rgba(1, 2, 3, 255), pack_rgba(1, 2, 3, 255)};
+  color_histogram out;
+  EXPECT_FALSE(cpu->histogram_keeping_map(pixels.data(), pixels.size(), out));
+  EXPECT_TRUE(out.colors.empty());
+  std::vector<std::uint8_t> labels(pixels.size());
+  EXPECT_THROW(cpu->label_kept_pixels(pixels.size(), labels.data()), error);
+}
+
+TEST(BackendSeam, GreedySeedingIsOptional) {
+  // The CPU backend runs the loop step by step: seed_greedy declines and
+  // leaves the generator and the centres untouched.
+  const auto cpu = make_cpu_backend(1);
+  const std::vector<packed_rgba> points = {pack_rgba(0, 0, 0, 255), pack_rgba(255, 255, 255, 255)};
+  const std::vector<std::uint32_t> weights = {1, 1};
+  cpu->upload(points.data(), weights.data(), points.size());
+  cpu->seed_begin(points[0]);
+  seeded_random random(5);
+  std::vector<packed_rgba> centres = {points[0]};
+  EXPECT_FALSE(cpu->seed_greedy(random, 2, 2, centres));
+  EXPECT_EQ(centres.size(), 1u);
+  EXPECT_EQ(random.state(), seeded_random(5).state());
 }
 
 // ---- Lloyd steps -------------------------------------------------------------

@@ -47,5 +47,15 @@ TEST(SeededRandom, BelowIsNotBiasedTowardsSmallValues) {
   EXPECT_NEAR(static_cast<double>(low) / draws, 1.0 / 3.0, 0.02);
 }
 
+TEST(SeededRandom, StateResumesTheSequence) {
+  // The CUDA seeding loop carries the generator to the device as its state.
+  seeded_random original(99);
+  for (int i = 0; i < 5; ++i) original.next();
+  seeded_random resumed(original.state());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(original.below(1000003 + static_cast<std::uint64_t>(i)), resumed.below(1000003 + static_cast<std::uint64_t>(i)));
+  }
+}
+
 }  // namespace
 }  // namespace kmq

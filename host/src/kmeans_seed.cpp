@@ -35,10 +35,16 @@ color_runs runs_of(const std::vector<packed_rgba>& points, const std::vector<std
 // weight is still in the Fenwick tree; removes it. O(log n) per draw.
 class weighted_draws {
  public:
-  explicit weighted_draws(const std::vector<std::uint64_t>& weights) : tree_(weights.size() + 1, 0) {
-    for (std::size_t i = 0; i < weights.size(); ++i) add(i, weights[i]);
-    for (std::uint64_t w : weights) total_ += w;
-    values_ = weights;
+  // Built in O(n), each node passing its sum to its parent: k-means++ makes
+  // one draw from a tree over every distinct colour, so building it
+  // add by add (O(n log n)) cost more than the whole seeding on a GPU.
+  explicit weighted_draws(const std::vector<std::uint64_t>& weights) : tree_(weights.size() + 1, 0), values_(weights) {
+    for (std::size_t i = 1; i < tree_.size(); ++i) {
+      tree_[i] += weights[i - 1];
+      total_ += weights[i - 1];
+      const std::size_t parent = i + (i & (0 - i));
+      if (parent < tree_.size()) tree_[parent] += tree_[i];
+    }
   }
 
   std::size_t draw_and_remove(seeded_random& random) {
@@ -103,6 +109,7 @@ std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_
   std::vector<packed_rgba> candidates(static_cast<std::size_t>(trials));
   std::vector<std::uint64_t> potentials(static_cast<std::size_t>(trials));
   points.seed_begin(centres.front());
+  if (points.seed_greedy(random, k, trials, centres)) return centres;
   while (centres.size() < static_cast<std::size_t>(k)) {
     const std::uint64_t potential = points.seed_potential();
     if (potential == 0) throw error(error_kind::internal, "k-means++: every point already is a centre");

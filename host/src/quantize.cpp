@@ -86,7 +86,11 @@ quantize_result quantize(const packed_rgba* pixels, std::size_t count, const qua
   }
   quantize_result result;
   detail::stopwatch histogram_time;
-  color_histogram histogram = engine.histogram(pixels, count);
+  // Deduplicated, the map only serves the final label map: a backend that
+  // can keep it where it was made (device memory) does.
+  color_histogram histogram;
+  const bool map_kept = options.dedupe && engine.histogram_keeping_map(pixels, count, histogram);
+  if (!map_kept) histogram = engine.histogram(pixels, count);
   result.histogram_seconds = histogram_time.seconds();
   result.distinct_colors = histogram.colors.size();
 
@@ -129,7 +133,11 @@ quantize_result quantize(const packed_rgba* pixels, std::size_t count, const qua
   const std::vector<std::uint64_t> usage = settle_palette(engine, palette, weights, labels);
   result.wcss = exact_error(points, weights, labels, palette);
   result.indices.resize(count);
-  engine.label_pixels(pixel_to_point.data(), count, result.indices.data());
+  if (map_kept) {
+    engine.label_kept_pixels(count, result.indices.data());
+  } else {
+    engine.label_pixels(pixel_to_point.data(), count, result.indices.data());
+  }
   apply_output_order(palette, usage, result.indices);
   result.palette = std::move(palette);
   result.map_seconds = mapping.seconds();

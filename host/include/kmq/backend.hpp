@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "kmq/color_histogram.hpp"
+#include "kmq/error.hpp"
 #include "kmq/pixels.hpp"
+#include "kmq/random.hpp"
 
 namespace kmq {
 
@@ -56,6 +58,13 @@ class backend {
 
   // Distinct colours of an image; must equal build_color_histogram() exactly.
   virtual color_histogram histogram(const packed_rgba* pixels, std::size_t count) = 0;
+  // Optional: the same colours and counts, but the pixel -> colour map stays
+  // with the backend (out.pixel_to_color comes back empty) until
+  // label_kept_pixels() uses it: a GPU then never moves a word per pixel off
+  // the device and back. Returns false, changing nothing, where it has no such path.
+  virtual bool histogram_keeping_map(const packed_rgba* /*pixels*/, std::size_t /*count*/, color_histogram& /*out*/) {
+    return false;
+  }
 
   // Once per image: the points and their weights (weights >= 1). Resets labels
   // to "none", so the first step() counts every point as changed.
@@ -72,6 +81,15 @@ class backend {
   virtual void seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) = 0;
   // For each candidate c: the potential if c were added as a centre.
   virtual void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) = 0;
+  // Optional: greedy k-means++ after seed_begin(centres[0]), every remaining
+  // step in one call, for a backend whose round trip per step costs more than
+  // the step. Must append exactly the centres of the step-by-step loop in
+  // seed_centres() (targets random.below(potential), trials candidates each,
+  // the lowest potential kept, ties to the first) and leave random where that
+  // loop would. Returns false, changing nothing, where it has no such path.
+  virtual bool seed_greedy(seeded_random& /*random*/, int /*k*/, int /*trials*/, std::vector<packed_rgba>& /*centres*/) {
+    return false;
+  }
 
   // One Lloyd assignment pass against k float centroids (k * 4 floats).
   virtual step_stats step(const float* centroids, int k) = 0;
@@ -84,6 +102,11 @@ class backend {
 
   // out[p] = labels()[pixel_to_point[p]] for every pixel: the image's label map.
   virtual void label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) = 0;
+  // The same through the map histogram_keeping_map() kept, the uploaded points
+  // being that histogram's colours. Only after it returned true.
+  virtual void label_kept_pixels(std::size_t /*pixel_count*/, std::uint8_t* /*out*/) {
+    throw error(error_kind::internal, "label_kept_pixels: this backend keeps no pixel map");
+  }
 };
 
 }  // namespace kmq

@@ -1,0 +1,116 @@
+// cuda_backend::seed_greedy: the whole greedy k-means++ loop on the device.
+// Step by step, each k-means++ step costs three host round trips (potential,
+// sampled indices, candidate potentials); here all steps are enqueued at once,
+// three kernels each, replayed from one CUDA graph, and the host waits once.
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <memory>
+#include <type_traits>
+
+#include "cuda_backend.cuh"
+
+namespace kmq::cuda {
+namespace {
+
+struct stream_deleter {
+  void operator()(CUstream_st* stream) const noexcept { (void)cudaStreamDestroy(stream); }
+};
+struct graph_deleter {
+  void operator()(CUgraph_st* graph) const noexcept { (void)cudaGraphDestroy(graph); }
+};
+struct graph_exec_deleter {
+  void operator()(CUgraphExec_st* exec) const noexcept { (void)cudaGraphExecDestroy(exec); }
+};
+using stream_handle = std::unique_ptr<CUstream_st, stream_deleter>;
+using graph_handle = std::unique_ptr<CUgraph_st, graph_deleter>;
+using graph_exec_handle = std::unique_ptr<CUgraphExec_st, graph_exec_deleter>;
+
+// One step captured as a graph, or null where capture is refused (then the
+// steps are launched one by one: same kernels, same results, slower).
+graph_exec_handle capture_step(const greedy_loop& loop, cudaStream_t stream) {
+  if (cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  const cudaError_t launched = greedy_enqueue_step(loop, stream);
+  cudaGraph_t raw_graph = nullptr;
+  const cudaError_t ended = cudaStreamEndCapture(stream, &raw_graph);
+  graph_handle graph(raw_graph);
+  cudaGraphExec_t raw_exec = nullptr;
+  if (launched != cudaSuccess || ended != cudaSuccess || graph == nullptr ||
+      cudaGraphInstantiate(&raw_exec, graph.get(), 0) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  return graph_exec_handle(raw_exec);
+}
+
+}  // namespace
+
+bool cuda_backend::seed_greedy(seeded_random& random, int k, int trials, std::vector<packed_rgba>& centres) {
+  if (size_ == 0 || centres.empty() || trials < 1 || trials > max_candidates_per_pass ||
+      centres.size() >= static_cast<std::size_t>(k)) {
+    return false;
+  }
+  const std::size_t first_new = centres.size();
+  const std::size_t steps = static_cast<std::size_t>(k) - first_new;
+
+  greedy_state host_state{};
+  host_state.rng = random.state();
+  host_state.potential = potential_;
+  host_state.step = static_cast<std::uint32_t>(first_new);
+  host_state.failed = greedy_state::ok;
+  static_assert(std::is_trivially_copyable<greedy_state>::value, "copied as bytes");
+
+  prefix_valid_ = false;  // D changes below
+  chunk_sums_.reserve(greedy_chunk_count(size_));
+  greedy_state_.reserve(1);
+  centre_out_.reserve(static_cast<std::size_t>(k));
+
+  greedy_loop loop{};
+  loop.points = points_.data();
+  loop.weights = weights_.data();
+  loop.distance = distance_.data();
+  loop.chunk_sums = chunk_sums_.data();
+  loop.n = size_;
+  loop.state = greedy_state_.data();
+  loop.centres = centre_out_.data();
+  loop.trials = trials;
+
+  // The uploads and seed_begin() ran on the legacy stream; this stream does
+  // not wait for it by itself.
+  KMQ_CUDA_TRY(cudaDeviceSynchronize());
+  cudaStream_t raw_stream = nullptr;
+  KMQ_CUDA_TRY(cudaStreamCreateWithFlags(&raw_stream, cudaStreamNonBlocking));
+  const stream_handle stream(raw_stream);
+  KMQ_CUDA_TRY(cudaMemcpyAsync(loop.state, &host_state, sizeof host_state, cudaMemcpyHostToDevice, raw_stream));
+  KMQ_CUDA_TRY(greedy_prepare(loop, raw_stream));
+  // KMQ_CUDA_NO_GRAPH=1 takes the plain launches (the device check runs the
+  // parity tests both ways).
+  static const bool graphs_off = std::getenv("KMQ_CUDA_NO_GRAPH") != nullptr;
+  const graph_exec_handle step = steps > 1 && !graphs_off ? capture_step(loop, raw_stream) : nullptr;
+  for (std::size_t s = 0; s < steps; ++s) {
+    if (step != nullptr) {
+      KMQ_CUDA_TRY(cudaGraphLaunch(step.get(), raw_stream));
+    } else {
+      KMQ_CUDA_TRY(greedy_enqueue_step(loop, raw_stream));
+    }
+  }
+  KMQ_CUDA_TRY(cudaStreamSynchronize(raw_stream));
+  KMQ_CUDA_TRY(cudaMemcpy(&host_state, loop.state, sizeof host_state, cudaMemcpyDeviceToHost));
+  if (host_state.failed == greedy_state::no_potential) {
+    throw error(error_kind::internal, "k-means++: every point already is a centre");
+  }
+  if (host_state.failed != greedy_state::ok || host_state.step != static_cast<std::uint32_t>(k)) {
+    throw error(error_kind::internal, "seed_sample: target beyond the potential");
+  }
+  centres.resize(static_cast<std::size_t>(k));
+  KMQ_CUDA_TRY(cudaMemcpy(centres.data() + first_new, loop.centres + first_new, steps * sizeof(packed_rgba),
+                          cudaMemcpyDeviceToHost));
+  random = seeded_random(host_state.rng);
+  potential_ = host_state.potential;
+  return true;
+}
+
+}  // namespace kmq::cuda
