@@ -2,7 +2,7 @@
 // its nearest chosen centre, is an integer between integer colours, so every
 // potential, prefix sum and sampled index here is exact and equals the CPU's.
 // The random targets come from the host's generator, or (greedy loop) from the
-// same generator class run by one device thread.
+// same generator class, run by one thread of each selection block.
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 #include <thrust/binary_search.h>
