@@ -14,7 +14,12 @@ namespace kmq::cuda {
 namespace {
 
 struct stream_deleter {
-  void operator()(CUstream_st* stream) const noexcept { (void)cudaStreamDestroy(stream); }
+  // Waits first: after a failed launch, steps already queued must not go on
+  // writing D while the next call works on the legacy stream.
+  void operator()(CUstream_st* stream) const noexcept {
+    (void)cudaStreamSynchronize(stream);
+    (void)cudaStreamDestroy(stream);
+  }
 };
 struct graph_deleter {
   void operator()(CUgraph_st* graph) const noexcept { (void)cudaGraphDestroy(graph); }

@@ -132,8 +132,14 @@ bool direct_histogram(std::size_t count, histogram_scratch& scratch, std::size_t
   if (range[0] != range[1]) return false;
   alpha = range[0];
 
-  scratch.table.reserve(table_slots);
-  scratch.index.reserve(table_slots);
+  try {
+    scratch.table.reserve(table_slots);
+    scratch.index.reserve(table_slots);
+  } catch (const error& e) {
+    // 128 MB of tables do not fit: the sort needs far less for this image.
+    if (e.kind() != error_kind::out_of_memory) throw;
+    return false;
+  }
   scratch.table.fill_bytes(0, table_slots);
   count_colours_kernel<<<grid, block_threads>>>(scratch.keys.data(), count, scratch.table.data());
   KMQ_CUDA_CHECK_LAUNCH("count_colours_kernel");
