@@ -36,6 +36,7 @@
 #include "kmq/color_histogram.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/kmeans.hpp"
+#include "raw_rgba.hpp"
 
 namespace {
 
@@ -102,17 +103,15 @@ image read_image(const std::string& spec) {
   im.path = spec.substr(0, colon);
   im.width = static_cast<std::uint32_t>(std::strtoul(spec.substr(colon + 1, x - colon - 1).c_str(), nullptr, 10));
   im.height = static_cast<std::uint32_t>(std::strtoul(spec.substr(x + 1).c_str(), nullptr, 10));
-  const std::size_t count = std::size_t{im.width} * im.height;
-  std::FILE* f = std::fopen(im.path.c_str(), "rb");
-  std::vector<unsigned char> bytes(count * 4);
-  if (f == nullptr || count == 0 || std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-    std::fprintf(stderr, "kmq_gpu_bench: cannot read %zu bytes from %s\n", bytes.size(), im.path.c_str());
+  if (im.width == 0 || im.height == 0) {
+    std::fprintf(stderr, "kmq_gpu_bench: %s: width and height must be positive\n", spec.c_str());
     std::exit(66);
   }
-  std::fclose(f);
-  im.pixels.resize(count);
-  for (std::size_t p = 0; p < count; ++p) {
-    im.pixels[p] = kmq::pack_rgba(bytes[4 * p], bytes[4 * p + 1], bytes[4 * p + 2], bytes[4 * p + 3]);
+  try {
+    im.pixels = kmq::bench::read_raw_rgba(im.path, std::size_t{im.width} * im.height);
+  } catch (const kmq::error& e) {
+    std::fprintf(stderr, "kmq_gpu_bench: %s\n", e.what());
+    std::exit(66);
   }
   kmq::collapse_transparent(im.pixels.data(), im.pixels.size());
   return im;

@@ -21,6 +21,7 @@
 #include "kmq/backend_select.hpp"
 #include "kmq/error.hpp"
 #include "kmq/quantize.hpp"
+#include "raw_rgba.hpp"
 
 namespace {
 
@@ -78,25 +79,6 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-std::vector<kmq::packed_rgba> read_rgba(const std::string& path, std::size_t pixels) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw kmq::error(kmq::error_kind::invalid_argument, "cannot open " + path);
-  std::vector<unsigned char> bytes(pixels * 4 + 1);
-  const std::size_t got = std::fread(bytes.data(), 1, bytes.size(), f);
-  std::fclose(f);
-  if (got != pixels * 4) {
-    throw kmq::error(kmq::error_kind::invalid_argument,
-                     path + ": expected " + std::to_string(pixels * 4) + " bytes, found " +
-                         (got > pixels * 4 ? "more" : std::to_string(got)));
-  }
-  std::vector<kmq::packed_rgba> out(pixels);
-  for (std::size_t p = 0; p < pixels; ++p) {
-    const unsigned char* b = &bytes[p * 4];
-    out[p] = kmq::pack_rgba(b[0], b[1], b[2], b[3]);
-  }
-  return out;
-}
-
 void write_bytes(const std::string& path, const void* data, std::size_t size) {
   if (path.empty()) return;
   std::FILE* f = std::fopen(path.c_str(), "wb");
@@ -111,7 +93,7 @@ int main(int argc, char** argv) {
   const options o = parse(argc, argv);
   try {
     const std::size_t count = std::size_t{o.width} * o.height;
-    std::vector<kmq::packed_rgba> pixels = read_rgba(o.input, count);
+    std::vector<kmq::packed_rgba> pixels = kmq::bench::read_raw_rgba(o.input, count);
     kmq::collapse_transparent(pixels.data(), pixels.size());
 
     const auto engine = kmq::make_backend(kmq::parse_backend_choice(o.backend), o.threads);

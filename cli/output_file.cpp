@@ -150,8 +150,7 @@ void check_output_path(const std::string& input, const std::string& output, bool
 
   // stat() follows links, so a symlink or hard link to the input, or another
   // spelling of its path, lands on the same device and inode.
-  struct stat in {
-  }, out{};
+  struct stat in{}, out{};
   if (::stat(input.c_str(), &in) == 0 && ::stat(output.c_str(), &out) == 0 && in.st_dev == out.st_dev &&
       in.st_ino == out.st_ino)
     throw failure(exit_usage, output, "is the same file as the input " + input);

@@ -197,18 +197,20 @@ void cuda_backend::label_kept_pixels(std::size_t pixel_count, std::uint8_t* out)
   if (pixel_count != kept_map_pixels_ || size_ != kept_map_colors_) {
     throw error(error_kind::internal, "label_kept_pixels: no kept map for these pixels and points");
   }
-  if (pixel_count == 0) return;
-  device_buffer<std::uint8_t> labelled(pixel_count);
-  gather_labels(labels_.data(), size_, histogram_scratch_.keys.data(), pixel_count, labelled.data());
-  labelled.download(out, pixel_count);
+  label_through(histogram_scratch_.keys.data(), pixel_count, out);
 }
 
 void cuda_backend::label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) {
   if (pixel_count == 0) return;
   device_buffer<std::uint32_t> map;
   map.upload(pixel_to_point, pixel_count);
+  label_through(map.data(), pixel_count, out);
+}
+
+void cuda_backend::label_through(const std::uint32_t* device_map, std::size_t pixel_count, std::uint8_t* out) {
+  if (pixel_count == 0) return;
   device_buffer<std::uint8_t> labelled(pixel_count);
-  gather_labels(labels_.data(), size_, map.data(), pixel_count, labelled.data());
+  gather_labels(labels_.data(), size_, device_map, pixel_count, labelled.data());
   labelled.download(out, pixel_count);
 }
 

@@ -41,6 +41,8 @@ class cuda_backend final : public backend {
 
  private:
   void seed_update_with(packed_rgba centre, bool first);
+  // out[p] = labels_[device_map[p]] as bytes, device_map in device memory.
+  void label_through(const std::uint32_t* device_map, std::size_t pixel_count, std::uint8_t* out);
 
   int device_index_;
   std::string device_name_;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "cuda_check.cuh"
+#include "pinned_for_copy.cuh"
 
 namespace kmq::cuda {
 
@@ -43,7 +44,9 @@ class device_buffer {
 
   void upload(const T* host, std::size_t count) {
     reserve(count);
-    if (count != 0) KMQ_CUDA_TRY(cudaMemcpy(data_, host, count * sizeof(T), cudaMemcpyHostToDevice));
+    if (count == 0) return;
+    const pinned_for_copy pinned(host, count * sizeof(T));
+    KMQ_CUDA_TRY(cudaMemcpy(data_, host, count * sizeof(T), cudaMemcpyHostToDevice));
   }
 
   void download(T* host, std::size_t count) const {

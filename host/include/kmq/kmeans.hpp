@@ -32,8 +32,7 @@ struct kmeans_result {
   bool converged = false;         // of the kept run
   int best_restart = 0;           // which run was kept (0 = the one seeded with the seed itself)
   double seed_seconds = 0.0;      // all runs together
-
-  double iterate_seconds = 0.0;
+  double iterate_seconds = 0.0;   // all runs together
 };
 
 // The backend must hold the points already (backend::upload). Needs k <= the

@@ -1,0 +1,33 @@
+// Pins a large host range for the duration of one copy (every
+// device_buffer::upload goes through it).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
+namespace kmq::cuda {
+
+// The driver copies pageable memory through its own staging buffers; pinning
+// 33 MB first and copying straight from it measured 2.7 ms against 3.4 on an
+// H100 (PCIe), but costs more than it saves below about 16 MB (1080p: 0.77
+// against 0.60 ms).
+class pinned_for_copy {
+ public:
+  static constexpr std::size_t min_bytes = std::size_t{16} << 20;
+  pinned_for_copy(const void* host, std::size_t bytes) : host_(const_cast<void*>(host)) {
+    if (bytes < min_bytes) return;
+    pinned_ = cudaHostRegister(host_, bytes, cudaHostRegisterDefault) == cudaSuccess;
+    if (!pinned_) (void)cudaGetLastError();  // pageable copy then, as below the threshold
+  }
+  ~pinned_for_copy() {
+    if (pinned_ && cudaHostUnregister(host_) != cudaSuccess) (void)cudaGetLastError();
+  }
+  pinned_for_copy(const pinned_for_copy&) = delete;
+  pinned_for_copy& operator=(const pinned_for_copy&) = delete;
+
+ private:
+  void* host_;
+  bool pinned_ = false;
+};
+
+}  // namespace kmq::cuda
