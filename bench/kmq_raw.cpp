@@ -21,6 +21,7 @@
 #include "kmq/backend_select.hpp"
 #include "kmq/error.hpp"
 #include "kmq/quantize.hpp"
+#include "kmq/remap.hpp"
 #include "raw_rgba.hpp"
 
 namespace {
@@ -103,7 +104,12 @@ int main(int argc, char** argv) {
     q.kmeans.max_iter = o.max_iter;
     q.dedupe = o.dedupe;
     const auto start = std::chrono::steady_clock::now();
-    const kmq::quantize_result r = kmq::quantize(pixels.data(), pixels.size(), q, *engine);
+    const kmq::image_view image = kmq::view_of(pixels.data(), o.width, o.height);
+    const kmq::quantize_result r = kmq::quantize(image, q, *engine);
+    const auto mapping = std::chrono::steady_clock::now();
+    const kmq::label_map labels = kmq::remap(image, r, kmq::remap_options{}, *engine);
+    const double map_seconds =
+        r.palette_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - mapping).count();
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::vector<unsigned char> palette_bytes;
@@ -111,7 +117,7 @@ int main(int argc, char** argv) {
       for (int ch = 0; ch < kmq::channels; ++ch) palette_bytes.push_back(static_cast<unsigned char>(kmq::channel_of(c, ch)));
     }
     write_bytes(o.palette_path, palette_bytes.data(), palette_bytes.size());
-    write_bytes(o.labels_path, r.indices.data(), r.indices.size());
+    write_bytes(o.labels_path, labels.indices.data(), labels.indices.size());
 
     std::printf(
         "{\"input\":\"%s\",\"width\":%u,\"height\":%u,\"backend\":\"%s\",\"device\":\"%s\",\"k\":%d,\"seed\":%llu,"
@@ -120,7 +126,7 @@ int main(int argc, char** argv) {
         o.input.c_str(), o.width, o.height, engine->name().c_str(), engine->device().c_str(), o.k,
         static_cast<unsigned long long>(o.seed), o.dedupe ? "true" : "false", r.distinct_colors, r.palette.size(),
         r.iterations, r.converged ? "true" : "false", r.wcss, r.histogram_seconds, r.seed_seconds,
-        r.iterate_seconds, r.map_seconds, total);
+        r.iterate_seconds, map_seconds, total);
     return 0;
   } catch (const kmq::error& e) {
     std::fprintf(stderr, "kmq_raw: %s\n", e.what());

@@ -1,11 +1,11 @@
-// `kmq compress`: one image or many, each into a palette PNG.
+// `kmq compress`: one image or many, each into a palette PNG. Plans the jobs,
+// hands each to run_job(), prints what came back.
 #pragma once
-#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "kmq/backend_select.hpp"
-#include "kmq/quantize.hpp"
+#include "kmq/pipeline/image_job.hpp"
 
 namespace kmq::cli {
 
@@ -13,19 +13,16 @@ struct compress_settings {
   std::vector<std::string> inputs;  // files, or directories (their images, not recursive)
   std::string output;               // with exactly one input
   std::string out_dir;              // with any number of inputs: <out_dir>/<stem>.png
-  quantize_options quantize;
+  image_job job;                    // every setting but the paths, shared by all jobs
   backend_choice backend = backend_choice::automatic;
   int threads = 0;
-  int png_level = 6;
-  std::uint64_t max_pixels = 1ull << 28;
-  bool force = false;
   bool json = false;
   bool quiet = false;
   bool verbose = false;
 };
 
-// Parses argv after "compress"; throws failure(exit_usage) on bad options.
-// Sets show_help and returns when --help was asked for.
+// Parses argv after "compress"; throws error(invalid_argument) on bad
+// options. Sets show_help and returns when --help was asked for.
 compress_settings parse_compress_options(int argc, char** argv, bool& show_help, std::string& help_text);
 
 // Runs every job; returns the exit code (the first failure's code, 0 if none).

@@ -13,8 +13,8 @@ namespace {
 const char* const usage =
     "usage: kmq compress INPUT -o OUTPUT.png [-k N] [options]\n"
     "       kmq compress INPUT... --out-dir DIR [-k N] [options]\n"
-    "       kmq --version\n"
-    "       kmq --help | kmq compress --help\n";
+    "       kmq --version | -V | version\n"
+    "       kmq --help | -h | help | kmq compress --help\n";
 
 int run(int argc, char** argv) {
   using namespace kmq::cli;
@@ -23,7 +23,7 @@ int run(int argc, char** argv) {
     return exit_usage;
   }
   const std::string command = argv[1];
-  if (command == "--version" || command == "version") {
+  if (command == "--version" || command == "-V" || command == "version") {
     std::cout << version_text();
     return exit_ok;
   }
@@ -51,10 +51,11 @@ int main(int argc, char** argv) {
   using namespace kmq::cli;
   try {
     return run(argc, argv);
-  } catch (const failure& f) {
-    std::cerr << "kmq: " << f.message() << '\n';
-    if (f.code() == exit_usage) std::cerr << "Run 'kmq compress --help' for the options.\n";
-    return f.code();
+  } catch (const kmq::error& e) {
+    std::cerr << "kmq: " << e.describe() << '\n';
+    const exit_code code = exit_code_for(e.kind());
+    if (code == exit_usage) std::cerr << "Run 'kmq compress --help' for the options.\n";
+    return code;
   } catch (const std::bad_alloc&) {
     std::cerr << "kmq: out of memory\n";
     return exit_internal;

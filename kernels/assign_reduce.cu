@@ -171,14 +171,14 @@ int assign_reduce_occupancy() {
 }
 
 void assign_reduce(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t n,
-                   const float* centroids, int k, std::uint64_t* accumulators, int grid) {
+                   const float* centroids, int k, std::uint64_t* accumulators, int grid, cudaStream_t stream) {
   if (n == 0) return;
   const std::size_t needed = (n + assign_block_threads - 1) / assign_block_threads;
   const unsigned blocks = static_cast<unsigned>(needed < static_cast<std::size_t>(grid) ? needed : grid);
   static_assert(sizeof(unsigned long long) == sizeof(std::uint64_t), "64-bit atomics on uint64_t");
-  assign_reduce_kernel<<<blocks, assign_block_threads>>>(points, weights, labels, n,
-                                                         reinterpret_cast<const float4*>(centroids), k,
-                                                         reinterpret_cast<unsigned long long*>(accumulators));
+  assign_reduce_kernel<<<blocks, assign_block_threads, 0, stream>>>(
+      points, weights, labels, n, reinterpret_cast<const float4*>(centroids), k,
+      reinterpret_cast<unsigned long long*>(accumulators));
   KMQ_CUDA_CHECK_LAUNCH("assign_reduce_kernel");
 }
 

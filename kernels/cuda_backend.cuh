@@ -1,6 +1,17 @@
 // The CUDA backend's class, private to kernels/: the rest of the library sees
 // only kmq::backend through cuda_backend.hpp.
+//
+// Streams: the backend owns one non-blocking stream, made in the constructor
+// and destroyed (after draining it) in the destructor. Every pass, copy,
+// memset, CUB and Thrust call of the backend is queued on it (FAISS style: the
+// passes take it as a parameter), never on the legacy default stream, and it
+// does not wait for other streams' work, nor they for it. The backend
+// interface is synchronous: a call waits for the stream where the host needs a
+// result (a download) and every public call returns with the stream drained,
+// so one backend's device work never outlives the call that queued it.
 #pragma once
+#include <cuda_runtime.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +26,9 @@ namespace kmq::cuda {
 class cuda_backend final : public backend {
  public:
   cuda_backend(int device_index, std::string device_name);
+  ~cuda_backend() override;
+  cuda_backend(const cuda_backend&) = delete;
+  cuda_backend& operator=(const cuda_backend&) = delete;
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return device_name_; }
@@ -47,6 +61,7 @@ class cuda_backend final : public backend {
   int device_index_;
   std::string device_name_;
   int assign_grid_ = 1;  // resident blocks of the fused pass on the whole device
+  cudaStream_t stream_ = nullptr;  // owned; every call of this backend queues its work here
 
   std::size_t size_ = 0;
   device_buffer<packed_rgba> points_;

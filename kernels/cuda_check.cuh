@@ -19,6 +19,24 @@ namespace kmq::cuda {
                         cudaGetErrorString(code) + ") at " + file + ":" + std::to_string(line));
 }
 
+// Waits for a stream when it leaves scope, also when an exception leaves it:
+// for calls that may throw with copies from the caller's memory, or steps
+// that write device state, still queued. A destructor cannot throw: a failed
+// wait is dropped here (a fault of the queued work sticks to the context, and
+// the next checked call reports it).
+class stream_drain {
+ public:
+  explicit stream_drain(cudaStream_t stream) : stream_(stream) {}
+  ~stream_drain() {
+    if (cudaStreamSynchronize(stream_) != cudaSuccess) (void)cudaGetLastError();
+  }
+  stream_drain(const stream_drain&) = delete;
+  stream_drain& operator=(const stream_drain&) = delete;
+
+ private:
+  cudaStream_t stream_;
+};
+
 }  // namespace kmq::cuda
 
 #define KMQ_CUDA_TRY(call)                                                        \

@@ -42,20 +42,32 @@ class device_buffer {
     capacity_ = count;
   }
 
-  void upload(const T* host, std::size_t count) {
+  // Every transfer below is queued on stream: the one the passes that use
+  // this buffer run on, so that copies and passes keep their order.
+
+  // Queues the copy of count elements from host. A large range is pinned for
+  // the copy and unpinned once the stream has drained (pinned_for_copy); a
+  // pageable range may be reused as soon as this returns (the driver has
+  // staged it). A range the caller pinned itself must stay as it is until
+  // the stream next synchronises (every backend call does before it returns).
+  void upload(const T* host, std::size_t count, cudaStream_t stream) {
     reserve(count);
     if (count == 0) return;
-    const pinned_for_copy pinned(host, count * sizeof(T));
-    KMQ_CUDA_TRY(cudaMemcpy(data_, host, count * sizeof(T), cudaMemcpyHostToDevice));
+    const pinned_for_copy pinned(host, count * sizeof(T), stream);
+    KMQ_CUDA_TRY(cudaMemcpyAsync(data_, host, count * sizeof(T), cudaMemcpyHostToDevice, stream));
   }
 
-  void download(T* host, std::size_t count) const {
-    if (count != 0) KMQ_CUDA_TRY(cudaMemcpy(host, data_, count * sizeof(T), cudaMemcpyDeviceToHost));
+  // Copies count elements to host, after everything queued on stream before
+  // it, and waits for them: the host reads host at once.
+  void download(T* host, std::size_t count, cudaStream_t stream) const {
+    if (count == 0) return;
+    KMQ_CUDA_TRY(cudaMemcpyAsync(host, data_, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
+    KMQ_CUDA_TRY(cudaStreamSynchronize(stream));
   }
 
-  // Every byte of the first count elements set to byte.
-  void fill_bytes(int byte, std::size_t count) {
-    if (count != 0) KMQ_CUDA_TRY(cudaMemset(data_, byte, count * sizeof(T)));
+  // Every byte of the first count elements set to byte (queued, not waited for).
+  void fill_bytes(int byte, std::size_t count, cudaStream_t stream) {
+    if (count != 0) KMQ_CUDA_TRY(cudaMemsetAsync(data_, byte, count * sizeof(T), stream));
   }
 
   T* data() { return data_; }

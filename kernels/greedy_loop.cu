@@ -2,6 +2,15 @@
 // Step by step, each k-means++ step costs three host round trips (potential,
 // sampled indices, candidate potentials); here all steps are enqueued at once,
 // three kernels each, replayed from one CUDA graph, and the host waits once.
+//
+// Everything runs on the backend's own stream, the capture included. Capture
+// needs a stream other than the legacy default one, which the backend's
+// non-blocking stream is; in cudaStreamCaptureModeThreadLocal only this
+// thread's calls could spoil it, and between begin and end it makes none but
+// the step's three launches, which the capture records without running them.
+// Work queued on the stream before (the uploads, seed_begin(), the state copy
+// and the first chunk sums below) is ordered before the replays by the stream
+// itself: no second stream, and no device-wide wait, is needed.
 #include <cuda_runtime.h>
 
 #include <cstdlib>
@@ -13,21 +22,12 @@
 namespace kmq::cuda {
 namespace {
 
-struct stream_deleter {
-  // Waits first: after a failed launch, steps already queued must not go on
-  // writing D while the next call works on the legacy stream.
-  void operator()(CUstream_st* stream) const noexcept {
-    (void)cudaStreamSynchronize(stream);
-    (void)cudaStreamDestroy(stream);
-  }
-};
 struct graph_deleter {
   void operator()(CUgraph_st* graph) const noexcept { (void)cudaGraphDestroy(graph); }
 };
 struct graph_exec_deleter {
   void operator()(CUgraphExec_st* exec) const noexcept { (void)cudaGraphExecDestroy(exec); }
 };
-using stream_handle = std::unique_ptr<CUstream_st, stream_deleter>;
 using graph_handle = std::unique_ptr<CUgraph_st, graph_deleter>;
 using graph_exec_handle = std::unique_ptr<CUgraphExec_st, graph_exec_deleter>;
 
@@ -83,36 +83,37 @@ bool cuda_backend::seed_greedy(seeded_random& random, int k, int trials, std::ve
   loop.centres = centre_out_.data();
   loop.trials = trials;
 
-  // The uploads and seed_begin() ran on the legacy stream; this stream does
-  // not wait for it by itself.
-  KMQ_CUDA_TRY(cudaDeviceSynchronize());
-  cudaStream_t raw_stream = nullptr;
-  KMQ_CUDA_TRY(cudaStreamCreateWithFlags(&raw_stream, cudaStreamNonBlocking));
-  const stream_handle stream(raw_stream);
-  KMQ_CUDA_TRY(cudaMemcpyAsync(loop.state, &host_state, sizeof host_state, cudaMemcpyHostToDevice, raw_stream));
-  KMQ_CUDA_TRY(greedy_prepare(loop, raw_stream));
+  // After a failed launch the steps already queued must not go on writing D
+  // and the state once this call has thrown: drained on every way out.
+  const stream_drain drain(stream_);
+  // host_state is pageable: the copy has staged it when this returns.
+  KMQ_CUDA_TRY(cudaMemcpyAsync(loop.state, &host_state, sizeof host_state, cudaMemcpyHostToDevice, stream_));
+  KMQ_CUDA_TRY(greedy_prepare(loop, stream_));
   // KMQ_CUDA_NO_GRAPH=1 takes the plain launches (the device check runs the
   // parity tests both ways).
   static const bool graphs_off = std::getenv("KMQ_CUDA_NO_GRAPH") != nullptr;
-  const graph_exec_handle step = steps > 1 && !graphs_off ? capture_step(loop, raw_stream) : nullptr;
+  const graph_exec_handle step = steps > 1 && !graphs_off ? capture_step(loop, stream_) : nullptr;
   for (std::size_t s = 0; s < steps; ++s) {
     if (step != nullptr) {
-      KMQ_CUDA_TRY(cudaGraphLaunch(step.get(), raw_stream));
+      KMQ_CUDA_TRY(cudaGraphLaunch(step.get(), stream_));
     } else {
-      KMQ_CUDA_TRY(greedy_enqueue_step(loop, raw_stream));
+      KMQ_CUDA_TRY(greedy_enqueue_step(loop, stream_));
     }
   }
-  KMQ_CUDA_TRY(cudaStreamSynchronize(raw_stream));
-  KMQ_CUDA_TRY(cudaMemcpy(&host_state, loop.state, sizeof host_state, cudaMemcpyDeviceToHost));
+  // The host waits here for all the steps at once.
+  KMQ_CUDA_TRY(cudaMemcpyAsync(&host_state, loop.state, sizeof host_state, cudaMemcpyDeviceToHost, stream_));
+  KMQ_CUDA_TRY(cudaStreamSynchronize(stream_));
   if (host_state.failed == greedy_state::no_potential) {
     throw error(error_kind::internal, "k-means++: every point already is a centre");
   }
   if (host_state.failed != greedy_state::ok || host_state.step != static_cast<std::uint32_t>(k)) {
     throw error(error_kind::internal, "seed_sample: target beyond the potential");
   }
+  // Only now, when every step has written its centre.
   centres.resize(static_cast<std::size_t>(k));
-  KMQ_CUDA_TRY(cudaMemcpy(centres.data() + first_new, loop.centres + first_new, steps * sizeof(packed_rgba),
-                          cudaMemcpyDeviceToHost));
+  KMQ_CUDA_TRY(cudaMemcpyAsync(centres.data() + first_new, loop.centres + first_new, steps * sizeof(packed_rgba),
+                               cudaMemcpyDeviceToHost, stream_));
+  KMQ_CUDA_TRY(cudaStreamSynchronize(stream_));
   random = seeded_random(host_state.rng);
   potential_ = host_state.potential;
   return true;

@@ -120,15 +120,17 @@ __global__ void scatter_colour_index(const std::uint32_t* __restrict__ order, co
 namespace {
 
 // The direct path; false (nothing done) where the pixels have several alphas.
-// scratch.keys holds the pixels on entry and the pixel -> colour map on exit.
-bool direct_histogram(std::size_t count, histogram_scratch& scratch, std::size_t& distinct, std::uint32_t& alpha) {
+// scratch.keys holds the pixels on entry and the pixel -> colour map on exit
+// (queued on stream, not waited for).
+bool direct_histogram(std::size_t count, histogram_scratch& scratch, std::size_t& distinct, std::uint32_t& alpha,
+                      cudaStream_t stream) {
   const unsigned grid = grid_for(count, block_threads);
   const unsigned start[2] = {0xffu, 0u};
   unsigned range[2] = {0u, 0u};
-  scratch.words.upload(start, 2);
-  alpha_range_kernel<<<grid, block_threads>>>(scratch.keys.data(), count, scratch.words.data());
+  scratch.words.upload(start, 2, stream);
+  alpha_range_kernel<<<grid, block_threads, 0, stream>>>(scratch.keys.data(), count, scratch.words.data());
   KMQ_CUDA_CHECK_LAUNCH("alpha_range_kernel");
-  scratch.words.download(range, 2);
+  scratch.words.download(range, 2, stream);  // waits: the path depends on it
   if (range[0] != range[1]) return false;
   alpha = range[0];
 
@@ -140,47 +142,52 @@ bool direct_histogram(std::size_t count, histogram_scratch& scratch, std::size_t
     if (e.kind() != error_kind::out_of_memory) throw;
     return false;
   }
-  scratch.table.fill_bytes(0, table_slots);
-  count_colours_kernel<<<grid, block_threads>>>(scratch.keys.data(), count, scratch.table.data());
+  scratch.table.fill_bytes(0, table_slots, stream);
+  count_colours_kernel<<<grid, block_threads, 0, stream>>>(scratch.keys.data(), count, scratch.table.data());
   KMQ_CUDA_CHECK_LAUNCH("count_colours_kernel");
   const unsigned table_grid = grid_for(table_slots, block_threads);
-  occupied_kernel<<<table_grid, block_threads>>>(scratch.table.data(), scratch.index.data());
+  occupied_kernel<<<table_grid, block_threads, 0, stream>>>(scratch.table.data(), scratch.index.data());
   KMQ_CUDA_CHECK_LAUNCH("occupied_kernel");
   std::size_t bytes = 0;
-  KMQ_CUDA_TRY(cub::DeviceScan::ExclusiveSum(nullptr, bytes, scratch.index.data(), static_cast<int>(table_slots)));
+  KMQ_CUDA_TRY(cub::DeviceScan::ExclusiveSum(nullptr, bytes, scratch.index.data(), static_cast<int>(table_slots),
+                                             stream));
   scratch.temp.reserve(bytes == 0 ? 1 : bytes);
   KMQ_CUDA_TRY(cub::DeviceScan::ExclusiveSum(scratch.temp.data(), bytes, scratch.index.data(),
-                                             static_cast<int>(table_slots)));
+                                             static_cast<int>(table_slots), stream));
+  // Two words back, one wait: the number of colours sizes what follows.
   std::uint32_t last_index = 0, last_count = 0;
-  KMQ_CUDA_TRY(cudaMemcpy(&last_index, scratch.index.data() + table_slots - 1, sizeof last_index,
-                          cudaMemcpyDeviceToHost));
-  KMQ_CUDA_TRY(cudaMemcpy(&last_count, scratch.table.data() + table_slots - 1, sizeof last_count,
-                          cudaMemcpyDeviceToHost));
+  KMQ_CUDA_TRY(cudaMemcpyAsync(&last_index, scratch.index.data() + table_slots - 1, sizeof last_index,
+                               cudaMemcpyDeviceToHost, stream));
+  KMQ_CUDA_TRY(cudaMemcpyAsync(&last_count, scratch.table.data() + table_slots - 1, sizeof last_count,
+                               cudaMemcpyDeviceToHost, stream));
+  KMQ_CUDA_TRY(cudaStreamSynchronize(stream));
   distinct = std::size_t{last_index} + (last_count != 0 ? 1u : 0u);
 
   scratch.colors.reserve(distinct);
   scratch.counts.reserve(distinct);
-  compact_table_kernel<<<table_grid, block_threads>>>(scratch.table.data(), scratch.index.data(), alpha,
-                                                      scratch.colors.data(), scratch.counts.data());
+  compact_table_kernel<<<table_grid, block_threads, 0, stream>>>(scratch.table.data(), scratch.index.data(), alpha,
+                                                                 scratch.colors.data(), scratch.counts.data());
   KMQ_CUDA_CHECK_LAUNCH("compact_table_kernel");
   scratch.order.reserve(count);
-  map_through_table_kernel<<<grid, block_threads>>>(scratch.keys.data(), count, scratch.index.data(),
-                                                    scratch.order.data());
+  map_through_table_kernel<<<grid, block_threads, 0, stream>>>(scratch.keys.data(), count, scratch.index.data(),
+                                                               scratch.order.data());
   KMQ_CUDA_CHECK_LAUNCH("map_through_table_kernel");
   std::swap(scratch.keys, scratch.order);
   return true;
 }
 
 // The sort path. scratch.keys holds the pixels on entry and the pixel ->
-// colour map on exit.
-std::size_t sorted_histogram(std::size_t count, histogram_scratch& scratch) {
+// colour map on exit (queued on stream, not waited for).
+std::size_t sorted_histogram(std::size_t count, histogram_scratch& scratch, cudaStream_t stream) {
   scratch.order.reserve(count);
   scratch.colors.reserve(count);
   scratch.counts.reserve(count);
   auto& keys = scratch.keys;
   auto& order = scratch.order;
   const std::size_t distinct = thrust_guard("histogram sort", [&] {
-    const auto policy = thrust::cuda::par;
+    // par.on(stream): on the backend's stream, and each algorithm waits for
+    // it when it ends (reduce_by_key's count is read on the host anyway).
+    const auto policy = thrust::cuda::par.on(stream);
     thrust::sequence(policy, order.data(), order.data() + count, std::uint32_t{0});
     thrust::sort_by_key(policy, keys.data(), keys.data() + count, order.data());
     const auto ends = thrust::reduce_by_key(policy, keys.data(), keys.data() + count,
@@ -192,11 +199,12 @@ std::size_t sorted_histogram(std::size_t count, histogram_scratch& scratch) {
   scratch.index.reserve(count);  // the run ranks
   auto* ranks = scratch.index.data();
   const unsigned grid = grid_for(count, block_threads);
-  mark_run_heads<<<grid, block_threads>>>(keys.data(), count, ranks);
+  mark_run_heads<<<grid, block_threads, 0, stream>>>(keys.data(), count, ranks);
   KMQ_CUDA_CHECK_LAUNCH("mark_run_heads");
-  thrust_guard("histogram scan", [&] { thrust::inclusive_scan(thrust::cuda::par, ranks, ranks + count, ranks); });
+  thrust_guard("histogram scan",
+               [&] { thrust::inclusive_scan(thrust::cuda::par.on(stream), ranks, ranks + count, ranks); });
   // The sorted keys are no longer needed: their buffer takes the map.
-  scatter_colour_index<<<grid, block_threads>>>(order.data(), ranks, count, keys.data());
+  scatter_colour_index<<<grid, block_threads, 0, stream>>>(order.data(), ranks, count, keys.data());
   KMQ_CUDA_CHECK_LAUNCH("scatter_colour_index");
   return distinct;
 }
@@ -204,27 +212,32 @@ std::size_t sorted_histogram(std::size_t count, histogram_scratch& scratch) {
 }  // namespace
 
 color_histogram build_histogram(const packed_rgba* host_pixels, std::size_t count, histogram_scratch& scratch,
-                                bool download_map) {
+                                bool download_map, cudaStream_t stream) {
   if (count > std::numeric_limits<std::uint32_t>::max()) {
     throw error(error_kind::invalid_argument, "image has more than 2^32 - 1 pixels");
   }
   color_histogram histogram;
   if (count == 0) return histogram;
 
-  scratch.keys.upload(host_pixels, count);
+  // The pixels are the caller's: nothing may read them after a throw either.
+  const stream_drain drain(stream);
+  scratch.keys.upload(host_pixels, count, stream);
   std::size_t distinct = 0;
   std::uint32_t alpha = 0;
-  const bool direct = count >= direct_histogram_min_pixels && direct_histogram(count, scratch, distinct, alpha);
-  if (!direct) distinct = sorted_histogram(count, scratch);
+  const bool direct =
+      count >= direct_histogram_min_pixels && direct_histogram(count, scratch, distinct, alpha, stream);
+  if (!direct) distinct = sorted_histogram(count, scratch, stream);
 
   histogram.colors.resize(distinct);
   histogram.counts.resize(distinct);
-  scratch.colors.download(histogram.colors.data(), distinct);
-  scratch.counts.download(histogram.counts.data(), distinct);
+  scratch.colors.download(histogram.colors.data(), distinct, stream);
+  scratch.counts.download(histogram.counts.data(), distinct, stream);
   if (download_map) {
     histogram.pixel_to_color.resize(count);
-    scratch.keys.download(histogram.pixel_to_color.data(), count);
+    scratch.keys.download(histogram.pixel_to_color.data(), count, stream);
   }
+  // The downloads waited for the stream, so the map left in scratch.keys,
+  // queued before them, is complete too.
   return histogram;
 }
 

@@ -1,6 +1,9 @@
 // The CUDA backend's passes, one file each, as host functions over device
-// pointers. All run on the legacy default stream and return when their
-// results are in device memory (or on the host, where they return values).
+// pointers. Each takes the stream to queue its work on (the backend's own,
+// non-blocking stream: nothing here uses the legacy default stream) and
+// returns once that work is queued; a pass that returns host values waits for
+// the stream first (build_histogram, and the Thrust calls, which synchronise
+// their stream when they finish).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -34,7 +37,7 @@ constexpr std::size_t direct_histogram_min_pixels = std::size_t{1} << 18;
 // Without download_map, pixel_to_color stays empty and the map is left in
 // scratch.keys (count words) until the next call.
 color_histogram build_histogram(const packed_rgba* host_pixels, std::size_t count, histogram_scratch& scratch,
-                                bool download_map);
+                                bool download_map, cudaStream_t stream);
 
 // assign_reduce.cu. accumulators holds 6k + 2 words laid out as
 //   [0, k) count | [k, 5k) channel sums, cluster-major | [5k, 6k) sq_norm |
@@ -43,22 +46,24 @@ color_histogram build_histogram(const packed_rgba* host_pixels, std::size_t coun
 constexpr int assign_block_threads = 256;
 int assign_reduce_occupancy();  // resident blocks per multiprocessor
 void assign_reduce(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t n,
-                   const float* centroids, int k, std::uint64_t* accumulators, int grid);
+                   const float* centroids, int k, std::uint64_t* accumulators, int grid, cudaStream_t stream);
 
 // seeding.cu. distance[i] = D(i); potential (one word, zeroed here) receives
 // sum weight * D after the update.
 void seed_update(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* distance, std::size_t n,
-                 packed_rgba centre, bool first, std::uint64_t* potential);
+                 packed_rgba centre, bool first, std::uint64_t* potential, cudaStream_t stream);
 // prefix[i] = sum over j <= i of weight * D (scratch: n words).
-void seed_prefix(const std::uint32_t* weights, const std::uint32_t* distance, std::size_t n, std::uint64_t* prefix);
+void seed_prefix(const std::uint32_t* weights, const std::uint32_t* distance, std::size_t n, std::uint64_t* prefix,
+                 cudaStream_t stream);
 // out[t] = smallest i with prefix[i] > targets[t], or n when there is none.
 void seed_search(const std::uint64_t* prefix, std::size_t n, const std::uint64_t* targets, int count,
-                 std::uint32_t* out);
+                 std::uint32_t* out, cudaStream_t stream);
 constexpr int max_candidates_per_pass = 16;
 // potentials[c] = sum weight * min(D, |x - candidates[c]|^2), count <= max_candidates_per_pass;
 // candidates in device memory; potentials (count words) are zeroed here.
 void seed_candidates(const packed_rgba* points, const std::uint32_t* weights, const std::uint32_t* distance,
-                     std::size_t n, const packed_rgba* candidates, int count, std::uint64_t* potentials);
+                     std::size_t n, const packed_rgba* candidates, int count, std::uint64_t* potentials,
+                     cudaStream_t stream);
 
 // The greedy k-means++ loop on the device (backend::seed_greedy). One step:
 // select (block t draws the step's targets with the host's generator class
@@ -96,11 +101,11 @@ cudaError_t greedy_enqueue_step(const greedy_loop& loop, cudaStream_t stream);
 // palette_map.cu. labels[i] = nearest palette entry by exact integer distance,
 // ties to the lowest index; count in [1, max_colors].
 void assign_palette(const packed_rgba* points, std::size_t n, const packed_rgba* palette, int count,
-                    std::uint32_t* labels);
+                    std::uint32_t* labels, cudaStream_t stream);
 // out[p] = labels[pixel_to_point[p]] truncated to 8 bits (0 where the map
 // points past the n points).
 void gather_labels(const std::uint32_t* labels, std::size_t n, const std::uint32_t* pixel_to_point,
-                   std::size_t pixel_count, std::uint8_t* out);
+                   std::size_t pixel_count, std::uint8_t* out, cudaStream_t stream);
 
 // The exact integer squared distance of pixels.hpp, on the device: per-byte
 // absolute differences, then a byte dot product (all four fit 32 bits).

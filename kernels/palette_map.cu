@@ -50,20 +50,21 @@ __global__ void gather_labels_kernel(const std::uint32_t* __restrict__ labels, s
 }  // namespace
 
 void assign_palette(const packed_rgba* points, std::size_t n, const packed_rgba* palette, int count,
-                    std::uint32_t* labels) {
+                    std::uint32_t* labels, cudaStream_t stream) {
   if (count < 1 || count > max_colors) throw error(error_kind::invalid_argument, "palette size out of range");
   if (n == 0) return;
   palette_param param{};
   for (int j = 0; j < count; ++j) param.colour[j] = palette[j];
-  assign_palette_kernel<<<grid_for(n, block_threads), block_threads>>>(points, n, param, count, labels);
+  // param goes by value: the launch copies it, so it may leave scope at once.
+  assign_palette_kernel<<<grid_for(n, block_threads), block_threads, 0, stream>>>(points, n, param, count, labels);
   KMQ_CUDA_CHECK_LAUNCH("assign_palette_kernel");
 }
 
 void gather_labels(const std::uint32_t* labels, std::size_t n, const std::uint32_t* pixel_to_point,
-                   std::size_t pixel_count, std::uint8_t* out) {
+                   std::size_t pixel_count, std::uint8_t* out, cudaStream_t stream) {
   if (pixel_count == 0) return;
-  gather_labels_kernel<<<grid_for(pixel_count, block_threads), block_threads>>>(labels, n, pixel_to_point,
-                                                                                pixel_count, out);
+  gather_labels_kernel<<<grid_for(pixel_count, block_threads), block_threads, 0, stream>>>(labels, n, pixel_to_point,
+                                                                                           pixel_count, out);
   KMQ_CUDA_CHECK_LAUNCH("gather_labels_kernel");
 }
 

@@ -256,37 +256,40 @@ __global__ void __launch_bounds__(block_threads)
 }  // namespace
 
 void seed_update(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* distance, std::size_t n,
-                 packed_rgba centre, bool first, std::uint64_t* potential) {
-  KMQ_CUDA_TRY(cudaMemset(potential, 0, sizeof(std::uint64_t)));
+                 packed_rgba centre, bool first, std::uint64_t* potential, cudaStream_t stream) {
+  KMQ_CUDA_TRY(cudaMemsetAsync(potential, 0, sizeof(std::uint64_t), stream));
   if (n == 0) return;
-  seed_update_kernel<<<grid_for(n, block_threads), block_threads>>>(
+  seed_update_kernel<<<grid_for(n, block_threads), block_threads, 0, stream>>>(
       points, weights, distance, n, centre, first, reinterpret_cast<unsigned long long*>(potential));
   KMQ_CUDA_CHECK_LAUNCH("seed_update_kernel");
 }
 
-void seed_prefix(const std::uint32_t* weights, const std::uint32_t* distance, std::size_t n, std::uint64_t* prefix) {
+void seed_prefix(const std::uint32_t* weights, const std::uint32_t* distance, std::size_t n, std::uint64_t* prefix,
+                 cudaStream_t stream) {
   if (n == 0) return;
-  weighted_distance_kernel<<<grid_for(n, block_threads), block_threads>>>(
+  weighted_distance_kernel<<<grid_for(n, block_threads), block_threads, 0, stream>>>(
       weights, distance, n, reinterpret_cast<unsigned long long*>(prefix));
   KMQ_CUDA_CHECK_LAUNCH("weighted_distance_kernel");
   thrust_guard("seeding prefix sum",
-               [&] { thrust::inclusive_scan(thrust::cuda::par, prefix, prefix + n, prefix); });
+               [&] { thrust::inclusive_scan(thrust::cuda::par.on(stream), prefix, prefix + n, prefix); });
 }
 
 void seed_search(const std::uint64_t* prefix, std::size_t n, const std::uint64_t* targets, int count,
-                 std::uint32_t* out) {
+                 std::uint32_t* out, cudaStream_t stream) {
   if (count <= 0) return;
-  thrust_guard("seeding search",
-               [&] { thrust::upper_bound(thrust::cuda::par, prefix, prefix + n, targets, targets + count, out); });
+  thrust_guard("seeding search", [&] {
+    thrust::upper_bound(thrust::cuda::par.on(stream), prefix, prefix + n, targets, targets + count, out);
+  });
 }
 
 void seed_candidates(const packed_rgba* points, const std::uint32_t* weights, const std::uint32_t* distance,
-                     std::size_t n, const packed_rgba* candidates, int count, std::uint64_t* potentials) {
+                     std::size_t n, const packed_rgba* candidates, int count, std::uint64_t* potentials,
+                     cudaStream_t stream) {
   if (count <= 0) return;
   if (count > max_candidates_per_pass) throw error(error_kind::internal, "seed_candidates: too many candidates");
-  KMQ_CUDA_TRY(cudaMemset(potentials, 0, sizeof(std::uint64_t) * static_cast<std::size_t>(count)));
+  KMQ_CUDA_TRY(cudaMemsetAsync(potentials, 0, sizeof(std::uint64_t) * static_cast<std::size_t>(count), stream));
   if (n == 0) return;
-  candidates_kernel<<<grid_for(n, block_threads), block_threads>>>(
+  candidates_kernel<<<grid_for(n, block_threads), block_threads, 0, stream>>>(
       points, weights, distance, n, candidates, count, reinterpret_cast<unsigned long long*>(potentials), nullptr);
   KMQ_CUDA_CHECK_LAUNCH("candidates_kernel");
 }

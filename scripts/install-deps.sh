@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libopencv-dev libpng-dev zlib1g-dev
+  libopencv-dev libpng-dev libtiff-dev zlib1g-dev
   libcxxopts-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )

@@ -11,7 +11,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-namespace kmq::cli::testing {
+namespace kmq::io::testing {
 
 using bytes = std::vector<std::uint8_t>;
 
@@ -70,4 +70,4 @@ inline bytes with_exif_orientation(bytes jpeg, std::uint16_t orientation) {
   return jpeg;
 }
 
-}  // namespace kmq::cli::testing
+}  // namespace kmq::io::testing

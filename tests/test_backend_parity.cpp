@@ -2,7 +2,8 @@
 // return the same bits (histogram, seeding state, step statistics, labels, the
 // label map) and quantize() the same palette and indices. Runs on every
 // machine: "cpu4" (the CPU backend with four threads) always, "cuda" where a
-// device answers, else it skips with the probe's reason.
+// device answers, else it skips with the probe's reason (and fails instead
+// where KMQ_REQUIRE_GPU=1: on a GPU machine a skip would hide a broken device).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,56 +19,22 @@
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
+#include "kmq/image_view.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/random.hpp"
+#include "kmq/remap.hpp"
+#include "test_support.hpp"
 
 namespace kmq {
 namespace {
 
-// ---- synthetic images (no files) -------------------------------------------
-
-packed_rgba random_colour(seeded_random& random, bool with_alpha) {
-  const auto r = static_cast<std::uint32_t>(random.below(256)), g = static_cast<std::uint32_t>(random.below(256));
-  const auto b = static_cast<std::uint32_t>(random.below(256));
-  const auto a = with_alpha ? static_cast<std::uint32_t>(random.below(256)) : 255u;
-  return pack_rgba(r, g, b, a);
-}
-
-// Colours near a few centres, so clusters are real and neighbours often share
-// a label (the warp-aggregated path), plus some uniform noise (the other path).
-std::vector<packed_rgba> clustered_image(std::size_t count, int centres, bool with_alpha, std::uint64_t seed) {
-  seeded_random random(seed);
-  std::vector<packed_rgba> centre(static_cast<std::size_t>(centres));
-  for (auto& c : centre) c = random_colour(random, with_alpha);
-  std::vector<packed_rgba> pixels(count);
-  for (auto& p : pixels) {
-    if (random.below(8) == 0) {
-      p = random_colour(random, with_alpha);
-      continue;
-    }
-    const packed_rgba c = centre[random.below(centre.size())];
-    std::uint32_t channel[channels];
-    for (int k = 0; k < channels; ++k) {
-      const int spread = (k == 3 && !with_alpha) ? 0 : 12;
-      const int v = static_cast<int>(channel_of(c, k)) + static_cast<int>(random.below(2 * spread + 1)) - spread;
-      channel[k] = static_cast<std::uint32_t>(std::clamp(v, 0, 255));
-    }
-    p = pack_rgba(channel[0], channel[1], channel[2], channel[3]);
-  }
-  collapse_transparent(pixels.data(), pixels.size());
-  return pixels;
-}
-
-// Few distinct colours, many repeats: large weights, many exact ties.
-std::vector<packed_rgba> posterised_image(std::size_t count, std::uint64_t seed) {
-  seeded_random random(seed);
-  std::vector<packed_rgba> pixels(count);
-  for (auto& p : pixels) {
-    p = pack_rgba(static_cast<std::uint32_t>(random.below(4)) * 85, static_cast<std::uint32_t>(random.below(3)) * 127,
-                  static_cast<std::uint32_t>(random.below(5)) * 60, 255);
-  }
-  return pixels;
-}
+// Synthetic images (no files) come from test_support: clustered_with_noise()
+// puts colours near a few centres, so clusters are real and neighbours often
+// share a label (the warp-aggregated path), plus some uniform noise (the other
+// path); posterised_pixels() has few colours, large weights and many ties.
+using testing::clustered_with_noise;
+using testing::posterised_pixels;
+using testing::random_colour;
 
 // ---- backends ----------------------------------------------------------------
 
@@ -83,7 +50,8 @@ class BackendParity : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     if (GetParam() == "cuda") {
       const cuda_status status = cuda_probe();
-      if (!status.available) GTEST_SKIP() << "CUDA backend unavailable: " << status.reason;
+      // Skips, or fails where KMQ_REQUIRE_GPU=1 says a device must answer.
+      if (!status.available) return testing::skip_or_fail_without_gpu("CUDA backend unavailable: " + status.reason);
     }
     reference_ = make_cpu_backend(1);
     tested_ = make_named(GetParam());
@@ -142,11 +110,11 @@ TEST_P(BackendParity, HistogramMatchesReference) {
   std::vector<std::vector<packed_rgba>> images = {
       {pack_rgba(1, 2, 3, 4)},
       std::vector<packed_rgba>(257, pack_rgba(9, 9, 9, 255)),
-      clustered_image(255, 4, false, 1),
-      clustered_image(257, 4, true, 2),
-      clustered_image(100003, 16, false, 3),
-      clustered_image(100003, 16, true, 4),
-      posterised_image(70001, 5),
+      clustered_with_noise(255, 4, false, 1),
+      clustered_with_noise(257, 4, true, 2),
+      clustered_with_noise(100003, 16, false, 3),
+      clustered_with_noise(100003, 16, true, 4),
+      posterised_pixels(70001, 5),
   };
   // From 2^18 pixels with a single alpha the device counts colours in a direct
   // table instead of sorting: one alpha (255, 128, 0), one flat colour, and
@@ -155,11 +123,11 @@ TEST_P(BackendParity, HistogramMatchesReference) {
     for (auto& p : pixels) p = (p & 0xffffffu) | (alpha << 24);
     return pixels;
   };
-  images.push_back(clustered_image(300007, 16, false, 6));
-  images.push_back(one_alpha(clustered_image(300007, 16, false, 7), 128));
+  images.push_back(clustered_with_noise(300007, 16, false, 6));
+  images.push_back(one_alpha(clustered_with_noise(300007, 16, false, 7), 128));
   images.push_back(std::vector<packed_rgba>(1u << 18, pack_rgba(0, 0, 0, 0)));
   images.push_back(std::vector<packed_rgba>((1u << 18) + 1, pack_rgba(255, 255, 255, 255)));
-  auto stray = clustered_image(300007, 16, false, 8);
+  auto stray = clustered_with_noise(300007, 16, false, 8);
   stray[150000] = (stray[150000] & 0xffffffu) | (254u << 24);
   images.push_back(stray);
   for (std::size_t n = 0; n < images.size(); ++n) {
@@ -177,8 +145,8 @@ TEST_P(BackendParity, HistogramMatchesReference) {
 TEST_P(BackendParity, KeptPixelMapGivesTheReferenceLabelMap) {
   const std::vector<std::vector<packed_rgba>> images = {
       {pack_rgba(1, 2, 3, 4)},
-      clustered_image(100003, 16, true, 11),   // sorted on the device
-      clustered_image(300007, 16, false, 12),  // direct table on the device
+      clustered_with_noise(100003, 16, true, 11),   // sorted on the device
+      clustered_with_noise(300007, 16, false, 12),  // direct table on the device
   };
   for (std::size_t n = 0; n < images.size(); ++n) {
     const auto& image = images[n];
@@ -240,7 +208,7 @@ void check_seeding(backend& reference, backend& tested, const std::vector<packed
 
 TEST_P(BackendParity, SeedingStateMatchesReference) {
   for (const std::size_t count : {std::size_t{1}, std::size_t{255}, std::size_t{257}, std::size_t{100003}}) {
-    const auto image = clustered_image(count, 8, count == 257, 10 + count);
+    const auto image = clustered_with_noise(count, 8, count == 257, 10 + count);
     // Raw pixels with weight 1 (repeats included) and the weighted histogram.
     upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
     check_seeding(*reference_, *tested_, image, 20 + count);
@@ -258,7 +226,7 @@ TEST_P(BackendParity, WholeSeedingMatchesReference) {
   // threads, so each thread scans several chunk sums.
   for (const std::size_t count : {std::size_t{2}, std::size_t{257}, std::size_t{100003}, std::size_t{600011}}) {
     const bool big = count > 200000;
-    const auto image = clustered_image(count, 8, count == 257, 50 + count);
+    const auto image = clustered_with_noise(count, 8, count == 257, 50 + count);
     const color_histogram h = build_color_histogram(image.data(), image.size());
     const std::vector<std::uint32_t> ones(image.size(), 1);
     for (const bool weighted : {true, false}) {
@@ -326,7 +294,7 @@ TEST_P(BackendParity, StepStatisticsMatchReference) {
   for (const std::size_t count : {std::size_t{1}, std::size_t{255}, std::size_t{257}, std::size_t{100003}}) {
     for (const int k : {1, 2, 16, 64, 256}) {
       const bool alpha = (k % 2) == 0;
-      const auto image = clustered_image(count, 12, alpha, 100 + count + static_cast<std::size_t>(k));
+      const auto image = clustered_with_noise(count, 12, alpha, 100 + count + static_cast<std::size_t>(k));
       const std::string where = std::to_string(count) + " points, k=" + std::to_string(k);
       upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
       check_steps(*reference_, *tested_, image, k, where + " (raw)");
@@ -340,7 +308,7 @@ TEST_P(BackendParity, StepStatisticsMatchReference) {
 TEST_P(BackendParity, StepStatisticsMatchReferenceOnManyPoints) {
   // More points than one wave of the device's blocks covers, so every block
   // of the fused pass loops several times.
-  const auto image = clustered_image(600011, 12, true, 99);
+  const auto image = clustered_with_noise(600011, 12, true, 99);
   upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
   for (const int k : {16, 64}) check_steps(*reference_, *tested_, image, k, "600011 points, k=" + std::to_string(k));
 }
@@ -383,7 +351,7 @@ TEST_P(BackendParity, FarthestPointTiesGoToTheLowestIndex) {
 
 TEST_P(BackendParity, PaletteAssignmentAndLabelMapMatchReference) {
   for (const std::size_t count : {std::size_t{1}, std::size_t{257}, std::size_t{100003}}) {
-    const auto image = clustered_image(count, 10, true, 500 + count);
+    const auto image = clustered_with_noise(count, 10, true, 500 + count);
     const color_histogram h = build_color_histogram(image.data(), image.size());
     upload_both(h.colors, h.counts);
     for (const int size : {1, 2, 16, 255, 256}) {
@@ -409,15 +377,30 @@ struct image_case {
   std::vector<packed_rgba> pixels;
 };
 
+// The palette and the label map of one image, as the pipeline makes them:
+// remap() right after quantize(), on the same backend (one row of pixels).
+struct quantized : quantize_result {
+  std::vector<std::uint8_t> indices;
+};
+
+quantized quantize_and_remap(const std::vector<packed_rgba>& pixels, const quantize_options& options,
+                             backend& engine) {
+  const image_view image = view_of(pixels.data(), static_cast<std::uint32_t>(pixels.size()), 1);
+  quantized r;
+  static_cast<quantize_result&>(r) = quantize(image, options, engine);
+  r.indices = remap(image, r, remap_options{}, engine).indices;
+  return r;
+}
+
 std::vector<image_case> pipeline_images() {
   return {
       {"one pixel", {pack_rgba(200, 100, 50, 255)}},
       {"one colour", std::vector<packed_rgba>(1000, pack_rgba(10, 20, 30, 255))},
-      {"255 px", clustered_image(255, 5, false, 41)},
-      {"257 px alpha", clustered_image(257, 5, true, 42)},
-      {"100003 px", clustered_image(100003, 20, false, 43)},
-      {"100003 px alpha", clustered_image(100003, 20, true, 44)},
-      {"posterised", posterised_image(5000, 45)},
+      {"255 px", clustered_with_noise(255, 5, false, 41)},
+      {"257 px alpha", clustered_with_noise(257, 5, true, 42)},
+      {"100003 px", clustered_with_noise(100003, 20, false, 43)},
+      {"100003 px alpha", clustered_with_noise(100003, 20, true, 44)},
+      {"posterised", posterised_pixels(5000, 45)},
   };
 }
 
@@ -435,12 +418,13 @@ TEST_P(BackendParity, QuantizeGivesIdenticalPaletteAndIndices) {
         options.kmeans.restarts = k == 16 ? 3 : 1;
         options.dedupe = dedupe;
         const std::string where = image.name + ", k=" + std::to_string(k) + (dedupe ? "" : ", no dedupe");
-        const quantize_result want = quantize(image.pixels.data(), image.pixels.size(), options, *reference_);
-        const quantize_result got = quantize(image.pixels.data(), image.pixels.size(), options, *tested_);
+        const quantized want = quantize_and_remap(image.pixels, options, *reference_);
+        const quantized got = quantize_and_remap(image.pixels, options, *tested_);
         ASSERT_EQ(want.palette, got.palette) << where;
         ASSERT_EQ(want.indices, got.indices) << where;
         EXPECT_EQ(want.iterations, got.iterations) << where;
-        EXPECT_EQ(want.wcss_history, got.wcss_history) << where;
+        EXPECT_EQ(want.wcss_history(), got.wcss_history()) << where;
+        EXPECT_EQ(want.usage, got.usage) << where;
         EXPECT_EQ(want.wcss, got.wcss) << where;
       }
     }
@@ -448,15 +432,15 @@ TEST_P(BackendParity, QuantizeGivesIdenticalPaletteAndIndices) {
 }
 
 TEST_P(BackendParity, DedupeDoesNotChangeTheResult) {
-  const auto image = clustered_image(20011, 9, true, 77);
+  const auto image = clustered_with_noise(20011, 9, true, 77);
   for (const int k : {2, 16, 64}) {
     quantize_options options;
     options.kmeans.k = k;
     options.kmeans.seed = 3;
     options.kmeans.max_iter = 10;
-    const quantize_result deduped = quantize(image.data(), image.size(), options, *tested_);
+    const quantized deduped = quantize_and_remap(image, options, *tested_);
     options.dedupe = false;
-    const quantize_result raw = quantize(image.data(), image.size(), options, *tested_);
+    const quantized raw = quantize_and_remap(image, options, *tested_);
     EXPECT_EQ(deduped.palette, raw.palette) << "k=" << k;
     EXPECT_EQ(deduped.indices, raw.indices) << "k=" << k;
   }

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -49,6 +51,18 @@ class Cli : public ::testing::Test {
     o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     o.out = read_text(out);
     o.err = read_text(err);
+    return o;
+  }
+
+  // The same under a pseudo-terminal: stdout and stderr both land in out.
+  outcome kmq_on_terminal(const std::string& args) const {
+    const std::string out = path("terminal.txt");
+    const std::string command =
+        "script -qec '" + std::string(KMQ_BINARY) + " " + args + "' /dev/null >" + out + " 2>&1 </dev/null";
+    const int status = std::system(command.c_str());
+    outcome o;
+    o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = read_text(out);
     return o;
   }
 
@@ -248,11 +262,104 @@ TEST_F(Cli, BatchModeCompressesADirectoryAndKeepsGoingPastABrokenFile) {
   EXPECT_TRUE(fs::exists(path("out/chelsea.png")));
   EXPECT_FALSE(fs::exists(path("out/broken.png")));
   EXPECT_FALSE(fs::exists(path("out/notes.png")));
-  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 2);  // JSON Lines: one object per image
+  // JSON Lines: one object per input, the failed one too.
+  ASSERT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 3);
+  std::istringstream lines(o.out);
+  std::map<std::string, nlohmann::json> by_input;
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    by_input[fs::path(j["input"].get<std::string>()).filename().string()] = j;
+  }
+  EXPECT_EQ(by_input["fruits.jpg"]["status"], "ok");
+  const nlohmann::json& failed = by_input["broken.png"];
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(failed["exit_code"], 65);
+  EXPECT_EQ(failed["error"], "bad_input");
+  EXPECT_NE(failed["reason"].get<std::string>().find("not a recognised image"), std::string::npos) << failed;
 
   fs::copy_file(sample("fruits.jpg"), path("in/fruits.png"));
   EXPECT_EQ(kmq("compress " + path("in") + " --out-dir " + path("out2")).code, 64);  // fruits.jpg and fruits.png collide
   EXPECT_EQ(kmq("compress " + path("in/fruits.jpg") + " " + path("in/chelsea.png") + " -o " + path("x.png")).code, 64);
+}
+
+TEST_F(Cli, ADirectoryWithNoImagesSaysSoAndCreatesNothing) {
+  fs::create_directories(path("empty"));
+  write_text("empty/readme.txt", "no images here");
+  for (const std::string flags : {"", " --json"}) {
+    const outcome o = kmq("compress " + path("empty") + " --out-dir " + path("out") + flags);
+    EXPECT_EQ(o.code, 66);
+    EXPECT_NE(o.err.find("no images found"), std::string::npos) << o.err;
+    EXPECT_NE(o.err.find(path("empty")), std::string::npos) << o.err;
+    EXPECT_FALSE(fs::exists(path("out"))) << "the output directory is created only when there is work";
+  }
+}
+
+TEST_F(Cli, AnOutputThatIsNotPngIsRefused) {
+  for (const std::string name : {"out.jpg", "out", "out.PNG.bak"}) {
+    const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path(name));
+    EXPECT_EQ(o.code, 64) << name;
+    EXPECT_NE(o.err.find("does not end in .png"), std::string::npos) << o.err;
+    EXPECT_FALSE(fs::exists(path(name)));
+  }
+  EXPECT_EQ(kmq("compress " + sample("fruits.jpg") + " -o " + path("upper.PNG") + " -k 2").code, 0);
+}
+
+TEST_F(Cli, OptionErrorsNameTheOptionAndItsRange) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"-k abc", "-k/--colors: 'abc' is not a whole number from 1 to 256"},
+      {"-k 0", "-k/--colors: '0' is not a whole number from 1 to 256"},
+      {"--seed -1", "--seed: '-1' is not a whole number"},
+      {"--tol -1", "--tol: '-1' is not a number from 0 to 1"},
+      {"--max-file-size 0", "--max-file-size: '0'"},
+      {"--restarts 0", "--restarts: '0' is not auto or a whole number from 1 to 1000"},
+  };
+  for (const auto& [flags, message] : cases) {
+    const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path("o.png") + " " + flags);
+    EXPECT_EQ(o.code, 64) << flags;
+    EXPECT_NE(o.err.find(message), std::string::npos) << flags << ": " << o.err;
+  }
+  const outcome help = kmq("compress --help");
+  EXPECT_EQ(help.code, 0);
+  for (const std::string shown : {"-k, --colors N", "-o, --output FILE", "--out-dir DIR", "Examples:", "Exit codes:",
+                                  "PNG, JPEG, WebP, TIFF, BMP"}) {
+    EXPECT_NE(help.out.find(shown), std::string::npos) << shown;
+  }
+  for (const std::string version : {"--version", "-V", "version"}) {
+    const outcome v = kmq(version);
+    EXPECT_EQ(v.code, 0) << version;
+    EXPECT_EQ(v.out.rfind("kmq ", 0), 0u) << version;
+  }
+}
+
+// On a terminal (a pseudo-terminal made by script(1)), an image that takes
+// over a second shows a progress line, erased before the summary; elsewhere
+// no escape sequence ever reaches the output.
+TEST_F(Cli, LongImagesShowAProgressLineOnATerminalOnly) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) from util-linux is missing";
+  const std::string args = "compress " + sample("volna-5120x2880.jpg") + " -o " + path("v.png") + " -k 256";
+  const outcome on_tty = kmq_on_terminal(args);
+  ASSERT_EQ(on_tty.code, 0) << on_tty.out;
+  EXPECT_NE(on_tty.out.find("\r\033[Kkmq: " + sample("volna-5120x2880.jpg") + ": "), std::string::npos) << on_tty.out;
+  EXPECT_NE(on_tty.out.find("\r\033[K" + sample("volna-5120x2880.jpg") + " -> "), std::string::npos)
+      << "the line is erased before the summary: " << on_tty.out;
+  const outcome plain = kmq(args + " --force");
+  ASSERT_EQ(plain.code, 0);
+  EXPECT_EQ(plain.err.find('\033'), std::string::npos) << plain.err;
+  EXPECT_EQ(plain.out.find('\033'), std::string::npos) << plain.out;
+}
+
+TEST_F(Cli, StandardInputAndOutput) {
+  const std::string command = "compress - -o - -k 8 < " + sample("chelsea.png");
+  const outcome piped = kmq(command);
+  ASSERT_EQ(piped.code, 0) << piped.err;
+  ASSERT_EQ(kmq("compress " + sample("chelsea.png") + " -o " + path("file.png") + " -k 8").code, 0);
+  EXPECT_EQ(piped.out, read_text(path("file.png"))) << "the PNG on stdout is the file's bytes";
+  EXPECT_NE(piped.err.find("(standard input) -> (standard output)"), std::string::npos) << piped.err;
+  write_text("garbage.txt", "not an image at all");
+  const outcome garbage = kmq("compress - -o " + path("g.png") + " < " + path("garbage.txt"));
+  EXPECT_EQ(garbage.code, 65) << garbage.err;
+  EXPECT_FALSE(fs::exists(path("g.png")));
+  EXPECT_EQ(kmq("compress - --out-dir " + path("d") + " < " + sample("chelsea.png")).code, 64);
 }
 
 }  // namespace

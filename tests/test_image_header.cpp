@@ -3,12 +3,12 @@
 #include <string>
 
 #include "image_fixtures.hpp"
-#include "image_header.hpp"
+#include "kmq/io/image_header.hpp"
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
-using namespace kmq::cli::testing;
+using namespace kmq::io::testing;
 
 // --- header sniffing without decoding ---------------------------------------
 
@@ -40,4 +40,4 @@ TEST(ImageHeader, CutShortHeadersHaveNoDimensions) {
 }
 
 }  // namespace
-}  // namespace kmq::cli
+}  // namespace kmq::io

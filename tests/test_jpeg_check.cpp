@@ -3,12 +3,12 @@
 #include <string>
 
 #include "image_fixtures.hpp"
-#include "jpeg_check.hpp"
+#include "kmq/io/jpeg_check.hpp"
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
-using namespace kmq::cli::testing;
+using namespace kmq::io::testing;
 
 // --- JPEG structure ---------------------------------------------------------
 
@@ -55,4 +55,4 @@ TEST(JpegStructure, NamesWhatIsWrong) {
 }
 
 }  // namespace
-}  // namespace kmq::cli
+}  // namespace kmq::io

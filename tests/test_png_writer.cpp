@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "image_io.hpp"
+#include "kmq/io/image_decoder.hpp"
+#include "kmq/io/png_encoder.hpp"
+#include "kmq/error.hpp"
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
 struct png_chunk {
@@ -188,25 +190,41 @@ TEST(PngWriter, RowsWiderThanLibpngsDefaultLimit) {
 
 TEST(PngWriter, RefusesBadArguments) {
   const auto palette = opaque_palette(3);
-  EXPECT_THROW(encode_palette_png({}, {0}, 1, 1, 6), std::invalid_argument);
-  EXPECT_THROW(encode_palette_png(std::vector<packed_rgba>(257, 0), {0}, 1, 1, 6), std::invalid_argument);
-  EXPECT_THROW(encode_palette_png(palette, {0, 1, 3, 2}, 2, 2, 6), std::invalid_argument);  // index 3 of 3
-  EXPECT_THROW(encode_palette_png(palette, {0, 1, 2}, 2, 2, 6), std::invalid_argument);     // 3 indices for 4
-  EXPECT_THROW(encode_palette_png(palette, {0, 1, 2, 0, 1}, 2, 2, 6), std::invalid_argument);
-  EXPECT_THROW(encode_palette_png(palette, {}, 0, 0, 6), std::invalid_argument);
-  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, -1), std::invalid_argument);
-  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, 10), std::invalid_argument);
+  EXPECT_THROW(encode_palette_png({}, {0}, 1, 1, 6), kmq::error);
+  EXPECT_THROW(encode_palette_png(std::vector<packed_rgba>(257, 0), {0}, 1, 1, 6), kmq::error);
+  EXPECT_THROW(encode_palette_png(palette, {0, 1, 3, 2}, 2, 2, 6), kmq::error);  // index 3 of 3
+  EXPECT_THROW(encode_palette_png(palette, {0, 1, 2}, 2, 2, 6), kmq::error);     // 3 indices for 4
+  EXPECT_THROW(encode_palette_png(palette, {0, 1, 2, 0, 1}, 2, 2, 6), kmq::error);
+  EXPECT_THROW(encode_palette_png(palette, {}, 0, 0, 6), kmq::error);
+  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, -1), kmq::error);
+  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, 10), kmq::error);
   EXPECT_NO_THROW(encode_palette_png(std::vector<packed_rgba>(256, 0), {255}, 1, 1, 6));
+}
+
+// The overload with metadata, given none, is the very same encoder.
+TEST(PngWriter, EmptyMetadataGivesTheSameBytes) {
+  const std::vector<packed_rgba> translucent = {pack_rgba(255, 0, 0, 255), pack_rgba(0, 255, 0, 128),
+                                                pack_rgba(0, 0, 255, 0)};
+  for (const int k : {1, 3, 17, 256}) {
+    for (const int level : {0, 6, 9}) {
+      SCOPED_TRACE(::testing::Message() << "k " << k << ", level " << level);
+      const auto palette = k == 3 ? translucent : opaque_palette(k);
+      const auto indices = pattern(37, 11, k);
+      EXPECT_EQ(encode_palette_png(palette, indices, 37, 11, level, png_metadata{}),
+                encode_palette_png(palette, indices, 37, 11, level));
+    }
+  }
+  EXPECT_THROW(encode_palette_png({}, {0}, 1, 1, 6, png_metadata{}), kmq::error);
 }
 
 TEST(PngWriter, BadIndexMessageNamesThePixel) {
   try {
     encode_palette_png(opaque_palette(2), {0, 1, 0, 5}, 4, 1, 6);
     FAIL() << "no exception";
-  } catch (const std::invalid_argument& e) {
+  } catch (const error& e) {
     EXPECT_NE(std::string(e.what()).find("index 5 at pixel 3"), std::string::npos) << e.what();
   }
 }
 
 }  // namespace
-}  // namespace kmq::cli
+}  // namespace kmq::io

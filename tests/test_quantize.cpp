@@ -5,13 +5,19 @@
 #include "kmq/backend_select.hpp"
 #include "kmq/error.hpp"
 #include "kmq/quantize.hpp"
+#include "kmq/remap.hpp"
 #include "test_support.hpp"
 
 namespace kmq {
 namespace {
 
-quantize_result run(const std::vector<packed_rgba>& pixels, int k, bool dedupe = true, int threads = 2,
-                    std::uint64_t seed = 0, init_method init = init_method::kmeanspp, int restarts = 1) {
+// The palette and the label map of one run, as the pipeline makes them.
+struct quantized : quantize_result {
+  std::vector<std::uint8_t> indices;
+};
+
+quantized run(const std::vector<packed_rgba>& pixels, int k, bool dedupe = true, int threads = 2,
+              std::uint64_t seed = 0, init_method init = init_method::kmeanspp, int restarts = 1) {
   quantize_options options;
   options.kmeans.k = k;
   options.kmeans.restarts = restarts;
@@ -19,10 +25,14 @@ quantize_result run(const std::vector<packed_rgba>& pixels, int k, bool dedupe =
   options.kmeans.init = init;
   options.dedupe = dedupe;
   auto engine = make_cpu_backend(threads);
-  return quantize(pixels.data(), pixels.size(), options, *engine);
+  const image_view image = view_of(pixels.data(), static_cast<std::uint32_t>(pixels.size()), 1);
+  quantized r;
+  static_cast<quantize_result&>(r) = quantize(image, options, *engine);
+  r.indices = remap(image, r, remap_options{}, *engine).indices;
+  return r;
 }
 
-void expect_valid(const quantize_result& r, std::size_t pixel_count, int k) {
+void expect_valid(const quantized& r, std::size_t pixel_count, int k) {
   ASSERT_FALSE(r.palette.empty());
   EXPECT_LE(r.palette.size(), static_cast<std::size_t>(k));
   EXPECT_EQ(std::set<packed_rgba>(r.palette.begin(), r.palette.end()).size(), r.palette.size());
@@ -35,11 +45,12 @@ void expect_valid(const quantize_result& r, std::size_t pixel_count, int k) {
   for (bool u : used) EXPECT_TRUE(u) << "every palette entry is used";
 }
 
-void expect_identical(const quantize_result& a, const quantize_result& b) {
+void expect_identical(const quantized& a, const quantized& b) {
   EXPECT_EQ(a.palette, b.palette);
   EXPECT_EQ(a.indices, b.indices);
   EXPECT_EQ(a.iterations, b.iterations);
-  EXPECT_EQ(a.wcss_history, b.wcss_history);
+  EXPECT_EQ(a.wcss_history(), b.wcss_history());
+  EXPECT_EQ(a.usage, b.usage);
   EXPECT_EQ(a.wcss, b.wcss);
 }
 
@@ -49,7 +60,7 @@ TEST(Quantize, SmallPalettesAreLossless) {
   const std::vector<packed_rgba> pixels = {pack_rgba(1, 2, 3, 255), pack_rgba(9, 9, 9, 255), pack_rgba(1, 2, 3, 255),
                                            pack_rgba(0, 0, 0, 0), pack_rgba(5, 6, 7, 128)};
   for (int k : {4, 5, 256}) {
-    const quantize_result r = run(pixels, k);
+    const quantized r = run(pixels, k);
     expect_valid(r, pixels.size(), k);
     EXPECT_TRUE(r.lossless);
     EXPECT_EQ(r.distinct_colors, 4u);
@@ -62,16 +73,16 @@ TEST(Quantize, SmallPalettesAreLossless) {
 }
 
 TEST(Quantize, OneColourAndOnePixel) {
-  const quantize_result one = run({pack_rgba(4, 5, 6, 255)}, 16);
+  const quantized one = run({pack_rgba(4, 5, 6, 255)}, 16);
   EXPECT_EQ(one.palette, (std::vector<packed_rgba>{pack_rgba(4, 5, 6, 255)}));
-  const quantize_result flat = run(std::vector<packed_rgba>(5000, pack_rgba(7, 7, 7, 255)), 1);
+  const quantized flat = run(std::vector<packed_rgba>(5000, pack_rgba(7, 7, 7, 255)), 1);
   EXPECT_EQ(flat.palette.size(), 1u);
   EXPECT_TRUE(flat.lossless);
 }
 
 TEST(Quantize, KOneGivesTheRoundedMeanColour) {
   const std::vector<packed_rgba> pixels = {pack_rgba(0, 0, 0, 255), pack_rgba(10, 20, 30, 255), pack_rgba(20, 40, 61, 255)};
-  const quantize_result r = run(pixels, 1);
+  const quantized r = run(pixels, 1);
   EXPECT_EQ(r.palette, (std::vector<packed_rgba>{pack_rgba(10, 20, 30, 255)}));
   EXPECT_TRUE(r.converged);
 }
@@ -79,8 +90,8 @@ TEST(Quantize, KOneGivesTheRoundedMeanColour) {
 TEST(Quantize, DedupeAndRawPixelsGiveIdenticalResults) {
   for (int k : {2, 16, 64}) {
     for (init_method init : {init_method::kmeanspp, init_method::random}) {
-      const quantize_result a = run(photo, k, true, 2, 1, init);
-      const quantize_result b = run(photo, k, false, 2, 1, init);
+      const quantized a = run(photo, k, true, 2, 1, init);
+      const quantized b = run(photo, k, false, 2, 1, init);
       expect_valid(a, photo.size(), k);
       expect_identical(a, b);
     }
@@ -88,20 +99,20 @@ TEST(Quantize, DedupeAndRawPixelsGiveIdenticalResults) {
 }
 
 TEST(Quantize, ThreadCountNeverChangesTheResult) {
-  const quantize_result one = run(photo, 32, true, 1);
+  const quantized one = run(photo, 32, true, 1);
   for (int threads : {2, 3, 7}) expect_identical(one, run(photo, 32, true, threads));
   expect_identical(run(photo, 32, false, 1), run(photo, 32, false, 5));
 }
 
 TEST(Quantize, RestartsKeepEveryInvariance) {
-  const quantize_result one = run(photo, 24, true, 1, 3, init_method::kmeanspp, 4);
+  const quantized one = run(photo, 24, true, 1, 3, init_method::kmeanspp, 4);
   expect_identical(one, run(photo, 24, false, 3, 3, init_method::kmeanspp, 4));
   expect_identical(one, run(photo, 24, true, 5, 3, init_method::kmeanspp, 4));
   EXPECT_LE(one.wcss, run(photo, 24, true, 2, 3).wcss * 1.001);
 }
 
 TEST(Quantize, TheFinalErrorIsTheExactErrorOfTheLabelMap) {
-  const quantize_result r = run(photo, 16);
+  const quantized r = run(photo, 16);
   double total = 0;
   for (std::size_t p = 0; p < photo.size(); ++p) total += squared_distance(photo[p], r.palette[r.indices[p]]);
   EXPECT_EQ(r.wcss, total);
@@ -114,7 +125,7 @@ TEST(Quantize, TheFinalErrorIsTheExactErrorOfTheLabelMap) {
 TEST(Quantize, MoreColoursNeverFitWorse) {
   double previous = 1e300;
   for (int k : {2, 8, 32, 128, 256}) {
-    const quantize_result r = run(photo, k);
+    const quantized r = run(photo, k);
     expect_valid(r, photo.size(), k);
     EXPECT_LT(r.wcss, previous) << "k " << k;
     previous = r.wcss;
@@ -124,7 +135,7 @@ TEST(Quantize, MoreColoursNeverFitWorse) {
 TEST(Quantize, AlphaIsClusteredAsAFourthChannel) {
   std::vector<packed_rgba> pixels = testing::random_pixels(20000, 4, true);
   collapse_transparent(pixels.data(), pixels.size());
-  const quantize_result r = run(pixels, 16);
+  const quantized r = run(pixels, 16);
   expect_valid(r, pixels.size(), 16);
   for (std::size_t j = 1; j < r.palette.size(); ++j) {
     if (alpha_of(r.palette[j]) == 255) continue;
@@ -136,6 +147,105 @@ TEST(Quantize, RejectsEmptyImagesAndBadK) {
   EXPECT_THROW(run({}, 4), error);
   EXPECT_THROW(run(photo, 0), error);
   EXPECT_THROW(run(photo, 257), error);
+}
+
+TEST(Quantize, UsageCountsThePixelsOfEachEntry) {
+  const quantized r = run(photo, 16);
+  std::vector<std::uint64_t> counted(r.palette.size(), 0);
+  for (std::uint8_t index : r.indices) ++counted[index];
+  EXPECT_EQ(r.usage, counted);
+}
+
+TEST(Quantize, AStridedViewGivesTheSameAsAPackedOne) {
+  const std::uint32_t width = 160, height = 120, stride = 173;
+  std::vector<packed_rgba> padded(std::size_t{stride} * height, pack_rgba(255, 0, 255, 255));
+  for (std::uint32_t y = 0; y < height; ++y) {
+    std::copy(photo.begin() + std::ptrdiff_t{y} * width, photo.begin() + std::ptrdiff_t{y + 1} * width,
+              padded.begin() + std::ptrdiff_t{y} * stride);
+  }
+  quantize_options options;
+  options.kmeans.k = 16;
+  auto engine = make_cpu_backend(2);
+  const image_view view{padded.data(), width, height, stride};
+  const quantize_result strided = quantize(view, options, *engine);
+  const label_map labels = remap(view, strided, remap_options{}, *engine);
+  const quantized packed = run(photo, 16, true, 2, 0, init_method::kmeanspp, 1);
+  EXPECT_EQ(strided.palette, packed.palette);
+  EXPECT_EQ(labels.indices, packed.indices);
+}
+
+TEST(Quantize, RemapRefusesABackendThatMovedOnToAnotherImage) {
+  quantize_options options;
+  options.kmeans.k = 8;
+  auto engine = make_cpu_backend(1);
+  const image_view image = view_of(photo.data(), 160, 120);
+  const quantize_result first = quantize(image, options, *engine);
+  const quantize_result second = quantize(image, options, *engine);
+  EXPECT_THROW(remap(image, first, remap_options{}, *engine), error);
+  EXPECT_NO_THROW(remap(image, second, remap_options{}, *engine));
+  auto other = make_cpu_backend(1);
+  EXPECT_THROW(remap(image, second, remap_options{}, *other), error);
+  EXPECT_THROW(remap(view_of(photo.data(), 120, 160), second, remap_options{}, *engine), error);
+}
+
+// Records every callback; says stop after a given number of passes.
+class recorder : public observer {
+ public:
+  explicit recorder(int stop_after_passes = -1) : stop_after_(stop_after_passes) {}
+  bool on_stage(job_stage stage) override {
+    stages.push_back(stage);
+    return true;
+  }
+  bool on_iteration(const iteration_stats& pass) override {
+    passes.push_back(pass);
+    return stop_after_ < 0 || static_cast<int>(passes.size()) < stop_after_;
+  }
+  std::vector<job_stage> stages;
+  std::vector<iteration_stats> passes;
+
+ private:
+  int stop_after_;
+};
+
+TEST(Quantize, TheObserverHearsEveryPassOfEveryRestart) {
+  quantize_options options;
+  options.kmeans.k = 16;
+  options.kmeans.restarts = 3;
+  auto engine = make_cpu_backend(2);
+  recorder heard;
+  const quantize_result r = quantize(view_of(photo.data(), 160, 120), options, *engine, &heard);
+  ASSERT_FALSE(heard.passes.empty());
+  EXPECT_EQ(heard.passes.front().restart, 0);
+  EXPECT_EQ(heard.passes.back().restart, 2);
+  // The result keeps the kept run's passes, exactly as they were heard.
+  std::vector<iteration_stats> kept;
+  for (const iteration_stats& pass : heard.passes) {
+    if (pass.restart == r.best_restart) kept.push_back(pass);
+  }
+  ASSERT_EQ(kept.size(), r.passes.size());
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i].pass, static_cast<int>(i));
+    EXPECT_EQ(kept[i].wcss, r.passes[i].wcss);
+    EXPECT_EQ(kept[i].labels_changed, r.passes[i].labels_changed);
+  }
+  EXPECT_GT(r.passes.front().labels_changed, 0u);
+  EXPECT_EQ(static_cast<int>(r.passes.size()), r.iterations);
+  EXPECT_EQ(heard.stages.front(), job_stage::histogram);
+  EXPECT_EQ(heard.stages.back(), job_stage::map);
+}
+
+TEST(Quantize, AnObserverCanCancel) {
+  quantize_options options;
+  options.kmeans.k = 16;
+  auto engine = make_cpu_backend(2);
+  recorder stop(2);
+  try {
+    quantize(view_of(photo.data(), 160, 120), options, *engine, &stop);
+    FAIL() << "not cancelled";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::cancelled);
+  }
+  EXPECT_EQ(stop.passes.size(), 2u);
 }
 
 }  // namespace

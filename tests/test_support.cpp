@@ -1,6 +1,9 @@
 #include "test_support.hpp"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "kmq/random.hpp"
 
@@ -47,6 +50,58 @@ std::vector<packed_rgba> gradient_image(std::uint32_t width, std::uint32_t heigh
     }
   }
   return pixels;
+}
+
+packed_rgba random_colour(seeded_random& random, bool with_alpha) {
+  const auto r = static_cast<std::uint32_t>(random.below(256)), g = static_cast<std::uint32_t>(random.below(256));
+  const auto b = static_cast<std::uint32_t>(random.below(256));
+  const auto a = with_alpha ? static_cast<std::uint32_t>(random.below(256)) : 255u;
+  return pack_rgba(r, g, b, a);
+}
+
+std::vector<packed_rgba> clustered_with_noise(std::size_t count, int centres, bool with_alpha, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<packed_rgba> centre(static_cast<std::size_t>(centres));
+  for (auto& c : centre) c = random_colour(random, with_alpha);
+  std::vector<packed_rgba> pixels(count);
+  for (auto& p : pixels) {
+    if (random.below(8) == 0) {
+      p = random_colour(random, with_alpha);
+      continue;
+    }
+    const packed_rgba c = centre[random.below(centre.size())];
+    std::uint32_t channel[channels];
+    for (int k = 0; k < channels; ++k) {
+      const int spread = (k == 3 && !with_alpha) ? 0 : 12;
+      const int v = static_cast<int>(channel_of(c, k)) + static_cast<int>(random.below(2 * spread + 1)) - spread;
+      channel[k] = static_cast<std::uint32_t>(std::clamp(v, 0, 255));
+    }
+    p = pack_rgba(channel[0], channel[1], channel[2], channel[3]);
+  }
+  collapse_transparent(pixels.data(), pixels.size());
+  return pixels;
+}
+
+std::vector<packed_rgba> posterised_pixels(std::size_t count, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<packed_rgba> pixels(count);
+  for (auto& p : pixels) {
+    p = pack_rgba(static_cast<std::uint32_t>(random.below(4)) * 85, static_cast<std::uint32_t>(random.below(3)) * 127,
+                  static_cast<std::uint32_t>(random.below(5)) * 60, 255);
+  }
+  return pixels;
+}
+
+bool gpu_required() {
+  const char* value = std::getenv("KMQ_REQUIRE_GPU");
+  return value != nullptr && value[0] != '\0' && std::string(value) != "0";
+}
+
+void skip_or_fail_without_gpu(const std::string& reason) {
+  if (gpu_required()) {
+    GTEST_FAIL() << reason << " (KMQ_REQUIRE_GPU is set: a test that needs the GPU fails instead of skipping)";
+  }
+  GTEST_SKIP() << reason;
 }
 
 }  // namespace kmq::testing

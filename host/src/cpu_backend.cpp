@@ -4,7 +4,7 @@
 #include <limits>
 #include <memory>
 
-#include "kmq/backend_select.hpp"
+#include "kmq/cpu_backend.hpp"
 #include "kmq/error.hpp"
 #include "cpu_assign.hpp"
 #include "parallel.hpp"

@@ -3,6 +3,7 @@
 // returns the same statistics takes the same path.
 #include "kmq/kmeans.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -29,17 +30,6 @@ double wcss_from_stats(const step_stats& stats, const float* centroids, int k) {
 
 namespace {
 
-void validate(const kmeans_params& params) {
-  if (params.k < 1 || params.k > max_colors) {
-    throw error(error_kind::invalid_argument, "k must be between 1 and " + std::to_string(max_colors));
-  }
-  if (params.max_iter < 1) throw error(error_kind::invalid_argument, "max-iter must be at least 1");
-  if (params.restarts < 1) throw error(error_kind::invalid_argument, "restarts must be at least 1");
-  if (!(params.tol >= 0.0) || !std::isfinite(params.tol)) {
-    throw error(error_kind::invalid_argument, "tol must be a finite number >= 0");
-  }
-}
-
 // Moves each non-empty centroid to its cluster's mean; returns the first empty
 // cluster, or -1.
 int update_centroids(const step_stats& stats, std::vector<float>& centroids, int k) {
@@ -59,19 +49,25 @@ int update_centroids(const step_stats& stats, std::vector<float>& centroids, int
 }
 
 // Lloyd iterations from the centroids in result (k * 4 floats).
-void lloyd(backend& points, const std::vector<packed_rgba>& host_points, const kmeans_params& params,
-           kmeans_result& result) {
+void lloyd(backend& points, const std::vector<packed_rgba>& host_points, const kmeans_params& params, int restart,
+           observer* watcher, kmeans_result& result) {
   const int k = params.k;
   detail::stopwatch iterating;
   double previous = std::numeric_limits<double>::infinity();
   for (int iteration = 0; iteration < params.max_iter; ++iteration) {
+    detail::stopwatch pass_time;
     const step_stats stats = points.step(result.centroids.data(), k);
-    const double wcss = wcss_from_stats(stats, result.centroids.data(), k);
-    result.wcss_history.push_back(wcss);
+    iteration_stats pass;
+    pass.restart = restart;
+    pass.pass = iteration;
+    pass.wcss = wcss_from_stats(stats, result.centroids.data(), k);
+    pass.labels_changed = stats.changed;
+    pass.empty_clusters = static_cast<int>(std::count(stats.count.begin(), stats.count.end(), 0u));
     result.counts = stats.count;
     ++result.iterations;
 
     const int empty = update_centroids(stats, result.centroids, k);
+    bool done = false;
     if (empty >= 0) {
       // An empty cluster restarts at the point worst served; one per pass, so
       // the next pass sees where the others should go.
@@ -79,13 +75,18 @@ void lloyd(backend& points, const std::vector<packed_rgba>& host_points, const k
       for (int c = 0; c < channels; ++c) {
         result.centroids[static_cast<std::size_t>(channels) * empty + c] = static_cast<float>(channel_of(far, c));
       }
-    } else if (iteration > 0 && (stats.changed == 0 || previous - wcss <= params.tol * previous)) {
+      pass.restarted_cluster = empty;
+    } else if (iteration > 0 && (stats.changed == 0 || previous - pass.wcss <= params.tol * previous)) {
       // Not on the first pass: its label changes count from labels another
       // run (or the seeding) left, and its gain has nothing to compare with.
       result.converged = true;
-      break;
+      done = true;
     }
-    previous = wcss;
+    previous = pass.wcss;
+    pass.seconds = pass_time.seconds();
+    result.passes.push_back(pass);
+    report_iteration(watcher, pass);
+    if (done) break;
   }
   result.iterate_seconds = iterating.seconds();
 }
@@ -93,9 +94,10 @@ void lloyd(backend& points, const std::vector<packed_rgba>& host_points, const k
 // One seeding and its Lloyd iterations.
 kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& host_points,
                                const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
-                               std::uint64_t seed) {
+                               std::uint64_t seed, int restart, observer* watcher) {
   const int k = params.k;
   kmeans_result result;
+  report_stage(watcher, job_stage::seed);
   detail::stopwatch seeding;
   const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, seed);
   result.seed_seconds = seeding.seconds();
@@ -105,14 +107,16 @@ kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& 
       result.centroids[static_cast<std::size_t>(channels) * j + c] = static_cast<float>(channel_of(centres[j], c));
     }
   }
-  lloyd(points, host_points, params, result);
+  report_stage(watcher, job_stage::iterate);
+  lloyd(points, host_points, params, restart, watcher, result);
   return result;
 }
 
 }  // namespace
 
 kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
-                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params) {
+                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                         observer* watcher) {
   validate(params);
   if (points.size() != host_points.size() || host_points.size() != host_weights.size()) {
     throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
@@ -124,11 +128,11 @@ kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_p
   double seed_seconds = 0.0, iterate_seconds = 0.0;
   for (int restart = 0; restart < params.restarts; ++restart) {
     const std::uint64_t seed = restart == 0 ? params.seed : restart_seeds.next();
-    kmeans_result run = seed_and_iterate(points, host_points, host_weights, params, seed);
+    kmeans_result run = seed_and_iterate(points, host_points, host_weights, params, seed, restart, watcher);
     seed_seconds += run.seed_seconds;
     iterate_seconds += run.iterate_seconds;
     // The lowest error wins; on a tie, the earlier run.
-    if (restart == 0 || run.wcss_history.back() < best.wcss_history.back()) {
+    if (restart == 0 || run.final_wcss() < best.final_wcss()) {
       best = std::move(run);
       best.best_restart = restart;
     }

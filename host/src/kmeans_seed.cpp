@@ -77,12 +77,6 @@ class weighted_draws {
 
 }  // namespace
 
-init_method parse_init_method(const std::string& text) {
-  if (text == "kmeans++" || text == "k-means++") return init_method::kmeanspp;
-  if (text == "random") return init_method::random;
-  throw error(error_kind::invalid_argument, "unknown --init '" + text + "' (expected kmeans++ or random)");
-}
-
 std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_rgba>& host_points,
                                       const std::vector<std::uint32_t>& host_weights, int k,
                                       init_method init, std::uint64_t seed) {

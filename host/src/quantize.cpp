@@ -6,8 +6,10 @@
 #include <cmath>
 
 #include "kmq/error.hpp"
+#include "kmq/kmeans.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
+#include "pixel_map_access.hpp"
 
 namespace kmq {
 namespace {
@@ -63,28 +65,56 @@ double exact_error(const std::vector<packed_rgba>& points, const std::vector<std
   return static_cast<double>(total);
 }
 
-// Puts the palette in output order and renumbers the label map to match.
-void apply_output_order(std::vector<packed_rgba>& palette, const std::vector<std::uint64_t>& usage,
-                        std::vector<std::uint8_t>& indices) {
+// The output order of the palette: reorders palette and usage, and returns
+// what renumbers a label of the old order to the new.
+std::vector<std::uint8_t> apply_output_order(std::vector<packed_rgba>& palette, std::vector<std::uint64_t>& usage) {
   const std::vector<int> order = palette_output_order(palette, usage);
   std::vector<packed_rgba> ordered(palette.size());
-  std::uint8_t renumber[max_colors] = {};
+  std::vector<std::uint64_t> ordered_usage(palette.size());
+  std::vector<std::uint8_t> renumber(palette.size());
   for (std::size_t out = 0; out < order.size(); ++out) {
     ordered[out] = palette[static_cast<std::size_t>(order[out])];
-    renumber[order[out]] = static_cast<std::uint8_t>(out);
+    ordered_usage[out] = usage[static_cast<std::size_t>(order[out])];
+    renumber[static_cast<std::size_t>(order[out])] = static_cast<std::uint8_t>(out);
   }
   palette.swap(ordered);
-  for (std::uint8_t& index : indices) index = renumber[index];
+  usage.swap(ordered_usage);
+  return renumber;
+}
+
+// The histogram takes one contiguous run of pixels.
+std::vector<packed_rgba> packed_copy(const image_view& image) {
+  std::vector<packed_rgba> pixels(image.pixel_count());
+  for (std::uint32_t y = 0; y < image.height; ++y) {
+    std::copy(image.row(y), image.row(y) + image.width, pixels.begin() + static_cast<std::ptrdiff_t>(y) * image.width);
+  }
+  return pixels;
 }
 
 }  // namespace
 
-quantize_result quantize(const packed_rgba* pixels, std::size_t count, const quantize_options& options, backend& engine) {
+std::vector<double> quantize_result::wcss_history() const {
+  std::vector<double> history;
+  history.reserve(passes.size());
+  for (const iteration_stats& pass : passes) history.push_back(pass.wcss);
+  return history;
+}
+
+quantize_result quantize(const image_view& image, const quantize_options& options, backend& engine,
+                         observer* watcher) {
+  validate(options);
+  const std::size_t count = image.pixel_count();
   if (count == 0) throw error(error_kind::invalid_argument, "image has no pixels");
-  if (options.kmeans.k < 1 || options.kmeans.k > max_colors) {
-    throw error(error_kind::invalid_argument, "k must be between 1 and " + std::to_string(max_colors));
-  }
+  std::vector<packed_rgba> packed;
+  if (!image.contiguous()) packed = packed_copy(image);
+  const packed_rgba* pixels = image.contiguous() ? image.pixels : packed.data();
+
   quantize_result result;
+  result.width = image.width;
+  result.height = image.height;
+  result.restarts = options.kmeans.restarts;
+  engine.begin_image();
+  report_stage(watcher, job_stage::histogram);
   detail::stopwatch histogram_time;
   // Deduplicated, the map only serves the final label map: a backend that
   // can keep it where it was made (device memory) does.
@@ -96,7 +126,8 @@ quantize_result quantize(const packed_rgba* pixels, std::size_t count, const qua
 
   std::vector<packed_rgba> points;
   std::vector<std::uint32_t> weights;
-  std::vector<std::uint32_t> pixel_to_point;
+  std::vector<std::uint32_t>& pixel_to_point = pixel_map_access::to_point(result.map);
+  if (map_kept) pixel_map_access::keep_with(result.map, &engine);
   if (options.dedupe || result.distinct_colors <= static_cast<std::size_t>(options.kmeans.k)) {
     points = histogram.colors;
     weights = histogram.counts;
@@ -118,29 +149,25 @@ quantize_result quantize(const packed_rgba* pixels, std::size_t count, const qua
     result.converged = true;
     palette = histogram.colors;
   } else {
-    const kmeans_result clustering = run_kmeans(engine, points, weights, options.kmeans);
+    kmeans_result clustering = run_kmeans(engine, points, weights, options.kmeans, watcher);
     result.iterations = clustering.iterations;
     result.converged = clustering.converged;
     result.best_restart = clustering.best_restart;
-    result.wcss_history = clustering.wcss_history;
+    result.passes = std::move(clustering.passes);
     result.seed_seconds = clustering.seed_seconds;
     result.iterate_seconds = clustering.iterate_seconds;
     palette = palette_from(clustering.centroids);
   }
 
-  detail::stopwatch mapping;
+  report_stage(watcher, job_stage::map);
+  detail::stopwatch settling;
   std::vector<std::uint32_t> labels;
-  const std::vector<std::uint64_t> usage = settle_palette(engine, palette, weights, labels);
+  result.usage = settle_palette(engine, palette, weights, labels);
+  pixel_map_access::labelled_by(result.map, engine);
   result.wcss = exact_error(points, weights, labels, palette);
-  result.indices.resize(count);
-  if (map_kept) {
-    engine.label_kept_pixels(count, result.indices.data());
-  } else {
-    engine.label_pixels(pixel_to_point.data(), count, result.indices.data());
-  }
-  apply_output_order(palette, usage, result.indices);
+  result.output_index = apply_output_order(palette, result.usage);
   result.palette = std::move(palette);
-  result.map_seconds = mapping.seconds();
+  result.palette_seconds = settling.seconds();
   return result;
 }
 

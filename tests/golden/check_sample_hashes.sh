@@ -6,7 +6,7 @@
 #   check_sample_hashes.sh KMQ_BINARY SOURCE_DIR [--update]
 set -euo pipefail
 kmq=$1
-source_dir=$2
+source_dir=$(cd "$2" && pwd)
 hashes="$source_dir/tests/golden/sample_hashes.sha256"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

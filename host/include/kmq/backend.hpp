@@ -14,11 +14,10 @@
 #include "kmq/color_histogram.hpp"
 #include "kmq/error.hpp"
 #include "kmq/pixels.hpp"
+#include "kmq/quantize_params.hpp"
 #include "kmq/random.hpp"
 
 namespace kmq {
-
-constexpr int max_colors = 256;  // a PNG palette holds at most 256 entries
 
 // What one assignment pass found: per-cluster sums over the points assigned to
 // each cluster, weighted by the points' weights.
@@ -107,6 +106,15 @@ class backend {
   virtual void label_kept_pixels(std::size_t /*pixel_count*/, std::uint8_t* /*out*/) {
     throw error(error_kind::internal, "label_kept_pixels: this backend keeps no pixel map");
   }
+
+  // Which image the backend's state (points, labels, kept map) belongs to:
+  // quantize() takes a new number before it counts an image's colours, and
+  // remap() reads that state only while the number is still its image's.
+  std::uint64_t image_serial() const { return image_serial_; }
+  std::uint64_t begin_image() { return ++image_serial_; }
+
+ private:
+  std::uint64_t image_serial_ = 0;
 };
 
 }  // namespace kmq

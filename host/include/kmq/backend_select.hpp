@@ -4,6 +4,7 @@
 #include <string>
 
 #include "kmq/backend.hpp"
+#include "kmq/cpu_backend.hpp"
 
 namespace kmq {
 
@@ -14,7 +15,5 @@ backend_choice parse_backend_choice(const std::string& text);  // "auto", "cpu",
 // threads: 0 = every core. automatic: CUDA when compiled in and a device
 // answers, else the CPU; cuda without either throws backend_unavailable.
 std::unique_ptr<backend> make_backend(backend_choice choice, int threads);
-
-std::unique_ptr<backend> make_cpu_backend(int threads);
 
 }  // namespace kmq

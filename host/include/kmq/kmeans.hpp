@@ -4,41 +4,34 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "kmq/backend.hpp"
+#include "kmq/iteration_stats.hpp"
+#include "kmq/observer.hpp"
+#include "kmq/quantize_params.hpp"
 
 namespace kmq {
-
-enum class init_method { kmeanspp, random };
-
-init_method parse_init_method(const std::string& text);  // "kmeans++" or "random"; throws invalid_argument
-
-struct kmeans_params {
-  int k = 16;                 // 1..256
-  std::uint64_t seed = 0;
-  int max_iter = 100;         // >= 1
-  double tol = 1e-4;          // stop when (previous - wcss) / previous < tol
-  init_method init = init_method::kmeanspp;
-  int restarts = 1;           // independent seedings; the run with the lowest WCSS is kept
-};
 
 struct kmeans_result {
   std::vector<float> centroids;         // k * 4, after the last update
   std::vector<std::uint64_t> counts;    // k: weight in each cluster at the last step
-  std::vector<double> wcss_history;     // one entry per assignment pass
+  std::vector<iteration_stats> passes;  // of the kept run, one per Lloyd pass
   int iterations = 0;             // of the kept run
   bool converged = false;         // of the kept run
   int best_restart = 0;           // which run was kept (0 = the one seeded with the seed itself)
   double seed_seconds = 0.0;      // all runs together
   double iterate_seconds = 0.0;   // all runs together
+
+  double final_wcss() const { return passes.empty() ? 0.0 : passes.back().wcss; }
 };
 
 // The backend must hold the points already (backend::upload). Needs k <= the
 // number of distinct colours among them; quantize() handles the other case.
+// The observer hears every pass of every run and may cancel.
 kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
-                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params);
+                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                         observer* watcher = nullptr);
 
 // The seeding alone (exposed for tests): k distinct colours from the points.
 std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_rgba>& host_points,

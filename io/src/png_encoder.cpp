@@ -7,9 +7,10 @@
 #include <new>
 #include <stdexcept>
 
-#include "image_io.hpp"
+#include "kmq/io/png_encoder.hpp"
+#include "kmq/error.hpp"
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
 struct write_context {
@@ -75,7 +76,7 @@ struct png_layout {
 // Every libpng call that can fail runs here, after setjmp, with no C++ object
 // in this frame whose destructor a longjmp back to it would skip.
 bool write_png(png_structp png, png_infop info, const png_layout& layout, const std::uint8_t* indices,
-               std::uint32_t width, std::uint32_t height, int zlib_level) {
+               std::uint32_t width, std::uint32_t height, int zlib_level, const std::vector<std::uint8_t>& icc_profile) {
   if (setjmp(png_jmpbuf(png))) return false;
   // libpng's default limit is 1,000,000 pixels a side; ours is the format's.
   png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
@@ -83,6 +84,21 @@ bool write_png(png_structp png, png_infop info, const png_layout& layout, const 
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_PLTE(png, info, layout.plte, layout.entries);
   if (layout.trns_entries > 0) png_set_tRNS(png, info, layout.trns, layout.trns_entries, nullptr);
+  if (!icc_profile.empty() && icc_profile.size() <= PNG_UINT_31_MAX) {
+    // libpng checks the profile (its header, its tag table, RGB data colour
+    // space for a palette image) and reports a bad one as an app warning or a
+    // benign error, which would otherwise be fatal in some libpng builds:
+    // allowed here, they only reach on_warning and libpng leaves the iCCP
+    // unset, so such a PNG is written without its profile rather than not at
+    // all. Only with a profile, so that no other PNG changes in any way.
+    png_set_benign_errors(png, 1);
+    // libpng recognises the common sRGB profiles and would then add gAMA and
+    // cHRM chunks derived from them: redundant beside iCCP (which readers
+    // prefer), about 60 bytes. Skipping that check writes the profile alone.
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+    png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, icc_profile.data(),
+                 static_cast<png_uint_32>(icc_profile.size()));
+  }
   // Filters only help continuous-tone data; on indices they cost time and bytes.
   png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
   png_set_compression_level(png, zlib_level);
@@ -98,20 +114,26 @@ bool write_png(png_structp png, png_infop info, const png_layout& layout, const 
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level) {
+  return encode_palette_png(palette, indices, width, height, zlib_level, png_metadata{});
+}
+
+std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
+                                             const std::vector<std::uint8_t>& indices, std::uint32_t width,
+                                             std::uint32_t height, int zlib_level, const png_metadata& metadata) {
   if (palette.empty() || palette.size() > 256)
-    throw std::invalid_argument("encode_palette_png: the palette has " + std::to_string(palette.size()) +
+    throw error(error_kind::invalid_argument, "encode_palette_png: the palette has " + std::to_string(palette.size()) +
                                 " entries, not 1 to 256");
   if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
-    throw std::invalid_argument("encode_palette_png: " + std::to_string(width) + "x" + std::to_string(height) +
+    throw error(error_kind::invalid_argument, "encode_palette_png: " + std::to_string(width) + "x" + std::to_string(height) +
                                 " is not a PNG size");
   if (std::uint64_t{width} * height != indices.size())
-    throw std::invalid_argument("encode_palette_png: " + std::to_string(indices.size()) + " indices for " +
+    throw error(error_kind::invalid_argument, "encode_palette_png: " + std::to_string(indices.size()) + " indices for " +
                                 std::to_string(width) + "x" + std::to_string(height) + " pixels");
   if (zlib_level < 0 || zlib_level > 9)
-    throw std::invalid_argument("encode_palette_png: zlib level " + std::to_string(zlib_level) + " is not 0-9");
+    throw error(error_kind::invalid_argument, "encode_palette_png: zlib level " + std::to_string(zlib_level) + " is not 0-9");
   const auto largest = std::max_element(indices.begin(), indices.end());
   if (*largest >= palette.size())
-    throw std::invalid_argument("encode_palette_png: index " + std::to_string(*largest) + " at pixel " +
+    throw error(error_kind::invalid_argument, "encode_palette_png: index " + std::to_string(*largest) + " at pixel " +
                                 std::to_string(largest - indices.begin()) + " is outside the palette of " +
                                 std::to_string(palette.size()) + " entries");
 
@@ -130,12 +152,22 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
 
   std::vector<std::uint8_t> out;
   write_context context{&out, {}};
-  const png_writer writer(&context);
-  if (!write_png(writer.png(), writer.info(), layout, indices.data(), width, height, zlib_level)) {
-    if (std::string(context.error) == "out of memory") throw std::bad_alloc();
-    throw std::runtime_error(std::string("libpng: ") + context.error);
+  {
+    const png_writer writer(&context);
+    if (write_png(writer.png(), writer.info(), layout, indices.data(), width, height, zlib_level,
+                  metadata.icc_profile))
+      return out;
   }
-  return out;
+  if (std::string(context.error) == "out of memory") throw std::bad_alloc();
+  if (!metadata.icc_profile.empty()) {
+    // Should a libpng still refuse the profile with a hard error, the picture
+    // matters more than its profile: once more without it.
+    out.clear();
+    const png_writer writer(&context);
+    if (write_png(writer.png(), writer.info(), layout, indices.data(), width, height, zlib_level, {})) return out;
+    if (std::string(context.error) == "out of memory") throw std::bad_alloc();
+  }
+  throw error(error_kind::internal, std::string("libpng: ") + context.error);
 }
 
-}  // namespace kmq::cli
+}  // namespace kmq::io

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace kmq::cli {
+namespace kmq::io {
 
 enum class image_format { unknown, png, jpeg, webp, tiff, bmp, gif };
 
@@ -28,4 +28,4 @@ struct image_header {
 // EXIF rotation; for TIFF those of the first image; for WebP the canvas.
 image_header sniff_image_header(const std::uint8_t* data, std::size_t size) noexcept;
 
-}  // namespace kmq::cli
+}  // namespace kmq::io

@@ -1,6 +1,8 @@
-// decode_image(): read the file ourselves, size it from its header before any
-// decoder runs, check JPEG structure, then let OpenCV decode and convert the
-// result to 8-bit RGBA.
+// image_decoder: read the file ourselves (within --max-file-size), size it
+// from its header before any decoder runs, check JPEG structure, then let
+// OpenCV decode and convert the result to 8-bit RGBA; TIFFs with alpha go to
+// libtiff directly (tiff_decoder.cpp). The embedded ICC profile is carried
+// along (icc_profile.cpp).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,12 +19,14 @@
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "exit_codes.hpp"
-#include "image_header.hpp"
-#include "image_io.hpp"
-#include "jpeg_check.hpp"
+#include "kmq/error.hpp"
+#include "kmq/io/image_decoder.hpp"
+#include "kmq/io/image_header.hpp"
+#include "kmq/io/jpeg_check.hpp"
+#include "icc_profile.hpp"
+#include "tiff_decoder.hpp"
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
 constexpr const char* accepted_formats = "PNG, JPEG, WebP, TIFF or BMP";
@@ -50,15 +54,24 @@ std::uint64_t file_size_limit(std::uint64_t max_pixels) {
   return max_pixels > (most - slack) / 16 ? most : max_pixels * 16 + slack;
 }
 
-std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t size_limit) {
+std::string file_size_text(std::uint64_t max_file_bytes) {
+  return "file is larger than --max-file-size " + std::to_string(max_file_bytes) + " bytes";
+}
+
+// Reads at most max_file_bytes (and no more than any image within --max-pixels
+// needs): a regular file is sized from fstat before any read, a pipe, FIFO or
+// device is refused as soon as it passes the limit, not read to its end.
+std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_file_bytes, std::uint64_t pixel_bytes) {
+  const std::uint64_t size_limit = std::min(max_file_bytes, pixel_bytes);
   const file_descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw failure(exit_no_input, path, std::strerror(errno));
+  if (fd.get() < 0) throw error(error_kind::input_unreadable, path, std::strerror(errno));
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) throw failure(exit_no_input, path, std::strerror(errno));
-  if (S_ISDIR(info.st_mode)) throw failure(exit_no_input, path, "is a directory");
+  if (::fstat(fd.get(), &info) != 0) throw error(error_kind::input_unreadable, path, std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) throw error(error_kind::input_unreadable, path, "is a directory");
   auto too_large = [&] {
-    return failure(
-        exit_data, path,
+    if (max_file_bytes <= pixel_bytes) return error(error_kind::bad_input, path, file_size_text(max_file_bytes));
+    return error(
+        error_kind::bad_input, path,
         "file is larger than any image within --max-pixels needs (over " + std::to_string(size_limit) + " bytes)");
   };
   std::vector<std::uint8_t> bytes;
@@ -73,7 +86,7 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t size_
     if (got == 0) break;
     if (got < 0) {
       if (errno == EINTR) continue;
-      throw failure(exit_no_input, path, std::strerror(errno));
+      throw error(error_kind::input_unreadable, path, std::strerror(errno));
     }
     if (bytes.size() + static_cast<std::uint64_t>(got) > size_limit) throw too_large();
     bytes.insert(bytes.end(), chunk, chunk + got);
@@ -87,17 +100,19 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t size_
   return bytes;
 }
 
-// OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, at its first decode, so the
-// backstop keeps the first caller's limit (the command uses one limit per run);
-// a value the user set in the environment is left alone. Our own header check
-// runs first on every call and is the one that names --max-pixels.
-void prepare_opencv(std::uint64_t max_pixels) {
+// The largest --max-pixels there is; no decoder call ever needs more.
+constexpr std::uint64_t most_pixels = 0xffffffffull;
+
+// OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, at its first decode, for the
+// whole process, so it cannot carry a per-decoder limit: it is set once to the
+// largest limit any decoder may have (a value the user set in the environment
+// is left alone). Each decoder's own limit is enforced per call, from the
+// header before OpenCV runs and on what it decoded after.
+void prepare_opencv() {
   static std::once_flag once;
-  std::call_once(once, [max_pixels] {
+  std::call_once(once, [] {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    const std::uint64_t backstop =
-        std::max<std::uint64_t>(1, std::min<std::uint64_t>(max_pixels, std::uint64_t{1} << 62));
-    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(backstop).c_str(), /*overwrite=*/0);
+    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(most_pixels).c_str(), /*overwrite=*/0);
   });
 }
 
@@ -106,7 +121,8 @@ void prepare_opencv(std::uint64_t max_pixels) {
 // iCCP: known incorrect sRGB profile" on ordinary files, and on a bad one a
 // line our own message says better. So the decoder's stderr goes to a memory
 // file, and what it said can feed the reason. fd 2 belongs to the whole
-// process, hence one decode at a time.
+// process, hence one OpenCV decode at a time (the common formats' own
+// decoders, planned by the speed issue, will need no capture).
 class stderr_capture {
  public:
   stderr_capture() {
@@ -225,24 +241,36 @@ std::string pixels_text(std::uint64_t width, std::uint64_t height) {
 
 }  // namespace
 
-decoded_image decode_image(const std::string& path, std::uint64_t max_pixels) {
-  const std::vector<std::uint8_t> bytes = read_file(path, file_size_limit(max_pixels));
-  if (bytes.empty()) throw failure(exit_data, path, "empty file");
+image_decoder::image_decoder(decode_limits limits) : limits_(limits) {
+  if (limits_.max_pixels < 1 || limits_.max_pixels > most_pixels) {
+    throw error(error_kind::invalid_argument, "--max-pixels must be between 1 and " + std::to_string(most_pixels));
+  }
+  if (limits_.max_file_bytes < 1) throw error(error_kind::invalid_argument, "--max-file-size must be at least 1");
+}
+
+decoded_image image_decoder::decode_file(const std::string& path) const {
+  return decode_bytes(read_file(path, limits_.max_file_bytes, file_size_limit(limits_.max_pixels)), path);
+}
+
+decoded_image image_decoder::decode_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path) const {
+  const std::uint64_t max_pixels = limits_.max_pixels;
+  if (bytes.empty()) throw error(error_kind::bad_input, path, "empty file");
+  if (bytes.size() > limits_.max_file_bytes) throw error(error_kind::bad_input, path, file_size_text(limits_.max_file_bytes));
 
   const image_header header = sniff_image_header(bytes.data(), bytes.size());
   const char* format = format_name(header.format);
   if (header.format == image_format::unknown)
-    throw failure(exit_data, path, std::string("not a recognised image (expected ") + accepted_formats + ")");
+    throw error(error_kind::bad_input, path, std::string("not a recognised image (expected ") + accepted_formats + ")");
   // OpenCV 4.6 has no GIF reader; saying so beats "cannot decode".
   if (header.format == image_format::gif)
-    throw failure(exit_data, path, std::string("GIF is not supported (expected ") + accepted_formats + ")");
-  if (!header.has_dimensions) throw failure(exit_data, path, std::string("truncated or corrupt ") + format + " header");
+    throw error(error_kind::bad_input, path, std::string("GIF is not supported (expected ") + accepted_formats + ")");
+  if (!header.has_dimensions) throw error(error_kind::bad_input, path, std::string("truncated or corrupt ") + format + " header");
   if (header.width == 0 || header.height == 0)
-    throw failure(exit_data, path,
+    throw error(error_kind::bad_input, path,
                   std::string(format) + " header gives an empty image (" + std::to_string(header.width) + "x" +
                       std::to_string(header.height) + ")");
   if (header.pixel_count() > max_pixels)
-    throw failure(exit_data, path,
+    throw error(error_kind::bad_input, path,
                   "image is " + pixels_text(header.width, header.height) + ", more than --max-pixels " +
                       std::to_string(max_pixels));
 
@@ -251,28 +279,46 @@ decoded_image decode_image(const std::string& path, std::uint64_t max_pixels) {
   const bool jpeg = header.format == image_format::jpeg;
   if (jpeg) {
     const std::string problem = jpeg_structure_problem(bytes.data(), bytes.size());
-    if (!problem.empty()) throw failure(exit_data, path, problem);
+    if (!problem.empty()) throw error(error_kind::bad_input, path, problem);
   }
 
   // cv::Mat sizes are int.
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw failure(exit_data, path, "file too large for the decoder (over 2 GiB)");
-  prepare_opencv(max_pixels);
+    throw error(error_kind::bad_input, path, "file too large for the decoder (over 2 GiB)");
+
+  decoded_image image;
+  image.file_bytes = bytes.size();
+  std::vector<std::uint8_t> icc_profile;
+  switch (header.format) {
+    case image_format::jpeg: icc_profile = detail::jpeg_icc_profile(bytes.data(), bytes.size()); break;
+    case image_format::png: icc_profile = detail::png_icc_profile(bytes.data(), bytes.size()); break;
+    case image_format::webp: icc_profile = detail::webp_icc_profile(bytes.data(), bytes.size()); break;
+    case image_format::tiff: {
+      detail::tiff_reading tiff = detail::read_tiff(bytes, path, max_pixels, image);
+      icc_profile = std::move(tiff.icc_profile);
+      if (tiff.decoded) {
+        image.icc_profile = std::move(icc_profile);
+        return image;
+      }
+      break;
+    }
+    default: break;  // BMP: its (rare) V5 profiles are not read
+  }
+
+  prepare_opencv();
   std::string complaint;
   const cv::Mat mat = run_decoder(bytes, jpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED, complaint);
   if (mat.empty())
-    throw failure(exit_data, path,
+    throw error(error_kind::bad_input, path,
                   std::string("cannot decode ") + format + " (" +
                       (complaint.empty() ? std::string("corrupt or truncated data") : complaint) + ")");
 
-  decoded_image image;
   image.width = static_cast<std::uint32_t>(mat.cols);
   image.height = static_cast<std::uint32_t>(mat.rows);
-  image.file_bytes = bytes.size();
   // The header said otherwise only if our reading of it differs from the
   // decoder's; the limit still holds for what was actually decoded.
   if (std::uint64_t{image.width} * image.height > max_pixels)
-    throw failure(exit_data, path,
+    throw error(error_kind::bad_input, path,
                   "image is " + pixels_text(image.width, image.height) + ", more than --max-pixels " +
                       std::to_string(max_pixels));
   image.pixels.resize(std::size_t{image.width} * image.height);
@@ -280,10 +326,11 @@ decoded_image decode_image(const std::string& path, std::uint64_t max_pixels) {
   if (mat.depth() == CV_8U) converted = convert_depth<std::uint8_t>(mat, image.pixels.data());
   if (mat.depth() == CV_16U) converted = convert_depth<std::uint16_t>(mat, image.pixels.data());
   if (!converted)
-    throw failure(exit_data, path,
+    throw error(error_kind::bad_input, path,
                   std::string("unsupported ") + format + " sample format (" + cv::typeToString(mat.type()) + ")");
   image.has_alpha = mat.channels() == 2 || mat.channels() == 4;
+  image.icc_profile = std::move(icc_profile);
   return image;
 }
 
-}  // namespace kmq::cli
+}  // namespace kmq::io

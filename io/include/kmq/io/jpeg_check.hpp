@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace kmq::cli {
+namespace kmq::io {
 
 // Walks the marker segments from SOI through every scan (entropy-coded data
 // with FF00 stuffing and RST0-7 markers; progressive and multi-scan files go
@@ -16,4 +16,4 @@ namespace kmq::cli {
 // that keeps the structure intact goes unnoticed.
 std::string jpeg_structure_problem(const std::uint8_t* data, std::size_t size);
 
-}  // namespace kmq::cli
+}  // namespace kmq::io

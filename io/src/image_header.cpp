@@ -1,8 +1,8 @@
-#include "image_header.hpp"
+#include "kmq/io/image_header.hpp"
 
 #include <cstring>
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
 // Every read below is bounds-checked by its caller against size: the file may
@@ -185,4 +185,4 @@ image_header sniff_image_header(const std::uint8_t* data, std::size_t size) noex
   return {};
 }
 
-}  // namespace kmq::cli
+}  // namespace kmq::io

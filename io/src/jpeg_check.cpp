@@ -1,8 +1,8 @@
-#include "jpeg_check.hpp"
+#include "kmq/io/jpeg_check.hpp"
 
 #include <cstring>
 
-namespace kmq::cli {
+namespace kmq::io {
 namespace {
 
 constexpr std::uint8_t soi = 0xD8, eoi = 0xD9, sos = 0xDA;
@@ -80,4 +80,4 @@ std::string jpeg_structure_problem(const std::uint8_t* data, std::size_t size) {
   return "truncated JPEG (no end-of-image marker)";
 }
 
-}  // namespace kmq::cli
+}  // namespace kmq::io

@@ -1,0 +1,87 @@
+#include "job_plan.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "kmq/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmq::cli {
+namespace {
+
+bool looks_like_image(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  static const char* const known[] = {".png", ".jpg", ".jpeg", ".jpe", ".webp", ".tif", ".tiff", ".bmp"};
+  return std::find(std::begin(known), std::end(known), ext) != std::end(known);
+}
+
+[[noreturn]] void usage(const std::string& path, const std::string& reason) {
+  throw error(error_kind::invalid_argument, path, reason);
+}
+
+bool ends_in_png(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png";
+}
+
+}  // namespace
+
+std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const std::string& output,
+                                   const std::string& out_dir) {
+  if (inputs.empty()) usage("", "no input (try: kmq compress photo.jpg -o photo.png)");
+  if (output.empty() == out_dir.empty()) usage("", "give exactly one of -o/--output and --out-dir");
+  if (!output.empty()) {
+    if (inputs.size() != 1) usage("", "-o takes one input; use --out-dir for several");
+    std::error_code ec;
+    if (fs::is_directory(inputs[0], ec)) usage(inputs[0], "is a directory; use --out-dir");
+    // Palette PNG bytes under another extension would mislead every viewer.
+    if (output != standard_stream && !ends_in_png(output)) {
+      usage(output, "does not end in .png (kmq writes PNG files; name the output *.png)");
+    }
+    return {{inputs[0], output}};
+  }
+  std::vector<planned_job> jobs;
+  std::map<std::string, std::string> claimed;  // output -> input that claimed it
+  auto add = [&](const fs::path& input) {
+    const std::string target = (fs::path(out_dir) / input.stem()).string() + ".png";
+    const auto [it, fresh] = claimed.emplace(target, input.string());
+    if (!fresh) usage(input.string(), "would write the same output as " + it->second + ": " + target);
+    jobs.push_back({input.string(), target});
+  };
+  std::vector<std::string> empty_directories;
+  for (const std::string& input : inputs) {
+    if (input == standard_stream) usage(input, "standard input takes -o, not --out-dir");
+    std::error_code ec;
+    if (!fs::is_directory(input, ec)) {
+      add(input);
+      continue;
+    }
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::directory_iterator(input, ec)) {
+      if (entry.is_regular_file(ec) && looks_like_image(entry.path())) found.push_back(entry.path());
+    }
+    if (ec) throw error(error_kind::input_unreadable, input, "cannot list directory: " + ec.message());
+    std::sort(found.begin(), found.end());
+    for (const fs::path& path : found) add(path);
+    if (found.empty()) empty_directories.push_back(input);
+  }
+  // Nothing to do is said, not done silently, and leaves no output directory behind.
+  if (jobs.empty()) {
+    std::string where;
+    for (const std::string& dir : empty_directories) where += (where.empty() ? "" : ", ") + dir;
+    throw error(error_kind::input_unreadable, where,
+                "no images found (looked for .png .jpg .jpeg .jpe .webp .tif .tiff .bmp, not in subdirectories)");
+  }
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw error(error_kind::output_failed, out_dir, "cannot create output directory: " + ec.message());
+  return jobs;
+}
+
+}  // namespace kmq::cli

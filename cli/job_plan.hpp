@@ -1,0 +1,24 @@
+// Which inputs become which outputs, decided before any image is touched, so
+// a usage mistake costs nothing and two inputs never race for one output.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace kmq::cli {
+
+// "-": standard input as INPUT, standard output as -o.
+constexpr const char* standard_stream = "-";
+
+struct planned_job {
+  std::string input, output;
+};
+
+// -o OUTPUT with one input, or --out-dir DIR with any number of files and
+// directories (a directory stands for the image files directly in it, in name
+// order). Creates DIR. Throws error(invalid_argument) for a mistake in the
+// arguments (-o not naming a .png), input_unreadable for a directory that
+// cannot be listed or when no image is found, output_failed when DIR cannot be created.
+std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const std::string& output,
+                                   const std::string& out_dir);
+
+}  // namespace kmq::cli

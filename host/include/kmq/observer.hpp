@@ -1,0 +1,33 @@
+// Progress of one job, reported as it happens, with the power to stop it (as
+// libimagequant's progress callback). Every callback runs on the thread that
+// runs the job; returning false cancels it: the job then throws
+// kmq::error(error_kind::cancelled) at the next stage or pass, and writes nothing.
+#pragma once
+#include <string>
+
+#include "kmq/iteration_stats.hpp"
+
+namespace kmq {
+
+enum class job_stage { decode, histogram, seed, iterate, map, metrics, encode, write };
+
+const char* stage_name(job_stage stage) noexcept;  // "decode", "histogram", ...
+
+class observer {
+ public:
+  virtual ~observer() = default;
+  // A stage begins.
+  virtual bool on_stage(job_stage /*stage*/) { return true; }
+  // A Lloyd pass ended.
+  virtual bool on_iteration(const iteration_stats& /*pass*/) { return true; }
+  // Something the user should know that is not an error, e.g. a GPU that ran
+  // out of memory handed the image to the CPU.
+  virtual void on_notice(const std::string& /*text*/) {}
+};
+
+// Calls observer->on_stage(stage) when there is an observer; throws
+// error(cancelled) when it says stop.
+void report_stage(observer* watcher, job_stage stage);
+void report_iteration(observer* watcher, const iteration_stats& pass);
+
+}  // namespace kmq

@@ -1,0 +1,50 @@
+// The parameters of palette building and remapping, apart from the code that
+// uses them (as RAFT keeps its parameter structs), with the one check of
+// their ranges that every front-end calls.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace kmq {
+
+constexpr int max_colors = 256;  // a PNG palette holds at most 256 entries
+
+enum class init_method { kmeanspp, random };
+
+init_method parse_init_method(const std::string& text);  // "kmeans++" or "random"; throws invalid_argument
+const char* init_method_name(init_method init) noexcept;  // "kmeans++" or "random"
+
+struct kmeans_params {
+  int k = 16;                 // palette size, 1..max_colors
+  std::uint64_t seed = 0;     // same seed, same result
+  int max_iter = 100;         // most Lloyd passes per run, >= 1
+  double tol = 1e-4;          // stop when (previous - wcss) / previous < tol; finite, >= 0
+  init_method init = init_method::kmeanspp;
+  int restarts = 1;           // independent seedings, >= 1; the run with the lowest WCSS is kept
+};
+
+struct quantize_options {
+  kmeans_params kmeans;
+  bool dedupe = true;  // cluster distinct colours (weighted) rather than every pixel; same result
+};
+
+// How pixels are mapped to the palette once it is built.
+enum class dither_method {
+  none,  // every pixel to its nearest palette entry (exact integer distance)
+};
+
+struct remap_options {
+  dither_method dither = dither_method::none;
+};
+
+// Throws error(invalid_argument) naming the first value out of range, in the
+// words of the command-line option it comes from (-k/--colors, --max-iter, ...).
+void validate(const kmeans_params& params);
+void validate(const quantize_options& options);
+
+// Small palettes fall into noticeably different local minima from one seed to
+// the next (a few percent of error); large ones hardly, so extra runs pay
+// only for the former: 3 for k <= 32, else 1.
+int automatic_restarts(int k) noexcept;
+
+}  // namespace kmq

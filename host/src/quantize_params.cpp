@@ -1,0 +1,41 @@
+#include "kmq/quantize_params.hpp"
+
+#include <cmath>
+
+#include "kmq/error.hpp"
+
+namespace kmq {
+
+init_method parse_init_method(const std::string& text) {
+  if (text == "kmeans++" || text == "k-means++") return init_method::kmeanspp;
+  if (text == "random") return init_method::random;
+  throw error(error_kind::invalid_argument, "unknown --init '" + text + "' (expected kmeans++ or random)");
+}
+
+const char* init_method_name(init_method init) noexcept {
+  return init == init_method::random ? "random" : "kmeans++";
+}
+
+namespace {
+
+[[noreturn]] void out_of_range(const std::string& what) { throw error(error_kind::invalid_argument, what); }
+
+}  // namespace
+
+void validate(const kmeans_params& params) {
+  if (params.k < 1 || params.k > max_colors) {
+    out_of_range("-k/--colors must be between 1 and " + std::to_string(max_colors) + ", not " +
+                 std::to_string(params.k));
+  }
+  if (params.max_iter < 1) out_of_range("--max-iter must be at least 1, not " + std::to_string(params.max_iter));
+  if (params.restarts < 1) out_of_range("--restarts must be at least 1, not " + std::to_string(params.restarts));
+  if (!(params.tol >= 0.0 && params.tol <= 1.0) || !std::isfinite(params.tol)) {
+    out_of_range("--tol must be a number between 0 and 1");
+  }
+}
+
+void validate(const quantize_options& options) { validate(options.kmeans); }
+
+int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
+
+}  // namespace kmq

@@ -1,0 +1,30 @@
+// Palette PNGs out, written by libpng into memory.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kmq/pixels.hpp"
+
+namespace kmq::io {
+
+constexpr int default_png_level = 6;
+
+// An indexed PNG: PLTE (+ tRNS when any entry has alpha < 255), bit depth
+// 1/2/4/8 from the palette size, filter none, no tIME chunk, deflate level
+// 0-9. palette: 1..256 entries; indices: width * height, each < palette size.
+// Throws error(invalid_argument) for arguments outside those ranges.
+std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
+                                             const std::vector<std::uint8_t>& indices, std::uint32_t width,
+                                             std::uint32_t height, int zlib_level);
+
+// What a PNG carries besides its pixels.
+struct png_metadata {
+  std::vector<std::uint8_t> icc_profile;  // written as iCCP when not empty
+};
+
+// The same, with metadata: with an empty one, the very same bytes as above.
+std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
+                                             const std::vector<std::uint8_t>& indices, std::uint32_t width,
+                                             std::uint32_t height, int zlib_level, const png_metadata& metadata);
+
+}  // namespace kmq::io

@@ -1,0 +1,509 @@
+#include "kmq/io/output_file.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "kmq/error.hpp"
+
+namespace kmq::io {
+namespace {
+
+struct split_path {
+  std::string dir;
+  std::string name;
+};
+
+split_path split(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return {".", path};
+  return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+std::string error_text(int code) { return std::strerror(code); }
+
+void require_file_name(const std::string& output, const split_path& parts) {
+  if (output.empty()) throw error(error_kind::invalid_argument, output, "the output path is empty");
+  if (parts.name.empty() || parts.name == "." || parts.name == "..")
+    throw error(error_kind::output_failed, output, "names a directory, not a file");
+}
+
+std::string temporary_name(const split_path& parts) {
+  return (parts.dir == "/" ? std::string() : parts.dir) + "/." + parts.name + ".kmq-tmp";
+}
+
+// Read without changing it: umask() alone can only be read by setting it,
+// which would race with other threads creating files.
+mode_t process_umask() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+  }
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  return mask;
+}
+
+[[noreturn]] void fail(const std::string& output, const std::string& what, int code) {
+  throw error(error_kind::output_failed, output, what + ": " + error_text(code));
+}
+
+[[noreturn]] void exists(const std::string& output) {
+  throw error(error_kind::output_failed, output, "exists (use --force to replace it)");
+}
+
+// --- test hooks ------------------------------------------------------------------
+
+std::atomic<int> named_override{-1};  // -1: from the environment
+std::atomic<detail::write_hook> hook{nullptr};
+
+bool named_route_only() {
+  const int forced = named_override.load(std::memory_order_relaxed);
+  if (forced >= 0) return forced != 0;
+  const char* env = std::getenv("KMQ_TEST_NAMED_TEMPORARY");
+  return env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;
+}
+
+void at(const char* stage, const char* temporary) {
+  if (const detail::write_hook h = hook.load(std::memory_order_acquire)) h(stage, temporary);
+}
+
+// --- named temporaries for the signal handler -------------------------------------
+//
+// Every name a write gives a temporary file is registered here for as long as
+// it exists, so that a signal handler can unlink it with nothing but atomics
+// and unlink(). A slot is free -> filling (its owner copies the path) -> armed
+// -> free again by its owner; a handler takes an armed slot (armed -> taken)
+// before it reads the path, and only the owner frees a taken slot, after any
+// handler is done with it.
+
+constexpr int slot_count = 32;
+constexpr std::size_t slot_path_size = 4096;
+enum : int { slot_free = 0, slot_filling = 1, slot_armed = 2, slot_taken = 3 };
+
+struct cleanup_slot {
+  std::atomic<int> state{slot_free};
+  char path[slot_path_size];
+};
+
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
+
+cleanup_slot slots[slot_count];
+std::atomic<int> handlers_running{0};
+
+// The slot's index, or -1 when the path is too long or all slots are in use:
+// then a signal cannot remove it (the next write still does).
+int register_temporary(const std::string& path) {
+  if (path.size() >= slot_path_size) return -1;
+  for (int i = 0; i < slot_count; ++i) {
+    int expected = slot_free;
+    if (slots[i].state.compare_exchange_strong(expected, slot_filling, std::memory_order_acquire)) {
+      std::memcpy(slots[i].path, path.c_str(), path.size() + 1);
+      slots[i].state.store(slot_armed, std::memory_order_release);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void unregister_temporary(int index) {
+  if (index < 0) return;
+  int expected = slot_armed;
+  if (slots[index].state.compare_exchange_strong(expected, slot_free, std::memory_order_acq_rel)) return;
+  // A handler took it (the file is gone or going): free it once no handler
+  // still reads its path.
+  while (handlers_running.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  slots[index].state.store(slot_free, std::memory_order_release);
+}
+
+// Registered for as long as it lives.
+class registration {
+ public:
+  explicit registration(const std::string& path) : index_(register_temporary(path)) {}
+  ~registration() { unregister_temporary(index_); }
+  registration(const registration&) = delete;
+  registration& operator=(const registration&) = delete;
+
+ private:
+  int index_;
+};
+
+constexpr int interrupt_signals[] = {SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM};
+
+extern "C" void on_interrupt(int signal_number) {
+  remove_interrupted_temporaries();
+  // Die of the same signal, so the parent sees "killed by signal N". It is
+  // blocked while this handler runs and arrives when the handler returns.
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
+// --- stale temporaries ------------------------------------------------------------
+
+enum class name_state {
+  free,     // nothing there (any more)
+  busy,     // a living process is writing it
+  foreign,  // something we did not make (not a regular file)
+};
+
+bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+// A writer holds flock() on its temporary file from before it has a name until
+// it is renamed or removed, and the kernel drops the lock when the writer dies
+// however it dies: a temporary file that nobody holds was left by a killed
+// run. Where the file system has no flock(), one that has had its name for a
+// minute is taken as left over (a writer holds the name for microseconds to
+// the length of one write).
+name_state remove_if_stale(const std::string& temporary) {
+  struct stat named {};
+  if (::lstat(temporary.c_str(), &named) != 0) return name_state::free;
+  if (!S_ISREG(named.st_mode)) return name_state::foreign;
+  const int fd = ::open(temporary.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? name_state::free : name_state::foreign;
+  struct stat opened {};
+  name_state state = name_state::busy;
+  if (::fstat(fd, &opened) == 0 && same_file(named, opened)) {
+    bool stale = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (!stale && errno != EWOULDBLOCK && errno != EINTR) stale = std::time(nullptr) - opened.st_ctime > 60;
+    // Still the file under that name? Then it is ours to remove.
+    struct stat now {};
+    if (stale && ::lstat(temporary.c_str(), &now) == 0 && same_file(now, opened)) {
+      if (::unlink(temporary.c_str()) == 0 || errno == ENOENT) state = name_state::free;
+    } else if (stale) {
+      state = name_state::free;  // gone or replaced meanwhile: look again
+    }
+  }
+  ::close(fd);
+  return state;
+}
+
+// After creating the temporary name failed with EEXIST: removes a stale file,
+// or waits while a living writer holds it. Throws when the name stays taken.
+void make_room(const std::string& output, const std::string& temporary,
+               std::chrono::steady_clock::time_point deadline, int& wait_ms) {
+  switch (remove_if_stale(temporary)) {
+    case name_state::free:
+      return;
+    case name_state::foreign:
+      throw error(error_kind::output_failed, output, "cannot create " + temporary + ": " + error_text(EEXIST));
+    case name_state::busy:
+      break;
+  }
+  if (std::chrono::steady_clock::now() >= deadline)
+    throw error(error_kind::output_failed, output,
+                "cannot create " + temporary + ": another process is writing the same output");
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+  wait_ms = std::min(wait_ms * 2, 50);
+}
+
+constexpr std::chrono::seconds wait_for_other_writer{10};
+
+// --- writing ----------------------------------------------------------------------
+
+// An open file descriptor, closed on the way out.
+class descriptor {
+ public:
+  descriptor() = default;
+  explicit descriptor(int fd) : fd_(fd) {}
+  ~descriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  descriptor(const descriptor&) = delete;
+  descriptor& operator=(const descriptor&) = delete;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Content, permissions and durability settled before the file gets the
+// output's name. where: how the error names the file.
+void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& output, const std::string& where) {
+  // The output should look like any file the user creates.
+  if (::fchmod(fd, 0666 & ~process_umask()) != 0) fail(output, "cannot set permissions on " + where, errno);
+  const std::uint8_t* p = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t wrote = ::write(fd, p, left);
+    if (wrote < 0) {
+      if (errno == EINTR) continue;
+      fail(output, "cannot write " + where, errno);
+    }
+    p += wrote;
+    left -= static_cast<std::size_t>(wrote);
+  }
+  if (::fsync(fd) != 0) fail(output, "cannot flush " + where, errno);
+}
+
+// The new name is in the directory, not the file: flush it too so the output
+// survives a crash. Best effort, as some filesystems refuse fsync on directories.
+void flush_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+bool tmpfile_unsupported(int code) {
+  return code == EOPNOTSUPP || code == ENOTSUP || code == EISDIR || code == EINVAL || code == ENOSYS;
+}
+
+// Gives the unnamed file fd the name target; 0 or an errno. linkat through
+// /proc/self/fd works unprivileged; AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH
+// and serves where /proc is not mounted.
+int link_unnamed(int fd, const std::string& target) {
+  char proc_path[64];
+  std::snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+  if (::linkat(AT_FDCWD, proc_path, AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) return 0;
+  const int code = errno;
+  if (code == EEXIST) return code;
+  if (::linkat(fd, "", AT_FDCWD, target.c_str(), AT_EMPTY_PATH) == 0) return 0;
+  return errno == EEXIST ? EEXIST : code;
+}
+
+enum class outcome { written, unavailable };
+
+// The unnamed route: O_TMPFILE, then linkat onto the output (no name before
+// the output's own), or, to replace an existing output, linkat onto the
+// temporary name and rename at once. unavailable: the file system cannot do
+// it; nothing was created.
+outcome write_unnamed(const std::string& output, const split_path& parts, const std::string& temporary,
+                      const std::vector<std::uint8_t>& bytes, bool force) {
+#ifdef O_TMPFILE
+  const descriptor file(::open(parts.dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+  if (!file.valid()) {
+    const int code = errno;
+    if (tmpfile_unsupported(code)) return outcome::unavailable;
+    fail(output, "cannot create a temporary file in " + parts.dir, code);
+  }
+  // Held from before the file has any name: a stale-file check by another
+  // writer never takes this one for a leftover.
+  ::flock(file.get(), LOCK_EX | LOCK_NB);
+  write_all(file.get(), bytes, output, "a temporary file in " + parts.dir);
+  at("written", "");
+
+  int code = link_unnamed(file.get(), output);
+  if (code == 0) return outcome::written;
+  if (code != EEXIST) return outcome::unavailable;  // no linkat here: the named route writes it again
+  if (!force) exists(output);
+
+  // Replacing: linkat cannot, rename needs a name. The file is complete and
+  // flushed; it carries the temporary name only between these two calls.
+  const auto deadline = std::chrono::steady_clock::now() + wait_for_other_writer;
+  int wait_ms = 1;
+  for (;;) {
+    {
+      // Registered a moment before it exists, so that no moment of its life
+      // escapes a signal; released before waiting on another writer's file.
+      const registration registered(temporary);
+      code = link_unnamed(file.get(), temporary);
+      if (code == 0) {
+        at("linked", temporary.c_str());
+        if (::rename(temporary.c_str(), output.c_str()) != 0) {
+          const int rename_code = errno;
+          ::unlink(temporary.c_str());
+          fail(output, "cannot replace", rename_code);
+        }
+        return outcome::written;
+      }
+    }
+    if (code != EEXIST) fail(output, "cannot create " + temporary, code);
+    make_room(output, temporary, deadline, wait_ms);
+  }
+#else
+  (void)output, (void)parts, (void)temporary, (void)bytes, (void)force;
+  return outcome::unavailable;
+#endif
+}
+
+bool link_unsupported(int code) {
+  return code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == EMLINK || code == ENOSYS;
+}
+
+// The named temporary file of the fallback route, registered for the signal
+// handler, locked, and removed unless it was committed under the output's name.
+class named_temporary {
+ public:
+  named_temporary(const std::string& output, const split_path& parts, const std::string& path)
+      : output_(output), path_(path) {
+    const auto deadline = std::chrono::steady_clock::now() + wait_for_other_writer;
+    int wait_ms = 1;
+    for (;;) {
+      // As above: registered a moment before it exists.
+      slot_ = register_temporary(path_);
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd_ >= 0) break;
+      const int code = errno;
+      unregister_temporary(slot_);
+      slot_ = -1;
+      if (code != EEXIST) fail(output_, "cannot create a temporary file in " + parts.dir, code);
+      make_room(output_, path_, deadline, wait_ms);
+    }
+    ::flock(fd_, LOCK_EX | LOCK_NB);
+    ::fstat(fd_, &identity_);
+    at("created", path_.c_str());
+  }
+  ~named_temporary() {
+    if (!committed_ && still_mine()) ::unlink(path_.c_str());
+    unregister_temporary(slot_);
+    if (fd_ >= 0) ::close(fd_);  // drops the lock, last
+  }
+  named_temporary(const named_temporary&) = delete;
+  named_temporary& operator=(const named_temporary&) = delete;
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  void mark_committed() { committed_ = true; }
+
+  // The name still leads to the file written here (no one removed it in between).
+  bool still_mine() const {
+    struct stat now {};
+    return ::lstat(path_.c_str(), &now) == 0 && same_file(now, identity_);
+  }
+
+  [[noreturn]] void fail_with(const std::string& what, int code) const { fail(output_, what, code); }
+
+ private:
+  std::string output_;
+  std::string path_;
+  int fd_ = -1;
+  int slot_ = -1;
+  struct stat identity_ {};
+  bool committed_ = false;
+};
+
+// Gives the temporary file the output's name without replacing a file that
+// appeared since check_output_path: link() fails with EEXIST where rename()
+// would silently replace.
+void commit_without_replacing(named_temporary& temp, const std::string& output) {
+  if (::link(temp.path().c_str(), output.c_str()) == 0) {
+    ::unlink(temp.path().c_str());
+    temp.mark_committed();
+    return;
+  }
+  if (errno == EEXIST) exists(output);
+  if (!link_unsupported(errno)) temp.fail_with("cannot create", errno);
+#ifdef RENAME_NOREPLACE
+  if (::renameat2(AT_FDCWD, temp.path().c_str(), AT_FDCWD, output.c_str(), RENAME_NOREPLACE) == 0) {
+    temp.mark_committed();
+    return;
+  }
+  if (errno == EEXIST) exists(output);
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) temp.fail_with("cannot create", errno);
+#endif
+  // A filesystem with neither hard links nor RENAME_NOREPLACE: check, then
+  // rename, and accept the small window between the two.
+  struct stat info {};
+  if (::lstat(output.c_str(), &info) == 0) exists(output);
+  if (::rename(temp.path().c_str(), output.c_str()) != 0) temp.fail_with("cannot create", errno);
+  temp.mark_committed();
+}
+
+// The fallback route: the bytes go to the temporary name from the start.
+void write_named(const std::string& output, const split_path& parts, const std::string& temporary,
+                 const std::vector<std::uint8_t>& bytes, bool force) {
+  named_temporary temp(output, parts, temporary);
+  write_all(temp.fd(), bytes, output, temp.path());
+  at("written", temp.path().c_str());
+  if (force) {
+    if (!temp.still_mine()) temp.fail_with("cannot replace", ENOENT);
+    if (::rename(temp.path().c_str(), output.c_str()) != 0) temp.fail_with("cannot replace", errno);
+    temp.mark_committed();
+  } else {
+    commit_without_replacing(temp, output);
+  }
+}
+
+}  // namespace
+
+void check_output_path(const std::string& input, const std::string& output, bool force) {
+  const split_path parts = split(output);
+  require_file_name(output, parts);
+
+  // stat() follows links, so a symlink or hard link to the input, or another
+  // spelling of its path, lands on the same device and inode.
+  struct stat in{}, out{};
+  if (::stat(input.c_str(), &in) == 0 && ::stat(output.c_str(), &out) == 0 && in.st_dev == out.st_dev &&
+      in.st_ino == out.st_ino)
+    throw error(error_kind::invalid_argument, output, "is the same file as the input " + input);
+
+  // lstat(): a dangling symlink is still something we would replace.
+  if (::lstat(output.c_str(), &out) == 0) {
+    if (S_ISDIR(out.st_mode) || (::stat(output.c_str(), &out) == 0 && S_ISDIR(out.st_mode)))
+      throw error(error_kind::output_failed, output, "is a directory");
+    if (!force) exists(output);
+  }
+
+  struct stat dir {};
+  if (::stat(parts.dir.c_str(), &dir) != 0) {
+    const int code = errno;
+    if (code == ENOENT) throw error(error_kind::output_failed, output, "directory " + parts.dir + " does not exist");
+    if (code == ENOTDIR) throw error(error_kind::output_failed, output, parts.dir + " is not a directory");
+    throw error(error_kind::output_failed, output, "cannot reach directory " + parts.dir + ": " + error_text(code));
+  }
+  if (!S_ISDIR(dir.st_mode)) throw error(error_kind::output_failed, output, parts.dir + " is not a directory");
+  if (::access(parts.dir.c_str(), W_OK | X_OK) != 0)
+    throw error(error_kind::output_failed, output, "cannot write to directory " + parts.dir + ": " + error_text(errno));
+}
+
+std::string temporary_path_for(const std::string& output) { return temporary_name(split(output)); }
+
+void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force) {
+  const split_path parts = split(output);
+  require_file_name(output, parts);
+  const std::string temporary = temporary_name(parts);
+  // A previous run killed while its file had the temporary name left it.
+  remove_if_stale(temporary);
+  if (named_route_only() || write_unnamed(output, parts, temporary, bytes, force) == outcome::unavailable)
+    write_named(output, parts, temporary, bytes, force);
+  flush_directory(parts.dir);
+}
+
+void install_interrupt_cleanup() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  for (const int s : interrupt_signals) sigaddset(&action.sa_mask, s);
+  action.sa_flags = 0;
+  for (const int s : interrupt_signals) {
+    struct sigaction old {};
+    if (::sigaction(s, nullptr, &old) != 0) continue;
+    // Ignored (nohup, a background job) or handled by the program: not ours.
+    if ((old.sa_flags & SA_SIGINFO) != 0 || old.sa_handler != SIG_DFL) continue;
+    ::sigaction(s, &action, nullptr);
+  }
+}
+
+void remove_interrupted_temporaries() noexcept {
+  handlers_running.fetch_add(1, std::memory_order_acq_rel);
+  for (cleanup_slot& slot : slots) {
+    int expected = slot_armed;
+    if (slot.state.compare_exchange_strong(expected, slot_taken, std::memory_order_acq_rel)) ::unlink(slot.path);
+  }
+  handlers_running.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+namespace detail {
+
+void use_named_temporary(bool named) { named_override.store(named ? 1 : 0, std::memory_order_relaxed); }
+
+void set_write_hook(write_hook h) { hook.store(h, std::memory_order_release); }
+
+}  // namespace detail
+
+}  // namespace kmq::io

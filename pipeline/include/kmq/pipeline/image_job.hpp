@@ -1,0 +1,39 @@
+// One image's work, as a front-end plans it: where it comes from and goes,
+// and every setting that decides the output. Plain data; run_job() does it.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kmq/io/image_decoder.hpp"
+#include "kmq/io/png_encoder.hpp"
+#include "kmq/quantize_params.hpp"
+
+namespace kmq {
+
+// What run_job() does when the backend it was given runs out of memory.
+enum class memory_fallback {
+  cpu,    // run the image again on a CPU backend (same bytes) and say so in a notice
+  none,   // report error_kind::out_of_memory
+};
+
+struct image_job {
+  std::string input;   // the file to read, or the name of input_bytes in messages
+  // When set, the image is decoded from these bytes and no file is read.
+  std::shared_ptr<const std::vector<std::uint8_t>> input_bytes;
+  std::string output;  // the file to write; empty: the PNG is only returned in the outcome
+  bool force = false;  // replace an existing output
+
+  quantize_options quantize;
+  remap_options remap;
+  io::decode_limits limits;
+  int png_level = io::default_png_level;  // zlib level 0-9
+
+  bool measure = true;          // compute MSE, PSNR and SSIM
+  bool keep_decoded = false;    // keep the decoded pixels and the label map in the outcome
+  memory_fallback on_out_of_memory = memory_fallback::cpu;
+  int fallback_threads = 0;     // threads of that CPU backend, 0 = every core
+};
+
+}  // namespace kmq

@@ -1,0 +1,41 @@
+// What one job produced and measured: everything a front-end renders (a
+// summary line, JSON, an HTML report, an HTTP response), as data.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kmq/metrics.hpp"
+#include "kmq/quantize.hpp"
+#include "kmq/remap.hpp"
+
+namespace kmq {
+
+// Wall time of each stage in seconds. map = the palette's nearest entries
+// plus the label map; write = the output file, flushed and named.
+struct stage_times {
+  double decode = 0, histogram = 0, seed = 0, iterate = 0, map = 0, metrics = 0, encode = 0, write = 0;
+  double total = 0;
+};
+
+struct job_outcome {
+  std::string input;
+  std::string output;                 // the file written; empty when the job wrote none
+  std::uint32_t width = 0, height = 0;
+  bool has_alpha = false;             // the input carried alpha
+  std::uint64_t input_bytes = 0;      // size of the input file
+  quantize_result quantized;          // palette, usage, passes (its pixel map already released)
+  image_metrics metrics;              // when the job measured
+  bool measured = false;
+  std::vector<std::uint8_t> png;      // the encoded palette PNG
+  stage_times seconds;
+  std::string backend, device;        // what ran the clustering, e.g. "cpu", "2 threads"
+  int threads = 0;
+  std::vector<std::string> notices;   // what the observer was told, e.g. a fallback to the CPU
+  // With image_job::keep_decoded: the decoded input (transparent pixels
+  // merged) and the label map, for reports and previews.
+  std::vector<packed_rgba> decoded;
+  label_map labels;
+};
+
+}  // namespace kmq

@@ -1,0 +1,92 @@
+#include "kmq/pipeline/outcome_report.hpp"
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+
+namespace kmq {
+
+nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
+  const quantize_result& q = r.quantized;
+  nlohmann::json j;
+  j["input"] = r.input;
+  j["output"] = r.output;
+  j["width"] = r.width;
+  j["height"] = r.height;
+  j["colors_requested"] = job.quantize.kmeans.k;
+  j["distinct_colors"] = q.distinct_colors;
+  j["palette_size"] = q.palette.size();
+  j["lossless"] = q.lossless;
+  j["iterations"] = q.iterations;
+  j["converged"] = q.converged;
+  j["restarts"] = q.restarts;
+  j["best_restart"] = q.best_restart;
+  j["wcss"] = q.wcss;
+  j["wcss_history"] = q.wcss_history();
+  if (r.measured) {
+    j["mse"] = r.metrics.mse;
+    j["mse_channels"] = r.metrics.channels;
+    // JSON has no infinity: a perfect copy has no PSNR to report.
+    j["psnr"] = std::isinf(r.metrics.psnr) ? nlohmann::json(nullptr) : nlohmann::json(r.metrics.psnr);
+    j["ssim"] = r.metrics.ssim;
+  }
+  j["input_bytes"] = r.input_bytes;
+  j["output_bytes"] = r.png.size();
+  j["backend"] = r.backend;
+  j["device"] = r.device;
+  j["threads"] = r.threads;
+  j["seed"] = job.quantize.kmeans.seed;
+  j["init"] = init_method_name(job.quantize.kmeans.init);
+  j["dedupe"] = job.quantize.dedupe;
+  j["png_level"] = job.png_level;
+  const stage_times& s = r.seconds;
+  j["seconds"] = {{"decode", s.decode}, {"histogram", s.histogram}, {"seed", s.seed},       {"iterate", s.iterate},
+                  {"map", s.map},       {"metrics", s.metrics},     {"encode", s.encode},   {"write", s.write},
+                  {"total", s.total}};
+  if (!r.notices.empty()) j["notices"] = r.notices;
+  return j;
+}
+
+namespace {
+
+std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char* pattern, ...) {
+  char buffer[1024];
+  va_list args;
+  va_start(args, pattern);
+  std::vsnprintf(buffer, sizeof buffer, pattern, args);
+  va_end(args);
+  return buffer;
+}
+
+}  // namespace
+
+std::string outcome_text(const image_job& job, const job_outcome& r, bool verbose) {
+  (void)job;
+  const quantize_result& q = r.quantized;
+  const double ratio =
+      r.input_bytes == 0 ? 0.0 : 100.0 * static_cast<double>(r.png.size()) / static_cast<double>(r.input_bytes);
+  const std::string psnr = std::isinf(r.metrics.psnr) ? std::string("inf") : format("%.2f", r.metrics.psnr);
+  const std::string quality = r.measured ? format(", PSNR %s dB, SSIM %.4f", psnr.c_str(), r.metrics.ssim) : "";
+  const std::string fit = q.lossless ? std::string("lossless")
+                                     : format("%d iterations%s", q.iterations, q.converged ? ", converged" : ", not converged");
+  const std::string output = r.output.empty() ? std::string("(not written)") : r.output;
+  std::string text = format("%s -> %s: %ux%u, %zu colours of %zu, %llu -> %llu bytes (%.1f%%)%s, %s, %s (%s), %.3f s",
+                            r.input.c_str(), output.c_str(), r.width, r.height, q.palette.size(), q.distinct_colors,
+                            static_cast<unsigned long long>(r.input_bytes), static_cast<unsigned long long>(r.png.size()),
+                            ratio, quality.c_str(), fit.c_str(), r.backend.c_str(), r.device.c_str(), r.seconds.total);
+  if (verbose) {
+    const stage_times& s = r.seconds;
+    text += format(
+        "\n  seconds: decode %.3f, histogram %.3f, seed %.3f, iterate %.3f, map %.3f, metrics %.3f, encode %.3f, write %.3f",
+        s.decode, s.histogram, s.seed, s.iterate, s.map, s.metrics, s.encode, s.write);
+    if (r.measured) text += format("\n  mse %.3f over %d channels, wcss %.0f", r.metrics.mse, r.metrics.channels, q.wcss);
+    if (!q.passes.empty()) {
+      text += "\n  wcss per pass:";
+      for (const iteration_stats& pass : q.passes) text += format(" %.6g", pass.wcss);
+    }
+  }
+  return text;
+}
+
+}  // namespace kmq

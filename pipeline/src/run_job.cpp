@@ -1,0 +1,133 @@
+#include "kmq/pipeline/run_job.hpp"
+
+#include <memory>
+#include <new>
+
+#include "kmq/cpu_backend.hpp"
+#include "kmq/error.hpp"
+#include "kmq/io/image_decoder.hpp"
+#include "kmq/io/output_file.hpp"
+#include "kmq/io/png_encoder.hpp"
+#include "kmq/stopwatch.hpp"
+
+namespace kmq {
+namespace {
+
+io::decoded_image decode(const image_job& job) {
+  const io::image_decoder decoder(job.limits);
+  if (job.input_bytes) return decoder.decode_bytes(*job.input_bytes, job.input);
+  return decoder.decode_file(job.input);
+}
+
+struct clustering {
+  quantize_result palette;
+  label_map labels;
+  double remap_seconds = 0.0;
+};
+
+clustering quantize_and_remap(const image_view& image, const image_job& job, backend& engine, observer* watcher) {
+  clustering out;
+  out.palette = quantize(image, job.quantize, engine, watcher);
+  const detail::stopwatch remapping;
+  out.labels = remap(image, out.palette, job.remap, engine);
+  out.remap_seconds = remapping.seconds();
+  out.palette.map.release();
+  return out;
+}
+
+void describe_backend(const backend& engine, job_outcome& outcome) {
+  outcome.backend = engine.name();
+  outcome.device = engine.device();
+  outcome.threads = engine.threads();
+}
+
+// A GPU that runs out of memory hands the image to the CPU, which gives the
+// same bytes, when the job allows it; the CPU itself has nowhere to go.
+clustering cluster(const image_view& image, const image_job& job, backend& engine, observer* watcher,
+                   job_outcome& outcome) {
+  describe_backend(engine, outcome);
+  try {
+    return quantize_and_remap(image, job, engine, watcher);
+  } catch (const error& e) {
+    if (e.kind() != error_kind::out_of_memory || job.on_out_of_memory != memory_fallback::cpu ||
+        engine.name() == "cpu") {
+      throw;
+    }
+    const std::string notice = std::string(e.what()) + "; using the CPU";
+    outcome.notices.push_back(notice);
+    if (watcher != nullptr) watcher->on_notice(notice);
+  }
+  const std::unique_ptr<backend> cpu = make_cpu_backend(job.fallback_threads);
+  describe_backend(*cpu, outcome);
+  return quantize_and_remap(image, job, *cpu, watcher);
+}
+
+}  // namespace
+
+job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
+  detail::stopwatch total;
+  job_outcome outcome;
+  outcome.input = job.input;
+  // A path mistake costs nothing: it is found before the image is read.
+  if (!job.output.empty()) io::check_output_path(job.input_bytes ? std::string() : job.input, job.output, job.force);
+
+  report_stage(watcher, job_stage::decode);
+  detail::stopwatch decoding;
+  io::decoded_image image = decode(job);
+  outcome.seconds.decode = decoding.seconds();
+  outcome.width = image.width;
+  outcome.height = image.height;
+  outcome.has_alpha = image.has_alpha;
+  outcome.input_bytes = image.file_bytes;
+  collapse_transparent(image.pixels.data(), image.pixels.size());
+
+  clustering result;
+  try {
+    result = cluster(image.view(), job, engine, watcher, outcome);
+  } catch (const error& e) {
+    // The clustering knows no file names; the user needs one.
+    if (!e.path().empty()) throw;
+    throw error(e.kind(), job.input, e.what());
+  }
+  outcome.quantized = std::move(result.palette);
+  const quantize_result& q = outcome.quantized;
+  outcome.seconds.histogram = q.histogram_seconds;
+  outcome.seconds.seed = q.seed_seconds;
+  outcome.seconds.iterate = q.iterate_seconds;
+  outcome.seconds.map = q.palette_seconds + result.remap_seconds;
+
+  if (job.measure) {
+    report_stage(watcher, job_stage::metrics);
+    detail::stopwatch measuring;
+    outcome.metrics = measure_quantization(image.pixels.data(), result.labels.indices.data(), q.palette, image.width,
+                                           image.height);
+    outcome.measured = true;
+    outcome.seconds.metrics = measuring.seconds();
+  }
+
+  report_stage(watcher, job_stage::encode);
+  detail::stopwatch encoding;
+  // The input's colour profile goes along, so colour-managed viewers show the
+  // palette's colours as they showed the input's (see the README, "Colour profiles").
+  io::png_metadata metadata;
+  metadata.icc_profile = std::move(image.icc_profile);
+  outcome.png =
+      io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height, job.png_level, metadata);
+  outcome.seconds.encode = encoding.seconds();
+
+  if (!job.output.empty()) {
+    report_stage(watcher, job_stage::write);
+    detail::stopwatch writing;
+    io::write_file_atomically(job.output, outcome.png, job.force);
+    outcome.output = job.output;
+    outcome.seconds.write = writing.seconds();
+  }
+  if (job.keep_decoded) {
+    outcome.decoded = std::move(image.pixels);
+    outcome.labels = std::move(result.labels);
+  }
+  outcome.seconds.total = total.seconds();
+  return outcome;
+}
+
+}  // namespace kmq

@@ -1,0 +1,230 @@
+// run_job(): the one pipeline every front-end calls. Same bytes in memory and
+// on disk, from a file and from bytes, one job at a time and several at once;
+// cancellation writes nothing; a device out of memory falls back to the CPU.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "kmq/cpu_backend.hpp"
+#include "kmq/error.hpp"
+#include "kmq/pipeline/run_job.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmq {
+namespace {
+
+std::string sample(const std::string& name) {
+  const char* root = std::getenv("KMQ_SOURCE_DIR");
+  return (fs::path(root ? root : ".") / "sample_images" / name).string();
+}
+
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+image_job job_for(const std::string& input, int k, std::uint64_t seed = 0) {
+  image_job job;
+  job.input = input;
+  job.quantize.kmeans.k = k;
+  job.quantize.kmeans.seed = seed;
+  job.quantize.kmeans.restarts = automatic_restarts(k);
+  return job;
+}
+
+class Pipeline : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kmq-pipeline-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+TEST_F(Pipeline, TheWrittenFileIsTheOutcomesPng) {
+  image_job job = job_for(sample("fruits.jpg"), 16);
+  job.output = path("fruits.png");
+  const auto engine = make_cpu_backend(2);
+  const job_outcome outcome = run_job(job, *engine);
+  EXPECT_EQ(outcome.output, job.output);
+  EXPECT_EQ(read_bytes(job.output), outcome.png);
+  EXPECT_EQ(outcome.width, 512u);
+  EXPECT_EQ(outcome.height, 480u);
+  EXPECT_EQ(outcome.backend, "cpu");
+  EXPECT_TRUE(outcome.measured);
+  EXPECT_GT(outcome.metrics.psnr, 20.0);
+  EXPECT_EQ(static_cast<int>(outcome.quantized.passes.size()), outcome.quantized.iterations);
+  EXPECT_GT(outcome.seconds.total, 0.0);
+  EXPECT_TRUE(outcome.decoded.empty()) << "pixels are kept only when asked";
+  // The PNG decodes to the palette's colours.
+  const cv::Mat back = cv::imread(job.output, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(back.empty());
+  EXPECT_EQ(back.cols, 512);
+}
+
+TEST_F(Pipeline, NoOutputPathMeansNothingIsWritten) {
+  image_job job = job_for(sample("coffee.png"), 8);
+  job.keep_decoded = true;
+  const auto engine = make_cpu_backend(2);
+  const job_outcome outcome = run_job(job, *engine);
+  EXPECT_TRUE(outcome.output.empty());
+  EXPECT_FALSE(outcome.png.empty());
+  EXPECT_TRUE(fs::is_empty(dir_));
+  // The kept label map and pixels belong together.
+  ASSERT_EQ(outcome.decoded.size(), std::size_t{outcome.width} * outcome.height);
+  ASSERT_EQ(outcome.labels.indices.size(), outcome.decoded.size());
+  std::uint64_t wcss = 0;
+  for (std::size_t p = 0; p < outcome.decoded.size(); ++p) {
+    wcss += squared_distance(outcome.decoded[p], outcome.quantized.palette.at(outcome.labels.indices[p]));
+  }
+  EXPECT_EQ(static_cast<double>(wcss), outcome.quantized.wcss);
+}
+
+TEST_F(Pipeline, BytesInMemoryGiveTheFilesResult) {
+  const std::string input = sample("chelsea.png");
+  const auto engine = make_cpu_backend(2);
+  const job_outcome from_file = run_job(job_for(input, 16), *engine);
+  image_job in_memory = job_for("upload.png", 16);
+  in_memory.input_bytes = std::make_shared<const std::vector<std::uint8_t>>(read_bytes(input));
+  const job_outcome from_bytes = run_job(in_memory, *engine);
+  EXPECT_EQ(from_file.png, from_bytes.png);
+  EXPECT_EQ(from_bytes.input, "upload.png");
+}
+
+// Two jobs with different options at once, each on its own backend, give the
+// bytes each gives alone: no stage keeps process-wide state.
+TEST_F(Pipeline, ConcurrentJobsGiveTheSameBytesAsOneAtATime) {
+  image_job a = job_for(sample("fruits.jpg"), 8, 1);
+  image_job b = job_for(sample("astronaut.png"), 40, 7);
+  b.limits.max_pixels = 600 * 600;
+  b.png_level = 9;
+  const auto alone_a = run_job(a, *make_cpu_backend(1)).png;
+  const auto alone_b = run_job(b, *make_cpu_backend(1)).png;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::uint8_t> together_a, together_b;
+    std::thread first([&] { together_a = run_job(a, *make_cpu_backend(1)).png; });
+    std::thread second([&] { together_b = run_job(b, *make_cpu_backend(2)).png; });
+    first.join();
+    second.join();
+    EXPECT_EQ(together_a, alone_a) << "round " << round;
+    EXPECT_EQ(together_b, alone_b) << "round " << round;
+  }
+}
+
+// Cancels when a given stage begins.
+class stop_at : public observer {
+ public:
+  explicit stop_at(job_stage stage) : stage_(stage) {}
+  bool on_stage(job_stage stage) override { return stage != stage_; }
+
+ private:
+  job_stage stage_;
+};
+
+TEST_F(Pipeline, CancellingWritesNothing) {
+  for (job_stage stage : {job_stage::decode, job_stage::seed, job_stage::encode, job_stage::write}) {
+    image_job job = job_for(sample("coffee.png"), 16);
+    job.output = path("out.png");
+    stop_at stop(stage);
+    try {
+      run_job(job, *make_cpu_backend(2), &stop);
+      ADD_FAILURE() << "not cancelled at " << stage_name(stage);
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::cancelled) << e.what();
+    }
+    EXPECT_TRUE(fs::is_empty(dir_)) << stage_name(stage);
+  }
+}
+
+TEST_F(Pipeline, ErrorsNameTheFile) {
+  const std::string missing = path("missing.png");
+  try {
+    run_job(job_for(missing, 16), *make_cpu_backend(1));
+    FAIL() << "no error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::input_unreadable);
+    EXPECT_EQ(e.path(), missing);
+  }
+  image_job bad_k = job_for(sample("coffee.png"), 300);
+  try {
+    run_job(bad_k, *make_cpu_backend(1));
+    FAIL() << "no error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::invalid_argument);
+    EXPECT_EQ(e.path(), bad_k.input);
+  }
+}
+
+// A CPU backend dressed as a device that runs out of memory on upload, as a
+// GPU does on an image too large for it.
+class out_of_memory_device : public backend {
+ public:
+  std::string name() const override { return "test-device"; }
+  std::string device() const override { return "a device with no memory"; }
+  int threads() const override { return 1; }
+  color_histogram histogram(const packed_rgba* pixels, std::size_t count) override {
+    return cpu_->histogram(pixels, count);
+  }
+  void upload(const packed_rgba*, const std::uint32_t*, std::size_t) override {
+    throw error(error_kind::out_of_memory, "test device: out of memory");
+  }
+  std::size_t size() const override { return 0; }
+  void seed_begin(packed_rgba) override {}
+  void seed_add_centre(packed_rgba) override {}
+  std::uint64_t seed_potential() override { return 0; }
+  void seed_sample(const std::uint64_t*, int, std::uint32_t*) override {}
+  void seed_candidate_potentials(const packed_rgba*, int, std::uint64_t*) override {}
+  step_stats step(const float*, int) override { return {}; }
+  void assign_to_palette(const packed_rgba*, int) override {}
+  std::vector<std::uint32_t> labels() override { return {}; }
+  void label_pixels(const std::uint32_t*, std::size_t, std::uint8_t*) override {}
+
+ private:
+  std::unique_ptr<backend> cpu_ = make_cpu_backend(1);
+};
+
+class notices : public observer {
+ public:
+  void on_notice(const std::string& text) override { heard.push_back(text); }
+  std::vector<std::string> heard;
+};
+
+TEST_F(Pipeline, ADeviceOutOfMemoryFallsBackToTheCpuWithTheSameBytes) {
+  const image_job job = job_for(sample("chelsea.png"), 16);
+  const job_outcome on_cpu = run_job(job, *make_cpu_backend(2));
+  out_of_memory_device device;
+  notices told;
+  const job_outcome fell_back = run_job(job, device, &told);
+  EXPECT_EQ(fell_back.png, on_cpu.png);
+  EXPECT_EQ(fell_back.backend, "cpu");
+  ASSERT_EQ(told.heard.size(), 1u);
+  EXPECT_NE(told.heard[0].find("out of memory; using the CPU"), std::string::npos) << told.heard[0];
+  EXPECT_EQ(fell_back.notices, told.heard);
+
+  image_job strict = job;
+  strict.on_out_of_memory = memory_fallback::none;
+  try {
+    run_job(strict, device);
+    FAIL() << "no error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::out_of_memory);
+    EXPECT_EQ(e.path(), job.input);
+  }
+}
+
+}  // namespace
+}  // namespace kmq
