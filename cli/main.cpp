@@ -6,6 +6,7 @@
 
 #include "compress_command.hpp"
 #include "exit_codes.hpp"
+#include "kmq/io/output_file.hpp"
 #include "version_command.hpp"
 
 namespace {
@@ -49,6 +50,8 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace kmq::cli;
+  // Before any thread starts: SIGINT/SIGTERM remove a named temporary output.
+  kmq::io::install_interrupt_cleanup();
   try {
     return run(argc, argv);
   } catch (const kmq::error& e) {

@@ -25,8 +25,12 @@
 //    the output. SIGINT/SIGTERM remove it; a SIGKILL may leave it, complete
 //    or partial, and the next write of the same output removes it.
 //
-// Two processes writing the same output at the same time: the second waits
-// (up to 10 s) while the first holds the temporary name, then goes on.
+// Two processes writing the same output at the same time: where both need the
+// temporary name, the second waits (up to 10 s, then error(output_failed))
+// while the first holds it; then the later rename wins, as before.
+//
+// The name is relative to the working directory when output is: a program
+// that registers writes for install_interrupt_cleanup must not chdir().
 #pragma once
 #include <cstdint>
 #include <string>
