@@ -12,6 +12,7 @@
 
 #include "exit_codes.hpp"
 #include "job_plan.hpp"
+#include "job_report.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
@@ -50,29 +51,6 @@ void print(const compress_settings& s, const image_job& job, const job_outcome& 
   }
 }
 
-// One JSON line for a failed input, beside the successes' lines on stdout,
-// so a script reading --json sees every input.
-void print_failure_json(const std::string& input, exit_code code, const std::string& kind, const std::string& reason,
-                        bool png_on_stdout) {
-  const nlohmann::json line = {{"input", input}, {"status", "failed"}, {"exit_code", static_cast<int>(code)},
-                               {"error", kind}, {"reason", reason}};
-  (png_on_stdout ? std::cerr : std::cout) << line.dump() << '\n' << std::flush;
-}
-
-const char* kind_name(error_kind kind) {
-  switch (kind) {
-    case error_kind::invalid_argument: return "usage";
-    case error_kind::input_unreadable: return "input_unreadable";
-    case error_kind::bad_input: return "bad_input";
-    case error_kind::output_failed: return "output_failed";
-    case error_kind::backend_unavailable: return "backend_unavailable";
-    case error_kind::out_of_memory: return "out_of_memory";
-    case error_kind::cancelled: return "cancelled";
-    case error_kind::internal: break;
-  }
-  return "internal";
-}
-
 // Runs one job; on failure prints "kmq: <file>: <reason>" and returns its code.
 exit_code run_one(const compress_settings& s, const planned_job& planned, backend& engine) {
   const bool png_on_stdout = planned.output == standard_stream;
@@ -84,11 +62,13 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   exit_code code = exit_internal;
   try {
     const bool show_progress = !s.quiet && !s.json && ::isatty(STDERR_FILENO) == 1;
+    if (s.extra.any()) job.keep_decoded = needs_decoded(s.extra);
     job_outcome outcome;
     {
       progress_line progress(job.input, job.quantize.kmeans.restarts, show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
     }
+    if (s.extra.any()) write_extra_outputs(s.extra, job, outcome, s.command_line, job.force);
     if (png_on_stdout) {
       write_to_stdout(outcome.png);
       outcome.output = "(standard output)";
@@ -108,7 +88,12 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     reason = std::string("internal error: ") + e.what();
   }
   std::cerr << "kmq: " << about << ": " << reason << '\n';
-  if (s.json) print_failure_json(job.input, code, kind, about == job.input ? reason : about + ": " + reason, png_on_stdout);
+  if (s.json) {
+    // One JSON line for a failed input too, so a script reading --json sees every input.
+    (png_on_stdout ? std::cerr : std::cout)
+        << failure_json(job.input, code, kind, about == job.input ? reason : about + ": " + reason).dump() << '\n'
+        << std::flush;
+  }
   return code;
 }
 
@@ -116,6 +101,12 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
 
 int run_compress(const compress_settings& settings) {
   const std::vector<planned_job> jobs = plan_jobs(settings.inputs, settings.output, settings.out_dir);
+  if (settings.extra.any()) {
+    if (jobs.size() != 1 || !settings.out_dir.empty()) {
+      throw error(error_kind::invalid_argument, "--palette-out, --labels-out and --report take one input and -o");
+    }
+    check_extra_outputs(settings.extra, jobs[0].input, settings.job.force);
+  }
   if (settings.output == standard_stream && ::isatty(STDOUT_FILENO) == 1) {
     throw error(error_kind::invalid_argument, "-o -",
                 "standard output is a terminal; redirect it to a file or a pipe for the PNG");

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "extra_outputs.hpp"
 #include "kmq/backend_select.hpp"
 #include "kmq/pipeline/image_job.hpp"
 
@@ -14,6 +15,9 @@ struct compress_settings {
   std::string output;               // with exactly one input
   std::string out_dir;              // with any number of inputs: <out_dir>/<stem>.png
   image_job job;                    // every setting but the paths, shared by all jobs
+  std::string level;                // --level as given (its target is in job.quality)
+  extra_outputs extra;              // --palette-out, --labels-out, --report (one input)
+  std::string command_line;         // as typed, for the report
   backend_choice backend = backend_choice::automatic;
   int threads = 0;
   bool json = false;

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "kmq/error.hpp"
+#include "kmq/io/output_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -64,7 +65,12 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
     }
     std::vector<fs::path> found;
     for (const auto& entry : fs::directory_iterator(input, ec)) {
-      if (entry.is_regular_file(ec) && looks_like_image(entry.path())) found.push_back(entry.path());
+      // What kmq wrote (marked with its origin) is an output, never an input:
+      // a run into the directory it reads can be repeated.
+      if (entry.is_regular_file(ec) && looks_like_image(entry.path()) &&
+          io::kmq_output_origin(entry.path().string()).empty()) {
+        found.push_back(entry.path());
+      }
     }
     if (ec) throw error(error_kind::input_unreadable, input, "cannot list directory: " + ec.message());
     std::sort(found.begin(), found.end());

@@ -1,9 +1,11 @@
 // kmq: K-means colour quantization to palette PNGs. Exit codes follow
 // sysexits.h (see exit_codes.hpp and the README).
 #include <cstring>
+#include <string>
 #include <iostream>
 #include <new>
 
+#include "batch_command.hpp"
 #include "compress_command.hpp"
 #include "exit_codes.hpp"
 #include "kmq/io/output_file.hpp"
@@ -14,8 +16,23 @@ namespace {
 const char* const usage =
     "usage: kmq compress INPUT -o OUTPUT.png [-k N] [options]\n"
     "       kmq compress INPUT... --out-dir DIR [-k N] [options]\n"
+    "       kmq batch SRC... -d OUTDIR [-r] [--jobs N] [--manifest FILE.jsonl] [--skip-existing] [options]\n"
     "       kmq --version | -V | version\n"
-    "       kmq --help | -h | help | kmq compress --help\n";
+    "       kmq --help | -h | help | kmq compress --help | kmq batch --help\n";
+
+// The command as a shell would take it back: what the report shows.
+std::string shell_quoted(int argc, char** argv) {
+  std::string line = "kmq";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                              "0123456789_./=:,+-@%") == std::string::npos;
+    std::string quoted = "'";
+    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += " " + (plain ? arg : quoted + "'");
+  }
+  return line;
+}
 
 int run(int argc, char** argv) {
   using namespace kmq::cli;
@@ -32,17 +49,34 @@ int run(int argc, char** argv) {
     std::cout << usage << "\nRun 'kmq compress --help' for every option.\n";
     return exit_ok;
   }
+  if (command == "batch") {
+    bool show_help = false;
+    std::string help_text;
+    try {
+      const batch_settings settings = parse_batch_options(argc - 1, argv + 1, show_help, help_text);
+      if (show_help) {
+        std::cout << help_text;
+        return exit_ok;
+      }
+      return run_batch(settings);
+    } catch (const kmq::error& e) {
+      if (e.kind() != kmq::error_kind::invalid_argument) throw;
+      std::cerr << "kmq: " << e.describe() << "\nRun 'kmq batch --help' for the options.\n";
+      return exit_usage;
+    }
+  }
   if (command != "compress") {
     std::cerr << "kmq: unknown command '" << command << "'\n" << usage;
     return exit_usage;
   }
   bool show_help = false;
   std::string help_text;
-  const compress_settings settings = parse_compress_options(argc - 1, argv + 1, show_help, help_text);
+  compress_settings settings = parse_compress_options(argc - 1, argv + 1, show_help, help_text);
   if (show_help) {
     std::cout << help_text;
     return exit_ok;
   }
+  settings.command_line = shell_quoted(argc, argv);
   return run_compress(settings);
 }
 

@@ -2,15 +2,19 @@
 # Installs kmq's build and test dependencies from Debian packages. Idempotent and quiet:
 # packages already present are skipped, so a second run costs one dpkg query.
 #   --bench   also what bench/compare_peers.py compares against (scikit-learn, pngquant)
+#   --fuzz    also clang and its sanitizer/libFuzzer runtime (bench/fuzz.sh)
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libopencv-dev libpng-dev libtiff-dev zlib1g-dev
+  libopencv-dev libpng-dev libjpeg62-turbo-dev libwebp-dev libtiff-dev zlib1g-dev
   libcxxopts-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # The HTML report's tests: two HTML validators, and a browser (with a font) that renders the page.
+  tidy python3-html5lib chromium fonts-dejavu-core
 )
 [ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant)
+[ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,10 +7,22 @@
 #   KMQ_TEST_CUDA_ARCHITECTURES architectures for this build (default 75: SASS
 #                               for sm_75 plus PTX that newer GPUs compile at load)
 #   KMQ_ENABLE_CUDA=OFF         force a CPU-only build
+#
+# scripts/test.sh --sanitize: the whole suite again, CPU-only, built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer, libstdc++
+# assertions) in build-asan (or KMQ_BUILD_DIR). Every process's sanitizer
+# report, the kmq children of the CLI tests included (some of them drop
+# stderr), goes to a file under BUILD/sanitizer-reports/; any report fails the
+# run. A summary (ctest's tail, every report, the time taken) goes to
+# results/sanitize/test-sanitize.log (or KMQ_SANITIZE_LOG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+
+if [ "${1:-}" = "--sanitize" ]; then
+  exec bash scripts/test-sanitize.sh
+fi
 
 build=${KMQ_BUILD_DIR:-build-test}
 mkdir -p "$build"

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -346,6 +347,74 @@ TEST_F(Cli, LongImagesShowAProgressLineOnATerminalOnly) {
   ASSERT_EQ(plain.code, 0);
   EXPECT_EQ(plain.err.find('\033'), std::string::npos) << plain.err;
   EXPECT_EQ(plain.out.find('\033'), std::string::npos) << plain.out;
+}
+
+TEST_F(Cli, QualityAndLevels) {
+  const std::string input = sample("chelsea.png");  // 40.8 dB at K = 256
+  const outcome impossible = kmq("compress " + input + " -o " + path("q.png") + " --quality 60-70");
+  EXPECT_EQ(impossible.code, 99) << impossible.err;
+  EXPECT_NE(impossible.err.find("below the --quality minimum"), std::string::npos) << impossible.err;
+  EXPECT_FALSE(fs::exists(path("q.png")));
+  expect_no_stray_files();
+
+  const outcome chosen = kmq("compress " + input + " -o " + path("q.png") + " --quality 30-33 --json");
+  ASSERT_EQ(chosen.code, 0) << chosen.err;
+  const nlohmann::json j = nlohmann::json::parse(chosen.out);
+  const int k = j["colors_requested"].get<int>();
+  EXPECT_GE(j["psnr"].get<double>(), 33.0);
+  EXPECT_FALSE(j["ks_tried"].empty());
+  // The smallest such K: one colour fewer misses the target.
+  const nlohmann::json below = nlohmann::json::parse(
+      kmq("compress " + input + " -o " + path("b.png") + " --json -k " + std::to_string(k - 1)).out);
+  EXPECT_LT(below["psnr"].get<double>(), 33.0);
+  // And the same bytes as -k K.
+  ASSERT_EQ(kmq("compress " + input + " -o " + path("k.png") + " -k " + std::to_string(k)).code, 0);
+  EXPECT_EQ(read_text(path("q.png")), read_text(path("k.png")));
+
+  EXPECT_EQ(kmq("compress " + input + " -o " + path("x.png") + " -k 8 --quality 30-40").code, 64);
+  EXPECT_EQ(kmq("compress " + input + " -o " + path("x.png") + " --quality 40-30").code, 64);
+  EXPECT_EQ(kmq("compress " + input + " -o " + path("x.png") + " --level huge").code, 64);
+  // Levels are PSNR targets; -k wins over a level.
+  double previous = 0;
+  for (const std::string level : {"smallest", "balanced", "best"}) {
+    const nlohmann::json r = nlohmann::json::parse(
+        kmq("compress " + input + " -o " + path(level + ".png") + " --json --level " + level).out);
+    EXPECT_GT(r["psnr"].get<double>(), previous) << level;
+    previous = r["psnr"].get<double>();
+  }
+  const nlohmann::json fixed =
+      nlohmann::json::parse(kmq("compress " + input + " -o " + path("f.png") + " --json --level best -k 5").out);
+  EXPECT_EQ(fixed["colors_requested"], 5);
+}
+
+// kmq compress d --out-dir d can be run again: what kmq wrote into d is an
+// output (marked user.kmq.origin), not an input; a PNG of the user's that an
+// output would replace still stops the run before any work.
+TEST_F(Cli, ARunIntoTheDirectoryItReadsCanBeRepeated) {
+  fs::create_directories(path("d"));
+  fs::copy_file(sample("fruits.jpg"), path("d/f.jpg"));
+  fs::copy_file(sample("chelsea.png"), path("d/g.png"));
+  const std::string run = "compress " + path("d") + " --out-dir " + path("d") + " -k 4";
+  const outcome first = kmq(run);
+  EXPECT_EQ(first.code, 64) << "g.png would replace itself";
+  EXPECT_NE(first.err.find("same file as the input"), std::string::npos) << first.err;
+  ASSERT_TRUE(fs::exists(path("d/f.png")));
+  if (::getxattr(path("d/f.png").c_str(), "user.kmq.origin", nullptr, 0) < 0) {
+    GTEST_SKIP() << "this file system keeps no user extended attributes";
+  }
+  const std::string written = read_text(path("d/f.png"));
+  const outcome again = kmq(run + " --force");
+  EXPECT_EQ(again.code, 64) << again.err;
+  EXPECT_EQ(again.err.find("f.png would write"), std::string::npos) << "f.png is not taken for an input: " << again.err;
+  EXPECT_EQ(read_text(path("d/f.png")), written) << "the repeated run writes the same bytes";
+  EXPECT_EQ(read_text(path("d/g.png")), read_text(sample("chelsea.png"))) << "the input is untouched";
+  // A copy without the mark is the user's file: a collision, refused before any work.
+  fs::remove(path("d/f.png"));
+  fs::copy_file(sample("coffee.png"), path("d/f.png"));
+  const outcome clash = kmq(run + " --force");
+  EXPECT_EQ(clash.code, 64);
+  EXPECT_NE(clash.err.find("would write the same output"), std::string::npos) << clash.err;
+  EXPECT_EQ(read_text(path("d/f.png")), read_text(sample("coffee.png")));
 }
 
 TEST_F(Cli, StandardInputAndOutput) {

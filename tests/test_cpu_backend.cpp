@@ -81,12 +81,40 @@ TEST_P(CpuBackendThreads, StepMatchesTheBruteForceReferenceOverSeveralPasses) {
   auto engine = make_cpu_backend(GetParam());
   engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
   std::vector<std::uint32_t> labels(wp.points.size(), ~0u);
+  // Per k, passes as Lloyd makes them and a few it does not: new random
+  // centroids, small moves of them (most labels stay, some change: what the
+  // backend's bounds from the pass before must get right), a large move, the
+  // same centroids again (nothing changes), then new random ones.
   for (int k : {1, 2, 17, 256}) {
-    for (int pass = 0; pass < 2; ++pass) {
-      const auto centroids = sample_centroids(k, static_cast<std::uint64_t>(k * 10 + pass / 2));
+    std::vector<float> centroids = sample_centroids(k, static_cast<std::uint64_t>(k * 10));
+    const auto moved = [&](float step, std::uint64_t seed) {
+      seeded_random random(seed);
+      std::vector<float> next = centroids;
+      for (float& v : next)
+        v = std::clamp(v + step * (static_cast<float>(random.below(2001)) / 1000.0f - 1.0f), 0.0f, 255.0f);
+      return next;
+    };
+    const std::vector<std::vector<float>> passes = {
+        centroids,
+        moved(0.5f, k * 10 + 1),
+        moved(3.0f, k * 10 + 2),
+        moved(40.0f, k * 10 + 3),
+        moved(40.0f, k * 10 + 3),  // the same as the pass before
+        sample_centroids(k, static_cast<std::uint64_t>(k * 10 + 5)),
+    };
+    std::uint64_t changed_after_first = 0;
+    for (std::size_t pass = 0; pass < passes.size(); ++pass) {
+      centroids = passes[pass];
+      if (pass > 0 && pass != 4) EXPECT_NE(passes[pass], passes[pass - 1]);
       const step_stats expected = reference_step(wp, centroids, k, labels);
-      expect_same_stats(engine->step(centroids.data(), k), expected);
+      const step_stats got = engine->step(centroids.data(), k);
+      SCOPED_TRACE("k " + std::to_string(k) + ", pass " + std::to_string(pass));
+      expect_same_stats(got, expected);
+      if (pass == 4) EXPECT_EQ(got.changed, 0u) << "the same centroids twice";
+      if (pass > 0 && pass != 4) changed_after_first += got.changed;
     }
+    // The passes are different: labels did move between them (k = 1 has one cluster).
+    if (k > 1) EXPECT_GT(changed_after_first, 0u);
   }
   EXPECT_EQ(engine->labels(), labels);
 }

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <utility>
 
 #include "kmq/error.hpp"
 #include "kmq/metrics.hpp"
@@ -58,6 +62,71 @@ TEST(Metrics, SsimFallsWithStructureLossAndHandlesThinImages) {
     EXPECT_DOUBLE_EQ(thin.ssim, 1.0);
   }
   EXPECT_THROW(measure_quantization(nullptr, nullptr, flat, 0, 0), error);
+}
+
+// kmq's SSIM against scikit-image on committed fixtures (tests/data/ssim/):
+// each holds an original (RGBA), a palette and one index a pixel.
+// make_ssim_reference.py computed the expected values with numpy over exactly
+// kmq's definition (luma of the premultiplied colour, uniform 8x8 windows at
+// 0, 4, 8, ... plus one flush with the right and bottom edges, C1 =
+// (0.01*255)^2, C2 = (0.03*255)^2, 1/N variances), after checking that same
+// numpy code against skimage.metrics.structural_similarity to 1e-12 where
+// skimage can express the definition (all 7x7 windows, uniform weights,
+// use_sample_covariance=False). Both sides are double precision with the same
+// luma arithmetic; only the order of the window sums differs (numpy sums
+// pairwise), which moves the result by about 1e-13, so 1e-10 is tight and not
+// flaky.
+struct ssim_fixture {
+  std::uint32_t width = 0, height = 0;
+  std::vector<packed_rgba> original, palette;
+  std::vector<std::uint8_t> indices;
+};
+
+ssim_fixture read_ssim_fixture(const std::string& name) {
+  const char* root = std::getenv("KMQ_SOURCE_DIR");
+  const std::string file = std::string(root ? root : ".") + "/tests/data/ssim/" + name + ".kmqssim";
+  std::ifstream in(file, std::ios::binary);
+  ssim_fixture f;
+  std::string magic;
+  std::size_t entries = 0;
+  in >> magic >> f.width >> f.height >> entries;
+  in.get();  // the newline
+  if (!in || magic != "kmq-ssim") {
+    ADD_FAILURE() << "cannot read " << file;
+    return f;
+  }
+  const auto read_rgba = [&](std::vector<packed_rgba>& out, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      unsigned char c[4];
+      in.read(reinterpret_cast<char*>(c), 4);
+      out.push_back(pack_rgba(c[0], c[1], c[2], c[3]));
+    }
+  };
+  const std::size_t pixels = std::size_t{f.width} * f.height;
+  read_rgba(f.original, pixels);
+  read_rgba(f.palette, entries);
+  f.indices.resize(pixels);
+  in.read(reinterpret_cast<char*>(f.indices.data()), static_cast<std::streamsize>(pixels));
+  EXPECT_TRUE(in) << file << " is cut short";
+  EXPECT_EQ(in.peek(), std::ifstream::traits_type::eof()) << file << " has bytes left over";
+  return f;
+}
+
+TEST(Metrics, SsimMatchesScikitImage) {
+  const std::pair<const char*, double> expected[] = {
+      // Printed by tests/data/ssim/make_ssim_reference.py (numpy 1.24.2, scikit-image 0.19.3).
+      {"photo-61x47", 0.908848562501963},      // astronaut.png crop, 16 colours: 13 strides + a flush window
+      {"alpha-29x18", 0.7255235870973834},     // translucent, flush windows both ways
+      {"exact-16x12", 0.42528145071138113},    // windows end exactly at the edges
+      {"thin-5x40", 0.12290925042308325},      // narrower than a window
+      {"small-3x3", 0.76364005622418074},      // one 3x3 window
+  };
+  for (const auto& [name, want] : expected) {
+    const ssim_fixture f = read_ssim_fixture(name);
+    ASSERT_FALSE(f.original.empty()) << name;
+    const image_metrics m = measure_quantization(f.original.data(), f.indices.data(), f.palette, f.width, f.height);
+    EXPECT_NEAR(m.ssim, want, 1e-10) << name << ": kmq " << m.ssim;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "kmq/cpu_backend.hpp"
 #include "kmq/error.hpp"
+#include "kmq/io/png_encoder.hpp"
 #include "kmq/pipeline/run_job.hpp"
 #include "test_support.hpp"
 
@@ -224,6 +226,77 @@ TEST_F(Pipeline, ADeviceOutOfMemoryFallsBackToTheCpuWithTheSameBytes) {
     EXPECT_EQ(e.kind(), error_kind::out_of_memory);
     EXPECT_EQ(e.path(), job.input);
   }
+}
+
+// Four far-apart groups of three nearly equal colours: 4 colours fit well
+// (PSNR over 40 dB), 3 cannot (two groups merge: under 20 dB), 12 are lossless.
+std::shared_ptr<const std::vector<std::uint8_t>> four_groups_png() {
+  const packed_rgba base[4] = {pack_rgba(10, 10, 10, 255), pack_rgba(240, 20, 20, 255), pack_rgba(20, 240, 20, 255),
+                               pack_rgba(20, 20, 240, 255)};
+  std::vector<packed_rgba> palette;
+  for (packed_rgba b : base) {
+    for (std::uint32_t d = 0; d < 3; ++d) palette.push_back(b + d);  // red channel + 0, 1, 2
+  }
+  std::vector<std::uint8_t> indices(96 * 64);
+  for (std::size_t p = 0; p < indices.size(); ++p) indices[p] = static_cast<std::uint8_t>(p % palette.size());
+  return std::make_shared<const std::vector<std::uint8_t>>(io::encode_palette_png(palette, indices, 96, 64, 6));
+}
+
+TEST_F(Pipeline, TheQualitySearchFindsTheSmallestKThatReachesTheTarget) {
+  image_job job = job_for("groups.png", 16);
+  job.input_bytes = four_groups_png();
+  job.quality = quality_target{0.0, 40.0};
+  const auto engine = make_cpu_backend(2);
+  const job_outcome four = run_job(job, *engine);
+  EXPECT_EQ(four.k, 4);
+  EXPECT_GE(four.metrics.psnr, 40.0);
+  EXPECT_EQ(std::count(four.ks_tried.begin(), four.ks_tried.end(), 3), 1) << "3 was tried and failed";
+  // The same bytes as asking for that K directly.
+  image_job direct = job_for("groups.png", 4);
+  direct.input_bytes = job.input_bytes;
+  EXPECT_EQ(run_job(direct, *engine).png, four.png);
+
+  job.quality = quality_target{0.0, 200.0};  // only lossless reaches it
+  const job_outcome lossless = run_job(job, *engine);
+  EXPECT_EQ(lossless.k, 12);
+  EXPECT_TRUE(lossless.quantized.lossless);
+}
+
+TEST_F(Pipeline, AnImpossibleQualityWritesNothing) {
+  image_job job = job_for(sample("chelsea.png"), 16);  // 40.8 dB at K = 256
+  job.quality = quality_target{60.0, 70.0};
+  job.output = path("never.png");
+  try {
+    run_job(job, *make_cpu_backend(2));
+    FAIL() << "no error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::quality_not_met);
+    EXPECT_NE(std::string(e.what()).find("below the --quality minimum 60.00 dB"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(dir_));
+  // Between MIN and MAX: K = 256 is written.
+  job.quality = quality_target{20.0, 70.0};
+  const job_outcome best = run_job(job, *make_cpu_backend(2));
+  EXPECT_EQ(best.k, 256);
+  EXPECT_TRUE(fs::exists(job.output));
+}
+
+TEST_F(Pipeline, TheElbowReusesTheColoursAndFallsWithK) {
+  image_job job = job_for(sample("chelsea.png"), 16);
+  job.elbow = true;
+  const job_outcome outcome = run_job(job, *make_cpu_backend(2));
+  ASSERT_EQ(outcome.elbow.size(), 8u);  // 2, 4, ... 256
+  for (std::size_t i = 0; i < outcome.elbow.size(); ++i) {
+    EXPECT_EQ(outcome.elbow[i].k, 2 << i);
+    if (i > 0) EXPECT_LT(outcome.elbow[i].wcss, outcome.elbow[i - 1].wcss);
+  }
+  // The K=16 point is exactly the written palette's error.
+  EXPECT_EQ(outcome.elbow[3].wcss, outcome.quantized.wcss);
+  EXPECT_DOUBLE_EQ(outcome.elbow[3].mse, outcome.metrics.mse);
+  // And the elbow does not change the output.
+  image_job plain = job;
+  plain.elbow = false;
+  EXPECT_EQ(run_job(plain, *make_cpu_backend(2)).png, outcome.png);
 }
 
 }  // namespace

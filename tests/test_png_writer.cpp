@@ -1,10 +1,15 @@
 // encode_palette_png: what a decoder reads back, and the exact chunk layout.
 #include <gtest/gtest.h>
+#include <png.h>
+
+#include <algorithm>
+#include <csetjmp>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kmq/io/image_decoder.hpp"
@@ -22,6 +27,36 @@ struct png_chunk {
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
+
+// A libpng read struct over bytes in memory; errors longjmp with the message kept.
+struct png_image_reader {
+  explicit png_image_reader(const std::vector<std::uint8_t>& bytes) : data(bytes) {
+    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, this, on_error, on_warning);
+    info = png_create_info_struct(png);
+    png_set_read_fn(png, this, on_read);
+  }
+  ~png_image_reader() { png_destroy_read_struct(&png, &info, nullptr); }
+  png_image_reader(const png_image_reader&) = delete;
+  png_image_reader& operator=(const png_image_reader&) = delete;
+
+  static void on_error(png_structp p, png_const_charp text) {
+    static_cast<png_image_reader*>(png_get_error_ptr(p))->message = text;
+    png_longjmp(p, 1);
+  }
+  static void on_warning(png_structp, png_const_charp) {}
+  static void on_read(png_structp p, png_bytep out, png_size_t length) {
+    auto* self = static_cast<png_image_reader*>(png_get_io_ptr(p));
+    if (self->position + length > self->data.size()) png_error(p, "read past the end");
+    std::copy_n(self->data.begin() + static_cast<std::ptrdiff_t>(self->position), length, out);
+    self->position += length;
+  }
+
+  const std::vector<std::uint8_t>& data;
+  std::size_t position = 0;
+  std::string message;
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+};
 
 // The chunks in file order; fails the test on a malformed layout.
 std::vector<png_chunk> chunks_of(const std::vector<std::uint8_t>& png) {
@@ -179,13 +214,82 @@ TEST(PngWriter, OnePixelAndATallStrip) {
   expect_decodes_to(encode_palette_png(palette, strip, 1, 5000, 6), palette, strip, 1, 5000);
 }
 
+// The file read back by libpng itself, with its row limit raised (OpenCV's
+// PNG reader keeps libpng's default limit of 1,000,000 pixels a row, so
+// cv::imdecode cannot read these). Returns the palette and one index a pixel,
+// as stored: colour type 3, expanded to 8 bits a pixel.
+struct libpng_reading {
+  std::uint32_t width = 0, height = 0;
+  int color_type = -1, bit_depth = 0;
+  std::vector<packed_rgba> palette;
+  std::vector<std::uint8_t> indices;
+};
+
+libpng_reading read_with_libpng(const std::vector<std::uint8_t>& png) {
+  libpng_reading out;
+  png_image_reader reader(png);
+  png_structp p = reader.png;
+  png_infop info = reader.info;
+  if (setjmp(png_jmpbuf(p))) {
+    ADD_FAILURE() << "libpng: " << reader.message;
+    return libpng_reading{};
+  }
+  png_set_user_limits(p, 0x7fffffffu, 0x7fffffffu);
+  png_read_info(p, info);
+  out.width = png_get_image_width(p, info);
+  out.height = png_get_image_height(p, info);
+  out.color_type = png_get_color_type(p, info);
+  out.bit_depth = png_get_bit_depth(p, info);
+  png_colorp plte = nullptr;
+  int entries = 0;
+  png_get_PLTE(p, info, &plte, &entries);
+  png_bytep trns = nullptr;
+  int alphas = 0;
+  png_get_tRNS(p, info, &trns, &alphas, nullptr);
+  for (int i = 0; i < entries; ++i)
+    out.palette.push_back(pack_rgba(plte[i].red, plte[i].green, plte[i].blue, i < alphas ? trns[i] : 255));
+  png_set_packing(p);  // 1, 2, 4 bits a pixel to one byte each
+  png_read_update_info(p, info);
+  out.indices.resize(std::size_t{out.width} * out.height);
+  for (std::uint32_t y = 0; y < out.height; ++y) png_read_row(p, &out.indices[std::size_t{y} * out.width], nullptr);
+  png_read_end(p, nullptr);
+  return out;
+}
+
 // libpng refuses rows over 1,000,000 pixels unless its user limit is raised.
 TEST(PngWriter, RowsWiderThanLibpngsDefaultLimit) {
   const std::uint32_t width = 1'000'001;
-  const auto png = encode_palette_png(opaque_palette(2), std::vector<std::uint8_t>(width, 1), width, 1, 1);
+  const auto palette = opaque_palette(3);
+  std::vector<std::uint8_t> indices(width, 1);
+  for (std::uint32_t x = 0; x < width; x += 997) indices[x] = static_cast<std::uint8_t>(x % 3);
+  indices.back() = 2;  // the pixel past the default limit
+  const auto png = encode_palette_png(palette, indices, width, 1, 1);
   const auto chunks = chunks_of(png);
   ASSERT_FALSE(chunks.empty());
   EXPECT_EQ(be32(&chunks.front().data[0]), width);
+  // Decoded, it is the same picture: size, palette and every index.
+  const libpng_reading back = read_with_libpng(png);
+  EXPECT_EQ(back.width, width);
+  EXPECT_EQ(back.height, 1u);
+  EXPECT_EQ(back.color_type, PNG_COLOR_TYPE_PALETTE);
+  EXPECT_EQ(back.bit_depth, 2);
+  EXPECT_EQ(back.palette, palette);
+  EXPECT_TRUE(back.indices == indices) << "the decoded indices differ";
+}
+
+// kmq reads back what it writes past libpng's default limit of 1,000,000
+// pixels a row or a column (a 1,000,001x1 PNG is 2^20 pixels, well within
+// --max-pixels): its decoder lifts that limit as the encoder does.
+TEST(PngWriter, KmqReadsBackRowsAndColumnsWiderThanLibpngsDefaultLimit) {
+  const auto palette = opaque_palette(2);
+  for (const auto& [width, height] : {std::pair<std::uint32_t, std::uint32_t>{1'000'001, 1}, {1, 1'000'001}}) {
+    const std::vector<std::uint8_t> indices(std::size_t{width} * height, 1);
+    const auto png = encode_palette_png(palette, indices, width, height, 1);
+    const decoded_image back = image_decoder().decode_bytes(png, "wide.png");
+    EXPECT_EQ(back.width, width);
+    EXPECT_EQ(back.height, height);
+    EXPECT_TRUE(std::all_of(back.pixels.begin(), back.pixels.end(), [&](packed_rgba p) { return p == palette[1]; }));
+  }
 }
 
 TEST(PngWriter, RefusesBadArguments) {

@@ -100,54 +100,87 @@ std::vector<double> quantize_result::wcss_history() const {
   return history;
 }
 
-quantize_result quantize(const image_view& image, const quantize_options& options, backend& engine,
-                         observer* watcher) {
-  validate(options);
+namespace {
+
+// Channels an error is counted over: R, G, B, and A when any pixel shows it.
+int error_channels(const color_set& colors) { return colors.translucent() ? 4 : 3; }
+
+}  // namespace
+
+color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, observer* watcher) {
   const std::size_t count = image.pixel_count();
   if (count == 0) throw error(error_kind::invalid_argument, "image has no pixels");
   std::vector<packed_rgba> packed;
   if (!image.contiguous()) packed = packed_copy(image);
   const packed_rgba* pixels = image.contiguous() ? image.pixels : packed.data();
 
-  quantize_result result;
-  result.width = image.width;
-  result.height = image.height;
-  result.restarts = options.kmeans.restarts;
-  engine.begin_image();
   report_stage(watcher, job_stage::histogram);
   detail::stopwatch histogram_time;
+  color_set set;
+  set.width_ = image.width;
+  set.height_ = image.height;
+  set.dedupe_ = dedupe;
+  engine.begin_image();
   // Deduplicated, the map only serves the final label map: a backend that
   // can keep it where it was made (device memory) does.
   color_histogram histogram;
-  const bool map_kept = options.dedupe && engine.histogram_keeping_map(pixels, count, histogram);
+  const bool map_kept = dedupe && engine.histogram_keeping_map(pixels, count, histogram);
   if (!map_kept) histogram = engine.histogram(pixels, count);
-  result.histogram_seconds = histogram_time.seconds();
-  result.distinct_colors = histogram.colors.size();
-
-  std::vector<packed_rgba> points;
-  std::vector<std::uint32_t> weights;
-  std::vector<std::uint32_t>& pixel_to_point = pixel_map_access::to_point(result.map);
-  if (map_kept) pixel_map_access::keep_with(result.map, &engine);
-  if (options.dedupe || result.distinct_colors <= static_cast<std::size_t>(options.kmeans.k)) {
-    points = histogram.colors;
-    weights = histogram.counts;
-    pixel_to_point = std::move(histogram.pixel_to_color);
+  set.distinct_colors_ = histogram.colors.size();
+  // Colours are sorted by key, alpha in the high byte: the last is the most opaque.
+  set.translucent_ = alpha_of(histogram.colors.front()) < 255;
+  if (map_kept) pixel_map_access::keep_with(set.map_, &engine);
+  if (dedupe) {
+    set.points_ = histogram.colors;
+    set.weights_ = histogram.counts;
+    pixel_map_access::set_host_map(set.map_, std::move(histogram.pixel_to_color));
   } else {
+    // Every pixel a point of weight 1, grouped by colour in the histogram's
+    // order (expand_histogram), which is what keeps the result the same.
     pixel_points expanded = expand_histogram(histogram);
-    points = std::move(expanded.points);
-    weights.assign(points.size(), 1);
-    pixel_to_point.resize(count);
+    set.points_ = std::move(expanded.points);
+    set.weights_.assign(set.points_.size(), 1);
+    std::vector<std::uint32_t> pixel_to_point(count);
     for (std::size_t i = 0; i < expanded.point_to_pixel.size(); ++i) {
       pixel_to_point[expanded.point_to_pixel[i]] = static_cast<std::uint32_t>(i);
     }
+    pixel_map_access::set_host_map(set.map_, std::move(pixel_to_point));
   }
-  engine.upload(points.data(), weights.data(), points.size());
+  set.colors_ = std::move(histogram.colors);
+  engine.upload(set.points_.data(), set.weights_.data(), set.points_.size());
+  pixel_map_access::held_by(set.map_, engine);
+  set.histogram_seconds_ = histogram_time.seconds();
+  return set;
+}
+
+quantize_result quantize(const color_set& colors, const quantize_options& asked, backend& engine,
+                         observer* watcher) {
+  const quantize_options options = resolve_automatic(asked);
+  validate(options);
+  if (options.dedupe != colors.dedupe()) {
+    throw error(error_kind::invalid_argument, "quantize: the colour set was made with the other dedupe setting");
+  }
+  if (!pixel_map_access::points_current_on(colors.map_, engine)) {
+    throw error(error_kind::internal, "quantize: the backend no longer holds this image's colours");
+  }
+  const std::vector<packed_rgba>& points = colors.points_;
+  const std::vector<std::uint32_t>& weights = colors.weights_;
+
+  quantize_result result;
+  result.width = colors.width();
+  result.height = colors.height();
+  result.k = options.kmeans.k;
+  result.restarts = options.kmeans.restarts;
+  result.distinct_colors = colors.distinct_colors();
+  result.histogram_seconds = colors.histogram_seconds();
+  result.map = colors.map_;
 
   std::vector<packed_rgba> palette;
   if (result.distinct_colors <= static_cast<std::size_t>(options.kmeans.k)) {
     result.lossless = true;
     result.converged = true;
-    palette = histogram.colors;
+    result.restarts = 0;
+    palette = colors.colors_;
   } else {
     kmeans_result clustering = run_kmeans(engine, points, weights, options.kmeans, watcher);
     result.iterations = clustering.iterations;
@@ -163,12 +196,22 @@ quantize_result quantize(const image_view& image, const quantize_options& option
   detail::stopwatch settling;
   std::vector<std::uint32_t> labels;
   result.usage = settle_palette(engine, palette, weights, labels);
-  pixel_map_access::labelled_by(result.map, engine);
+  engine.begin_labels();
+  pixel_map_access::labelled(result.map, engine);
   result.wcss = exact_error(points, weights, labels, palette);
+  const double values = static_cast<double>(result.width) * result.height * error_channels(colors);
+  result.mse = result.wcss / values;
   result.output_index = apply_output_order(palette, result.usage);
   result.palette = std::move(palette);
   result.palette_seconds = settling.seconds();
   return result;
+}
+
+quantize_result quantize(const image_view& image, const quantize_options& options, backend& engine,
+                         observer* watcher) {
+  validate(resolve_automatic(options));  // before the histogram: a bad K costs nothing
+  const color_set colors = analyse_colors(image, options.dedupe, engine, watcher);
+  return quantize(colors, options, engine, watcher);
 }
 
 }  // namespace kmq

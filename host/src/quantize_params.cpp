@@ -16,6 +16,16 @@ const char* init_method_name(init_method init) noexcept {
   return init == init_method::random ? "random" : "kmeans++";
 }
 
+dither_method parse_dither_method(const std::string& text) {
+  if (text == "none") return dither_method::none;
+  if (text == "fs" || text == "floyd-steinberg") return dither_method::floyd_steinberg;
+  throw error(error_kind::invalid_argument, "unknown --dither '" + text + "' (expected none or fs)");
+}
+
+const char* dither_method_name(dither_method dither) noexcept {
+  return dither == dither_method::floyd_steinberg ? "fs" : "none";
+}
+
 namespace {
 
 [[noreturn]] void out_of_range(const std::string& what) { throw error(error_kind::invalid_argument, what); }
@@ -37,5 +47,10 @@ void validate(const kmeans_params& params) {
 void validate(const quantize_options& options) { validate(options.kmeans); }
 
 int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
+
+quantize_options resolve_automatic(quantize_options options) noexcept {
+  if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k);
+  return options;
+}
 
 }  // namespace kmq

@@ -1,8 +1,12 @@
 // image_decoder: read the file ourselves (within --max-file-size), size it
-// from its header before any decoder runs, check JPEG structure, then let
-// OpenCV decode and convert the result to 8-bit RGBA; TIFFs with alpha go to
-// libtiff directly (tiff_decoder.cpp). The embedded ICC profile is carried
-// along (icc_profile.cpp).
+// from its header before any decoder runs, check JPEG structure, then decode
+// to 8-bit RGBA with the format's own library: libpng (png_decoder.cpp),
+// libjpeg-turbo (jpeg_decoder.cpp), libwebp (webp_decoder.cpp), libtiff for
+// TIFFs with alpha (tiff_decoder.cpp), common BMPs by hand (bmp_decoder.cpp).
+// Rarer BMPs and the TIFFs left go to OpenCV in
+// the kmq_opencv_decoder module, loaded only when such a file comes
+// (opencv_module_loader.cpp). The embedded ICC profile is carried along
+// (icc_profile.cpp).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,15 +18,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <mutex>
-#include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "kmq/error.hpp"
 #include "kmq/io/image_decoder.hpp"
 #include "kmq/io/image_header.hpp"
 #include "kmq/io/jpeg_check.hpp"
+#include "format_decoders.hpp"
 #include "icc_profile.hpp"
 #include "tiff_decoder.hpp"
 
@@ -100,140 +101,8 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_f
   return bytes;
 }
 
-// The largest --max-pixels there is; no decoder call ever needs more.
+// The largest --max-pixels there is.
 constexpr std::uint64_t most_pixels = 0xffffffffull;
-
-// OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, at its first decode, for the
-// whole process, so it cannot carry a per-decoder limit: it is set once to the
-// largest limit any decoder may have (a value the user set in the environment
-// is left alone). Each decoder's own limit is enforced per call, from the
-// header before OpenCV runs and on what it decoded after.
-void prepare_opencv() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(most_pixels).c_str(), /*overwrite=*/0);
-  });
-}
-
-// libpng's default handlers (OpenCV installs none) and imdecode's own catch
-// blocks write straight to stderr, past OpenCV's logger: "libpng warning:
-// iCCP: known incorrect sRGB profile" on ordinary files, and on a bad one a
-// line our own message says better. So the decoder's stderr goes to a memory
-// file, and what it said can feed the reason. fd 2 belongs to the whole
-// process, hence one OpenCV decode at a time (the common formats' own
-// decoders, planned by the speed issue, will need no capture).
-class stderr_capture {
- public:
-  stderr_capture() {
-    // With fd 2 closed, the memory file could itself become fd 2: leave it be.
-    if (::fcntl(STDERR_FILENO, F_GETFD) < 0) return;
-    std::fflush(stderr);
-    memory_ = ::memfd_create("kmq-decoder-stderr", MFD_CLOEXEC);
-    if (memory_ < 0) return;
-    saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
-    if (saved_ < 0 || ::dup2(memory_, STDERR_FILENO) < 0) restore();
-  }
-  ~stderr_capture() {
-    restore();
-    if (memory_ >= 0) ::close(memory_);
-  }
-  stderr_capture(const stderr_capture&) = delete;
-  stderr_capture& operator=(const stderr_capture&) = delete;
-
-  // Puts stderr back and returns (the start of) what was written meanwhile.
-  std::string finish() {
-    restore();
-    if (memory_ < 0) return {};
-    char text[4096];
-    const ssize_t got = ::pread(memory_, text, sizeof text, 0);
-    return got > 0 ? std::string(text, static_cast<std::size_t>(got)) : std::string();
-  }
-
- private:
-  void restore() {
-    if (saved_ < 0) return;
-    std::fflush(stderr);
-    ::dup2(saved_, STDERR_FILENO);
-    ::close(saved_);
-    saved_ = -1;
-  }
-
-  int memory_ = -1;
-  int saved_ = -1;
-};
-
-// The most telling line of what the decoder printed: libpng's error, else the
-// message of an OpenCV exception that imdecode caught and printed itself.
-std::string decoder_complaint(const std::string& printed) {
-  const auto libpng = printed.find("libpng error: ");
-  if (libpng != std::string::npos) {
-    const auto begin = libpng + 14;
-    return "libpng: " + printed.substr(begin, printed.find('\n', begin) - begin);
-  }
-  const auto error = printed.find(" error: (");
-  if (error == std::string::npos) return {};
-  const auto code_end = printed.find(") ", error);
-  if (code_end == std::string::npos) return {};
-  const auto begin = code_end + 2;
-  const auto end = std::min(printed.find(" in function", begin), printed.find('\n', begin));
-  return printed.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
-
-// imdecode with stderr captured. An empty Mat comes with the decoder's own
-// complaint when it made one.
-cv::Mat run_decoder(const std::vector<std::uint8_t>& bytes, int flags, std::string& complaint) {
-  static std::mutex one_at_a_time;
-  const std::lock_guard<std::mutex> lock(one_at_a_time);
-  stderr_capture capture;
-  cv::Mat mat;
-  try {
-    // imdecode only reads the buffer; the Mat header just cannot say const.
-    const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<std::uint8_t*>(bytes.data()));
-    mat = cv::imdecode(encoded, flags);
-  } catch (const cv::Exception& e) {
-    complaint = "OpenCV: " + e.err;
-    return {};
-  }
-  if (!mat.empty() && mat.dims == 2) return mat;
-  complaint = decoder_complaint(capture.finish());
-  return {};
-}
-
-std::uint32_t to_8bit(std::uint8_t v) { return v; }
-// Nearest 8-bit value: 65535 maps to 255 and the steps are evenly rounded.
-std::uint32_t to_8bit(std::uint16_t v) { return (std::uint32_t{v} * 255u + 32767u) / 65535u; }
-
-template <typename T, int Channels>
-void convert_rows(const cv::Mat& mat, packed_rgba* out) {
-  for (int y = 0; y < mat.rows; ++y) {
-    const T* p = mat.ptr<T>(y);
-    for (int x = 0; x < mat.cols; ++x, p += Channels) {
-      if constexpr (Channels == 1) {
-        const std::uint32_t g = to_8bit(p[0]);
-        *out++ = pack_rgba(g, g, g, 255);
-      } else if constexpr (Channels == 2) {  // gray + alpha
-        const std::uint32_t g = to_8bit(p[0]);
-        *out++ = pack_rgba(g, g, g, to_8bit(p[1]));
-      } else if constexpr (Channels == 3) {  // OpenCV order: B, G, R
-        *out++ = pack_rgba(to_8bit(p[2]), to_8bit(p[1]), to_8bit(p[0]), 255);
-      } else {  // B, G, R, A
-        *out++ = pack_rgba(to_8bit(p[2]), to_8bit(p[1]), to_8bit(p[0]), to_8bit(p[3]));
-      }
-    }
-  }
-}
-
-template <typename T>
-bool convert_depth(const cv::Mat& mat, packed_rgba* out) {
-  switch (mat.channels()) {
-    case 1: convert_rows<T, 1>(mat, out); return true;
-    case 2: convert_rows<T, 2>(mat, out); return true;
-    case 3: convert_rows<T, 3>(mat, out); return true;
-    case 4: convert_rows<T, 4>(mat, out); return true;
-    default: return false;
-  }
-}
 
 std::string pixels_text(std::uint64_t width, std::uint64_t height) {
   return std::to_string(width) + "x" + std::to_string(height) + " = " + std::to_string(width * height) + " pixels";
@@ -274,63 +143,51 @@ decoded_image image_decoder::decode_bytes(const std::vector<std::uint8_t>& bytes
                   "image is " + pixels_text(header.width, header.height) + ", more than --max-pixels " +
                       std::to_string(max_pixels));
 
-  // IMREAD_COLOR for JPEG: it applies the EXIF orientation and turns CMYK and
-  // grayscale into BGR. Elsewhere IMREAD_UNCHANGED keeps alpha and 16 bits.
   const bool jpeg = header.format == image_format::jpeg;
   if (jpeg) {
     const std::string problem = jpeg_structure_problem(bytes.data(), bytes.size());
     if (!problem.empty()) throw error(error_kind::bad_input, path, problem);
   }
 
-  // cv::Mat sizes are int.
-  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-    throw error(error_kind::bad_input, path, "file too large for the decoder (over 2 GiB)");
-
   decoded_image image;
   image.file_bytes = bytes.size();
   std::vector<std::uint8_t> icc_profile;
   switch (header.format) {
-    case image_format::jpeg: icc_profile = detail::jpeg_icc_profile(bytes.data(), bytes.size()); break;
-    case image_format::png: icc_profile = detail::png_icc_profile(bytes.data(), bytes.size()); break;
-    case image_format::webp: icc_profile = detail::webp_icc_profile(bytes.data(), bytes.size()); break;
+    case image_format::jpeg:
+      icc_profile = detail::jpeg_icc_profile(bytes.data(), bytes.size());
+      detail::decode_jpeg(bytes.data(), bytes.size(), path, max_pixels, image);
+      break;
+    case image_format::png:
+      icc_profile = detail::png_icc_profile(bytes.data(), bytes.size());
+      detail::decode_png(bytes.data(), bytes.size(), path, max_pixels, image);
+      break;
+    case image_format::webp:
+      icc_profile = detail::webp_icc_profile(bytes.data(), bytes.size());
+      detail::decode_webp(bytes.data(), bytes.size(), path, max_pixels, image);
+      break;
     case image_format::tiff: {
       detail::tiff_reading tiff = detail::read_tiff(bytes, path, max_pixels, image);
       icc_profile = std::move(tiff.icc_profile);
-      if (tiff.decoded) {
-        image.icc_profile = std::move(icc_profile);
-        return image;
-      }
+      if (!tiff.decoded) detail::decode_with_opencv_module(bytes.data(), bytes.size(), path, max_pixels, format, image);
       break;
     }
-    default: break;  // BMP: its (rare) V5 profiles are not read
+    default:  // BMP: its (rare) V5 profiles are not read
+      if (!detail::decode_bmp(bytes.data(), bytes.size(), path, max_pixels, image))
+        detail::decode_with_opencv_module(bytes.data(), bytes.size(), path, max_pixels, format, image);
+      break;
   }
-
-  prepare_opencv();
-  std::string complaint;
-  const cv::Mat mat = run_decoder(bytes, jpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED, complaint);
-  if (mat.empty())
-    throw error(error_kind::bad_input, path,
-                  std::string("cannot decode ") + format + " (" +
-                      (complaint.empty() ? std::string("corrupt or truncated data") : complaint) + ")");
-
-  image.width = static_cast<std::uint32_t>(mat.cols);
-  image.height = static_cast<std::uint32_t>(mat.rows);
-  // The header said otherwise only if our reading of it differs from the
-  // decoder's; the limit still holds for what was actually decoded.
-  if (std::uint64_t{image.width} * image.height > max_pixels)
-    throw error(error_kind::bad_input, path,
-                  "image is " + pixels_text(image.width, image.height) + ", more than --max-pixels " +
-                      std::to_string(max_pixels));
-  image.pixels.resize(std::size_t{image.width} * image.height);
-  bool converted = false;
-  if (mat.depth() == CV_8U) converted = convert_depth<std::uint8_t>(mat, image.pixels.data());
-  if (mat.depth() == CV_16U) converted = convert_depth<std::uint16_t>(mat, image.pixels.data());
-  if (!converted)
-    throw error(error_kind::bad_input, path,
-                  std::string("unsupported ") + format + " sample format (" + cv::typeToString(mat.type()) + ")");
-  image.has_alpha = mat.channels() == 2 || mat.channels() == 4;
   image.icc_profile = std::move(icc_profile);
   return image;
 }
+
+namespace detail {
+
+void check_pixel_limit(const std::string& path, std::uint64_t width, std::uint64_t height, std::uint64_t max_pixels) {
+  if (width * height > max_pixels)
+    throw error(error_kind::bad_input, path,
+                "image is " + pixels_text(width, height) + ", more than --max-pixels " + std::to_string(max_pixels));
+}
+
+}  // namespace detail
 
 }  // namespace kmq::io

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -233,7 +234,8 @@ class descriptor {
 
 // Content, permissions and durability settled before the file gets the
 // output's name. where: how the error names the file.
-void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& output, const std::string& where) {
+void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& output, const std::string& where,
+               const std::string& origin) {
   // The output should look like any file the user creates.
   if (::fchmod(fd, 0666 & ~process_umask()) != 0) fail(output, "cannot set permissions on " + where, errno);
   const std::uint8_t* p = bytes.data();
@@ -247,6 +249,10 @@ void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string
     p += wrote;
     left -= static_cast<std::size_t>(wrote);
   }
+  // The mark goes on before the name does, so no output of kmq is ever seen
+  // unmarked. Best effort: a file system without user xattrs keeps none, and
+  // such an output is then treated as any file of the user's.
+  if (!origin.empty()) ::fsetxattr(fd, kmq_origin_attribute, origin.data(), origin.size(), 0);
   if (::fsync(fd) != 0) fail(output, "cannot flush " + where, errno);
 }
 
@@ -283,7 +289,7 @@ enum class outcome { written, unavailable };
 // temporary name and rename at once. unavailable: the file system cannot do
 // it; nothing was created.
 outcome write_unnamed(const std::string& output, const split_path& parts, const std::string& temporary,
-                      const std::vector<std::uint8_t>& bytes, bool force) {
+                      const std::vector<std::uint8_t>& bytes, bool force, const std::string& origin) {
 #ifdef O_TMPFILE
   const descriptor file(::open(parts.dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
   if (!file.valid()) {
@@ -294,7 +300,7 @@ outcome write_unnamed(const std::string& output, const split_path& parts, const 
   // Held from before the file has any name: a stale-file check by another
   // writer never takes this one for a leftover.
   ::flock(file.get(), LOCK_EX | LOCK_NB);
-  write_all(file.get(), bytes, output, "a temporary file in " + parts.dir);
+  write_all(file.get(), bytes, output, "a temporary file in " + parts.dir, origin);
   at("written", "");
 
   int code = link_unnamed(file.get(), output);
@@ -416,9 +422,9 @@ void commit_without_replacing(named_temporary& temp, const std::string& output) 
 
 // The fallback route: the bytes go to the temporary name from the start.
 void write_named(const std::string& output, const split_path& parts, const std::string& temporary,
-                 const std::vector<std::uint8_t>& bytes, bool force) {
+                 const std::vector<std::uint8_t>& bytes, bool force, const std::string& origin) {
   named_temporary temp(output, parts, temporary);
-  write_all(temp.fd(), bytes, output, temp.path());
+  write_all(temp.fd(), bytes, output, temp.path(), origin);
   at("written", temp.path().c_str());
   if (force) {
     if (!temp.still_mine()) temp.fail_with("cannot replace", ENOENT);
@@ -463,14 +469,21 @@ void check_output_path(const std::string& input, const std::string& output, bool
 
 std::string temporary_path_for(const std::string& output) { return temporary_name(split(output)); }
 
-void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force) {
+std::string kmq_output_origin(const std::string& path) {
+  char value[4096];
+  const ssize_t got = ::getxattr(path.c_str(), kmq_origin_attribute, value, sizeof value);
+  return got > 0 ? std::string(value, static_cast<std::size_t>(got)) : std::string();
+}
+
+void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force,
+                           const std::string& origin) {
   const split_path parts = split(output);
   require_file_name(output, parts);
   const std::string temporary = temporary_name(parts);
   // A previous run killed while its file had the temporary name left it.
   remove_if_stale(temporary);
-  if (named_route_only() || write_unnamed(output, parts, temporary, bytes, force) == outcome::unavailable)
-    write_named(output, parts, temporary, bytes, force);
+  if (named_route_only() || write_unnamed(output, parts, temporary, bytes, force, origin) == outcome::unavailable)
+    write_named(output, parts, temporary, bytes, force, origin);
   flush_directory(parts.dir);
 }
 

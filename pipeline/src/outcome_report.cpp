@@ -13,7 +13,20 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["output"] = r.output;
   j["width"] = r.width;
   j["height"] = r.height;
-  j["colors_requested"] = job.quantize.kmeans.k;
+  j["colors_requested"] = r.k;
+  if (job.quality) {
+    j["quality"] = {{"min_psnr", job.quality->min_psnr}, {"max_psnr", job.quality->max_psnr}};
+    j["ks_tried"] = r.ks_tried;
+  }
+  if (!r.elbow.empty()) {
+    nlohmann::json curve = nlohmann::json::array();
+    for (const elbow_point& p : r.elbow) {
+      curve.push_back({{"k", p.k}, {"wcss", p.wcss}, {"mse", p.mse},
+                       {"psnr", std::isinf(p.psnr) ? nlohmann::json(nullptr) : nlohmann::json(p.psnr)},
+                       {"seconds", p.seconds}});
+    }
+    j["elbow"] = curve;
+  }
   j["distinct_colors"] = q.distinct_colors;
   j["palette_size"] = q.palette.size();
   j["lossless"] = q.lossless;
@@ -62,7 +75,6 @@ std::string format(const char* pattern, ...) {
 }  // namespace
 
 std::string outcome_text(const image_job& job, const job_outcome& r, bool verbose) {
-  (void)job;
   const quantize_result& q = r.quantized;
   const double ratio =
       r.input_bytes == 0 ? 0.0 : 100.0 * static_cast<double>(r.png.size()) / static_cast<double>(r.input_bytes);
@@ -71,10 +83,21 @@ std::string outcome_text(const image_job& job, const job_outcome& r, bool verbos
   const std::string fit = q.lossless ? std::string("lossless")
                                      : format("%d iterations%s", q.iterations, q.converged ? ", converged" : ", not converged");
   const std::string output = r.output.empty() ? std::string("(not written)") : r.output;
-  std::string text = format("%s -> %s: %ux%u, %zu colours of %zu, %llu -> %llu bytes (%.1f%%)%s, %s, %s (%s), %.3f s",
-                            r.input.c_str(), output.c_str(), r.width, r.height, q.palette.size(), q.distinct_colors,
+  std::string text = format("%s -> %s: %ux%u, %zu %s of %zu, %llu -> %llu bytes (%.1f%%)%s, %s, %s (%s), %.3f s",
+                            r.input.c_str(), output.c_str(), r.width, r.height, q.palette.size(),
+                            q.palette.size() == 1 ? "colour" : "colours", q.distinct_colors,
                             static_cast<unsigned long long>(r.input_bytes), static_cast<unsigned long long>(r.png.size()),
                             ratio, quality.c_str(), fit.c_str(), r.backend.c_str(), r.device.c_str(), r.seconds.total);
+  if (job.quality) {
+    std::string tried;
+    for (int k : r.ks_tried) tried += (tried.empty() ? "" : ", ") + std::to_string(k);
+    text += format("\n  quality %.1f-%.1f dB: K=%d chosen, Ks tried: %s", job.quality->min_psnr, job.quality->max_psnr,
+                   r.k, tried.c_str());
+  }
+  if (!r.elbow.empty()) {
+    text += "\n  elbow (K: PSNR dB):";
+    for (const elbow_point& p : r.elbow) text += format(" %d: %.2f", p.k, p.psnr);
+  }
   if (verbose) {
     const stage_times& s = r.seconds;
     text += format(

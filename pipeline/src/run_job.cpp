@@ -8,6 +8,7 @@
 #include "kmq/io/image_decoder.hpp"
 #include "kmq/io/output_file.hpp"
 #include "kmq/io/png_encoder.hpp"
+#include "kmq/pipeline/palette_search.hpp"
 #include "kmq/stopwatch.hpp"
 
 namespace kmq {
@@ -19,15 +20,39 @@ io::decoded_image decode(const image_job& job) {
   return decoder.decode_file(job.input);
 }
 
+// Options are checked before the image is read: a mistake costs nothing.
+void validate_job(const image_job& job) {
+  quantize_options options = job.quantize;
+  if (job.quality) options.kmeans.k = 1;  // K is the search's
+  options = resolve_automatic(options);
+  try {
+    validate(options);
+  } catch (const error& e) {
+    throw error(e.kind(), job.input, e.what());
+  }
+}
+
 struct clustering {
   quantize_result palette;
   label_map labels;
   double remap_seconds = 0.0;
+  std::vector<int> ks_tried;
+  std::vector<elbow_point> elbow;
 };
 
+// The colours counted once; then the elbow's palettes, the quality search's,
+// and last the one written (so the backend holds its labels for remap).
 clustering quantize_and_remap(const image_view& image, const image_job& job, backend& engine, observer* watcher) {
   clustering out;
-  out.palette = quantize(image, job.quantize, engine, watcher);
+  const color_set colors = analyse_colors(image, job.quantize.dedupe, engine, watcher);
+  if (job.elbow) out.elbow = elbow_curve(colors, job.quantize, engine, watcher);
+  quantize_options chosen = job.quantize;
+  if (job.quality) {
+    const quality_search_result found = search_quality(colors, *job.quality, job.quantize, engine, watcher);
+    chosen.kmeans.k = found.k;
+    out.ks_tried = found.tried;
+  }
+  out.palette = quantize(colors, chosen, engine, watcher);
   const detail::stopwatch remapping;
   out.labels = remap(image, out.palette, job.remap, engine);
   out.remap_seconds = remapping.seconds();
@@ -71,6 +96,7 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   // A path mistake costs nothing: it is found before the image is read.
   if (!job.output.empty()) io::check_output_path(job.input_bytes ? std::string() : job.input, job.output, job.force);
 
+  validate_job(job);
   report_stage(watcher, job_stage::decode);
   detail::stopwatch decoding;
   io::decoded_image image = decode(job);
@@ -89,6 +115,9 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
     if (!e.path().empty()) throw;
     throw error(e.kind(), job.input, e.what());
   }
+  outcome.k = result.palette.k;
+  outcome.ks_tried = std::move(result.ks_tried);
+  outcome.elbow = std::move(result.elbow);
   outcome.quantized = std::move(result.palette);
   const quantize_result& q = outcome.quantized;
   outcome.seconds.histogram = q.histogram_seconds;
@@ -118,7 +147,9 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   if (!job.output.empty()) {
     report_stage(watcher, job_stage::write);
     detail::stopwatch writing;
-    io::write_file_atomically(job.output, outcome.png, job.force);
+    // Marked with its input, so that a later run over the same directory
+    // does not take kmq's own output for an input (see job planning).
+    io::write_file_atomically(job.output, outcome.png, job.force, job.input);
     outcome.output = job.output;
     outcome.seconds.write = writing.seconds();
   }

@@ -107,14 +107,18 @@ class backend {
     throw error(error_kind::internal, "label_kept_pixels: this backend keeps no pixel map");
   }
 
-  // Which image the backend's state (points, labels, kept map) belongs to:
-  // quantize() takes a new number before it counts an image's colours, and
-  // remap() reads that state only while the number is still its image's.
+  // Which image the backend's points and kept map belong to, and which
+  // palette its labels: analyse_colors() takes a new image number, quantize()
+  // a new labels number, and quantize() and remap() read the state only while
+  // the numbers are still theirs.
   std::uint64_t image_serial() const { return image_serial_; }
   std::uint64_t begin_image() { return ++image_serial_; }
+  std::uint64_t labels_serial() const { return labels_serial_; }
+  std::uint64_t begin_labels() { return ++labels_serial_; }
 
  private:
   std::uint64_t image_serial_ = 0;
+  std::uint64_t labels_serial_ = 0;
 };
 
 }  // namespace kmq

@@ -16,6 +16,7 @@ enum class error_kind {
   backend_unavailable,  // CUDA not compiled in, or no device answers
   out_of_memory,        // host or device allocation failed
   cancelled,            // an observer asked the job to stop
+  quality_not_met,      // no palette of at most 256 colours reaches the quality asked (--quality MIN)
   internal,             // a bug or a failed CUDA call
 };
 

@@ -1,10 +1,12 @@
-// Palette building: one image in, its palette out (distinct colours,
-// clustering, the palette that is written, each colour's nearest entry).
-// Mapping the pixels to that palette is remap() (remap.hpp), as libimagequant
-// separates liq_quantize_image from liq_write_remapped_image. No I/O.
+// Palette building: an image's colours counted once (analyse_colors), then
+// any number of palettes built from them (quantize) — one K, or many for a
+// quality target or an elbow curve. Mapping the pixels to a palette is
+// remap() (remap.hpp), as libimagequant separates liq_quantize_image from
+// liq_write_remapped_image. No I/O.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kmq/backend.hpp"
@@ -18,28 +20,67 @@ namespace kmq {
 // Where each pixel's colour is: on the host (pixel -> point index), or kept by
 // the backend that counted the colours (a GPU keeps it in device memory, so no
 // word per pixel crosses the bus twice). Only remap() reads it, and refuses a
-// map whose backend has moved on to another image: the order of the calls is
-// the types', not a comment's.
+// map whose backend has moved on to another image or palette: the order of
+// the calls is checked by the types and the backend, not by a comment.
 class pixel_map {
  public:
   bool kept_by_backend() const { return keeper_ != nullptr; }
-  // Frees the map once the label map is made; remap() then refuses it.
-  void release() {
-    to_point_ = {};
-    keeper_ = nullptr;
-    labeller_ = nullptr;
-  }
+  // Lets go of the map once the label map is made; remap() then refuses it.
+  void release() { *this = pixel_map(); }
 
  private:
   friend struct pixel_map_access;  // quantize.cpp and remap.cpp
-  std::vector<std::uint32_t> to_point_;
-  const backend* keeper_ = nullptr;  // set: the map stays with this backend
-  const backend* labeller_ = nullptr;  // the backend that holds the points' palette labels
-  std::uint64_t image_serial_ = 0;   // labeller_->image_serial() when the labels were made
+  std::shared_ptr<const std::vector<std::uint32_t>> to_point_;  // shared by every palette of one image
+  const backend* keeper_ = nullptr;    // set: the map stays with this backend
+  const backend* engine_ = nullptr;    // the backend holding the points (and the palette's labels)
+  std::uint64_t image_serial_ = 0;     // engine_->image_serial() of the colours
+  std::uint64_t labels_serial_ = 0;    // engine_->labels_serial() of the palette's labels
+};
+
+class color_set;
+struct quantize_result;
+
+// Counts the image's colours on the backend and uploads them. The pixels must
+// have had collapse_transparent() applied. dedupe false: every pixel becomes
+// a point of weight 1 (the same result, slower). watcher may be nullptr.
+color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, observer* watcher);
+
+// A palette from the colour set, on the backend that analysed it and that has
+// analysed no other image since (else error(internal)). Throws
+// error(invalid_argument) for options out of range (validate()), and
+// error(cancelled) when the observer says stop. options.dedupe must match the
+// colour set's. kmeans.restarts 0 means automatic_restarts(k).
+quantize_result quantize(const color_set& colors, const quantize_options& options, backend& engine,
+                         observer* watcher);
+
+// An image's distinct colours with their pixel counts, uploaded to a backend:
+// what every palette of that image is built from.
+class color_set {
+ public:
+  std::uint32_t width() const { return width_; }
+  std::uint32_t height() const { return height_; }
+  std::size_t distinct_colors() const { return distinct_colors_; }
+  bool dedupe() const { return dedupe_; }
+  // Any colour with alpha < 255: then errors count four channels, else three.
+  bool translucent() const { return translucent_; }
+  double histogram_seconds() const { return histogram_seconds_; }
+
+ private:
+  friend color_set analyse_colors(const image_view&, bool, backend&, observer*);
+  friend quantize_result quantize(const color_set&, const quantize_options&, backend&, observer*);
+  std::uint32_t width_ = 0, height_ = 0;
+  std::size_t distinct_colors_ = 0;
+  bool dedupe_ = true, translucent_ = false;
+  double histogram_seconds_ = 0.0;
+  std::vector<packed_rgba> colors_;        // distinct colours (for the lossless palette)
+  std::vector<packed_rgba> points_;        // what is uploaded: the colours, or every pixel (no dedupe)
+  std::vector<std::uint32_t> weights_;     // their weights
+  pixel_map map_;                          // image serial and where the map is; no labels yet
 };
 
 struct quantize_result {
   std::uint32_t width = 0, height = 0;
+  int k = 0;                          // the K asked
   std::vector<packed_rgba> palette;   // <= k entries, in output order (see palette_order.hpp)
   std::vector<std::uint64_t> usage;   // pixels per palette entry (without dithering)
   std::size_t distinct_colors = 0;
@@ -48,9 +89,10 @@ struct quantize_result {
   bool converged = false;
   int restarts = 1;                   // seedings run
   int best_restart = 0;               // which of them was kept
-  double wcss = 0.0;                  // of the colours against their nearest palette entry (exact)
+  double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
+  double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
   std::vector<iteration_stats> passes;  // every Lloyd pass of the kept run
-  double histogram_seconds = 0.0;
+  double histogram_seconds = 0.0;     // of the colour set (shared by its palettes)
   double seed_seconds = 0.0;
   double iterate_seconds = 0.0;
   double palette_seconds = 0.0;       // rounding, nearest entries, order
@@ -63,9 +105,7 @@ struct quantize_result {
   std::vector<std::uint8_t> output_index;
 };
 
-// The pixels must have had collapse_transparent() applied. Throws
-// error(invalid_argument) for options out of range (validate()), and
-// error(cancelled) when the observer says stop.
+// Both at once, for one palette of one image.
 quantize_result quantize(const image_view& image, const quantize_options& options, backend& engine,
                          observer* watcher = nullptr);
 

@@ -20,7 +20,7 @@ struct kmeans_params {
   int max_iter = 100;         // most Lloyd passes per run, >= 1
   double tol = 1e-4;          // stop when (previous - wcss) / previous < tol; finite, >= 0
   init_method init = init_method::kmeanspp;
-  int restarts = 1;           // independent seedings, >= 1; the run with the lowest WCSS is kept
+  int restarts = 1;           // independent seedings, >= 1 (quantize() reads 0 as automatic_restarts(k)); the lowest WCSS wins
 };
 
 struct quantize_options {
@@ -30,8 +30,13 @@ struct quantize_options {
 
 // How pixels are mapped to the palette once it is built.
 enum class dither_method {
-  none,  // every pixel to its nearest palette entry (exact integer distance)
+  none,             // every pixel to its nearest palette entry (exact integer distance)
+  floyd_steinberg,  // Floyd–Steinberg error diffusion, serpentine, exact integer arithmetic
 };
+
+// "none", or "fs" / "floyd-steinberg"; throws invalid_argument naming --dither.
+dither_method parse_dither_method(const std::string& text);
+const char* dither_method_name(dither_method dither) noexcept;  // "none" or "fs"
 
 struct remap_options {
   dither_method dither = dither_method::none;
@@ -46,5 +51,8 @@ void validate(const quantize_options& options);
 // the next (a few percent of error); large ones hardly, so extra runs pay
 // only for the former: 3 for k <= 32, else 1.
 int automatic_restarts(int k) noexcept;
+
+// The options with restarts 0 ("auto") made concrete for options.kmeans.k.
+quantize_options resolve_automatic(quantize_options options) noexcept;
 
 }  // namespace kmq

@@ -37,9 +37,10 @@ struct decoded_image {
 };
 
 // Safe to use from several threads at once, each decoder with its own limits:
-// it keeps no state of its own, and what the underlying library keeps
-// process-wide (OpenCV's pixel backstop, its stderr) is set once for all and
-// serialised (see image_decoder.cpp).
+// PNG, JPEG, WebP, the common BMPs and TIFFs with alpha are decoded by their
+// own libraries with per-call error handlers; the rest goes to the OpenCV
+// module, loaded at run time, whose process-wide settings are set once and
+// whose calls are serialised (see opencv_module_loader.cpp).
 class image_decoder {
  public:
   explicit image_decoder(decode_limits limits = {});

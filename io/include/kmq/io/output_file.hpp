@@ -49,7 +49,18 @@ void check_output_path(const std::string& input, const std::string& output, bool
 // after check_output_path ("exists (use --force to replace it)"). On any
 // failure nothing new is left in the directory and error(output_failed) is
 // thrown. First removes a stale "<dir>/.<name>.kmq-tmp" left by a killed run.
-void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force);
+// origin, when not empty, is recorded on the file as the extended attribute
+// user.kmq.origin (the input it was made from), set before the file has its
+// name: kmq_output_origin() reads it back, so that a directory expanded
+// into inputs leaves out what kmq itself wrote there.
+void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force,
+                           const std::string& origin = std::string());
+
+constexpr const char* kmq_origin_attribute = "user.kmq.origin";
+
+// The input a file was written from by kmq, or empty: not kmq's output, or a
+// file system without user extended attributes (or a copy that lost them).
+std::string kmq_output_origin(const std::string& path);
 
 // The name of the one temporary file a write of output may give a name to:
 // "<dir>/.<name>.kmq-tmp".

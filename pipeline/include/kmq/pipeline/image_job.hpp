@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,14 @@ enum class memory_fallback {
   none,   // report error_kind::out_of_memory
 };
 
+// A PSNR target in dB, as pngquant's --quality but in dB: the smallest K
+// that reaches max_psnr; K = 256 when that only reaches min_psnr; nothing
+// (error quality_not_met) when even that stays below min_psnr.
+struct quality_target {
+  double min_psnr = 0.0;
+  double max_psnr = 0.0;
+};
+
 struct image_job {
   std::string input;   // the file to read, or the name of input_bytes in messages
   // When set, the image is decoded from these bytes and no file is read.
@@ -25,7 +34,9 @@ struct image_job {
   std::string output;  // the file to write; empty: the PNG is only returned in the outcome
   bool force = false;  // replace an existing output
 
-  quantize_options quantize;
+  quantize_options quantize;           // kmeans.restarts 0: automatic for each K
+  std::optional<quality_target> quality;  // choose K by PSNR; quantize.kmeans.k is then ignored
+  bool elbow = false;                   // also build K = 2, 4, ... 256 and record their error
   remap_options remap;
   io::decode_limits limits;
   int png_level = io::default_png_level;  // zlib level 0-9

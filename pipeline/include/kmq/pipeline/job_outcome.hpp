@@ -18,6 +18,15 @@ struct stage_times {
   double total = 0;
 };
 
+// One point of the elbow curve: the error of the palette of k colours.
+struct elbow_point {
+  int k = 0;
+  double wcss = 0.0;     // exact, of the pixels against their nearest palette entry
+  double mse = 0.0;      // per channel, as image_metrics::mse
+  double psnr = 0.0;     // dB; infinity when lossless
+  double seconds = 0.0;  // to build that palette
+};
+
 struct job_outcome {
   std::string input;
   std::string output;                 // the file written; empty when the job wrote none
@@ -32,6 +41,9 @@ struct job_outcome {
   std::string backend, device;        // what ran the clustering, e.g. "cpu", "2 threads"
   int threads = 0;
   std::vector<std::string> notices;   // what the observer was told, e.g. a fallback to the CPU
+  int k = 0;                          // the K the output was made with (chosen by --quality, or asked)
+  std::vector<int> ks_tried;          // with a quality target: every K built, in order
+  std::vector<elbow_point> elbow;     // with image_job::elbow: K = 2, 4, 8, ... 256 below the distinct colours
   // With image_job::keep_decoded: the decoded input (transparent pixels
   // merged) and the label map, for reports and previews.
   std::vector<packed_rgba> decoded;

@@ -1,0 +1,447 @@
+#include "batch_command.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "batch_manifest.hpp"
+#include "batch_plan.hpp"
+#include "batch_progress.hpp"
+#include "kmq/io/output_file.hpp"
+#include "kmq/pipeline/outcome_report.hpp"
+#include "kmq/pipeline/run_job.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmq::cli {
+namespace {
+
+const char* const help_epilogue = R"(
+Every image under SRC (in subfolders too with -r) becomes OUTDIR/<same relative
+path>.png. In one output folder, inputs that would share a name (a.jpg and
+a.png) are told apart by the clash rule: .png inputs first, then the others,
+in byte order of their paths, take <stem>.png; a later one takes <file name>.png
+(a.jpg.png), then <file name>.1.png, .2, ... Hidden files, other files and what
+kmq wrote itself are left out and counted; links to folders are not followed,
+links to files only when they stay inside SRC. Inputs are never modified.
+
+Examples:
+  kmq batch photos/ -r -d out/ -k 32                     a tree, mirrored
+  kmq batch photos/ -r -d out/ --manifest out/m.jsonl --skip-existing   resumable
+  find . -name '*.png' -print0 | kmq batch --files-from - -0 -d ../out
+  kmq batch photos/ -r -d out/ --shard auto              one task of a Slurm job array
+
+Exit codes: 0 every input written or skipped, 1 some inputs failed (each is
+reported; the others are written), 64 usage, 66 no source or no image found,
+69 --backend cuda without a device, 73 OUTDIR or the manifest cannot be
+written, 130 stopped by SIGINT/SIGTERM (images in flight dropped, manifest
+flushed, summary printed).
+)";
+
+// Set by SIGINT/SIGTERM (the signal number); a second one kills at once.
+std::atomic<int> stop_signal{0};
+// Set when the run cannot go on (the manifest cannot be written).
+std::atomic<bool> stop_run{false};
+
+bool stopping() { return stop_signal.load() != 0 || stop_run.load(); }
+
+extern "C" void on_stop_signal(int sig) {
+  if (stop_signal.exchange(sig) != 0) {
+    io::remove_interrupted_temporaries();
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+  }
+}
+
+// For the batch run only: SIGINT and SIGTERM ask the workers to stop.
+class stop_signals {
+ public:
+  stop_signals() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~stop_signals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+class stop_observer : public observer {
+ public:
+  bool on_stage(job_stage) override { return !stopping(); }
+  bool on_iteration(const iteration_stats&) override { return !stopping(); }
+};
+
+enum class result_status { ok, failed, skipped, skipped_larger, cancelled };
+
+struct job_result {
+  result_status status = result_status::failed;
+  nlohmann::json line;
+  std::string message;  // for stderr
+  std::uint64_t in_bytes = 0, out_bytes = 0;
+};
+
+int cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+struct batch_context {
+  const batch_settings& settings;
+  std::string params, hash;
+  const std::map<std::string, manifest_entry>* done = nullptr;  // with --manifest and --skip-existing
+};
+
+job_result failure(job_result r, const std::string& about, error_kind kind, const std::string& reason) {
+  const exit_code code = exit_code_for(kind);
+  r.status = result_status::failed;
+  r.message = "kmq: " + about + ": " + reason;
+  const std::string input = r.line["input"].get<std::string>();
+  r.line.update(failure_json(input, code, kind_name(kind), about == input ? reason : about + ": " + reason));
+  return r;
+}
+
+job_result process(const batch_context& context, const batch_input& in, backend& engine) {
+  const batch_settings& s = context.settings;
+  job_result r;
+  r.line = {{"input", in.input}, {"output", in.output}, {"params", context.params}, {"params_hash", context.hash}};
+  if (!in.refused.empty()) return failure(r, in.input, error_kind::invalid_argument, in.refused);
+  file_stamp stamp;
+  const bool stamped = stamp_of(in.input, stamp);
+  if (stamped) {
+    r.line["input_size"] = stamp.size;
+    r.line["input_mtime_ns"] = stamp.mtime_ns;
+  }
+  struct stat info {};
+  const bool output_exists = ::lstat(in.output.c_str(), &info) == 0;
+  bool force = s.image.job.force;
+  if (s.skip_existing) {
+    auto skip = [&](const std::string& reason) {
+      r.status = result_status::skipped;
+      r.line["status"] = "skipped";
+      r.line["reason"] = reason;
+      return r;
+    };
+    if (!context.done) {
+      if (output_exists) return skip("output exists");
+    } else {
+      const auto it = context.done->find(in.input);
+      const bool recorded = it != context.done->end() && it->second.output == in.output;
+      const bool same = recorded && it->second.params == context.params && stamped && it->second.input == stamp;
+      if (same && it->second.status == "ok" && output_exists) return skip("done with the same params (manifest)");
+      if (same && it->second.status == "skipped_larger" && s.skip_if_larger && !output_exists) {
+        return skip("skipped_larger with the same params (manifest)");
+      }
+      // Redo: kmq's own earlier output of this input may be replaced.
+      if (output_exists && (io::kmq_output_origin(in.output) == in.input || (recorded && it->second.status == "ok"))) {
+        force = true;
+      }
+    }
+  }
+  try {
+    std::error_code ec;
+    const fs::path folder = fs::path(in.output).parent_path();
+    if (!folder.empty()) {
+      fs::create_directories(folder, ec);
+      if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
+    }
+    image_job job = s.image.job;
+    job.input = in.input;
+    job.force = force;
+    stop_observer watcher;
+    job_outcome outcome;
+    if (s.skip_if_larger) {
+      io::check_output_path(job.input, in.output, force);
+      job.output.clear();  // decide first, write after
+      outcome = run_job(job, engine, &watcher);
+      if (outcome.png.size() > outcome.input_bytes) {
+        r.status = result_status::skipped_larger;
+        r.in_bytes = outcome.input_bytes;
+        nlohmann::json line = outcome_json(job, outcome);
+        line.update(r.line);
+        line["status"] = "skipped_larger";
+        line["reason"] = "the PNG (" + std::to_string(outcome.png.size()) + " bytes) would be larger than the input (" +
+                         std::to_string(outcome.input_bytes) + " bytes); nothing written";
+        r.line = std::move(line);
+        return r;
+      }
+      io::write_file_atomically(in.output, outcome.png, force, job.input);
+      outcome.output = in.output;
+    } else {
+      job.output = in.output;
+      outcome = run_job(job, engine, &watcher);
+    }
+    r.status = result_status::ok;
+    r.in_bytes = outcome.input_bytes;
+    r.out_bytes = outcome.png.size();
+    nlohmann::json line = outcome_json(job, outcome);
+    line.update(r.line);
+    line["status"] = "ok";
+    r.line = std::move(line);
+    return r;
+  } catch (const error& e) {
+    if (e.kind() == error_kind::cancelled && stopping()) {
+      r.status = result_status::cancelled;
+      return r;
+    }
+    return failure(r, e.path().empty() ? in.input : e.path(), e.kind(), e.what());
+  } catch (const std::bad_alloc&) {
+    return failure(r, in.input, error_kind::out_of_memory, "out of memory");
+  } catch (const std::exception& e) {
+    return failure(r, in.input, error_kind::internal, std::string("internal error: ") + e.what());
+  }
+}
+
+std::string left_out_text(const walk_counts& c) {
+  std::string text;
+  auto add = [&](std::uint64_t n, const char* what) {
+    if (n) text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  };
+  add(c.hidden, "hidden");
+  add(c.not_image, "not images");
+  add(c.kmq_outputs, "written by kmq");
+  add(c.links_skipped, "links not followed");
+  add(c.other, c.other == 1 ? "other (folder without -r, device, FIFO)" : "others (folders without -r, devices, FIFOs)");
+  return text;
+}
+
+}  // namespace
+
+batch_settings parse_batch_options(int argc, char** argv, bool& show_help, std::string& help_text) {
+  cxxopts::Options options("kmq batch", "Quantize every image under the sources into palette PNGs under OUTDIR.");
+  options.custom_help("SRC... -d OUTDIR [-r] [--jobs N] [--manifest FILE.jsonl] [--skip-existing] [options]");
+  options.positional_help("");
+  auto text = [] { return cxxopts::value<std::string>(); };
+  options.add_options()
+    ("d,out-dir", "output folder; each input becomes OUTDIR/<its path below SRC>.png", text(), "OUTDIR")
+    ("r,recursive", "walk subfolders too")
+    ("jobs", "images at once (worker threads, each with its own backend); default: one per core", text(), "N")
+    ("skip-existing", "skip inputs whose output exists (with --manifest: and whose entry says done with the same settings)")
+    ("skip-if-larger", "keep no output that would be larger than its input (counted, not an error)")
+    ("files-from", "read the inputs from FILE (- = standard input), one per line, below SRC (default .)", text(), "FILE")
+    ("0,null", "--files-from names are separated by NUL characters (find -print0)")
+    ("shard", "I/N: only the inputs whose index in the sorted list is I mod N; auto: from Slurm or Kubernetes",
+     text(), "I/N|auto")
+    ("shard-count", "N for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)", text(), "N")
+    ("manifest", "append one JSON line per input to FILE (read back by --skip-existing)", text(), "FILE.jsonl")
+    ("progress", "auto (a bar on a terminal, else plain lines), bar, plain or none", text()->default_value("auto"), "MODE")
+    ("json", "also print every manifest line on stdout")
+    ("q,quiet", "no progress and no summary (failures are still reported)")
+    ("h,help", "show this help")
+    ("sources", "source folders or files", cxxopts::value<std::vector<std::string>>());
+  add_job_options(options, "1");
+  options.parse_positional({"sources"});
+  batch_settings s;
+  try {
+    const cxxopts::ParseResult parsed = options.parse(argc, argv);
+    help_text = options.help({"", "image"}) + help_epilogue;
+    show_help = parsed.count("help") > 0;
+    if (show_help) return s;
+    if (parsed.count("sources")) s.sources = parsed["sources"].as<std::vector<std::string>>();
+    if (parsed.count("out-dir")) s.out_dir = parsed["out-dir"].as<std::string>();
+    s.recursive = parsed.count("recursive") > 0;
+    if (parsed.count("jobs")) s.jobs = static_cast<int>(parse_whole_number("--jobs", parsed["jobs"].as<std::string>(), 1, 1024));
+    s.skip_existing = parsed.count("skip-existing") > 0;
+    s.skip_if_larger = parsed.count("skip-if-larger") > 0;
+    if (parsed.count("files-from")) s.files_from = parsed["files-from"].as<std::string>();
+    s.nul_separated = parsed.count("null") > 0;
+    if (s.nul_separated && s.files_from.empty()) throw error(error_kind::invalid_argument, "-0 goes with --files-from");
+    if (parsed.count("shard")) s.shard = parsed["shard"].as<std::string>();
+    if (parsed.count("shard-count")) {
+      s.shard_count = parse_whole_number("--shard-count", parsed["shard-count"].as<std::string>(), 1, 1u << 30);
+    }
+    if (parsed.count("manifest")) s.manifest = parsed["manifest"].as<std::string>();
+    s.progress = parsed["progress"].as<std::string>();
+    parse_progress_mode(s.progress, false);  // checked now
+    s.json = parsed.count("json") > 0;
+    s.quiet = parsed.count("quiet") > 0;
+    s.image = read_job_options(parsed);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw error(error_kind::invalid_argument, e.what());
+  }
+  if (s.out_dir.empty()) throw error(error_kind::invalid_argument, "give the output folder: -d/--out-dir OUTDIR");
+  if (s.sources.empty() && s.files_from.empty()) throw error(error_kind::invalid_argument, "no source (try: kmq batch photos/ -r -d out/)");
+  return s;
+}
+
+int run_batch(const batch_settings& s) {
+  plan_request request{s.sources, s.out_dir, s.recursive, std::nullopt};
+  if (!s.files_from.empty()) {
+    if (s.files_from == "-") {
+      request.listed = read_name_list(std::cin, s.nul_separated);
+    } else {
+      std::ifstream list(s.files_from, std::ios::binary);
+      if (!list) throw error(error_kind::input_unreadable, s.files_from, "cannot read the list (--files-from)");
+      request.listed = read_name_list(list, s.nul_separated);
+    }
+  }
+  std::optional<shard> slice;
+  if (!s.shard.empty()) slice = parse_shard(s.shard, s.shard_count, [](const char* name) { return std::getenv(name); });
+  else if (s.shard_count) throw error(error_kind::invalid_argument, "--shard-count goes with --shard auto");
+
+  const batch_plan plan = plan_batch(request);
+  if (plan.inputs.empty() && plan.unlistable.empty()) {
+    std::string where;
+    for (const std::string& source : s.sources) where += (where.empty() ? "" : ", ") + source;
+    if (!s.files_from.empty()) where += (where.empty() ? "" : ", ") + std::string("--files-from ") + s.files_from;
+    const std::string left = left_out_text(plan.left_out);
+    throw error(error_kind::input_unreadable, where,
+                std::string("no images found (looked for .png .jpg .jpeg .jpe .webp .tif .tiff .bmp") +
+                    (s.recursive ? "" : ", not in subfolders: -r walks them") + ")" + (left.empty() ? "" : "; left out: " + left));
+  }
+  const std::vector<batch_input> inputs = slice ? take_shard(plan.inputs, *slice) : plan.inputs;
+  const bool report_unlistable = !slice || slice->index == 0;
+
+  std::error_code ec;
+  fs::create_directories(s.out_dir, ec);
+  if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output folder: " + ec.message());
+  if (!fs::is_directory(s.out_dir, ec)) throw error(error_kind::output_failed, s.out_dir, "is not a folder");
+  if (::access(s.out_dir.c_str(), W_OK | X_OK) != 0) {
+    throw error(error_kind::output_failed, s.out_dir, std::string("cannot write in the output folder: ") + std::strerror(errno));
+  }
+
+  batch_context context{s, params_string(s.image.job), "", nullptr};
+  context.hash = params_hash(context.params);
+  std::map<std::string, manifest_entry> done;
+  if (!s.manifest.empty() && s.skip_existing) {
+    done = read_manifest(s.manifest);
+    context.done = &done;
+  }
+  std::unique_ptr<manifest_writer> writer;
+  if (!s.manifest.empty()) writer = std::make_unique<manifest_writer>(s.manifest);
+
+  int jobs = s.jobs > 0 ? s.jobs : cores();
+  jobs = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(jobs), inputs.size())));
+  std::vector<std::unique_ptr<backend>> engines;
+  for (int i = 0; i < jobs; ++i) engines.push_back(make_backend(s.image.backend, s.image.threads));
+
+  stop_signal.store(0);
+  stop_run.store(false);
+  const stop_signals signals;
+  const progress_mode mode = s.quiet ? progress_mode::none : parse_progress_mode(s.progress, ::isatty(STDERR_FILENO) == 1);
+  batch_progress progress(mode, jobs);
+  batch_counts counts;
+  counts.total = inputs.size() + (report_unlistable ? plan.unlistable.size() : 0);
+
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<job_result> results;
+  int running = jobs;
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < jobs; ++w) {
+    workers.emplace_back([&, w] {
+      for (;;) {
+        if (stopping()) break;
+        const std::size_t i = next.fetch_add(1);
+        if (i >= inputs.size()) break;
+        job_result r = process(context, inputs[i], *engines[static_cast<std::size_t>(w)]);
+        std::lock_guard<std::mutex> lock(mutex);
+        results.push_back(std::move(r));
+        ready.notify_one();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      --running;
+      ready.notify_one();
+    });
+  }
+
+  bool manifest_failed = false;
+  auto record = [&](job_result& r) {
+    switch (r.status) {
+      case result_status::ok:
+        ++counts.done;
+        counts.bytes_in += r.in_bytes;
+        counts.bytes_in_written += r.in_bytes;
+        counts.bytes_out += r.out_bytes;
+        break;
+      case result_status::skipped_larger:
+        ++counts.skipped_larger;
+        counts.bytes_in += r.in_bytes;
+        break;
+      case result_status::skipped: ++counts.skipped; break;
+      case result_status::failed:
+        ++counts.failed;
+        progress.message(r.message, counts);
+        break;
+      case result_status::cancelled: ++counts.cancelled; return;
+    }
+    if (writer && !manifest_failed) {
+      try {
+        writer->append(r.line);
+      } catch (const error& e) {
+        manifest_failed = true;
+        stop_run.store(true);
+        progress.message("kmq: " + e.describe(), counts);
+      }
+    }
+    if (s.json) std::cout << r.line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n' << std::flush;
+  };
+  if (report_unlistable) {
+    for (const auto& [folder, reason] : plan.unlistable) {
+      job_result r;
+      r.line = {{"input", folder}, {"params", context.params}, {"params_hash", context.hash}};
+      r = failure(r, folder, error_kind::input_unreadable, reason);
+      record(r);
+    }
+  }
+  progress.update(counts);
+  for (;;) {
+    std::deque<job_result> batch;
+    bool finished = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      ready.wait_for(lock, std::chrono::milliseconds(100), [&] { return !results.empty() || running == 0; });
+      batch.swap(results);
+      finished = running == 0;
+    }
+    for (job_result& r : batch) record(r);
+    progress.update(counts);
+    if (finished) break;
+  }
+  for (std::thread& t : workers) t.join();
+  for (job_result& r : results) record(r);
+  counts.cancelled = counts.total - counts.finished();
+
+  if (writer && !manifest_failed) {
+    try {
+      writer->close();
+    } catch (const error& e) {
+      manifest_failed = true;
+      progress.message("kmq: " + e.describe(), counts);
+    }
+  }
+  progress.finish();
+  const bool interrupted = stop_signal.load() != 0;
+  if (!s.quiet) {
+    if (interrupted) std::cerr << "kmq batch: interrupted; the images in flight were dropped (--skip-existing resumes)\n";
+    std::cerr << summary_text(counts, progress.seconds(), left_out_text(plan.left_out)) << '\n' << std::flush;
+  }
+  if (interrupted) return exit_cancelled;
+  if (manifest_failed) return exit_cant_create;
+  return counts.failed ? 1 : exit_ok;
+}
+
+}  // namespace kmq::cli

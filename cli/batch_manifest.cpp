@@ -1,0 +1,120 @@
+#include "batch_manifest.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "kmq/error.hpp"
+
+namespace kmq::cli {
+
+std::string params_string(const image_job& job) {
+  const kmeans_params& k = job.quantize.kmeans;
+  char tol[32];
+  std::snprintf(tol, sizeof tol, "%.17g", k.tol);
+  std::string text;
+  if (job.quality) {
+    char quality[64];
+    std::snprintf(quality, sizeof quality, "quality=%.17g-%.17g", job.quality->min_psnr, job.quality->max_psnr);
+    text = quality;
+  } else {
+    text = "k=" + std::to_string(k.k);
+  }
+  text += " seed=" + std::to_string(k.seed) + " max_iter=" + std::to_string(k.max_iter) + " tol=" + tol +
+          " init=" + init_method_name(k.init) + " restarts=" + (k.restarts == 0 ? std::string("auto") : std::to_string(k.restarts)) +
+          " dither=" + dither_method_name(job.remap.dither) + " png_level=" + std::to_string(job.png_level);
+  return text;
+}
+
+std::string params_hash(const std::string& params) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : params) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+bool stamp_of(const std::string& path, file_stamp& stamp) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return false;
+  stamp.size = static_cast<std::uint64_t>(info.st_size);
+  stamp.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000LL + info.st_mtim.tv_nsec;
+  return true;
+}
+
+std::map<std::string, manifest_entry> read_manifest(const std::string& path) {
+  std::map<std::string, manifest_entry> done;
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    const auto text = [&](const char* key) {
+      const auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string status = text("status");
+    if (status != "ok" && status != "skipped_larger") continue;
+    manifest_entry entry;
+    entry.status = status;
+    entry.output = text("output");
+    entry.params = text("params");
+    if (j.contains("input_size") && j["input_size"].is_number_unsigned()) entry.input.size = j["input_size"].get<std::uint64_t>();
+    if (j.contains("input_mtime_ns") && j["input_mtime_ns"].is_number_integer()) {
+      entry.input.mtime_ns = j["input_mtime_ns"].get<std::int64_t>();
+    }
+    done[text("input")] = entry;
+  }
+  return done;
+}
+
+manifest_writer::manifest_writer(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (fd_ < 0) throw error(error_kind::output_failed, path, std::string("cannot open manifest: ") + std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd_, &info) == 0 && info.st_size > 0) {
+    char last = '\n';
+    if (::pread(fd_, &last, 1, info.st_size - 1) == 1 && last != '\n') {
+      if (::write(fd_, "\n", 1) != 1) throw error(error_kind::output_failed, path, std::strerror(errno));
+    }
+  }
+}
+
+manifest_writer::~manifest_writer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void manifest_writer::append(const nlohmann::json& line) {
+  if (fd_ < 0) return;
+  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t wrote = ::write(fd_, text.data() + done, text.size() - done);
+    if (wrote < 0) {
+      if (errno == EINTR) continue;
+      throw error(error_kind::output_failed, path_, std::string("cannot write manifest: ") + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(wrote);
+  }
+}
+
+void manifest_writer::close() {
+  if (fd_ < 0) return;
+  const int fd = fd_;
+  fd_ = -1;
+  const bool synced = ::fsync(fd) == 0;
+  const int saved = errno;
+  if (::close(fd) != 0 || !synced) {
+    throw error(error_kind::output_failed, path_, std::string("cannot write manifest: ") + std::strerror(saved));
+  }
+}
+
+}  // namespace kmq::cli

@@ -1,0 +1,64 @@
+// kmq batch --manifest FILE.jsonl: one JSON line per input, appended and
+// flushed as each input ends, so a killed run leaves whole lines (and at most
+// one torn last line, which reading ignores); and the record a resumed run
+// (--skip-existing) reads to know what is done, with which settings.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kmq/pipeline/image_job.hpp"
+
+namespace kmq::cli {
+
+// The settings that decide an output's bytes, as text:
+// "k=16 seed=0 max_iter=100 tol=0.0001 init=kmeans++ restarts=auto dither=none png_level=6"
+// (quality=MIN-MAX instead of k= with --quality/--level). Threads, backend,
+// de-duplication and limits are left out: they do not change a byte.
+std::string params_string(const image_job& job);
+// FNV-1a 64 of it, 16 hex digits.
+std::string params_hash(const std::string& params);
+
+// The size and modification time of a file, to tell an input that changed.
+struct file_stamp {
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const file_stamp& o) const { return size == o.size && mtime_ns == o.mtime_ns; }
+};
+bool stamp_of(const std::string& path, file_stamp& stamp);  // false when it cannot be read
+
+// What the manifest says was last done to an input: its last line with
+// status ok or skipped_larger (failed and skipped lines change nothing).
+struct manifest_entry {
+  std::string status, output, params;
+  file_stamp input;
+};
+
+// Reads FILE; a missing file is an empty record; lines that are not JSON
+// (a torn last line) are ignored. Keyed by "input".
+std::map<std::string, manifest_entry> read_manifest(const std::string& path);
+
+class manifest_writer {
+ public:
+  manifest_writer() = default;
+  // Opens for appending (creating it); a last line without its newline (a
+  // torn line) is ended first. Throws error(output_failed).
+  explicit manifest_writer(const std::string& path);
+  ~manifest_writer();
+  manifest_writer(const manifest_writer&) = delete;
+  manifest_writer& operator=(const manifest_writer&) = delete;
+
+  bool is_open() const { return fd_ >= 0; }
+  // One write() of the line and its newline; throws error(output_failed).
+  void append(const nlohmann::json& line);
+  void close();  // fsync and close; throws error(output_failed)
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace kmq::cli

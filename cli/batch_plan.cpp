@@ -1,0 +1,271 @@
+#include "batch_plan.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <set>
+#include <system_error>
+
+#include "job_report.hpp"
+#include "kmq/error.hpp"
+#include "kmq/io/output_file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmq::cli {
+namespace {
+
+std::string lower_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+bool looks_like_image(const fs::path& path) {
+  static const char* const known[] = {".png", ".jpg", ".jpeg", ".jpe", ".webp", ".tif", ".tiff", ".bmp"};
+  const std::string ext = lower_extension(path);
+  return std::find(std::begin(known), std::end(known), ext) != std::end(known);
+}
+
+bool hidden(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+// Whether inner is root or below it (both canonical).
+bool inside(const fs::path& inner, const fs::path& root) {
+  auto i = inner.begin();
+  for (auto r = root.begin(); r != root.end(); ++r, ++i) {
+    if (i == inner.end() || *i != *r) return false;
+  }
+  return true;
+}
+
+struct walker {
+  const plan_request& request;
+  fs::path out_dir_canonical;  // empty when it does not exist yet
+  batch_plan& plan;
+  std::size_t source_index = 0;
+
+  // A file met in a walk or in the list: an input, or counted and left out.
+  void consider_file(const fs::path& path, const fs::path& relative, const fs::path& root_canonical) {
+    std::error_code ec;
+    if (hidden(path)) {
+      ++plan.left_out.hidden;
+      return;
+    }
+    const fs::file_status link = fs::symlink_status(path, ec);
+    if (fs::is_symlink(link)) {
+      const fs::file_status target = fs::status(path, ec);
+      if (ec || fs::is_directory(target)) {  // dangling, or a folder: never followed
+        ++plan.left_out.links_skipped;
+        return;
+      }
+      const fs::path resolved = fs::canonical(path, ec);
+      if (ec || !inside(resolved, root_canonical)) {
+        ++plan.left_out.links_skipped;
+        return;
+      }
+    }
+    if (!fs::exists(link)) {
+      // Named in a list but missing: an input that fails (66) and says so.
+      plan.inputs.push_back({path.string(), relative.generic_string(), "", ""});
+      return;
+    }
+    if (!fs::is_regular_file(fs::status(path, ec))) {
+      ++plan.left_out.other;
+      return;
+    }
+    if (!looks_like_image(path)) {
+      ++plan.left_out.not_image;
+      return;
+    }
+    if (!io::kmq_output_origin(path.string()).empty()) {
+      ++plan.left_out.kmq_outputs;
+      return;
+    }
+    plan.inputs.push_back({path.string(), relative.generic_string(), "", ""});
+  }
+
+  void walk(const fs::path& dir, const fs::path& relative, const fs::path& root_canonical, bool is_root) {
+    std::error_code ec;
+    std::vector<fs::directory_entry> entries;
+    fs::directory_iterator it(dir, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) entries.push_back(*it);
+    if (ec) {
+      if (is_root) throw error(error_kind::input_unreadable, dir.string(), "cannot list folder: " + ec.message());
+      plan.unlistable.emplace_back(dir.string(), "cannot list folder: " + ec.message());
+      return;
+    }
+    for (const fs::directory_entry& entry : entries) {
+      const fs::path name = entry.path().filename();
+      const fs::file_status link = entry.symlink_status(ec);
+      if (fs::is_directory(link)) {
+        if (hidden(name)) {
+          ++plan.left_out.hidden;
+          continue;
+        }
+        if (!request.recursive) {
+          ++plan.left_out.other;
+          continue;
+        }
+        if (!out_dir_canonical.empty() && fs::equivalent(entry.path(), out_dir_canonical, ec)) continue;
+        walk(entry.path(), relative / name, root_canonical, false);
+        continue;
+      }
+      consider_file(entry.path(), relative / name, root_canonical);
+    }
+  }
+};
+
+// The path of entry below base, lexically; empty when it leaves base.
+fs::path relative_below(const fs::path& base, const std::string& entry) {
+  fs::path path(entry);
+  fs::path relative;
+  if (path.is_absolute()) {
+    relative = path.lexically_normal().lexically_relative(fs::absolute(base).lexically_normal());
+  } else {
+    relative = path.lexically_normal();
+  }
+  if (relative.empty() || relative == "." || *relative.begin() == "..") return {};
+  return relative;
+}
+
+}  // namespace
+
+batch_plan plan_batch(const plan_request& request) {
+  batch_plan plan;
+  if (request.out_dir.empty()) throw error(error_kind::invalid_argument, "give the output folder: -d/--out-dir OUTDIR");
+  std::error_code ec;
+  const fs::path out_dir_canonical = fs::exists(request.out_dir, ec) ? fs::canonical(request.out_dir, ec) : fs::path();
+  walker w{request, out_dir_canonical, plan};
+  if (request.listed) {
+    if (request.sources.size() > 1) {
+      throw error(error_kind::invalid_argument, "with --files-from give at most one SRC: the folder the names are below");
+    }
+    const fs::path base = request.sources.empty() ? fs::path(".") : fs::path(request.sources[0]);
+    const fs::path base_canonical = fs::canonical(base, ec);
+    if (ec) throw error(error_kind::input_unreadable, base.string(), ec.message());
+    for (const std::string& entry : *request.listed) {
+      const fs::path relative = relative_below(base, entry);
+      if (relative.empty()) {
+        plan.inputs.push_back({entry, entry, "", "is not below " + base.string() + " (the base of --files-from)"});
+        continue;
+      }
+      const fs::path path = request.sources.empty() ? relative : base / relative;
+      if (fs::is_directory(fs::symlink_status(path, ec))) {
+        w.walk(path, relative, base_canonical, false);
+      } else {
+        w.consider_file(path, relative, base_canonical);
+      }
+    }
+  } else {
+    if (request.sources.empty()) throw error(error_kind::invalid_argument, "no source (try: kmq batch photos/ -d out/)");
+    for (const std::string& source : request.sources) {
+      const fs::file_status status = fs::status(source, ec);
+      if (ec || !fs::exists(status)) {
+        throw error(error_kind::input_unreadable, source, ec ? ec.message() : "No such file or directory");
+      }
+      if (fs::is_directory(status)) {
+        w.walk(source, fs::path(), fs::canonical(source, ec), true);
+      } else {
+        // A file named on the command line is an input, whatever its name.
+        plan.inputs.push_back({source, fs::path(source).filename().string(), "", ""});
+      }
+      ++w.source_index;
+    }
+  }
+  // The order every shard agrees on: by relative path (bytes), then input.
+  std::stable_sort(plan.inputs.begin(), plan.inputs.end(), [](const batch_input& a, const batch_input& b) {
+    return a.relative != b.relative ? a.relative < b.relative : a.input < b.input;
+  });
+  plan.inputs.erase(std::unique(plan.inputs.begin(), plan.inputs.end(),
+                                [](const batch_input& a, const batch_input& b) { return a.input == b.input; }),
+                    plan.inputs.end());
+  assign_outputs(plan.inputs, request.out_dir);
+  return plan;
+}
+
+void assign_outputs(std::vector<batch_input>& inputs, const std::string& out_dir) {
+  std::set<std::string> taken;
+  std::vector<std::size_t> order, waiting;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (lower_extension(inputs[i].relative) == ".png") order.push_back(i);
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (lower_extension(inputs[i].relative) != ".png") order.push_back(i);
+  auto folder_of = [&](const batch_input& in) { return fs::path(out_dir) / fs::path(in.relative).parent_path(); };
+  for (std::size_t i : order) {
+    if (!inputs[i].refused.empty()) continue;
+    const fs::path relative(inputs[i].relative);
+    const std::string wanted = (folder_of(inputs[i]) / relative.stem()).string() + ".png";
+    if (taken.insert(wanted).second) {
+      inputs[i].output = wanted;
+    } else {
+      waiting.push_back(i);
+    }
+  }
+  std::sort(waiting.begin(), waiting.end());  // list order
+  for (std::size_t i : waiting) {
+    const std::string stem = (folder_of(inputs[i]) / fs::path(inputs[i].relative).filename()).string();
+    std::string wanted = stem + ".png";
+    for (int n = 1; !taken.insert(wanted).second; ++n) wanted = stem + "." + std::to_string(n) + ".png";
+    inputs[i].output = wanted;
+  }
+}
+
+std::vector<std::string> read_name_list(std::istream& in, bool nul_separated) {
+  std::vector<std::string> names;
+  std::string name;
+  while (std::getline(in, name, nul_separated ? '\0' : '\n')) {
+    if (!nul_separated && !name.empty() && name.back() == '\r') name.pop_back();
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+shard parse_shard(const std::string& text, std::optional<std::size_t> shard_count,
+                  const std::function<const char*(const char*)>& getenv) {
+  auto number = [](const std::string& flag, const char* value) -> std::size_t {
+    return parse_whole_number(flag, value ? value : "", 0, 1u << 30);
+  };
+  shard s;
+  if (text == "auto") {
+    if (const char* id = getenv("SLURM_ARRAY_TASK_ID")) {
+      const char* count = getenv("SLURM_ARRAY_TASK_COUNT");
+      if (!count) throw error(error_kind::invalid_argument, "--shard auto: SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT");
+      const std::size_t task = number("SLURM_ARRAY_TASK_ID", id);
+      const std::size_t min = getenv("SLURM_ARRAY_TASK_MIN") ? number("SLURM_ARRAY_TASK_MIN", getenv("SLURM_ARRAY_TASK_MIN")) : 0;
+      const std::size_t step = getenv("SLURM_ARRAY_TASK_STEP") ? number("SLURM_ARRAY_TASK_STEP", getenv("SLURM_ARRAY_TASK_STEP")) : 1;
+      if (task < min || step == 0) throw error(error_kind::invalid_argument, "--shard auto: SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN");
+      s.index = (task - min) / step;
+      s.count = number("SLURM_ARRAY_TASK_COUNT", count);
+    } else if (const char* index = getenv("JOB_COMPLETION_INDEX")) {
+      if (!shard_count) throw error(error_kind::invalid_argument, "--shard auto with JOB_COMPLETION_INDEX needs --shard-count N (the Job's completions)");
+      s.index = number("JOB_COMPLETION_INDEX", index);
+      s.count = *shard_count;
+    } else {
+      throw error(error_kind::invalid_argument,
+                  "--shard auto: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set");
+    }
+  } else {
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) throw error(error_kind::invalid_argument, "--shard: '" + text + "' is not I/N or auto");
+    s.index = number("--shard", text.substr(0, slash).c_str());
+    s.count = number("--shard", text.substr(slash + 1).c_str());
+  }
+  if (s.count == 0 || s.index >= s.count) {
+    throw error(error_kind::invalid_argument, "--shard: index " + std::to_string(s.index) + " is not below the count " +
+                                                  std::to_string(s.count));
+  }
+  return s;
+}
+
+std::vector<batch_input> take_shard(const std::vector<batch_input>& all, const shard& slice) {
+  std::vector<batch_input> part;
+  for (std::size_t i = slice.index; i < all.size(); i += slice.count) part.push_back(all[i]);
+  return part;
+}
+
+}  // namespace kmq::cli

@@ -1,0 +1,68 @@
+#include "extra_outputs.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "kmq/error.hpp"
+#include "kmq/io/output_file.hpp"
+#include "kmq/pipeline/palette_files.hpp"
+#include "kmq/pipeline/report_html.hpp"
+
+namespace kmq::cli {
+namespace {
+
+std::string extension_of(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+void require_extension(const std::string& path, const std::string& flag, std::initializer_list<const char*> allowed) {
+  const std::string ext = extension_of(path);
+  std::string names;
+  for (const char* a : allowed) {
+    if (ext == a) return;
+    names += (names.empty() ? "" : ", ") + std::string(a);
+  }
+  throw error(error_kind::invalid_argument, path, flag + " writes " + names + " files; name it so");
+}
+
+std::vector<std::uint8_t> bytes_of(const std::string& text) { return std::vector<std::uint8_t>(text.begin(), text.end()); }
+
+}  // namespace
+
+void check_extra_outputs(const extra_outputs& extra, const std::string& input, bool force) {
+  if (!extra.palette.empty()) require_extension(extra.palette, "--palette-out", {".gpl", ".json", ".png"});
+  if (!extra.labels.empty()) require_extension(extra.labels, "--labels-out", {".png"});
+  if (!extra.report.empty()) require_extension(extra.report, "--report", {".html", ".htm"});
+  for (const std::string* path : {&extra.palette, &extra.labels, &extra.report}) {
+    if (!path->empty()) io::check_output_path(input, *path, force);
+  }
+}
+
+bool needs_decoded(const extra_outputs& extra) { return !extra.labels.empty() || !extra.report.empty(); }
+
+void write_extra_outputs(const extra_outputs& extra, const image_job& job, const job_outcome& outcome,
+                         const std::string& command_line, bool force) {
+  const quantize_result& q = outcome.quantized;
+  if (!extra.palette.empty()) {
+    const std::string ext = extension_of(extra.palette);
+    const std::string name = std::filesystem::path(job.input).stem().string();
+    const std::vector<std::uint8_t> bytes = ext == ".png"    ? palette_swatch_png(q.palette, q.usage)
+                                            : ext == ".json" ? bytes_of(palette_json(q.palette, q.usage))
+                                                             : bytes_of(palette_gpl(q.palette, q.usage, name));
+    io::write_file_atomically(extra.palette, bytes, force, job.input);
+  }
+  if (!extra.labels.empty()) {
+    io::write_file_atomically(extra.labels, labels_false_colour_png(outcome.labels, q.palette.size()), force, job.input);
+  }
+  if (!extra.report.empty()) {
+    report_context context;
+    context.command_line = command_line;
+    context.version = KMQ_VERSION;
+    io::write_file_atomically(extra.report, bytes_of(render_report_html(job, outcome, context)), force, job.input);
+  }
+}
+
+}  // namespace kmq::cli

@@ -1,0 +1,29 @@
+// The files a user can ask for beside the PNG: the palette (--palette-out),
+// the label map in false colours (--labels-out) and the HTML report
+// (--report). Rendered by the pipeline's renderers, written like the PNG.
+#pragma once
+#include <string>
+
+#include "kmq/pipeline/image_job.hpp"
+#include "kmq/pipeline/job_outcome.hpp"
+
+namespace kmq::cli {
+
+struct extra_outputs {
+  std::string palette;  // .gpl, .json or .png
+  std::string labels;   // .png
+  std::string report;   // .html
+  bool any() const { return !palette.empty() || !labels.empty() || !report.empty(); }
+};
+
+// Before any work: each path has an extension we write, is not the input,
+// and does not exist without force (error invalid_argument / output_failed).
+void check_extra_outputs(const extra_outputs& extra, const std::string& input, bool force);
+
+// Whether the job must keep the decoded pixels and label map for them.
+bool needs_decoded(const extra_outputs& extra);
+
+void write_extra_outputs(const extra_outputs& extra, const image_job& job, const job_outcome& outcome,
+                         const std::string& command_line, bool force);
+
+}  // namespace kmq::cli

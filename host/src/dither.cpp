@@ -1,0 +1,128 @@
+// Floyd–Steinberg error diffusion, defined to the last bit.
+//
+// Scan: rows top to bottom; even rows (0, 2, ...) left to right, odd rows
+// right to left (serpentine), so the error does not drift one way. The error
+// of a pixel goes 7/16 to the next pixel of its row in scan direction, and
+// 3/16, 5/16 and 1/16 to the pixels below-behind, below and below-ahead.
+// Shares that would leave the image are dropped (not renormalised).
+//
+// Arithmetic: all integer. Error is kept per colour channel (R, G, B) in
+// units of 1/(16 * 255) of a level, so the 1/16 weights and the alpha
+// weighting below are exact products: a pixel's share to a neighbour is
+// weight (7, 3, 5 or 1) x (wanted - chosen) x alpha, added to that
+// neighbour's accumulator. A pixel's wanted colour is, channel by channel,
+// clamp(pixel + round(accumulated / 4080), 0, 255), where round(v) =
+// floor(v + 1/2) (halves round up, towards +infinity), done by an integer
+// division of a value offset to be positive; its wanted alpha is its own.
+// The error it leaves is wanted - chosen, from the clamped wanted colour, so
+// it never exceeds 255 levels. Accumulators are bounded by 16 x 255 x 255 in
+// magnitude (the weights a pixel receives sum to 16/16), far inside 32 bits.
+// The nearest entry is exact (nearest_palette.hpp). Nothing depends on the
+// thread count or the machine, and the palette comes from quantize(), which
+// is the same on every backend, so the label map is the same with
+// --backend cpu and cuda.
+//
+// Alpha rule (what keeps sprites and cut-outs clean): colour error only,
+// weighted by alpha; alpha itself is never diffused.
+//  - A pixel's wanted alpha is its own alpha. Diffusing alpha error would
+//    turn every antialiased rim into a dotted line of pixels that are either
+//    more opaque or more transparent than their neighbours (a rim is a run of
+//    translucent pixels whose alpha the palette rarely holds exactly, so the
+//    error piles up along it), punch translucent holes into opaque insides
+//    next to a rim, and its result depends on a background kmq never sees.
+//    Alpha still goes to the nearest level the palette has, as without
+//    dithering; a pure alpha ramp of one colour maps exactly as with none.
+//  - So a fully opaque pixel always wants alpha 255 and a fully transparent
+//    one alpha 0.
+//  - A pixel with alpha 0 takes the nearest entry of its own colour, exactly
+//    as without dithering (transparent black after collapse_transparent()),
+//    and neither receives nor spreads error: dithering never makes a fully
+//    transparent pixel visible, nor leaks the colour of the background.
+//  - Colour error is weighted by the pixel's alpha: a pixel of alpha a
+//    spreads (wanted - chosen) x a / 255 per colour channel, the part of its
+//    error that is seen. A faint rim pixel that lands on a far entry
+//    (palettes hold few translucent colours) then spreads almost nothing into
+//    the opaque inside, where its full colour error would print a halo of
+//    speckles; opaque pixels (a = 255) diffuse exactly classic FS. Every
+//    pixel of alpha > 0 receives colour error in full (never amplified), so
+//    a translucent area passes on a fraction a / 255 of it: it dithers more
+//    gently than an opaque one, and error that reaches faint pixels dies out.
+#include "dither.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "nearest_palette.hpp"
+
+namespace kmq::detail {
+namespace {
+
+constexpr int weight_units = 16;                  // FS weights are sixteenths
+constexpr int unit = weight_units * 255;          // error units per level
+constexpr int max_accumulated = unit * 255;       // 16 x 255 x 255 bounds any accumulator
+constexpr int offset = (max_accumulated / unit + 1) * unit;  // makes every rounded value positive
+
+// floor(accumulated / unit + 1/2), exact for |accumulated| <= max_accumulated.
+inline int rounded_levels(int accumulated) { return (accumulated + unit / 2 + offset) / unit - offset / unit; }
+
+inline int clamp_level(int v) { return std::min(255, std::max(0, v)); }
+
+}  // namespace
+
+// Built for two instruction sets, as the CPU backend's loops (cpu_assign.cpp):
+// the search compares eight entries per operation, which AVX2 multiplies in
+// one instruction. Integer arithmetic: both clones give the same labels.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, std::uint8_t* labels) {
+  nearest_palette nearest(palette, count);
+  constexpr int diffused = 3;  // R, G, B: alpha is never diffused
+  const std::size_t width = image.width;
+  // Accumulated error per colour channel for this row and the next, with one
+  // slot of padding on each side that catches the shares leaving the image.
+  std::vector<int> this_row((width + 2) * diffused, 0), next_row((width + 2) * diffused, 0);
+  for (std::uint32_t y = 0; y < image.height; ++y) {
+    std::fill(next_row.begin(), next_row.end(), 0);
+    const packed_rgba* row = image.row(y);
+    std::uint8_t* out = labels + static_cast<std::size_t>(y) * width;
+    const bool backwards = (y & 1u) != 0;
+    const std::ptrdiff_t step = backwards ? -diffused : diffused;
+    for (std::size_t i = 0; i < width; ++i) {
+      const std::size_t x = backwards ? width - 1 - i : i;
+      const packed_rgba pixel = row[x];
+      const std::uint32_t alpha = alpha_of(pixel);
+      if (alpha == 0) {  // as without dithering; takes and gives nothing
+        out[x] = nearest.find(pixel);
+        continue;
+      }
+      int* here = &this_row[(x + 1) * diffused];
+      int wanted[diffused];
+      for (int c = 0; c < diffused; ++c) {
+        wanted[c] = clamp_level(static_cast<int>(channel_of(pixel, c)) + rounded_levels(here[c]));
+      }
+      const std::uint8_t index = nearest.find(pack_rgba(static_cast<std::uint32_t>(wanted[0]),
+                                                        static_cast<std::uint32_t>(wanted[1]),
+                                                        static_cast<std::uint32_t>(wanted[2]), alpha));
+      out[x] = index;
+      const packed_rgba chosen = palette[index];
+      int error[diffused];
+      for (int c = 0; c < diffused; ++c) {
+        error[c] = (wanted[c] - static_cast<int>(channel_of(chosen, c))) * static_cast<int>(alpha);
+      }
+      int* ahead = here + step;
+      int* below = &next_row[(x + 1) * diffused];
+      int* below_behind = below - step;
+      int* below_ahead = below + step;
+      for (int c = 0; c < diffused; ++c) {
+        ahead[c] += 7 * error[c];
+        below_behind[c] += 3 * error[c];
+        below[c] += 5 * error[c];
+        below_ahead[c] += error[c];
+      }
+    }
+    this_row.swap(next_row);
+  }
+}
+
+}  // namespace kmq::detail

@@ -1,0 +1,19 @@
+// Error-diffusion dithering of an image onto a fixed palette: the label map
+// remap() makes for dither_method::floyd_steinberg.
+#pragma once
+#include <cstdint>
+
+#include "kmq/image_view.hpp"
+#include "kmq/pixels.hpp"
+
+namespace kmq::detail {
+
+// Floyd–Steinberg with a serpentine scan, in exact integer arithmetic (see
+// dither.cpp for the rounding and the alpha rule). labels receives
+// image.pixel_count() indices into palette, row-major; ties between equally
+// near entries go to the lowest index of palette, as in the backends. The
+// result is a function of the pixels and the palette alone: one thread,
+// no floating point.
+void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, std::uint8_t* labels);
+
+}  // namespace kmq::detail

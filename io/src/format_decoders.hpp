@@ -1,0 +1,46 @@
+// The decoders kmq_io runs itself, one small file each (png_decoder.cpp,
+// jpeg_decoder.cpp, webp_decoder.cpp, bmp_decoder.cpp), and the one that loads OpenCV at run
+// time for what is left (opencv_module_loader.cpp). Internal to kmq_io.
+//
+// Each fills image.width, image.height, image.pixels and image.has_alpha with
+// exactly the pixels OpenCV 4.6's imdecode gave before (IMREAD_COLOR for JPEG,
+// IMREAD_UNCHANGED otherwise, then 16 bits rounded to 8 as
+// (v * 255 + 32767) / 65535), and throws error(bad_input, path, ...) with the
+// library's own complaint in the reason. No process-wide state: every call
+// has its own error handlers, and nothing is printed.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kmq/io/image_decoder.hpp"
+
+namespace kmq::io::detail {
+
+void decode_png(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+                decoded_image& image);
+void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+                 decoded_image& image);
+void decode_webp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+                 decoded_image& image);
+// The common BMPs (8-bit palette, 24 and 32 bits, uncompressed); false, with
+// nothing done, for a kind it leaves to the OpenCV module.
+bool decode_bmp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+                decoded_image& image);
+// Other BMPs, and TIFFs tiff_decoder.cpp leaves alone, through the kmq_opencv_decoder
+// module, dlopen()ed on first use; format names the format in errors.
+void decode_with_opencv_module(const std::uint8_t* data, std::size_t size, const std::string& path,
+                               std::uint64_t max_pixels, const char* format, decoded_image& image);
+
+// Throws the --max-pixels error when width x height is over max_pixels.
+void check_pixel_limit(const std::string& path, std::uint64_t width, std::uint64_t height, std::uint64_t max_pixels);
+
+// The 8-bit value nearest a 16-bit one, as the OpenCV path rounded it.
+constexpr std::uint32_t eight_bits_of(std::uint32_t v16) { return (v16 * 255u + 32767u) / 65535u; }
+
+// The EXIF Orientation (1..8, or 0 for none) that OpenCV 4.6 reads from the
+// first APP1 segment's payload (its first 6 bytes skipped), read the way its
+// ExifReader does; exposed for the tests.
+int exif_orientation_of_app1(const std::uint8_t* payload, std::size_t size);
+
+}  // namespace kmq::io::detail

@@ -1,0 +1,186 @@
+// PNG through libpng directly, giving what OpenCV 4.6's PNG decoder gave with
+// IMREAD_UNCHANGED: the channels it chose (grey, grey + alpha as RGBA, RGB,
+// RGBA; a tRNS is alpha for RGB and palette images only, ignored for grey),
+// 16-bit samples kept and rounded to 8 here, gAMA ignored. Errors and
+// warnings go to this call's own handlers, never to stderr.
+#include <png.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "format_decoders.hpp"
+#include "kmq/error.hpp"
+
+namespace kmq::io::detail {
+namespace {
+
+struct png_source {
+  const std::uint8_t* data;
+  std::size_t size;
+  std::size_t at;
+};
+
+struct png_failure {
+  char message[256];
+};
+
+void read_from_memory(png_structp png, png_bytep out, png_size_t length) {
+  auto* source = static_cast<png_source*>(png_get_io_ptr(png));
+  if (length > source->size - source->at) png_error(png, "file ends early (truncated data)");
+  std::memcpy(out, source->data + source->at, length);
+  source->at += length;
+}
+
+void on_error(png_structp png, png_const_charp message) {
+  auto* failure = static_cast<png_failure*>(png_get_error_ptr(png));
+  std::snprintf(failure->message, sizeof failure->message, "%s", message ? message : "unknown error");
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}
+
+class png_reader {
+ public:
+  png_reader() {
+    png_ = png_create_read_struct(PNG_LIBPNG_VER_STRING, &failure, on_error, on_warning);
+    if (png_) info_ = png_create_info_struct(png_);
+  }
+  ~png_reader() {
+    if (png_) png_destroy_read_struct(&png_, info_ ? &info_ : nullptr, nullptr);
+  }
+  png_reader(const png_reader&) = delete;
+  png_reader& operator=(const png_reader&) = delete;
+
+  png_structp png() const { return png_; }
+  png_infop info() const { return info_; }
+  png_failure failure{};
+
+ private:
+  png_structp png_ = nullptr;
+  png_infop info_ = nullptr;
+};
+
+struct png_layout {
+  png_uint_32 width = 0, height = 0;
+  int bit_depth = 0, color_type = 0;
+  bool alpha = false;  // OpenCV's choice of 4 channels
+  bool gray = false;   // OpenCV's choice of 1 channel
+};
+
+// The setjmp frames below hold nothing with a destructor: libpng's longjmp
+// only ever skips C frames.
+bool read_header(png_structp png, png_infop info, png_source* source, png_layout* layout) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_read_fn(png, source, read_from_memory);
+  // libpng's default refuses rows or columns over 1,000,000 pixels; the
+  // format allows 2^31 - 1, and --max-pixels is enforced from the header
+  // before any decoder runs, so the format's limit is the one that applies.
+  png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+  png_read_info(png, info);
+  int interlace = 0;
+  png_get_IHDR(png, info, &layout->width, &layout->height, &layout->bit_depth, &layout->color_type, &interlace,
+               nullptr, nullptr);
+  png_bytep trans = nullptr;
+  int num_trans = 0;
+  png_color_16p trans_values = nullptr;
+  switch (layout->color_type) {
+    case PNG_COLOR_TYPE_RGB:
+    case PNG_COLOR_TYPE_PALETTE:
+      png_get_tRNS(png, info, &trans, &num_trans, &trans_values);
+      layout->alpha = num_trans > 0;
+      break;
+    case PNG_COLOR_TYPE_GRAY_ALPHA:
+    case PNG_COLOR_TYPE_RGB_ALPHA: layout->alpha = true; break;
+    default: layout->gray = true; break;
+  }
+  return true;
+}
+
+// 8 bits: libpng itself expands every kind to RGBA, straight into the pixels.
+bool read_rgba8(png_structp png, png_infop info, const png_layout* layout, png_bytep* rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  const bool colour = (layout->color_type & PNG_COLOR_MASK_COLOR) != 0;
+  if (layout->alpha) png_set_tRNS_to_alpha(png);
+  if (layout->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (!colour && layout->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (!colour) png_set_gray_to_rgb(png);
+  if (!layout->alpha) png_set_filler(png, 0xff, PNG_FILLER_AFTER);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != png_size_t{layout->width} * 4 || png_get_bit_depth(png, info) != 8)
+    png_error(png, "unexpected row layout");
+  png_read_image(png, rows);
+  png_read_end(png, nullptr);
+  return true;
+}
+
+// 16 bits: the samples as stored (host order), rounded to 8 afterwards.
+bool read_samples16(png_structp png, png_infop info, const png_layout* layout, png_bytep* rows,
+                    png_size_t row_bytes) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  if (layout->alpha && layout->color_type == PNG_COLOR_TYPE_RGB) png_set_tRNS_to_alpha(png);
+  png_set_swap(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != row_bytes || png_get_bit_depth(png, info) != 16)
+    png_error(png, "unexpected row layout");
+  png_read_image(png, rows);
+  png_read_end(png, nullptr);
+  return true;
+}
+
+[[noreturn]] void fail(const std::string& path, const png_reader& reader) {
+  throw error(error_kind::bad_input, path, std::string("cannot decode PNG (libpng: ") + reader.failure.message + ")");
+}
+
+}  // namespace
+
+void decode_png(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+                decoded_image& image) {
+  png_reader reader;
+  if (!reader.png() || !reader.info()) throw error(error_kind::bad_input, path, "cannot decode PNG (out of memory)");
+  png_source source{data, size, 0};
+  png_layout layout;
+  if (!read_header(reader.png(), reader.info(), &source, &layout)) fail(path, reader);
+  check_pixel_limit(path, layout.width, layout.height, max_pixels);
+
+  const std::size_t width = layout.width, height = layout.height;
+  image.width = layout.width;
+  image.height = layout.height;
+  image.pixels.resize(width * height);
+  std::vector<png_bytep> rows(height);
+  if (layout.bit_depth != 16) {
+    for (std::size_t y = 0; y < height; ++y) rows[y] = reinterpret_cast<png_bytep>(image.pixels.data() + y * width);
+    if (!read_rgba8(reader.png(), reader.info(), &layout, rows.data())) fail(path, reader);
+  } else {
+    const bool colour = (layout.color_type & PNG_COLOR_MASK_COLOR) != 0;
+    const std::size_t channels = (colour ? 3 : 1) + ((layout.alpha && !layout.gray) ? 1 : 0);
+    std::vector<std::uint16_t> samples(width * height * channels);
+    for (std::size_t y = 0; y < height; ++y) rows[y] = reinterpret_cast<png_bytep>(samples.data() + y * width * channels);
+    if (!read_samples16(reader.png(), reader.info(), &layout, rows.data(), width * channels * 2)) fail(path, reader);
+    const std::uint16_t* s = samples.data();
+    packed_rgba* out = image.pixels.data();
+    for (std::size_t i = 0; i < width * height; ++i, s += channels) {
+      switch (channels) {
+        case 1: {
+          const std::uint32_t g = eight_bits_of(s[0]);
+          out[i] = pack_rgba(g, g, g, 255);
+          break;
+        }
+        case 2: {
+          const std::uint32_t g = eight_bits_of(s[0]);
+          out[i] = pack_rgba(g, g, g, eight_bits_of(s[1]));
+          break;
+        }
+        case 3: out[i] = pack_rgba(eight_bits_of(s[0]), eight_bits_of(s[1]), eight_bits_of(s[2]), 255); break;
+        default:
+          out[i] = pack_rgba(eight_bits_of(s[0]), eight_bits_of(s[1]), eight_bits_of(s[2]), eight_bits_of(s[3]));
+      }
+    }
+  }
+  image.has_alpha = layout.alpha;
+}
+
+}  // namespace kmq::io::detail

@@ -1,0 +1,35 @@
+// Palettes of several sizes from one colour set, the colours counted and
+// uploaded once: the smallest K that reaches a PSNR target (--quality), and
+// the error against K (--elbow).
+#pragma once
+#include <vector>
+
+#include "kmq/pipeline/image_job.hpp"
+#include "kmq/pipeline/job_outcome.hpp"
+#include "kmq/quantize.hpp"
+
+namespace kmq {
+
+// 10 log10(255^2 / mse) dB; infinity for 0.
+double psnr_of(double mse);
+
+struct quality_search_result {
+  int k = 0;                 // the K chosen
+  std::vector<int> tried;    // every K built, in order
+  bool met_max = false;      // k reaches the target's max (else only its min, at max_colors)
+};
+
+// The smallest K in 1..256 whose palette reaches target.max_psnr, by
+// bisection over K (the error falls as K grows; where it does not, the K
+// found still reaches the target). If K = 256 (or the distinct colours) stays
+// under max_psnr but reaches min_psnr, that K; if it stays under min_psnr,
+// error(quality_not_met). Every K is built with options as given but k.
+quality_search_result search_quality(const color_set& colors, const quality_target& target,
+                                     const quantize_options& options, backend& engine, observer* watcher);
+
+// K = 2, 4, 8, ... 256 while K < the distinct colours (and that count itself,
+// lossless, when it is smaller than 256), each with options as given but k.
+std::vector<elbow_point> elbow_curve(const color_set& colors, const quantize_options& options, backend& engine,
+                                     observer* watcher);
+
+}  // namespace kmq

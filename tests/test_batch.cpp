@@ -1,0 +1,417 @@
+// kmq batch end to end, on the real binary: mirrored trees, the clash rule,
+// failures in the middle, resuming after SIGKILL, the manifest's params,
+// shards, NUL-separated lists, link loops, unwritable output folders,
+// --skip-if-larger and empty sources. Small generated images keep it fast.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uid_t nobody = 65534;
+constexpr gid_t nogroup = 65534;
+
+struct run_options {
+  std::vector<std::string> env;  // NAME=VALUE added
+  std::string stdin_file;
+  bool as_nobody = false;
+};
+
+struct outcome {
+  int code = -1;
+  int signal = 0;
+  std::string out, err;
+};
+
+std::string read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A small image with a gradient and some noise, written by OpenCV.
+void write_image(const fs::path& file, int width, int height, int seed, const std::vector<int>& params = {}) {
+  cv::Mat image(height, width, CV_8UC3);
+  cv::RNG random(static_cast<std::uint64_t>(seed) + 1);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>((x * 255 / width + seed * 37) % 256),
+                                            static_cast<uchar>((y * 255 / height + seed * 11) % 256),
+                                            static_cast<uchar>(random.uniform(0, 64) + seed % 128));
+    }
+  }
+  fs::create_directories(file.parent_path());
+  ASSERT_TRUE(cv::imwrite(file.string(), image, params)) << file;
+}
+
+class Batch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kmq-batch-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    clean();
+    fs::create_directories(dir_);
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  }
+  void TearDown() override { clean(); }
+
+  void clean() {
+    std::error_code ignored;
+    if (!fs::exists(dir_, ignored)) return;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_, ignored))
+      if (entry.is_directory(ignored) && !entry.is_symlink(ignored))
+        fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ignored);
+    fs::remove_all(dir_, ignored);
+  }
+
+  fs::path path(const std::string& name) const { return dir_ / name; }
+
+  pid_t start(const std::vector<std::string>& args, const run_options& options = {}) const {
+    std::vector<std::string> all = {KMQ_BINARY, "batch"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const std::string out = path("stdout.txt").string(), err = path("stderr.txt").string();
+    const pid_t child = ::fork();
+    if (child != 0) return child;
+    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    const int in_fd = ::open(options.stdin_file.empty() ? "/dev/null" : options.stdin_file.c_str(), O_RDONLY);
+    if (out_fd < 0 || err_fd < 0 || in_fd < 0) ::_exit(125);
+    ::dup2(in_fd, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    for (const std::string& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
+    if (options.as_nobody) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(nogroup) != 0 || ::setuid(nobody) != 0) ::_exit(124);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+
+  outcome wait_for(pid_t child) const {
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    outcome o;
+    if (WIFEXITED(status)) o.code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+    o.out = read_file(path("stdout.txt"));
+    o.err = read_file(path("stderr.txt"));
+    return o;
+  }
+
+  outcome kmq(const std::vector<std::string>& args, const run_options& options = {}) const {
+    return wait_for(start(args, options));
+  }
+
+  // Every file below root, by path relative to it, with its bytes.
+  static std::map<std::string, std::string> tree(const fs::path& root) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      if (entry.is_regular_file()) files[fs::relative(entry.path(), root).generic_string()] = read_file(entry.path());
+    }
+    return files;
+  }
+
+  static std::vector<nlohmann::json> manifest_lines(const fs::path& file) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(read_file(file));
+    std::string line;
+    while (std::getline(in, line)) {
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded()) lines.push_back(j);
+    }
+    return lines;
+  }
+
+  // n images src/img-NN.png (some in sub/), each distinct.
+  void make_images(const fs::path& root, int n, int size = 32) const {
+    for (int i = 0; i < n; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "%simg-%02d.%s", i % 3 == 0 ? "sub/" : "", i, i % 2 ? "jpg" : "png");
+      write_image(root / name, size, size, i);
+    }
+  }
+
+  fs::path dir_;
+};
+
+const std::vector<std::string> fast = {"-k", "4", "--progress", "none"};
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST_F(Batch, MirrorsATreeAndLeavesOutHiddenFilesAndNonImages) {
+  write_image(path("src/a.png"), 24, 20, 1);
+  write_image(path("src/sub/b.jpg"), 24, 20, 2);
+  write_image(path("src/sub/deeper/c.bmp"), 24, 20, 3);
+  write_image(path("src/.hidden.png"), 24, 20, 4);
+  write_image(path("src/.cache/d.png"), 24, 20, 5);
+  std::ofstream(path("src/notes.txt")) << "not an image";
+  const auto before = tree(path("src"));
+
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--jobs", "2", "--progress", "plain", "-k", "4"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::set<std::string> names;
+  for (const auto& [name, bytes] : tree(path("out"))) names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"a.png", "sub/b.png", "sub/deeper/c.png"}));
+  EXPECT_EQ(tree(path("src")), before);  // inputs untouched
+  EXPECT_NE(o.err.find("3 written"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("2 hidden"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("1 not images"), std::string::npos) << o.err;
+
+  // Without -r only the top folder; a second run into the source itself leaves kmq's outputs out.
+  const outcome flat = kmq(std::vector<std::string>{path("src").string(), "-d", path("flat").string()} + fast);
+  ASSERT_EQ(flat.code, 0) << flat.err;
+  EXPECT_EQ(tree(path("flat")).size(), 1u);
+  const outcome again = kmq(std::vector<std::string>{path("flat").string(), "-d", path("flat").string()} + fast);
+  EXPECT_EQ(again.code, 66) << again.err;  // only kmq's own output there
+  EXPECT_NE(again.err.find("written by kmq"), std::string::npos) << again.err;
+}
+
+TEST_F(Batch, NameClashesKeepEveryInput) {
+  for (const char* name : {"a.jpg", "a.png", "a.jpg.png", "b.jpg", "b.tif"}) write_image(path(std::string("src/") + name), 16, 16, name[0] + name[2]);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--manifest", path("m.jsonl").string()} + fast);
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::map<std::string, std::string> output_of;
+  for (const auto& line : manifest_lines(path("m.jsonl"))) {
+    output_of[fs::path(line["input"].get<std::string>()).filename().string()] =
+        fs::path(line["output"].get<std::string>()).filename().string();
+  }
+  const std::map<std::string, std::string> expected = {
+      {"a.png", "a.png"}, {"a.jpg.png", "a.jpg.png"}, {"a.jpg", "a.jpg.1.png"}, {"b.jpg", "b.png"}, {"b.tif", "b.tif.png"}};
+  EXPECT_EQ(output_of, expected);
+  EXPECT_EQ(tree(path("out")).size(), 5u);
+}
+
+TEST_F(Batch, BadFilesInTheMiddleFailAloneAndExitOne) {
+  make_images(path("src"), 4);
+  std::ofstream(path("src/broken.png"), std::ios::binary) << "\x89PNG\r\n\x1a\n garbage";
+  std::ofstream(path("src/empty.jpg"), std::ios::binary);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(), "--jobs", "2"} + fast);
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_EQ(tree(path("out")).size(), 4u);
+  EXPECT_NE(o.err.find("broken.png"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("2 failed"), std::string::npos) << o.err;
+  const auto lines = manifest_lines(path("m.jsonl"));
+  ASSERT_EQ(lines.size(), 6u);
+  int failed = 0;
+  for (const auto& line : lines) {
+    EXPECT_TRUE(line.contains("params")) << line;
+    if (line["status"] == "failed") {
+      ++failed;
+      EXPECT_EQ(line["exit_code"], 65) << line;
+      EXPECT_FALSE(line["reason"].get<std::string>().empty());
+    } else {
+      EXPECT_EQ(line["status"], "ok") << line;
+      EXPECT_TRUE(line.contains("psnr"));
+    }
+  }
+  EXPECT_EQ(failed, 2);
+}
+
+TEST_F(Batch, ResumesAfterSigkillWithTheSameBytes) {
+  make_images(path("src"), 24, 96);
+  const std::vector<std::string> slow = {"-k", "32", "--restarts", "3", "--progress", "none", "--jobs", "1"};
+  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("ref").string()} + slow).code, 0);
+  const auto reference = tree(path("ref"));
+  ASSERT_EQ(reference.size(), 24u);
+
+  const pid_t child = start(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string()} + slow);
+  for (int i = 0; i < 2000 && manifest_lines(path("m.jsonl")).size() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(child, SIGKILL);
+  const outcome killed = wait_for(child);
+  EXPECT_EQ(killed.signal, SIGKILL);
+  const std::size_t done_before = manifest_lines(path("m.jsonl")).size();
+  EXPECT_LT(done_before, 24u) << "the run ended before it was killed: make it slower";
+  std::ofstream(path("m.jsonl"), std::ios::app) << "{\"input\":\"torn";  // a torn last line is ignored
+
+  const outcome resumed = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
+                                                       path("m.jsonl").string(), "--skip-existing"} + slow);
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(tree(path("out")), reference);
+  int skipped = 0;
+  for (const auto& line : manifest_lines(path("m.jsonl"))) skipped += line["status"] == "skipped";
+  EXPECT_GE(skipped, static_cast<int>(done_before) - 1);
+  EXPECT_NE(resumed.err.find("skipped"), std::string::npos);
+}
+
+TEST_F(Batch, SigtermStopsCleanlyWithExit130) {
+  make_images(path("src"), 24, 96);
+  const pid_t child = start({path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(),
+                             "-k", "32", "--restarts", "3", "--progress", "none", "--jobs", "2"});
+  for (int i = 0; i < 2000 && manifest_lines(path("m.jsonl")).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(child, SIGTERM);
+  const outcome o = wait_for(child);
+  EXPECT_EQ(o.code, 130) << o.err;
+  EXPECT_NE(o.err.find("interrupted"), std::string::npos) << o.err;
+  const auto lines = manifest_lines(path("m.jsonl"));
+  EXPECT_EQ(read_file(path("m.jsonl")).back(), '\n');
+  EXPECT_EQ(tree(path("out")).size(), lines.size());  // every written output is recorded, nothing else written
+}
+
+TEST_F(Batch, AChangedParameterRedoesTheWork) {
+  make_images(path("src"), 5);
+  const std::vector<std::string> base = {path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(), "--skip-existing", "--progress", "none", "--json"};
+  ASSERT_EQ(kmq(base + std::vector<std::string>{"-k", "4"}).code, 0);
+  const auto k4 = tree(path("out"));
+  const outcome same = kmq(base + std::vector<std::string>{"-k", "4"});
+  ASSERT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(std::count(same.out.begin(), same.out.end(), '\n'), 5);
+  EXPECT_EQ(same.out.find("\"status\":\"ok\""), std::string::npos) << same.out;  // all skipped
+  const outcome changed = kmq(base + std::vector<std::string>{"-k", "8"});
+  ASSERT_EQ(changed.code, 0) << changed.err;
+  EXPECT_EQ(changed.out.find("\"status\":\"skipped\""), std::string::npos) << changed.out;  // all redone
+  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("fresh").string(), "-k", "8", "--progress", "none"}).code, 0);
+  EXPECT_EQ(tree(path("out")), tree(path("fresh")));
+  EXPECT_NE(tree(path("out")), k4);
+  // Without a manifest --skip-existing goes by the outputs alone.
+  const outcome existing = kmq({path("src").string(), "-r", "-d", path("out").string(), "--skip-existing", "-k", "16", "--progress", "none", "--json"});
+  EXPECT_EQ(existing.out.find("\"status\":\"ok\""), std::string::npos) << existing.out;
+  // Without --skip-existing or --force an existing output is a failure.
+  EXPECT_EQ(kmq({path("src").string(), "-r", "-d", path("out").string(), "--progress", "none"}).code, 1);
+}
+
+TEST_F(Batch, ShardsAreDisjointAndComplete) {
+  make_images(path("src"), 10, 16);
+  std::multiset<std::string> seen;
+  for (int i = 0; i < 3; ++i) {
+    const std::string m = path("m" + std::to_string(i) + ".jsonl").string();
+    const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--shard", std::to_string(i) + "/3", "--manifest", m} + fast);
+    ASSERT_EQ(o.code, 0) << o.err;
+    for (const auto& line : manifest_lines(m)) seen.insert(line["input"].get<std::string>());
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 10u);
+  EXPECT_EQ(tree(path("out")).size(), 10u);
+  // auto: Slurm's array task, or a Kubernetes Indexed Job's index.
+  auto inputs_of = [&](const run_options& options, std::vector<std::string> extra) {
+    fs::remove(path("a.jsonl"));
+    const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("auto").string(), "--force", "--manifest", path("a.jsonl").string()} + fast + extra, options);
+    EXPECT_EQ(o.code, 0) << o.err;
+    std::set<std::string> inputs;
+    for (const auto& line : manifest_lines(path("a.jsonl"))) inputs.insert(line["input"].get<std::string>());
+    return inputs;
+  };
+  auto explicit_shard = inputs_of({}, {"--shard", "1/3"});
+  EXPECT_EQ(inputs_of({{"SLURM_ARRAY_TASK_ID=5", "SLURM_ARRAY_TASK_MIN=4", "SLURM_ARRAY_TASK_COUNT=3"}}, {"--shard", "auto"}), explicit_shard);
+  EXPECT_EQ(inputs_of({{"JOB_COMPLETION_INDEX=1"}}, {"--shard", "auto", "--shard-count", "3"}), explicit_shard);
+  EXPECT_EQ(kmq(std::vector<std::string>{path("src").string(), "-d", path("x").string(), "--shard", "3/3"}).code, 64);
+}
+
+TEST_F(Batch, ReadsNulSeparatedLists) {
+  write_image(path("src/odd\nname.png"), 16, 16, 1);
+  write_image(path("src/plain.jpg"), 16, 16, 2);
+  write_image(path("src/not-listed.png"), 16, 16, 3);
+  std::ofstream(path("list0"), std::ios::binary) << std::string("odd\nname.png\0plain.jpg\0", 23);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "--files-from", "-", "-0", "-d", path("out").string()} + fast,
+                        run_options{{}, path("list0").string(), false});
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::set<std::string> names;
+  for (const auto& [name, bytes] : tree(path("out"))) names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"odd\nname.png", "plain.png"}));
+  // A name outside SRC is a failure of its own.
+  std::ofstream(path("list1")) << "plain.jpg\n../list0\n";
+  const outcome outside = kmq(std::vector<std::string>{path("src").string(), "--files-from", path("list1").string(), "-d", path("out2").string()} + fast);
+  EXPECT_EQ(outside.code, 1) << outside.err;
+  EXPECT_TRUE(fs::exists(path("out2/plain.png")));
+}
+
+TEST_F(Batch, SymbolicLinksDoNotLeadOutOrLoop) {
+  write_image(path("src/a.png"), 16, 16, 1);
+  write_image(path("elsewhere/secret.png"), 16, 16, 2);
+  fs::create_directory_symlink(path("src"), path("src/loop"));
+  fs::create_directory_symlink("..", path("src/up"));
+  fs::create_symlink(path("elsewhere/secret.png"), path("src/outside.png"));
+  fs::create_symlink("a.png", path("src/inside.png"));
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string()} + fast);
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::set<std::string> names;
+  for (const auto& [name, bytes] : tree(path("out"))) names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"a.png", "inside.png"}));
+  EXPECT_NE(o.err.find("3 links not followed"), std::string::npos) << o.err;
+}
+
+TEST_F(Batch, UnwritableOutputFolderIsExit73) {
+  run_options unprivileged;
+  if (::geteuid() == 0) {
+    unprivileged.as_nobody = true;
+    fs::create_directories(path("probe"));
+    const outcome probe = kmq({"--help"}, unprivileged);
+    if (probe.code == 124) GTEST_SKIP() << "cannot switch to uid " << nobody;
+    if (probe.code != 0) GTEST_SKIP() << "kmq does not start as nobody: " << probe.err;
+  }
+  write_image(path("src/a.png"), 16, 16, 1);
+  fs::permissions(path("src"), fs::perms::all & ~fs::perms::group_write & ~fs::perms::others_write);
+  fs::create_directories(path("locked"));
+  fs::permissions(path("locked"), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                      fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("locked").string()} + fast, unprivileged);
+  EXPECT_EQ(o.code, 73) << o.err;
+  EXPECT_TRUE(fs::is_empty(path("locked")));
+  const outcome nested = kmq(std::vector<std::string>{path("src").string(), "-d", path("locked/sub").string()} + fast, unprivileged);
+  EXPECT_EQ(nested.code, 73) << nested.err;
+  EXPECT_TRUE(fs::is_empty(path("locked")));
+}
+
+TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
+  // Noise as a low-quality JPEG is small; its palette PNG is not.
+  cv::Mat noise(64, 64, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  fs::create_directories(path("src"));
+  ASSERT_TRUE(cv::imwrite(path("src/noise.jpg").string(), noise, {cv::IMWRITE_JPEG_QUALITY, 20}));
+  // A flat image stored without compression is large; its palette PNG is tiny.
+  cv::Mat flat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30));
+  ASSERT_TRUE(cv::imwrite(path("src/flat.png").string(), flat, {cv::IMWRITE_PNG_COMPRESSION, 0}));
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
+                                                 path("m.jsonl").string(), "-k", "64", "--progress", "none"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(path("out/flat.png")));
+  EXPECT_FALSE(fs::exists(path("out/noise.png")));
+  EXPECT_NE(o.err.find("1 skipped (larger)"), std::string::npos) << o.err;
+  std::map<std::string, std::string> status;
+  for (const auto& line : manifest_lines(path("m.jsonl"))) status[fs::path(line["input"].get<std::string>()).filename().string()] = line["status"];
+  EXPECT_EQ(status["noise.jpg"], "skipped_larger");
+  EXPECT_EQ(status["flat.png"], "ok");
+  // Resumed with the same settings: both are done.
+  const outcome again = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
+                                                     path("m.jsonl").string(), "-k", "64", "--progress", "none", "--skip-existing"});
+  EXPECT_NE(again.err.find("2 skipped,"), std::string::npos) << again.err;
+}
+
+TEST_F(Batch, NoImagesIsExit66AndCreatesNothing) {
+  fs::create_directories(path("empty"));
+  const outcome o = kmq(std::vector<std::string>{path("empty").string(), "-d", path("out").string()} + fast);
+  EXPECT_EQ(o.code, 66) << o.err;
+  EXPECT_NE(o.err.find("no images found"), std::string::npos) << o.err;
+  EXPECT_FALSE(fs::exists(path("out")));
+  std::ofstream(path("empty/readme.txt")) << "x";
+  EXPECT_EQ(kmq(std::vector<std::string>{path("empty").string(), "-r", "-d", path("out").string()} + fast).code, 66);
+  EXPECT_EQ(kmq(std::vector<std::string>{path("missing").string(), "-d", path("out").string()} + fast).code, 66);
+  EXPECT_EQ(kmq(std::vector<std::string>{path("empty").string()}).code, 64);  // no -d
+}
+
+}  // namespace
