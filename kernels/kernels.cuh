@@ -114,4 +114,12 @@ __device__ __forceinline__ std::uint32_t squared_distance_dev(std::uint32_t x, s
   return __dp4a(diff, diff, 0u);
 }
 
+// kmq::palette_distance (pixels.hpp) on the device: the same penalty when a
+// fully opaque or fully transparent colour meets an entry of another alpha.
+__device__ __forceinline__ std::uint32_t palette_distance_dev(std::uint32_t x, std::uint32_t entry) {
+  const std::uint32_t a = x >> 24, e = entry >> 24;
+  const bool crosses = (a == 255u && e != 255u) || (a == 0u && e != 0u);
+  return squared_distance_dev(x, entry) + (crosses ? alpha_class_penalty : 0u);
+}
+
 }  // namespace kmq::cuda

@@ -23,9 +23,9 @@ __global__ void __launch_bounds__(block_threads)
        i += std::size_t{gridDim.x} * blockDim.x) {
     const std::uint32_t x = points[i];
     std::uint32_t best = 0;
-    std::uint32_t best_distance = squared_distance_dev(x, colour[0]);
+    std::uint32_t best_distance = palette_distance_dev(x, colour[0]);
     for (int j = 1; j < count; ++j) {
-      const std::uint32_t d = squared_distance_dev(x, colour[j]);
+      const std::uint32_t d = palette_distance_dev(x, colour[j]);
       if (d < best_distance) {  // strict: ties stay with the lowest index
         best_distance = d;
         best = static_cast<std::uint32_t>(j);

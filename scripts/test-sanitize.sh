@@ -24,9 +24,9 @@ reports=$PWD/$build/sanitizer-reports
 rm -rf "$reports"
 mkdir -p "$reports"
 chmod 1777 "$reports"  # test_faults runs kmq as nobody when it runs as root
-# log_path: a report of any process lands in a file of its own, also from a
-# child whose stderr a test discards, and from the decoder while it points
-# fd 2 at a memory file to capture libpng's messages.
+# log_path: an ASan or LSan report of any process lands in a file of its own,
+# also from a child whose stderr a test discards, and from the OpenCV module
+# while it points fd 2 at a memory file to capture libpng's messages.
 export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan:${KMQ_EXTRA_ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0"
@@ -41,6 +41,10 @@ set -e
 ended=$(date +%s)
 
 report_files=$(find "$reports" -type f | sort)
+# GCC 12's UBSan, combined with ASan, writes its reports to stderr whatever
+# log_path says; halt_on_error makes the process fail, and ctest prints a
+# failed test's output: look for them there too.
+inline_reports=$(grep -nE "runtime error:|ERROR: (AddressSanitizer|LeakSanitizer)" "$build/ctest.log" || true)
 mkdir -p "$(dirname "$summary")"
 {
   echo "scripts/test.sh --sanitize, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(c++ --version | head -1)"
@@ -57,10 +61,15 @@ mkdir -p "$(dirname "$summary")"
   echo "== slowest tests"
   grep -E "Test +#[0-9]+:" "$build/ctest.log" | sed -E 's/.*Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/' | sort -rn | head -10
   echo
+  if [ -n "$inline_reports" ]; then
+    echo "== sanitizer reports in test output"
+    echo "$inline_reports"
+    echo
+  fi
   if [ -z "$report_files" ]; then
-    echo "== sanitizer reports: none"
+    echo "== sanitizer report files: none"
   else
-    echo "== sanitizer reports: $(echo "$report_files" | wc -l) file(s)"
+    echo "== sanitizer report files: $(echo "$report_files" | wc -l)"
     for f in $report_files; do
       echo "---- $(basename "$f")"
       cat "$f"
@@ -69,5 +78,5 @@ mkdir -p "$(dirname "$summary")"
 } >"$summary"
 echo "== summary in $summary"
 tail -n +1 "$summary" | sed -n '1,12p'
-[ -z "$report_files" ] || { echo "sanitizer reports found (see $summary)" >&2; exit 1; }
+[ -z "$report_files" ] && [ -z "$inline_reports" ] || { echo "sanitizer reports found (see $summary)" >&2; exit 1; }
 exit "$rc"

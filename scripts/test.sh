@@ -10,11 +10,12 @@
 #
 # scripts/test.sh --sanitize: the whole suite again, CPU-only, built with
 # AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer, libstdc++
-# assertions) in build-asan (or KMQ_BUILD_DIR). Every process's sanitizer
-# report, the kmq children of the CLI tests included (some of them drop
-# stderr), goes to a file under BUILD/sanitizer-reports/; any report fails the
-# run. A summary (ctest's tail, every report, the time taken) goes to
-# results/sanitize/test-sanitize.log (or KMQ_SANITIZE_LOG).
+# assertions) in build-asan (or KMQ_BUILD_DIR). ASan and LSan reports of every
+# process, the kmq children of the CLI tests included (some of them drop
+# stderr), go to files under BUILD/sanitizer-reports/; UBSan stops the process
+# at its first report; any report fails the run. A summary (ctest's tail,
+# every report, the time taken) goes to results/sanitize/test-sanitize.log
+# (or KMQ_SANITIZE_LOG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "kmq/backend_select.hpp"
@@ -147,6 +149,55 @@ TEST(Quantize, RejectsEmptyImagesAndBadK) {
   EXPECT_THROW(run({}, 4), error);
   EXPECT_THROW(run(photo, 0), error);
   EXPECT_THROW(run(photo, 257), error);
+}
+
+// Fully transparent and fully opaque pixels keep their alpha exactly, for any
+// K >= 2 and dithering or not: an RGBA gradient and a sprite with a soft edge.
+void expect_alpha_extremes_kept(const std::vector<packed_rgba>& input, std::uint32_t width, std::uint32_t height) {
+  std::vector<packed_rgba> pixels = input;
+  collapse_transparent(pixels.data(), pixels.size());
+  for (int k : {2, 3, 4, 8, 16}) {
+    for (dither_method dither : {dither_method::none, dither_method::floyd_steinberg}) {
+      quantize_options options;
+      options.kmeans.k = k;
+      auto engine = make_cpu_backend(2);
+      const image_view image = view_of(pixels.data(), width, height);
+      const quantize_result q = quantize(image, options, *engine);
+      remap_options how;
+      how.dither = dither;
+      const label_map labels = remap(image, q, how, *engine);
+      for (std::size_t p = 0; p < pixels.size(); ++p) {
+        const std::uint32_t a = alpha_of(pixels[p]);
+        const std::uint32_t out = alpha_of(q.palette[labels.indices[p]]);
+        if (a == 0) ASSERT_EQ(out, 0u) << "k " << k << " pixel " << p << " dither " << dither_method_name(dither);
+        if (a == 255) ASSERT_EQ(out, 255u) << "k " << k << " pixel " << p << " dither " << dither_method_name(dither);
+      }
+    }
+  }
+}
+
+TEST(Quantize, AlphaZeroAndFullStayExactOnAGradient) {
+  const std::uint32_t width = 256, height = 32;
+  std::vector<packed_rgba> pixels;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) pixels.push_back(pack_rgba(200, 40 + y, 90, x));
+  }
+  expect_alpha_extremes_kept(pixels, width, height);
+}
+
+TEST(Quantize, AlphaZeroAndFullStayExactOnASprite) {
+  // An opaque disc on a transparent field, with a soft rim of alpha 1..254.
+  const std::uint32_t side = 96;
+  std::vector<packed_rgba> pixels;
+  for (std::uint32_t y = 0; y < side; ++y) {
+    for (std::uint32_t x = 0; x < side; ++x) {
+      const double dx = x - 47.5, dy = y - 47.5, r = std::sqrt(dx * dx + dy * dy);
+      const double coverage = std::min(1.0, std::max(0.0, (40.0 - r) / 6.0));
+      const auto alpha = static_cast<std::uint32_t>(std::lround(coverage * 255.0));
+      pixels.push_back(pack_rgba(30 + x, 200 - y, 120, alpha));
+    }
+  }
+  expect_alpha_extremes_kept(pixels, side, side);
 }
 
 TEST(Quantize, UsageCountsThePixelsOfEachEntry) {

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <utility>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "kmq/backend_select.hpp"
 #include "kmq/error.hpp"
@@ -206,12 +207,15 @@ TEST(Seeding, KMeansPlusPlusDrawsFollowWeightTimesDSquared) {
   const auto [statistic, df] = chi_square(observed, greedy, draws);
   EXPECT_GE(df, 15);
   EXPECT_LT(statistic, chi_square_critical_0_001(df)) << "chi-square " << statistic << " on " << df << " df";
+  RecordProperty("chi_square_greedy", std::to_string(statistic) + " on " + std::to_string(df) + " df, critical " +
+                                          std::to_string(chi_square_critical_0_001(df)));
 
   // The test has the power to tell: the same counts reject plain k-means++
   // (one candidate) and farthest-first (the farthest point, always).
   const seeding_model plain = greedy_kmeanspp_model(p.points, p.weights, 1);
   const auto [plain_statistic, plain_df] = chi_square(observed, plain, draws);
   EXPECT_GT(plain_statistic, chi_square_critical_0_001(plain_df)) << "plain k-means++ not rejected";
+  RecordProperty("chi_square_plain", std::to_string(plain_statistic) + " on " + std::to_string(plain_df) + " df");
   seeding_model farthest = greedy;
   for (std::size_t a = 0; a < n; ++a) {
     std::size_t far = 0;

@@ -127,9 +127,9 @@ class cpu_backend final : public backend {
     for_chunks([&](int, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         std::uint32_t best = 0;
-        std::uint32_t best_distance = squared_distance(points_[i], palette[0]);
+        std::uint32_t best_distance = palette_distance(points_[i], palette[0]);
         for (int j = 1; j < count; ++j) {
-          const std::uint32_t d = squared_distance(points_[i], palette[j]);
+          const std::uint32_t d = palette_distance(points_[i], palette[j]);
           if (d < best_distance) {
             best_distance = d;
             best = static_cast<std::uint32_t>(j);

@@ -52,6 +52,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <memory>
+
 #include "nearest_palette.hpp"
 
 namespace kmq::detail {
@@ -67,6 +69,41 @@ inline int rounded_levels(int accumulated) { return (accumulated + unit / 2 + of
 
 inline int clamp_level(int v) { return std::min(255, std::max(0, v)); }
 
+// The nearest entry under palette_distance (pixels.hpp), as the backends map:
+// a fully opaque colour among the opaque entries when there are any, a fully
+// transparent one among the transparent entries; everything else among all.
+// Each subset keeps the palette's order, so ties still go to the lowest index.
+class class_nearest {
+ public:
+  class_nearest(const packed_rgba* palette, int count) : all_(palette, count) {
+    for (int j = 0; j < count; ++j) {
+      if (alpha_of(palette[j]) == 255) opaque_index_.push_back(static_cast<std::uint8_t>(j));
+      if (alpha_of(palette[j]) == 0) transparent_index_.push_back(static_cast<std::uint8_t>(j));
+    }
+    opaque_ = subset(palette, opaque_index_);
+    transparent_ = subset(palette, transparent_index_);
+  }
+
+  std::uint8_t find(packed_rgba colour) {
+    const std::uint32_t alpha = alpha_of(colour);
+    if (alpha == 255 && opaque_) return opaque_index_[opaque_->find(colour)];
+    if (alpha == 0 && transparent_) return transparent_index_[transparent_->find(colour)];
+    return all_.find(colour);
+  }
+
+ private:
+  static std::unique_ptr<nearest_palette> subset(const packed_rgba* palette, const std::vector<std::uint8_t>& index) {
+    if (index.empty()) return nullptr;
+    std::vector<packed_rgba> entries;
+    for (std::uint8_t j : index) entries.push_back(palette[j]);
+    return std::make_unique<nearest_palette>(entries.data(), static_cast<int>(entries.size()));
+  }
+
+  nearest_palette all_;
+  std::vector<std::uint8_t> opaque_index_, transparent_index_;
+  std::unique_ptr<nearest_palette> opaque_, transparent_;
+};
+
 }  // namespace
 
 // Built for two instruction sets, as the CPU backend's loops (cpu_assign.cpp):
@@ -76,7 +113,7 @@ inline int clamp_level(int v) { return std::min(255, std::max(0, v)); }
 __attribute__((target_clones("avx2", "default")))
 #endif
 void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, std::uint8_t* labels) {
-  nearest_palette nearest(palette, count);
+  class_nearest nearest(palette, count);
   constexpr int diffused = 3;  // R, G, B: alpha is never diffused
   const std::size_t width = image.width;
   // Accumulated error per colour channel for this row and the next, with one

@@ -61,7 +61,9 @@ std::vector<std::uint64_t> settle_palette(backend& engine, std::vector<packed_rg
 double exact_error(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
                    const std::vector<std::uint32_t>& labels, const std::vector<packed_rgba>& palette) {
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < points.size(); ++i) total += std::uint64_t{weights[i]} * squared_distance(points[i], palette[labels[i]]);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    total += std::uint64_t{weights[i]} * squared_distance(points[i], palette[labels[i]]);
+  }
   return static_cast<double>(total);
 }
 
@@ -101,6 +103,42 @@ std::vector<double> quantize_result::wcss_history() const {
 }
 
 namespace {
+
+// Alpha 0 and 255 are kept exact (palette_distance maps fully transparent and
+// fully opaque colours only to entries of their own kind when there are any),
+// so the palette must hold such entries when the image has such pixels: the
+// centroid of a cluster that mixes them rounds to alpha 1 or 190. Opaque: the
+// most opaque entry becomes fully opaque. Transparent: transparent black is
+// added while there is room, else it replaces the entry nearest to it (never
+// the one opaque entry). K = 1 with both kinds keeps the opaque one.
+void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<packed_rgba>& colors, int k) {
+  // Colours are sorted by key, alpha in the high byte.
+  const bool transparent = colors.front() == pack_rgba(0, 0, 0, 0);
+  const bool opaque = alpha_of(colors.back()) == 255;
+  auto count_alpha = [&](std::uint32_t a) {
+    return std::count_if(palette.begin(), palette.end(), [a](packed_rgba c) { return alpha_of(c) == a; });
+  };
+  if (opaque && count_alpha(255) == 0) {
+    const auto most = std::max_element(palette.begin(), palette.end(),
+                                       [](packed_rgba a, packed_rgba b) { return alpha_of(a) < alpha_of(b); });
+    *most = (*most & 0x00ffffffu) | (std::uint32_t{255} << 24);
+  }
+  if (transparent && count_alpha(0) == 0) {
+    if (static_cast<int>(palette.size()) < k) {
+      palette.push_back(pack_rgba(0, 0, 0, 0));
+    } else {
+      const bool one_opaque = opaque && count_alpha(255) == 1;
+      std::size_t nearest = palette.size();
+      for (std::size_t j = 0; j < palette.size(); ++j) {
+        if (one_opaque && alpha_of(palette[j]) == 255) continue;
+        if (nearest == palette.size() || squared_norm(palette[j]) < squared_norm(palette[nearest])) nearest = j;
+      }
+      if (nearest < palette.size()) palette[nearest] = pack_rgba(0, 0, 0, 0);
+    }
+  }
+  std::sort(palette.begin(), palette.end());
+  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
+}
 
 // Channels an error is counted over: R, G, B, and A when any pixel shows it.
 int error_channels(const color_set& colors) { return colors.translucent() ? 4 : 3; }
@@ -190,6 +228,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     result.seed_seconds = clustering.seed_seconds;
     result.iterate_seconds = clustering.iterate_seconds;
     palette = palette_from(clustering.centroids);
+    keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
   }
 
   report_stage(watcher, job_stage::map);

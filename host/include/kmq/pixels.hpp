@@ -32,6 +32,20 @@ constexpr std::uint32_t squared_distance(packed_rgba x, packed_rgba y) {
 
 constexpr std::uint32_t squared_norm(packed_rgba x) { return squared_distance(x, 0u); }
 
+// What maps a colour to a palette entry: the exact squared distance, plus a
+// penalty larger than any distance (4 * 255^2 < 2^18) when a fully opaque
+// colour meets an entry that is not fully opaque, or a fully transparent one
+// an entry that is not fully transparent. So alpha 255 and alpha 0 stay exact
+// wherever the palette holds such an entry (quantize() sees that it does);
+// ties still go to the lowest index. Every backend uses exactly this.
+constexpr std::uint32_t alpha_class_penalty = std::uint32_t{1} << 20;
+
+constexpr std::uint32_t palette_distance(packed_rgba x, packed_rgba entry) {
+  const std::uint32_t a = alpha_of(x), e = alpha_of(entry);
+  const bool crosses = (a == 255 && e != 255) || (a == 0 && e != 0);
+  return squared_distance(x, entry) + (crosses ? alpha_class_penalty : 0u);
+}
+
 // A fully transparent pixel shows nothing, so all of them become one colour,
 // transparent black, before clustering and when errors are measured.
 void collapse_transparent(packed_rgba* pixels, std::size_t count);
