@@ -33,11 +33,11 @@ rm -rf "$out/findings" "$build"/artifacts/*
 log=$build/fuzz.log
 seconds=$((minutes * 60))
 # close_fd_mask=2: libFuzzer and the sanitizers report on a copy of stderr,
-# because the decoder points fd 2 at a memory file while OpenCV runs (to
+# because the OpenCV module points fd 2 at a memory file while it runs (to
 # capture libpng's complaints) and a report made then would be lost.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-if [ -f tests/fuzz/lsan.supp ]; then export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp}; fi
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0}
 started=$(date +%s)
 set +e
 "$build/tests/fuzz/fuzz_decode_quantize" "$build/corpus" tests/fuzz_corpus tests/fuzz_corpus/regressions \
@@ -47,17 +47,16 @@ rc=$?
 set -e
 ended=$(date +%s)
 
-mkdir -p "$out/findings"
-# crash-, leak-, timeout-, oom-: findings. slow-unit- (over 10 s) only says
-# which inputs were slowest.
+# crash-, leak-, timeout-, oom-: findings, to results/fuzz/findings/.
+# slow-unit- (over 10 s) only says which inputs were slowest: slow-units/.
+rm -rf "$out/slow-units"
 findings=()
 slow=()
 for f in "$build"/artifacts/*; do
   [ -e "$f" ] || continue
-  cp "$f" "$out/findings/"
   case "$(basename "$f")" in
-    slow-unit-*) slow+=("$(basename "$f")") ;;
-    *) findings+=("$(basename "$f")") ;;
+    slow-unit-*) mkdir -p "$out/slow-units"; cp "$f" "$out/slow-units/"; slow+=("$(basename "$f")") ;;
+    *) mkdir -p "$out/findings"; cp "$f" "$out/findings/"; findings+=("$(basename "$f")") ;;
   esac
 done
 stat_of() { grep -E "^stat::$1:" "$log" | tail -1 | awk '{print $2}'; }
@@ -79,13 +78,14 @@ last_line=$(grep -E "^#[0-9]+" "$log" | tail -1 || true)
     echo "- findings (${#findings[@]}, copied to results/fuzz/findings/):"
     for f in "${findings[@]}"; do echo "  - $f"; done
   fi
-  [ ${#slow[@]} -eq 0 ] || echo "- slow units (over 10 s, not findings): ${slow[*]}"
+  [ ${#slow[@]} -eq 0 ] || echo "- slow units (over 10 s, not findings; in results/fuzz/slow-units/): ${slow[*]}"
   echo "- slowest unit: $(stat_of slowest_unit_time_sec) s; new units added: $(stat_of new_units_added)"
   echo
-  echo "Last 40 lines of libFuzzer's output (200 in fuzz-tail.log):"
+  echo "The last status lines and the final statistics of libFuzzer (its whole output's last 200 lines in fuzz-tail.log):"
   echo
   echo '```text'
-  tail -40 "$log"
+  grep -E "^#[0-9]+" "$log" | tail -12
+  grep -E "^(stat::|Done |SUMMARY|==[0-9]+== ERROR)" "$log" | sort -u
   echo '```'
 } >"$out/summary.md"
 tail -200 "$log" >"$out/fuzz-tail.log"

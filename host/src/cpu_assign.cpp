@@ -30,19 +30,24 @@ inline float_lanes load(const float* p) {
 }
 
 // The smallest lane, by halving: every lane ends up holding it.
-inline float lowest(float_lanes v) {
-  v = v < __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3}) ? v : __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3});
-  v = v < __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5}) ? v : __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5});
-  v = v < __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6}) ? v : __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6});
-  return v[0];
+// GCC and clang spell a constant lane shuffle differently; the lanes moved
+// are the same, so both compilers give the same bits.
+#if defined(__clang__)
+#define KMQ_SHUFFLE(v, ...) __builtin_shufflevector((v), (v), __VA_ARGS__)
+#else
+#define KMQ_SHUFFLE(v, ...) __builtin_shuffle((v), index_lanes{__VA_ARGS__})
+#endif
+
+template <typename Lanes>
+inline Lanes lowest_lanes(Lanes v) {
+  v = v < KMQ_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3) ? v : KMQ_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3);
+  v = v < KMQ_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5) ? v : KMQ_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5);
+  v = v < KMQ_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6) ? v : KMQ_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6);
+  return v;
 }
 
-inline std::int32_t lowest(index_lanes v) {
-  v = v < __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3}) ? v : __builtin_shuffle(v, index_lanes{4, 5, 6, 7, 0, 1, 2, 3});
-  v = v < __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5}) ? v : __builtin_shuffle(v, index_lanes{2, 3, 0, 1, 6, 7, 4, 5});
-  v = v < __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6}) ? v : __builtin_shuffle(v, index_lanes{1, 0, 3, 2, 5, 4, 7, 6});
-  return v[0];
-}
+inline float lowest(float_lanes v) { return lowest_lanes(v)[0]; }
+inline std::int32_t lowest(index_lanes v) { return lowest_lanes(v)[0]; }
 
 centroid_planes make_centroid_planes(const float* centroids, int k) {
   centroid_planes planes;

@@ -8,7 +8,5 @@ endif()
 set(KMQ_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer -g)
 add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${KMQ_FUZZ_FLAGS}>")
-# host/src/cpu_assign.cpp needs GCC's __builtin_shuffle: see clang_compat.hpp.
-add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/clang_compat.hpp>")
 add_link_options(-fsanitize=address,undefined)
 message(STATUS "kmq: fuzzing build (libFuzzer, ASan, UBSan)")
