@@ -4,12 +4,23 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <cstdlib>
+#include <string>
 #include <utility>
 
 #include "cuda_check.cuh"
 #include "pinned_for_copy.cuh"
 
 namespace kmq::cuda {
+
+// The largest single device allocation allowed, from KMQ_CUDA_MAX_ALLOCATION
+// (bytes; unset: no cap). It makes "the device ran out of memory" happen on
+// purpose, so that tests can check what --backend auto and cuda do then.
+inline std::size_t allocation_cap() {
+  const char* text = std::getenv("KMQ_CUDA_MAX_ALLOCATION");
+  if (text == nullptr || *text == '\0') return ~std::size_t{0};
+  return static_cast<std::size_t>(std::strtoull(text, nullptr, 10));
+}
 
 template <typename T>
 class device_buffer {
@@ -36,6 +47,10 @@ class device_buffer {
   void reserve(std::size_t count) {
     if (count <= capacity_) return;
     release();
+    if (count * sizeof(T) > allocation_cap()) {
+      throw error(error_kind::out_of_memory, "CUDA: out of device memory (" + std::to_string(count * sizeof(T)) +
+                                                 " bytes asked, KMQ_CUDA_MAX_ALLOCATION caps one allocation)");
+    }
     void* p = nullptr;
     KMQ_CUDA_TRY(cudaMalloc(&p, count * sizeof(T)));
     data_ = static_cast<T*>(p);

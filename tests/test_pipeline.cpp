@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "kmq/cpu_backend.hpp"
+#include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/png_encoder.hpp"
 #include "kmq/pipeline/run_job.hpp"
@@ -169,6 +170,31 @@ TEST_F(Pipeline, ErrorsNameTheFile) {
     EXPECT_EQ(e.kind(), error_kind::invalid_argument);
     EXPECT_EQ(e.path(), bad_k.input);
   }
+}
+
+// The same on a real GPU whose allocations are capped (KMQ_CUDA_MAX_ALLOCATION):
+// --backend auto hands the image to the CPU, same bytes; cuda reports it.
+TEST_F(Pipeline, ACappedGpuFallsBackToTheCpuWithTheSameBytes) {
+  const cuda_status cuda = cuda_probe();
+  if (!cuda.available) return testing::skip_or_fail_without_gpu("no CUDA device: " + cuda.reason);
+  const image_job job = job_for(sample("chelsea.png"), 16);  // 541 kB of RGBA
+  const job_outcome on_cpu = run_job(job, *make_cpu_backend(2));
+  ::setenv("KMQ_CUDA_MAX_ALLOCATION", "65536", 1);
+  const std::unique_ptr<backend> gpu = make_cuda_backend();
+  const job_outcome fell_back = run_job(job, *gpu);
+  image_job strict = job;
+  strict.on_out_of_memory = memory_fallback::none;
+  error_kind strict_kind = error_kind::internal;
+  try {
+    run_job(strict, *gpu);
+  } catch (const error& e) {
+    strict_kind = e.kind();
+  }
+  ::unsetenv("KMQ_CUDA_MAX_ALLOCATION");
+  EXPECT_EQ(fell_back.backend, "cpu");
+  EXPECT_EQ(fell_back.png, on_cpu.png);
+  ASSERT_EQ(fell_back.notices.size(), 1u);
+  EXPECT_EQ(strict_kind, error_kind::out_of_memory);
 }
 
 // A CPU backend dressed as a device that runs out of memory on upload, as a
