@@ -68,6 +68,10 @@ double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const
 
 }  // namespace
 
+double psnr_from_mse(double mse) {
+  return mse == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(255.0 * 255.0 / mse);
+}
+
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
                                    std::uint32_t height) {
@@ -89,8 +93,7 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
   std::uint64_t total = 0;
   for (int c = 0; c < metrics.channels; ++c) total += squared_error[c];
   metrics.mse = static_cast<double>(total) / (static_cast<double>(count) * metrics.channels);
-  metrics.psnr = metrics.mse == 0.0 ? std::numeric_limits<double>::infinity()
-                                    : 10.0 * std::log10(255.0 * 255.0 / metrics.mse);
+  metrics.psnr = psnr_from_mse(metrics.mse);
   metrics.ssim = mean_ssim(original, indices, palette, width, height);
   return metrics;
 }

@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <map>
 #include <string>
 
 #include "kmq/error.hpp"
+#include "kmq/metrics.hpp"
 #include "kmq/stopwatch.hpp"
 
 namespace kmq {
-
-double psnr_of(double mse) {
-  return mse == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(255.0 * 255.0 / mse);
-}
 
 namespace {
 
@@ -31,10 +27,17 @@ class psnr_by_k {
     if (known != psnr_.end()) return known->second;
     quantize_options options = options_;
     options.kmeans.k = k;
-    const double psnr = psnr_of(quantize(colors_, options, engine_, watcher_).mse);
+    last_ = quantize(colors_, options, engine_, watcher_);
+    const double psnr = psnr_from_mse(last_->mse);
     tried_.push_back(k);
     psnr_[k] = psnr;
     return psnr;
+  }
+
+  // The palette of K when it was the last one built, else nothing.
+  std::optional<quantize_result> take_if_last(int k) {
+    if (!last_ || last_->k != k) return std::nullopt;
+    return std::move(last_);
   }
 
  private:
@@ -44,6 +47,7 @@ class psnr_by_k {
   observer* watcher_;
   std::vector<int>& tried_;
   std::map<int, double> psnr_;
+  std::optional<quantize_result> last_;
 };
 
 std::string db(double value) {
@@ -117,6 +121,7 @@ quality_search_result search_quality(const color_set& colors, const quality_targ
   if (passing <= most) {
     found.k = passing;
     found.met_max = true;
+    found.palette = psnr.take_if_last(found.k);
     return found;
   }
   // Even the largest palette stays under max: it is written if it reaches min.
@@ -126,6 +131,7 @@ quality_search_result search_quality(const color_set& colors, const quality_targ
                                                  ", below the --quality minimum " + db(target.min_psnr));
   }
   found.k = most;
+  found.palette = psnr.take_if_last(found.k);
   return found;
 }
 
@@ -139,7 +145,7 @@ std::vector<elbow_point> elbow_curve(const color_set& colors, const quantize_opt
     at_k.kmeans.k = lossless ? static_cast<int>(distinct) : k;
     const detail::stopwatch clock;
     const quantize_result palette = quantize(colors, at_k, engine, watcher);
-    curve.push_back({at_k.kmeans.k, palette.wcss, palette.mse, psnr_of(palette.mse), clock.seconds()});
+    curve.push_back({at_k.kmeans.k, palette.wcss, palette.mse, psnr_from_mse(palette.mse), clock.seconds()});
     if (lossless) break;
   }
   return curve;

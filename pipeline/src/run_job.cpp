@@ -46,13 +46,15 @@ clustering quantize_and_remap(const image_view& image, const image_job& job, bac
   clustering out;
   const color_set colors = analyse_colors(image, job.quantize.dedupe, engine, watcher);
   if (job.elbow) out.elbow = elbow_curve(colors, job.quantize, engine, watcher);
-  quantize_options chosen = job.quantize;
   if (job.quality) {
-    const quality_search_result found = search_quality(colors, *job.quality, job.quantize, engine, watcher);
-    chosen.kmeans.k = found.k;
+    quality_search_result found = search_quality(colors, *job.quality, job.quantize, engine, watcher);
     out.ks_tried = found.tried;
+    quantize_options chosen = job.quantize;
+    chosen.kmeans.k = found.k;
+    out.palette = found.palette ? std::move(*found.palette) : quantize(colors, chosen, engine, watcher);
+  } else {
+    out.palette = quantize(colors, job.quantize, engine, watcher);
   }
-  out.palette = quantize(colors, chosen, engine, watcher);
   const detail::stopwatch remapping;
   out.labels = remap(image, out.palette, job.remap, engine);
   out.remap_seconds = remapping.seconds();

@@ -15,6 +15,9 @@ struct image_metrics {
   int channels = 3;   // channels counted in mse
 };
 
+// 10 log10(255^2 / mse) dB; infinity when mse == 0.
+double psnr_from_mse(double mse);
+
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
                                    std::uint32_t height);

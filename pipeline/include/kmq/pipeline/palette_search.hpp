@@ -2,6 +2,7 @@
 // uploaded once: the smallest K that reaches a PSNR target (--quality), and
 // the error against K (--elbow).
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "kmq/pipeline/image_job.hpp"
@@ -10,13 +11,13 @@
 
 namespace kmq {
 
-// 10 log10(255^2 / mse) dB; infinity for 0.
-double psnr_of(double mse);
-
 struct quality_search_result {
   int k = 0;                 // the K chosen
   std::vector<int> tried;    // every K built, in order
   bool met_max = false;      // k reaches the target's max (else only its min, at max_colors)
+  // The chosen K's palette when it was the last one built (so the backend
+  // still holds its labels for remap): no need to build it again.
+  std::optional<quantize_result> palette;
 };
 
 // The smallest K in 1..256 whose palette reaches target.max_psnr, by
