@@ -8,10 +8,14 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libopencv-dev libpng-dev libjpeg62-turbo-dev libwebp-dev libtiff-dev zlib1g-dev
-  libcxxopts-dev nlohmann-json3-dev
+  libcxxopts-dev nlohmann-json3-dev libdeflate-dev
+  # kmq serve: an HTTP server library and a zip writer (built into kmq-serve only, so kmq starts fast).
+  libcpp-httplib-dev libzip-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # The HTML report's tests: two HTML validators, and a browser (with a font) that renders the page.
   tidy python3-html5lib chromium fonts-dejavu-core
+  # The batch test on a real single-node Slurm cluster (a job array sharding one collection).
+  slurmd slurmctld slurm-client munge
 )
 [ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
