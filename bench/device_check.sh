@@ -105,8 +105,26 @@ done
 
 # ---- configure and build ---------------------------------------------------
 gtest_dir=$repo/.carry/googletest
-cmake_args=(-S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKMQ_BUILD_CLI=OFF -DKMQ_BUILD_BENCH=ON
+cmake_args=(-S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKMQ_BUILD_BENCH=ON
             -DKMQ_CUDA_ARCHITECTURES="$arch" -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
+# The real kmq command, built against the image libraries that
+# bench/device_carry.sh unpacked from Debian's packages into .carry/sysroot
+# (the GPU machine has none of them), without OpenCV (BMP/TIFF-without-alpha
+# refused) and without the server; its shared libraries come from the sysroot.
+sysroot=$repo/.carry/sysroot
+have_cli=0
+if [ -d "$sysroot/usr/include" ]; then
+  have_cli=1
+  lib_dir=$sysroot/usr/lib/x86_64-linux-gnu
+  export PKG_CONFIG_SYSROOT_DIR=$sysroot PKG_CONFIG_LIBDIR=$lib_dir/pkgconfig:$sysroot/usr/share/pkgconfig
+  export LD_LIBRARY_PATH=$lib_dir:$sysroot/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  cmake_args+=(-DKMQ_BUILD_CLI=ON -DKMQ_WITH_OPENCV=OFF -DKMQ_BUILD_SERVE=OFF
+               -DCMAKE_PREFIX_PATH="$sysroot/usr" -DCMAKE_LIBRARY_PATH="$lib_dir:$sysroot/lib/x86_64-linux-gnu"
+               -DCMAKE_INCLUDE_PATH="$sysroot/usr/include")
+else
+  cmake_args+=(-DKMQ_BUILD_CLI=OFF)
+  record "kmq command" SKIP 0 "no $sysroot (bash bench/device_carry.sh, carry .carry): kmq_raw only"
+fi
 [ -n "$nvcc_bin" ] && cmake_args+=(-DCMAKE_CUDA_COMPILER="$nvcc_bin")
 command -v ninja >/dev/null && [ ! -f "$build/Makefile" ] && cmake_args+=(-G Ninja)
 have_tests=0
@@ -122,6 +140,7 @@ fi
 built=0
 if run_step "configure" 120 "$logs/configure.log" cmake "${cmake_args[@]}"; then
   targets=(kmq_raw)
+  [ $have_cli = 1 ] && targets+=(kmq)
   if grep -q "CUDA backend ON" "$logs/configure.log"; then
     targets+=(kmq_gpu_bench)
   else
@@ -250,6 +269,19 @@ else
   record "parity runs" SKIP 0 "no GPU, no build or no inputs"
 fi
 
+# ---- the kmq command: CPU vs GPU bytes, whole-process time, CUDA start-up ------
+if [ $have_cli = 1 ] && [ $built = 1 ] && [ -x "$build/kmq" ] && [ -n "$photo" ]; then
+  bash "$repo/bench/device_kmq_command.sh" "$build/kmq" "$photo" "$work/command" "$python" \
+    "$((deadline - SECONDS - 150))" "$no_gpu" >"$logs/kmq-command.log" 2>&1
+  # Its verdict lines are steps of this check.
+  while IFS='|' read -r name state took note; do
+    record "$name" "$state" "$took" "$note"
+  done < <(sed -n 's/^STEP|//p' "$logs/kmq-command.log")
+  cp "$work/command/timings.md" "$out_dir/kmq_command.md" 2>/dev/null
+else
+  record "kmq command" SKIP 0 "not built (no sysroot or build failed)"
+fi
+
 # ---- CPU vs GPU stage timings -------------------------------------------------
 bench_table=$logs/gpu_bench.txt
 if [ $have_gpu = 1 ] && [ $built = 1 ] && [ $made_inputs = 1 ] && [ -x "$bench" ]; then
@@ -323,6 +355,7 @@ echo "}" >>"$out_dir/summary.json"
 tar -czf "$out_dir/logs.tar.gz" -C "$work" logs 2>/dev/null
 
 echo
+[ -s "$out_dir/kmq_command.md" ] && cat "$out_dir/kmq_command.md" && echo
 if [ -s "$bench_table" ]; then
   echo "CPU vs GPU, stage by stage (ms; GPU by CUDA events):"
   cat "$bench_table"
