@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend_policy.hpp"
 #include "exit_codes.hpp"
 #include "job_plan.hpp"
 #include "job_report.hpp"
@@ -111,8 +112,12 @@ int run_compress(const compress_settings& settings) {
     throw error(error_kind::invalid_argument, "-o -",
                 "standard output is a terminal; redirect it to a file or a pipe for the PNG");
   }
-  const std::unique_ptr<backend> engine = make_backend(settings.backend, settings.threads);
-  if (settings.verbose && !settings.quiet && settings.backend == backend_choice::automatic) {
+  std::vector<std::string> inputs;
+  for (const planned_job& planned : jobs) inputs.push_back(planned.input);
+  const backend_decision decision = decide_backend(settings.backend, inputs, auto_gpu_min_pixels());
+  if (settings.verbose && !settings.quiet && !decision.why.empty()) std::cerr << "kmq: " << decision.why << '\n';
+  const std::unique_ptr<backend> engine = make_backend(decision.choice, settings.threads);
+  if (settings.verbose && !settings.quiet && decision.choice == backend_choice::automatic) {
     const cuda_status cuda = cuda_probe();
     if (!cuda.available) std::cerr << "kmq: no CUDA device (" << cuda.reason << "); using the CPU\n";
   }

@@ -209,6 +209,31 @@ TEST_F(Cli, CudaWithoutADeviceExits69) {
   EXPECT_FALSE(fs::exists(path("o.png")));
 }
 
+// --backend auto leaves CUDA alone for images smaller than the threshold (by
+// their headers); larger ones, or a threshold lowered below them, go the usual
+// way (probe, then GPU or CPU). Same bytes either way.
+TEST_F(Cli, AutoSendsSmallImagesToTheCpuWithoutStartingCuda) {
+  const std::string photo = sample("fruits.jpg");  // 512x480
+  const outcome small = kmq("compress " + photo + " -o " + path("a.png") + " -k 8 --verbose");
+  ASSERT_EQ(small.code, 0) << small.err;
+  EXPECT_NE(small.err.find("smaller than 1048576 pixels (largest 245760)"), std::string::npos) << small.err;
+  EXPECT_EQ(small.err.find("no CUDA device"), std::string::npos) << small.err;
+
+  const std::string lowered = "KMQ_AUTO_GPU_MIN_PIXELS=245760 ";
+  const std::string command = lowered + KMQ_BINARY + " compress " + photo + " -o " + path("c.png") +
+                              " -k 8 --verbose 2>" + path("c.txt");
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const std::string said = read_text(path("c.txt"));
+  EXPECT_EQ(said.find("smaller than"), std::string::npos) << said;
+  if (kmq("--version").out.find("device: none") != std::string::npos) {
+    EXPECT_NE(said.find("no CUDA device"), std::string::npos) << "auto probed CUDA for the larger image: " << said;
+  }
+  EXPECT_EQ(read_text(path("a.png")), read_text(path("c.png")));
+  // Explicit choices are never changed.
+  const outcome cpu = kmq("compress " + photo + " -o " + path("d.png") + " -k 8 --verbose --backend cpu");
+  EXPECT_EQ(cpu.err.find("smaller than"), std::string::npos);
+}
+
 TEST_F(Cli, OddButValidImagesWork) {
   cv::imwrite(path("one.png"), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3)));
   cv::Mat strip(5000, 1, CV_8UC3);

@@ -1,0 +1,49 @@
+#include "backend_policy.hpp"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "kmq/io/image_header.hpp"
+
+namespace kmq::cli {
+namespace {
+
+// Enough for every header kmq sniffs, short of a JPEG whose frame header
+// comes after a large EXIF block: that one counts as large (the GPU may be used).
+constexpr std::size_t header_bytes = 256 * 1024;
+
+std::uint64_t pixels_by_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return UINT64_MAX;
+  std::vector<std::uint8_t> head(header_bytes);
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  const io::image_header header = io::sniff_image_header(head.data(), static_cast<std::size_t>(in.gcount()));
+  return header.has_dimensions ? header.pixel_count() : UINT64_MAX;
+}
+
+}  // namespace
+
+std::uint64_t auto_gpu_min_pixels() {
+  const char* text = std::getenv("KMQ_AUTO_GPU_MIN_PIXELS");
+  if (text == nullptr || *text == '\0') return default_auto_gpu_min_pixels;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  return *end == '\0' ? value : default_auto_gpu_min_pixels;
+}
+
+backend_decision decide_backend(backend_choice choice, const std::vector<std::string>& inputs,
+                                std::uint64_t min_pixels) {
+  if (choice != backend_choice::automatic || inputs.empty() || min_pixels == 0) return {choice, {}};
+  std::uint64_t largest = 0;
+  for (const std::string& input : inputs) {
+    if (input == "-") return {choice, {}};
+    const std::uint64_t pixels = pixels_by_header(input);
+    if (pixels >= min_pixels) return {choice, {}};
+    if (pixels > largest) largest = pixels;
+  }
+  return {backend_choice::cpu, "every image is smaller than " + std::to_string(min_pixels) +
+                                   " pixels (largest " + std::to_string(largest) +
+                                   "): the CPU, without starting CUDA (KMQ_AUTO_GPU_MIN_PIXELS)"};
+}
+
+}  // namespace kmq::cli
