@@ -63,6 +63,10 @@ class color_set {
   bool dedupe() const { return dedupe_; }
   // Any colour with alpha < 255: then errors count four channels, else three.
   bool translucent() const { return translucent_; }
+  // Clustered as the colours show composited (premultiplied by alpha): every
+  // image with alpha whose premultiplied colours stay distinct or that has
+  // more colours than any palette holds (then no K is lossless anyway).
+  bool premultiplied() const { return premultiplied_; }
   double histogram_seconds() const { return histogram_seconds_; }
 
  private:
@@ -70,11 +74,14 @@ class color_set {
   friend quantize_result quantize(const color_set&, const quantize_options&, backend&, observer*);
   std::uint32_t width_ = 0, height_ = 0;
   std::size_t distinct_colors_ = 0;
-  bool dedupe_ = true, translucent_ = false;
+  bool dedupe_ = true, translucent_ = false, premultiplied_ = false;
+  std::size_t distinct_points_ = 0;        // distinct colours as clustered (fewer when premultiplying merges some)
   double histogram_seconds_ = 0.0;
   std::vector<packed_rgba> colors_;        // distinct colours (for the lossless palette)
   std::vector<packed_rgba> points_;        // what is uploaded: the colours, or every pixel (no dedupe)
   std::vector<std::uint32_t> weights_;     // their weights
+  std::vector<packed_rgba> cluster_colors_; // no dedupe only: colors_ as clustered (premultiplied or not)
+  std::vector<std::uint32_t> counts_;      // no dedupe only: pixels of each colour (points_ run by colour)
   pixel_map map_;                          // image serial and where the map is; no labels yet
 };
 
@@ -91,11 +98,15 @@ struct quantize_result {
   int best_restart = 0;               // which of them was kept
   double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
   double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
+  bool premultiplied = false;         // wcss and mse are of premultiplied colours (composited error)
   std::vector<iteration_stats> passes;  // every Lloyd pass of the kept run
   double histogram_seconds = 0.0;     // of the colour set (shared by its palettes)
   double seed_seconds = 0.0;
   double iterate_seconds = 0.0;
   double palette_seconds = 0.0;       // rounding, nearest entries, order
+  std::uint64_t refine_moves = 0;     // colours Hartigan's method moved to another cluster
+  int refine_sweeps = 0;
+  double refine_seconds = 0.0;
 
   std::vector<double> wcss_history() const;  // passes[i].wcss
 
