@@ -4,10 +4,12 @@
 // result is the same with and without de-duplication and on any thread count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <vector>
 
+#include "../host/src/palette_refine.hpp"
 #include "kmq/backend_select.hpp"
 #include "kmq/metrics.hpp"
 #include "kmq/quantize.hpp"
@@ -137,6 +139,44 @@ TEST(AlphaWeighting, SameBytesWithoutDedupeAndOnAnyThreadCount) {
       EXPECT_EQ(one.indices, other.indices);
       EXPECT_EQ(one.q.wcss, other.q.wcss);
     }
+  }
+}
+
+TEST(AlphaWeighting, PolishingNeverRaisesTheErrorAndKeepsTheAlphaClasses) {
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    seeded_random random(seed);
+    std::vector<packed_rgba> straight;
+    std::vector<std::uint32_t> counts;
+    for (int i = 0; i < 400; ++i) {
+      const std::uint64_t kind = random.below(4);  // opaque, transparent or translucent
+      packed_rgba c = testing::random_colour(random, true);
+      if (kind == 0) c |= 0xff000000u;
+      if (kind == 1) c = 0;
+      straight.push_back(c);
+      counts.push_back(1 + static_cast<std::uint32_t>(random.below(50)));
+    }
+    std::vector<packed_rgba> palette = {pack_rgba(0, 0, 0, 0), pack_rgba(200, 10, 10, 255), pack_rgba(10, 200, 10, 255),
+                                        pack_rgba(90, 90, 90, 128), pack_rgba(30, 30, 200, 40)};
+    std::vector<packed_rgba> clustered = straight;
+    for (packed_rgba& c : clustered) c = premultiply(c);
+    const auto nearest = [&](const std::vector<packed_rgba>& entries, std::vector<std::uint32_t>& labels) {
+      std::uint64_t error = 0;
+      labels.assign(clustered.size(), 0);
+      for (std::size_t i = 0; i < clustered.size(); ++i) {
+        for (std::uint32_t j = 1; j < entries.size(); ++j) {
+          if (palette_distance(clustered[i], premultiply(entries[j])) < palette_distance(clustered[i], premultiply(entries[labels[i]]))) labels[i] = j;
+        }
+        error += std::uint64_t{counts[i]} * squared_distance(clustered[i], premultiply(entries[labels[i]]));
+      }
+      return error;
+    };
+    std::vector<std::uint32_t> labels;
+    const std::uint64_t before = nearest(palette, labels);
+    const std::vector<packed_rgba> polished = detail::polish_palette(straight, clustered, counts, labels, palette, true);
+    std::vector<std::uint32_t> after_labels;
+    EXPECT_LE(nearest(polished, after_labels), before) << "seed " << seed;
+    EXPECT_EQ(std::count(polished.begin(), polished.end(), pack_rgba(0, 0, 0, 0)), 1);
+    EXPECT_EQ(std::count_if(polished.begin(), polished.end(), [](packed_rgba c) { return alpha_of(c) == 255; }), 2);
   }
 }
 

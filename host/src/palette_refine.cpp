@@ -1,5 +1,8 @@
 #include "palette_refine.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "hartigan.hpp"
 
 namespace kmq::detail {
@@ -48,23 +51,130 @@ std::vector<float> straight_centroids(const std::vector<packed_rgba>& straight, 
   return centroids;
 }
 
+std::uint32_t rounded(double value) { return static_cast<std::uint32_t>(std::lround(std::min(255.0, std::max(0.0, value)))); }
+
 }  // namespace
+
+std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, const std::vector<std::uint32_t>& counts,
+                                            bool dedupe) {
+  if (dedupe) return labels;
+  std::vector<std::uint32_t> per_color(counts.size());
+  std::size_t first = 0;
+  for (std::size_t c = 0; c < counts.size(); ++c) {
+    per_color[c] = labels[first];
+    first += counts[c];
+  }
+  return per_color;
+}
+
+namespace {
+
+// One update of every entry from the colours it serves (see polish_palette).
+std::vector<packed_rgba> updated_entries(const std::vector<packed_rgba>& straight, const std::vector<std::uint32_t>& counts,
+                                         const std::vector<std::uint32_t>& labels, const std::vector<packed_rgba>& palette) {
+  const std::size_t n = palette.size();
+  std::vector<std::uint64_t> weight(n, 0), alpha(n, 0), shown(n * 3, 0);
+  for (std::size_t i = 0; i < straight.size(); ++i) {
+    const std::size_t j = labels[i];
+    const std::uint64_t w = counts[i], a = alpha_of(straight[i]);
+    weight[j] += w;
+    alpha[j] += w * a;
+    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += w * a * channel_of(straight[i], c);
+  }
+  std::vector<packed_rgba> out(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint32_t a = alpha_of(palette[j]);
+    std::uint32_t channel[3];
+    if (weight[j] == 0 || a == 0) {
+      out[j] = palette[j];
+    } else if (a == 255) {  // shows its colour in full: the mean of what its colours show
+      for (int c = 0; c < 3; ++c) channel[c] = rounded(static_cast<double>(shown[j * 3 + c]) / (255.0 * static_cast<double>(weight[j])));
+      out[j] = pack_rgba(channel[0], channel[1], channel[2], 255);
+    } else {
+      const std::uint32_t mean_alpha = rounded(static_cast<double>(alpha[j]) / static_cast<double>(weight[j]));
+      if (mean_alpha == 0 || alpha[j] == 0) {
+        out[j] = pack_rgba(0, 0, 0, 0);
+      } else {
+        for (int c = 0; c < 3; ++c) channel[c] = rounded(static_cast<double>(shown[j * 3 + c]) / static_cast<double>(alpha[j]));
+        out[j] = pack_rgba(channel[0], channel[1], channel[2], mean_alpha);
+      }
+    }
+  }
+  return out;
+}
+
+// For each entry: itself, then up to `count` others nearest to it (ties: lower index).
+std::vector<std::uint32_t> entry_neighbours(const std::vector<packed_rgba>& entries, int count) {
+  const std::size_t n = entries.size(), row = static_cast<std::size_t>(count) + 1;
+  std::vector<std::uint32_t> near(n * row);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
+  for (std::size_t a = 0; a < n; ++a) {
+    order.clear();
+    for (std::size_t b = 0; b < n; ++b) {
+      if (b != a) order.emplace_back(squared_distance(entries[a], entries[b]), static_cast<std::uint32_t>(b));
+    }
+    const std::size_t keep = std::min<std::size_t>(order.size(), static_cast<std::size_t>(count));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end());
+    near[a * row] = static_cast<std::uint32_t>(a);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
+      near[a * row + 1 + i] = i < keep ? order[i].second : static_cast<std::uint32_t>(a);
+    }
+  }
+  return near;
+}
+
+}  // namespace
+
+std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
+                                        const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
+                                        std::vector<packed_rgba> palette, bool premultiplied, int max_rounds,
+                                        int candidates) {
+  const auto as_clustered = [premultiplied](std::vector<packed_rgba> entries) {
+    if (premultiplied) std::transform(entries.begin(), entries.end(), entries.begin(), premultiply);
+    return entries;
+  };
+  const auto error_of = [&](const std::vector<std::uint32_t>& of, const std::vector<packed_rgba>& entries) {
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < clustered.size(); ++i) total += std::uint64_t{counts[i]} * squared_distance(clustered[i], entries[of[i]]);
+    return total;
+  };
+  const std::size_t row = static_cast<std::size_t>(candidates) + 1;
+  std::uint64_t error = error_of(labels, as_clustered(palette));
+  for (int round = 0; round < max_rounds; ++round) {
+    std::vector<packed_rgba> next = updated_entries(straight, counts, labels, palette);
+    const std::vector<packed_rgba> shown = as_clustered(next);
+    const std::vector<std::uint32_t> near = entry_neighbours(shown, candidates);
+    std::vector<std::uint32_t> next_labels(labels.size());
+    for (std::size_t i = 0; i < clustered.size(); ++i) {
+      const std::uint32_t* options = &near[labels[i] * row];
+      std::uint32_t best = options[0], best_distance = palette_distance(clustered[i], shown[options[0]]);
+      for (std::size_t o = 1; o < row; ++o) {
+        const std::uint32_t d = palette_distance(clustered[i], shown[options[o]]);
+        if (d < best_distance || (d == best_distance && options[o] < best)) {
+          best = options[o];
+          best_distance = d;
+        }
+      }
+      next_labels[i] = best;
+    }
+    const std::uint64_t next_error = error_of(next_labels, shown);
+    if (next_error >= error) break;
+    const bool small_gain = static_cast<double>(error - next_error) < 1e-4 * static_cast<double>(error);
+    palette.swap(next);
+    labels.swap(next_labels);
+    error = next_error;
+    if (small_gain) break;
+  }
+  std::sort(palette.begin(), palette.end());
+  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
+  return palette;
+}
 
 refined_palette refine_palette(const std::vector<packed_rgba>& clustered, const std::vector<packed_rgba>& straight,
                                const std::vector<std::uint32_t>& counts, const std::vector<float>& centroids, int k,
                                backend& engine, bool dedupe, bool translucent) {
   engine.step(centroids.data(), k);
-  std::vector<std::uint32_t> labels = engine.labels();
-  if (!dedupe) {
-    // Points run colour by colour in histogram order; a run shares one label.
-    std::vector<std::uint32_t> per_color(clustered.size());
-    std::size_t first = 0;
-    for (std::size_t c = 0; c < clustered.size(); ++c) {
-      per_color[c] = labels[first];
-      first += counts[c];
-    }
-    labels.swap(per_color);
-  }
+  std::vector<std::uint32_t> labels = labels_per_color(engine.labels(), counts, dedupe);
   const hartigan_outcome outcome = hartigan_refine(clustered, counts, labels, k, hartigan_params{});
   refined_palette refined;
   refined.centroids = straight_centroids(straight, counts, labels, k, translucent);

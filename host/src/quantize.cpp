@@ -166,6 +166,20 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
 }
 
+// Rounding, the opaque and transparent entries the alpha rule asks for, and
+// that rule in the mapping move an image-with-alpha palette off the means of
+// the colours each entry serves: constrained Lloyd rounds on the host
+// (palette_refine.hpp) from the backend's exact mapping.
+void polish_under_alpha_rule(const color_set& colors, backend& engine, std::vector<packed_rgba>& palette) {
+  const std::vector<std::uint32_t>& weights = colors.points_weights();
+  const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.color_counts();
+  std::vector<std::uint32_t> labels;
+  settle_palette(engine, palette, colors.premultiplied(), weights, labels);
+  palette = detail::polish_palette(colors.straight_colors(), colors.clustered_colors(), counts,
+                                   detail::labels_per_color(labels, counts, colors.dedupe()), palette,
+                                   colors.premultiplied());
+}
+
 // Channels an error is counted over: R, G, B, and A when any pixel shows it.
 int error_channels(const color_set& colors) { return colors.translucent() ? 4 : 3; }
 
@@ -291,6 +305,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     }
     palette = palette_from(clustering.centroids, !straight);
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
+    if (options.refine && colors.translucent()) polish_under_alpha_rule(colors, engine, palette);
   }
 
   report_stage(watcher, job_stage::map);

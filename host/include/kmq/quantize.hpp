@@ -68,6 +68,15 @@ class color_set {
   // more colours than any palette holds (then no K is lossless anyway).
   bool premultiplied() const { return premultiplied_; }
   double histogram_seconds() const { return histogram_seconds_; }
+  // What the backend holds (the colours or every pixel, premultiplied when
+  // premultiplied()) and their weights; the distinct colours as the image has
+  // them, and (no dedupe) each one's pixel count.
+  const std::vector<packed_rgba>& points() const { return points_; }
+  const std::vector<std::uint32_t>& points_weights() const { return weights_; }
+  const std::vector<packed_rgba>& straight_colors() const { return colors_; }
+  const std::vector<std::uint32_t>& color_counts() const { return counts_; }
+  // The distinct colours as clustered (premultiplied or not), index for index with straight_colors().
+  const std::vector<packed_rgba>& clustered_colors() const { return dedupe_ ? points_ : cluster_colors_; }
 
  private:
   friend color_set analyse_colors(const image_view&, bool, backend&, observer*);
