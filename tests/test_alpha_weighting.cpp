@@ -129,12 +129,12 @@ std::vector<packed_rgba> soft_sprite(std::uint32_t side) {
 }
 
 TEST(AlphaWeighting, SameBytesWithoutDedupeAndOnAnyThreadCount) {
-  const std::vector<packed_rgba> sprite = soft_sprite(90);
+  const std::vector<packed_rgba> sprite = soft_sprite(190);  // over 32768 colours: several threads take part
   for (dither_method dither : {dither_method::none, dither_method::floyd_steinberg}) {
-    const outcome one = run(sprite, 90, 24, true, 1, dither);
+    const outcome one = run(sprite, 190, 24, true, 1, dither);
     EXPECT_TRUE(one.q.premultiplied);
     for (auto [dedupe, threads] : {std::pair<bool, int>{true, 3}, {false, 1}, {false, 4}}) {
-      const outcome other = run(sprite, 90, 24, dedupe, threads, dither);
+      const outcome other = run(sprite, 190, 24, dedupe, threads, dither);
       EXPECT_EQ(one.q.palette, other.q.palette);
       EXPECT_EQ(one.indices, other.indices);
       EXPECT_EQ(one.q.wcss, other.q.wcss);
@@ -172,7 +172,8 @@ TEST(AlphaWeighting, PolishingNeverRaisesTheErrorAndKeepsTheAlphaClasses) {
     };
     std::vector<std::uint32_t> labels;
     const std::uint64_t before = nearest(palette, labels);
-    const std::vector<packed_rgba> polished = detail::polish_palette(straight, clustered, counts, labels, palette, true);
+    const std::vector<packed_rgba> polished = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1);
+    EXPECT_EQ(polished, detail::polish_palette(straight, clustered, counts, labels, palette, true, 3));
     std::vector<std::uint32_t> after_labels;
     EXPECT_LE(nearest(polished, after_labels), before) << "seed " << seed;
     EXPECT_EQ(std::count(polished.begin(), polished.end(), pack_rgba(0, 0, 0, 0)), 1);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "hartigan.hpp"
+#include "parallel.hpp"
 
 namespace kmq::detail {
 namespace {
@@ -127,8 +128,8 @@ std::vector<std::uint32_t> entry_neighbours(const std::vector<packed_rgba>& entr
 
 std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
                                         const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
-                                        std::vector<packed_rgba> palette, bool premultiplied, int max_rounds,
-                                        int candidates) {
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        int max_rounds, int candidates) {
   const auto as_clustered = [premultiplied](std::vector<packed_rgba> entries) {
     if (premultiplied) std::transform(entries.begin(), entries.end(), entries.begin(), premultiply);
     return entries;
@@ -144,20 +145,29 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
     std::vector<packed_rgba> next = updated_entries(straight, counts, labels, palette);
     const std::vector<packed_rgba> shown = as_clustered(next);
     const std::vector<std::uint32_t> near = entry_neighbours(shown, candidates);
+    // Each colour on its own and the error an integer sum: any split into
+    // threads gives the same labels and the same total.
     std::vector<std::uint32_t> next_labels(labels.size());
-    for (std::size_t i = 0; i < clustered.size(); ++i) {
-      const std::uint32_t* options = &near[labels[i] * row];
-      std::uint32_t best = options[0], best_distance = palette_distance(clustered[i], shown[options[0]]);
-      for (std::size_t o = 1; o < row; ++o) {
-        const std::uint32_t d = palette_distance(clustered[i], shown[options[o]]);
-        if (d < best_distance || (d == best_distance && options[o] < best)) {
-          best = options[o];
-          best_distance = d;
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(std::max(threads, 1)), 0);
+    parallel_chunks(threads, clustered.size(), [&](int chunk, std::size_t begin, std::size_t end) {
+      std::uint64_t total = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::uint32_t* options = &near[labels[i] * row];
+        std::uint32_t best = options[0], best_distance = palette_distance(clustered[i], shown[options[0]]);
+        for (std::size_t o = 1; o < row; ++o) {
+          const std::uint32_t d = palette_distance(clustered[i], shown[options[o]]);
+          if (d < best_distance || (d == best_distance && options[o] < best)) {
+            best = options[o];
+            best_distance = d;
+          }
         }
+        next_labels[i] = best;
+        total += std::uint64_t{counts[i]} * squared_distance(clustered[i], shown[best]);
       }
-      next_labels[i] = best;
-    }
-    const std::uint64_t next_error = error_of(next_labels, shown);
+      partial[static_cast<std::size_t>(chunk)] = total;
+    });
+    std::uint64_t next_error = 0;
+    for (std::uint64_t part : partial) next_error += part;
     if (next_error >= error) break;
     const bool small_gain = static_cast<double>(error - next_error) < 1e-4 * static_cast<double>(error);
     palette.swap(next);

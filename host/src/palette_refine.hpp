@@ -38,10 +38,10 @@ std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, c
 // (palette_distance between the clustered values) of its entry and the
 // `candidates` entries nearest that one. A round is kept only when the exact
 // error falls; the rounds stop when it falls by under 1e-4 of itself.
-// Sequential: the same on every thread count. Returns the palette, sorted.
+// The same on every thread count (per-colour work, integer sums). Returns the palette, sorted.
 std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
                                         const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
-                                        std::vector<packed_rgba> palette, bool premultiplied, int max_rounds = 30,
-                                        int candidates = 8);
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        int max_rounds = 30, int candidates = 8);
 
 }  // namespace kmq::detail

@@ -177,7 +177,7 @@ void polish_under_alpha_rule(const color_set& colors, backend& engine, std::vect
   settle_palette(engine, palette, colors.premultiplied(), weights, labels);
   palette = detail::polish_palette(colors.straight_colors(), colors.clustered_colors(), counts,
                                    detail::labels_per_color(labels, counts, colors.dedupe()), palette,
-                                   colors.premultiplied());
+                                   colors.premultiplied(), engine.threads());
 }
 
 // Channels an error is counted over: R, G, B, and A when any pixel shows it.
