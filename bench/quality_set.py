@@ -4,7 +4,8 @@
 Every tool is later given the same PNG file, so decoding differences (JPEG,
 EXIF) play no part in the comparison. Deterministic: the same files every run.
 
-    /usr/bin/python3 bench/quality_set.py OUT_DIR
+    /usr/bin/python3 bench/quality_set.py OUT_DIR          # the benchmark set
+    /usr/bin/python3 bench/quality_set.py OUT_DIR --cost   # plus a 1080x1080 RGBA sprite for the time budget
 
 Kinds of image (the ones issue 15 names): the samples as they are; crops and
 Lanczos resizes of the two large photos; a smooth synthetic gradient; a nearly
@@ -113,7 +114,15 @@ def build(out_dir):
     return names
 
 
+def build_cost(out_dir):
+    """The large translucent image of the time budget (bench/quality_cost.sh): 415 k colours."""
+    target = os.path.join(out_dir, "sprite-rgba-1080.png")
+    sprite(sample("volna-5120x2880.jpg").resize((1920, 1080), Image.LANCZOS), 1080).save(target)
+    return [target]
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--cost"):
         sys.exit(__doc__)
-    print("\n".join(build(sys.argv[1])))
+    names = build(sys.argv[1]) + (build_cost(sys.argv[1]) if len(sys.argv) == 3 else [])
+    print("\n".join(names))

@@ -142,7 +142,8 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
   const std::size_t row = static_cast<std::size_t>(candidates) + 1;
   std::uint64_t error = error_of(labels, as_clustered(palette));
   for (int round = 0; round < max_rounds; ++round) {
-    std::vector<packed_rgba> next = updated_entries(straight, counts, labels, palette);
+    // Round 0 only remaps: the labels handed in need not be the nearest entries.
+    std::vector<packed_rgba> next = round == 0 ? palette : updated_entries(straight, counts, labels, palette);
     const std::vector<packed_rgba> shown = as_clustered(next);
     const std::vector<std::uint32_t> near = entry_neighbours(shown, candidates);
     // Each colour on its own and the error an integer sum: any split into
@@ -168,8 +169,8 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
     });
     std::uint64_t next_error = 0;
     for (std::uint64_t part : partial) next_error += part;
-    if (next_error >= error) break;
-    const bool small_gain = static_cast<double>(error - next_error) < 1e-4 * static_cast<double>(error);
+    if (round > 0 && next_error >= error) break;  // round 0 puts every colour where the alpha rule lets it go
+    const bool small_gain = round > 0 && static_cast<double>(error - next_error) < 1e-3 * static_cast<double>(error);
     palette.swap(next);
     labels.swap(next_labels);
     error = next_error;
@@ -188,6 +189,13 @@ refined_palette refine_palette(const std::vector<packed_rgba>& clustered, const 
   const hartigan_outcome outcome = hartigan_refine(clustered, counts, labels, k, hartigan_params{});
   refined_palette refined;
   refined.centroids = straight_centroids(straight, counts, labels, k, translucent);
+  std::vector<std::uint32_t> rank(static_cast<std::size_t>(k), 0), used(static_cast<std::size_t>(k), 0);
+  for (std::uint32_t label : labels) used[label] = 1;
+  for (std::size_t j = 0, next = 0; j < rank.size(); ++j) {
+    if (used[j]) rank[j] = static_cast<std::uint32_t>(next++);
+  }
+  for (std::uint32_t& label : labels) label = rank[label];
+  refined.labels = std::move(labels);
   refined.moves = outcome.moves;
   refined.sweeps = outcome.sweeps;
   return refined;

@@ -11,6 +11,7 @@ namespace kmq::detail {
 
 struct refined_palette {
   std::vector<float> centroids;  // 4 per non-empty cluster, straight RGBA
+  std::vector<std::uint32_t> labels;  // per colour: its cluster's rank among the non-empty ones (centroid index)
   std::uint64_t moves = 0;
   int sweeps = 0;
 };
@@ -36,8 +37,9 @@ std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, c
 // composited colour; transparent black stays; any other entry their mean
 // alpha and alpha-weighted mean colour), then every colour to the nearest
 // (palette_distance between the clustered values) of its entry and the
-// `candidates` entries nearest that one. A round is kept only when the exact
-// error falls; the rounds stop when it falls by under 1e-4 of itself.
+// `candidates` entries nearest that one (the first round remaps only). A
+// round is kept only when the exact error falls; the rounds stop when it falls
+// by under 1e-4 of itself.
 // The same on every thread count (per-colour work, integer sums). Returns the palette, sorted.
 std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
                                         const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,

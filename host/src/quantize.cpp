@@ -170,14 +170,33 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
 // that rule in the mapping move an image-with-alpha palette off the means of
 // the colours each entry serves: constrained Lloyd rounds on the host
 // (palette_refine.hpp) from the backend's exact mapping.
-void polish_under_alpha_rule(const color_set& colors, backend& engine, std::vector<packed_rgba>& palette) {
-  const std::vector<std::uint32_t>& weights = colors.points_weights();
-  const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.color_counts();
-  std::vector<std::uint32_t> labels;
-  settle_palette(engine, palette, colors.premultiplied(), weights, labels);
-  palette = detail::polish_palette(colors.straight_colors(), colors.clustered_colors(), counts,
-                                   detail::labels_per_color(labels, counts, colors.dedupe()), palette,
-                                   colors.premultiplied(), engine.threads());
+void polish_under_alpha_rule(const color_set& colors, const std::vector<float>& centroids,
+                             const std::vector<std::uint32_t>& cluster_labels, int threads,
+                             std::vector<packed_rgba>& palette) {
+  // Each colour starts at its cluster's entry: the rounded centroid, or where
+  // keep_alpha_extremes() replaced it, the entry nearest that centroid. No
+  // full mapping pass: the rounds remap among neighbouring entries.
+  const std::size_t clusters = centroids.size() / channels;
+  std::vector<std::uint32_t> entry_of(clusters);
+  for (std::size_t c = 0; c < clusters; ++c) {
+    packed_rgba entry = round_centroid(&centroids[c * channels]);
+    if (alpha_of(entry) == 0) entry = pack_rgba(0, 0, 0, 0);
+    const auto at = std::lower_bound(palette.begin(), palette.end(), entry);
+    if (at != palette.end() && *at == entry) {
+      entry_of[c] = static_cast<std::uint32_t>(at - palette.begin());
+      continue;
+    }
+    std::uint32_t nearest = 0;
+    for (std::uint32_t j = 1; j < palette.size(); ++j) {
+      if (palette_distance(entry, palette[j]) < palette_distance(entry, palette[nearest])) nearest = j;
+    }
+    entry_of[c] = nearest;
+  }
+  std::vector<std::uint32_t> labels(cluster_labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = entry_of[cluster_labels[i]];
+  const std::vector<std::uint32_t>& counts = colors.dedupe() ? colors.points_weights() : colors.color_counts();
+  palette = detail::polish_palette(colors.straight_colors(), colors.clustered_colors(), counts, std::move(labels),
+                                   palette, colors.premultiplied(), threads);
 }
 
 // Channels an error is counted over: R, G, B, and A when any pixel shows it.
@@ -290,22 +309,25 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     result.seed_seconds = clustering.seed_seconds;
     result.iterate_seconds = clustering.iterate_seconds;
     bool straight = !colors.premultiplied();
+    std::vector<std::uint32_t> cluster_labels;
+    detail::stopwatch refining;
     if (options.refine) {
-      detail::stopwatch refining;
-      const std::vector<packed_rgba>& clustered = colors.dedupe() ? points : colors.cluster_colors_;
       const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
       detail::refined_palette refined =
-          detail::refine_palette(clustered, colors.colors_, counts, clustering.centroids, params.k, engine,
-                                 colors.dedupe(), colors.translucent());
+          detail::refine_palette(colors.clustered_colors(), colors.colors_, counts, clustering.centroids, params.k,
+                                 engine, colors.dedupe(), colors.translucent());
       clustering.centroids = std::move(refined.centroids);
+      cluster_labels = std::move(refined.labels);
       straight = true;
       result.refine_moves = refined.moves;
       result.refine_sweeps = refined.sweeps;
-      result.refine_seconds = refining.seconds();
     }
     palette = palette_from(clustering.centroids, !straight);
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
-    if (options.refine && colors.translucent()) polish_under_alpha_rule(colors, engine, palette);
+    if (options.refine && colors.translucent()) {
+      polish_under_alpha_rule(colors, clustering.centroids, cluster_labels, engine.threads(), palette);
+    }
+    if (options.refine) result.refine_seconds = refining.seconds();
   }
 
   report_stage(watcher, job_stage::map);
