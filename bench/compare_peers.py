@@ -213,10 +213,13 @@ def main():
         print("pngquant not found: skipped")
         skip.add("pngquant")
     reused = {}
+    args.reused_from = ""
     if args.reuse:
         with open(args.reuse) as js:
-            for row in json.load(js)["rows"]:
-                reused[(row["image"], row["k"])] = row
+            earlier = json.load(js)
+        for row in earlier["rows"]:
+            reused[(row["image"], row["k"])] = row
+        args.reused_from = f" The peers' results come from {os.path.basename(args.reuse)}: {earlier['machine']}"
 
     rows = []
     for path in args.images:
@@ -266,7 +269,8 @@ def write_results(args, skip, rows):
         if "pngquant" not in skip else "no pngquant"
     machine = (f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU; kmq {args.label}; "
                f"scikit-learn {sklearn.__version__}; OpenCV {cv2.__version__}; pngquant {pngquant}; "
-               f"cap {args.cap:g} s per scikit-learn/OpenCV run; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
+               f"cap {args.cap:g} s per scikit-learn/OpenCV run; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+               + args.reused_from)
     left_out = f"Left out: {', '.join(sorted(skip))}.\n\n" if skip else ""
     lines, summary = table(rows)
     with open(args.out + ".md", "w") as md:
