@@ -1,23 +1,40 @@
 #!/usr/bin/env python3
-"""kmq against scikit-learn's KMeans and pngquant at the same K, on the same pixels.
+"""kmq against scikit-learn, OpenCV and pngquant at the same K: the error of each written file.
 
-- scikit-learn: KMeans(init='k-means++', n_init=1, max_iter=300) on every
-  pixel's RGB colour, run to its own convergence; fit time only.
-- pngquant: `pngquant K --nofs` (no dithering, default speed) on the image as a
-  PNG; its whole run (decode, quantize, encode) as kmq's is.
-- kmq: `kmq compress -k K` with default settings; the whole run.
+Every tool gets the same PNG file and writes a palette PNG; every error is
+computed the same way, here, from that written file against the input:
 
-Error is the MSE per RGB channel of the image as a PNG stores it (sklearn's
-centres rounded to bytes). Writes a Markdown table and JSON, prints the table.
+- opaque images: MSE per RGB channel (error space "rgb");
+- images with alpha: the composited error a viewer sees, MSE over the
+  premultiplied channels R*A, G*A, B*A (scaled back to 0..255) and A
+  (error space "premultiplied_rgba").
 
-    /usr/bin/python3 bench/compare_peers.py --kmq build/kmq --k 16,64 \
-        --out results/quality_vs_peers sample_images/*
+Tools (all at K colours, no dithering):
+- kmq: `kmq compress -k K` with its defaults (seedings: auto), and again with
+  `--restarts 1` (one seeding, as scikit-learn n_init=1 and OpenCV attempts=1);
+- scikit-learn KMeans(k-means++, n_init=1) and with its default n_init
+  (10 in scikit-learn 1.2), on every pixel;
+- OpenCV cv2.kmeans (KMEANS_PP_CENTERS, attempts=1, up to 300 iterations,
+  epsilon 1e-4), on every pixel;
+- pngquant `K --nofs` (default speed).
+scikit-learn and OpenCV cluster RGB, or premultiplied RGBA for images with
+alpha (their centres turned back into straight RGBA for the palette); their
+palettes are written with Pillow. A peer that runs past --cap seconds is
+killed and recorded as "timed out". Times are whole runs for kmq and pngquant
+and clustering only for scikit-learn and OpenCV.
 
-Needs Debian's python3-sklearn, python3-opencv and pngquant
+    /usr/bin/python3 bench/compare_peers.py --kmq build/kmq --k 16,64,256 \\
+        --out results/quality IMAGE.png...
+
+--reuse FILE.json takes the peers' rows from an earlier run (they are seeded
+and deterministic) and runs only kmq: the before/after comparison of a change.
+Needs Debian's python3-sklearn, python3-opencv, python3-pil and pngquant
 (scripts/install-deps.sh --bench).
 """
 import argparse
+import csv
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -25,42 +42,107 @@ import subprocess
 import tempfile
 import time
 
-import cv2
 import numpy as np
-from sklearn.cluster import KMeans
+from PIL import Image
+
+TIE = 0.001  # relative: within 0.1 % of the best counts as a tie
 
 
-def rgb_of(image):
-    return image.reshape(-1, 3)[:, ::-1].astype(np.float64)
+def load_rgba(path):
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"), dtype=np.float64).reshape(-1, 4)
 
 
-def timed(command):
+def has_alpha(rgba):
+    return bool((rgba[:, 3] < 255).any())
+
+
+def error_of(reference, written_path, alpha):
+    """The one error formula for every tool."""
+    out = load_rgba(written_path)
+    if out.shape != reference.shape:
+        raise ValueError(f"{written_path}: size differs from the input")
+    if not alpha:
+        return float(((out[:, :3] - reference[:, :3]) ** 2).mean())
+    premul = lambda p: np.concatenate([p[:, :3] * p[:, 3:4] / 255.0, p[:, 3:4]], axis=1)
+    return float(((premul(out) - premul(reference)) ** 2).mean())
+
+
+def write_palette_png(path, labels, centres, width, height, alpha):
+    """Centres (RGB, or premultiplied RGBA) rounded to bytes, as an indexed PNG."""
+    centres = np.asarray(centres, dtype=np.float64)
+    if alpha:
+        a = np.clip(np.rint(centres[:, 3]), 0, 255)
+        rgb = np.where(a[:, None] > 0, centres[:, :3] * 255.0 / np.maximum(a[:, None], 1), 0)
+        palette = np.concatenate([np.clip(np.rint(rgb), 0, 255), a[:, None]], axis=1).astype(np.uint8)
+    else:
+        palette = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
+    pixels = palette[np.asarray(labels).reshape(-1)].reshape(height, width, palette.shape[1])
+    Image.fromarray(pixels, "RGBA" if alpha else "RGB").save(path)
+
+
+def cluster_points(rgba, alpha):
+    if not alpha:
+        return np.ascontiguousarray(rgba[:, :3])
+    return np.ascontiguousarray(np.concatenate([rgba[:, :3] * rgba[:, 3:4] / 255.0, rgba[:, 3:4]], axis=1))
+
+
+def sklearn_worker(points, k, seed, n_init, result):
+    from sklearn.cluster import KMeans
     started = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    return done.stdout, time.perf_counter() - started
+    model = KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed, max_iter=300).fit(points)
+    result.update(seconds=time.perf_counter() - started, labels=model.labels_, centres=model.cluster_centers_)
 
 
-def run_kmq(binary, path, k, seed, tmp):
-    out = os.path.join(tmp, "kmq.png")
-    stdout, seconds = timed([binary, "compress", path, "-o", out, "-k", str(k), "--seed", str(seed), "--json", "--force"])
-    report = json.loads(stdout)
-    return {"mse": report["mse"], "seconds": seconds, "bytes": os.path.getsize(out), "iterations": report["iterations"]}
-
-
-def run_pngquant(png_input, pixels, k, tmp):
-    out = os.path.join(tmp, "pngquant.png")
-    _, seconds = timed(["pngquant", str(k), "--nofs", "--force", "--output", out, png_input])
-    decoded = cv2.imread(out, cv2.IMREAD_COLOR)
-    return {"mse": float(((rgb_of(decoded) - pixels) ** 2).mean()), "seconds": seconds, "bytes": os.path.getsize(out)}
-
-
-def run_sklearn(pixels, k, seed):
+def opencv_worker(points, k, seed, result):
+    import cv2
+    cv2.setRNGSeed(seed)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 300, 1e-4)
     started = time.perf_counter()
-    model = KMeans(n_clusters=k, init="k-means++", n_init=1, random_state=seed, max_iter=300).fit(pixels)
+    _, labels, centres = cv2.kmeans(points.astype(np.float32), k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
+
+
+def run_capped(target, args, cap):
+    """Runs target(*args, result) in a child process; None when it passes the cap."""
+    with multiprocessing.Manager() as manager:
+        result = manager.dict()
+        child = multiprocessing.get_context("fork").Process(target=target, args=(*args, result))
+        child.start()
+        child.join(cap)
+        if child.is_alive():
+            child.kill()
+            child.join()
+            return None
+        if child.exitcode != 0:
+            raise RuntimeError(f"{target.__name__} failed (exit {child.exitcode})")
+        return dict(result)
+
+
+def run_clusterer(name, target, args, cap, reference, width, height, alpha, tmp):
+    done = run_capped(target, args, cap)
+    if done is None:
+        return {"status": "timed out", "cap_seconds": cap}
+    out = os.path.join(tmp, name + ".png")
+    write_palette_png(out, done["labels"], done["centres"], width, height, alpha)
+    return {"status": "ok", "mse": error_of(reference, out, alpha), "seconds": done["seconds"]}
+
+
+def run_command(name, command, out, reference, alpha):
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    palette = np.clip(np.rint(model.cluster_centers_), 0, 255)
-    return {"mse": float(((pixels - palette[model.labels_]) ** 2).mean()), "seconds": seconds,
-            "iterations": int(model.n_iter_)}
+    if done.returncode not in (0, 99) or not os.path.exists(out):  # pngquant: 99 = quality not reached
+        return {"status": f"failed ({done.returncode}): {done.stderr.strip()[:200]}"}
+    return {"status": "ok", "mse": error_of(reference, out, alpha), "seconds": seconds, "bytes": os.path.getsize(out)}
+
+
+def run_kmq(binary, path, k, seed, restarts, reference, alpha, tmp):
+    out = os.path.join(tmp, f"kmq-{restarts}.png")
+    command = [binary, "compress", path, "-o", out, "-k", str(k), "--seed", str(seed), "--force", "-q"]
+    if restarts != "auto":
+        command += ["--restarts", restarts]
+    return run_command("kmq", command, out, reference, alpha)
 
 
 def cpu_name():
@@ -71,55 +153,143 @@ def cpu_name():
     return platform.processor() or "unknown CPU"
 
 
+TOOLS = ["kmq", "kmq_1seed", "sklearn_n1", "sklearn_default", "opencv", "pngquant"]
+PEERS = TOOLS[2:]
+
+
+def fmt_mse(entry):
+    if entry is None:
+        return "–"
+    return f"{entry['mse']:.3f}" if entry.get("status") == "ok" else entry.get("status", "–")
+
+
+def best_peer(row):
+    done = [(row[p]["mse"], p) for p in PEERS if p in row and row[p].get("status") == "ok"]
+    return min(done) if done else (None, None)
+
+
+def margin(row, tool):
+    best, _ = best_peer(row)
+    if best is None or row.get(tool, {}).get("status") != "ok":
+        return None
+    if best == 0:
+        return 0.0 if row[tool]["mse"] == 0 else float("inf")
+    return 100.0 * (row[tool]["mse"] - best) / best
+
+
+def table(rows):
+    head = ("| image | size | error space | K | kmq | kmq 1 seeding | sklearn n_init=1 | sklearn default | OpenCV | "
+            "pngquant | best peer | kmq vs best peer | kmq s | pngquant s |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for row in rows:
+        best, who = best_peer(row)
+        m = margin(row, "kmq")
+        verdict = "–" if m is None else (f"{m:+.2f} %" + (" (tie)" if abs(m) <= 100 * TIE else ""))
+        secs = lambda t: f"{row[t]['seconds']:.2f}" if row.get(t, {}).get("status") == "ok" else "–"
+        lines.append(f"| {row['image']} | {row['width']}x{row['height']} | {row['error_space']} | {row['k']} | "
+                     + " | ".join(fmt_mse(row.get(t)) for t in TOOLS)
+                     + f" | {who or '–'} | {verdict} | {secs('kmq')} | {secs('pngquant')} |")
+    wins = [margin(r, "kmq") for r in rows if margin(r, "kmq") is not None]
+    summary = (f"kmq (defaults) at or below the best peer (0.1 % tie tolerance) in "
+               f"{sum(m <= 100 * TIE for m in wins)} of {len(wins)} rows; strictly lowest in "
+               f"{sum(m < 0 for m in wins)}.")
+    return lines, summary
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kmq", default="build/kmq")
-    parser.add_argument("--k", default="16,64")
+    parser.add_argument("--k", default="16,64,256")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-sklearn", action="store_true", help="skip scikit-learn (slow on large images)")
-    parser.add_argument("--out", default="results/quality_vs_peers")
+    parser.add_argument("--cap", type=float, default=60.0, help="seconds a scikit-learn/OpenCV run may take")
+    parser.add_argument("--skip", default="", help="comma-separated tools to leave out (e.g. sklearn_default)")
+    parser.add_argument("--reuse", help="peers' rows from this earlier JSON; only kmq runs")
+    parser.add_argument("--label", default="", help="what this kmq is (e.g. a commit), written into the table")
+    parser.add_argument("--out", default="results/quality")
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
-    has_pngquant = shutil.which("pngquant") is not None
+    skip = set(filter(None, args.skip.split(",")))
+    if shutil.which("pngquant") is None:
+        print("pngquant not found: skipped")
+        skip.add("pngquant")
+    reused = {}
+    args.reused_from = ""
+    if args.reuse:
+        with open(args.reuse) as js:
+            earlier = json.load(js)
+        for row in earlier["rows"]:
+            reused[(row["image"], row["k"])] = row
+        args.reused_from = f" The peers' results come from {os.path.basename(args.reuse)}: {earlier['machine']}"
 
-    import sklearn
-    header = ("| image | size | K | kmq MSE | sklearn MSE | pngquant MSE | kmq s | sklearn s | pngquant s | "
-              "kmq bytes | pngquant bytes |\n|---|---|---|---|---|---|---|---|---|---|---|")
-    print(header, flush=True)
-    lines, rows = [header], []
+    rows = []
     for path in args.images:
-        image = cv2.imread(path, cv2.IMREAD_COLOR)  # 8-bit BGR, EXIF orientation applied, as kmq decodes
-        if image is None:
-            continue
-        pixels = rgb_of(image)
-        height, width = image.shape[:2]
-        with tempfile.TemporaryDirectory() as tmp:
-            png_input = os.path.join(tmp, "input.png")
-            cv2.imwrite(png_input, image)
-            for k in [int(v) for v in args.k.split(",")]:
-                row = {"image": os.path.basename(path), "width": width, "height": height, "k": k,
-                       "kmq": run_kmq(args.kmq, path, k, args.seed, tmp)}
-                if not args.no_sklearn:
-                    row["sklearn"] = run_sklearn(pixels, k, args.seed)
-                if has_pngquant:
-                    row["pngquant"] = run_pngquant(png_input, pixels, k, tmp)
-                rows.append(row)
-                get = lambda peer, key, fmt: format(row[peer][key], fmt) if peer in row else "–"
-                line = (f"| {row['image']} | {width}x{height} | {k} | {get('kmq', 'mse', '.2f')} | "
-                        f"{get('sklearn', 'mse', '.2f')} | {get('pngquant', 'mse', '.2f')} | "
-                        f"{get('kmq', 'seconds', '.2f')} | {get('sklearn', 'seconds', '.2f')} | "
-                        f"{get('pngquant', 'seconds', '.2f')} | {get('kmq', 'bytes', ',')} | {get('pngquant', 'bytes', ',')} |")
-                print(line, flush=True)
-                lines.append(line)
-    machine = (f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads; scikit-learn {sklearn.__version__}; "
-               f"{subprocess.run(['pngquant', '--version'], capture_output=True, text=True).stdout.strip() if has_pngquant else 'no pngquant'}; "
-               f"{time.strftime('%Y-%m-%d')}.")
-    with open(args.out + ".md", "w") as md:
-        md.write("# kmq vs scikit-learn KMeans and pngquant at the same K\n\n" + machine + "\n\n")
-        md.write(__doc__.split("\n\n")[1] + "\n\n" + "\n".join(lines) + "\n")
-    with open(args.out + ".json", "w") as js:
-        json.dump({"machine": machine, "rows": rows}, js, indent=2)
+        reference = load_rgba(path)
+        alpha = has_alpha(reference)
+        with Image.open(path) as image:
+            width, height = image.size
+        points = cluster_points(reference, alpha)
+        for k in [int(v) for v in args.k.split(",")]:
+            row = {"image": os.path.basename(path), "width": width, "height": height, "k": k,
+                   "error_space": "premultiplied_rgba" if alpha else "rgb"}
+            with tempfile.TemporaryDirectory() as tmp:
+                row["kmq"] = run_kmq(args.kmq, path, k, args.seed, "auto", reference, alpha, tmp)
+                row["kmq_1seed"] = run_kmq(args.kmq, path, k, args.seed, "1", reference, alpha, tmp)
+                old = reused.get((row["image"], k))
+                for peer in PEERS:
+                    if peer in skip:
+                        continue
+                    if old is not None and peer in old:
+                        row[peer] = old[peer]
+                    elif peer == "sklearn_n1":
+                        row[peer] = run_clusterer(peer, sklearn_worker, (points, k, args.seed, 1), args.cap,
+                                                  reference, width, height, alpha, tmp)
+                    elif peer == "sklearn_default":
+                        row[peer] = run_clusterer(peer, sklearn_worker, (points, k, args.seed, 10), args.cap,
+                                                  reference, width, height, alpha, tmp)
+                    elif peer == "opencv":
+                        row[peer] = run_clusterer(peer, opencv_worker, (points, k, args.seed), args.cap,
+                                                  reference, width, height, alpha, tmp)
+                    elif peer == "pngquant":
+                        out = os.path.join(tmp, "pngquant.png")
+                        row[peer] = run_command(peer, ["pngquant", str(k), "--nofs", "--force", "--output", out, path],
+                                                out, reference, alpha)
+            rows.append(row)
+            print(table([row])[0][-1], flush=True)
+            write_results(args, skip, rows)
 
+    write_results(args, skip, rows)
+    print(table(rows)[1])
+
+
+def write_results(args, skip, rows):
+    """All three files, rewritten after every row: an interrupted run keeps what it measured."""
+    import cv2
+    import sklearn
+    pngquant = subprocess.run(["pngquant", "--version"], capture_output=True, text=True).stdout.strip() \
+        if "pngquant" not in skip else "no pngquant"
+    machine = (f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU; kmq {args.label}; "
+               f"scikit-learn {sklearn.__version__}; OpenCV {cv2.__version__}; pngquant {pngquant}; "
+               f"cap {args.cap:g} s per scikit-learn/OpenCV run; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+               + args.reused_from)
+    left_out = f"Left out: {', '.join(sorted(skip))}.\n\n" if skip else ""
+    lines, summary = table(rows)
+    with open(args.out + ".md", "w") as md:
+        md.write("# Quality: kmq against its peers at the same K (MSE of each written file)\n\n" + machine + "\n\n")
+        md.write(__doc__.split("\n\n")[1] + "\n\n" + left_out + summary + "\n\n" + "\n".join(lines) + "\n")
+    with open(args.out + ".csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["image", "width", "height", "error_space", "k"] + [f"{t}_mse" for t in TOOLS]
+                        + ["best_peer", "kmq_vs_best_peer_percent", "kmq_seconds", "pngquant_seconds"])
+        for row in rows:
+            best, who = best_peer(row)
+            m = margin(row, "kmq")
+            writer.writerow([row["image"], row["width"], row["height"], row["error_space"], row["k"]]
+                            + [row[t]["mse"] if row.get(t, {}).get("status") == "ok" else row.get(t, {}).get("status", "")
+                               for t in TOOLS]
+                            + [who or "", "" if m is None else f"{m:.3f}",
+                               row["kmq"].get("seconds", ""), row.get("pngquant", {}).get("seconds", "")])
+    with open(args.out + ".json", "w") as js:
+        json.dump({"machine": machine, "summary": summary, "rows": rows}, js, indent=2)
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs kmq's build and test dependencies from Debian packages. Idempotent and quiet:
 # packages already present are skipped, so a second run costs one dpkg query.
-#   --bench   also what bench/compare_peers.py compares against (scikit-learn, pngquant)
+#   --bench   also what bench/compare_peers.py and bench/quality.sh compare against and build their set with (scikit-learn, OpenCV, Pillow, pngquant)
 #   --fuzz    also clang and its sanitizer/libFuzzer runtime (bench/fuzz.sh)
 set -euo pipefail
 
@@ -17,7 +17,7 @@ packages=(
   # The batch test on a real single-node Slurm cluster (a job array sharding one collection).
   slurmd slurmctld slurm-client munge
 )
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
 missing=()

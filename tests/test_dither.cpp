@@ -206,7 +206,7 @@ std::vector<std::uint8_t> dither_with(const std::vector<packed_rgba>& pixels, st
                                       const std::vector<packed_rgba>& palette) {
   std::vector<std::uint8_t> labels(pixels.size());
   detail::floyd_steinberg(view_of(pixels.data(), width, static_cast<std::uint32_t>(pixels.size() / width)),
-                          palette.data(), static_cast<int>(palette.size()), labels.data());
+                          palette.data(), static_cast<int>(palette.size()), false, labels.data());
   return labels;
 }
 

@@ -45,7 +45,21 @@ TEST(Metrics, AlphaCountsWhenTheImageHasIt) {
   const std::vector<std::uint8_t> indices(4, 0);
   const image_metrics m = measure_quantization(original.data(), indices.data(), palette, 2, 2);
   EXPECT_EQ(m.channels, 4);
-  EXPECT_DOUBLE_EQ(m.mse, 16.0 / 4.0);
+  EXPECT_STREQ(m.error_space, "premultiplied_rgba");
+  // Composited: each colour channel shows 10 * 104 / 255 against 10 * 100 / 255.
+  const double shown = 10.0 * 4.0 / 255.0;
+  EXPECT_DOUBLE_EQ(m.mse, (16.0 + 3 * shown * shown) / 4.0);
+}
+
+TEST(Metrics, ColourUnderLowAlphaCountsLittle) {
+  // The same colour error at alpha 255 and at alpha 17: the second shows 15 times less.
+  const std::vector<std::uint8_t> indices(2, 0);
+  const std::vector<packed_rgba> faint = {pack_rgba(100, 0, 0, 17), pack_rgba(100, 0, 0, 17)};
+  const image_metrics m = measure_quantization(faint.data(), indices.data(), {pack_rgba(130, 0, 0, 17)}, 2, 1);
+  EXPECT_DOUBLE_EQ(m.mse, (30.0 * 17 / 255) * (30.0 * 17 / 255) / 4.0);
+  const std::vector<packed_rgba> opaque = {pack_rgba(100, 0, 0, 255), pack_rgba(100, 0, 0, 17)};
+  const image_metrics o = measure_quantization(opaque.data(), indices.data(), {pack_rgba(130, 0, 0, 255)}, 2, 1);
+  EXPECT_STREQ(o.error_space, "premultiplied_rgba");
 }
 
 TEST(Metrics, SsimFallsWithStructureLossAndHandlesThinImages) {

@@ -112,8 +112,14 @@ class class_nearest {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, std::uint8_t* labels) {
-  class_nearest nearest(palette, count);
+void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, bool premultiplied,
+                     std::uint8_t* labels) {
+  // Premultiplied: the nearest entry as the colours show, like the backends'
+  // mapping of that image (premultiplying keeps alpha, so the classes hold).
+  std::vector<packed_rgba> searched(palette, palette + count);
+  if (premultiplied) std::transform(searched.begin(), searched.end(), searched.begin(), premultiply);
+  const auto shown = [premultiplied](packed_rgba colour) { return premultiplied ? premultiply(colour) : colour; };
+  class_nearest nearest(searched.data(), count);
   constexpr int diffused = 3;  // R, G, B: alpha is never diffused
   const std::size_t width = image.width;
   // Accumulated error per colour channel for this row and the next, with one
@@ -130,7 +136,7 @@ void floyd_steinberg(const image_view& image, const packed_rgba* palette, int co
       const packed_rgba pixel = row[x];
       const std::uint32_t alpha = alpha_of(pixel);
       if (alpha == 0) {  // as without dithering; takes and gives nothing
-        out[x] = nearest.find(pixel);
+        out[x] = nearest.find(shown(pixel));
         continue;
       }
       int* here = &this_row[(x + 1) * diffused];
@@ -138,9 +144,9 @@ void floyd_steinberg(const image_view& image, const packed_rgba* palette, int co
       for (int c = 0; c < diffused; ++c) {
         wanted[c] = clamp_level(static_cast<int>(channel_of(pixel, c)) + rounded_levels(here[c]));
       }
-      const std::uint8_t index = nearest.find(pack_rgba(static_cast<std::uint32_t>(wanted[0]),
-                                                        static_cast<std::uint32_t>(wanted[1]),
-                                                        static_cast<std::uint32_t>(wanted[2]), alpha));
+      const std::uint8_t index = nearest.find(shown(pack_rgba(static_cast<std::uint32_t>(wanted[0]),
+                                                              static_cast<std::uint32_t>(wanted[1]),
+                                                              static_cast<std::uint32_t>(wanted[2]), alpha)));
       out[x] = index;
       const packed_rgba chosen = palette[index];
       int error[diffused];

@@ -13,7 +13,9 @@ namespace kmq::detail {
 // image.pixel_count() indices into palette, row-major; ties between equally
 // near entries go to the lowest index of palette, as in the backends. The
 // result is a function of the pixels and the palette alone: one thread,
-// no floating point.
-void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, std::uint8_t* labels);
+// no floating point. premultiplied: the nearest entry is searched among the
+// premultiplied colours (quantize_result::premultiplied), as the backends map.
+void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, bool premultiplied,
+                     std::uint8_t* labels);
 
 }  // namespace kmq::detail

@@ -78,21 +78,30 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
   const std::size_t count = static_cast<std::size_t>(width) * height;
   if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
   image_metrics metrics;
-  std::uint64_t squared_error[channels] = {};
+  // Opaque: the plain error of R, G, B. With alpha, the composited one: the
+  // colours times alpha (in units of 255 * 255, so every sum is an integer)
+  // and alpha itself.
+  std::uint64_t colour_error = 0, composited_error = 0, alpha_error = 0;
   bool translucent = false;
   for (std::size_t p = 0; p < count; ++p) {
     const packed_rgba a = original[p];
     const packed_rgba b = palette[indices[p]];
     translucent = translucent || alpha_of(a) != 255;
-    for (int c = 0; c < channels; ++c) {
-      const int d = static_cast<int>(channel_of(a, c)) - static_cast<int>(channel_of(b, c));
-      squared_error[c] += static_cast<std::uint64_t>(d * d);
+    for (int c = 0; c < 3; ++c) {
+      const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c)) - static_cast<std::int64_t>(channel_of(b, c));
+      const std::int64_t shown = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
+                                 static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
+      colour_error += static_cast<std::uint64_t>(d * d);
+      composited_error += static_cast<std::uint64_t>(shown * shown);
     }
+    const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
+    alpha_error += static_cast<std::uint64_t>(d * d);
   }
   metrics.channels = translucent ? 4 : 3;
-  std::uint64_t total = 0;
-  for (int c = 0; c < metrics.channels; ++c) total += squared_error[c];
-  metrics.mse = static_cast<double>(total) / (static_cast<double>(count) * metrics.channels);
+  metrics.error_space = translucent ? "premultiplied_rgba" : "rgb";
+  const double total = translucent ? static_cast<double>(composited_error) / (255.0 * 255.0) + static_cast<double>(alpha_error)
+                                   : static_cast<double>(colour_error);
+  metrics.mse = total / (static_cast<double>(count) * metrics.channels);
   metrics.psnr = psnr_from_mse(metrics.mse);
   metrics.ssim = mean_ssim(original, indices, palette, width, height);
   return metrics;

@@ -9,6 +9,7 @@
 #include "kmq/kmeans.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
+#include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
 
 namespace kmq {
@@ -23,11 +24,29 @@ packed_rgba round_centroid(const float* centroid) {
   return pack_rgba(channel[0], channel[1], channel[2], channel[3]);
 }
 
-// The rounded centroids, duplicates merged, ascending by key: rounding can make
-// two clusters one colour, and a palette needs each colour once.
-std::vector<packed_rgba> palette_from(const std::vector<float>& centroids) {
+// The straight colour whose premultiplied value is nearest a premultiplied
+// centroid: alpha rounded first, the colour divided by it (in double, one
+// fixed sequence of operations, so every machine rounds alike).
+packed_rgba unpremultiply_centroid(const float* centroid) {
+  const std::uint32_t a = round_centroid(centroid) >> 24;
+  if (a == 0) return pack_rgba(0, 0, 0, 0);
+  std::uint32_t channel[3];
+  for (int c = 0; c < 3; ++c) {
+    const double straight = static_cast<double>(centroid[c]) * 255.0 / static_cast<double>(a);
+    channel[c] = static_cast<std::uint32_t>(std::lround(std::min(255.0, std::max(0.0, straight))));
+  }
+  return pack_rgba(channel[0], channel[1], channel[2], a);
+}
+
+// The rounded centroids (straight RGBA), duplicates merged, ascending by key:
+// rounding can make two clusters one colour, and a palette needs each colour once.
+std::vector<packed_rgba> palette_from(const std::vector<float>& centroids, bool premultiplied) {
   std::vector<packed_rgba> palette;
-  for (std::size_t j = 0; j * channels < centroids.size(); ++j) palette.push_back(round_centroid(&centroids[j * channels]));
+  for (std::size_t j = 0; j * channels < centroids.size(); ++j) {
+    const float* centroid = &centroids[j * channels];
+    const packed_rgba entry = premultiplied ? unpremultiply_centroid(centroid) : round_centroid(centroid);
+    palette.push_back(alpha_of(entry) == 0 ? pack_rgba(0, 0, 0, 0) : entry);  // invisible: one transparent entry
+  }
   std::sort(palette.begin(), palette.end());
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
   return palette;
@@ -42,9 +61,16 @@ std::vector<std::uint64_t> usage_of(const std::vector<std::uint32_t>& labels, co
 
 // Assigns every point to its nearest palette entry; entries nobody chose are
 // dropped (and the rest reassigned, which moves no point). Returns per-entry usage.
-std::vector<std::uint64_t> settle_palette(backend& engine, std::vector<packed_rgba>& palette,
+// The palette as the backend's points are: premultiplied, or as it is.
+std::vector<packed_rgba> as_clustered(const std::vector<packed_rgba>& palette, bool premultiplied) {
+  std::vector<packed_rgba> out(palette);
+  if (premultiplied) std::transform(out.begin(), out.end(), out.begin(), premultiply);
+  return out;
+}
+
+std::vector<std::uint64_t> settle_palette(backend& engine, std::vector<packed_rgba>& palette, bool premultiplied,
                                           const std::vector<std::uint32_t>& weights, std::vector<std::uint32_t>& labels) {
-  engine.assign_to_palette(palette.data(), static_cast<int>(palette.size()));
+  engine.assign_to_palette(as_clustered(palette, premultiplied).data(), static_cast<int>(palette.size()));
   labels = engine.labels();
   std::vector<std::uint64_t> usage = usage_of(labels, weights, palette.size());
   if (std::find(usage.begin(), usage.end(), 0u) == usage.end()) return usage;
@@ -53,7 +79,7 @@ std::vector<std::uint64_t> settle_palette(backend& engine, std::vector<packed_rg
     if (usage[j] > 0) used.push_back(palette[j]);
   }
   palette.swap(used);
-  engine.assign_to_palette(palette.data(), static_cast<int>(palette.size()));
+  engine.assign_to_palette(as_clustered(palette, premultiplied).data(), static_cast<int>(palette.size()));
   labels = engine.labels();
   return usage_of(labels, weights, palette.size());
 }
@@ -140,6 +166,39 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
 }
 
+// Rounding, the opaque and transparent entries the alpha rule asks for, and
+// that rule in the mapping move an image-with-alpha palette off the means of
+// the colours each entry serves: constrained Lloyd rounds on the host
+// (palette_refine.hpp) from the backend's exact mapping.
+void polish_under_alpha_rule(const color_set& colors, const std::vector<float>& centroids,
+                             const std::vector<std::uint32_t>& cluster_labels, int threads,
+                             std::vector<packed_rgba>& palette) {
+  // Each colour starts at its cluster's entry: the rounded centroid, or where
+  // keep_alpha_extremes() replaced it, the entry nearest that centroid. No
+  // full mapping pass: the rounds remap among neighbouring entries.
+  const std::size_t clusters = centroids.size() / channels;
+  std::vector<std::uint32_t> entry_of(clusters);
+  for (std::size_t c = 0; c < clusters; ++c) {
+    packed_rgba entry = round_centroid(&centroids[c * channels]);
+    if (alpha_of(entry) == 0) entry = pack_rgba(0, 0, 0, 0);
+    const auto at = std::lower_bound(palette.begin(), palette.end(), entry);
+    if (at != palette.end() && *at == entry) {
+      entry_of[c] = static_cast<std::uint32_t>(at - palette.begin());
+      continue;
+    }
+    std::uint32_t nearest = 0;
+    for (std::uint32_t j = 1; j < palette.size(); ++j) {
+      if (palette_distance(entry, palette[j]) < palette_distance(entry, palette[nearest])) nearest = j;
+    }
+    entry_of[c] = nearest;
+  }
+  std::vector<std::uint32_t> labels(cluster_labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = entry_of[cluster_labels[i]];
+  const std::vector<std::uint32_t>& counts = colors.dedupe() ? colors.points_weights() : colors.color_counts();
+  palette = detail::polish_palette(colors.straight_colors(), colors.clustered_colors(), counts, std::move(labels),
+                                   palette, colors.premultiplied(), threads);
+}
+
 // Channels an error is counted over: R, G, B, and A when any pixel shows it.
 int error_channels(const color_set& colors) { return colors.translucent() ? 4 : 3; }
 
@@ -167,9 +226,25 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
   set.distinct_colors_ = histogram.colors.size();
   // Colours are sorted by key, alpha in the high byte: the last is the most opaque.
   set.translucent_ = alpha_of(histogram.colors.front()) < 255;
+  std::vector<packed_rgba> clustered = histogram.colors;
+  set.distinct_points_ = clustered.size();
+  if (set.translucent_) {
+    std::transform(clustered.begin(), clustered.end(), clustered.begin(), premultiply);
+    std::vector<packed_rgba> distinct = clustered;
+    std::sort(distinct.begin(), distinct.end());
+    const std::size_t merged = static_cast<std::size_t>(std::unique(distinct.begin(), distinct.end()) - distinct.begin());
+    // Where premultiplying would merge colours of an image a palette can hold
+    // whole, the lossless palette would no longer be: cluster straight colours.
+    set.premultiplied_ = merged == clustered.size() || clustered.size() > static_cast<std::size_t>(max_colors);
+    if (set.premultiplied_) {
+      set.distinct_points_ = merged;
+    } else {
+      clustered = histogram.colors;
+    }
+  }
   if (map_kept) pixel_map_access::keep_with(set.map_, &engine);
   if (dedupe) {
-    set.points_ = histogram.colors;
+    set.points_ = std::move(clustered);
     set.weights_ = histogram.counts;
     pixel_map_access::set_host_map(set.map_, std::move(histogram.pixel_to_color));
   } else {
@@ -177,7 +252,10 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
     // order (expand_histogram), which is what keeps the result the same.
     pixel_points expanded = expand_histogram(histogram);
     set.points_ = std::move(expanded.points);
+    if (set.premultiplied_) std::transform(set.points_.begin(), set.points_.end(), set.points_.begin(), premultiply);
     set.weights_.assign(set.points_.size(), 1);
+    set.cluster_colors_ = std::move(clustered);
+    set.counts_ = histogram.counts;
     std::vector<std::uint32_t> pixel_to_point(count);
     for (std::size_t i = 0; i < expanded.point_to_pixel.size(); ++i) {
       pixel_to_point[expanded.point_to_pixel[i]] = static_cast<std::uint32_t>(i);
@@ -220,24 +298,46 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     result.restarts = 0;
     palette = colors.colors_;
   } else {
-    kmeans_result clustering = run_kmeans(engine, points, weights, options.kmeans, watcher);
+    // Premultiplying can merge colours: never more clusters than points.
+    kmeans_params params = options.kmeans;
+    params.k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(params.k), colors.distinct_points_));
+    kmeans_result clustering = run_kmeans(engine, points, weights, params, watcher);
     result.iterations = clustering.iterations;
     result.converged = clustering.converged;
     result.best_restart = clustering.best_restart;
     result.passes = std::move(clustering.passes);
     result.seed_seconds = clustering.seed_seconds;
     result.iterate_seconds = clustering.iterate_seconds;
-    palette = palette_from(clustering.centroids);
+    bool straight = !colors.premultiplied();
+    std::vector<std::uint32_t> cluster_labels;
+    detail::stopwatch refining;
+    if (options.refine) {
+      const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
+      detail::refined_palette refined =
+          detail::refine_palette(colors.clustered_colors(), colors.colors_, counts, clustering.centroids, params.k,
+                                 engine, colors.dedupe(), colors.translucent());
+      clustering.centroids = std::move(refined.centroids);
+      cluster_labels = std::move(refined.labels);
+      straight = true;
+      result.refine_moves = refined.moves;
+      result.refine_sweeps = refined.sweeps;
+    }
+    palette = palette_from(clustering.centroids, !straight);
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
+    if (options.refine && colors.translucent()) {
+      polish_under_alpha_rule(colors, clustering.centroids, cluster_labels, engine.threads(), palette);
+    }
+    if (options.refine) result.refine_seconds = refining.seconds();
   }
 
   report_stage(watcher, job_stage::map);
   detail::stopwatch settling;
   std::vector<std::uint32_t> labels;
-  result.usage = settle_palette(engine, palette, weights, labels);
+  result.usage = settle_palette(engine, palette, colors.premultiplied(), weights, labels);
   engine.begin_labels();
   pixel_map_access::labelled(result.map, engine);
-  result.wcss = exact_error(points, weights, labels, palette);
+  result.premultiplied = colors.premultiplied();
+  result.wcss = exact_error(points, weights, labels, as_clustered(palette, colors.premultiplied()));
   const double values = static_cast<double>(result.width) * result.height * error_channels(colors);
   result.mse = result.wcss / values;
   result.output_index = apply_output_order(palette, result.usage);

@@ -36,9 +36,12 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["best_restart"] = q.best_restart;
   j["wcss"] = q.wcss;
   j["wcss_history"] = q.wcss_history();
+  j["refine_moves"] = q.refine_moves;
+  j["refine_seconds"] = q.refine_seconds;
   if (r.measured) {
     j["mse"] = r.metrics.mse;
     j["mse_channels"] = r.metrics.channels;
+    j["error_space"] = r.metrics.error_space;  // "rgb", or "premultiplied_rgba" (composited) for images with alpha
     // JSON has no infinity: a perfect copy has no PSNR to report.
     j["psnr"] = std::isinf(r.metrics.psnr) ? nlohmann::json(nullptr) : nlohmann::json(r.metrics.psnr);
     j["ssim"] = r.metrics.ssim;
@@ -103,7 +106,14 @@ std::string outcome_text(const image_job& job, const job_outcome& r, bool verbos
     text += format(
         "\n  seconds: decode %.3f, histogram %.3f, seed %.3f, iterate %.3f, map %.3f, metrics %.3f, encode %.3f, write %.3f",
         s.decode, s.histogram, s.seed, s.iterate, s.map, s.metrics, s.encode, s.write);
-    if (r.measured) text += format("\n  mse %.3f over %d channels, wcss %.0f", r.metrics.mse, r.metrics.channels, q.wcss);
+    if (r.measured) {
+      text += format("\n  mse %.3f over %d channels (%s), wcss %.0f", r.metrics.mse, r.metrics.channels,
+                     r.metrics.error_space, q.wcss);
+    }
+    if (q.refine_sweeps > 0) {
+      text += format("\n  refine: %llu moves in %d sweeps, %.3f s", static_cast<unsigned long long>(q.refine_moves),
+                     q.refine_sweeps, q.refine_seconds);
+    }
     if (!q.passes.empty()) {
       text += "\n  wcss per pass:";
       for (const iteration_stats& pass : q.passes) text += format(" %.6g", pass.wcss);

@@ -9,10 +9,14 @@
 namespace kmq {
 
 struct image_metrics {
-  double mse = 0.0;   // mean squared error per channel: over R,G,B, plus A when the image has alpha
+  // Mean squared error per channel, 0..255 scale. Opaque images: over R, G, B.
+  // Images with alpha: the composited error, over R*A/255, G*A/255, B*A/255
+  // and A (what a viewer sees over any background), error_space says which.
+  double mse = 0.0;
   double psnr = 0.0;  // 10 log10(255^2 / mse) dB; infinity when mse == 0
   double ssim = 1.0;  // mean SSIM of luma, 8x8 windows (see metrics.cpp)
   int channels = 3;   // channels counted in mse
+  const char* error_space = "rgb";  // "rgb" or "premultiplied_rgba"
 };
 
 // 10 log10(255^2 / mse) dB; infinity when mse == 0.

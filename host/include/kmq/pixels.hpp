@@ -46,6 +46,16 @@ constexpr std::uint32_t palette_distance(packed_rgba x, packed_rgba entry) {
   return squared_distance(x, entry) + (crosses ? alpha_class_penalty : 0u);
 }
 
+// The colour as it shows composited: each colour channel times alpha / 255,
+// rounded to the nearest integer (exact integer arithmetic); alpha stays. What
+// the clustering of an image with alpha works on, so that a pixel's colour
+// weighs by how much of it shows.
+constexpr packed_rgba premultiply(packed_rgba x) {
+  const std::uint32_t a = alpha_of(x);
+  const auto scale = [a](std::uint32_t v) { return (v * a + 127u) / 255u; };
+  return pack_rgba(scale(channel_of(x, 0)), scale(channel_of(x, 1)), scale(channel_of(x, 2)), a);
+}
+
 // A fully transparent pixel shows nothing, so all of them become one colour,
 // transparent black, before clustering and when errors are measured.
 void collapse_transparent(packed_rgba* pixels, std::size_t count);

@@ -63,18 +63,34 @@ class color_set {
   bool dedupe() const { return dedupe_; }
   // Any colour with alpha < 255: then errors count four channels, else three.
   bool translucent() const { return translucent_; }
+  // Clustered as the colours show composited (premultiplied by alpha): every
+  // image with alpha whose premultiplied colours stay distinct or that has
+  // more colours than any palette holds (then no K is lossless anyway).
+  bool premultiplied() const { return premultiplied_; }
   double histogram_seconds() const { return histogram_seconds_; }
+  // What the backend holds (the colours or every pixel, premultiplied when
+  // premultiplied()) and their weights; the distinct colours as the image has
+  // them, and (no dedupe) each one's pixel count.
+  const std::vector<packed_rgba>& points() const { return points_; }
+  const std::vector<std::uint32_t>& points_weights() const { return weights_; }
+  const std::vector<packed_rgba>& straight_colors() const { return colors_; }
+  const std::vector<std::uint32_t>& color_counts() const { return counts_; }
+  // The distinct colours as clustered (premultiplied or not), index for index with straight_colors().
+  const std::vector<packed_rgba>& clustered_colors() const { return dedupe_ ? points_ : cluster_colors_; }
 
  private:
   friend color_set analyse_colors(const image_view&, bool, backend&, observer*);
   friend quantize_result quantize(const color_set&, const quantize_options&, backend&, observer*);
   std::uint32_t width_ = 0, height_ = 0;
   std::size_t distinct_colors_ = 0;
-  bool dedupe_ = true, translucent_ = false;
+  bool dedupe_ = true, translucent_ = false, premultiplied_ = false;
+  std::size_t distinct_points_ = 0;        // distinct colours as clustered (fewer when premultiplying merges some)
   double histogram_seconds_ = 0.0;
   std::vector<packed_rgba> colors_;        // distinct colours (for the lossless palette)
   std::vector<packed_rgba> points_;        // what is uploaded: the colours, or every pixel (no dedupe)
   std::vector<std::uint32_t> weights_;     // their weights
+  std::vector<packed_rgba> cluster_colors_; // no dedupe only: colors_ as clustered (premultiplied or not)
+  std::vector<std::uint32_t> counts_;      // no dedupe only: pixels of each colour (points_ run by colour)
   pixel_map map_;                          // image serial and where the map is; no labels yet
 };
 
@@ -91,11 +107,15 @@ struct quantize_result {
   int best_restart = 0;               // which of them was kept
   double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
   double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
+  bool premultiplied = false;         // wcss and mse are of premultiplied colours (composited error)
   std::vector<iteration_stats> passes;  // every Lloyd pass of the kept run
   double histogram_seconds = 0.0;     // of the colour set (shared by its palettes)
   double seed_seconds = 0.0;
   double iterate_seconds = 0.0;
   double palette_seconds = 0.0;       // rounding, nearest entries, order
+  std::uint64_t refine_moves = 0;     // colours Hartigan's method moved to another cluster
+  int refine_sweeps = 0;
+  double refine_seconds = 0.0;        // Hartigan, and for an image with alpha the polishing rounds
 
   std::vector<double> wcss_history() const;  // passes[i].wcss
 

@@ -26,6 +26,9 @@ struct kmeans_params {
 struct quantize_options {
   kmeans_params kmeans;
   bool dedupe = true;  // cluster distinct colours (weighted) rather than every pixel; same result
+  // After Lloyd's iterations, Hartigan's method over the distinct colours
+  // (host, sequential: the same palette on every backend and thread count).
+  bool refine = true;
 };
 
 // How pixels are mapped to the palette once it is built.

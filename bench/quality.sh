@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The quality benchmark: builds the benchmark set from sample_images/ (bench/quality_set.py)
+# and compares kmq's error with its peers' at K = 16, 64, 256 (bench/compare_peers.py),
+# every error computed the same way from the written file.
+#
+#   bench/quality.sh [KMQ_BINARY] [OUT_PREFIX] [extra compare_peers.py options...]
+#
+# Defaults: build/kmq, results/quality (writes .md, .csv, .json). Environment:
+#   QUALITY_K      K values (default 16,64,256)
+#   QUALITY_CAP    seconds a scikit-learn/OpenCV run may take before it counts as timed out (default 60)
+# Example, kmq alone against the peers of an earlier run:
+#   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --label "$(git rev-parse --short HEAD)"
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+kmq="${1:-$root/build/kmq}"
+out="${2:-$root/results/quality}"
+shift $(( $# >= 2 ? 2 : $# ))
+python=/usr/bin/python3  # Debian's, with PIL, numpy, scikit-learn and OpenCV
+for module in PIL numpy sklearn cv2; do
+  "$python" -c "import $module" 2>/dev/null || { echo "quality.sh: $python lacks $module (scripts/install-deps.sh --bench)" >&2; exit 69; }
+done
+[ -x "$kmq" ] || { echo "quality.sh: $kmq: no kmq binary (build it first)" >&2; exit 66; }
+set_dir="$(mktemp -d)"
+trap 'rm -rf "$set_dir"' EXIT
+mapfile -t images < <("$python" "$here/quality_set.py" "$set_dir")
+"$python" "$here/compare_peers.py" --kmq "$kmq" --k "${QUALITY_K:-16,64,256}" --cap "${QUALITY_CAP:-60}" \
+  --out "$out" "$@" "${images[@]}"

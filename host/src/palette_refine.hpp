@@ -1,0 +1,49 @@
+// The step between Lloyd's iterations and the palette: Hartigan's method over
+// the image's distinct colours (hartigan.hpp), then the centroids as straight
+// RGBA colours ready to round.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kmq/backend.hpp"
+
+namespace kmq::detail {
+
+struct refined_palette {
+  std::vector<float> centroids;  // 4 per non-empty cluster, straight RGBA
+  std::vector<std::uint32_t> labels;  // per colour: its cluster's rank among the non-empty ones (centroid index)
+  std::uint64_t moves = 0;
+  int sweeps = 0;
+};
+
+// clustered: the colours as the backend clusters them (premultiplied or not);
+// straight: the same colours as the image has them, index for index; counts:
+// their pixel counts. centroids: the k kept by Lloyd, in the clustered space.
+// The backend labels the points once against them (the same labels on every
+// backend); with dedupe false its points are the pixels, colour by colour.
+refined_palette refine_palette(const std::vector<packed_rgba>& clustered, const std::vector<packed_rgba>& straight,
+                               const std::vector<std::uint32_t>& counts, const std::vector<float>& centroids, int k,
+                               backend& engine, bool dedupe, bool translucent);
+
+// Per-point labels as per-colour labels: with dedupe the points are the
+// colours; without, the pixels, colour by colour (counts[c] of each), and a
+// colour's pixels share one label.
+std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, const std::vector<std::uint32_t>& counts,
+                                            bool dedupe);
+
+// Constrained Lloyd rounds on the host for an image with alpha, from each
+// colour's entry (labels, per colour): every entry moves to what its colours
+// want under the alpha rule (an opaque entry stays opaque and takes their mean
+// composited colour; transparent black stays; any other entry their mean
+// alpha and alpha-weighted mean colour), then every colour to the nearest
+// (palette_distance between the clustered values) of its entry and the
+// `candidates` entries nearest that one (the first round remaps only). A
+// round is kept only when the exact error falls; the rounds stop when it falls
+// by under 1e-4 of itself.
+// The same on every thread count (per-colour work, integer sums). Returns the palette, sorted.
+std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
+                                        const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        int max_rounds = 30, int candidates = 8);
+
+}  // namespace kmq::detail

@@ -1,0 +1,185 @@
+// Images with alpha are clustered as they show composited (premultiplied
+// colours): a faint pixel's colour weighs as little as it shows, the error
+// reported is the composited one, lossless palettes stay lossless, and the
+// result is the same with and without de-duplication and on any thread count.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <vector>
+
+#include "../host/src/palette_refine.hpp"
+#include "kmq/backend_select.hpp"
+#include "kmq/metrics.hpp"
+#include "kmq/quantize.hpp"
+#include "kmq/random.hpp"
+#include "kmq/remap.hpp"
+#include "test_support.hpp"
+
+namespace kmq {
+namespace {
+
+struct outcome {
+  quantize_result q;
+  std::vector<std::uint8_t> indices;
+  image_metrics metrics;
+};
+
+outcome run(std::vector<packed_rgba> pixels, std::uint32_t width, int k, bool dedupe = true, int threads = 2,
+            dither_method dither = dither_method::none) {
+  collapse_transparent(pixels.data(), pixels.size());
+  quantize_options options;
+  options.kmeans.k = k;
+  options.dedupe = dedupe;
+  auto engine = make_cpu_backend(threads);
+  const image_view image = view_of(pixels.data(), width, static_cast<std::uint32_t>(pixels.size() / width));
+  outcome out;
+  out.q = quantize(image, options, *engine);
+  out.indices = remap(image, out.q, remap_options{dither}, *engine).indices;
+  out.metrics = measure_quantization(pixels.data(), out.indices.data(), out.q.palette, image.width, image.height);
+  return out;
+}
+
+// Half opaque red, half opaque blue, and a band of alpha 4 in random colours.
+std::vector<packed_rgba> faint_noise(std::uint32_t width, std::uint32_t height) {
+  seeded_random random(5);
+  std::vector<packed_rgba> pixels;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) {
+      if (y < height / 3) {
+        pixels.push_back(pack_rgba(static_cast<std::uint32_t>(random.below(256)), static_cast<std::uint32_t>(random.below(256)),
+                                   static_cast<std::uint32_t>(random.below(256)), 4));
+      } else {
+        pixels.push_back(x < width / 2 ? pack_rgba(220, 20 + (x + y) % 4, 30, 255) : pack_rgba(20, 40, 200 + (x * y) % 3, 255));
+      }
+    }
+  }
+  return pixels;
+}
+
+TEST(AlphaWeighting, FaintColoursWeighAsLittleAsTheyShow) {
+  // Straight RGBA would spend entries on the faint band's colours (they span
+  // the whole cube); composited, the band is nearly black and the two opaque
+  // fields get the entries they need.
+  const std::vector<packed_rgba> pixels = faint_noise(60, 60);
+  const outcome r = run(pixels, 60, 4);
+  EXPECT_TRUE(r.q.premultiplied);
+  EXPECT_STREQ(r.metrics.error_space, "premultiplied_rgba");
+  int opaque = 0;
+  for (packed_rgba entry : r.q.palette) opaque += alpha_of(entry) == 255;
+  EXPECT_GE(opaque, 2) << "both opaque fields keep an entry of their own";
+  EXPECT_LT(r.metrics.mse, 4.0) << "composited, the faint band costs almost nothing";
+}
+
+TEST(AlphaWeighting, TheReportedErrorIsTheCompositedOne) {
+  std::vector<packed_rgba> pixels = faint_noise(40, 30);
+  collapse_transparent(pixels.data(), pixels.size());
+  const outcome r = run(pixels, 40, 6);
+  double total = 0.0;
+  for (std::size_t p = 0; p < pixels.size(); ++p) {
+    const packed_rgba a = pixels[p], b = r.q.palette[r.indices[p]];
+    for (int c = 0; c < 3; ++c) {
+      const double d = (channel_of(a, c) * alpha_of(a) - static_cast<double>(channel_of(b, c)) * alpha_of(b)) / 255.0;
+      total += d * d;
+    }
+    const double d = static_cast<double>(alpha_of(a)) - alpha_of(b);
+    total += d * d;
+  }
+  EXPECT_NEAR(r.metrics.mse, total / (4.0 * pixels.size()), 1e-9);
+  // quantize()'s own figure is the same error on rounded premultiplied colours.
+  EXPECT_NEAR(r.q.mse, r.metrics.mse, 0.5);
+}
+
+TEST(AlphaWeighting, ALosslessPaletteStaysLossless) {
+  // Two colours that premultiply to the same value at alpha 3: a palette that
+  // holds every colour must still give each pixel its own.
+  std::vector<packed_rgba> pixels = {pack_rgba(100, 0, 0, 3), pack_rgba(101, 0, 0, 3), pack_rgba(0, 0, 0, 0),
+                                     pack_rgba(9, 9, 9, 255)};
+  ASSERT_EQ(premultiply(pixels[0]), premultiply(pixels[1]));
+  const outcome r = run(pixels, 2, 8);
+  EXPECT_TRUE(r.q.lossless);
+  EXPECT_FALSE(r.q.premultiplied);
+  for (std::size_t p = 0; p < pixels.size(); ++p) EXPECT_EQ(r.q.palette[r.indices[p]], pixels[p]);
+  EXPECT_EQ(r.metrics.mse, 0.0);
+}
+
+TEST(AlphaWeighting, MergedColoursNeverAskForMoreClustersThanPoints) {
+  // 300 colours (no lossless K), of which premultiplying leaves fewer than K.
+  std::vector<packed_rgba> pixels;
+  for (std::uint32_t i = 0; i < 300; ++i) pixels.push_back(pack_rgba(i % 256, i / 256, 7, 1));
+  pixels.push_back(pack_rgba(1, 2, 3, 255));
+  pixels.push_back(pack_rgba(0, 0, 0, 0));
+  const outcome r = run(pixels, 1, 64);
+  EXPECT_TRUE(r.q.premultiplied);
+  EXPECT_LE(r.q.palette.size(), 64u);
+  EXPECT_LT(r.metrics.mse, 1.0);
+}
+
+std::vector<packed_rgba> soft_sprite(std::uint32_t side) {
+  std::vector<packed_rgba> pixels;
+  for (std::uint32_t y = 0; y < side; ++y) {
+    for (std::uint32_t x = 0; x < side; ++x) {
+      const double r = std::hypot(x - (side - 1) / 2.0, y - (side - 1) / 2.0);
+      const double coverage = std::min(1.0, std::max(0.0, (0.45 * side - r) / (0.2 * side)));
+      pixels.push_back(pack_rgba(30 + x, 250 - 2 * y, (x * y) % 200, static_cast<std::uint32_t>(std::lround(coverage * 255))));
+    }
+  }
+  return pixels;
+}
+
+TEST(AlphaWeighting, SameBytesWithoutDedupeAndOnAnyThreadCount) {
+  const std::vector<packed_rgba> sprite = soft_sprite(190);  // over 32768 colours: several threads take part
+  for (dither_method dither : {dither_method::none, dither_method::floyd_steinberg}) {
+    const outcome one = run(sprite, 190, 24, true, 1, dither);
+    EXPECT_TRUE(one.q.premultiplied);
+    for (auto [dedupe, threads] : {std::pair<bool, int>{true, 3}, {false, 1}, {false, 4}}) {
+      const outcome other = run(sprite, 190, 24, dedupe, threads, dither);
+      EXPECT_EQ(one.q.palette, other.q.palette);
+      EXPECT_EQ(one.indices, other.indices);
+      EXPECT_EQ(one.q.wcss, other.q.wcss);
+    }
+  }
+}
+
+TEST(AlphaWeighting, PolishingNeverRaisesTheErrorAndKeepsTheAlphaClasses) {
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    seeded_random random(seed);
+    std::vector<packed_rgba> straight;
+    std::vector<std::uint32_t> counts;
+    for (int i = 0; i < 400; ++i) {
+      const std::uint64_t kind = random.below(4);  // opaque, transparent or translucent
+      packed_rgba c = testing::random_colour(random, true);
+      if (kind == 0) c |= 0xff000000u;
+      if (kind == 1) c = 0;
+      straight.push_back(c);
+      counts.push_back(1 + static_cast<std::uint32_t>(random.below(50)));
+    }
+    std::vector<packed_rgba> palette = {pack_rgba(0, 0, 0, 0), pack_rgba(200, 10, 10, 255), pack_rgba(10, 200, 10, 255),
+                                        pack_rgba(90, 90, 90, 128), pack_rgba(30, 30, 200, 40)};
+    std::vector<packed_rgba> clustered = straight;
+    for (packed_rgba& c : clustered) c = premultiply(c);
+    const auto nearest = [&](const std::vector<packed_rgba>& entries, std::vector<std::uint32_t>& labels) {
+      std::uint64_t error = 0;
+      labels.assign(clustered.size(), 0);
+      for (std::size_t i = 0; i < clustered.size(); ++i) {
+        for (std::uint32_t j = 1; j < entries.size(); ++j) {
+          if (palette_distance(clustered[i], premultiply(entries[j])) < palette_distance(clustered[i], premultiply(entries[labels[i]]))) labels[i] = j;
+        }
+        error += std::uint64_t{counts[i]} * squared_distance(clustered[i], premultiply(entries[labels[i]]));
+      }
+      return error;
+    };
+    std::vector<std::uint32_t> labels;
+    const std::uint64_t before = nearest(palette, labels);
+    const std::vector<packed_rgba> polished = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1);
+    EXPECT_EQ(polished, detail::polish_palette(straight, clustered, counts, labels, palette, true, 3));
+    std::vector<std::uint32_t> after_labels;
+    EXPECT_LE(nearest(polished, after_labels), before) << "seed " << seed;
+    EXPECT_EQ(std::count(polished.begin(), polished.end(), pack_rgba(0, 0, 0, 0)), 1);
+    EXPECT_EQ(std::count_if(polished.begin(), polished.end(), [](packed_rgba c) { return alpha_of(c) == 255; }), 2);
+  }
+}
+
+}  // namespace
+}  // namespace kmq

@@ -1,0 +1,132 @@
+// Hartigan's method after Lloyd: never raises the error of the partition
+// (property test on random weighted sets), reaches a lower error than Lloyd
+// alone where Lloyd stopped at a fixed point, and gives the same palette on
+// any thread count, with or without de-duplication.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "../host/src/hartigan.hpp"
+#include "kmq/backend_select.hpp"
+#include "kmq/quantize.hpp"
+#include "kmq/random.hpp"
+#include "test_support.hpp"
+
+namespace kmq {
+namespace {
+
+using detail::hartigan_params;
+using detail::hartigan_refine;
+using detail::partition_wcss;
+
+struct weighted_set {
+  std::vector<packed_rgba> points;
+  std::vector<std::uint32_t> weights;
+  std::vector<std::uint32_t> labels;
+};
+
+weighted_set random_set(std::uint64_t seed, std::size_t count, int k, bool with_alpha) {
+  seeded_random random(seed);
+  weighted_set set;
+  for (std::size_t i = 0; i < count; ++i) {
+    set.points.push_back(testing::random_colour(random, with_alpha));
+    set.weights.push_back(1 + static_cast<std::uint32_t>(random.below(i % 3 == 0 ? 1000 : 5)));
+    set.labels.push_back(static_cast<std::uint32_t>(random.below(static_cast<std::uint64_t>(k))));
+  }
+  return set;
+}
+
+TEST(Hartigan, NeverRaisesTheErrorOnRandomWeightedSets) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const int k = 1 + static_cast<int>(seed % 17);
+    weighted_set set = random_set(seed, 50 + 37 * seed, k, seed % 2 == 0);
+    const double before = partition_wcss(set.points, set.weights, set.labels, k);
+    for (int sweeps : {1, 8}) {
+      std::vector<std::uint32_t> labels = set.labels;
+      hartigan_params params;
+      params.max_sweeps = sweeps;
+      params.candidates = 1 + static_cast<int>(seed % 9);
+      const auto outcome = hartigan_refine(set.points, set.weights, labels, k, params);
+      const double after = partition_wcss(set.points, set.weights, labels, k);
+      EXPECT_LE(after, before * (1 + 1e-12)) << "seed " << seed << ", " << sweeps << " sweeps";
+      if (outcome.moves > 0) {
+        EXPECT_LT(after, before) << "seed " << seed << ": every move lowers the error";
+      }
+      // One cluster with every point moves nothing; a random partition of
+      // many points always has a move that pays.
+      if (k > 1) {
+        EXPECT_GT(outcome.moves, 0u) << "seed " << seed;
+      }
+    }
+  }
+}
+
+TEST(Hartigan, NoClusterIsEmptiedAndTheCentroidsAreTheMeans) {
+  weighted_set set = random_set(7, 400, 12, false);
+  const auto outcome = hartigan_refine(set.points, set.weights, set.labels, 12, hartigan_params{});
+  std::vector<std::uint64_t> weight(12, 0);
+  std::vector<double> sum(12 * channels, 0.0);
+  for (std::size_t i = 0; i < set.points.size(); ++i) {
+    weight[set.labels[i]] += set.weights[i];
+    for (int c = 0; c < channels; ++c) sum[set.labels[i] * channels + c] += static_cast<double>(set.weights[i]) * channel_of(set.points[i], c);
+  }
+  ASSERT_EQ(outcome.centroids.size(), 12u * channels);
+  for (int j = 0; j < 12; ++j) {
+    ASSERT_GT(weight[j], 0u);
+    for (int c = 0; c < channels; ++c) {
+      EXPECT_EQ(outcome.centroids[j * channels + c], static_cast<float>(sum[j * channels + c] / weight[j]));
+    }
+  }
+}
+
+TEST(Hartigan, ALloydFixedPointThatItLeaves) {
+  // 1-D: weights 1 at 0 and 2, weight 1 at 3 and 5. Lloyd's partition {0,2} {3,5}
+  // (means 1 and 4) is a fixed point; Hartigan moves 2 or 3 only if it pays:
+  // moving 2: leave 1*2/1*1 = 2, join 1*2/3*4 = 2.67: no. It is also a Hartigan
+  // optimum, so nothing moves, and a partition that is not ({0} {2,3,5}) does move.
+  const auto grey = [](std::uint32_t v) { return pack_rgba(v, v, v, 255); };
+  std::vector<packed_rgba> points = {grey(0), grey(20), grey(30), grey(50)};
+  std::vector<std::uint32_t> weights = {1, 1, 1, 1};
+  std::vector<std::uint32_t> labels = {0, 0, 1, 1};
+  EXPECT_EQ(hartigan_refine(points, weights, labels, 2, hartigan_params{}).moves, 0u);
+  labels = {0, 1, 1, 1};  // a Lloyd fixed point (20 is nearer 33.3 than 0? 13.3 < 20: yes) with a higher error
+  const double before = partition_wcss(points, weights, labels, 2);
+  EXPECT_GT(hartigan_refine(points, weights, labels, 2, hartigan_params{}).moves, 0u);
+  EXPECT_LT(partition_wcss(points, weights, labels, 2), before);
+}
+
+quantize_result quantize_with(const std::vector<packed_rgba>& pixels, int k, bool refine, bool dedupe, int threads) {
+  quantize_options options;
+  options.kmeans.k = k;
+  options.kmeans.restarts = 1;
+  options.refine = refine;
+  options.dedupe = dedupe;
+  auto engine = make_cpu_backend(threads);
+  return quantize(view_of(pixels.data(), static_cast<std::uint32_t>(pixels.size()), 1), options, *engine);
+}
+
+TEST(Hartigan, LowersThePaletteErrorOnAPhotoLikeImage) {
+  const std::vector<packed_rgba> photo = testing::gradient_image(200, 150, 5);
+  for (int k : {8, 16, 64}) {
+    const quantize_result lloyd = quantize_with(photo, k, false, true, 2);
+    const quantize_result refined = quantize_with(photo, k, true, true, 2);
+    EXPECT_LE(refined.wcss, lloyd.wcss * 1.002) << "k " << k;
+    EXPECT_GT(refined.refine_moves, 0u) << "k " << k;
+  }
+}
+
+TEST(Hartigan, SamePaletteOnAnyThreadCountAndWithoutDedupe) {
+  const std::vector<packed_rgba> photo = testing::gradient_image(160, 120, 11);
+  const quantize_result one = quantize_with(photo, 32, true, true, 1);
+  for (int threads : {2, 5}) {
+    const quantize_result other = quantize_with(photo, 32, true, true, threads);
+    EXPECT_EQ(one.palette, other.palette);
+    EXPECT_EQ(one.wcss, other.wcss);
+  }
+  const quantize_result expanded = quantize_with(photo, 32, true, false, 3);
+  EXPECT_EQ(one.palette, expanded.palette);
+  EXPECT_EQ(one.refine_moves, expanded.refine_moves);
+}
+
+}  // namespace
+}  // namespace kmq
