@@ -26,6 +26,16 @@ namespace {
 using params_t = std::multimap<std::string, std::string>;
 const char* const image_path = "/api/images/([0-9a-f]{1,32})";
 
+// Large bodies (a 12-megapixel label map, the decoded pixels) are handed to
+// httplib without the copy set_content() makes: held by the provider until sent.
+template <typename Bytes>
+void send_bytes(httplib::Response& res, std::shared_ptr<const Bytes> bytes, const char* data, std::size_t size,
+                const char* type) {
+  res.set_content_provider(size, type, [bytes, data](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+    return sink.write(data + offset, length);
+  });
+}
+
 void send_json(httplib::Response& res, const nlohmann::json& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
@@ -162,7 +172,8 @@ void preview(api_context& context, const httplib::Request& req, httplib::Respons
     for (int i = 0; i < 4; ++i) body.push_back(static_cast<char>((c >> (8 * i)) & 0xff));
   }
   body.append(reinterpret_cast<const char*>(data.labels.data()), data.labels.size());
-  res.set_content(std::move(body), "application/octet-stream");
+  auto held = std::make_shared<const std::string>(std::move(body));
+  send_bytes(res, held, held->data(), held->size(), "application/octet-stream");
 }
 
 std::shared_ptr<const full_result> full(api_context& context, const std::shared_ptr<prepared_image>& image,
@@ -251,9 +262,10 @@ void add_api_routes(httplib::Server& http, api_context& context) {
                                                           httplib::Response& res) {
              const std::shared_ptr<prepared_image> image = find_image(c, req.matches[1]);
              const auto& pixels = image->image.pixels;
-             // RGBA bytes, row-major: packed_rgba holds R in its low byte.
-             res.set_content(std::string(reinterpret_cast<const char*>(pixels.data()), pixels.size() * 4),
-                             "application/octet-stream");
+             // RGBA bytes, row-major: packed_rgba holds R in its low byte. The
+             // image is held until sent, even if evicted meanwhile.
+             send_bytes(res, std::shared_ptr<const prepared_image>(image),
+                        reinterpret_cast<const char*>(pixels.data()), pixels.size() * 4, "application/octet-stream");
            }));
   http.Delete(image_path, route([](api_context& c, const httplib::Request& req, httplib::Response& res) {
                 if (!c.store.remove(req.matches[1])) throw http_error(404, "unknown_image", "no image " + std::string(req.matches[1]));
