@@ -403,6 +403,28 @@ TEST_F(serve_test, RequestPathsNeverReachTheFileSystem) {
   }
 }
 
+TEST_F(serve_test, TheLeastRecentlyUsedImageIsEvictedBeyondTheMemoryBound) {
+  kmq::serve::server_options options;
+  options.cache_mb = 3;
+  start(options);
+  // coffee.png: 600x400, counted as 8 bytes a pixel + its 466 kB = 2.4 MB; chelsea.png adds 1.3 MB.
+  const json coffee = upload(read_bytes(source_dir() / "sample_images/coffee.png"), "coffee.png");
+  const std::string coffee_preview = "/api/images/" + coffee.at("id").get<std::string>() + "/preview?k=4";
+  ASSERT_EQ(client().Get(coffee_preview.c_str())->status, 200);
+  const json chelsea = upload(read_bytes(source_dir() / "sample_images/chelsea.png"), "chelsea.png");
+  expect_error(client().Get(coffee_preview.c_str()), 404, "unknown_image");
+  EXPECT_EQ(client().Get(("/api/images/" + chelsea.at("id").get<std::string>() + "/preview?k=4").c_str())->status, 200);
+  const json status = json::parse(client().Get("/api/status")->body);
+  EXPECT_LE(status.at("memory_bytes").get<std::uint64_t>(), 3u << 20);
+  // An image that alone needs more than the whole bound is refused from its header.
+  options.cache_mb = 1;
+  TearDown();
+  start(options);
+  expect_error(client().Post("/api/images?name=coffee.png", read_bytes(source_dir() / "sample_images/coffee.png"),
+                             "image/png"),
+               413, "too_large");
+}
+
 TEST_F(serve_test, LoopbackAddresses) {
   EXPECT_TRUE(kmq::serve::is_loopback("127.0.0.1"));
   EXPECT_TRUE(kmq::serve::is_loopback("127.1.2.3"));

@@ -387,6 +387,11 @@ async function showServer() {
   }
 }
 
+// Closing the page frees its images on the server at once rather than when the LRU evicts them.
+window.addEventListener('pagehide', () => {
+  for (const image of state.images) fetch(`/api/images/${image.id}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+});
+
 showMode();
 setupViewer();
 setupInputs();

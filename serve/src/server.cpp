@@ -54,6 +54,11 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     send_error(res, 500, "internal", "internal error");
   });
+  // Enough connection threads for every worker and queue place, plus a few
+  // for the page's files and the busy answers: the queue's bound, not
+  // httplib's own unbounded backlog, decides who waits.
+  const std::size_t connections = static_cast<std::size_t>(impl_->options.workers + impl_->options.queue) + 4;
+  http.new_task_queue = [connections] { return new httplib::ThreadPool(connections); };
   add_api_routes(http, impl_->context);
   add_page_routes(http);
 }
