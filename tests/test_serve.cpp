@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kmq/error.hpp"
 #include "kmq/io/image_decoder.hpp"
 #include "kmq/serve/server.hpp"
 
@@ -423,6 +424,20 @@ TEST_F(serve_test, TheLeastRecentlyUsedImageIsEvictedBeyondTheMemoryBound) {
   expect_error(client().Post("/api/images?name=coffee.png", read_bytes(source_dir() / "sample_images/coffee.png"),
                              "image/png"),
                413, "too_large");
+}
+
+TEST_F(serve_test, APortInUseIsAnError) {
+  start();
+  kmq::serve::server_options options;
+  options.port = port_;
+  kmq::serve::server second(options);
+  try {
+    second.bind();
+    FAIL() << "a second server bound port " << port_ << " that the first one listens on";
+  } catch (const kmq::error& e) {
+    EXPECT_EQ(e.kind(), kmq::error_kind::output_failed);
+    EXPECT_NE(e.describe().find(std::to_string(port_)), std::string::npos) << e.describe();
+  }
 }
 
 TEST_F(serve_test, LoopbackAddresses) {

@@ -1,6 +1,7 @@
 #include "kmq/serve/server.hpp"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "api_routes.hpp"
 #include "kmq/error.hpp"
@@ -34,6 +35,13 @@ bool is_loopback(const std::string& address) {
 server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
   httplib::Server& http = impl_->http;
   impl_->backend_name = impl_->pool.name();
+  // SO_REUSEADDR (a restart need not wait for old connections) but not
+  // httplib's default SO_REUSEPORT, with which a second server would share a
+  // port in use instead of failing to bind.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   // Every answer, errors and 404s included, forbids outside resources.
   http.set_default_headers({{"Content-Security-Policy", page_policy},
                             {"X-Content-Type-Options", "nosniff"},
