@@ -129,6 +129,7 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
   quantize_result palette;
   label_map labels;
   std::string backend_name;
+  double remap_seconds = 0.0;
   if (pool.gpu()) {
     pool.with_gpu([&](backend& gpu, std::string& owner) {
       if (owner != image.id) {
@@ -137,12 +138,16 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
         owner = image.id;
       }
       palette = build_palette(image.gpu_colors, job, gpu, &watch);
+      const detail::stopwatch mapping;
       labels = remap(image.image.view(), palette, job.remap, gpu);
+      remap_seconds = mapping.seconds();
       backend_name = gpu.name();
     });
   } else {
     palette = build_palette(image.colors, job, *image.engine, &watch);
+    const detail::stopwatch mapping;
     labels = remap(image.image.view(), palette, job.remap, *image.engine);
+    remap_seconds = mapping.seconds();
     backend_name = image.engine->name();
   }
   palette.map.release();
@@ -161,6 +166,8 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
                {"mse", mse},
                {"psnr", number_or_null(psnr_from_mse(mse))},
                {"backend", backend_name},
+               {"quantize_seconds", palette.seed_seconds + palette.iterate_seconds + palette.palette_seconds},
+               {"remap_seconds", remap_seconds},
                {"seconds", clock.seconds()}};
   out.palette = std::move(palette.palette);
   out.labels = std::move(labels.indices);
