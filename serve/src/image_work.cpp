@@ -130,20 +130,30 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
   label_map labels;
   std::string backend_name;
   double remap_seconds = 0.0;
-  if (pool.gpu()) {
-    pool.with_gpu([&](backend& gpu, std::string& owner) {
-      if (owner != image.id) {
-        owner.clear();
-        image.gpu_colors = analyse_colors(image.image.view(), true, gpu, &watch);
-        owner = image.id;
-      }
-      palette = build_palette(image.gpu_colors, job, gpu, &watch);
-      const detail::stopwatch mapping;
-      labels = remap(image.image.view(), palette, job.remap, gpu);
-      remap_seconds = mapping.seconds();
-      backend_name = gpu.name();
-    });
-  } else {
+  bool on_gpu = pool.gpu();
+  if (on_gpu) {
+    try {
+      pool.with_gpu([&](backend& gpu, std::string& owner) {
+        if (owner != image.id) {
+          owner.clear();
+          image.gpu_colors = analyse_colors(image.image.view(), true, gpu, &watch);
+          owner = image.id;
+        }
+        palette = build_palette(image.gpu_colors, job, gpu, &watch);
+        const detail::stopwatch mapping;
+        labels = remap(image.image.view(), palette, job.remap, gpu);
+        remap_seconds = mapping.seconds();
+        backend_name = gpu.name();
+      });
+    } catch (const error& e) {
+      // As run_job under --backend auto: a GPU out of memory hands the image
+      // to the CPU, whose colours are already counted (same bytes).
+      if (e.kind() != error_kind::out_of_memory) throw;
+      pool.with_gpu([](backend&, std::string& owner) { owner.clear(); });
+      on_gpu = false;
+    }
+  }
+  if (!on_gpu) {
     palette = build_palette(image.colors, job, *image.engine, &watch);
     const detail::stopwatch mapping;
     labels = remap(image.image.view(), palette, job.remap, *image.engine);
