@@ -213,7 +213,9 @@ function setDownloads(image) {
     zip.classList.remove('disabled');
     zip.removeAttribute('aria-disabled');
   }
-  $('show-report').disabled = !image;
+  // The report follows the current setting whenever asked: not disabled while a result is on its way
+  // (a click that blurs an edited field starts a refresh before the click lands).
+  $('show-report').disabled = !state.current;
 }
 
 // ---- selection ---------------------------------------------------------------

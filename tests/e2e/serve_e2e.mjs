@@ -86,6 +86,19 @@ async function compareWithCompress(page, label, flags = []) {
   return k;
 }
 
+// The page's numbers for a level or PSNR target against kmq compress with the same flags.
+async function compareTarget(page, label, stateText, flags) {
+  await page.waitForFunction((want) => document.getElementById('stat-state').textContent.endsWith(want), stateText, { timeout: 120000 });
+  const shown = await page.evaluate(() => ({
+    output: Number(document.getElementById('stat-output-bytes').dataset.value),
+    psnr: Number(document.getElementById('stat-psnr').dataset.value),
+    palette: Number(document.getElementById('stat-colors').dataset.value),
+  }));
+  const expected = compressJson(sample, flags);
+  check(shown.output === expected.output_bytes && shown.psnr === expected.psnr && shown.palette === expected.palette_size,
+        `${label}: ${shown.palette} colours, ${shown.output} bytes, PSNR ${shown.psnr} = kmq compress ${expected.palette_size}, ${expected.output_bytes}, ${expected.psnr}`);
+}
+
 async function mouseFlow(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = [];
@@ -112,6 +125,15 @@ async function mouseFlow(browser, url) {
   await page.waitForFunction(() => document.getElementById('stat-state').textContent.includes('--dither fs'), null, { timeout: 120000 });
   await compareWithCompress(page, 'mouse, dithered', ['--dither', 'fs']);
   await page.screenshot({ path: path.join(outDir, 'desktop.png'), fullPage: true });
+  // A level, then a PSNR target, instead of K.
+  await page.locator('#dither-toggle').uncheck();
+  await page.locator('input[name=mode][value=level]').check();
+  await page.locator('#level-select').selectOption('best');
+  await compareTarget(page, 'level best', '--level best', ['--level', 'best']);
+  await page.locator('input[name=mode][value=psnr]').check();
+  await page.locator('#psnr-input').fill('33');
+  await page.locator('#psnr-input').dispatchEvent('change');
+  await compareTarget(page, 'PSNR target 33 dB', '--quality 33', ['--quality', '33']);
   // The proof: the report of --report, in the page.
   await page.locator('#show-report').click();
   const frame = page.frameLocator('#report-frame');
@@ -137,9 +159,16 @@ async function keyboardFlow(browser, url, width, name) {
     return false;
   };
   check(await focusOn('file-input'), `${name}: the file input is reachable with Tab`);
-  const chooser = page.waitForEvent('filechooser');
-  await page.keyboard.press('Space');
-  await (await chooser).setFiles(sample);
+  // Space opens the file chooser. The first press can come before Chromium
+  // reports choosers to the test (a race in turning that on), so try again.
+  let chooser = null;
+  for (let attempt = 0; attempt < 3 && !chooser; ++attempt) {
+    const waiting = page.waitForEvent('filechooser', { timeout: 10000 }).catch(() => null);
+    await page.keyboard.press('Space');
+    chooser = await waiting;
+  }
+  check(chooser !== null, `${name}: Space on the file input opens the file chooser`);
+  await chooser.setFiles(sample);
   await waitForResult(page, 16);
   check(await focusOn('k-slider'), `${name}: the K slider is reachable with Tab`);
   for (let i = 0; i < 8; ++i) await page.keyboard.press('ArrowRight');
