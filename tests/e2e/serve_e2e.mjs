@@ -209,7 +209,13 @@ async function manyFlow(browser, url) {
   const errors = [];
   watchConsole(page, errors);
   await page.goto(url);
-  await page.locator('#file-input').setInputFiles([sample, ...others]);
+  // One photo picked, then a folder of three more (and a text file, left out).
+  await page.locator('#file-input').setInputFiles(sample);
+  const folder = path.join(work, 'folder');
+  mkdirSync(folder);
+  for (const file of others) writeFileSync(path.join(folder, path.basename(file)), readFileSync(file));
+  writeFileSync(path.join(folder, 'notes.txt'), 'not an image');
+  await page.locator('#folder-input').setInputFiles(folder);
   await page.waitForFunction(() => document.querySelectorAll('#image-rows tr[data-output-bytes]').length === 4, null, { timeout: 180000 });
   // One setting for all: K = 8.
   await page.locator('#k-slider').focus();
