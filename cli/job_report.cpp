@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "kmq/pipeline/palette_search.hpp"
+
 namespace kmq::cli {
 namespace {
 
@@ -58,20 +60,6 @@ quality_target parse_quality(const std::string& text) {
   const quality_target target{number(low), number(high)};
   if (target.min_psnr > target.max_psnr) bad_value("--quality", text, expected + ", MIN <= MAX");
   return target;
-}
-
-// The original app's Large (high compression), Medium and Small (best
-// quality), named by what the user gets. Each is a PSNR target rather than a
-// fixed K: the same level then means the same visible quality on a flat
-// screenshot (few colours suffice) and a noisy photo (many are needed). The
-// targets come from measurements on the sample images (README, "Levels",
-// bench/levels.sh). MIN is 0: a level never refuses an image; one that
-// cannot reach its target gets 256 colours.
-quality_target level_quality(const std::string& level) {
-  if (level == "smallest") return {0.0, 30.0};
-  if (level == "balanced") return {0.0, 35.0};
-  if (level == "best") return {0.0, 40.0};
-  throw error(error_kind::invalid_argument, "--level: '" + level + "' is not smallest, balanced or best");
 }
 
 }  // namespace

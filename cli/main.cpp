@@ -9,6 +9,7 @@
 #include "compress_command.hpp"
 #include "exit_codes.hpp"
 #include "kmq/io/output_file.hpp"
+#include "serve_command.hpp"
 #include "version_command.hpp"
 
 namespace {
@@ -17,6 +18,7 @@ const char* const usage =
     "usage: kmq compress INPUT -o OUTPUT.png [-k N] [options]\n"
     "       kmq compress INPUT... --out-dir DIR [-k N] [options]\n"
     "       kmq batch SRC... -d OUTDIR [-r] [--jobs N] [--manifest FILE.jsonl] [--skip-existing] [options]\n"
+    "       kmq serve [--port 8080] [--bind 127.0.0.1] [--open] [options]   (the web page; kmq serve --help)\n"
     "       kmq --version | -V | version\n"
     "       kmq --help | -h | help | kmq compress --help | kmq batch --help\n";
 
@@ -49,6 +51,7 @@ int run(int argc, char** argv) {
     std::cout << usage << "\nRun 'kmq compress --help' for every option.\n";
     return exit_ok;
   }
+  if (command == "serve") return exec_serve(argc, argv);
   if (command == "batch") {
     bool show_help = false;
     std::string help_text;

@@ -17,6 +17,9 @@ packages=(
   # The batch test on a real single-node Slurm cluster (a job array sharding one collection).
   slurmd slurmctld slurm-client munge
 )
+# kmq serve's end-to-end test runs playwright-core (npm) against that Chromium; a
+# Node.js that is already there (with its npm) is kept.
+command -v npm >/dev/null || packages+=(nodejs npm)
 [ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 

@@ -35,6 +35,12 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
 grep -E "^-- kmq:" "$build/configure.log" || true
 cmake --build "$build" -j "$jobs"
 
+# playwright-core for the page's end-to-end test (pinned in tests/e2e/package-lock.json;
+# it drives the system's Chromium, so no browser is downloaded).
+if command -v npm >/dev/null && [ ! -f tests/e2e/node_modules/playwright-core/package.json ]; then
+  (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+fi
+
 echo "== kmq --version"
 "$build/kmq" --version
 echo "== ctest"

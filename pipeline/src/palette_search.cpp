@@ -78,6 +78,20 @@ int interpolate(int k1, double p1, int k2, double p2, double target) {
 
 }  // namespace
 
+// The original app's Large (high compression), Medium and Small (best
+// quality), named by what the user gets. Each is a PSNR target rather than a
+// fixed K: the same level then means the same visible quality on a flat
+// screenshot (few colours suffice) and a noisy photo (many are needed). The
+// targets come from measurements on the sample images (README, "Levels",
+// bench/levels.sh). MIN is 0: a level never refuses an image; one that
+// cannot reach its target gets 256 colours.
+quality_target level_quality(const std::string& level) {
+  if (level == "smallest") return {0.0, 30.0};
+  if (level == "balanced") return {0.0, 35.0};
+  if (level == "best") return {0.0, 40.0};
+  throw error(error_kind::invalid_argument, "--level: '" + level + "' is not smallest, balanced or best");
+}
+
 quality_search_result search_quality(const color_set& colors, const quality_target& target,
                                      const quantize_options& options, backend& engine, observer* watcher) {
   if (!(target.min_psnr >= 0.0 && target.min_psnr <= target.max_psnr && std::isfinite(target.max_psnr))) {

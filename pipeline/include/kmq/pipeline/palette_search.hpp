@@ -3,6 +3,7 @@
 // the error against K (--elbow).
 #pragma once
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "kmq/pipeline/image_job.hpp"
@@ -10,6 +11,11 @@
 #include "kmq/quantize.hpp"
 
 namespace kmq {
+
+// --level's PSNR target: "smallest" 30 dB, "balanced" 35, "best" 40 (MIN 0:
+// a level never refuses an image). Throws error(invalid_argument) otherwise.
+// One table for every front-end (kmq compress, kmq batch, kmq serve).
+quality_target level_quality(const std::string& level);
 
 struct quality_search_result {
   int k = 0;                 // the K chosen

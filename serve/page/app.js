@@ -1,0 +1,344 @@
+// kmq serve's page. Uploads go to the server once (decoded, colours counted
+// there); each setting change asks for a preview (palette + 1-byte label map)
+// painted here, then for the full result (PNG sizes, PSNR, SSIM) in a second
+// request. Every request of an image carries that image's sequence number, so
+// the server drops the ones a newer request supersedes (HTTP 409).
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = { images: [], current: null, zoom: null, panX: 0, panY: 0, divider: 0.5 };
+
+// ---- settings ------------------------------------------------------------
+
+function mode() { return document.querySelector('input[name=mode]:checked').value; }
+
+function settingsQuery() {
+  const p = new URLSearchParams();
+  if (mode() === 'k') p.set('k', $('k-slider').value);
+  else if (mode() === 'level') p.set('level', $('level-select').value);
+  else p.set('psnr', $('psnr-input').value);
+  p.set('dither', $('dither-toggle').checked ? 'fs' : 'none');
+  return p;
+}
+
+function showMode() {
+  $('k-control').hidden = mode() !== 'k';
+  $('level-control').hidden = mode() !== 'level';
+  $('psnr-control').hidden = mode() !== 'psnr';
+}
+
+// ---- errors ----------------------------------------------------------------
+
+function showError(text) {
+  $('error-text').textContent = text;
+  $('error-panel').hidden = false;
+}
+function clearError() { $('error-panel').hidden = true; }
+
+class HttpError extends Error {
+  constructor(status, kind, message) { super(message); this.status = status; this.kind = kind; }
+}
+
+async function check(response) {
+  if (response.ok) return response;
+  let body = { error: response.statusText, kind: 'http' };
+  try { body = await response.json(); } catch (e) { /* not JSON: keep the status text */ }
+  throw new HttpError(response.status, body.kind, body.error);
+}
+
+// ---- formatting ----------------------------------------------------------
+
+function bytesText(n) {
+  const exact = n.toLocaleString('en-US') + ' bytes';
+  if (n < 1024) return exact;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024, u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; ++u; }
+  return `${exact} (${v.toFixed(1)} ${units[u]})`;
+}
+function setStat(id, text, value) {
+  const el = $(id);
+  el.textContent = text;
+  if (value === undefined) el.removeAttribute('data-value'); else el.dataset.value = String(value);
+}
+const psnrText = (p) => (p === null ? '∞ (lossless)' : p.toFixed(2) + ' dB');
+
+// ---- image list ------------------------------------------------------------
+
+function rowOf(image) {
+  if (image.row) return image.row;
+  const tr = document.createElement('tr');
+  tr.dataset.id = image.id;
+  const name = document.createElement('button');
+  name.type = 'button';
+  name.textContent = image.name;
+  name.addEventListener('click', () => select(image));
+  const cells = [name, `${image.width}×${image.height}`, bytesText(image.input_bytes).split(' (')[0], '…', '…'];
+  for (const c of cells) {
+    const td = document.createElement('td');
+    if (typeof c === 'string') td.textContent = c; else td.appendChild(c);
+    tr.appendChild(td);
+  }
+  $('image-rows').appendChild(tr);
+  $('image-list').hidden = false;
+  image.row = tr;
+  return tr;
+}
+
+function updateRow(image) {
+  const tr = rowOf(image);
+  tr.classList.toggle('current', image === state.current);
+  const r = image.result;
+  tr.cells[3].textContent = r ? r.output_bytes.toLocaleString('en-US') + ' bytes' : (image.status || '…');
+  tr.cells[4].textContent = r ? `${(100 * (1 - r.ratio)).toFixed(1)} %` : '';
+  if (r) { tr.dataset.outputBytes = r.output_bytes; tr.dataset.settings = r.command; }
+}
+
+// ---- requests --------------------------------------------------------------
+
+async function upload(file) {
+  const response = await fetch('/api/images?name=' + encodeURIComponent(file.name), { method: 'POST', body: file });
+  const image = await (await check(response)).json();
+  image.seq = 0;
+  state.images.push(image);
+  rowOf(image);
+  $('apply-all').disabled = false;
+  return image;
+}
+
+// The newest request of an image wins; older answers are dropped here too.
+async function refresh(image, withPreview) {
+  const seq = ++image.seq;
+  const query = settingsQuery();
+  query.set('seq', seq);
+  image.result = null;
+  image.status = 'working…';
+  updateRow(image);
+  if (image === state.current) { $('busy-note').hidden = false; setDownloads(null); clearStats(); }
+  try {
+    if (withPreview) {
+      const started = performance.now();
+      const response = await check(await fetch(`/api/images/${image.id}/preview?${query}`));
+      const data = await response.arrayBuffer();
+      if (seq !== image.seq) return;
+      paintPreview(image, data, performance.now() - started);
+    }
+    const result = await (await check(await fetch(`/api/images/${image.id}/result?${query}`))).json();
+    if (seq !== image.seq) return;
+    image.result = result;
+    image.resultQuery = settingsQuery().toString();
+    updateRow(image);
+    if (image === state.current) showResult(image);
+  } catch (e) {
+    if (e instanceof HttpError && e.kind === 'superseded') return;  // a newer request is on its way
+    if (seq !== image.seq) return;
+    image.status = 'failed';
+    updateRow(image);
+    showError(e.message);
+  } finally {
+    if (seq === image.seq && image === state.current) $('busy-note').hidden = true;
+  }
+}
+
+// ---- painting --------------------------------------------------------------
+
+async function loadOriginal(image) {
+  const response = await check(await fetch(`/api/images/${image.id}/original`));
+  const pixels = new Uint8ClampedArray(await response.arrayBuffer());
+  const canvas = $('canvas-original');
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext('2d').putImageData(new ImageData(pixels, image.width, image.height), 0, 0);
+}
+
+// [u32 length][JSON][palette RGBA][labels, 1 byte per pixel] -> the compressed canvas.
+function paintPreview(image, buffer, millis) {
+  const view = new DataView(buffer);
+  const length = view.getUint32(0, true);
+  const stats = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+  const paletteBytes = new Uint8Array(buffer, 4 + length, 4 * stats.palette_size);
+  const palette = new Uint32Array(paletteBytes.slice().buffer);
+  const labels = new Uint8Array(buffer, 4 + length + 4 * stats.palette_size, stats.width * stats.height);
+  const canvas = $('canvas-compressed');
+  if (canvas.width !== stats.width || canvas.height !== stats.height) {
+    canvas.width = stats.width;
+    canvas.height = stats.height;
+  }
+  const ctx = canvas.getContext('2d');
+  const out = ctx.createImageData(stats.width, stats.height);
+  const out32 = new Uint32Array(out.data.buffer);  // little-endian: RGBA bytes as palette entries
+  for (let i = 0; i < labels.length; ++i) out32[i] = palette[labels[i]];
+  ctx.putImageData(out, 0, 0);
+  image.preview = stats;
+  if (image === state.current) {
+    setStat('stat-colors', `${stats.palette_size} (K = ${stats.k}; ${stats.distinct_colors.toLocaleString('en-US')} in the image)`, stats.palette_size);
+    setStat('stat-psnr', psnrText(stats.psnr) + ' (preview)', stats.psnr);
+    setStat('stat-backend', stats.backend, stats.backend);
+    $('stat-state').textContent = `Preview in ${millis.toFixed(0)} ms (server ${(1000 * stats.seconds).toFixed(0)} ms); encoding the PNG…`;
+    $('viewer').dataset.previewSeq = stats.seq;
+  }
+}
+
+function clearStats() {
+  for (const id of ['stat-output-bytes', 'stat-ratio', 'stat-bpp', 'stat-ssim', 'stat-time']) setStat(id, '…');
+}
+
+function showResult(image) {
+  const r = image.result;
+  setStat('stat-input-bytes', bytesText(r.input_bytes), r.input_bytes);
+  setStat('stat-output-bytes', bytesText(r.output_bytes), r.output_bytes);
+  setStat('stat-ratio', `${(100 * r.ratio).toFixed(1)} % of the input`, r.ratio);
+  setStat('stat-bpp', `${r.bits_per_pixel.toFixed(3)} (input ${r.input_bits_per_pixel.toFixed(3)})`, r.bits_per_pixel);
+  setStat('stat-psnr', psnrText(r.psnr), r.psnr);
+  setStat('stat-ssim', r.ssim.toFixed(4), r.ssim);
+  setStat('stat-colors', `${r.palette_size} (K = ${r.colors_requested}; ${r.distinct_colors.toLocaleString('en-US')} in the image)`, r.palette_size);
+  setStat('stat-time', `${r.seconds.total.toFixed(3)} s (the whole kmq compress job)`, r.seconds.total);
+  setStat('stat-backend', `${r.backend} (${r.device})`, r.backend);
+  $('stat-state').textContent = `As: ${r.command}`;
+  $('viewer').dataset.resultSeq = r.seq;
+  setDownloads(image);
+}
+
+function setDownloads(image) {
+  const links = { 'dl-png': 'png', 'dl-gpl': 'gpl', 'dl-json': 'palette.json', 'dl-labels': 'labels.png', 'dl-report': 'report.html' };
+  const query = settingsQuery().toString();
+  for (const [id, what] of Object.entries(links)) {
+    const a = $(id);
+    if (image) { a.href = `/api/images/${image.id}/download/${what}?${query}`; a.classList.remove('disabled'); a.removeAttribute('aria-disabled'); }
+    else { a.removeAttribute('href'); a.classList.add('disabled'); a.setAttribute('aria-disabled', 'true'); }
+  }
+  const zip = $('dl-zip');
+  if (state.images.length > 0) {
+    zip.href = `/api/zip?ids=${state.images.map((i) => i.id).join(',')}&${query}`;
+    zip.classList.remove('disabled');
+    zip.removeAttribute('aria-disabled');
+  }
+  // The report follows the current setting whenever asked: not disabled while a result is on its way
+  // (a click that blurs an edited field starts a refresh before the click lands).
+  $('show-report').disabled = !state.current;
+}
+
+// ---- selection ---------------------------------------------------------------
+
+async function select(image) {
+  const previous = state.current;
+  state.current = image;
+  for (const i of state.images) updateRow(i);
+  if (previous !== image) {
+    $('viewer-empty').hidden = true;
+    $('report-frame').hidden = true;
+    state.zoom = null;
+    await loadOriginal(image);
+    fit();
+  }
+  await refresh(image, true);
+}
+
+// ---- files in ----------------------------------------------------------------
+
+const imageName = /\.(png|jpe?g|jpe|webp|tiff?|bmp)$/i;
+
+// A dropped folder's image files (and its subfolders'), through the entries API.
+async function filesOfEntry(entry) {
+  if (entry.isFile) {
+    if (!imageName.test(entry.name)) return [];
+    return [await new Promise((resolve, reject) => entry.file(resolve, reject))];
+  }
+  const reader = entry.createReader();
+  const out = [];
+  for (;;) {
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) break;
+    for (const child of batch.sort((a, b) => a.name.localeCompare(b.name))) out.push(...(await filesOfEntry(child)));
+  }
+  return out;
+}
+
+async function droppedFiles(transfer) {
+  const entries = Array.from(transfer.items || []).map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+  if (entries.length === 0 || entries.some((e) => !e)) return Array.from(transfer.files);
+  const files = [];
+  for (const entry of entries) files.push(...(await filesOfEntry(entry)));
+  return files;
+}
+
+async function addFiles(files) {
+  clearError();
+  const list = Array.from(files);
+  for (const file of list) {
+    let image;
+    try {
+      image = await upload(file);
+    } catch (e) {
+      showError(e.message);
+      continue;
+    }
+    if (!state.current) await select(image);
+    else await refresh(image, false);
+  }
+  if (state.current) setDownloads(state.current.result ? state.current : null);
+}
+
+function setupInputs() {
+  $('file-input').addEventListener('change', (e) => { addFiles(e.target.files); e.target.value = ''; });
+  const zone = $('drop-zone');
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    const transfer = e.dataTransfer;
+    const items = Array.from(transfer.items || []);  // read before the event ends
+    addFiles(await droppedFiles({ items, files: transfer.files }));
+  });
+  // A folder picked: its image files (the other files in it are left out).
+  $('folder-input').addEventListener('change', (e) => {
+    addFiles(Array.from(e.target.files).filter((f) => imageName.test(f.name)));
+    e.target.value = '';
+  });
+  document.addEventListener('paste', (e) => {
+    const files = Array.from(e.clipboardData.items).filter((i) => i.kind === 'file').map((i) => i.getAsFile());
+    if (files.length > 0) addFiles(files);
+  });
+  $('error-close').addEventListener('click', clearError);
+
+  const changed = () => { if (state.current) refresh(state.current, true); };
+  $('k-slider').addEventListener('input', () => { $('k-value').textContent = $('k-slider').value; changed(); });
+  $('level-select').addEventListener('change', changed);
+  $('psnr-input').addEventListener('change', changed);
+  $('dither-toggle').addEventListener('change', changed);
+  for (const radio of document.querySelectorAll('input[name=mode]')) {
+    radio.addEventListener('change', () => { showMode(); changed(); });
+  }
+  $('apply-all').addEventListener('click', async () => {
+    clearError();
+    for (const image of state.images) await refresh(image, image === state.current);
+    if (state.current) setDownloads(state.current);
+  });
+  $('show-report').addEventListener('click', () => {
+    const frame = $('report-frame');
+    frame.src = `/api/images/${state.current.id}/download/report.html?inline=1&${settingsQuery()}`;
+    frame.hidden = false;
+  });
+}
+
+async function showServer() {
+  try {
+    const s = await (await check(await fetch('/api/status'))).json();
+    $('server-status').textContent = `Backend ${s.backend}; uploads up to ${bytesText(s.max_file_size)}, ` +
+      `${s.max_pixels.toLocaleString('en-US')} pixels; images kept in ${Math.round(s.cache_bytes / 1048576)} MiB of memory.`;
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// Closing the page frees its images on the server at once rather than when the LRU evicts them.
+window.addEventListener('pagehide', () => {
+  for (const image of state.images) fetch(`/api/images/${image.id}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+});
+
+showMode();
+setupViewer();
+setupInputs();
+placeDivider();
+showServer();

@@ -1,0 +1,37 @@
+// The HTTP API of kmq serve (see the README, "kmq serve"): uploads, previews,
+// full results, downloads, the zip of several images, and the embedded page.
+// Every handler answers JSON errors {"error": reason, "kind": kind}.
+#pragma once
+#include <atomic>
+#include <string>
+
+#include <httplib.h>
+
+#include "image_store.hpp"
+#include "image_work.hpp"
+#include "kmq/serve/server.hpp"
+#include "work_queue.hpp"
+
+namespace kmq::serve {
+
+struct api_context {
+  const server_options& options;
+  engines& pool;
+  image_store& store;
+  work_queue& queue;
+  std::atomic<std::uint64_t> next_id{1};
+};
+
+// The Content-Security-Policy of the page and of every API answer: nothing
+// from outside, no inline code.
+extern const char* const page_policy;
+// Of the report (inline style, script and data: images, as --report writes it; still nothing from outside).
+extern const char* const report_policy;
+
+void add_api_routes(httplib::Server& http, api_context& context);
+void add_page_routes(httplib::Server& http);
+
+// {"error": reason, "kind": kind} with status.
+void send_error(httplib::Response& res, int status, const std::string& kind, const std::string& reason);
+
+}  // namespace kmq::serve

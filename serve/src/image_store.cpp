@@ -1,0 +1,77 @@
+#include "image_store.hpp"
+
+namespace kmq::serve {
+
+std::uint64_t prepared_image::memory() const {
+  const std::uint64_t pixels = std::uint64_t{image.width} * image.height;
+  std::uint64_t bytes = (upload ? upload->size() : 0) + 8 * pixels + 32 * std::uint64_t{colors.distinct_colors()};
+  // Read without the busy lock: an estimate, and the pointer is swapped whole.
+  const std::shared_ptr<const full_result> result = std::atomic_load(&last);
+  if (result) bytes += result->outcome.png.size() + result->outcome.labels.indices.size();
+  return bytes;
+}
+
+void image_store::add(std::shared_ptr<prepared_image> image) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const std::string id = image->id;
+  images_.push_front(std::move(image));
+  trim_locked(id);
+}
+
+std::shared_ptr<prepared_image> image_store::find(const std::string& id) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = images_.begin(); it != images_.end(); ++it) {
+    if ((*it)->id == id) {
+      images_.splice(images_.begin(), images_, it);
+      return images_.front();
+    }
+  }
+  return nullptr;
+}
+
+void image_store::trim() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  trim_locked(images_.empty() ? std::string() : images_.front()->id);
+}
+
+bool image_store::remove(const std::string& id) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = images_.begin(); it != images_.end(); ++it) {
+    if ((*it)->id == id) {
+      images_.erase(it);
+      evicted_.push_back(id);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::uint64_t image_store::memory() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::uint64_t total = 0;
+  for (const auto& image : images_) total += image->memory();
+  return total;
+}
+
+std::vector<std::string> image_store::take_evicted() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  out.swap(evicted_);
+  return out;
+}
+
+// The newest image stays even when it alone exceeds the bound (the upload
+// checks that first); everything older goes, oldest first, until it fits.
+void image_store::trim_locked(const std::string& keep) {
+  std::uint64_t total = 0;
+  for (const auto& image : images_) total += image->memory();
+  while (total > bound_ && images_.size() > 1) {
+    auto oldest = std::prev(images_.end());
+    if ((*oldest)->id == keep) break;
+    total -= (*oldest)->memory();
+    evicted_.push_back((*oldest)->id);
+    images_.erase(oldest);
+  }
+}
+
+}  // namespace kmq::serve

@@ -1,0 +1,76 @@
+// The prepared images of the page: each upload decoded and its colours
+// counted once, kept while the page works with it. An LRU with a memory bound
+// (--cache-mb): adding or growing an image evicts the least recently used
+// others until the estimate fits. Nothing is on disk; an evicted image is gone
+// (the page gets 404 and uploads it again).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kmq/backend.hpp"
+#include "kmq/io/image_decoder.hpp"
+#include "kmq/pipeline/image_job.hpp"
+#include "kmq/pipeline/job_outcome.hpp"
+#include "kmq/quantize.hpp"
+
+namespace kmq::serve {
+
+// A full result: what run_job gave for one setting (the PNG, the statistics),
+// kept for the downloads of that setting. outcome.decoded is dropped (the
+// image's own pixels stand in), outcome.labels kept.
+struct full_result {
+  std::string key;
+  image_job job;
+  job_outcome outcome;
+};
+
+struct prepared_image {
+  std::string id, name;
+  std::shared_ptr<const std::vector<std::uint8_t>> upload;  // the file's bytes: downloads re-run kmq compress's job on them
+  io::decoded_image image;                                  // transparent pixels collapsed
+  std::unique_ptr<backend> engine;                          // its own CPU backend, holding the colours
+  color_set colors;                                         // analysed on engine
+  color_set gpu_colors;                                     // analysed on the shared GPU, when there is one
+  io::decode_limits limits;                                 // the server's, for full results
+  double prepare_seconds = 0.0;
+
+  std::mutex busy;  // one job at a time on engine and on the fields below
+  std::shared_ptr<const full_result> last;  // the latest full result
+
+  // Bytes held: upload, pixels (4 B each), pixel-to-colour map (4 B each),
+  // colours on the host and in the backend (~32 B each), and the last result
+  // (its PNG and 1 B per pixel of labels).
+  std::uint64_t memory() const;
+};
+
+class image_store {
+ public:
+  explicit image_store(std::uint64_t bound_bytes) : bound_(bound_bytes) {}
+
+  // Adds (most recent), then evicts the least recently used others beyond the bound.
+  void add(std::shared_ptr<prepared_image> image);
+  // The image, marked most recently used; nullptr when unknown or evicted.
+  std::shared_ptr<prepared_image> find(const std::string& id);
+  // After an image grew (a result kept): evict others beyond the bound.
+  void trim();
+  bool remove(const std::string& id);
+  std::uint64_t memory() const;
+  std::uint64_t bound() const { return bound_; }
+  // Ids evicted since last asked (their sequence numbers can go).
+  std::vector<std::string> take_evicted();
+
+ private:
+  void trim_locked(const std::string& keep);
+  std::uint64_t bound_;
+  mutable std::mutex mutex_;
+  std::list<std::shared_ptr<prepared_image>> images_;  // front: most recently used
+  std::vector<std::string> evicted_;
+};
+
+}  // namespace kmq::serve

@@ -1,0 +1,114 @@
+#include "kmq/serve/server.hpp"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "api_routes.hpp"
+#include "kmq/error.hpp"
+
+namespace kmq::serve {
+
+struct server::impl {
+  explicit impl(server_options o)
+      : options(std::move(o)),
+        pool(options.backend, options.threads),
+        store(options.cache_mb << 20),
+        queue(options.workers, options.queue, options.before_work),
+        context{options, pool, store, queue} {}
+
+  server_options options;
+  engines pool;
+  image_store store;
+  work_queue queue;
+  api_context context;
+  httplib::Server http;
+  int port = -1;
+  std::string backend_name;
+};
+
+bool is_loopback(const std::string& address) {
+  if (address == "localhost" || address == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
+  httplib::Server& http = impl_->http;
+  impl_->backend_name = impl_->pool.name();
+  // SO_REUSEADDR (a restart need not wait for old connections) but not
+  // httplib's default SO_REUSEPORT, with which a second server would share a
+  // port in use instead of failing to bind.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // Every answer, errors and 404s included, forbids outside resources.
+  http.set_default_headers({{"Content-Security-Policy", page_policy},
+                            {"X-Content-Type-Options", "nosniff"},
+                            {"Referrer-Policy", "no-referrer"},
+                            {"Cache-Control", "no-store"}});
+  // The upload limit is --max-file-size: larger bodies get 413 before they are read.
+  http.set_payload_max_length(impl_->options.limits.max_file_bytes);
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 413 && req.get_header_value("Content-Type") == "application/x-www-form-urlencoded") {
+      // httplib caps form-encoded bodies at 8 KiB whatever the limit: say how to send a file.
+      send_error(res, 413, "too_large", "a form-encoded body is limited to 8 KiB: send the file's bytes as the body "
+                                        "with its image type or application/octet-stream");
+    } else if (res.status == 413) {
+      send_error(res, 413, "too_large", "the upload is larger than --max-file-size");
+    } else if (res.status == 404) {
+      send_error(res, 404, "not_found", "no such page: " + req.path);
+    } else {
+      send_error(res, res.status, "http", "HTTP error " + std::to_string(res.status));
+    }
+  });
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    send_error(res, 500, "internal", "internal error");
+  });
+  // Enough connection threads for every worker and queue place, plus a few
+  // for the page's files and the busy answers: the queue's bound, not
+  // httplib's own unbounded backlog, decides who waits.
+  const std::size_t connections = static_cast<std::size_t>(impl_->options.workers + impl_->options.queue) + 4;
+  http.new_task_queue = [connections] { return new httplib::ThreadPool(connections); };
+  add_api_routes(http, impl_->context);
+  add_page_routes(http);
+}
+
+server::~server() { stop(); }
+
+int server::bind() {
+  const server_options& o = impl_->options;
+  int bound = -1;
+  if (o.port == 0) {
+    bound = impl_->http.bind_to_any_port(o.bind);
+  } else {
+    bound = impl_->http.bind_to_port(o.bind, o.port) ? o.port : -1;
+  }
+  if (bound < 0) {
+    throw error(error_kind::output_failed, o.bind + ":" + std::to_string(o.port),
+                "cannot listen there (in use, or not an address of this machine)");
+  }
+  impl_->port = bound;
+  return bound;
+}
+
+void server::run() { impl_->http.listen_after_bind(); }
+
+void server::stop() {
+  if (impl_->http.is_running()) impl_->http.stop();
+}
+
+int server::port() const { return impl_->port; }
+
+std::string server::url() const {
+  const std::string& host = impl_->options.bind;
+  const std::string shown = host == "0.0.0.0" ? "127.0.0.1" : host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "http://" + shown + ":" + std::to_string(impl_->port) + "/";
+}
+
+const std::string& server::backend_name() const { return impl_->backend_name; }
+
+std::size_t server::queued() const { return impl_->queue.waiting(); }
+
+}  // namespace kmq::serve

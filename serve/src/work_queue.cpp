@@ -1,0 +1,109 @@
+#include "work_queue.hpp"
+
+#include <exception>
+#include <future>
+
+namespace kmq::serve {
+
+struct work_queue::item {
+  std::string what, image;
+  std::uint64_t seq = 0;
+  task work;
+  std::promise<void> done;
+};
+
+work_queue::work_queue(int workers, int capacity, std::function<void(const std::string&)> before_work)
+    : before_work_(std::move(before_work)), capacity_(static_cast<std::size_t>(capacity < 0 ? 0 : capacity)) {
+  for (int i = 0; i < (workers < 1 ? 1 : workers); ++i) workers_.emplace_back([this] { work_loop(); });
+}
+
+work_queue::~work_queue() {
+  std::deque<std::shared_ptr<item>> left;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    left.swap(waiting_);
+  }
+  wake_.notify_all();
+  for (auto& it : left) it->done.set_exception(std::make_exception_ptr(busy_error()));
+  for (std::thread& t : workers_) t.join();
+}
+
+bool work_queue::is_superseded(const item& it) const {
+  if (it.seq == 0) return false;
+  const auto found = newest_.find(it.image);
+  return found != newest_.end() && found->second > it.seq;
+}
+
+void work_queue::run(const std::string& what, const std::string& image, std::uint64_t seq, task work) {
+  auto it = std::make_shared<item>();
+  it->what = what;
+  it->image = image;
+  it->seq = seq;
+  it->work = std::move(work);
+  std::future<void> result = it->done.get_future();
+  std::vector<std::shared_ptr<item>> dropped;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) throw busy_error();
+    if (seq > 0) {
+      std::uint64_t& newest = newest_[image];
+      if (seq < newest) throw superseded_error();
+      newest = seq;
+      // Older requests of this image still waiting will never be wanted.
+      for (auto w = waiting_.begin(); w != waiting_.end();) {
+        if (is_superseded(**w)) {
+          dropped.push_back(*w);
+          w = waiting_.erase(w);
+        } else {
+          ++w;
+        }
+      }
+    }
+    if (waiting_.size() >= capacity_) {
+      for (auto& d : dropped) d->done.set_exception(std::make_exception_ptr(superseded_error()));
+      throw busy_error();
+    }
+    waiting_.push_back(it);
+  }
+  for (auto& d : dropped) d->done.set_exception(std::make_exception_ptr(superseded_error()));
+  wake_.notify_one();
+  result.get();
+}
+
+void work_queue::work_loop() {
+  for (;;) {
+    std::shared_ptr<item> it;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+      if (waiting_.empty()) return;  // stopping
+      it = waiting_.front();
+      waiting_.pop_front();
+    }
+    try {
+      if (before_work_) before_work_(it->what);
+      const still_wanted wanted = [this, it] {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        return !stopping_ && !is_superseded(*it);
+      };
+      if (!wanted()) throw superseded_error();
+      it->work(wanted);
+      it->done.set_value();
+    } catch (...) {
+      it->done.set_exception(std::current_exception());
+    }
+  }
+}
+
+std::size_t work_queue::waiting() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return waiting_.size();
+}
+
+void work_queue::forget(const std::string& image) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  newest_.erase(image);
+}
+
+}  // namespace kmq::serve

@@ -1,0 +1,67 @@
+// kmq serve's work queue alone: a running item is told to stop (its
+// still_wanted() turns false) when a newer item of the same image arrives, and
+// items of other images or without a sequence number are left alone.
+// Deterministic: the running task waits for the newer item to be queued.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "work_queue.hpp"
+
+using kmq::serve::superseded_error;
+using kmq::serve::work_queue;
+
+namespace {
+
+// Runs until its still_wanted() says stop (or the newer item is in place and it was not told).
+struct stoppable {
+  std::promise<void> started;
+  std::atomic<bool> stopped{false};
+  void operator()(const work_queue::still_wanted& wanted, work_queue& queue) {
+    started.set_value();
+    while (queue.waiting() == 0) std::this_thread::yield();  // the newer request is queued
+    stopped = !wanted();
+    if (stopped) throw superseded_error();
+  }
+};
+
+}  // namespace
+
+TEST(ServeWorkQueue, ARunningItemIsToldToStopByANewerOneOfItsImage) {
+  work_queue queue(1, 4, nullptr);
+  stoppable task;
+  auto first = std::async(std::launch::async, [&] {
+    queue.run("preview", "a", 1, [&](const work_queue::still_wanted& wanted) { task(wanted, queue); });
+  });
+  task.started.get_future().wait();
+  std::atomic<bool> second_ran{false};
+  queue.run("preview", "a", 2, [&](const work_queue::still_wanted& wanted) { second_ran = wanted(); });
+  EXPECT_THROW(first.get(), superseded_error);
+  EXPECT_TRUE(task.stopped);
+  EXPECT_TRUE(second_ran);
+}
+
+TEST(ServeWorkQueue, OtherImagesAndUnnumberedItemsAreNotSuperseded) {
+  for (const auto& [image, seq] : {std::pair<std::string, std::uint64_t>{"b", 2}, {"a", 0}}) {
+    work_queue queue(1, 4, nullptr);
+    stoppable task;
+    auto first = std::async(std::launch::async, [&] {
+      queue.run("preview", "a", 1, [&](const work_queue::still_wanted& wanted) { task(wanted, queue); });
+    });
+    task.started.get_future().wait();
+    queue.run("download", image, seq, [](const work_queue::still_wanted&) {});
+    EXPECT_NO_THROW(first.get()) << image << " " << seq;
+    EXPECT_FALSE(task.stopped) << image << " " << seq;
+  }
+}
+
+TEST(ServeWorkQueue, ErrorsOfATaskReachItsCaller) {
+  work_queue queue(2, 4, nullptr);
+  EXPECT_THROW(queue.run("x", "", 0, [](const work_queue::still_wanted&) { throw std::runtime_error("boom"); }),
+               std::runtime_error);
+  int value = 0;
+  queue.run("x", "", 0, [&](const work_queue::still_wanted&) { value = 42; });
+  EXPECT_EQ(value, 42);
+}

@@ -1,0 +1,113 @@
+// kmq serve's answers against `kmq compress` (fixture: serve_test_support.hpp):
+// previews pixel for pixel, downloads byte for byte, statistics equal to its
+// --json, every download, and the zip of several images read back with libzip.
+#include <zip.h>
+
+#include "kmq/io/image_decoder.hpp"
+#include "serve_test_support.hpp"
+
+using namespace kmq::testing::serve;
+
+TEST_F(serve_test, PreviewMatchesKmqCompressPixelForPixel) {
+  start();
+  const std::string input = (source_dir() / fruits).string();
+  for (const std::string& flags : {std::string("-k 16"), std::string("-k 5 --seed 7 --dither fs")}) {
+    const json image = upload(read_bytes(input), "fruits.jpg");
+    const std::string query = flags == "-k 16" ? "k=16" : "k=5&seed=7&dither=fs";
+    auto res = client().Get(("/api/images/" + image.at("id").get<std::string>() + "/preview?" + query).c_str());
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const preview p = parse_preview(res->body);
+    const auto [png, line] = compress(input, flags);
+    const kmq::io::decoded_image expected =
+        kmq::io::image_decoder().decode_bytes(std::vector<std::uint8_t>(png.begin(), png.end()), "kmq compress output");
+    ASSERT_EQ(p.labels.size(), expected.pixels.size());
+    EXPECT_EQ(p.palette.size(), line.at("palette_size").get<std::size_t>());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < expected.pixels.size(); ++i) {
+      differ += p.palette.at(static_cast<unsigned char>(p.labels[i])) != expected.pixels[i];
+    }
+    EXPECT_EQ(differ, 0u) << flags;
+    if (flags == "-k 16") EXPECT_DOUBLE_EQ(p.stats.at("psnr").get<double>(), line.at("psnr").get<double>());
+  }
+}
+
+TEST_F(serve_test, DownloadIsByteIdenticalToKmqCompressAndStatisticsEqualItsJson) {
+  start();
+  const std::string input = (source_dir() / fruits).string();
+  const json image = upload(read_bytes(input), input);  // named as kmq compress names it
+  const std::string base = "/api/images/" + image.at("id").get<std::string>();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"k=16", "-k 16"}, {"level=balanced", "--level balanced"}, {"k=32&dither=fs&seed=3", "-k 32 --dither fs --seed 3"}};
+  for (const auto& [query, flags] : cases) {
+    const auto [png, line] = compress(input, flags);
+    auto download = client().Get((base + "/download/png?" + query).c_str());
+    ASSERT_TRUE(download);
+    ASSERT_EQ(download->status, 200) << download->body;
+    EXPECT_TRUE(download->body == png) << flags << ": the downloaded PNG differs from kmq compress's";
+    EXPECT_NE(download->get_header_value("Content-Disposition").find("fruits.png"), std::string::npos);
+    auto result = client().Get((base + "/result?" + query).c_str());
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 200) << result->body;
+    const json stats = json::parse(result->body);
+    for (const auto& [key, value] : line.items()) {
+      if (key == "seconds" || key == "output") continue;
+      EXPECT_EQ(stats.at(key), value) << flags << ": " << key;
+    }
+  }
+}
+
+TEST_F(serve_test, EveryDownloadRenders) {
+  start();
+  const json image = upload(read_bytes(source_dir() / "sample_images/coffee.png"), "coffee.png");
+  const std::string base = "/api/images/" + image.at("id").get<std::string>() + "/download/";
+  for (const std::string what : {"gpl", "palette.json", "palette.png", "labels.png", "report.html"}) {
+    auto res = client().Get((base + what + "?k=8").c_str());
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << what << ": " << res->body;
+    EXPECT_GT(res->body.size(), 20u) << what;
+    EXPECT_NE(res->get_header_value("Content-Disposition").find("coffee"), std::string::npos) << what;
+  }
+  auto gpl = client().Get((base + "gpl?k=8").c_str());
+  EXPECT_EQ(gpl->body.rfind("GIMP Palette", 0), 0u);
+  EXPECT_EQ(json::parse(client().Get((base + "palette.json?k=8").c_str())->body).at("colors").size(), 8u);
+  auto report = client().Get((base + "report.html?k=8").c_str());
+  EXPECT_NE(report->body.find("<!DOCTYPE html>"), std::string::npos);
+  // The report's inline code is allowed; nothing from outside is.
+  const std::string policy = report->get_header_value("Content-Security-Policy");
+  EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("http"), std::string::npos) << policy;
+  expect_error(client().Get((base + "nothing?k=8").c_str()), 404, "not_found");
+}
+
+TEST_F(serve_test, ZipHoldsEveryImageByteIdentical) {
+  start();
+  std::vector<std::string> ids;
+  for (const std::string& name : {"sample_images/coffee.png", "sample_images/chelsea.png", "sample_images/coffee.png"}) {
+    ids.push_back(upload(read_bytes(source_dir() / name), fs::path(name).filename().string()).at("id"));
+  }
+  auto res = client().Get(("/api/zip?k=12&ids=" + ids[0] + "," + ids[1] + "," + ids[2]).c_str());
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/zip");
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* source = zip_source_buffer_create(res->body.data(), res->body.size(), 0, &err);
+  ASSERT_NE(source, nullptr);
+  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY, &err);
+  ASSERT_NE(archive, nullptr) << zip_error_strerror(&err);
+  ASSERT_EQ(zip_get_num_entries(archive, 0), 3);
+  const std::vector<std::string> names = {"coffee.png", "chelsea.png", "coffee-2.png"};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    zip_stat_t st;
+    ASSERT_EQ(zip_stat(archive, names[i].c_str(), 0, &st), 0) << names[i];
+    std::string bytes(st.size, '\0');
+    zip_file_t* file = zip_fopen(archive, names[i].c_str(), 0);
+    ASSERT_NE(file, nullptr);
+    EXPECT_EQ(zip_fread(file, bytes.data(), st.size), static_cast<zip_int64_t>(st.size));
+    zip_fclose(file);
+    auto single = client().Get(("/api/images/" + ids[i] + "/download/png?k=12").c_str());
+    EXPECT_TRUE(single->body == bytes) << names[i];
+  }
+  zip_close(archive);
+}
