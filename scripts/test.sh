@@ -38,7 +38,8 @@ cmake --build "$build" -j "$jobs"
 # playwright-core for the page's end-to-end test (pinned in tests/e2e/package-lock.json;
 # it drives the system's Chromium, so no browser is downloaded).
 if command -v npm >/dev/null && [ ! -f tests/e2e/node_modules/playwright-core/package.json ]; then
-  (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+  (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null) ||
+    echo "test.sh: npm ci failed (no npm registry?): ServePageInChromium will skip and say so" >&2
 fi
 
 echo "== kmq --version"
