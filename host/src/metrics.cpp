@@ -8,10 +8,12 @@
 // (a smaller image uses one window of its own size along that direction).
 #include "kmq/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "kmq/error.hpp"
+#include "parallel.hpp"
 
 namespace kmq {
 namespace {
@@ -34,37 +36,63 @@ std::vector<std::uint32_t> window_starts(std::uint32_t length, std::uint32_t win
   return starts;
 }
 
+// Each window's SSIM into its own slot (row-major), summed afterwards in that
+// order: the same bits as one loop over the windows, on any number of threads.
+// Threads take whole window rows; a row of windows reads its 8 pixel rows'
+// luma from a buffer, so each pixel's luma is computed twice, not four times.
 double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
-                 std::uint32_t width, std::uint32_t height) {
-  std::vector<double> palette_luma(palette.size());
-  for (std::size_t j = 0; j < palette.size(); ++j) palette_luma[j] = luma(palette[j]);
+                 std::uint32_t width, std::uint32_t height, int threads) {
+  double palette_luma[256] = {};
+  for (std::size_t j = 0; j < palette.size() && j < 256; ++j) palette_luma[j] = luma(palette[j]);
   const std::uint32_t window_w = std::min(width, ssim_window), window_h = std::min(height, ssim_window);
   const std::vector<std::uint32_t> xs = window_starts(width, window_w), ys = window_starts(height, window_h);
   const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
   const double n = static_cast<double>(window_w) * window_h;
-  double total = 0.0;
-  for (std::uint32_t y0 : ys) {
-    for (std::uint32_t x0 : xs) {
-      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-      for (std::uint32_t y = y0; y < y0 + window_h; ++y) {
-        const std::size_t row = static_cast<std::size_t>(y) * width;
-        for (std::uint32_t x = x0; x < x0 + window_w; ++x) {
-          const double a = luma(original[row + x]);
-          const double b = palette_luma[indices[row + x]];
-          sa += a;
-          sb += b;
-          saa += a * a;
-          sbb += b * b;
-          sab += a * b;
-        }
+  std::vector<double> values(xs.size() * ys.size());
+  // Split by pixels so that parallel_chunks' threshold means what it says.
+  const std::size_t pixels_per_row = static_cast<std::size_t>(width) * window_h;
+  const std::size_t row_count = ys.size();
+  detail::parallel_chunks(threads, row_count * pixels_per_row, [&](int, std::size_t begin, std::size_t end) {
+    const std::size_t first = (begin + pixels_per_row - 1) / pixels_per_row;
+    const std::size_t last = (end + pixels_per_row - 1) / pixels_per_row;
+    std::vector<double> a_rows(pixels_per_row), b_rows(pixels_per_row);
+    for (std::size_t r = first; r < last && r < row_count; ++r) {
+      const std::uint32_t y0 = ys[r];
+      for (std::size_t i = 0; i < pixels_per_row; ++i) {
+        const std::size_t p = static_cast<std::size_t>(y0) * width + i;
+        a_rows[i] = luma(original[p]);
+        b_rows[i] = palette_luma[indices[p]];
       }
-      const double ma = sa / n, mb = sb / n;
-      const double va = saa / n - ma * ma, vb = sbb / n - mb * mb, cov = sab / n - ma * mb;
-      total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      for (std::size_t c = 0; c < xs.size(); ++c) {
+        const std::uint32_t x0 = xs[c];
+        double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        for (std::uint32_t y = 0; y < window_h; ++y) {
+          const std::size_t row = static_cast<std::size_t>(y) * width;
+          for (std::uint32_t x = x0; x < x0 + window_w; ++x) {
+            const double a = a_rows[row + x];
+            const double b = b_rows[row + x];
+            sa += a;
+            sb += b;
+            saa += a * a;
+            sbb += b * b;
+            sab += a * b;
+          }
+        }
+        const double ma = sa / n, mb = sb / n;
+        const double va = saa / n - ma * ma, vb = sbb / n - mb * mb, cov = sab / n - ma * mb;
+        values[r * xs.size() + c] = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      }
     }
-  }
+  });
+  double total = 0.0;
+  for (const double v : values) total += v;
   return total / (static_cast<double>(xs.size()) * static_cast<double>(ys.size()));
 }
+
+struct error_sums {
+  std::uint64_t squared[channels] = {};
+  bool translucent = false;
+};
 
 }  // namespace
 
@@ -74,27 +102,38 @@ double psnr_from_mse(double mse) {
 
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
-                                   std::uint32_t height) {
+                                   std::uint32_t height, int threads) {
   const std::size_t count = static_cast<std::size_t>(width) * height;
   if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
   image_metrics metrics;
+  threads = detail::resolve_thread_count(threads);
+  // Integer sums per chunk, added in chunk order: exact on any split.
+  std::vector<error_sums> sums(static_cast<std::size_t>(detail::chunk_count(threads, count)));
+  detail::parallel_chunks(threads, count, [&](int chunk, std::size_t begin, std::size_t end) {
+    error_sums local;
+    for (std::size_t p = begin; p < end; ++p) {
+      const packed_rgba a = original[p];
+      const packed_rgba b = palette[indices[p]];
+      local.translucent = local.translucent || alpha_of(a) != 255;
+      for (int c = 0; c < channels; ++c) {
+        const int d = static_cast<int>(channel_of(a, c)) - static_cast<int>(channel_of(b, c));
+        local.squared[c] += static_cast<std::uint64_t>(d * d);
+      }
+    }
+    sums[static_cast<std::size_t>(chunk)] = local;
+  });
   std::uint64_t squared_error[channels] = {};
   bool translucent = false;
-  for (std::size_t p = 0; p < count; ++p) {
-    const packed_rgba a = original[p];
-    const packed_rgba b = palette[indices[p]];
-    translucent = translucent || alpha_of(a) != 255;
-    for (int c = 0; c < channels; ++c) {
-      const int d = static_cast<int>(channel_of(a, c)) - static_cast<int>(channel_of(b, c));
-      squared_error[c] += static_cast<std::uint64_t>(d * d);
-    }
+  for (const error_sums& part : sums) {
+    for (int c = 0; c < channels; ++c) squared_error[c] += part.squared[c];
+    translucent = translucent || part.translucent;
   }
   metrics.channels = translucent ? 4 : 3;
   std::uint64_t total = 0;
   for (int c = 0; c < metrics.channels; ++c) total += squared_error[c];
   metrics.mse = static_cast<double>(total) / (static_cast<double>(count) * metrics.channels);
   metrics.psnr = psnr_from_mse(metrics.mse);
-  metrics.ssim = mean_ssim(original, indices, palette, width, height);
+  metrics.ssim = mean_ssim(original, indices, palette, width, height, threads);
   return metrics;
 }
 
