@@ -8,7 +8,9 @@
   pngquant reads only PNG: for a JPEG input it gets that JPEG decoded by Pillow
   and saved as PNG (its decode of a PNG is then in its time, not the JPEG's).
 - ImageMagick: `convert IN +dither -colors K OUT.png` (Debian's, not a
-  stand-in): the whole process.
+  stand-in): the whole process. pngquant and ImageMagick run with
+  OMP_WAIT_POLICY=PASSIVE unless --omp-active: on a shared machine OpenMP's
+  spinning threads would otherwise triple their times.
 - scikit-learn KMeans (k-means++, n_init=1, max_iter=300) and OpenCV cv2.kmeans
   (KMEANS_PP_CENTERS, attempts=1, 300 iterations or eps 1e-4): the clustering
   call alone, on every pixel's RGB as float32; they write a PNG of the rounded
@@ -30,6 +32,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +49,10 @@ QUICK_SIZES_MP = [0.25, 8.3]
 IMAGEMAGICK = "/usr/bin/convert-im6.q16"
 # Seconds to minutes a run: one run each, their times are not noise-bound.
 SLOW_TOOLS = ("scikit-learn", "OpenCV")
+# Built with OpenMP (libgomp): by default their idle threads spin, which on a
+# shared, loaded machine costs them several times their work (pngquant on
+# 0.25 MP: 0.9 s wall, 0.25 s CPU spinning against 0.27 s, 0.07 s passive).
+OPENMP_TOOLS = ("pngquant", "ImageMagick")
 
 
 def size_for(megapixels):
@@ -98,20 +105,25 @@ def mse(reference, path):
     return float(((rgb(path) - reference) ** 2).mean())
 
 
-def run_measured(command, cap):
+def run_measured(command, cap, env=None):
     """(wall seconds, peak RSS in MB, stdout, user+sys CPU seconds) or None when killed at the cap."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as rusage:
         started = time.perf_counter()
+        # Its own process group, so that the cap stops GNU time's child too.
+        process = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", rusage.name] + command,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                   start_new_session=True)
         try:
-            done = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rusage.name] + command, capture_output=True,
-                                  text=True, timeout=cap)
+            stdout, stderr = process.communicate(timeout=cap)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
             return None
         seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-400:]}")
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr.strip()[-400:]}")
         peak_kb, user, system = rusage.read().strip().splitlines()[-1].split()
-    return seconds, int(peak_kb) / 1024.0, done.stdout, float(user) + float(system)
+    return seconds, int(peak_kb) / 1024.0, stdout, float(user) + float(system)
 
 
 def tools(kmq, baseline):
@@ -191,7 +203,8 @@ def write_results(rows, args, cap, missing, load_before):
         for row in rows:
             writer.writerow({key: (f"{row[key]:.4f}" if isinstance(row.get(key), float) else row.get(key, ""))
                              for key in fields})
-    command = "bench/peers.sh" + (" --quick" if args.quick else "")
+    command = "bench/peers.sh" + (" --quick" if args.quick else "") + (" --omp-active" if args.omp_active else "") + \
+        (" --baseline OLDER_KMQ" if args.baseline else "")
     with open(stem + ".md", "w") as f:
         f.write(peers_report.markdown(rows, described, missing, cap, command, __doc__))
     with open(stem + ".svg", "w") as f:
@@ -207,6 +220,9 @@ def main():
     parser.add_argument("--cap", type=float, default=None, help="seconds a run may take (default 120; --quick 30)")
     parser.add_argument("--out", default="results/peers")
     parser.add_argument("--work", default="/tmp/kmq-peers", help="where the generated inputs are kept")
+    parser.add_argument("--omp-active", action="store_true",
+                        help="leave pngquant's and ImageMagick's OpenMP threads spinning (libgomp's default); "
+                             "without it they run with OMP_WAIT_POLICY=PASSIVE")
     parser.add_argument("--cluster", nargs=4, metavar=("TOOL", "IN", "OUT", "K"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cluster:
@@ -216,6 +232,9 @@ def main():
     cap = args.cap or (20.0 if args.quick else 120.0)
     kmq = os.path.abspath(args.kmq)
     load_before = os.getloadavg()
+    peer_env = dict(os.environ)
+    if not args.omp_active:
+        peer_env["OMP_WAIT_POLICY"] = "PASSIVE"
     found, missing = tools(kmq, os.path.abspath(args.baseline) if args.baseline else None)
     for line in missing:
         print(f"peers: skipping {line}", file=sys.stderr)
@@ -238,7 +257,8 @@ def main():
                         for _ in range(3 if mp < 3 and tool not in SLOW_TOOLS else 1):
                             if os.path.exists(out):
                                 os.remove(out)
-                            measured = run_measured(command_for(source, out, k), cap)
+                            measured = run_measured(command_for(source, out, k), cap,
+                                                    peer_env if tool in OPENMP_TOOLS else None)
                             if measured is None:
                                 best = None
                                 break
