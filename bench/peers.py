@@ -182,9 +182,9 @@ def machine(load_before):
                 break
     load_after = os.getloadavg()
     versions = []
-    for command in (["pngquant", "--version"], [IMAGEMAGICK, "-version"]):
+    for name, command in (("pngquant ", ["pngquant", "--version"]), ("", [IMAGEMAGICK, "-version"])):
         try:
-            versions.append(subprocess.run(command, capture_output=True, text=True).stdout.splitlines()[0].strip())
+            versions.append(name + subprocess.run(command, capture_output=True, text=True).stdout.splitlines()[0].strip())
         except (OSError, IndexError):
             pass
     return (f"{cpu}, {os.cpu_count()} cores visible, {platform.system()} {platform.release()}; load average "
