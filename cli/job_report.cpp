@@ -94,7 +94,8 @@ void add_job_options(cxxopts::Options& options, const std::string& default_threa
      text()->default_value(default_threads), "N")
     ("backend", "auto, cpu or cuda", text()->default_value("auto"), "NAME")
     ("no-dedupe", "cluster every pixel instead of the distinct colours (same output, slower)")
-    ("png-level", "zlib level 0-9", text()->default_value(std::to_string(io::default_png_level)), "N")
+    ("png-level", "deflate level 0-12 (libdeflate): 1 fastest, 12 smallest",
+     text()->default_value(std::to_string(io::default_png_level)), "N")
     ("max-pixels", "refuse images with more pixels than this, from their header",
      text()->default_value(std::to_string(io::default_max_pixels)), "N")
     ("max-file-size", "refuse input files larger than this many bytes",
@@ -130,7 +131,7 @@ job_settings read_job_options(const cxxopts::ParseResult& parsed) {
   s.backend = parse_backend_choice(parsed["backend"].as<std::string>());
   s.job.on_out_of_memory = s.backend == backend_choice::automatic ? memory_fallback::cpu : memory_fallback::none;
   s.job.fallback_threads = s.threads;
-  s.job.png_level = static_cast<int>(whole_number(parsed, "png-level", 0, 9));
+  s.job.png_level = static_cast<int>(whole_number(parsed, "png-level", 0, io::max_png_level));
   s.job.limits.max_pixels = whole_number(parsed, "max-pixels", 1, 0xffffffffull);
   s.job.limits.max_file_bytes = whole_number(parsed, "max-file-size", 1, ~std::uint64_t{0});
   s.job.force = parsed.count("force") > 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs kmq's build and test dependencies from Debian packages. Idempotent and quiet:
 # packages already present are skipped, so a second run costs one dpkg query.
-#   --bench   also what bench/compare_peers.py and bench/quality.sh compare against and build their set with (scikit-learn, OpenCV, Pillow, pngquant)
+#   --bench   also what bench/compare_peers.py, bench/quality.sh and bench/peers.sh compare against
+#             (scikit-learn, OpenCV, pngquant, ImageMagick), Pillow (their image set) and GNU time (peak memory)
 #   --fuzz    also clang and its sanitizer/libFuzzer runtime (bench/fuzz.sh)
 set -euo pipefail
 
@@ -20,7 +21,7 @@ packages=(
 # kmq serve's end-to-end test runs playwright-core (npm) against that Chromium; a
 # Node.js that is already there (with its npm) is kept.
 command -v npm >/dev/null || packages+=(nodejs npm)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant imagemagick time)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
 missing=()

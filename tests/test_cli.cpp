@@ -182,7 +182,7 @@ TEST_F(Cli, BadInputsGetTheirDocumentedCodesAndNoOutput) {
 TEST_F(Cli, UsageErrorsExit64) {
   const std::string in = sample("fruits.jpg"), out = " -o " + path("o.png");
   for (const std::string& args : {"compress " + in + out + " -k 0", "compress " + in + out + " -k 257",
-                                  "compress " + in + out + " --png-level 10", "compress " + in + out + " --init forgy",
+                                  "compress " + in + out + " --png-level 13", "compress " + in + out + " --init forgy",
                                   "compress " + in + out + " --backend gpu", "compress " + in + out + " --bogus",
                                   "compress " + in + out + " --restarts 0", "compress " + in + out + " --restarts 2x",
                                   "compress " + in, "compress" + out, std::string("frobnicate"), std::string("")}) {

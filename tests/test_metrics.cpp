@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -140,6 +141,77 @@ TEST(Metrics, SsimMatchesScikitImage) {
     ASSERT_FALSE(f.original.empty()) << name;
     const image_metrics m = measure_quantization(f.original.data(), f.indices.data(), f.palette, f.width, f.height);
     EXPECT_NEAR(m.ssim, want, 1e-10) << name << ": kmq " << m.ssim;
+  }
+}
+
+// The definition as one plain loop over the windows in doubles (kmq's code
+// before its sums became exact integers): the same value to rounding.
+double plain_ssim(const std::vector<packed_rgba>& original, const std::vector<std::uint8_t>& indices,
+                  const std::vector<packed_rgba>& palette, std::uint32_t width, std::uint32_t height) {
+  const auto luma = [](packed_rgba c) {
+    const double y = 0.299 * channel_of(c, 0) + 0.587 * channel_of(c, 1) + 0.114 * channel_of(c, 2);
+    return y * alpha_of(c) / 255.0;
+  };
+  const auto starts = [](std::uint32_t length, std::uint32_t window) {
+    std::vector<std::uint32_t> s;
+    if (length <= window) return std::vector<std::uint32_t>{0};
+    for (std::uint32_t v = 0; v + window <= length; v += 4) s.push_back(v);
+    if (s.back() + window != length) s.push_back(length - window);
+    return s;
+  };
+  const std::uint32_t ww = std::min(width, 8u), wh = std::min(height, 8u);
+  const auto xs = starts(width, ww), ys = starts(height, wh);
+  const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255), n = double(ww) * wh;
+  double total = 0.0;
+  for (std::uint32_t y0 : ys) {
+    for (std::uint32_t x0 : xs) {
+      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (std::uint32_t y = y0; y < y0 + wh; ++y) {
+        for (std::uint32_t x = x0; x < x0 + ww; ++x) {
+          const double a = luma(original[std::size_t{y} * width + x]);
+          const double b = luma(palette[indices[std::size_t{y} * width + x]]);
+          sa += a;
+          sb += b;
+          saa += a * a;
+          sbb += b * b;
+          sab += a * b;
+        }
+      }
+      const double ma = sa / n, mb = sb / n;
+      const double va = saa / n - ma * ma, vb = sbb / n - mb * mb, cov = sab / n - ma * mb;
+      total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+    }
+  }
+  return total / (double(xs.size()) * double(ys.size()));
+}
+
+// Threads split the pixels and the windows; the sums are integers (MSE and
+// each SSIM window) and the windows' values are added in one fixed order: the
+// same bits on any thread count, and the plain loop's value to 1e-12. Sizes with flush windows at
+// both edges, large enough that up to 16 threads each get work.
+TEST(Metrics, SameBitsOnAnyThreadCount) {
+  for (const bool alpha : {false, true}) {
+    const std::uint32_t width = 523, height = 411;
+    std::vector<packed_rgba> original = testing::gradient_image(width, height, 5);
+    std::vector<packed_rgba> palette;
+    for (std::uint32_t j = 0; j < 37; ++j)
+      palette.push_back(pack_rgba(j * 7, 255 - j * 5, (j * 91) & 255, alpha ? 120 + j * 3 : 255));
+    std::vector<std::uint8_t> indices(original.size());
+    for (std::size_t p = 0; p < indices.size(); ++p) {
+      indices[p] = static_cast<std::uint8_t>((channel_of(original[p], 0) / 8 + p % 3) % palette.size());
+      if (alpha && p % 5 == 0) original[p] = (original[p] & 0x00ffffffu) | (static_cast<packed_rgba>(p % 251) << 24);
+    }
+    SCOPED_TRACE(alpha ? "with alpha" : "opaque");
+    const image_metrics one = measure_quantization(original.data(), indices.data(), palette, width, height, 1);
+    EXPECT_EQ(one.channels, alpha ? 4 : 3);
+    EXPECT_NEAR(one.ssim, plain_ssim(original, indices, palette, width, height), 1e-12);
+    EXPECT_LT(one.ssim, 0.99);  // the quantization is coarse: a test that can fail
+    for (const int threads : {2, 3, 7, 16, 0}) {
+      const image_metrics m = measure_quantization(original.data(), indices.data(), palette, width, height, threads);
+      EXPECT_EQ(m.mse, one.mse) << threads << " threads";
+      EXPECT_EQ(m.ssim, one.ssim) << threads << " threads";
+      EXPECT_EQ(m.channels, one.channels) << threads << " threads";
+    }
   }
 }
 

@@ -197,10 +197,10 @@ TEST(PngWriter, SameInputGivesTheSameBytes) {
   EXPECT_EQ(first, second);
 }
 
-TEST(PngWriter, EveryZlibLevelDecodes) {
+TEST(PngWriter, EveryDeflateLevelDecodes) {
   const auto palette = opaque_palette(16);
   const auto indices = pattern(50, 20, 16);
-  for (int level = 0; level <= 9; ++level) {
+  for (int level = 0; level <= max_png_level; ++level) {
     SCOPED_TRACE(level);
     expect_decodes_to(encode_palette_png(palette, indices, 50, 20, level), palette, indices, 50, 20);
   }
@@ -277,6 +277,56 @@ TEST(PngWriter, RowsWiderThanLibpngsDefaultLimit) {
   EXPECT_TRUE(back.indices == indices) << "the decoded indices differ";
 }
 
+// Pixel data over 1 MiB compressed goes into several IDATs: libpng reads them
+// back (it checks every chunk's CRC and the zlib stream's Adler-32) to the very
+// palette and indices at every bit depth and at the levels that differ most.
+TEST(PngWriter, LibpngReadsBackEveryIndexAcrossSeveralIdats) {
+  const std::uint32_t width = 1531, height = 1203;  // odd: packed rows end mid-byte
+  for (const int k : {2, 4, 16, 256}) {
+    const auto palette = opaque_palette(k);
+    const auto indices = pattern(width, height, k);
+    for (const int level : {0, 1, 6, 12}) {
+      SCOPED_TRACE(::testing::Message() << "k " << k << ", level " << level);
+      const auto png = encode_palette_png(palette, indices, width, height, level);
+      const libpng_reading back = read_with_libpng(png);
+      EXPECT_EQ(back.palette, palette);
+      EXPECT_TRUE(back.indices == indices) << "the decoded indices differ";
+      const auto chunks = chunks_of(png);
+      const auto idats = std::count_if(chunks.begin(), chunks.end(), [](const png_chunk& c) { return c.type == "IDAT"; });
+      if (k == 256 && level == 0) EXPECT_GE(idats, 2) << "1.8 MB stored needs two IDATs of 1 MiB";
+      ASSERT_EQ(chunks.back().type, "IEND");
+      EXPECT_TRUE(chunks.back().data.empty());
+    }
+  }
+}
+
+// A wrong Adler-32 (the zlib stream's last 4 bytes) or a wrong chunk CRC is
+// refused by libpng: the test above would see a bad stream.
+TEST(PngWriter, LibpngRefusesACorruptedStreamSoTheCheckMeansSomething) {
+  const auto palette = opaque_palette(16);
+  const auto indices = pattern(64, 64, 16);
+  const auto good = encode_palette_png(palette, indices, 64, 64, 6);
+  ASSERT_EQ(read_with_libpng(good).indices, indices);
+  // IEND is the last 12 bytes; before it the IDAT's CRC (4), before that the Adler-32's last byte.
+  for (const std::size_t from_end : {std::size_t{12 + 4 + 1}, std::size_t{12 + 1}}) {
+    auto bad = good;
+    bad[bad.size() - from_end] ^= 0x01;
+    png_image_reader reader(bad);
+    volatile bool failed = false;  // set after setjmp, read after a longjmp
+    if (setjmp(png_jmpbuf(reader.png))) {
+      failed = true;
+    } else {
+      png_read_info(reader.png, reader.info);
+      png_set_packing(reader.png);
+      png_read_update_info(reader.png, reader.info);
+      std::uint8_t row[64];  // nothing with a destructor between setjmp and a longjmp
+      for (int y = 0; y < 64; ++y) png_read_row(reader.png, row, nullptr);
+      png_read_end(reader.png, nullptr);
+    }
+    EXPECT_TRUE(failed) << "byte " << from_end << " from the end flipped, yet libpng read it";
+  }
+}
+
 // kmq reads back what it writes past libpng's default limit of 1,000,000
 // pixels a row or a column (a 1,000,001x1 PNG is 2^20 pixels, well within
 // --max-pixels): its decoder lifts that limit as the encoder does.
@@ -301,7 +351,7 @@ TEST(PngWriter, RefusesBadArguments) {
   EXPECT_THROW(encode_palette_png(palette, {0, 1, 2, 0, 1}, 2, 2, 6), kmq::error);
   EXPECT_THROW(encode_palette_png(palette, {}, 0, 0, 6), kmq::error);
   EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, -1), kmq::error);
-  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, 10), kmq::error);
+  EXPECT_THROW(encode_palette_png(palette, {0}, 1, 1, 13), kmq::error);
   EXPECT_NO_THROW(encode_palette_png(std::vector<packed_rgba>(256, 0), {255}, 1, 1, 6));
 }
 

@@ -28,9 +28,13 @@ bool radix_pass(const std::vector<packed_rgba>& keys, const std::vector<std::uin
 }
 
 // Most photos have one alpha for every pixel. Then the colour is 24 bits and
-// a table of 2^24 counters does in two linear passes what sorting does in
-// three or four scatter passes; worth its 64 MiB from about a megapixel on.
+// a table of counters does in linear passes what sorting does in three or four
+// scatter passes; worth it from about a megapixel on. The table has two levels:
+// a block of 256 counters for each value of the colour's top 16 bits that some
+// pixel has, so it costs 1 KiB per block used (a 4K photo: a few MB) instead
+// of 64 MiB for all 2^24 colours (bench/NOTES.md, peak memory).
 constexpr std::size_t table_min_pixels = std::size_t{1} << 20;
+constexpr std::size_t block_size = 256;
 
 bool alpha_is_constant(const packed_rgba* pixels, std::size_t count) {
   const std::uint32_t alpha = alpha_of(pixels[0]);
@@ -41,19 +45,35 @@ bool alpha_is_constant(const packed_rgba* pixels, std::size_t count) {
 }
 
 color_histogram histogram_by_table(const packed_rgba* pixels, std::size_t count) {
-  std::vector<std::uint32_t> table(std::size_t{1} << 24, 0);
-  for (std::size_t i = 0; i < count; ++i) ++table[pixels[i] & 0xffffffu];
+  // For each top-16-bit value: where its block starts in counters, or `none`.
+  constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> block_start(std::size_t{1} << 16, none);
+  for (std::size_t i = 0; i < count; ++i) block_start[(pixels[i] >> 8) & 0xffffu] = 0;
+  std::size_t used = 0;
+  // Blocks in ascending order of their top bits, so counters are in key order.
+  for (std::uint32_t& start : block_start) {
+    if (start == none) continue;
+    start = static_cast<std::uint32_t>(used * block_size);
+    ++used;
+  }
+  std::vector<std::uint32_t> table(used * block_size, 0);
+  const auto slot = [&](packed_rgba c) { return block_start[(c >> 8) & 0xffffu] + (c & 0xffu); };
+  for (std::size_t i = 0; i < count; ++i) ++table[slot(pixels[i])];
   const packed_rgba alpha = pixels[0] & 0xff000000u;
   color_histogram histogram;
   // Counts out, colour numbers in: the table then maps a colour to its index.
-  for (std::uint32_t rgb = 0; rgb < table.size(); ++rgb) {
-    if (table[rgb] == 0) continue;
-    histogram.colors.push_back(alpha | rgb);
-    histogram.counts.push_back(table[rgb]);
-    table[rgb] = static_cast<std::uint32_t>(histogram.colors.size() - 1);
+  for (std::uint32_t high = 0; high < block_start.size(); ++high) {
+    if (block_start[high] == none) continue;
+    std::uint32_t* block = table.data() + block_start[high];
+    for (std::uint32_t low = 0; low < block_size; ++low) {
+      if (block[low] == 0) continue;
+      histogram.colors.push_back(alpha | (high << 8) | low);
+      histogram.counts.push_back(block[low]);
+      block[low] = static_cast<std::uint32_t>(histogram.colors.size() - 1);
+    }
   }
   histogram.pixel_to_color.resize(count);
-  for (std::size_t i = 0; i < count; ++i) histogram.pixel_to_color[i] = table[pixels[i] & 0xffffffu];
+  for (std::size_t i = 0; i < count; ++i) histogram.pixel_to_color[i] = table[slot(pixels[i])];
   return histogram;
 }
 

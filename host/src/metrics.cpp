@@ -8,10 +8,12 @@
 // (a smaller image uses one window of its own size along that direction).
 #include "kmq/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "kmq/error.hpp"
+#include "parallel.hpp"
 
 namespace kmq {
 namespace {
@@ -19,9 +21,16 @@ namespace {
 constexpr std::uint32_t ssim_window = 8;
 constexpr std::uint32_t ssim_stride = 4;
 
-double luma(packed_rgba c) {
-  const double y = 0.299 * channel_of(c, 0) + 0.587 * channel_of(c, 1) + 0.114 * channel_of(c, 2);
-  return y * alpha_of(c) / 255.0;
+// Luma in integers: 1000 * 255 * (0.299 R + 0.587 G + 0.114 B) * alpha / 255,
+// exact, at most 65,025,000. Window sums of it and of its squares and
+// products are exact in 64 bits (and the variances in 128), so SSIM depends
+// on no summation order: any split over threads gives the same bits.
+constexpr double luma_scale = 1000.0 * 255.0;
+
+std::int64_t luma_units(packed_rgba c) {
+  const std::int64_t y = 299 * std::int64_t{channel_of(c, 0)} + 587 * std::int64_t{channel_of(c, 1)} +
+                         114 * std::int64_t{channel_of(c, 2)};
+  return y * alpha_of(c);
 }
 
 // Window starts along one axis: every stride, plus one flush with the far edge
@@ -34,37 +43,85 @@ std::vector<std::uint32_t> window_starts(std::uint32_t length, std::uint32_t win
   return starts;
 }
 
+// The five sums of one window, or of one column of a window row.
+struct moments {
+  std::int64_t a = 0, b = 0, aa = 0, bb = 0, ab = 0;
+  void add(std::int64_t x, std::int64_t y) {
+    a += x;
+    b += y;
+    aa += x * x;
+    bb += y * y;
+    ab += x * y;
+  }
+  void add(const moments& m) {
+    a += m.a;
+    b += m.b;
+    aa += m.aa;
+    bb += m.bb;
+    ab += m.ab;
+  }
+};
+
+// SSIM of one window from its exact sums: n * sum(x^2) - sum(x)^2 is the
+// variance times n^2, without the cancellation of E[x^2] - E[x]^2 in doubles.
+double window_ssim(const moments& m, std::int64_t n) {
+  __extension__ typedef __int128 wide;  // GCC and Clang; -Wpedantic knows it is not ISO
+  const double scale = luma_scale * static_cast<double>(n);  // sums / scale = means of luma
+  const double scale2 = scale * scale;
+  const double ma = static_cast<double>(m.a) / scale, mb = static_cast<double>(m.b) / scale;
+  const double va = static_cast<double>(wide{n} * m.aa - wide{m.a} * m.a) / scale2;
+  const double vb = static_cast<double>(wide{n} * m.bb - wide{m.b} * m.b) / scale2;
+  const double cov = static_cast<double>(wide{n} * m.ab - wide{m.a} * m.b) / scale2;
+  const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
+  return ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+}
+
+// Each window's SSIM into its own slot (row-major), summed afterwards in that
+// order, so the total too is the same on any number of threads. Threads take
+// whole rows of windows; a row of windows first sums each pixel column over
+// its 8 rows, then each window adds its 8 columns: each pixel is read twice
+// (the rows overlap by half), not four times.
 double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
-                 std::uint32_t width, std::uint32_t height) {
-  std::vector<double> palette_luma(palette.size());
-  for (std::size_t j = 0; j < palette.size(); ++j) palette_luma[j] = luma(palette[j]);
+                 std::uint32_t width, std::uint32_t height, int threads) {
+  std::int64_t palette_luma[256] = {};
+  for (std::size_t j = 0; j < palette.size() && j < 256; ++j) palette_luma[j] = luma_units(palette[j]);
   const std::uint32_t window_w = std::min(width, ssim_window), window_h = std::min(height, ssim_window);
   const std::vector<std::uint32_t> xs = window_starts(width, window_w), ys = window_starts(height, window_h);
-  const double c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255);
-  const double n = static_cast<double>(window_w) * window_h;
-  double total = 0.0;
-  for (std::uint32_t y0 : ys) {
-    for (std::uint32_t x0 : xs) {
-      double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-      for (std::uint32_t y = y0; y < y0 + window_h; ++y) {
+  const std::int64_t n = std::int64_t{window_w} * window_h;
+  std::vector<double> values(xs.size() * ys.size());
+  // Split by pixels so that parallel_chunks' threshold means what it says.
+  const std::size_t pixels_per_row = static_cast<std::size_t>(width) * window_h;
+  const std::size_t row_count = ys.size();
+  detail::parallel_chunks(threads, row_count * pixels_per_row, [&](int, std::size_t begin, std::size_t end) {
+    const std::size_t first = (begin + pixels_per_row - 1) / pixels_per_row;
+    const std::size_t last = (end + pixels_per_row - 1) / pixels_per_row;
+    std::vector<moments> columns(width);
+    for (std::size_t r = first; r < last && r < row_count; ++r) {
+      std::fill(columns.begin(), columns.end(), moments{});
+      for (std::uint32_t y = ys[r]; y < ys[r] + window_h; ++y) {
         const std::size_t row = static_cast<std::size_t>(y) * width;
-        for (std::uint32_t x = x0; x < x0 + window_w; ++x) {
-          const double a = luma(original[row + x]);
-          const double b = palette_luma[indices[row + x]];
-          sa += a;
-          sb += b;
-          saa += a * a;
-          sbb += b * b;
-          sab += a * b;
-        }
+        for (std::uint32_t x = 0; x < width; ++x)
+          columns[x].add(luma_units(original[row + x]), palette_luma[indices[row + x]]);
       }
-      const double ma = sa / n, mb = sb / n;
-      const double va = saa / n - ma * ma, vb = sbb / n - mb * mb, cov = sab / n - ma * mb;
-      total += ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+      for (std::size_t c = 0; c < xs.size(); ++c) {
+        moments window;
+        for (std::uint32_t x = xs[c]; x < xs[c] + window_w; ++x) window.add(columns[x]);
+        values[r * xs.size() + c] = window_ssim(window, n);
+      }
     }
-  }
+  });
+  double total = 0.0;
+  for (const double v : values) total += v;
   return total / (static_cast<double>(xs.size()) * static_cast<double>(ys.size()));
 }
+
+// Opaque: the plain error of R, G, B. With alpha, the composited one: the
+// colours times alpha (in units of 255 * 255, so every sum is an integer)
+// and alpha itself.
+struct error_sums {
+  std::uint64_t colour = 0, composited = 0, alpha = 0;
+  bool translucent = false;
+};
 
 }  // namespace
 
@@ -74,28 +131,38 @@ double psnr_from_mse(double mse) {
 
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
-                                   std::uint32_t height) {
+                                   std::uint32_t height, int threads) {
   const std::size_t count = static_cast<std::size_t>(width) * height;
   if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
   image_metrics metrics;
-  // Opaque: the plain error of R, G, B. With alpha, the composited one: the
-  // colours times alpha (in units of 255 * 255, so every sum is an integer)
-  // and alpha itself.
+  threads = detail::resolve_thread_count(threads);
+  // Integer sums per chunk, added in chunk order: exact on any split.
+  std::vector<error_sums> sums(static_cast<std::size_t>(detail::chunk_count(threads, count)));
+  detail::parallel_chunks(threads, count, [&](int chunk, std::size_t begin, std::size_t end) {
+    error_sums local;
+    for (std::size_t p = begin; p < end; ++p) {
+      const packed_rgba a = original[p];
+      const packed_rgba b = palette[indices[p]];
+      local.translucent = local.translucent || alpha_of(a) != 255;
+      for (int c = 0; c < 3; ++c) {
+        const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c)) - static_cast<std::int64_t>(channel_of(b, c));
+        const std::int64_t shown = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
+                                   static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
+        local.colour += static_cast<std::uint64_t>(d * d);
+        local.composited += static_cast<std::uint64_t>(shown * shown);
+      }
+      const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
+      local.alpha += static_cast<std::uint64_t>(d * d);
+    }
+    sums[static_cast<std::size_t>(chunk)] = local;
+  });
   std::uint64_t colour_error = 0, composited_error = 0, alpha_error = 0;
   bool translucent = false;
-  for (std::size_t p = 0; p < count; ++p) {
-    const packed_rgba a = original[p];
-    const packed_rgba b = palette[indices[p]];
-    translucent = translucent || alpha_of(a) != 255;
-    for (int c = 0; c < 3; ++c) {
-      const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c)) - static_cast<std::int64_t>(channel_of(b, c));
-      const std::int64_t shown = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
-                                 static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
-      colour_error += static_cast<std::uint64_t>(d * d);
-      composited_error += static_cast<std::uint64_t>(shown * shown);
-    }
-    const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
-    alpha_error += static_cast<std::uint64_t>(d * d);
+  for (const error_sums& part : sums) {
+    colour_error += part.colour;
+    composited_error += part.composited;
+    alpha_error += part.alpha;
+    translucent = translucent || part.translucent;
   }
   metrics.channels = translucent ? 4 : 3;
   metrics.error_space = translucent ? "premultiplied_rgba" : "rgb";
@@ -103,7 +170,7 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
                                    : static_cast<double>(colour_error);
   metrics.mse = total / (static_cast<double>(count) * metrics.channels);
   metrics.psnr = psnr_from_mse(metrics.mse);
-  metrics.ssim = mean_ssim(original, indices, palette, width, height);
+  metrics.ssim = mean_ssim(original, indices, palette, width, height, threads);
   return metrics;
 }
 

@@ -1,4 +1,6 @@
-// encode_palette_png(): an indexed PNG written by libpng into memory.
+// encode_palette_png(): an indexed PNG in memory. libpng writes the chunks
+// before the pixels (it checks an ICC profile); libdeflate compresses the
+// pixels (png_image_data.cpp).
 #include <png.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 
 #include "kmq/io/png_encoder.hpp"
 #include "kmq/error.hpp"
+#include "png_image_data.hpp"
 #include "png_memory_writer.hpp"
 
 namespace kmq::io {
@@ -27,8 +30,8 @@ struct png_layout {
 
 // Every libpng call that can fail runs here, after setjmp, with no C++ object
 // in this frame whose destructor a longjmp back to it would skip.
-bool write_png(png_structp png, png_infop info, const png_layout& layout, const std::uint8_t* indices,
-               std::uint32_t width, std::uint32_t height, int zlib_level, const std::vector<std::uint8_t>& icc_profile) {
+bool write_header(png_structp png, png_infop info, const png_layout& layout, std::uint32_t width,
+                  std::uint32_t height, const std::vector<std::uint8_t>& icc_profile) {
   if (setjmp(png_jmpbuf(png))) return false;
   // libpng's default limit is 1,000,000 pixels a side; ours is the format's.
   png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
@@ -51,13 +54,8 @@ bool write_png(png_structp png, png_infop info, const png_layout& layout, const 
     png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, icc_profile.data(),
                  static_cast<png_uint_32>(icc_profile.size()));
   }
-  // Filters only help continuous-tone data; on indices they cost time and bytes.
-  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
-  png_set_compression_level(png, zlib_level);
+  // Signature, IHDR, iCCP, PLTE and tRNS; the IDATs and IEND are ours.
   png_write_info(png, info);
-  if (layout.bit_depth < 8) png_set_packing(png);  // our rows hold one index a byte
-  for (std::uint32_t y = 0; y < height; ++y) png_write_row(png, indices + std::size_t{y} * width);
-  png_write_end(png, nullptr);
   return true;
 }
 
@@ -81,8 +79,8 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
   if (std::uint64_t{width} * height != indices.size())
     throw error(error_kind::invalid_argument, "encode_palette_png: " + std::to_string(indices.size()) + " indices for " +
                                 std::to_string(width) + "x" + std::to_string(height) + " pixels");
-  if (zlib_level < 0 || zlib_level > 9)
-    throw error(error_kind::invalid_argument, "encode_palette_png: zlib level " + std::to_string(zlib_level) + " is not 0-9");
+  if (zlib_level < 0 || zlib_level > max_png_level)
+    throw error(error_kind::invalid_argument, "encode_palette_png: level " + std::to_string(zlib_level) + " is not 0-12");
   const auto largest = std::max_element(indices.begin(), indices.end());
   if (*largest >= palette.size())
     throw error(error_kind::invalid_argument, "encode_palette_png: index " + std::to_string(*largest) + " at pixel " +
@@ -106,9 +104,10 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
   write_context context{&out, {}};
   {
     const png_writer writer(&context);
-    if (write_png(writer.png(), writer.info(), layout, indices.data(), width, height, zlib_level,
-                  metadata.icc_profile))
+    if (write_header(writer.png(), writer.info(), layout, width, height, metadata.icc_profile)) {
+      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level);
       return out;
+    }
   }
   if (std::string(context.error) == "out of memory") throw std::bad_alloc();
   if (!metadata.icc_profile.empty()) {
@@ -116,7 +115,10 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
     // matters more than its profile: once more without it.
     out.clear();
     const png_writer writer(&context);
-    if (write_png(writer.png(), writer.info(), layout, indices.data(), width, height, zlib_level, {})) return out;
+    if (write_header(writer.png(), writer.info(), layout, width, height, {})) {
+      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level);
+      return out;
+    }
     if (std::string(context.error) == "out of memory") throw std::bad_alloc();
   }
   throw error(error_kind::internal, std::string("libpng: ") + context.error);

@@ -203,7 +203,7 @@ std::string command_section(const page_data& page) {
   fact("max passes, tolerance", std::to_string(km.max_iter) + ", " + tolerance);
   fact("dedupe", job.quantize.dedupe ? "yes" : "no");
   fact("dither", dither_method_name(job.remap.dither));
-  fact("PNG zlib level", std::to_string(job.png_level));
+  fact("PNG deflate level", std::to_string(job.png_level));
   return html + "</dl></section>";
 }
 

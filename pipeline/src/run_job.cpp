@@ -131,7 +131,7 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
     report_stage(watcher, job_stage::metrics);
     detail::stopwatch measuring;
     outcome.metrics = measure_quantization(image.pixels.data(), result.labels.indices.data(), q.palette, image.width,
-                                           image.height);
+                                           image.height, job.fallback_threads);
     outcome.measured = true;
     outcome.seconds.metrics = measuring.seconds();
   }

@@ -22,8 +22,10 @@ struct image_metrics {
 // 10 log10(255^2 / mse) dB; infinity when mse == 0.
 double psnr_from_mse(double mse);
 
+// threads: 0 = all cores; the values do not depend on it (integer sums for
+// MSE, SSIM's windows summed in one fixed order).
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
-                                   std::uint32_t height);
+                                   std::uint32_t height, int threads = 1);
 
 }  // namespace kmq

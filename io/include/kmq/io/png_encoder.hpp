@@ -1,4 +1,4 @@
-// Palette PNGs out, written by libpng into memory.
+// Palette PNGs out, written into memory (libpng for the chunks, libdeflate for the pixels).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -7,11 +7,15 @@
 
 namespace kmq::io {
 
+// Deflate levels are libdeflate's: 0 stores, 1-9 as zlib's (faster and a
+// little smaller at the same number), 10-12 the smallest files at several
+// times the time (see the README, "The PNG").
 constexpr int default_png_level = 6;
+constexpr int max_png_level = 12;
 
 // An indexed PNG: PLTE (+ tRNS when any entry has alpha < 255), bit depth
 // 1/2/4/8 from the palette size, filter none, no tIME chunk, deflate level
-// 0-9. palette: 1..256 entries; indices: width * height, each < palette size.
+// 0-12. palette: 1..256 entries; indices: width * height, each < palette size.
 // Throws error(invalid_argument) for arguments outside those ranges.
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,

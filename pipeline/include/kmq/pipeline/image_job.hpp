@@ -39,7 +39,7 @@ struct image_job {
   bool elbow = false;                   // also build K = 2, 4, ... 256 and record their error
   remap_options remap;
   io::decode_limits limits;
-  int png_level = io::default_png_level;  // zlib level 0-9
+  int png_level = io::default_png_level;  // deflate level 0-12 (libdeflate)
 
   bool measure = true;          // compute MSE, PSNR and SSIM
   bool keep_decoded = false;    // keep the decoded pixels and the label map in the outcome

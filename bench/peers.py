@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""kmq against its peers, file to file (bench/peers.sh runs this).
+
+- kmq: `kmq compress IN -o OUT -k K` with defaults (3 seedings at K <= 32), and
+  at K <= 32 also `--restarts 1` (one seeding, as scikit-learn and OpenCV run):
+  the whole process.
+- pngquant: `pngquant K --nofs` (default speed, no dithering): the whole process.
+  pngquant reads only PNG: for a JPEG input it gets that JPEG decoded by Pillow
+  and saved as PNG (its decode of a PNG is then in its time, not the JPEG's).
+- ImageMagick: `convert IN +dither -colors K OUT.png` (Debian's, not a
+  stand-in): the whole process. pngquant and ImageMagick run with
+  OMP_WAIT_POLICY=PASSIVE unless --omp-active: on a shared machine OpenMP's
+  spinning threads would otherwise triple their times.
+- scikit-learn KMeans (k-means++, n_init=1, max_iter=300) and OpenCV cv2.kmeans
+  (KMEANS_PP_CENTERS, attempts=1, 300 iterations or eps 1e-4): the clustering
+  call alone, on every pixel's RGB as float32; they write a PNG of the rounded
+  centres so their MSE is measured as everyone's.
+
+MSE: per RGB channel, of the written file decoded by Pillow against the input
+decoded by Pillow. Time: the lowest of R runs' wall time (R=3 below 3 MP, else
+1; always 1 for scikit-learn and OpenCV); CPU: user+sys seconds of that run (pngquant and ImageMagick
+use OpenMP, whose threads spin while they wait: on a loaded machine their wall
+time suffers most, so compare CPU seconds there too); peak memory: GNU time's
+maximum resident set size of the process (for the
+Python peers the whole interpreter with its libraries). A run longer than the cap
+is killed and recorded as timed out; that tool and K then skip larger images.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers_report  # noqa: E402
+
+SIZES_MP = [0.25, 1, 2, 8.3, 14.7, 33]
+QUICK_SIZES_MP = [0.25, 8.3]
+IMAGEMAGICK = "/usr/bin/convert-im6.q16"
+# Seconds to minutes a run: one run each, their times are not noise-bound.
+SLOW_TOOLS = ("scikit-learn", "OpenCV")
+# Built with OpenMP (libgomp): by default their idle threads spin, which on a
+# shared, loaded machine costs them several times their work (pngquant on
+# 0.25 MP: 0.9 s wall, 0.25 s CPU spinning against 0.27 s, 0.07 s passive).
+OPENMP_TOOLS = ("pngquant", "ImageMagick")
+
+
+def size_for(megapixels):
+    """16:9 like the source; 8.3 MP is exactly 3840x2160, 14.7 MP 5120x2880, 33 MP 7680x4320."""
+    named = {8.3: (3840, 2160), 14.7: (5120, 2880), 33: (7680, 4320)}
+    if megapixels in named:
+        return named[megapixels]
+    height = round(math.sqrt(megapixels * 1e6 * 9 / 16))
+    return round(height * 16 / 9), height
+
+
+def make_inputs(root, work, quick):
+    """(name, path, png_path_for_pngquant, megapixels, series) for every input."""
+    os.makedirs(work, exist_ok=True)
+    source = Image.open(os.path.join(root, "sample_images", "volna-5120x2880.jpg")).convert("RGB")
+    inputs = []
+    for mp in QUICK_SIZES_MP if quick else SIZES_MP:
+        width, height = size_for(mp)
+        path = os.path.join(work, f"volna-{width}x{height}.png")
+        if not os.path.exists(path):
+            source.resize((width, height), Image.LANCZOS).save(path)
+        inputs.append((os.path.basename(path), path, path, width * height / 1e6, "volna (PNG)"))
+    jpeg = os.path.join(work, "volna-3840x2160-q90.jpg")
+    if not os.path.exists(jpeg):
+        source.resize((3840, 2160), Image.LANCZOS).save(jpeg, quality=90)
+    inputs.append((os.path.basename(jpeg), jpeg, as_png(jpeg, work), 3840 * 2160 / 1e6, "volna 4K JPEG q90"))
+    samples = ["fruits.jpg"] if quick else sorted(
+        f for f in os.listdir(os.path.join(root, "sample_images")) if f.endswith((".png", ".jpg")))
+    for name in samples:
+        path = os.path.join(root, "sample_images", name)
+        with Image.open(path) as im:
+            mp = im.width * im.height / 1e6
+        inputs.append((name, path, as_png(path, work) if name.endswith(".jpg") else path, mp, "sample"))
+    return inputs
+
+
+def as_png(path, work):
+    out = os.path.join(work, os.path.splitext(os.path.basename(path))[0] + "-as.png")
+    if not os.path.exists(out):
+        Image.open(path).convert("RGB").save(out)
+    return out
+
+
+def rgb(path):
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.int32)
+
+
+def mse(reference, path):
+    return float(((rgb(path) - reference) ** 2).mean())
+
+
+def run_measured(command, cap, env=None):
+    """(wall seconds, peak RSS in MB, stdout, user+sys CPU seconds) or None when killed at the cap."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as rusage:
+        started = time.perf_counter()
+        # Its own process group, so that the cap stops GNU time's child too.
+        process = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", rusage.name] + command,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                   start_new_session=True)
+        try:
+            stdout, stderr = process.communicate(timeout=cap)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return None
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr.strip()[-400:]}")
+        peak_kb, user, system = rusage.read().strip().splitlines()[-1].split()
+    return seconds, int(peak_kb) / 1024.0, stdout, float(user) + float(system)
+
+
+def tools(kmq, baseline):
+    found, missing = [], []
+    if baseline:
+        found.append(("kmq baseline", lambda i, o, k: [baseline, "compress", i, "-o", o, "-k", str(k), "--force",
+                                                       "--json"]))
+    found.append(("kmq", lambda i, o, k: [kmq, "compress", i, "-o", o, "-k", str(k), "--force", "--json"]))
+    found.append(("kmq 1 seeding", lambda i, o, k: [kmq, "compress", i, "-o", o, "-k", str(k), "--force", "--json",
+                                                    "--restarts", "1"]))
+    if shutil.which("pngquant"):
+        found.append(("pngquant", lambda i, o, k: ["pngquant", str(k), "--nofs", "--force", "--output", o, i]))
+    else:
+        missing.append("pngquant: not installed (apt install pngquant)")
+    if os.path.exists(IMAGEMAGICK):
+        found.append(("ImageMagick", lambda i, o, k: [IMAGEMAGICK, i, "+dither", "-colors", str(k), o]))
+    else:
+        missing.append(f"ImageMagick: {IMAGEMAGICK} missing (apt install imagemagick)")
+    me = os.path.abspath(__file__)
+    for name, module in (("scikit-learn", "sklearn"), ("OpenCV", "cv2")):
+        if subprocess.run(["/usr/bin/python3", "-c", f"import {module}"], capture_output=True).returncode == 0:
+            found.append((name, lambda i, o, k, n=name: ["/usr/bin/python3", me, "--cluster", n, i, o, str(k)]))
+        else:
+            missing.append(f"{name}: python3 cannot import {module}")
+    return found, missing
+
+
+def cluster_only(name, path, out, k):
+    """The Python peers: clustering time only, printed as JSON; the image written for its MSE."""
+    pixels = rgb(path).astype(np.float32)
+    shape = pixels.shape
+    data = pixels.reshape(-1, 3)
+    started = time.perf_counter()
+    if name == "scikit-learn":
+        from sklearn.cluster import KMeans
+        model = KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=300, random_state=0).fit(data)
+        centres, labels, iterations = model.cluster_centers_, model.labels_, int(model.n_iter_)
+    else:
+        import cv2
+        cv2.setRNGSeed(0)
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 300, 1e-4)
+        _, labels, centres = cv2.kmeans(data, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+        labels, iterations = labels.ravel(), None
+    seconds = time.perf_counter() - started
+    palette = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
+    Image.fromarray(palette[labels].reshape(shape)).save(out)
+    print(json.dumps({"seconds": seconds, "iterations": iterations}))
+
+
+def machine(load_before):
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    load_after = os.getloadavg()
+    versions = []
+    for name, command in (("pngquant ", ["pngquant", "--version"]), ("", [IMAGEMAGICK, "-version"])):
+        try:
+            versions.append(name + subprocess.run(command, capture_output=True, text=True).stdout.splitlines()[0].strip())
+        except (OSError, IndexError):
+            pass
+    return (f"{cpu}, {os.cpu_count()} cores visible, {platform.system()} {platform.release()}; load average "
+            f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min); " + "; ".join(versions))
+
+
+def write_results(rows, args, cap, missing, load_before):
+    os.makedirs(args.out, exist_ok=True)
+    stem = os.path.join(args.out, "peers-quick" if args.quick else "peers")
+    described = machine(load_before)
+    with open(stem + ".csv", "w", newline="") as f:
+        fields = ["image", "series", "megapixels", "k", "tool", "status", "seconds", "cpu_seconds", "peak_mb", "mse",
+                  "bytes"]
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: (f"{row[key]:.4f}" if isinstance(row.get(key), float) else row.get(key, ""))
+                             for key in fields})
+    command = "bench/peers.sh" + (" --quick" if args.quick else "") + (" --omp-active" if args.omp_active else "") + \
+        (" --baseline OLDER_KMQ" if args.baseline else "")
+    with open(stem + ".md", "w") as f:
+        f.write(peers_report.markdown(rows, described, missing, cap, command, __doc__))
+    with open(stem + ".svg", "w") as f:
+        f.write(peers_report.svg(rows, described))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few inputs, K 16 and 256, 20 s cap")
+    parser.add_argument("--kmq", default="build/kmq")
+    parser.add_argument("--baseline", help="an older kmq, run beside --kmq in the same run (before/after)")
+    parser.add_argument("--k", default=None, help="comma-separated (default 16,64,256; --quick 16,256)")
+    parser.add_argument("--cap", type=float, default=None, help="seconds a run may take (default 120; --quick 30)")
+    parser.add_argument("--out", default="results/peers")
+    parser.add_argument("--work", default="/tmp/kmq-peers", help="where the generated inputs are kept")
+    parser.add_argument("--omp-active", action="store_true",
+                        help="leave pngquant's and ImageMagick's OpenMP threads spinning (libgomp's default); "
+                             "without it they run with OMP_WAIT_POLICY=PASSIVE")
+    parser.add_argument("--cluster", nargs=4, metavar=("TOOL", "IN", "OUT", "K"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cluster:
+        return cluster_only(args.cluster[0], args.cluster[1], args.cluster[2], int(args.cluster[3]))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ks = [int(k) for k in (args.k or ("16,256" if args.quick else "16,64,256")).split(",")]
+    cap = args.cap or (20.0 if args.quick else 120.0)
+    kmq = os.path.abspath(args.kmq)
+    load_before = os.getloadavg()
+    peer_env = dict(os.environ)
+    if not args.omp_active:
+        peer_env["OMP_WAIT_POLICY"] = "PASSIVE"
+    found, missing = tools(kmq, os.path.abspath(args.baseline) if args.baseline else None)
+    for line in missing:
+        print(f"peers: skipping {line}", file=sys.stderr)
+    inputs = make_inputs(root, args.work, args.quick)
+    rows, timed_out = [], set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, path, png_path, mp, series in inputs:
+            reference = rgb(path)
+            for k in ks:
+                for tool, command_for in found:
+                    if tool == "kmq 1 seeding" and k > 32:
+                        continue  # auto is one seeding there: the same run as kmq's
+                    row = {"image": name, "series": series, "megapixels": round(mp, 3), "k": k, "tool": tool}
+                    if (tool, k, series) in timed_out:
+                        row["status"] = "skipped (a smaller image timed out)"
+                    else:
+                        source = png_path if tool == "pngquant" else path
+                        out = os.path.join(tmp, "out.png")
+                        best = None
+                        for _ in range(3 if mp < 3 and tool not in SLOW_TOOLS else 1):
+                            if os.path.exists(out):
+                                os.remove(out)
+                            measured = run_measured(command_for(source, out, k), cap,
+                                                    peer_env if tool in OPENMP_TOOLS else None)
+                            if measured is None:
+                                best = None
+                                break
+                            if best is None or measured[0] < best[0]:
+                                best = measured
+                        if best is None:
+                            row["status"] = f"timed out (> {cap:g} s)"
+                            timed_out.add((tool, k, series))
+                        else:
+                            seconds, peak, stdout, cpu = best
+                            row.update(status="ok", seconds=seconds, peak_mb=peak, cpu_seconds=cpu,
+                                       mse=mse(reference, out),
+                                       bytes=os.path.getsize(out))
+                            if tool.startswith("kmq"):  # kmq, kmq 1 seeding, kmq baseline
+                                report = json.loads(stdout)
+                                row["stages"] = report["seconds"]
+                                row["kmq_mse"] = report.get("mse")
+                            elif tool in ("scikit-learn", "OpenCV"):
+                                row["seconds"] = json.loads(stdout)["seconds"]
+                    rows.append(row)
+                    shown = f"{row['seconds']:.3f} s, {row['peak_mb']:.0f} MB, MSE {row['mse']:.2f}" \
+                        if row["status"] == "ok" else row["status"]
+                    print(f"{name} K={k} {tool}: {shown}", flush=True)
+                # After every case, so a run stopped midway still leaves its table.
+                write_results(rows, args, cap, missing, load_before)
+    print(f"peers: wrote peers{'-quick' if args.quick else ''}.md, .csv and .svg into {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""PNG size and encoding time per --png-level, from `kmq compress --json`.
+
+For each image and K, kmq compresses at every level asked; the table gives the
+output bytes and the encode stage's seconds (the lowest of --runs runs). With
+--baseline, an older kmq (e.g. the zlib encoder) is run the same way in the same
+run, so the two columns compare on one machine under one load.
+
+    /usr/bin/python3 bench/png_levels.py --kmq build/kmq --baseline OLD_KMQ \
+        --levels 1,4,6,9,12 --k 16,64 --out results/png_levels.md sample_images/volna-5120x2880.jpg
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+
+def encode(kmq, image, k, level, runs, tmp):
+    """(bytes, lowest encode seconds) or None when this kmq refuses the level."""
+    best, size = None, None
+    for _ in range(runs):
+        out = os.path.join(tmp, "out.png")
+        done = subprocess.run([kmq, "compress", image, "-o", out, "-k", str(k), "--png-level", str(level), "--force",
+                               "--json"], capture_output=True, text=True)
+        if done.returncode != 0:
+            return None
+        report = json.loads(done.stdout)
+        size = report["output_bytes"]
+        seconds = report["seconds"]["encode"]
+        best = seconds if best is None else min(best, seconds)
+    return size, best
+
+
+def cpu_name():
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kmq", default="build/kmq")
+    parser.add_argument("--baseline", help="an older kmq to compare with, same run")
+    parser.add_argument("--levels", default="0,1,4,6,9,10,12")
+    parser.add_argument("--k", default="16,64")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", default="results/png_levels.md")
+    parser.add_argument("images", nargs="+")
+    args = parser.parse_args()
+    levels = [int(v) for v in args.levels.split(",")]
+    load = os.getloadavg()[0]
+    lines = ["| image | K | level | " + ("baseline bytes | baseline encode ms | " if args.baseline else "") +
+             "bytes | encode ms |" + (" bytes vs baseline | time vs baseline |" if args.baseline else ""),
+             "|---|---|---|" + ("---|---|" if args.baseline else "") + "---|---|" + ("---|---|" if args.baseline else "")]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for image in args.images:
+            for k in [int(v) for v in args.k.split(",")]:
+                for level in levels:
+                    new = encode(args.kmq, image, k, level, args.runs, tmp)
+                    cells = [os.path.basename(image), str(k), str(level)]
+                    old = encode(args.baseline, image, k, level, args.runs, tmp) if args.baseline else None
+                    if args.baseline:
+                        cells += [f"{old[0]:,}", f"{old[1] * 1000:.0f}"] if old else ["(refused)", "–"]
+                    cells += [f"{new[0]:,}", f"{new[1] * 1000:.0f}"] if new else ["(refused)", "–"]
+                    if args.baseline:
+                        if old and new:
+                            cells += [f"{(new[0] / old[0] - 1) * 100:+.2f} %", f"{new[1] / old[1]:.2f}x"]
+                        else:
+                            cells += ["–", "–"]
+                    lines.append("| " + " | ".join(cells) + " |")
+                    print(lines[-1], flush=True)
+    with open(args.out, "w") as md:
+        md.write("# PNG bytes and encoding time per --png-level\n\n")
+        md.write(f"Machine: {cpu_name()}, {os.cpu_count()} cores visible, load average {load:.2f} at the start; "
+                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Encode = kmq's encode stage alone "
+                 f"(`--json` seconds.encode), lowest of {args.runs} runs; bytes = the whole PNG file.\n")
+        md.write("Made by `bench/png_levels.py " + " ".join(f"--{a} {getattr(args, a)}" for a in ("levels", "k", "runs"))
+                 + (" --baseline BASELINE" if args.baseline else "") + " " + " ".join(args.images) + "`.\n\n")
+        md.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
