@@ -37,7 +37,6 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["wcss"] = q.wcss;
   j["wcss_history"] = q.wcss_history();
   j["refine_moves"] = q.refine_moves;
-  j["refine_seconds"] = q.refine_seconds;
   if (r.measured) {
     j["mse"] = r.metrics.mse;
     j["mse_channels"] = r.metrics.channels;
@@ -57,8 +56,8 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["png_level"] = job.png_level;
   const stage_times& s = r.seconds;
   j["seconds"] = {{"decode", s.decode}, {"histogram", s.histogram}, {"seed", s.seed},       {"iterate", s.iterate},
-                  {"map", s.map},       {"metrics", s.metrics},     {"encode", s.encode},   {"write", s.write},
-                  {"total", s.total}};
+                  {"refine", s.refine}, {"map", s.map},             {"metrics", s.metrics}, {"encode", s.encode},
+                  {"write", s.write},   {"total", s.total}};
   if (!r.notices.empty()) j["notices"] = r.notices;
   return j;
 }
@@ -104,8 +103,9 @@ std::string outcome_text(const image_job& job, const job_outcome& r, bool verbos
   if (verbose) {
     const stage_times& s = r.seconds;
     text += format(
-        "\n  seconds: decode %.3f, histogram %.3f, seed %.3f, iterate %.3f, map %.3f, metrics %.3f, encode %.3f, write %.3f",
-        s.decode, s.histogram, s.seed, s.iterate, s.map, s.metrics, s.encode, s.write);
+        "\n  seconds: decode %.3f, histogram %.3f, seed %.3f, iterate %.3f, refine %.3f, map %.3f, metrics %.3f, encode %.3f, "
+        "write %.3f",
+        s.decode, s.histogram, s.seed, s.iterate, s.refine, s.map, s.metrics, s.encode, s.write);
     if (r.measured) {
       text += format("\n  mse %.3f over %d channels (%s), wcss %.0f", r.metrics.mse, r.metrics.channels,
                      r.metrics.error_space, q.wcss);

@@ -145,7 +145,8 @@ std::string timings_section(const page_data& page) {
   const stage_times& s = r.seconds;
   const std::pair<const char*, double> stages[] = {
       {"decode", s.decode},   {"histogram", s.histogram}, {"seed", s.seed},     {"iterate", s.iterate},
-      {"map", s.map},         {"metrics", s.metrics},     {"encode", s.encode}, {"write", s.write}};
+      {"refine", s.refine},   {"map", s.map},             {"metrics", s.metrics}, {"encode", s.encode},
+      {"write", s.write}};
   const double total = std::max(s.total, 1e-12);
   std::string html = section_open("timings", "Stage times",
                                   "Wall time of each stage of the job, on " + escape(r.backend) + " (" +

@@ -125,6 +125,7 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   outcome.seconds.histogram = q.histogram_seconds;
   outcome.seconds.seed = q.seed_seconds;
   outcome.seconds.iterate = q.iterate_seconds;
+  outcome.seconds.refine = q.refine_seconds;
   outcome.seconds.map = q.palette_seconds + result.remap_seconds;
 
   if (job.measure) {
