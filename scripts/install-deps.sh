@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs kmq's build and test dependencies from Debian packages. Idempotent and quiet:
 # packages already present are skipped, so a second run costs one dpkg query.
-#   --bench   also what bench/compare_peers.py compares against (scikit-learn, pngquant)
+#   --bench   also what bench/compare_peers.py compares against (scikit-learn, pngquant), and GNU
+#             parallel (bench/batch_throughput.sh runs pngquant under it)
 #   --fuzz    also clang and its sanitizer/libFuzzer runtime (bench/fuzz.sh)
 set -euo pipefail
 
@@ -17,7 +18,7 @@ packages=(
   # The batch test on a real single-node Slurm cluster (a job array sharding one collection).
   slurmd slurmctld slurm-client munge
 )
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant parallel)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
 missing=()
