@@ -17,6 +17,8 @@ packages=(
   tidy python3-html5lib chromium fonts-dejavu-core
   # The batch test on a real single-node Slurm cluster (a job array sharding one collection).
   slurmd slurmctld slurm-client munge
+  # The README's Kubernetes job file, parsed by the test that runs its pods' command.
+  python3-yaml
 )
 [ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn pngquant parallel)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)

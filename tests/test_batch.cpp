@@ -443,6 +443,15 @@ TEST_F(Batch, CudaWithoutADeviceIsExit69AndCreatesNothing) {
   EXPECT_FALSE(fs::exists(path("out")));
 }
 
+TEST_F(Batch, AManifestThatCannotBeOpenedIsExit73BeforeAnyWork) {
+  make_images(path("src"), 3);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
+                                                 path("missing/m.jsonl").string()} + fast);
+  EXPECT_EQ(o.code, 73) << o.err;
+  EXPECT_NE(o.err.find("m.jsonl"), std::string::npos) << o.err;
+  EXPECT_TRUE(tree(path("out")).empty());  // no image was done without its record
+}
+
 TEST_F(Batch, NoImagesIsExit66AndCreatesNothing) {
   fs::create_directories(path("empty"));
   const outcome o = kmq(std::vector<std::string>{path("empty").string(), "-d", path("out").string()} + fast);
