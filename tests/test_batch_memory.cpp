@@ -85,6 +85,9 @@ void write_large_image(const fs::path& file, int seed) {
 }
 
 TEST(BatchMemory, PeakStaysBelowTheBoundForImagesInFlight) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's shadow memory and quarantine, not kmq's buffers, decide the peak in this build";
+#endif
   const fs::path dir = fs::temp_directory_path() / ("kmq-batch-memory-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "src");
