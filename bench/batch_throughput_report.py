@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The table (Markdown) and plot (SVG) of bench/batch_throughput.sh's CSV.
-  batch_throughput_report.py CSV OUT_DIR MACHINE QUICK VERSIONS
+  batch_throughput_report.py CSV OUT_DIR MACHINE QUICK VERSIONS [REPEAT]
 Standard library only: the SVG is drawn by hand."""
 import csv
 import sys
@@ -17,6 +17,7 @@ def fmt(v):
 
 def main():
     path, out, machine, quick, versions = sys.argv[1:6]
+    repeat = int(sys.argv[6]) if len(sys.argv) > 6 else 1
     rows = list(csv.DictReader(open(path)))
     sets = list(OrderedDict.fromkeys(r["set"] for r in rows))
     jobs = sorted({int(r["jobs"]) for r in rows})
@@ -42,7 +43,7 @@ def main():
         "`kmq batch --jobs N --threads 1 --backend cpu -k K` against `decode+encode` (bench/batch_io_only.cpp: the same "
         "decoders, palette-PNG encoder at level 6 and atomic write on N threads, a fixed 3-3-2 palette instead of the "
         "clustering, no metrics), `pngquant K --nofs` given all files with OMP_NUM_THREADS=N, and GNU `parallel -j N` "
-        "running one `pngquant K --nofs` per file. MB/s counts input bytes (PNG). Peak RSS: the largest process "
+        f"running one `pngquant K --nofs` per file. Each time is the fastest of {repeat} pass(es). MB/s counts input bytes (PNG). Peak RSS: the largest process "
         "(/usr/bin/time). decode+encode does not depend on K: it is measured once and shown in both rows. On 32x32 "
         "crops every tool is bound by creating and flushing files (kmq writes each output with fsync), not by pixels.",
         "",
