@@ -37,7 +37,8 @@ def main():
         f"Machine: {machine}; CPU only (no GPU on this machine). {versions}.",
         f"Load average (1 min) before each run: {min(loads):.1f} to {max(loads):.1f}: the machine is shared with "
         "other engineers' builds, so every figure is noisy; the ratios come from the same run of the script.",
-        ("**Quick run** (`--quick`): fewer images per set than the issue's 2000 / 200 / 20 (the counts are in the table)."
+        ("**Reduced run** (`--quick` or `--counts`): fewer images in some sets than the issue's 2000 / 200 / 20 "
+         "(the counts are in the table)."
          if quick == "1" else "Full sets."),
         "",
         "`kmq batch --jobs N --threads 1 --backend cpu -k K` against `decode+encode` (bench/batch_io_only.cpp: the same "
@@ -93,7 +94,7 @@ def svg(sets, j, get, machine, quick):
             parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar - 3}">{fmt(v)}</text>')
             y += bar + gap
         y += 24
-    title = f"kmq batch throughput ({'quick run, ' if quick == '1' else ''}{escape(machine)}, CPU)"
+    title = f"kmq batch throughput ({'reduced run, ' if quick == '1' else ''}{escape(machine)}, CPU)"
     height = y
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + panel_w + 80}" height="{height}" '
             f'font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n'
