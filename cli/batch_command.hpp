@@ -1,6 +1,6 @@
 // `kmq batch`: every image under the sources into a palette PNG under OUTDIR
 // at the same relative path, by --jobs worker threads, each with its own
-// backend, each image through run_job(). See cli/BATCH.md.
+// backend, each image through run_job(). See the README, "kmq batch".
 #pragma once
 #include <optional>
 #include <string>

@@ -86,7 +86,9 @@ void batch_progress::update(const batch_counts& counts, bool force) {
   if (mode_ == progress_mode::none) return;
   const auto now = std::chrono::steady_clock::now();
   const auto interval = mode_ == progress_mode::bar ? std::chrono::milliseconds(100) : std::chrono::milliseconds(2000);
-  if (!force && now - last_ < interval) return;
+  // The bar appears at once (then at most every 100 ms); plain lines only every 2 s.
+  const bool first_bar = mode_ == progress_mode::bar && !drawn_;
+  if (!force && !first_bar && now - last_ < interval) return;
   last_ = now;
   if (mode_ == progress_mode::bar) {
     std::cerr << '\r' << status(counts, terminal_width()) << "\033[K" << std::flush;

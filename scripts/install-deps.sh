@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs kmq's build and test dependencies from Debian packages. Idempotent and quiet:
 # packages already present are skipped, so a second run costs one dpkg query.
-#   --bench   also what bench/compare_peers.py, bench/quality.sh and bench/peers.sh compare against
-#             (scikit-learn, OpenCV, pngquant, ImageMagick), Pillow (their image set) and GNU time (peak memory)
+#   --bench   also what bench/compare_peers.py, bench/quality.sh, bench/peers.sh and
+#             bench/batch_throughput.sh compare against (scikit-learn, OpenCV, pngquant, ImageMagick,
+#             GNU parallel), Pillow (their image sets) and GNU time (peak memory)
 #   --fuzz    also clang and its sanitizer/libFuzzer runtime (bench/fuzz.sh)
 set -euo pipefail
 
@@ -17,11 +18,13 @@ packages=(
   tidy python3-html5lib chromium fonts-dejavu-core
   # The batch test on a real single-node Slurm cluster (a job array sharding one collection).
   slurmd slurmctld slurm-client munge
+  # The README's Kubernetes job file, parsed by the test that runs its pods' command.
+  python3-yaml
 )
 # kmq serve's end-to-end test runs playwright-core (npm) against that Chromium; a
 # Node.js that is already there (with its npm) is kept.
 command -v npm >/dev/null || packages+=(nodejs npm)
-[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant imagemagick time)
+[ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant imagemagick time parallel)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
 missing=()

@@ -10,12 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -247,6 +249,16 @@ TEST_F(Batch, ResumesAfterSigkillWithTheSameBytes) {
   EXPECT_EQ(killed.signal, SIGKILL);
   const std::size_t done_before = manifest_lines(path("m.jsonl")).size();
   EXPECT_LT(done_before, 24u) << "the run ended before it was killed: make it slower";
+  // What the kill left: whole outputs only (each the uninterrupted run's bytes), no temporary file,
+  // and a manifest of whole JSON lines (one write() each).
+  for (const auto& [name, bytes] : tree(path("out"))) {
+    const auto same = reference.find(name);
+    ASSERT_NE(same, reference.end()) << "a stray file after SIGKILL: " << name;
+    EXPECT_EQ(bytes, same->second) << "a partial output after SIGKILL: " << name;
+  }
+  const std::string killed_manifest = read_file(path("m.jsonl"));
+  EXPECT_EQ(static_cast<std::size_t>(std::count(killed_manifest.begin(), killed_manifest.end(), '\n')), done_before);
+  EXPECT_TRUE(killed_manifest.empty() || killed_manifest.back() == '\n');
   std::ofstream(path("m.jsonl"), std::ios::app) << "{\"input\":\"torn";  // a torn last line is ignored
 
   const outcome resumed = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
@@ -257,6 +269,9 @@ TEST_F(Batch, ResumesAfterSigkillWithTheSameBytes) {
   for (const auto& line : manifest_lines(path("m.jsonl"))) skipped += line["status"] == "skipped";
   EXPECT_GE(skipped, static_cast<int>(done_before) - 1);
   EXPECT_NE(resumed.err.find("skipped"), std::string::npos);
+  // The torn line was ended by the resumed run, not continued: it is the only line that is not JSON.
+  const std::string text = read_file(path("m.jsonl"));
+  EXPECT_EQ(manifest_lines(path("m.jsonl")).size() + 1, static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
 }
 
 TEST_F(Batch, SigtermStopsCleanlyWithExit130) {
@@ -400,6 +415,41 @@ TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
   const outcome again = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
                                                      path("m.jsonl").string(), "-k", "64", "--progress", "none", "--skip-existing"});
   EXPECT_NE(again.err.find("2 skipped,"), std::string::npos) << again.err;
+}
+
+TEST_F(Batch, ProgressBarAndSummaryShowTheirFields) {
+  make_images(path("src"), 2);
+  std::ofstream(path("src/bad.png"), std::ios::binary) << "garbage";
+  const outcome o = kmq({path("src").string(), "-r", "-d", path("out").string(), "-k", "4", "--progress", "bar", "--jobs", "1"});
+  EXPECT_EQ(o.code, 1) << o.err;
+  // Redrawn in place after the failure's own line: done/total, images/s, MB/s, ETA, failures so far.
+  const std::regex bar(R"(kmq: [^\n]*bad\.png: [^\n]+\n\r\[#*\.*\] [1-3]/3  [0-9.]+ img/s  [0-9.]+ (B|kB|MB|GB)/s  ETA ([0-9]+:[0-9]{2}|\?)  1 failed\x1b\[K)");
+  EXPECT_TRUE(std::regex_search(o.err, bar)) << o.err;
+  // The summary: counts, bytes in and out, the ratio, the time.
+  const std::regex summary(R"(kmq batch: 3 inputs in [0-9.]+ s \([0-9.]+ images/s\): 2 written, 0 skipped, 0 skipped \(larger\), 1 failed; [0-9.]+ (B|kB|MB) in, [0-9.]+ (B|kB|MB) out \([0-9.]+% of their inputs\)\n)");
+  EXPECT_TRUE(std::regex_search(o.err, summary)) << o.err;
+  // -q: the failure's line and nothing else.
+  const outcome quiet = kmq({path("src").string(), "-r", "-d", path("out2").string(), "-k", "4", "-q"});
+  EXPECT_EQ(quiet.code, 1);
+  EXPECT_EQ(std::count(quiet.err.begin(), quiet.err.end(), '\n'), 1) << quiet.err;
+}
+
+TEST_F(Batch, CudaWithoutADeviceIsExit69AndCreatesNothing) {
+  write_image(path("src/a.png"), 16, 16, 1);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--backend", "cuda"} + fast);
+  if (o.code == 0) GTEST_SKIP() << "a CUDA device answers here";
+  EXPECT_EQ(o.code, 69) << o.err;
+  EXPECT_NE(o.err.find("cuda"), std::string::npos) << o.err;
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
+TEST_F(Batch, AManifestThatCannotBeOpenedIsExit73BeforeAnyWork) {
+  make_images(path("src"), 3);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
+                                                 path("missing/m.jsonl").string()} + fast);
+  EXPECT_EQ(o.code, 73) << o.err;
+  EXPECT_NE(o.err.find("m.jsonl"), std::string::npos) << o.err;
+  EXPECT_TRUE(tree(path("out")).empty());  // no image was done without its record
 }
 
 TEST_F(Batch, NoImagesIsExit66AndCreatesNothing) {

@@ -1,0 +1,131 @@
+#include "batch_job.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <new>
+
+#include "exit_codes.hpp"
+#include "kmq/io/output_file.hpp"
+#include "kmq/pipeline/outcome_report.hpp"
+#include "kmq/pipeline/run_job.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmq::cli {
+namespace {
+
+// Cancels run_job() at its next stage or iteration once the batch is stopping.
+class stop_observer : public observer {
+ public:
+  explicit stop_observer(bool (*stopping)()) : stopping_(stopping) {}
+  bool on_stage(job_stage) override { return !stopping_(); }
+  bool on_iteration(const iteration_stats&) override { return !stopping_(); }
+
+ private:
+  bool (*stopping_)();
+};
+
+}  // namespace
+
+job_result failure(job_result r, const std::string& about, error_kind kind, const std::string& reason) {
+  const exit_code code = exit_code_for(kind);
+  r.status = result_status::failed;
+  r.message = "kmq: " + about + ": " + reason;
+  const std::string input = r.line["input"].get<std::string>();
+  r.line.update(failure_json(input, code, kind_name(kind), about == input ? reason : about + ": " + reason));
+  return r;
+}
+
+job_result process_input(const batch_context& context, const batch_input& in, backend& engine, bool (*stopping)()) {
+  const batch_settings& s = context.settings;
+  job_result r;
+  r.line = {{"input", in.input}, {"output", in.output}, {"params", context.params}, {"params_hash", context.hash}};
+  if (!in.refused.empty()) return failure(r, in.input, error_kind::invalid_argument, in.refused);
+  file_stamp stamp;
+  const bool stamped = stamp_of(in.input, stamp);
+  if (stamped) {
+    r.line["input_size"] = stamp.size;
+    r.line["input_mtime_ns"] = stamp.mtime_ns;
+  }
+  struct stat info {};
+  const bool output_exists = ::lstat(in.output.c_str(), &info) == 0;
+  bool force = s.image.job.force;
+  if (s.skip_existing) {
+    auto skip = [&](const std::string& reason) {
+      r.status = result_status::skipped;
+      r.line["status"] = "skipped";
+      r.line["reason"] = reason;
+      return r;
+    };
+    if (!context.done) {
+      if (output_exists) return skip("output exists");
+    } else {
+      const auto it = context.done->find(in.input);
+      const bool recorded = it != context.done->end() && it->second.output == in.output;
+      const bool same = recorded && it->second.params == context.params && stamped && it->second.input == stamp;
+      if (same && it->second.status == "ok" && output_exists) return skip("done with the same params (manifest)");
+      if (same && it->second.status == "skipped_larger" && s.skip_if_larger && !output_exists) {
+        return skip("skipped_larger with the same params (manifest)");
+      }
+      // Redo: kmq's own earlier output of this input may be replaced.
+      if (output_exists && (io::kmq_output_origin(in.output) == in.input || (recorded && it->second.status == "ok"))) {
+        force = true;
+      }
+    }
+  }
+  try {
+    std::error_code ec;
+    const fs::path folder = fs::path(in.output).parent_path();
+    if (!folder.empty()) {
+      fs::create_directories(folder, ec);
+      if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
+    }
+    image_job job = s.image.job;
+    job.input = in.input;
+    job.force = force;
+    stop_observer watcher(stopping);
+    job_outcome outcome;
+    if (s.skip_if_larger) {
+      io::check_output_path(job.input, in.output, force);
+      job.output.clear();  // decide first, write after
+      outcome = run_job(job, engine, &watcher);
+      if (outcome.png.size() > outcome.input_bytes) {
+        r.status = result_status::skipped_larger;
+        r.in_bytes = outcome.input_bytes;
+        nlohmann::json line = outcome_json(job, outcome);
+        line.update(r.line);
+        line["status"] = "skipped_larger";
+        line["reason"] = "the PNG (" + std::to_string(outcome.png.size()) + " bytes) would be larger than the input (" +
+                         std::to_string(outcome.input_bytes) + " bytes); nothing written";
+        r.line = std::move(line);
+        return r;
+      }
+      io::write_file_atomically(in.output, outcome.png, force, job.input);
+      outcome.output = in.output;
+    } else {
+      job.output = in.output;
+      outcome = run_job(job, engine, &watcher);
+    }
+    r.status = result_status::ok;
+    r.in_bytes = outcome.input_bytes;
+    r.out_bytes = outcome.png.size();
+    nlohmann::json line = outcome_json(job, outcome);
+    line.update(r.line);
+    line["status"] = "ok";
+    r.line = std::move(line);
+    return r;
+  } catch (const error& e) {
+    if (e.kind() == error_kind::cancelled && stopping()) {
+      r.status = result_status::cancelled;
+      return r;
+    }
+    return failure(r, e.path().empty() ? in.input : e.path(), e.kind(), e.what());
+  } catch (const std::bad_alloc&) {
+    return failure(r, in.input, error_kind::out_of_memory, "out of memory");
+  } catch (const std::exception& e) {
+    return failure(r, in.input, error_kind::internal, std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace kmq::cli
