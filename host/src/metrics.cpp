@@ -8,10 +8,12 @@
 // (a smaller image uses one window of its own size along that direction).
 #include "kmq/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "kmq/error.hpp"
+#include "kmq/oklab.hpp"
 
 namespace kmq {
 namespace {
@@ -66,6 +68,27 @@ double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const
   return total / (static_cast<double>(xs.size()) * static_cast<double>(ys.size()));
 }
 
+// The palette's OKLab values once; each pixel's own, with the last one
+// remembered (flat areas repeat a colour). Summed in pixel order.
+double mean_delta_e(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
+                    std::size_t count) {
+  std::vector<oklab_color> entries(palette.size());
+  std::transform(palette.begin(), palette.end(), entries.begin(), [](packed_rgba c) { return to_oklab(c); });
+  packed_rgba last = original[0];
+  oklab_color lab = to_oklab(last);
+  double total = 0.0;
+  for (std::size_t p = 0; p < count; ++p) {
+    if (original[p] != last) {
+      last = original[p];
+      lab = to_oklab(last);
+    }
+    const oklab_color& e = entries[indices[p]];
+    const double dl = lab.l - e.l, da = lab.a - e.a, db = lab.b - e.b;
+    total += std::sqrt(dl * dl + da * da + db * db);
+  }
+  return total / static_cast<double>(count);
+}
+
 }  // namespace
 
 double psnr_from_mse(double mse) {
@@ -74,7 +97,7 @@ double psnr_from_mse(double mse) {
 
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
-                                   std::uint32_t height) {
+                                   std::uint32_t height, bool delta_e) {
   const std::size_t count = static_cast<std::size_t>(width) * height;
   if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
   image_metrics metrics;
@@ -104,6 +127,8 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
   metrics.mse = total / (static_cast<double>(count) * metrics.channels);
   metrics.psnr = psnr_from_mse(metrics.mse);
   metrics.ssim = mean_ssim(original, indices, palette, width, height);
+  metrics.mean_delta_e_ok =
+      translucent || !delta_e ? std::numeric_limits<double>::quiet_NaN() : mean_delta_e(original, indices, palette, count);
   return metrics;
 }
 
