@@ -4,6 +4,7 @@
 // perceptual error it is for, and the option is checked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <vector>
@@ -163,6 +164,18 @@ TEST(Oklab, ImagesWithAlphaOrFewColoursStayExact) {
   const std::vector<std::uint8_t> indices(few.size(), 0);
   EXPECT_TRUE(std::isnan(measure_quantization(few.data(), indices.data(), {few[0]}, 20, 10).mean_delta_e_ok));
   EXPECT_GT(measure_quantization(few.data(), indices.data(), {few[0]}, 20, 10, true).mean_delta_e_ok, 0.0);
+}
+
+// Entries come from the exact OKLab mean of their colours, not the fixed-point
+// centroid: a colour that is a cluster of its own comes back exactly (its
+// fixed-point round trip would move it: 250 2 250 comes back as 250 0 249).
+TEST(Oklab, AColourAloneInItsClusterKeepsItsExactValue) {
+  ASSERT_NE(from_oklab_fixed(to_oklab_fixed(pack_rgba(250, 2, 250, 255))), pack_rgba(250, 2, 250, 255));
+  std::vector<packed_rgba> pixels = smooth_noise(60, 40);
+  for (std::size_t i = 0; i < pixels.size(); i += 3) pixels[i] = pack_rgba(250, 2, 250, 255);
+  const run_result lab = run(pixels, 60, color_space::oklab, 2, true, 8);
+  ASSERT_EQ(lab.q.space, color_space::oklab);
+  EXPECT_NE(std::find(lab.q.palette.begin(), lab.q.palette.end(), pack_rgba(250, 2, 250, 255)), lab.q.palette.end());
 }
 
 TEST(Oklab, ColourSetAndOptionsMustAgree) {

@@ -37,7 +37,7 @@ std::uint32_t to_byte(double value) {
   return static_cast<std::uint32_t>(std::lround(std::min(255.0, std::max(0.0, value))));
 }
 
-packed_rgba from_oklab(double lab_l, double lab_a, double lab_b, std::uint32_t alpha) {
+packed_rgba from_oklab_parts(double lab_l, double lab_a, double lab_b, std::uint32_t alpha) {
   const double l_ = lab_l + 0.3963377774 * lab_a + 0.2158037573 * lab_b;
   const double m_ = lab_l - 0.1055613458 * lab_a - 0.0638541728 * lab_b;
   const double s_ = lab_l - 0.0894841775 * lab_a - 1.2914855480 * lab_b;
@@ -76,9 +76,13 @@ packed_rgba to_oklab_fixed(packed_rgba colour) noexcept {
 }
 
 packed_rgba from_oklab_fixed(const float* point) noexcept {
-  return from_oklab(static_cast<double>(point[0]) / oklab_scale,
+  return from_oklab_parts(static_cast<double>(point[0]) / oklab_scale,
                     (static_cast<double>(point[1]) - oklab_offset) / oklab_scale,
                     (static_cast<double>(point[2]) - oklab_offset) / oklab_scale, to_byte(point[3]));
+}
+
+packed_rgba from_oklab(const oklab_color& lab, std::uint32_t alpha) noexcept {
+  return from_oklab_parts(lab.l, lab.a, lab.b, alpha);
 }
 
 packed_rgba from_oklab_fixed(packed_rgba point) noexcept {

@@ -63,6 +63,35 @@ std::vector<packed_rgba> palette_from_oklab(const std::vector<float>& centroids)
   return palette;
 }
 
+// With the clusters known (per-colour labels), each entry from the exact
+// OKLab mean of its colours (double, summed in colour order: the same on every
+// backend and thread count), so that the fixed point's steps of 1/255 decide
+// only which colours go together, not where the entry lands: a cluster of one
+// colour gets that colour back exactly.
+std::vector<packed_rgba> palette_from_exact_oklab(const std::vector<packed_rgba>& colors,
+                                                  const std::vector<std::uint32_t>& counts,
+                                                  const std::vector<std::uint32_t>& labels, std::size_t clusters) {
+  std::vector<double> sums(clusters * 3, 0.0), weight(clusters, 0.0);
+  for (std::size_t i = 0; i < colors.size(); ++i) {
+    const oklab_color lab = to_oklab(colors[i]);
+    const double w = counts[i];
+    double* sum = &sums[labels[i] * 3];
+    sum[0] += w * lab.l;
+    sum[1] += w * lab.a;
+    sum[2] += w * lab.b;
+    weight[labels[i]] += w;
+  }
+  std::vector<packed_rgba> palette;
+  for (std::size_t j = 0; j < clusters; ++j) {
+    if (weight[j] == 0.0) continue;
+    const oklab_color mean{sums[j * 3] / weight[j], sums[j * 3 + 1] / weight[j], sums[j * 3 + 2] / weight[j]};
+    palette.push_back(from_oklab(mean, 255));
+  }
+  std::sort(palette.begin(), palette.end());
+  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
+  return palette;
+}
+
 std::vector<std::uint64_t> usage_of(const std::vector<std::uint32_t>& labels, const std::vector<std::uint32_t>& weights,
                                     std::size_t palette_size) {
   std::vector<std::uint64_t> usage(palette_size, 0);
@@ -370,7 +399,12 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       result.refine_moves = refined.moves;
       result.refine_sweeps = refined.sweeps;
     }
-    palette = oklab ? palette_from_oklab(clustering.centroids) : palette_from(clustering.centroids, !straight);
+    if (oklab && options.refine) {
+      palette = palette_from_exact_oklab(colors.colors_, colors.dedupe() ? weights : colors.counts_, cluster_labels,
+                                         clustering.centroids.size() / channels);
+    } else {
+      palette = oklab ? palette_from_oklab(clustering.centroids) : palette_from(clustering.centroids, !straight);
+    }
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
     if (options.refine && colors.translucent()) {
       polish_under_alpha_rule(colors, clustering.centroids, cluster_labels, engine.threads(), palette);

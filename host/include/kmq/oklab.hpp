@@ -38,6 +38,9 @@ oklab_color to_oklab(packed_rgba colour) noexcept;
 // Distance in OKLab between the colours' R, G, B: ΔE_ok.
 double delta_e_ok(packed_rgba x, packed_rgba y) noexcept;
 
+// Exact OKLab back to sRGB (each linear channel clamped to 0..1), with this alpha.
+packed_rgba from_oklab(const oklab_color& lab, std::uint32_t alpha) noexcept;
+
 // The packed fixed-point OKLab point of an sRGB colour (alpha kept).
 packed_rgba to_oklab_fixed(packed_rgba colour) noexcept;
 // A fixed-point OKLab point (channels as floats, e.g. a centroid: not rounded
