@@ -8,6 +8,7 @@
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
 #include "kmq/oklab.hpp"
+#include "oklab_palette.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
 #include "palette_refine.hpp"
@@ -47,45 +48,6 @@ std::vector<packed_rgba> palette_from(const std::vector<float>& centroids, bool 
     const float* centroid = &centroids[j * channels];
     const packed_rgba entry = premultiplied ? unpremultiply_centroid(centroid) : round_centroid(centroid);
     palette.push_back(alpha_of(entry) == 0 ? pack_rgba(0, 0, 0, 0) : entry);  // invisible: one transparent entry
-  }
-  std::sort(palette.begin(), palette.end());
-  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
-  return palette;
-}
-
-// OKLab centroids as sRGB entries, from the unrounded means (one rounding,
-// not two), duplicates merged, ascending by key.
-std::vector<packed_rgba> palette_from_oklab(const std::vector<float>& centroids) {
-  std::vector<packed_rgba> palette;
-  for (std::size_t j = 0; j * channels < centroids.size(); ++j) palette.push_back(from_oklab_fixed(&centroids[j * channels]));
-  std::sort(palette.begin(), palette.end());
-  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
-  return palette;
-}
-
-// With the clusters known (per-colour labels), each entry from the exact
-// OKLab mean of its colours (double, summed in colour order: the same on every
-// backend and thread count), so that the fixed point's steps of 1/255 decide
-// only which colours go together, not where the entry lands: a cluster of one
-// colour gets that colour back exactly.
-std::vector<packed_rgba> palette_from_exact_oklab(const std::vector<packed_rgba>& colors,
-                                                  const std::vector<std::uint32_t>& counts,
-                                                  const std::vector<std::uint32_t>& labels, std::size_t clusters) {
-  std::vector<double> sums(clusters * 3, 0.0), weight(clusters, 0.0);
-  for (std::size_t i = 0; i < colors.size(); ++i) {
-    const oklab_color lab = to_oklab(colors[i]);
-    const double w = counts[i];
-    double* sum = &sums[labels[i] * 3];
-    sum[0] += w * lab.l;
-    sum[1] += w * lab.a;
-    sum[2] += w * lab.b;
-    weight[labels[i]] += w;
-  }
-  std::vector<packed_rgba> palette;
-  for (std::size_t j = 0; j < clusters; ++j) {
-    if (weight[j] == 0.0) continue;
-    const oklab_color mean{sums[j * 3] / weight[j], sums[j * 3 + 1] / weight[j], sums[j * 3 + 2] / weight[j]};
-    palette.push_back(from_oklab(mean, 255));
   }
   std::sort(palette.begin(), palette.end());
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
@@ -400,10 +362,10 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       result.refine_sweeps = refined.sweeps;
     }
     if (oklab && options.refine) {
-      palette = palette_from_exact_oklab(colors.colors_, colors.dedupe() ? weights : colors.counts_, cluster_labels,
+      palette = detail::palette_from_exact_oklab(colors.colors_, colors.dedupe() ? weights : colors.counts_, cluster_labels,
                                          clustering.centroids.size() / channels);
     } else {
-      palette = oklab ? palette_from_oklab(clustering.centroids) : palette_from(clustering.centroids, !straight);
+      palette = oklab ? detail::palette_from_oklab(clustering.centroids) : palette_from(clustering.centroids, !straight);
     }
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
     if (options.refine && colors.translucent()) {
