@@ -8,13 +8,16 @@
 # Defaults: build/kmq, results/quality (writes .md, .csv, .json). Environment:
 #   QUALITY_K      K values (default 16,64,256)
 #   QUALITY_CAP    seconds a scikit-learn/OpenCV run may take before it counts as timed out (default 60)
+#   QUALITY_SPACE  oklab: instead, kmq --space rgb vs --space oklab vs pngquant --nofs on mean ΔE_ok
+#                  and MSE (bench/oklab_peers.py; K default 16,64; OUT_PREFIX default results/quality_oklab)
 # Example, kmq alone against the peers of an earlier run:
 #   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --label "$(git rev-parse --short HEAD)"
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 kmq="${1:-$root/build/kmq}"
-out="${2:-$root/results/quality}"
+oklab=$([ "${QUALITY_SPACE:-rgb}" = oklab ] && echo 1 || true)
+out="${2:-$root/results/quality${oklab:+_oklab}}"
 shift $(( $# >= 2 ? 2 : $# ))
 python=/usr/bin/python3  # Debian's, with PIL, numpy, scikit-learn and OpenCV
 for module in PIL numpy sklearn cv2; do
@@ -24,5 +27,10 @@ done
 set_dir="$(mktemp -d)"
 trap 'rm -rf "$set_dir"' EXIT
 mapfile -t images < <("$python" "$here/quality_set.py" "$set_dir")
+if [ -n "$oklab" ]; then
+  command -v pngquant >/dev/null || { echo "quality.sh: no pngquant (scripts/install-deps.sh --bench)" >&2; exit 69; }
+  "$python" "$here/oklab_peers.py" --kmq "$kmq" --k "${QUALITY_K:-16,64}" --out "$out" "$@" "${images[@]}"
+  exit 0
+fi
 "$python" "$here/compare_peers.py" --kmq "$kmq" --k "${QUALITY_K:-16,64,256}" --cap "${QUALITY_CAP:-60}" \
   --out "$out" "$@" "${images[@]}"

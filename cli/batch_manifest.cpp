@@ -28,6 +28,8 @@ std::string params_string(const image_job& job) {
   text += " seed=" + std::to_string(k.seed) + " max_iter=" + std::to_string(k.max_iter) + " tol=" + tol +
           " init=" + init_method_name(k.init) + " restarts=" + (k.restarts == 0 ? std::string("auto") : std::to_string(k.restarts)) +
           " dither=" + dither_method_name(job.remap.dither) + " png_level=" + std::to_string(job.png_level);
+  // Named only when not the default, so manifests written before --space existed still match.
+  if (job.quantize.space != color_space::rgb) text += std::string(" space=") + color_space_name(job.quantize.space);
   return text;
 }
 

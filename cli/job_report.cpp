@@ -94,6 +94,7 @@ void add_job_options(cxxopts::Options& options, const std::string& default_threa
      text()->default_value(default_threads), "N")
     ("backend", "auto, cpu or cuda", text()->default_value("auto"), "NAME")
     ("no-dedupe", "cluster every pixel instead of the distinct colours (same output, slower)")
+    ("space", "cluster in rgb (lowest MSE) or oklab (perceptual; opaque images)", text()->default_value("rgb"), "SPACE")
     ("png-level", "deflate level 0-12 (libdeflate): 1 fastest, 12 smallest",
      text()->default_value(std::to_string(io::default_png_level)), "N")
     ("max-pixels", "refuse images with more pixels than this, from their header",
@@ -126,6 +127,7 @@ job_settings read_job_options(const cxxopts::ParseResult& parsed) {
   q.kmeans.init = parse_init_method(parsed["init"].as<std::string>());
   q.kmeans.restarts = restarts_for(parsed);
   q.dedupe = parsed.count("no-dedupe") == 0;
+  q.space = parse_color_space(parsed["space"].as<std::string>());
   validate(resolve_automatic(q));
   s.threads = static_cast<int>(whole_number(parsed, "threads", 0, 4096));
   s.backend = parse_backend_choice(parsed["backend"].as<std::string>());

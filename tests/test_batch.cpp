@@ -303,6 +303,11 @@ TEST_F(Batch, AChangedParameterRedoesTheWork) {
   ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("fresh").string(), "-k", "8", "--progress", "none"}).code, 0);
   EXPECT_EQ(tree(path("out")), tree(path("fresh")));
   EXPECT_NE(tree(path("out")), k4);
+  // Another --space is another output: redone, and the manifest says which.
+  const outcome oklab = kmq(base + std::vector<std::string>{"-k", "8", "--space", "oklab"});
+  ASSERT_EQ(oklab.code, 0) << oklab.err;
+  EXPECT_EQ(oklab.out.find("\"status\":\"skipped\""), std::string::npos) << oklab.out;
+  EXPECT_NE(manifest_lines(path("m.jsonl")).back()["params"].get<std::string>().find(" space=oklab"), std::string::npos);
   // Without a manifest --skip-existing goes by the outputs alone.
   const outcome existing = kmq({path("src").string(), "-r", "-d", path("out").string(), "--skip-existing", "-k", "16", "--progress", "none", "--json"});
   EXPECT_EQ(existing.out.find("\"status\":\"ok\""), std::string::npos) << existing.out;

@@ -125,6 +125,31 @@ TEST_F(Cli, CompressesAPhotoToAPalettePngAndReportsJson) {
   EXPECT_EQ(static_cast<int>(read_text(path("fruits.png"))[25]), 3);
 }
 
+// --space oklab runs, says so, reports ΔE_ok next to MSE (lower than rgb's,
+// at a higher MSE), gives the same bytes on any thread count; a bad space is a usage error.
+TEST_F(Cli, SpaceOklabReportsTheMeanDeltaE) {
+  const outcome rgb = kmq("compress " + sample("fruits.jpg") + " -o " + path("rgb.png") + " -k 16 --json");
+  const outcome lab = kmq("compress " + sample("fruits.jpg") + " -o " + path("lab.png") + " -k 16 --space oklab --json");
+  ASSERT_EQ(rgb.code, 0) << rgb.err;
+  ASSERT_EQ(lab.code, 0) << lab.err;
+  const nlohmann::json r = nlohmann::json::parse(rgb.out), l = nlohmann::json::parse(lab.out);
+  EXPECT_EQ(r["space"], "rgb");
+  EXPECT_EQ(l["space"], "oklab");
+  ASSERT_TRUE(l["mean_delta_e_ok"].is_number());
+  EXPECT_FALSE(r.contains("mean_delta_e_ok"));  // rgb skips its cost
+  EXPECT_GT(l["mean_delta_e_ok"].get<double>(), 0.0);
+  EXPECT_LT(l["mean_delta_e_ok"].get<double>(), 0.05);
+  EXPECT_GT(l["mse"].get<double>(), r["mse"].get<double>());
+  for (const char* key : {"mse", "psnr", "ssim"}) EXPECT_TRUE(l.contains(key)) << key;
+  const outcome one = kmq("compress " + sample("fruits.jpg") + " -o " + path("lab1.png") + " -k 16 --space oklab --threads 1");
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_EQ(read_text(path("lab1.png")), read_text(path("lab.png")));
+  const outcome bad = kmq("compress " + sample("fruits.jpg") + " -o " + path("bad.png") + " --space lab");
+  EXPECT_EQ(bad.code, 64);
+  EXPECT_NE(bad.err.find("--space"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(path("bad.png")));
+}
+
 TEST_F(Cli, SameBytesWithAndWithoutDedupeAndForAnyThreadCount) {
   const std::string in = sample("baboon.jpg");
   ASSERT_EQ(kmq("compress " + in + " -o " + path("a.png") + " -k 32 --seed 7 -q").code, 0);

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "kmq/error.hpp"
+#include "kmq/oklab.hpp"
 #include "parallel.hpp"
 
 namespace kmq {
@@ -123,6 +124,27 @@ struct error_sums {
   bool translucent = false;
 };
 
+// The palette's OKLab values once; each pixel's own, with the last one
+// remembered (flat areas repeat a colour). Summed in pixel order.
+double mean_delta_e(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
+                    std::size_t count) {
+  std::vector<oklab_color> entries(palette.size());
+  std::transform(palette.begin(), palette.end(), entries.begin(), [](packed_rgba c) { return to_oklab(c); });
+  packed_rgba last = original[0];
+  oklab_color lab = to_oklab(last);
+  double total = 0.0;
+  for (std::size_t p = 0; p < count; ++p) {
+    if (original[p] != last) {
+      last = original[p];
+      lab = to_oklab(last);
+    }
+    const oklab_color& e = entries[indices[p]];
+    const double dl = lab.l - e.l, da = lab.a - e.a, db = lab.b - e.b;
+    total += std::sqrt(dl * dl + da * da + db * db);
+  }
+  return total / static_cast<double>(count);
+}
+
 }  // namespace
 
 double psnr_from_mse(double mse) {
@@ -131,7 +153,7 @@ double psnr_from_mse(double mse) {
 
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
                                    const std::vector<packed_rgba>& palette, std::uint32_t width,
-                                   std::uint32_t height, int threads) {
+                                   std::uint32_t height, int threads, bool delta_e) {
   const std::size_t count = static_cast<std::size_t>(width) * height;
   if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
   image_metrics metrics;
@@ -171,6 +193,8 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
   metrics.mse = total / (static_cast<double>(count) * metrics.channels);
   metrics.psnr = psnr_from_mse(metrics.mse);
   metrics.ssim = mean_ssim(original, indices, palette, width, height, threads);
+  metrics.mean_delta_e_ok =
+      translucent || !delta_e ? std::numeric_limits<double>::quiet_NaN() : mean_delta_e(original, indices, palette, count);
   return metrics;
 }
 

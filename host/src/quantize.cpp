@@ -7,6 +7,8 @@
 
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
+#include "kmq/oklab.hpp"
+#include "oklab_palette.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
 #include "palette_refine.hpp"
@@ -61,14 +63,21 @@ std::vector<std::uint64_t> usage_of(const std::vector<std::uint32_t>& labels, co
 
 // Assigns every point to its nearest palette entry; entries nobody chose are
 // dropped (and the rest reassigned, which moves no point). Returns per-entry usage.
-// The palette as the backend's points are: premultiplied, or as it is.
-std::vector<packed_rgba> as_clustered(const std::vector<packed_rgba>& palette, bool premultiplied) {
+// The palette as the backend's points are: premultiplied, in fixed-point
+// OKLab, or as it is.
+struct clustered_as {
+  bool premultiplied = false;
+  bool oklab = false;
+};
+
+std::vector<packed_rgba> as_clustered(const std::vector<packed_rgba>& palette, clustered_as how) {
   std::vector<packed_rgba> out(palette);
-  if (premultiplied) std::transform(out.begin(), out.end(), out.begin(), premultiply);
+  if (how.premultiplied) std::transform(out.begin(), out.end(), out.begin(), premultiply);
+  if (how.oklab) std::transform(out.begin(), out.end(), out.begin(), [](packed_rgba c) { return to_oklab_fixed(c); });
   return out;
 }
 
-std::vector<std::uint64_t> settle_palette(backend& engine, std::vector<packed_rgba>& palette, bool premultiplied,
+std::vector<std::uint64_t> settle_palette(backend& engine, std::vector<packed_rgba>& palette, clustered_as premultiplied,
                                           const std::vector<std::uint32_t>& weights, std::vector<std::uint32_t>& labels) {
   engine.assign_to_palette(as_clustered(palette, premultiplied).data(), static_cast<int>(palette.size()));
   labels = engine.labels();
@@ -204,7 +213,7 @@ int error_channels(const color_set& colors) { return colors.translucent() ? 4 : 
 
 }  // namespace
 
-color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, observer* watcher) {
+color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, observer* watcher, color_space space) {
   const std::size_t count = image.pixel_count();
   if (count == 0) throw error(error_kind::invalid_argument, "image has no pixels");
   std::vector<packed_rgba> packed;
@@ -217,6 +226,7 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
   set.width_ = image.width;
   set.height_ = image.height;
   set.dedupe_ = dedupe;
+  set.requested_space_ = space;
   engine.begin_image();
   // Deduplicated, the map only serves the final label map: a backend that
   // can keep it where it was made (device memory) does.
@@ -242,6 +252,20 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
       clustered = histogram.colors;
     }
   }
+  if (space == color_space::oklab && !set.translucent_) {
+    std::vector<packed_rgba> lab(clustered.size());
+    std::transform(clustered.begin(), clustered.end(), lab.begin(), [](packed_rgba c) { return to_oklab_fixed(c); });
+    std::vector<packed_rgba> distinct = lab;
+    std::sort(distinct.begin(), distinct.end());
+    const std::size_t merged = static_cast<std::size_t>(std::unique(distinct.begin(), distinct.end()) - distinct.begin());
+    // As with premultiplying: colours that would merge must not cost a
+    // palette that could hold the image whole its losslessness.
+    if (merged == lab.size() || lab.size() > static_cast<std::size_t>(max_colors)) {
+      set.space_ = color_space::oklab;
+      set.distinct_points_ = merged;
+      clustered = std::move(lab);
+    }
+  }
   if (map_kept) pixel_map_access::keep_with(set.map_, &engine);
   if (dedupe) {
     set.points_ = std::move(clustered);
@@ -253,6 +277,15 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
     pixel_points expanded = expand_histogram(histogram);
     set.points_ = std::move(expanded.points);
     if (set.premultiplied_) std::transform(set.points_.begin(), set.points_.end(), set.points_.begin(), premultiply);
+    if (set.space_ == color_space::oklab) {
+      // The pixels run colour by colour: each run takes its colour's point.
+      set.rgb_points_ = set.points_;
+      std::size_t at = 0;
+      for (std::size_t c = 0; c < clustered.size(); ++c) {
+        std::fill_n(set.points_.begin() + static_cast<std::ptrdiff_t>(at), histogram.counts[c], clustered[c]);
+        at += histogram.counts[c];
+      }
+    }
     set.weights_.assign(set.points_.size(), 1);
     set.cluster_colors_ = std::move(clustered);
     set.counts_ = histogram.counts;
@@ -276,6 +309,11 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   if (options.dedupe != colors.dedupe()) {
     throw error(error_kind::invalid_argument, "quantize: the colour set was made with the other dedupe setting");
   }
+  if (options.space != colors.requested_space()) {
+    throw error(error_kind::invalid_argument, "quantize: the colour set was made for the other --space");
+  }
+  const bool oklab = colors.space() == color_space::oklab;
+  const clustered_as clustered_how{colors.premultiplied(), oklab};
   if (!pixel_map_access::points_current_on(colors.map_, engine)) {
     throw error(error_kind::internal, "quantize: the backend no longer holds this image's colours");
   }
@@ -314,7 +352,8 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     if (options.refine) {
       const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
       detail::refined_palette refined =
-          detail::refine_palette(colors.clustered_colors(), colors.colors_, counts, clustering.centroids, params.k,
+          detail::refine_palette(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_, counts,
+                                 clustering.centroids, params.k,
                                  engine, colors.dedupe(), colors.translucent());
       clustering.centroids = std::move(refined.centroids);
       cluster_labels = std::move(refined.labels);
@@ -322,7 +361,12 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       result.refine_moves = refined.moves;
       result.refine_sweeps = refined.sweeps;
     }
-    palette = palette_from(clustering.centroids, !straight);
+    if (oklab && options.refine) {
+      palette = detail::palette_from_exact_oklab(colors.colors_, colors.dedupe() ? weights : colors.counts_, cluster_labels,
+                                         clustering.centroids.size() / channels);
+    } else {
+      palette = oklab ? detail::palette_from_oklab(clustering.centroids) : palette_from(clustering.centroids, !straight);
+    }
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
     if (options.refine && colors.translucent()) {
       polish_under_alpha_rule(colors, clustering.centroids, cluster_labels, engine.threads(), palette);
@@ -333,11 +377,15 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   report_stage(watcher, job_stage::map);
   detail::stopwatch settling;
   std::vector<std::uint32_t> labels;
-  result.usage = settle_palette(engine, palette, colors.premultiplied(), weights, labels);
+  result.usage = settle_palette(engine, palette, clustered_how, weights, labels);
   engine.begin_labels();
   pixel_map_access::labelled(result.map, engine);
   result.premultiplied = colors.premultiplied();
-  result.wcss = exact_error(points, weights, labels, as_clustered(palette, colors.premultiplied()));
+  result.space = colors.space();
+  // The error the PNG shows: in oklab mode, of the sRGB colours against the
+  // sRGB entries the OKLab mapping chose.
+  const std::vector<packed_rgba>& error_points = !oklab ? points : colors.dedupe() ? colors.colors_ : colors.rgb_points_;
+  result.wcss = exact_error(error_points, weights, labels, as_clustered(palette, {colors.premultiplied(), false}));
   const double values = static_cast<double>(result.width) * result.height * error_channels(colors);
   result.mse = result.wcss / values;
   result.output_index = apply_output_order(palette, result.usage);
@@ -349,7 +397,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
 quantize_result quantize(const image_view& image, const quantize_options& options, backend& engine,
                          observer* watcher) {
   validate(resolve_automatic(options));  // before the histogram: a bad K costs nothing
-  const color_set colors = analyse_colors(image, options.dedupe, engine, watcher);
+  const color_set colors = analyse_colors(image, options.dedupe, engine, watcher, options.space);
   return quantize(colors, options, engine, watcher);
 }
 

@@ -26,6 +26,14 @@ const char* dither_method_name(dither_method dither) noexcept {
   return dither == dither_method::floyd_steinberg ? "fs" : "none";
 }
 
+color_space parse_color_space(const std::string& text) {
+  if (text == "rgb") return color_space::rgb;
+  if (text == "oklab") return color_space::oklab;
+  throw error(error_kind::invalid_argument, "unknown --space '" + text + "' (expected rgb or oklab)");
+}
+
+const char* color_space_name(color_space space) noexcept { return space == color_space::oklab ? "oklab" : "rgb"; }
+
 namespace {
 
 [[noreturn]] void out_of_range(const std::string& what) { throw error(error_kind::invalid_argument, what); }
@@ -44,7 +52,12 @@ void validate(const kmeans_params& params) {
   }
 }
 
-void validate(const quantize_options& options) { validate(options.kmeans); }
+void validate(const quantize_options& options) {
+  validate(options.kmeans);
+  if (options.space != color_space::rgb && options.space != color_space::oklab) {
+    out_of_range("--space must be rgb or oklab");
+  }
+}
 
 int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
 

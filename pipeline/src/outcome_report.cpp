@@ -44,6 +44,11 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
     // JSON has no infinity: a perfect copy has no PSNR to report.
     j["psnr"] = std::isinf(r.metrics.psnr) ? nlohmann::json(nullptr) : nlohmann::json(r.metrics.psnr);
     j["ssim"] = r.metrics.ssim;
+    // With --space oklab: mean ΔE in OKLab over the pixels (opaque images; null with alpha).
+    if (job.quantize.space == color_space::oklab) {
+      j["mean_delta_e_ok"] = std::isnan(r.metrics.mean_delta_e_ok) ? nlohmann::json(nullptr)
+                                                                    : nlohmann::json(r.metrics.mean_delta_e_ok);
+    }
   }
   j["input_bytes"] = r.input_bytes;
   j["output_bytes"] = r.png.size();
@@ -53,6 +58,7 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["seed"] = job.quantize.kmeans.seed;
   j["init"] = init_method_name(job.quantize.kmeans.init);
   j["dedupe"] = job.quantize.dedupe;
+  j["space"] = color_space_name(q.space);  // where the clustering ran (an image with alpha stays in rgb)
   j["png_level"] = job.png_level;
   const stage_times& s = r.seconds;
   j["seconds"] = {{"decode", s.decode}, {"histogram", s.histogram}, {"seed", s.seed},       {"iterate", s.iterate},

@@ -44,7 +44,7 @@ struct clustering {
 // and last the one written (so the backend holds its labels for remap).
 clustering quantize_and_remap(const image_view& image, const image_job& job, backend& engine, observer* watcher) {
   clustering out;
-  const color_set colors = analyse_colors(image, job.quantize.dedupe, engine, watcher);
+  const color_set colors = analyse_colors(image, job.quantize.dedupe, engine, watcher, job.quantize.space);
   if (job.elbow) out.elbow = elbow_curve(colors, job.quantize, engine, watcher);
   if (job.quality) {
     quality_search_result found = search_quality(colors, *job.quality, job.quantize, engine, watcher);
@@ -117,6 +117,13 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
     if (!e.path().empty()) throw;
     throw error(e.kind(), job.input, e.what());
   }
+  if (job.quantize.space != result.palette.space) {
+    const std::string notice = outcome.has_alpha || result.palette.premultiplied
+                                   ? "--space oklab is for opaque images; this one has alpha: clustered in rgb"
+                                   : "--space oklab would merge colours of an image a palette can hold whole: clustered in rgb";
+    outcome.notices.push_back(notice);
+    if (watcher != nullptr) watcher->on_notice(notice);
+  }
   outcome.k = result.palette.k;
   outcome.ks_tried = std::move(result.ks_tried);
   outcome.elbow = std::move(result.elbow);
@@ -132,7 +139,8 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
     report_stage(watcher, job_stage::metrics);
     detail::stopwatch measuring;
     outcome.metrics = measure_quantization(image.pixels.data(), result.labels.indices.data(), q.palette, image.width,
-                                           image.height, job.fallback_threads);
+                                           image.height, job.fallback_threads,
+                                           job.quantize.space == color_space::oklab);
     outcome.measured = true;
     outcome.seconds.metrics = measuring.seconds();
   }

@@ -43,7 +43,12 @@ struct quantize_result;
 // Counts the image's colours on the backend and uploads them. The pixels must
 // have had collapse_transparent() applied. dedupe false: every pixel becomes
 // a point of weight 1 (the same result, slower). watcher may be nullptr.
-color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, observer* watcher);
+// space oklab: the points uploaded are the colours' fixed-point OKLab values
+// (oklab.hpp), for an opaque image whose colours stay distinct there or that
+// has more colours than any palette holds; any other image stays in rgb
+// (color_set::space() says which).
+color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, observer* watcher,
+                         color_space space = color_space::rgb);
 
 // A palette from the colour set, on the backend that analysed it and that has
 // analysed no other image since (else error(internal)). Throws
@@ -68,6 +73,9 @@ class color_set {
   // more colours than any palette holds (then no K is lossless anyway).
   bool premultiplied() const { return premultiplied_; }
   double histogram_seconds() const { return histogram_seconds_; }
+  // The space the points are in, and the one analyse_colors() was asked for.
+  color_space space() const { return space_; }
+  color_space requested_space() const { return requested_space_; }
   // What the backend holds (the colours or every pixel, premultiplied when
   // premultiplied()) and their weights; the distinct colours as the image has
   // them, and (no dedupe) each one's pixel count.
@@ -79,11 +87,13 @@ class color_set {
   const std::vector<packed_rgba>& clustered_colors() const { return dedupe_ ? points_ : cluster_colors_; }
 
  private:
-  friend color_set analyse_colors(const image_view&, bool, backend&, observer*);
+  friend color_set analyse_colors(const image_view&, bool, backend&, observer*, color_space);
   friend quantize_result quantize(const color_set&, const quantize_options&, backend&, observer*);
   std::uint32_t width_ = 0, height_ = 0;
   std::size_t distinct_colors_ = 0;
   bool dedupe_ = true, translucent_ = false, premultiplied_ = false;
+  color_space space_ = color_space::rgb, requested_space_ = color_space::rgb;
+  std::vector<packed_rgba> rgb_points_;    // oklab without dedupe only: the pixels' sRGB colours, point for point
   std::size_t distinct_points_ = 0;        // distinct colours as clustered (fewer when premultiplying merges some)
   double histogram_seconds_ = 0.0;
   std::vector<packed_rgba> colors_;        // distinct colours (for the lossless palette)
@@ -108,6 +118,9 @@ struct quantize_result {
   double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
   double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
   bool premultiplied = false;         // wcss and mse are of premultiplied colours (composited error)
+  // Where the clustering ran. oklab: passes' WCSS are in fixed-point OKLab
+  // units; wcss and mse above are still the sRGB error of the result.
+  color_space space = color_space::rgb;
   std::vector<iteration_stats> passes;  // every Lloyd pass of the kept run
   double histogram_seconds = 0.0;     // of the colour set (shared by its palettes)
   double seed_seconds = 0.0;

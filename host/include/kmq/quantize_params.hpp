@@ -14,6 +14,16 @@ enum class init_method { kmeanspp, random };
 init_method parse_init_method(const std::string& text);  // "kmeans++" or "random"; throws invalid_argument
 const char* init_method_name(init_method init) noexcept;  // "kmeans++" or "random"
 
+// The space the colours are clustered in. rgb: sRGB values, the error the
+// PNG's MSE measures (the default). oklab: the perceptual OKLab space in fixed
+// point (oklab.hpp): the palette that lowers ΔE_ok rather than MSE. Opaque
+// images only: an image with alpha is clustered in rgb (quantize_result::space
+// says which ran).
+enum class color_space { rgb, oklab };
+
+color_space parse_color_space(const std::string& text);  // "rgb" or "oklab"; throws invalid_argument naming --space
+const char* color_space_name(color_space space) noexcept;  // "rgb" or "oklab"
+
 struct kmeans_params {
   int k = 16;                 // palette size, 1..max_colors
   std::uint64_t seed = 0;     // same seed, same result
@@ -29,6 +39,7 @@ struct quantize_options {
   // After Lloyd's iterations, Hartigan's method over the distinct colours
   // (host, sequential: the same palette on every backend and thread count).
   bool refine = true;
+  color_space space = color_space::rgb;  // where the clustering measures distance (see color_space)
 };
 
 // How pixels are mapped to the palette once it is built.

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""`--space oklab` against `--space rgb` and pngquant: perceptual error and MSE of each written file.
+
+For every opaque image of the benchmark set (bench/quality_set.py) and every K
+(default 16 and 64), three palette PNGs, no dithering:
+- kmq `compress -k K` (rgb, the default),
+- kmq `compress -k K --space oklab`,
+- pngquant `K --nofs` (default speed),
+and from each written file, against the input, here and the same way for all:
+- mean ΔE_ok: the mean over pixels of the Euclidean distance in OKLab
+  (Ottosson 2020; float64, sRGB decoded exactly), the perceptual measure;
+- MSE per RGB channel (0..255 scale).
+Images with alpha are skipped (`--space oklab` clusters them in rgb).
+
+    /usr/bin/python3 bench/oklab_peers.py --kmq build/kmq --out results/quality_oklab IMAGE.png...
+
+Writes OUT.md (the table, machine named) and OUT.csv.
+"""
+import argparse
+import csv
+import os
+import platform
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+from PIL import Image
+
+M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
+               [0.2119034982, 0.6806995451, 0.1073969566],
+               [0.0883024619, 0.2817188376, 0.6299787005]])
+M2 = np.array([[0.2104542553, 0.7936177850, -0.0040720468],
+               [1.9779984951, -2.4285922050, 0.4505937099],
+               [0.0259040371, 0.7827717662, -0.8086757660]])
+
+
+def oklab(rgb8):
+    s = rgb8 / 255.0
+    linear = np.where(s <= 0.04045, s / 12.92, ((s + 0.055) / 1.055) ** 2.4)
+    return np.cbrt(linear @ M1.T) @ M2.T
+
+
+def load(path):
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"), dtype=np.float64).reshape(-1, 4)
+
+
+def errors(reference, written):
+    out = load(written)
+    mse = float(np.mean((reference[:, :3] - out[:, :3]) ** 2))
+    delta_e = float(np.mean(np.linalg.norm(oklab(reference[:, :3]) - oklab(out[:, :3]), axis=1)))
+    return mse, delta_e
+
+
+def run(command, out, reference):
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 99) or not os.path.exists(out):  # pngquant: 99 = quality not reached
+        raise SystemExit(f"oklab_peers.py: {' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[:200]}")
+    mse, delta_e = errors(reference, out)
+    return {"mse": mse, "delta_e": delta_e, "seconds": seconds}
+
+
+def cpu_name():
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+TOOLS = ["kmq_rgb", "kmq_oklab", "pngquant"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kmq", required=True)
+    parser.add_argument("--k", default="16,64")
+    parser.add_argument("--out", required=True, help="output prefix (.md and .csv are added)")
+    parser.add_argument("--label", default="")
+    parser.add_argument("images", nargs="+")
+    args = parser.parse_args()
+    ks = [int(k) for k in args.k.split(",")]
+    rows, skipped = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in args.images:
+            reference = load(path)
+            name = os.path.basename(path)
+            if (reference[:, 3] < 255).any():
+                skipped.append(name)
+                continue
+            for k in ks:
+                out = os.path.join(tmp, "out.png")
+                row = {"image": name, "k": k}
+                kmq = [args.kmq, "compress", path, "-o", out, "-k", str(k), "--force", "-q"]
+                row["kmq_rgb"] = run(kmq, out, reference)
+                row["kmq_oklab"] = run(kmq + ["--space", "oklab"], out, reference)
+                row["pngquant"] = run(["pngquant", str(k), "--nofs", "--force", "--output", out, path], out, reference)
+                rows.append(row)
+                print(name, k, {t: round(row[t]["delta_e"], 5) for t in TOOLS}, flush=True)
+
+    with open(args.out + ".csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "k"] + [f"{t}_{m}" for t in TOOLS for m in ("delta_e_ok", "mse", "seconds")])
+        for row in rows:
+            writer.writerow([row["image"], row["k"]] +
+                            [f"{row[t][m]:.6g}" for t in TOOLS for m in ("delta_e", "mse", "seconds")])
+
+    machine = f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU"
+    if args.label:
+        machine += f"; kmq {args.label}"
+    lines = ["# `--space oklab` against rgb and pngquant `--nofs`", "",
+             machine + ".", "",
+             "Mean ΔE_ok (OKLab distance, mean over pixels; lower is better) and MSE per RGB channel, each "
+             "computed from the written file against the input by bench/oklab_peers.py. "
+             "Δ MSE: oklab's MSE against rgb's. Bold: the lowest ΔE_ok of the row.", "",
+             "| image | K | ΔE_ok rgb | ΔE_ok oklab | ΔE_ok pngquant | oklab vs pngquant | MSE rgb | MSE oklab | Δ MSE | MSE pngquant |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    wins = 0
+    for row in rows:
+        de = {t: row[t]["delta_e"] for t in TOOLS}
+        best = min(de.values())
+        cells = [f"**{de[t]:.5f}**" if de[t] == best else f"{de[t]:.5f}" for t in TOOLS]
+        versus = de["kmq_oklab"] / de["pngquant"] - 1.0
+        wins += de["kmq_oklab"] < de["pngquant"]
+        mse_cost = row["kmq_oklab"]["mse"] / row["kmq_rgb"]["mse"] - 1.0
+        lines.append(f"| {row['image']} | {row['k']} | " + " | ".join(cells) + f" | {versus:+.1%} | "
+                     f"{row['kmq_rgb']['mse']:.2f} | {row['kmq_oklab']['mse']:.2f} | {mse_cost:+.1%} | "
+                     f"{row['pngquant']['mse']:.2f} |")
+    costs = sorted(r["kmq_oklab"]["mse"] / r["kmq_rgb"]["mse"] - 1.0 for r in rows)
+    gains = sorted(r["kmq_oklab"]["delta_e"] / r["kmq_rgb"]["delta_e"] - 1.0 for r in rows)
+    lines += ["", f"oklab has a lower ΔE_ok than pngquant in {wins} of {len(rows)} rows. "
+              f"Against kmq rgb: ΔE_ok {gains[len(gains) // 2]:+.1%} (median; {gains[0]:+.1%} to {gains[-1]:+.1%}), "
+              f"MSE {costs[len(costs) // 2]:+.1%} (median; {costs[0]:+.1%} to {costs[-1]:+.1%})."]
+    if skipped:
+        lines += ["", "Skipped (alpha; `--space oklab` clusters them in rgb): " + ", ".join(skipped) + "."]
+    with open(args.out + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
