@@ -19,13 +19,14 @@ Writes OUT.md (the table, machine named) and OUT.csv.
 import argparse
 import csv
 import os
-import platform
 import subprocess
 import tempfile
 import time
 
 import numpy as np
 from PIL import Image
+
+from compare_peers import cpu_name  # the one machine name of the quality tables
 
 M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
                [0.2119034982, 0.6806995451, 0.1073969566],
@@ -61,14 +62,6 @@ def run(command, out, reference):
         raise SystemExit(f"oklab_peers.py: {' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[:200]}")
     mse, delta_e = errors(reference, out)
     return {"mse": mse, "delta_e": delta_e, "seconds": seconds}
-
-
-def cpu_name():
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 TOOLS = ["kmq_rgb", "kmq_oklab", "pngquant"]
