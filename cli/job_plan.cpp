@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <map>
 #include <system_error>
 
+#include "batch_plan.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/output_file.hpp"
 
@@ -47,14 +47,11 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
     }
     return {{inputs[0], output}};
   }
-  std::vector<planned_job> jobs;
-  std::map<std::string, std::string> claimed;  // output -> input that claimed it
-  auto add = [&](const fs::path& input) {
-    const std::string target = (fs::path(out_dir) / input.stem()).string() + ".png";
-    const auto [it, fresh] = claimed.emplace(target, input.string());
-    if (!fresh) usage(input.string(), "would write the same output as " + it->second + ": " + target);
-    jobs.push_back({input.string(), target});
-  };
+  // Outputs follow kmq batch's clash rule (batch_plan.hpp), every input
+  // counted as sitting directly in its folder: a.jpg and a.png both get an
+  // output, never one for the two of them.
+  std::vector<batch_input> planned;
+  auto add = [&](const fs::path& input) { planned.push_back({input.string(), input.filename().string(), {}, {}}); };
   std::vector<std::string> empty_directories;
   for (const std::string& input : inputs) {
     if (input == standard_stream) usage(input, "standard input takes -o, not --out-dir");
@@ -78,12 +75,15 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
     if (found.empty()) empty_directories.push_back(input);
   }
   // Nothing to do is said, not done silently, and leaves no output directory behind.
-  if (jobs.empty()) {
+  if (planned.empty()) {
     std::string where;
     for (const std::string& dir : empty_directories) where += (where.empty() ? "" : ", ") + dir;
     throw error(error_kind::input_unreadable, where,
                 "no images found (looked for .png .jpg .jpeg .jpe .webp .tif .tiff .bmp, not in subdirectories)");
   }
+  assign_outputs(planned, out_dir);
+  std::vector<planned_job> jobs;
+  for (const batch_input& in : planned) jobs.push_back({in.input, in.output});
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw error(error_kind::output_failed, out_dir, "cannot create output directory: " + ec.message());

@@ -458,13 +458,34 @@ TEST_F(Cli, ARunIntoTheDirectoryItReadsCanBeRepeated) {
   EXPECT_EQ(again.err.find("f.png would write"), std::string::npos) << "f.png is not taken for an input: " << again.err;
   EXPECT_EQ(read_text(path("d/f.png")), written) << "the repeated run writes the same bytes";
   EXPECT_EQ(read_text(path("d/g.png")), read_text(sample("chelsea.png"))) << "the input is untouched";
-  // A copy without the mark is the user's file: a collision, refused before any work.
+  // A copy without the mark is the user's file, an input: the clash rule of
+  // kmq batch gives f.jpg another name (f.jpg.png), and f.png is not written
+  // onto itself.
   fs::remove(path("d/f.png"));
   fs::copy_file(sample("coffee.png"), path("d/f.png"));
   const outcome clash = kmq(run + " --force");
   EXPECT_EQ(clash.code, 64);
-  EXPECT_NE(clash.err.find("would write the same output"), std::string::npos) << clash.err;
+  EXPECT_NE(clash.err.find("same file as the input"), std::string::npos) << clash.err;
   EXPECT_EQ(read_text(path("d/f.png")), read_text(sample("coffee.png")));
+  EXPECT_EQ(read_text(path("d/f.jpg.png")), written) << "f.jpg under its clash name, the same bytes";
+}
+
+// compress --out-dir names outputs by kmq batch's clash rule: inputs that
+// want one output each get one, decided by the list alone.
+TEST_F(Cli, OutDirClashesFollowTheBatchRule) {
+  fs::create_directories(path("in/x"));
+  fs::create_directories(path("in/y"));
+  fs::copy_file(sample("fruits.jpg"), path("in/x/a.jpg"));
+  fs::copy_file(sample("chelsea.png"), path("in/x/a.png"));
+  fs::copy_file(sample("coffee.png"), path("in/y/a.png"));
+  const outcome o = kmq("compress " + path("in/x") + " " + path("in/y") + " --out-dir " + path("out") + " -k 4");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(path("out/a.png")));         // in/x/a.png: PNGs claim first, in list order
+  EXPECT_TRUE(fs::exists(path("out/a.png.png")));     // in/y/a.png
+  EXPECT_TRUE(fs::exists(path("out/a.jpg.png")));     // in/x/a.jpg
+  const outcome alone = kmq("compress " + path("in/x/a.png") + " -o " + path("x-a.png") + " -k 4");
+  ASSERT_EQ(alone.code, 0);
+  EXPECT_EQ(read_text(path("out/a.png")), read_text(path("x-a.png")));
 }
 
 TEST_F(Cli, StandardInputAndOutput) {
