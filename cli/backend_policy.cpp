@@ -1,6 +1,7 @@
 #include "backend_policy.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "kmq/io/image_header.hpp"
@@ -13,6 +14,10 @@ namespace {
 constexpr std::size_t header_bytes = 256 * 1024;
 
 std::uint64_t pixels_by_header(const std::string& path) {
+  // Only a regular file can be read twice: the bytes of a pipe or FIFO read
+  // here would be missing for the decoder.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return UINT64_MAX;
   std::ifstream in(path, std::ios::binary);
   if (!in) return UINT64_MAX;
   std::vector<std::uint8_t> head(header_bytes);

@@ -25,8 +25,8 @@ struct backend_decision {
   std::string why;  // empty when the choice was left as asked
 };
 
-// choice unchanged unless it is automatic and every input (a file; "-" and
-// unreadable or unrecognised files count as large) has fewer pixels than
+// choice unchanged unless it is automatic and every input (a regular file;
+// "-", pipes, unreadable or unrecognised files count as large) has fewer pixels than
 // min_pixels by its header; then cpu, with the reason for --verbose.
 backend_decision decide_backend(backend_choice choice, const std::vector<std::string>& inputs,
                                 std::uint64_t min_pixels);

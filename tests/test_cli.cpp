@@ -254,6 +254,11 @@ TEST_F(Cli, AutoSendsSmallImagesToTheCpuWithoutStartingCuda) {
     EXPECT_NE(said.find("no CUDA device"), std::string::npos) << "auto probed CUDA for the larger image: " << said;
   }
   EXPECT_EQ(read_text(path("a.png")), read_text(path("c.png")));
+  // A pipe is read once, by the decoder: auto must not sniff its header.
+  const std::string piped = "bash -c '" + std::string(KMQ_BINARY) + " compress <(cat " + photo + ") -o " +
+                            path("e.png") + " -k 8 2>" + path("e.txt") + "'";
+  EXPECT_EQ(std::system(piped.c_str()), 0) << read_text(path("e.txt"));
+  EXPECT_EQ(read_text(path("a.png")), read_text(path("e.png")));
   // Explicit choices are never changed.
   const outcome cpu = kmq("compress " + photo + " -o " + path("d.png") + " -k 8 --verbose --backend cpu");
   EXPECT_EQ(cpu.err.find("smaller than"), std::string::npos);

@@ -119,8 +119,12 @@ double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const
 // Opaque: the plain error of R, G, B. With alpha, the composited one: the
 // colours times alpha (in units of 255 * 255, so every sum is an integer)
 // and alpha itself.
+// A composited pixel adds up to 3 * 65025^2 (about 1.3e10): 64 bits would
+// wrap after about 1.4e9 such pixels, which --max-pixels allows.
+__extension__ typedef unsigned __int128 wide_sum;
 struct error_sums {
-  std::uint64_t colour = 0, composited = 0, alpha = 0;
+  std::uint64_t colour = 0, alpha = 0;
+  wide_sum composited = 0;
   bool translucent = false;
 };
 
@@ -178,7 +182,8 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
     }
     sums[static_cast<std::size_t>(chunk)] = local;
   });
-  std::uint64_t colour_error = 0, composited_error = 0, alpha_error = 0;
+  std::uint64_t colour_error = 0, alpha_error = 0;
+  wide_sum composited_error = 0;
   bool translucent = false;
   for (const error_sums& part : sums) {
     colour_error += part.colour;
