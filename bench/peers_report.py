@@ -5,7 +5,7 @@ import time
 COLOURS = {"kmq baseline": "#7f7f7f", "kmq": "#d62728", "kmq 1 seeding": "#ff9896", "pngquant": "#1f77b4", "ImageMagick": "#2ca02c",
            "scikit-learn": "#9467bd", "OpenCV": "#8c564b"}
 DASHES = {16: "", 64: "6,3", 256: "2,3"}
-STAGES = ["decode", "histogram", "seed", "iterate", "map", "metrics", "encode", "write", "total"]
+STAGES = ["decode", "histogram", "seed", "iterate", "refine", "map", "metrics", "encode", "write", "total"]
 
 
 def _cell(row, key, fmt):
