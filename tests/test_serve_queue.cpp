@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "request_settings.hpp"
 #include "work_queue.hpp"
 
 using kmq::serve::superseded_error;
@@ -112,4 +113,16 @@ TEST(ServeWorkQueue, ANewerRequestReplacesAnOlderOneWaitingInAFullQueue) {
   release.set_value();
   EXPECT_NO_THROW(newer.get());
   running.get();
+}
+
+// Two PSNR targets that %g would print alike have different keys and command lines.
+TEST(ServeRequestSettings, PsnrIsPrintedExactly) {
+  const auto settings = [](const std::string& psnr) {
+    return kmq::serve::read_settings({{"psnr", psnr}});
+  };
+  const auto a = settings("40.0000001"), b = settings("40.0000002"), round = settings("40");
+  EXPECT_NE(a.key(), b.key());
+  EXPECT_NE(a.command_line("x.png").find("--quality 40.0000001"), std::string::npos) << a.command_line("x.png");
+  const std::string line = round.command_line("x.png");
+  EXPECT_EQ(line.substr(line.size() - 13), " --quality 40") << line;
 }

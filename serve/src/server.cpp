@@ -108,11 +108,7 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
   });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 413 && req.get_header_value("Content-Type") == "application/x-www-form-urlencoded") {
-      // httplib caps form-encoded bodies at 8 KiB whatever the limit: say how to send a file.
-      send_error(res, 413, "too_large", "a form-encoded body is limited to 8 KiB: send the file's bytes as the body "
-                                        "with its image type or application/octet-stream");
-    } else if (res.status == 413) {
+    if (res.status == 413) {
       send_error(res, 413, "too_large", "the upload is larger than --max-file-size");
     } else if (res.status == 404) {
       send_error(res, 404, "not_found", "no such page: " + req.path);
