@@ -2,8 +2,11 @@
 // options, prints the URL, serves until SIGINT or SIGTERM (then exits 0).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -38,11 +41,20 @@ void open_browser(const std::string& url) {
     std::cerr << "kmq serve: --open: no xdg-open here; open " << url << " yourself\n";
     return;
   }
+  // Double fork: the grandchild is init's to reap, so no zombie is left; it
+  // gets an empty signal mask, not the blocked SIGINT/SIGTERM of this process.
   const pid_t child = ::fork();
   if (child == 0) {
-    ::execl("/usr/bin/xdg-open", "xdg-open", url.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
+    if (::fork() == 0) {
+      sigset_t none;
+      sigemptyset(&none);
+      pthread_sigmask(SIG_SETMASK, &none, nullptr);
+      ::execl("/usr/bin/xdg-open", "xdg-open", url.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::_exit(0);
   }
+  if (child > 0) ::waitpid(child, nullptr, 0);
 }
 
 int run(int argc, char** argv) {
@@ -78,7 +90,7 @@ int run(int argc, char** argv) {
   o.backend = kmq::parse_backend_choice(parsed["backend"].as<std::string>());
   o.threads = static_cast<int>(whole(parsed, "threads", 0, 4096));
   o.workers = static_cast<int>(whole(parsed, "workers", 1, 256));
-  o.queue = static_cast<int>(whole(parsed, "queue", 0, 4096));
+  o.queue = static_cast<int>(whole(parsed, "queue", 1, 4096));
   o.limits.max_file_bytes = whole(parsed, "max-file-size", 1, ~std::uint64_t{0});
   o.limits.max_pixels = whole(parsed, "max-pixels", 1, 0xffffffffull);
   o.cache_mb = whole(parsed, "cache-mb", 1, std::uint64_t{1} << 40);
@@ -104,12 +116,18 @@ int run(int argc, char** argv) {
             << o.limits.max_file_bytes << " bytes, cache " << o.cache_mb << " MiB; Ctrl-C stops)" << std::endl;
   if (parsed.count("open")) open_browser(server.url());
 
+  // A signal may come before run() listens: stop() is repeated until run() returns.
+  std::atomic<bool> returned{false};
   std::thread stopper([&] {
     int signal = 0;
     sigwait(&stop_signals, &signal);
-    server.stop();
+    while (!returned) {
+      server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
   server.run();
+  returned = true;
   // run() returns after stop(); a failed listen ends it too: wake the waiter then.
   pthread_kill(stopper.native_handle(), SIGTERM);
   stopper.join();

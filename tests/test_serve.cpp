@@ -2,7 +2,12 @@
 // bad, the queue's bound and the superseding of old requests (held in place
 // by the before_work hook and a latch, never by timing), the LRU's memory
 // bound, the Content-Security-Policy, paths that must not escape, the port.
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <future>
+#include <regex>
 
 #include "kmq/error.hpp"
 #include "serve_test_support.hpp"
@@ -25,7 +30,7 @@ TEST_F(serve_test, BrokenEmptyAndNonImageUploadsAreRefusedWithReasons) {
   const std::string png = read_bytes(source_dir() / "sample_images/coffee.png");
   expect_error(client().Post("/api/images?name=cut.png", png.substr(0, png.size() / 2), "image/png"), 422, "bad_input");
   expect_error(client().Post("/api/images?name=empty.png", "", "image/png"), 422, "empty");
-  expect_error(client().Post("/api/images?name=notes.txt", "just some text, not pixels", "text/plain"), 415,
+  expect_error(client().Post("/api/images?name=notes.txt", "just some text, not pixels", "application/octet-stream"), 415,
                "not_an_image");
   auto res = client().Post("/api/images?name=cut.png", png.substr(0, png.size() / 2), "image/png");
   ASSERT_TRUE(res);
@@ -129,7 +134,7 @@ TEST_F(serve_test, EveryResponseCarriesTheContentSecurityPolicy) {
     EXPECT_EQ(policy.find("http"), std::string::npos) << path << ": " << policy;
   }
   expect_error(client().Get(("/api/images/" + id + "/preview?k=300").c_str()), 400, "bad_request");
-  expect_error(client().Get("/api/images/ffff/preview"), 404, "unknown_image");
+  expect_error(client().Get("/api/images/00000000000000ff-0000000000000000/preview"), 404, "unknown_image");
   auto page = client().Get("/");
   EXPECT_NE(page->body.find("<script src=\"/app.js\""), std::string::npos);
   EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
@@ -189,4 +194,119 @@ TEST_F(serve_test, LoopbackAddresses) {
   EXPECT_TRUE(kmq::serve::is_loopback("localhost"));
   EXPECT_FALSE(kmq::serve::is_loopback("0.0.0.0"));
   EXPECT_FALSE(kmq::serve::is_loopback("192.168.1.2"));
+}
+
+namespace {
+
+// One request on a raw socket (what httplib's client will not send: a chunked
+// body, any Host); returns the answer's status line, headers and body.
+std::string raw_request(int port, const std::string& request) {
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{30, 0};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string answer;
+  if (::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::send(sock, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(sock, buffer, sizeof buffer, 0)) > 0;) {
+      answer.append(buffer, static_cast<std::size_t>(n));
+      const std::size_t head = answer.find("\r\n\r\n");
+      const std::size_t length = answer.find("Content-Length: ");
+      if (head != std::string::npos && length != std::string::npos &&
+          answer.size() >= head + 4 + std::stoul(answer.substr(length + 16))) {
+        break;
+      }
+    }
+  }
+  ::close(sock);
+  return answer;
+}
+
+}  // namespace
+
+// httplib 0.11 reads a chunked body whole, past --max-file-size: refused before it is read.
+TEST_F(serve_test, AChunkedUploadIsRefusedBeforeItsBodyIsRead) {
+  kmq::serve::server_options options;
+  options.limits.max_file_bytes = 1000;
+  start(options);
+  const std::string chunk(5000, 'x');
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", chunk.size());
+  const std::string answer = raw_request(
+      port_, "POST /api/images?name=big.png HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+                 "\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n" +
+                 chunk + "\r\n0\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 411", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("length_required"), std::string::npos) << answer;
+  auto status = client().Get("/api/status");  // still serving
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 200);
+}
+
+// DNS rebinding and cross-site writes: a foreign Host or Origin, or a body type a form may send.
+TEST_F(serve_test, ForeignHostsOriginsAndFormBodiesAreRefused) {
+  start();
+  const std::string port = std::to_string(port_);
+  const std::string answer = raw_request(port_, "GET /api/status HTTP/1.1\r\nHost: attacker.example:" + port + "\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 403", 0), 0u) << answer.substr(0, 200);
+  EXPECT_NE(answer.find("forbidden_host"), std::string::npos) << answer;
+  for (const std::string host : {"127.0.0.1:", "localhost:", "[::1]:"}) {
+    const std::string ok = raw_request(port_, "GET /api/status HTTP/1.1\r\nHost: " + host + port + "\r\n\r\n");
+    EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << host << ": " << ok.substr(0, 200);
+  }
+  const std::string bytes = read_bytes(source_dir() / "sample_images/coffee.png");
+  httplib::Client c = client();
+  expect_error(c.Post("/api/images?name=a.png", {{"Origin", "http://attacker.example"}}, bytes, "image/png"), 403,
+               "forbidden_origin");
+  expect_error(c.Post("/api/images?name=a.png", {{"Origin", "http://127.0.0.1:" + port + ".attacker.example"}}, bytes,
+                      "image/png"),
+               403, "forbidden_origin");
+  expect_error(c.Delete("/api/images/0000000000000000-0000000000000000", {{"Origin", "null"}}), 403, "forbidden_origin");
+  for (const std::string type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                                 "Text/Plain; charset=utf-8"}) {
+    expect_error(c.Post("/api/images?name=a.png", bytes, type.c_str()), 415, "unsupported_type");
+  }
+  // The page's own requests: its Origin, the file's type or application/octet-stream.
+  auto own = c.Post("/api/images?name=a.png", {{"Origin", "http://127.0.0.1:" + port}}, bytes, "application/octet-stream");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200) << own->body;
+  EXPECT_TRUE(kmq::serve::is_allowed_host("10.0.0.5:80", "10.0.0.5", 80));
+  EXPECT_TRUE(kmq::serve::is_allowed_host("[fe80::1]:80", "fe80::1", 80));
+  EXPECT_FALSE(kmq::serve::is_allowed_host("10.0.0.6:80", "0.0.0.0", 80));
+  EXPECT_FALSE(kmq::serve::is_allowed_host("127.0.0.1:81", "127.0.0.1", 80));
+}
+
+TEST_F(serve_test, ImageIdsHaveFixedWidthFields) {
+  start();
+  const std::string bytes = read_bytes(source_dir() / "sample_images/coffee.png");
+  const std::string first = upload(bytes, "a.png").at("id");
+  const std::string second = upload(bytes, "b.png").at("id");
+  const std::regex form("[0-9a-f]{16}-[0-9a-f]{16}");
+  EXPECT_TRUE(std::regex_match(first, form)) << first;
+  EXPECT_TRUE(std::regex_match(second, form)) << second;
+  EXPECT_NE(first, second);
+}
+
+// A stop before run() (a signal during start-up) is not lost: run() returns.
+TEST_F(serve_test, AStopBeforeRunMakesRunReturn) {
+  kmq::serve::server_options options;
+  options.port = 0;
+  kmq::serve::server early(options);
+  early.bind();
+  early.stop();
+  auto ran = std::async(std::launch::async, [&] { early.run(); });
+  if (ran.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    early.stop();  // let the test end, failed
+    FAIL() << "run() listened after stop()";
+  }
+}
+
+TEST_F(serve_test, QueueZeroIsAUsageError) {
+  const int status = std::system(("timeout 20 " + std::string(KMQ_BINARY) + " serve --queue 0 --port 0 >/dev/null 2>&1").c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 64);
 }

@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "request_settings.hpp"
 #include "work_queue.hpp"
 
 using kmq::serve::superseded_error;
@@ -64,4 +65,64 @@ TEST(ServeWorkQueue, ErrorsOfATaskReachItsCaller) {
   int value = 0;
   queue.run("x", "", 0, [&](const work_queue::still_wanted&) { value = 42; });
   EXPECT_EQ(value, 42);
+}
+
+// A newer request refused as busy must not supersede the running one: it never
+// got a place, so the older one is still the newest wanted.
+TEST(ServeWorkQueue, ANewerRequestRefusedAsBusySupersedesNothing) {
+  work_queue queue(1, 1, nullptr);
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> still_wanted_after{false};
+  auto running = std::async(std::launch::async, [&] {
+    queue.run("preview", "a", 1, [&](const work_queue::still_wanted& wanted) {
+      started.set_value();
+      released.wait();
+      still_wanted_after = wanted();
+    });
+  });
+  started.get_future().wait();
+  // The one queue place is taken by another image's item.
+  auto waiting = std::async(std::launch::async, [&] { queue.run("upload", "", 0, [](const work_queue::still_wanted&) {}); });
+  while (queue.waiting() == 0) std::this_thread::yield();
+  EXPECT_THROW(queue.run("preview", "a", 2, [](const work_queue::still_wanted&) {}), kmq::serve::busy_error);
+  release.set_value();
+  EXPECT_NO_THROW(running.get());
+  EXPECT_TRUE(still_wanted_after);
+  waiting.get();
+  // And a request for the image with the first's number is still taken.
+  EXPECT_NO_THROW(queue.run("preview", "a", 1, [](const work_queue::still_wanted&) {}));
+}
+
+// A newer request takes the place of an older one of its image waiting in a full queue.
+TEST(ServeWorkQueue, ANewerRequestReplacesAnOlderOneWaitingInAFullQueue) {
+  work_queue queue(1, 1, nullptr);
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  auto running = std::async(std::launch::async, [&] {
+    queue.run("upload", "", 0, [&](const work_queue::still_wanted&) {
+      started.set_value();
+      released.wait();
+    });
+  });
+  started.get_future().wait();
+  auto older = std::async(std::launch::async, [&] { queue.run("preview", "a", 1, [](const work_queue::still_wanted&) {}); });
+  while (queue.waiting() == 0) std::this_thread::yield();
+  auto newer = std::async(std::launch::async, [&] { queue.run("preview", "a", 2, [](const work_queue::still_wanted&) {}); });
+  EXPECT_THROW(older.get(), superseded_error);
+  release.set_value();
+  EXPECT_NO_THROW(newer.get());
+  running.get();
+}
+
+// Two PSNR targets that %g would print alike have different keys and command lines.
+TEST(ServeRequestSettings, PsnrIsPrintedExactly) {
+  const auto settings = [](const std::string& psnr) {
+    return kmq::serve::read_settings({{"psnr", psnr}});
+  };
+  const auto a = settings("40.0000001"), b = settings("40.0000002"), round = settings("40");
+  EXPECT_NE(a.key(), b.key());
+  EXPECT_NE(a.command_line("x.png").find("--quality 40.0000001"), std::string::npos) << a.command_line("x.png");
+  const std::string line = round.command_line("x.png");
+  EXPECT_EQ(line.substr(line.size() - 13), " --quality 40") << line;
 }

@@ -111,3 +111,21 @@ TEST_F(serve_test, ZipHoldsEveryImageByteIdentical) {
   }
   zip_close(archive);
 }
+
+// Each image once however often it is named, and no more ids than images stored.
+TEST_F(serve_test, ZipNamesEachImageOnce) {
+  start();
+  const std::string id = upload(read_bytes(source_dir() / "sample_images/coffee.png"), "coffee.png").at("id");
+  auto res = client().Get(("/api/zip?k=8&ids=" + id + "," + id + "," + id).c_str());
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* source = zip_source_buffer_create(res->body.data(), res->body.size(), 0, &err);
+  ASSERT_NE(source, nullptr);
+  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY, &err);
+  ASSERT_NE(archive, nullptr) << zip_error_strerror(&err);
+  EXPECT_EQ(zip_get_num_entries(archive, 0), 1);
+  zip_close(archive);
+  expect_error(client().Get(("/api/zip?k=8&ids=" + id + ",0000000000000000-0000000000000001").c_str()), 400, "bad_request");
+}

@@ -97,7 +97,9 @@ function updateRow(image) {
 // ---- requests --------------------------------------------------------------
 
 async function upload(file) {
-  const response = await fetch('/api/images?name=' + encodeURIComponent(file.name), { method: 'POST', body: file });
+  // Always application/octet-stream: the server refuses the types a form could send from another site (text/plain...).
+  const response = await fetch('/api/images?name=' + encodeURIComponent(file.name),
+                               { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' } });
   const image = await (await check(response)).json();
   image.seq = 0;
   state.images.push(image);

@@ -1,5 +1,7 @@
 #include "api_routes.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <random>
@@ -24,7 +26,7 @@ const char* const report_policy =
 namespace {
 
 using params_t = std::multimap<std::string, std::string>;
-const char* const image_path = "/api/images/([0-9a-f]{1,32})";
+const char* const image_path = "/api/images/([0-9a-f]{16}-[0-9a-f]{16})";
 
 // Large bodies (a 12-megapixel label map, the decoded pixels) are handed to
 // httplib without the copy set_content() makes: held by the provider until sent.
@@ -94,11 +96,14 @@ void guarded(httplib::Response& res, Fn&& fn) {
   }
 }
 
+// Fixed-width fields, so that no two (counter, random) pairs print alike: the
+// counter keeps ids of one run apart, 64 random bits those of runs before.
 std::string new_id(api_context& context) {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  std::ostringstream id;
-  id << std::hex << context.next_id.fetch_add(1) << random() % 0x10000;
-  return id.str();
+  static thread_local std::mt19937_64 random{(std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()};
+  char id[40];
+  std::snprintf(id, sizeof id, "%016llx-%016llx", static_cast<unsigned long long>(context.next_id.fetch_add(1)),
+                static_cast<unsigned long long>(random()));
+  return id;
 }
 
 std::shared_ptr<prepared_image> find_image(api_context& context, const std::string& id) {
@@ -219,10 +224,16 @@ void download_file(api_context& context, const httplib::Request& req, httplib::R
 
 void zip_all(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const request_settings settings = read_settings(params_of(req));
+  // Each image once, and no more images than are stored: a long list of one id
+  // would otherwise repeat its work and its bytes.
   std::vector<std::string> ids;
   std::stringstream list(req.get_param_value("ids"));
   for (std::string id; std::getline(list, id, ',');) {
-    if (!id.empty()) ids.push_back(id);
+    if (id.empty() || std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+    if (ids.size() >= context.store.size()) {
+      throw http_error(400, "bad_request", "ids: more images than are stored (" + std::to_string(context.store.size()) + ")");
+    }
+    ids.push_back(id);
   }
   if (ids.empty()) throw http_error(400, "bad_request", "ids: name at least one image");
   std::vector<std::shared_ptr<prepared_image>> images;
@@ -232,10 +243,23 @@ void zip_all(api_context& context, const httplib::Request& req, httplib::Respons
     names.push_back(output_name(images.back()->name));
   }
   names = distinct_names(names);
-  std::vector<std::pair<std::string, std::string>> files;
+  // The zip is built in memory, outside the store: its PNGs together are held
+  // to --cache-mb, checked as each result comes.
+  std::vector<std::shared_ptr<const full_result>> results;
+  std::uint64_t total = 0;
+  for (const auto& image : images) {
+    results.push_back(full(context, image, settings, 0, "zip"));
+    total += results.back()->outcome.png.size();
+    if (total > context.store.bound()) {
+      throw http_error(413, "too_large", "the zip's images together exceed --cache-mb " +
+                                             std::to_string(context.store.bound() >> 20) + ": download fewer at once");
+    }
+  }
+  // The PNGs are read where the results hold them, not copied.
+  std::vector<std::pair<std::string, std::string_view>> files;
   for (std::size_t i = 0; i < images.size(); ++i) {
-    const auto result = full(context, images[i], settings, 0, "zip");
-    files.emplace_back(names[i], std::string(result->outcome.png.begin(), result->outcome.png.end()));
+    const auto& png = results[i]->outcome.png;
+    files.emplace_back(names[i], std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
   }
   res.set_header("Content-Disposition", "attachment; filename=\"kmq-images.zip\"");
   res.set_content(make_zip(files), "application/zip");

@@ -1,5 +1,7 @@
 #include "image_store.hpp"
 
+#include <vector>
+
 namespace kmq::serve {
 
 std::uint64_t prepared_image::memory() const {
@@ -53,6 +55,11 @@ std::uint64_t image_store::memory() const {
   return total;
 }
 
+std::size_t image_store::size() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return images_.size();
+}
+
 std::vector<std::string> image_store::take_evicted() {
   const std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> out;
@@ -62,13 +69,20 @@ std::vector<std::string> image_store::take_evicted() {
 
 // The newest image stays even when it alone exceeds the bound (the upload
 // checks that first); everything older goes, oldest first, until it fits.
+// Each size is read once: memory() changes when a result lands (without this
+// lock), and a second, larger reading subtracted from the total would wrap it.
 void image_store::trim_locked(const std::string& keep) {
+  std::vector<std::uint64_t> sizes;
   std::uint64_t total = 0;
-  for (const auto& image : images_) total += image->memory();
+  for (const auto& image : images_) {
+    sizes.push_back(image->memory());
+    total += sizes.back();
+  }
   while (total > bound_ && images_.size() > 1) {
     auto oldest = std::prev(images_.end());
     if ((*oldest)->id == keep) break;
-    total -= (*oldest)->memory();
+    total -= sizes.back();
+    sizes.pop_back();
     evicted_.push_back((*oldest)->id);
     images_.erase(oldest);
   }

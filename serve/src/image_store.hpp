@@ -62,6 +62,7 @@ class image_store {
   bool remove(const std::string& id);
   std::uint64_t memory() const;
   std::uint64_t bound() const { return bound_; }
+  std::size_t size() const;  // images held
   // Ids evicted since last asked (their sequence numbers can go).
   std::vector<std::string> take_evicted();
 

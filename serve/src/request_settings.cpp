@@ -28,9 +28,14 @@ std::uint64_t whole(const std::string& name, const std::string& text, std::uint6
   return value;
 }
 
+// The shortest text that reads back as the same double (%g's 6 digits would
+// let two settings share a key and print a command line that differs).
 std::string number_text(double value) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
   return buffer;
 }
 

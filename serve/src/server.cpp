@@ -3,6 +3,10 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+
 #include "api_routes.hpp"
 #include "kmq/error.hpp"
 
@@ -24,12 +28,33 @@ struct server::impl {
   httplib::Server http;
   int port = -1;
   std::string backend_name;
+  std::atomic<bool> stop_requested{false};
 };
 
 bool is_loopback(const std::string& address) {
   if (address == "localhost" || address == "::1") return true;
   in_addr v4{};
   return inet_pton(AF_INET, address.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+namespace {
+
+std::string lower_media_type(const std::string& content_type) {
+  std::string type = content_type.substr(0, content_type.find(';'));
+  type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c) != 0; }), type.end());
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  return type;
+}
+
+}  // namespace
+
+bool is_allowed_host(const std::string& host, const std::string& bind, int port) {
+  const std::string suffix = ":" + std::to_string(port);
+  const std::string shown_bind = bind.find(':') != std::string::npos ? "[" + bind + "]" : bind;
+  for (const std::string& name : {std::string("127.0.0.1"), std::string("localhost"), std::string("[::1]"), shown_bind}) {
+    if (host == name + suffix) return true;
+  }
+  return false;
 }
 
 server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
@@ -49,13 +74,41 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
                             {"Cache-Control", "no-store"}});
   // The upload limit is --max-file-size: larger bodies get 413 before they are read.
   http.set_payload_max_length(impl_->options.limits.max_file_bytes);
+  // Before any body is read: requests a browser could send from another site
+  // (DNS rebinding: a foreign Host; cross-site writes: a foreign Origin, or a
+  // body type a form or a CORS-simple fetch may send without asking first),
+  // and chunked bodies, which httplib 0.11 would read whole past
+  // set_payload_max_length.
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const server_options& o = impl_->options;
+    const int port = impl_->port;
+    const std::string host = req.get_header_value("Host");
+    if (!is_allowed_host(host, o.bind, port)) {
+      send_error(res, 403, "forbidden_host",
+                 "Host '" + host + "' is not this server's (use 127.0.0.1, localhost, [::1] or --bind's address, with the port)");
+    } else if (req.has_header("Origin") && !(req.get_header_value("Origin").rfind("http://", 0) == 0 &&
+                                               is_allowed_host(req.get_header_value("Origin").substr(7), o.bind, port))) {
+      send_error(res, 403, "forbidden_origin", "requests from another site ('" + req.get_header_value("Origin") + "') are refused");
+    } else if (req.has_header("Transfer-Encoding")) {
+      send_error(res, 411, "length_required", "chunked bodies are refused: send a Content-Length");
+    } else {
+      const std::string type = lower_media_type(req.get_header_value("Content-Type"));
+      if (req.method != "GET" && req.method != "HEAD" &&
+          (type == "text/plain" || type == "application/x-www-form-urlencoded" || type == "multipart/form-data")) {
+        send_error(res, 415, "unsupported_type", "a body of type " + type +
+                                                     " is refused (a form could send it from another site): send the "
+                                                     "file's bytes as application/octet-stream or its image type");
+      } else {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+    }
+    // The body, if any, is left unread: the connection cannot carry another request.
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    if (res.status == 413 && req.get_header_value("Content-Type") == "application/x-www-form-urlencoded") {
-      // httplib caps form-encoded bodies at 8 KiB whatever the limit: say how to send a file.
-      send_error(res, 413, "too_large", "a form-encoded body is limited to 8 KiB: send the file's bytes as the body "
-                                        "with its image type or application/octet-stream");
-    } else if (res.status == 413) {
+    if (res.status == 413) {
       send_error(res, 413, "too_large", "the upload is larger than --max-file-size");
     } else if (res.status == 404) {
       send_error(res, 404, "not_found", "no such page: " + req.path);
@@ -93,9 +146,12 @@ int server::bind() {
   return bound;
 }
 
-void server::run() { impl_->http.listen_after_bind(); }
+void server::run() {
+  if (!impl_->stop_requested) impl_->http.listen_after_bind();
+}
 
 void server::stop() {
+  impl_->stop_requested = true;
   if (impl_->http.is_running()) impl_->http.stop();
 }
 

@@ -1,5 +1,6 @@
 #include "work_queue.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <future>
 
@@ -46,23 +47,26 @@ void work_queue::run(const std::string& what, const std::string& image, std::uin
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) throw busy_error();
+    // Refused as busy, a request must not supersede anything: newest_ and the
+    // drops are committed only once it has its place. Older items of this
+    // image still waiting will never be wanted, so their places count as free.
     if (seq > 0) {
-      std::uint64_t& newest = newest_[image];
-      if (seq < newest) throw superseded_error();
-      newest = seq;
-      // Older requests of this image still waiting will never be wanted.
+      const auto found = newest_.find(image);
+      if (found != newest_.end() && seq < found->second) throw superseded_error();
+    }
+    const auto older = [&](const std::shared_ptr<item>& w) { return seq > 0 && w->seq != 0 && w->image == image && w->seq < seq; };
+    const auto freed = static_cast<std::size_t>(std::count_if(waiting_.begin(), waiting_.end(), older));
+    if (waiting_.size() - freed >= capacity_) throw busy_error();
+    if (seq > 0) {
+      newest_[image] = seq;
       for (auto w = waiting_.begin(); w != waiting_.end();) {
-        if (is_superseded(**w)) {
+        if (older(*w)) {
           dropped.push_back(*w);
           w = waiting_.erase(w);
         } else {
           ++w;
         }
       }
-    }
-    if (waiting_.size() >= capacity_) {
-      for (auto& d : dropped) d->done.set_exception(std::make_exception_ptr(superseded_error()));
-      throw busy_error();
     }
     waiting_.push_back(it);
   }

@@ -16,7 +16,7 @@ namespace {
 
 }  // namespace
 
-std::string make_zip(const std::vector<std::pair<std::string, std::string>>& files) {
+std::string make_zip(const std::vector<std::pair<std::string, std::string_view>>& files) {
   zip_error_t err;
   zip_error_init(&err);
   // The archive is written into this growing buffer source, kept past zip_close.

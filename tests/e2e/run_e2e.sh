@@ -12,6 +12,6 @@ cd "$source_dir/tests/e2e"
 if [ ! -f node_modules/playwright-core/package.json ]; then
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
   npm ci --offline --no-audit --no-fund >/dev/null 2>&1 || npm ci --no-audit --no-fund >/dev/null ||
-    { echo "cannot install playwright-core: npm ci failed (no network and not in npm's cache?)"; exit 1; }
+    { echo "SKIP: cannot install playwright-core: npm ci failed (no network and not in npm's cache?)"; exit 77; }
 fi
 exec node serve_e2e.mjs "$kmq" "$kmq_serve" "$source_dir" "$out_dir"

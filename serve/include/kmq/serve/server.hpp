@@ -41,7 +41,9 @@ class server {
   // Binds (throws kmq::error(output_failed) naming the address when it cannot)
   // and returns the port bound.
   int bind();
-  // Serves until stop(); returns then. Call bind() first.
+  // Serves until stop(); returns then. Call bind() first. A stop() before
+  // run() makes run() return at once; one racing with run()'s start may be
+  // missed by the listener, so a stopper repeats stop() until run() returns.
   void run();
   void stop();
 
@@ -59,5 +61,9 @@ class server {
 
 // Whether an address is loopback (127.0.0.0/8, ::1, localhost): others get a warning.
 bool is_loopback(const std::string& address);
+// Whether a Host header (or an Origin's host) names this server: 127.0.0.1,
+// localhost, [::1] or the bound address, with the port. Others are refused
+// (DNS rebinding: a foreign name resolving to us).
+bool is_allowed_host(const std::string& host, const std::string& bind, int port);
 
 }  // namespace kmq::serve
