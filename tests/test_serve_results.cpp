@@ -8,6 +8,20 @@
 
 using namespace kmq::testing::serve;
 
+// The zip in a response body, read back with libzip (nullptr, with a test failure, when it is not one).
+namespace {
+zip_t* open_zip(const std::string& body) {
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* source = zip_source_buffer_create(body.data(), body.size(), 0, &err);
+  if (source == nullptr) return nullptr;
+  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY, &err);
+  EXPECT_NE(archive, nullptr) << zip_error_strerror(&err);
+  if (archive == nullptr) zip_source_free(source);
+  return archive;
+}
+}  // namespace
+
 TEST_F(serve_test, PreviewMatchesKmqCompressPixelForPixel) {
   start();
   const std::string input = (source_dir() / fruits).string();
@@ -90,12 +104,8 @@ TEST_F(serve_test, ZipHoldsEveryImageByteIdentical) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/zip");
-  zip_error_t err;
-  zip_error_init(&err);
-  zip_source_t* source = zip_source_buffer_create(res->body.data(), res->body.size(), 0, &err);
-  ASSERT_NE(source, nullptr);
-  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY, &err);
-  ASSERT_NE(archive, nullptr) << zip_error_strerror(&err);
+  zip_t* archive = open_zip(res->body);
+  ASSERT_NE(archive, nullptr);
   ASSERT_EQ(zip_get_num_entries(archive, 0), 3);
   const std::vector<std::string> names = {"coffee.png", "chelsea.png", "coffee-2.png"};
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -119,12 +129,8 @@ TEST_F(serve_test, ZipNamesEachImageOnce) {
   auto res = client().Get(("/api/zip?k=8&ids=" + id + "," + id + "," + id).c_str());
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
-  zip_error_t err;
-  zip_error_init(&err);
-  zip_source_t* source = zip_source_buffer_create(res->body.data(), res->body.size(), 0, &err);
-  ASSERT_NE(source, nullptr);
-  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY, &err);
-  ASSERT_NE(archive, nullptr) << zip_error_strerror(&err);
+  zip_t* archive = open_zip(res->body);
+  ASSERT_NE(archive, nullptr);
   EXPECT_EQ(zip_get_num_entries(archive, 0), 1);
   zip_close(archive);
   expect_error(client().Get(("/api/zip?k=8&ids=" + id + ",0000000000000000-0000000000000001").c_str()), 400, "bad_request");
