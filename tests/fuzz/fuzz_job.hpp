@@ -3,7 +3,7 @@
 //
 //   byte 0   palette size K = 1 + b0 % 16
 //   byte 1   bit 0: --tol 0 (else 1e-4); bit 1: --init random (else kmeans++);
-//            bit 2: --no-dedupe; bit 3: 2 restarts (else 1); bits 4-7: zlib level (b1 >> 4) % 10
+//            bit 2: --no-dedupe; bit 3: 2 restarts (else 1); bits 4-7: deflate level (b1 >> 4) % 13 (0-12, libdeflate)
 //   byte 2   --max-iter 1 + b2 % 8
 //   byte 3   --seed b3
 //   rest     the image file, decoded from memory (any format, any damage)
@@ -40,7 +40,7 @@ inline image_job job_from_fuzz_input(const std::uint8_t* data, std::size_t size)
   job.quantize.kmeans.init = (opt[1] & 2) ? init_method::random : init_method::kmeanspp;
   job.quantize.dedupe = (opt[1] & 4) == 0;
   job.quantize.kmeans.restarts = (opt[1] & 8) ? 2 : 1;
-  job.png_level = (opt[1] >> 4) % 10;
+  job.png_level = (opt[1] >> 4) % 13;
   job.quantize.kmeans.max_iter = 1 + opt[2] % 8;
   job.quantize.kmeans.seed = opt[3];
   job.limits.max_pixels = max_pixels;
