@@ -38,7 +38,10 @@ std::uint64_t auto_gpu_min_pixels() {
 
 backend_decision decide_backend(backend_choice choice, const std::vector<std::string>& inputs,
                                 std::uint64_t min_pixels) {
-  if (choice != backend_choice::automatic || inputs.empty() || min_pixels == 0) return {choice, {}};
+  // Without CUDA there is nothing to avoid starting: no header is read twice.
+  if (choice != backend_choice::automatic || !cuda_compiled_in() || inputs.empty() || min_pixels == 0) {
+    return {choice, {}};
+  }
   std::uint64_t largest = 0;
   for (const std::string& input : inputs) {
     if (input == "-") return {choice, {}};

@@ -25,7 +25,7 @@ struct backend_decision {
   std::string why;  // empty when the choice was left as asked
 };
 
-// choice unchanged unless it is automatic and every input (a regular file;
+// choice unchanged unless it is automatic, CUDA is compiled in, and every input (a regular file;
 // "-", pipes, unreadable or unrecognised files count as large) has fewer pixels than
 // min_pixels by its header; then cpu, with the reason for --verbose.
 backend_decision decide_backend(backend_choice choice, const std::vector<std::string>& inputs,

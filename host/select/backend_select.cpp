@@ -12,6 +12,14 @@ backend_choice parse_backend_choice(const std::string& text) {
   throw error(error_kind::invalid_argument, "unknown --backend '" + text + "' (expected auto, cpu or cuda)");
 }
 
+bool cuda_compiled_in() noexcept {
+#ifdef KMQ_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
 std::unique_ptr<backend> make_backend(backend_choice choice, int threads) {
   if (choice == backend_choice::cpu) return make_cpu_backend(threads);
   const cuda_status cuda = cuda_probe();

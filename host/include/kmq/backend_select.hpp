@@ -16,4 +16,7 @@ backend_choice parse_backend_choice(const std::string& text);  // "auto", "cpu",
 // answers, else the CPU; cuda without either throws backend_unavailable.
 std::unique_ptr<backend> make_backend(backend_choice choice, int threads);
 
+// Whether this build has the CUDA backend; unlike cuda_probe(), starts no driver.
+bool cuda_compiled_in() noexcept;
+
 }  // namespace kmq
