@@ -118,25 +118,31 @@ region largest_error_region(const std::vector<packed_rgba>& pixels, const label_
   return best;
 }
 
-std::vector<packed_rgba> crop(const std::vector<packed_rgba>& pixels, std::uint32_t width, region r) {
-  std::vector<packed_rgba> out;
+namespace {
+
+// The rows of region r of a row-major image width values wide.
+template <typename T>
+std::vector<T> crop_rows(const std::vector<T>& values, std::uint32_t width, region r) {
+  std::vector<T> out;
   out.reserve(std::size_t{r.width} * r.height);
   for (std::uint32_t y = r.y; y < r.y + r.height; ++y) {
-    const packed_rgba* row = pixels.data() + std::size_t{y} * width + r.x;
+    const T* row = values.data() + std::size_t{y} * width + r.x;
     out.insert(out.end(), row, row + r.width);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<packed_rgba> crop(const std::vector<packed_rgba>& pixels, std::uint32_t width, region r) {
+  return crop_rows(pixels, width, r);
 }
 
 label_map crop(const label_map& labels, region r) {
   label_map out;
   out.width = r.width;
   out.height = r.height;
-  out.indices.reserve(std::size_t{r.width} * r.height);
-  for (std::uint32_t y = r.y; y < r.y + r.height; ++y) {
-    const std::uint8_t* row = labels.indices.data() + std::size_t{y} * labels.width + r.x;
-    out.indices.insert(out.indices.end(), row, row + r.width);
-  }
+  out.indices = crop_rows(labels.indices, labels.width, r);
   return out;
 }
 
