@@ -19,21 +19,36 @@ namespace {
 // alpha 255), so a cluster of mostly opaque colours, whose mean would round to
 // an alpha below 255 and serve none of them, gets the mean of its opaque
 // colours, fully opaque; its translucent colours then go to the nearest entry.
-std::vector<float> straight_centroids(const std::vector<packed_rgba>& straight, const std::vector<std::uint32_t>& counts,
-                                      const std::vector<std::uint32_t>& labels, int k, bool translucent) {
-  const std::size_t n = static_cast<std::size_t>(k);
-  std::vector<std::uint64_t> weight(n, 0), alpha(n, 0), opaque(n, 0);
-  std::vector<std::uint64_t> shown(n * 3, 0), opaque_sum(n * 3, 0);
+// Per cluster, exact integer sums over its colours: pixels, pixels times
+// alpha, pixels times alpha times each channel, and the same for its opaque
+// colours alone.
+struct cluster_sums {
+  std::vector<std::uint64_t> weight, alpha, shown, opaque, opaque_sum;  // shown, opaque_sum: 3 per cluster
+};
+
+cluster_sums sum_clusters(const std::vector<packed_rgba>& straight, const std::vector<std::uint32_t>& counts,
+                          const std::vector<std::uint32_t>& labels, std::size_t n) {
+  cluster_sums s{std::vector<std::uint64_t>(n, 0), std::vector<std::uint64_t>(n, 0), std::vector<std::uint64_t>(n * 3, 0),
+                 std::vector<std::uint64_t>(n, 0), std::vector<std::uint64_t>(n * 3, 0)};
   for (std::size_t i = 0; i < straight.size(); ++i) {
     const std::size_t j = labels[i];
     const std::uint64_t w = counts[i], a = alpha_of(straight[i]);
-    weight[j] += w;
-    alpha[j] += w * a;
-    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += w * a * channel_of(straight[i], c);
+    s.weight[j] += w;
+    s.alpha[j] += w * a;
+    for (int c = 0; c < 3; ++c) s.shown[j * 3 + c] += w * a * channel_of(straight[i], c);
     if (a != 255) continue;
-    opaque[j] += w;
-    for (int c = 0; c < 3; ++c) opaque_sum[j * 3 + c] += w * channel_of(straight[i], c);
+    s.opaque[j] += w;
+    for (int c = 0; c < 3; ++c) s.opaque_sum[j * 3 + c] += w * channel_of(straight[i], c);
   }
+  return s;
+}
+
+std::vector<float> straight_centroids(const std::vector<packed_rgba>& straight, const std::vector<std::uint32_t>& counts,
+                                      const std::vector<std::uint32_t>& labels, int k, bool translucent) {
+  const std::size_t n = static_cast<std::size_t>(k);
+  const cluster_sums sums = sum_clusters(straight, counts, labels, n);
+  const std::vector<std::uint64_t>&weight = sums.weight, &alpha = sums.alpha, &shown = sums.shown,
+                                   &opaque = sums.opaque, &opaque_sum = sums.opaque_sum;
   std::vector<float> centroids;
   for (std::size_t j = 0; j < n; ++j) {
     if (weight[j] == 0) continue;
@@ -74,14 +89,8 @@ namespace {
 std::vector<packed_rgba> updated_entries(const std::vector<packed_rgba>& straight, const std::vector<std::uint32_t>& counts,
                                          const std::vector<std::uint32_t>& labels, const std::vector<packed_rgba>& palette) {
   const std::size_t n = palette.size();
-  std::vector<std::uint64_t> weight(n, 0), alpha(n, 0), shown(n * 3, 0);
-  for (std::size_t i = 0; i < straight.size(); ++i) {
-    const std::size_t j = labels[i];
-    const std::uint64_t w = counts[i], a = alpha_of(straight[i]);
-    weight[j] += w;
-    alpha[j] += w * a;
-    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += w * a * channel_of(straight[i], c);
-  }
+  const cluster_sums sums = sum_clusters(straight, counts, labels, n);
+  const std::vector<std::uint64_t>&weight = sums.weight, &alpha = sums.alpha, &shown = sums.shown;
   std::vector<packed_rgba> out(n);
   for (std::size_t j = 0; j < n; ++j) {
     const std::uint32_t a = alpha_of(palette[j]);
