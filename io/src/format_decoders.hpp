@@ -19,6 +19,13 @@ namespace kmq::io::detail {
 
 void decode_png(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                 decoded_image& image);
+// decode_png is the first where it takes the file, else the second.
+// 8-bit RGB and RGBA without interlacing, through libdeflate (png_fast_decoder.cpp):
+// the bytes libpng gives, or false, with nothing done, for any other file.
+bool decode_png_fast(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+                     decoded_image& image);
+void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,
+                            std::uint64_t max_pixels, decoded_image& image);
 void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                  decoded_image& image);
 void decode_webp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,

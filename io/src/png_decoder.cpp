@@ -139,6 +139,11 @@ bool read_samples16(png_structp png, png_infop info, const png_layout* layout, p
 
 void decode_png(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                 decoded_image& image) {
+  if (!decode_png_fast(data, size, path, max_pixels, image)) decode_png_with_libpng(data, size, path, max_pixels, image);
+}
+
+void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,
+                            std::uint64_t max_pixels, decoded_image& image) {
   png_reader reader;
   if (!reader.png() || !reader.info()) throw error(error_kind::bad_input, path, "cannot decode PNG (out of memory)");
   png_source source{data, size, 0};

@@ -1,0 +1,268 @@
+// The PNG fast path (libdeflate + kmq's own unfiltering, png_fast_decoder.cpp)
+// gives the pixels libpng gives (through OpenCV, the decoders' reference) for
+// every filter type, row width and chunk layout it takes, and declines every
+// file it does not take, broken ones included, so libpng's verdict stands.
+#include <gtest/gtest.h>
+
+#include <png.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "format_decoders.hpp"
+#include "kmq/error.hpp"
+#include "kmq/io/image_decoder.hpp"
+
+namespace kmq::io {
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+
+struct png_spec {
+  std::uint32_t width = 61, height = 23;
+  int channels = 3;              // 3 (RGB) or 4 (RGBA)
+  int filters = PNG_ALL_FILTERS; // PNG_FILTER_NONE ... PNG_FILTER_PAETH, or all (libpng picks per row)
+  std::size_t idat_bytes = 8192; // libpng's compression buffer: the size of each IDAT
+  bool smooth = false;           // a gradient with noise (long Paeth runs), or noise
+  bool suggested_palette = false;
+};
+
+void append_bytes(png_structp png, png_bytep data, png_size_t length) {
+  auto* out = static_cast<bytes*>(png_get_io_ptr(png));
+  out->insert(out->end(), data, data + length);
+}
+void flush_nothing(png_structp) {}
+
+bytes write_png(const png_spec& s, std::uint32_t seed) {
+  bytes out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    return {};
+  }
+  png_set_write_fn(png, &out, append_bytes, flush_nothing);
+  png_set_IHDR(png, info, s.width, s.height, 8, s.channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, s.filters);
+  png_set_compression_buffer_size(png, s.idat_bytes);
+  std::mt19937 random(seed);
+  if (s.suggested_palette) {
+    std::vector<png_color> palette(16);
+    for (auto& c : palette) c = {static_cast<png_byte>(random()), static_cast<png_byte>(random()), static_cast<png_byte>(random())};
+    png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
+  }
+  png_write_info(png, info);
+  std::vector<png_byte> row(std::size_t{s.width} * static_cast<std::size_t>(s.channels));
+  for (std::uint32_t y = 0; y < s.height; ++y) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const std::size_t x = i / static_cast<std::size_t>(s.channels);
+      // Values near 0 and 255 too: the predictors' sums wrap there.
+      row[i] = s.smooth ? static_cast<png_byte>(x * 3 + y * 5 + i % 3 * 80 + random() % 9)
+                        : static_cast<png_byte>(random() % 4 == 0 ? (random() % 2) * 255 : random());
+    }
+    png_write_row(png, row.data());
+  }
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return out;
+}
+
+// The pixels libpng gives, through OpenCV's decoder (empty when it refuses the file).
+std::vector<packed_rgba> libpng_pixels(const bytes& file) {
+  const cv::Mat mat = cv::imdecode(file, cv::IMREAD_UNCHANGED);
+  std::vector<packed_rgba> out;
+  if (mat.empty() || mat.depth() != CV_8U) return out;
+  for (int y = 0; y < mat.rows; ++y) {
+    const std::uint8_t* p = mat.ptr<std::uint8_t>(y);
+    for (int x = 0; x < mat.cols; ++x, p += mat.channels()) {
+      out.push_back(pack_rgba(p[2], p[1], p[0], mat.channels() == 4 ? p[3] : 255));
+    }
+  }
+  return out;
+}
+
+void expect_fast_and_exact(const bytes& file, const std::string& name) {
+  SCOPED_TRACE(name);
+  ASSERT_FALSE(file.empty());
+  const std::vector<packed_rgba> want = libpng_pixels(file);
+  ASSERT_FALSE(want.empty());
+  decoded_image got;
+  ASSERT_TRUE(detail::decode_png_fast(file.data(), file.size(), name, 1ull << 30, got)) << "fast path declined";
+  ASSERT_EQ(got.pixels.size(), want.size());
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) differ += got.pixels[i] != want[i];
+  EXPECT_EQ(differ, 0u);
+}
+
+TEST(PngFastDecoder, EveryFilterTypeOnRgbAndRgbaOfEveryWidth) {
+  const std::vector<std::pair<int, std::string>> filters = {
+      {PNG_FILTER_NONE, "none"}, {PNG_FILTER_SUB, "sub"},     {PNG_FILTER_UP, "up"},
+      {PNG_FILTER_AVG, "avg"},   {PNG_FILTER_PAETH, "paeth"}, {PNG_ALL_FILTERS, "adaptive"}};
+  std::uint32_t seed = 7;
+  for (const int channels : {3, 4}) {
+    for (const auto& [filter, filter_name] : filters) {
+      for (const std::uint32_t width : {1u, 2u, 3u, 5u, 64u, 257u}) {
+        for (const bool smooth : {false, true}) {
+          png_spec spec;
+          spec.width = width;
+          spec.channels = channels;
+          spec.filters = filter;
+          spec.smooth = smooth;
+          expect_fast_and_exact(write_png(spec, seed++), std::to_string(channels) + " channels, " + filter_name +
+                                                             ", width " + std::to_string(width) +
+                                                             (smooth ? ", smooth" : ", noise"));
+        }
+      }
+    }
+  }
+}
+
+TEST(PngFastDecoder, ManySmallIdatsOneLargeIdatAndASuggestedPalette) {
+  png_spec spec;
+  spec.width = 300;
+  spec.height = 40;
+  spec.idat_bytes = 37;  // hundreds of IDAT chunks
+  expect_fast_and_exact(write_png(spec, 1), "tiny IDATs");
+  spec.idat_bytes = 1 << 20;
+  expect_fast_and_exact(write_png(spec, 2), "one IDAT");
+  spec.suggested_palette = true;
+  expect_fast_and_exact(write_png(spec, 3), "RGB with a PLTE");
+}
+
+// --- files it leaves to libpng ------------------------------------------------
+
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+struct chunk_at {
+  std::size_t offset, length;
+  std::string type;
+};
+
+std::vector<chunk_at> chunks_of(const bytes& file) {
+  std::vector<chunk_at> out;
+  for (std::size_t pos = 8; pos + 12 <= file.size();) {
+    const std::size_t length = be32(&file[pos]);
+    out.push_back({pos, length, std::string(reinterpret_cast<const char*>(&file[pos + 4]), 4)});
+    pos += 12 + length;
+  }
+  return out;
+}
+
+bytes chunk(const std::string& type, const bytes& data) {
+  bytes out = {static_cast<std::uint8_t>(data.size() >> 24), static_cast<std::uint8_t>(data.size() >> 16),
+               static_cast<std::uint8_t>(data.size() >> 8), static_cast<std::uint8_t>(data.size())};
+  for (const char c : type) out.push_back(static_cast<std::uint8_t>(c));
+  out.insert(out.end(), data.begin(), data.end());
+  const auto crc = static_cast<std::uint32_t>(crc32(0, out.data() + 4, static_cast<uInt>(out.size() - 4)));
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(crc >> shift));
+  return out;
+}
+
+bytes insert_before(bytes file, const std::string& type, const bytes& piece) {
+  for (const chunk_at& c : chunks_of(file)) {
+    if (c.type == type) {
+      file.insert(file.begin() + static_cast<std::ptrdiff_t>(c.offset), piece.begin(), piece.end());
+      return file;
+    }
+  }
+  return {};
+}
+
+// libpng's verdict stands: the same pixels where it decodes, its error where not.
+void expect_declined_and_libpngs_verdict(const bytes& file, const std::string& name) {
+  SCOPED_TRACE(name);
+  decoded_image fast;
+  EXPECT_FALSE(detail::decode_png_fast(file.data(), file.size(), name, 1ull << 30, fast));
+  std::string want_error, got_error;
+  decoded_image want, got;
+  try {
+    detail::decode_png_with_libpng(file.data(), file.size(), name, 1ull << 30, want);
+  } catch (const error& e) {
+    want_error = e.what();
+  }
+  try {
+    got = image_decoder().decode_bytes(file, name);
+  } catch (const error& e) {
+    got_error = e.what();
+  }
+  EXPECT_EQ(got_error, want_error);
+  if (want_error.empty()) EXPECT_EQ(got.pixels, want.pixels);
+}
+
+TEST(PngFastDecoder, DeclinesWhatLibpngDecidesBetter) {
+  png_spec spec;
+  spec.idat_bytes = 200;
+  const bytes good = write_png(spec, 11);
+  const std::vector<chunk_at> chunks = chunks_of(good);
+  ASSERT_GE(chunks.size(), 4u);
+  const chunk_at& first_idat = chunks[1];
+  ASSERT_EQ(first_idat.type, "IDAT");
+
+  bytes bad_crc = good;
+  bad_crc[first_idat.offset + 12 + first_idat.length - 1] ^= 1;
+  expect_declined_and_libpngs_verdict(bad_crc, "IDAT with a wrong CRC");
+
+  bytes flipped = good;
+  flipped[first_idat.offset + 8 + first_idat.length / 2] ^= 0x40;  // CRC fixed up below: the stream is wrong
+  const bytes refixed = [&] {
+    bytes body(flipped.begin() + static_cast<std::ptrdiff_t>(first_idat.offset + 8),
+               flipped.begin() + static_cast<std::ptrdiff_t>(first_idat.offset + 8 + first_idat.length));
+    bytes out(flipped.begin(), flipped.begin() + static_cast<std::ptrdiff_t>(first_idat.offset));
+    const bytes replaced = chunk("IDAT", body);
+    out.insert(out.end(), replaced.begin(), replaced.end());
+    out.insert(out.end(), flipped.begin() + static_cast<std::ptrdiff_t>(first_idat.offset + 12 + first_idat.length),
+               flipped.end());
+    return out;
+  }();
+  expect_declined_and_libpngs_verdict(refixed, "corrupt image stream");
+
+  expect_declined_and_libpngs_verdict(bytes(good.begin(), good.end() - 12), "no IEND");
+  expect_declined_and_libpngs_verdict(bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2)),
+                                      "truncated");
+  expect_declined_and_libpngs_verdict(insert_before(good, "IEND", chunk("IDAT", {0x00})), "IDAT after another chunk");
+  expect_declined_and_libpngs_verdict(insert_before(good, "IDAT", chunk("tRNS", {0, 1, 0, 2, 0, 3})), "RGB with tRNS");
+  expect_declined_and_libpngs_verdict(insert_before(good, "IEND", chunk("ABCD", {1, 2, 3})), "unknown critical chunk");
+  bytes bad_ancillary = insert_before(good, "IEND", chunk("tEXt", {'a', 0, 'b'}));
+  bad_ancillary[bad_ancillary.size() - 13] ^= 1;  // the tEXt's CRC
+  expect_declined_and_libpngs_verdict(bad_ancillary, "ancillary chunk with a wrong CRC");
+
+  // A filter type the format does not have, in a stream that is otherwise sound.
+  png_spec unfiltered;
+  unfiltered.filters = PNG_FILTER_NONE;
+  unfiltered.idat_bytes = 1 << 20;
+  const bytes plain = write_png(unfiltered, 12);
+  const chunk_at idat = chunks_of(plain)[1];
+  bytes raw(std::size_t{unfiltered.height} * (unfiltered.width * 3 + 1));
+  uLongf raw_size = raw.size();
+  ASSERT_EQ(uncompress(raw.data(), &raw_size, &plain[idat.offset + 8], static_cast<uLong>(idat.length)), Z_OK);
+  raw[raw.size() / 2 / (unfiltered.width * 3 + 1) * (unfiltered.width * 3 + 1)] = 7;
+  bytes packed(compressBound(static_cast<uLong>(raw.size())));
+  uLongf packed_size = packed.size();
+  ASSERT_EQ(compress(packed.data(), &packed_size, raw.data(), static_cast<uLong>(raw.size())), Z_OK);
+  packed.resize(packed_size);
+  bytes bad_filter(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(idat.offset));
+  const bytes replaced = chunk("IDAT", packed);
+  bad_filter.insert(bad_filter.end(), replaced.begin(), replaced.end());
+  bad_filter.insert(bad_filter.end(), plain.begin() + static_cast<std::ptrdiff_t>(idat.offset + 12 + idat.length),
+                    plain.end());
+  expect_declined_and_libpngs_verdict(bad_filter, "filter type 7");
+}
+
+TEST(PngFastDecoder, TheLimitOnPixelsHoldsBeforeAnyPixelIsMade) {
+  const bytes file = write_png(png_spec{}, 5);
+  decoded_image image;
+  EXPECT_THROW(detail::decode_png_fast(file.data(), file.size(), "big.png", 100, image), error);
+  EXPECT_TRUE(image.pixels.empty());
+}
+
+}  // namespace
+}  // namespace kmq::io
