@@ -150,7 +150,8 @@ std::string timings_section(const page_data& page) {
   const double total = std::max(s.total, 1e-12);
   std::string html = section_open("timings", "Stage times",
                                   "Wall time of each stage of the job, on " + escape(r.backend) + " (" +
-                                      escape(r.device) + ").");
+                                      escape(r.device) + "). Metrics and encode run side by side, so their "
+                                      "times overlap.");
   html += "<table class=\"timings\"><thead><tr><th scope=\"col\">stage</th><th scope=\"col\">time</th><th "
           "scope=\"col\">share of the total</th></tr></thead><tbody>";
   double staged = 0;

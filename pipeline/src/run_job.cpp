@@ -1,7 +1,10 @@
 #include "kmq/pipeline/run_job.hpp"
 
+#include <exception>
 #include <memory>
 #include <new>
+#include <system_error>
+#include <thread>
 
 #include "kmq/cpu_backend.hpp"
 #include "kmq/error.hpp"
@@ -135,25 +138,47 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   outcome.seconds.refine = q.refine_seconds;
   outcome.seconds.map = q.palette_seconds + result.remap_seconds;
 
+  // The PNG needs only the palette and the labels, as the metrics do: the
+  // encoder (one thread) runs beside the metrics (all threads), so the
+  // cores the metrics leave idle encode. Their seconds overlap.
+  io::png_metadata metadata;
+  metadata.icc_profile = std::move(image.icc_profile);  // see the README, "Colour profiles"
+  std::exception_ptr encode_failure;
+  auto encode_png = [&] {
+    try {
+      detail::stopwatch encoding;
+      outcome.png =
+          io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height, job.png_level, metadata);
+      outcome.seconds.encode = encoding.seconds();
+    } catch (...) {
+      encode_failure = std::current_exception();
+    }
+  };
   if (job.measure) {
+    std::thread encoder;
+    try {
+      encoder = std::thread(encode_png);
+    } catch (const std::system_error&) {
+      encode_png();  // no thread to be had: one after the other
+    }
+    struct joiner {
+      std::thread& thread;
+      ~joiner() {
+        if (thread.joinable()) thread.join();
+      }
+    } const join_encoder{encoder};
     report_stage(watcher, job_stage::metrics);
     detail::stopwatch measuring;
     outcome.metrics = measure_quantization(image.pixels.data(), result.labels.indices.data(), q.palette, image.width,
-                                           image.height, job.fallback_threads,
-                                           job.quantize.space == color_space::oklab);
+                                           image.height, job.fallback_threads, job.quantize.space == color_space::oklab);
     outcome.measured = true;
     outcome.seconds.metrics = measuring.seconds();
+    report_stage(watcher, job_stage::encode);
+  } else {
+    report_stage(watcher, job_stage::encode);
+    encode_png();
   }
-
-  report_stage(watcher, job_stage::encode);
-  detail::stopwatch encoding;
-  // The input's colour profile goes along, so colour-managed viewers show the
-  // palette's colours as they showed the input's (see the README, "Colour profiles").
-  io::png_metadata metadata;
-  metadata.icc_profile = std::move(image.icc_profile);
-  outcome.png =
-      io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height, job.png_level, metadata);
-  outcome.seconds.encode = encoding.seconds();
+  if (encode_failure) std::rethrow_exception(encode_failure);
 
   if (!job.output.empty()) {
     report_stage(watcher, job_stage::write);

@@ -12,7 +12,8 @@
 namespace kmq {
 
 // Wall time of each stage in seconds. map = the palette's nearest entries
-// plus the label map; write = the output file, flushed and named.
+// plus the label map; write = the output file, flushed and named. metrics
+// and encode run side by side, so their seconds overlap.
 struct stage_times {
   double decode = 0, histogram = 0, seed = 0, iterate = 0, refine = 0, map = 0, metrics = 0, encode = 0, write = 0;
   double total = 0;
