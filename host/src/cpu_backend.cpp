@@ -63,14 +63,14 @@ class cpu_backend final : public backend {
 
   void seed_begin(packed_rgba first_centre) override {
     prefix_.clear();
-    for_chunks([&](int, std::size_t begin, std::size_t end) {
+    for_chunks(1, [&](int, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) distance_[i] = squared_distance(points_[i], first_centre);
     });
   }
 
   void seed_add_centre(packed_rgba centre) override {
     prefix_.clear();
-    for_chunks([&](int, std::size_t begin, std::size_t end) {
+    for_chunks(1, [&](int, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         distance_[i] = std::min(distance_[i], squared_distance(points_[i], centre));
       }
@@ -79,8 +79,8 @@ class cpu_backend final : public backend {
 
   std::uint64_t seed_potential() override {
     std::uint64_t potential = 0;
-    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks()), 0);
-    for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks(1)), 0);
+    for_chunks(1, [&](int chunk, std::size_t begin, std::size_t end) {
       std::uint64_t total = 0;
       for (std::size_t i = begin; i < end; ++i) total += std::uint64_t{weights_[i]} * distance_[i];
       partial[static_cast<std::size_t>(chunk)] = total;
@@ -107,14 +107,15 @@ class cpu_backend final : public backend {
 
   void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) override {
     if (count <= 0) return;
-    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks()) * static_cast<std::size_t>(count), 0);
-    for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+    const auto cost = static_cast<std::size_t>(count);
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks(cost)) * cost, 0);
+    for_chunks(cost, [&](int chunk, std::size_t begin, std::size_t end) {
       detail::candidate_potentials(points_.data(), weights_.data(), distance_.data(), begin, end, candidates, count,
                                    partial.data() + static_cast<std::size_t>(chunk) * static_cast<std::size_t>(count));
     });
     for (int c = 0; c < count; ++c) {
       std::uint64_t total = 0;
-      for (int chunk = 0; chunk < chunks(); ++chunk) total += partial[static_cast<std::size_t>(chunk) * count + c];
+      for (int chunk = 0; chunk < chunks(cost); ++chunk) total += partial[static_cast<std::size_t>(chunk) * cost + c];
       potentials[c] = total;
     }
   }
@@ -124,7 +125,7 @@ class cpu_backend final : public backend {
   void assign_to_palette(const packed_rgba* palette, int count) override {
     if (count < 1 || count > max_colors) throw error(error_kind::invalid_argument, "assign_to_palette: size out of range");
     previous_centroids_.clear();  // the labels become palette indices: bounds no longer apply
-    for_chunks([&](int, std::size_t begin, std::size_t end) {
+    for_chunks(static_cast<std::size_t>(count), [&](int, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         std::uint32_t best = 0;
         std::uint32_t best_distance = palette_distance(points_[i], palette[0]);
@@ -143,17 +144,22 @@ class cpu_backend final : public backend {
   std::vector<std::uint32_t> labels() override { return labels_; }
 
   void label_pixels(const std::uint32_t* pixel_to_point, std::size_t pixel_count, std::uint8_t* out) override {
-    detail::parallel_chunks(threads_, pixel_count, [&](int, std::size_t begin, std::size_t end) {
-      for (std::size_t p = begin; p < end; ++p) out[p] = static_cast<std::uint8_t>(labels_[pixel_to_point[p]]);
-    });
+    detail::parallel_chunks(
+        threads_, pixel_count,
+        [&](int, std::size_t begin, std::size_t end) {
+          for (std::size_t p = begin; p < end; ++p) out[p] = static_cast<std::uint8_t>(labels_[pixel_to_point[p]]);
+        },
+        1);
   }
 
  private:
-  int chunks() const { return detail::chunk_count(threads_, points_.size()); }
+  // cost: the distances one point costs in the pass (see parallel.hpp); a
+  // pass's partial results are sized with the same cost it runs with.
+  int chunks(std::size_t cost) const { return detail::chunk_count(threads_, points_.size(), cost); }
 
   template <typename Fn>
-  void for_chunks(Fn&& fn) {
-    detail::parallel_chunks(threads_, points_.size(), fn);
+  void for_chunks(std::size_t cost, Fn&& fn) {
+    detail::parallel_chunks(threads_, points_.size(), fn, cost);
   }
 
   int threads_;
@@ -209,8 +215,8 @@ step_stats cpu_backend::step(const float* centroids, int k) {
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   const detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(),
                                       incremental};
-  std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks()), chunk_stats(k));
-  for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+  std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks(kk)), chunk_stats(k));
+  for_chunks(kk, [&](int chunk, std::size_t begin, std::size_t end) {
     chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
     detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
     detail::assign_points(points_.data(), weights_.data(), labels_.data(), begin, end, planes, bounds, acc);
@@ -239,8 +245,8 @@ step_stats cpu_backend::step(const float* centroids, int k) {
 
   // The farthest point only matters to an empty cluster: look for it then.
   if (std::find(stats.count.begin(), stats.count.end(), 0u) != stats.count.end()) {
-    std::vector<farthest_point> far(static_cast<std::size_t>(chunks()));
-    for_chunks([&](int chunk, std::size_t begin, std::size_t end) {
+    std::vector<farthest_point> far(static_cast<std::size_t>(chunks(kk)));
+    for_chunks(kk, [&](int chunk, std::size_t begin, std::size_t end) {
       farthest_point& mine = far[static_cast<std::size_t>(chunk)];
       detail::find_farthest(points_.data(), labels_.data(), begin, end, planes, mine.distance, mine.index);
     });
