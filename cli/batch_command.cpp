@@ -240,8 +240,9 @@ int run_batch(const batch_settings& s) {
   std::vector<std::unique_ptr<backend>> engines;
   for (int i = 0; i < jobs; ++i) engines.push_back(starter.deferred(static_cast<std::size_t>(i)));
   // Except for --backend cuda, which must answer before OUTDIR: without a device (69) it leaves no
-  // folder and no manifest. (auto never fails for want of a GPU.)
-  if (s.image.backend == backend_choice::cuda) starter.get(0);
+  // folder and no manifest. The last backend is made after all the others, and a failure reaches
+  // every later one, so this waits for them all. (auto never fails for want of a GPU.)
+  if (s.image.backend == backend_choice::cuda) starter.get(engines.size() - 1);
 
   std::error_code ec;
   fs::create_directories(s.out_dir, ec);
