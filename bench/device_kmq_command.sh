@@ -84,6 +84,25 @@ if [ "$(left)" -gt 40 ]; then
   else
     step "kmq batch bytes (4 images, k=64)" FAIL $((SECONDS - t0)) "outputs differ"
   fi
+  # --backend auto: the backends are made beside the first decodes (kmq batch's overlap), and hd.jpg is
+  # above KMQ_AUTO_GPU_MIN_PIXELS, so every image must go to the GPU where one answers.
+  want=cuda
+  [ "$no_gpu" = 1 ] && want=cpu
+  t0=$SECONDS
+  "$kmq" batch "$work/batch-in" -d "$work/batch-auto" --backend auto -k 64 --progress none --json \
+    >"$work/batch-auto.jsonl" 2>"$work/err.txt"
+  rc=$?
+  chose=$("$python" -c 'import json,sys; print(",".join(sorted({json.loads(l).get("backend","?") for l in open(sys.argv[1]) if l.strip()})))' \
+    "$work/batch-auto.jsonl" 2>/dev/null)
+  if [ $rc -ne 0 ]; then
+    step "kmq batch --backend auto (4 images, k=64)" FAIL $((SECONDS - t0)) "exit $rc: $(head -c 200 "$work/err.txt")"
+  elif ! diff -r "$work/batch-cpu" "$work/batch-auto" >/dev/null; then
+    step "kmq batch --backend auto (4 images, k=64)" FAIL $((SECONDS - t0)) "outputs differ from --backend cpu"
+  elif [ "$chose" != "$want" ]; then
+    step "kmq batch --backend auto (4 images, k=64)" FAIL $((SECONDS - t0)) "auto ran on '$chose', expected $want"
+  else
+    step "kmq batch --backend auto (4 images, k=64)" PASS $((SECONDS - t0)) "identical to cpu; auto ran on $chose"
+  fi
 fi
 
 # ---- time: whole process, decode alone, CUDA start-up --------------------------------

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -20,10 +21,12 @@
 #include <new>
 #include <thread>
 
+#include "backend_policy.hpp"
 #include "batch_job.hpp"
 #include "batch_manifest.hpp"
 #include "batch_plan.hpp"
 #include "batch_progress.hpp"
+#include "kmq/backend_starter.hpp"
 #include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
@@ -106,6 +109,33 @@ std::string left_out_text(const walk_counts& c) {
   add(c.links_skipped, "links not followed");
   add(c.other, c.other == 1 ? "other (folder without -r, device, FIFO)" : "others (folders without -r, devices, FIFOs)");
   return text;
+}
+
+// Test-only (KMQ_TEST_BACKENDS_AFTER_A_DECODE=1, see the README): under auto and cpu, the backends are
+// made only once a worker has decoded an image and asks for its backend, so a batch that makes them
+// before its workers decode fails (after a bounded wait) instead of passing.
+constexpr std::chrono::seconds test_hook_wait{20};
+
+// --backend auto is decided once for the collection, as kmq compress decides it for its inputs (the CPU,
+// without starting CUDA, when every image is small by its header): on the starter's thread, so the
+// headers are read beside the first decodes.
+backend_starter::factory backend_factory(const batch_settings& s, const std::vector<batch_input>& inputs) {
+  const char* hook = std::getenv("KMQ_TEST_BACKENDS_AFTER_A_DECODE");
+  const bool after_a_decode = hook != nullptr && std::string(hook) == "1" && s.image.backend != backend_choice::cuda;
+  return [&s, &inputs, after_a_decode, choice = s.image.backend](std::size_t index,
+                                                                  const backend_starter& starter) mutable {
+    if (index == 0) {
+      if (after_a_decode && !starter.wait_requested(test_hook_wait)) {
+        throw error(error_kind::internal, "KMQ_TEST_BACKENDS_AFTER_A_DECODE: no worker asked for its backend within " +
+                                              std::to_string(test_hook_wait.count()) + " s");
+      }
+      std::vector<std::string> paths;
+      paths.reserve(inputs.size());
+      for (const batch_input& in : inputs) paths.push_back(in.input);
+      choice = decide_backend(choice, paths, auto_gpu_min_pixels()).choice;
+    }
+    return make_backend(choice, s.image.threads);
+  };
 }
 
 }  // namespace
@@ -202,11 +232,17 @@ int run_batch(const batch_settings& s) {
   const std::vector<batch_input> inputs = slice ? take_shard(plan.inputs, *slice) : plan.inputs;
   const bool report_unlistable = !slice || slice->index == 0;
 
-  // The backends before OUTDIR: --backend cuda without a device (69) leaves no folder and no manifest.
   int jobs = s.jobs > 0 ? s.jobs : cores();
   jobs = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(jobs), inputs.size())));
+  // The backends are made on a thread of their own, begun by the first image that is not skipped, while
+  // the workers decode; a worker waits for its backend at its first clustering call.
+  backend_starter starter(static_cast<std::size_t>(jobs), backend_factory(s, inputs));
   std::vector<std::unique_ptr<backend>> engines;
-  for (int i = 0; i < jobs; ++i) engines.push_back(make_backend(s.image.backend, s.image.threads));
+  for (int i = 0; i < jobs; ++i) engines.push_back(starter.deferred(static_cast<std::size_t>(i)));
+  // Except for --backend cuda, which must answer before OUTDIR: without a device (69) it leaves no
+  // folder and no manifest. The last backend is made after all the others, and a failure reaches
+  // every later one, so this waits for them all. (auto never fails for want of a GPU.)
+  if (s.image.backend == backend_choice::cuda) starter.get(engines.size() - 1);
 
   std::error_code ec;
   fs::create_directories(s.out_dir, ec);
@@ -216,7 +252,7 @@ int run_batch(const batch_settings& s) {
     throw error(error_kind::output_failed, s.out_dir, std::string("cannot write in the output folder: ") + std::strerror(errno));
   }
 
-  batch_context context{s, params_string(s.image.job), "", nullptr};
+  batch_context context{s, params_string(s.image.job), "", nullptr, &starter};
   context.hash = params_hash(context.params);
   std::map<std::string, manifest_entry> done;
   if (!s.manifest.empty() && s.skip_existing) {

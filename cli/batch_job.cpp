@@ -84,6 +84,8 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     image_job job = s.image.job;
     job.input = in.input;
     job.force = force;
+    // The backends are made beside this image's decoding (run_job decodes before it calls its backend).
+    if (context.engines != nullptr) context.engines->start();
     stop_observer watcher(stopping);
     job_outcome outcome;
     if (s.skip_if_larger) {

@@ -14,6 +14,7 @@
 #include "batch_manifest.hpp"
 #include "batch_plan.hpp"
 #include "kmq/backend.hpp"
+#include "kmq/backend_starter.hpp"
 #include "kmq/error.hpp"
 
 namespace kmq::cli {
@@ -31,6 +32,7 @@ struct batch_context {
   const batch_settings& settings;
   std::string params, hash;
   const std::map<std::string, manifest_entry>* done = nullptr;  // with --manifest and --skip-existing
+  backend_starter* engines = nullptr;  // started before the first run_job(): a batch that skips all starts none
 };
 
 // r as a failure of `about` (the input, or the folder or file that failed), with the exit code

@@ -448,6 +448,34 @@ TEST_F(Batch, CudaWithoutADeviceIsExit69AndCreatesNothing) {
   EXPECT_FALSE(fs::exists(path("out")));
 }
 
+// The backends are made while the workers decode their first images. Under the test-only hook
+// KMQ_TEST_BACKENDS_AFTER_A_DECODE=1 they are made only once a worker, its first image decoded, asks
+// for one: a batch that made them before its workers started would wait out the hook's bound and fail
+// every image. The bytes are those of a run without the hook.
+TEST_F(Batch, BackendSetUpOverlapsTheFirstDecodes) {
+  make_images(path("src"), 6);
+  const std::vector<std::string> common = std::vector<std::string>{path("src").string(), "-r"} + fast;
+  const outcome plain = kmq(common + std::vector<std::string>{"-d", path("plain").string()});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  run_options hooked;
+  hooked.env = {"KMQ_TEST_BACKENDS_AFTER_A_DECODE=1"};
+  // One worker: no other can ask in its place while it makes the backends itself.
+  for (const std::string jobs : {"1", "2"}) {
+    for (const std::string backend : {"auto", "cpu"}) {
+      const std::string run = backend + "-" + jobs;
+      const fs::path out = path("out-" + run), manifest = path("m-" + run + ".jsonl");
+      const outcome o = kmq(common + std::vector<std::string>{"-d", out.string(), "--jobs", jobs, "--backend", backend,
+                                                              "--manifest", manifest.string()}, hooked);
+      ASSERT_EQ(o.code, 0) << run << ": " << o.err;
+      EXPECT_EQ(tree(out), tree(path("plain"))) << run;
+      const std::vector<nlohmann::json> lines = manifest_lines(manifest);
+      ASSERT_EQ(lines.size(), 6u) << run;
+      // 32x32 images: auto stays on the CPU (below KMQ_AUTO_GPU_MIN_PIXELS) even where CUDA is built in.
+      for (const nlohmann::json& line : lines) EXPECT_EQ(line.value("backend", ""), "cpu") << line.dump();
+    }
+  }
+}
+
 TEST_F(Batch, AManifestThatCannotBeOpenedIsExit73BeforeAnyWork) {
   make_images(path("src"), 3);
   const outcome o = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
