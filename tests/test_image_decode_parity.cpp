@@ -22,6 +22,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "image_fixtures.hpp"
+#include "libpng_writer.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/image_decoder.hpp"
 
@@ -119,49 +120,32 @@ struct png_spec {
   std::uint32_t width = 13, height = 7;
 };
 
-void append_bytes(png_structp png, png_bytep data, png_size_t length) {
-  auto* out = static_cast<bytes*>(png_get_io_ptr(png));
-  out->insert(out->end(), data, data + length);
-}
-void flush_nothing(png_structp) {}
-
+// Rows of random samples at any depth, some of them equal to the tRNS key.
 bytes write_png(const png_spec& s, std::uint32_t seed) {
-  bytes out;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png_create_info_struct(png);
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    return {};
-  }
-  png_set_write_fn(png, &out, append_bytes, flush_nothing);
-  png_set_IHDR(png, info, s.width, s.height, s.bit_depth, s.color_type,
-               s.interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
   std::mt19937 random(seed);
   const int max = (1 << s.bit_depth) - 1;
+  const int channels = (s.color_type == PNG_COLOR_TYPE_PALETTE || s.color_type == PNG_COLOR_TYPE_GRAY) ? 1
+                       : s.color_type == PNG_COLOR_TYPE_GRAY_ALPHA                                        ? 2
+                       : s.color_type == PNG_COLOR_TYPE_RGB                                               ? 3
+                                                                                                          : 4;
+  std::vector<png_color> palette;
+  std::vector<png_byte> palette_alpha;
   if (s.color_type == PNG_COLOR_TYPE_PALETTE) {
-    std::vector<png_color> palette(std::size_t(1) << s.bit_depth);
+    palette.resize(std::size_t(1) << s.bit_depth);
     for (auto& c : palette) c = {static_cast<png_byte>(random()), static_cast<png_byte>(random()), static_cast<png_byte>(random())};
-    png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
     if (s.trns) {
-      std::vector<png_byte> alpha(palette.size() / 2 + 1);
-      for (auto& a : alpha) a = static_cast<png_byte>(random());
-      png_set_tRNS(png, info, alpha.data(), static_cast<int>(alpha.size()), nullptr);
+      palette_alpha.resize(palette.size() / 2 + 1);
+      for (auto& a : palette_alpha) a = static_cast<png_byte>(random());
     }
-  } else if (s.trns) {
-    png_color_16 key{};
-    key.gray = key.red = static_cast<png_uint_16>(max / 3);
-    key.green = static_cast<png_uint_16>(max / 2);
-    key.blue = static_cast<png_uint_16>(max);
-    png_set_tRNS(png, info, nullptr, 1, &key);
   }
-  if (s.gamma) png_set_gAMA(png, info, 0.8);
-  png_write_info(png, info);
-  const int channels = png_get_channels(png, info);
-  const std::size_t row_bytes = png_get_rowbytes(png, info);
+  png_color_16 key{};
+  key.gray = key.red = static_cast<png_uint_16>(max / 3);
+  key.green = static_cast<png_uint_16>(max / 2);
+  key.blue = static_cast<png_uint_16>(max);
+  const std::size_t row_bytes = (std::size_t{s.width} * static_cast<std::size_t>(channels * s.bit_depth) + 7) / 8;
   std::vector<std::vector<png_byte>> rows(s.height, std::vector<png_byte>(row_bytes));
   for (std::uint32_t y = 0; y < s.height; ++y) {
-    // Samples packed big-endian at any depth; some of them equal to the tRNS key.
+    // Samples packed big-endian at any depth.
     std::vector<int> samples(std::size_t{s.width} * channels);
     for (std::size_t i = 0; i < samples.size(); ++i) {
       const int roll = static_cast<int>(random() % 8);
@@ -183,12 +167,20 @@ bytes write_png(const png_spec& s, std::uint32_t seed) {
       bit += static_cast<std::size_t>(s.bit_depth);
     }
   }
-  std::vector<png_bytep> pointers;
-  for (auto& r : rows) pointers.push_back(r.data());
-  png_write_image(png, pointers.data());
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  return out;
+  return write_with_libpng(
+      [&](png_structp png, png_infop info) {
+        png_set_IHDR(png, info, s.width, s.height, s.bit_depth, s.color_type,
+                     s.interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                     PNG_FILTER_TYPE_DEFAULT);
+        if (!palette.empty()) png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
+        if (!palette_alpha.empty()) {
+          png_set_tRNS(png, info, palette_alpha.data(), static_cast<int>(palette_alpha.size()), nullptr);
+        } else if (s.trns && s.color_type != PNG_COLOR_TYPE_PALETTE) {
+          png_set_tRNS(png, info, nullptr, 1, &key);
+        }
+        if (s.gamma) png_set_gAMA(png, info, 0.8);
+      },
+      rows);
 }
 
 TEST(ImageDecodeParity, PngOfEveryColourTypeDepthTrnsAndInterlace) {

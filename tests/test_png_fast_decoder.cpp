@@ -16,13 +16,15 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "format_decoders.hpp"
+#include "image_fixtures.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/image_decoder.hpp"
+#include "libpng_writer.hpp"
 
 namespace kmq::io {
 namespace {
 
-using bytes = std::vector<std::uint8_t>;
+using namespace kmq::io::testing;
 
 struct png_spec {
   std::uint32_t width = 61, height = 23;
@@ -33,45 +35,28 @@ struct png_spec {
   bool suggested_palette = false;
 };
 
-void append_bytes(png_structp png, png_bytep data, png_size_t length) {
-  auto* out = static_cast<bytes*>(png_get_io_ptr(png));
-  out->insert(out->end(), data, data + length);
-}
-void flush_nothing(png_structp) {}
-
 bytes write_png(const png_spec& s, std::uint32_t seed) {
-  bytes out;
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png_create_info_struct(png);
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    return {};
-  }
-  png_set_write_fn(png, &out, append_bytes, flush_nothing);
-  png_set_IHDR(png, info, s.width, s.height, 8, s.channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_set_filter(png, PNG_FILTER_TYPE_BASE, s.filters);
-  png_set_compression_buffer_size(png, s.idat_bytes);
   std::mt19937 random(seed);
-  if (s.suggested_palette) {
-    std::vector<png_color> palette(16);
-    for (auto& c : palette) c = {static_cast<png_byte>(random()), static_cast<png_byte>(random()), static_cast<png_byte>(random())};
-    png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
-  }
-  png_write_info(png, info);
-  std::vector<png_byte> row(std::size_t{s.width} * static_cast<std::size_t>(s.channels));
+  std::vector<png_color> palette(s.suggested_palette ? 16 : 0);
+  for (auto& c : palette) c = {static_cast<png_byte>(random()), static_cast<png_byte>(random()), static_cast<png_byte>(random())};
+  std::vector<std::vector<png_byte>> rows(s.height, std::vector<png_byte>(std::size_t{s.width} * static_cast<std::size_t>(s.channels)));
   for (std::uint32_t y = 0; y < s.height; ++y) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
+    for (std::size_t i = 0; i < rows[y].size(); ++i) {
       const std::size_t x = i / static_cast<std::size_t>(s.channels);
       // Values near 0 and 255 too: the predictors' sums wrap there.
-      row[i] = s.smooth ? static_cast<png_byte>(x * 3 + y * 5 + i % 3 * 80 + random() % 9)
-                        : static_cast<png_byte>(random() % 4 == 0 ? (random() % 2) * 255 : random());
+      rows[y][i] = s.smooth ? static_cast<png_byte>(x * 3 + y * 5 + i % 3 * 80 + random() % 9)
+                            : static_cast<png_byte>(random() % 4 == 0 ? (random() % 2) * 255 : random());
     }
-    png_write_row(png, row.data());
   }
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  return out;
+  return write_with_libpng(
+      [&](png_structp png, png_infop info) {
+        png_set_IHDR(png, info, s.width, s.height, 8, s.channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+                     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        png_set_filter(png, PNG_FILTER_TYPE_BASE, s.filters);
+        png_set_compression_buffer_size(png, s.idat_bytes);
+        if (!palette.empty()) png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
+      },
+      rows);
 }
 
 // The pixels libpng gives, through OpenCV's decoder (empty when it refuses the file).
@@ -157,13 +142,9 @@ std::vector<chunk_at> chunks_of(const bytes& file) {
   return out;
 }
 
-bytes chunk(const std::string& type, const bytes& data) {
-  bytes out = {static_cast<std::uint8_t>(data.size() >> 24), static_cast<std::uint8_t>(data.size() >> 16),
-               static_cast<std::uint8_t>(data.size() >> 8), static_cast<std::uint8_t>(data.size())};
-  for (const char c : type) out.push_back(static_cast<std::uint8_t>(c));
-  out.insert(out.end(), data.begin(), data.end());
-  const auto crc = static_cast<std::uint32_t>(crc32(0, out.data() + 4, static_cast<uInt>(out.size() - 4)));
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(crc >> shift));
+bytes chunk(const char* type, const bytes& data) {
+  bytes out;
+  put_png_chunk(out, type, data);
   return out;
 }
 
