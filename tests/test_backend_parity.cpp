@@ -262,16 +262,28 @@ TEST(BackendSeam, KeptPixelMapIsOptional) {
 }
 
 TEST(BackendSeam, GreedySeedingIsOptional) {
-  // The CPU backend runs the loop step by step: seed_greedy declines and
+  // A backend without a one-call loop (the seam's default) declines and
   // leaves the generator and the centres untouched.
-  const auto cpu = make_cpu_backend(1);
-  const std::vector<packed_rgba> points = {pack_rgba(0, 0, 0, 255), pack_rgba(255, 255, 255, 255)};
-  const std::vector<std::uint32_t> weights = {1, 1};
-  cpu->upload(points.data(), weights.data(), points.size());
-  cpu->seed_begin(points[0]);
+  struct no_greedy_loop final : backend {
+    std::string name() const override { return "test"; }
+    std::string device() const override { return "none"; }
+    int threads() const override { return 1; }
+    color_histogram histogram(const packed_rgba*, std::size_t) override { return {}; }
+    void upload(const packed_rgba*, const std::uint32_t*, std::size_t) override {}
+    std::size_t size() const override { return 0; }
+    void seed_begin(packed_rgba) override {}
+    void seed_add_centre(packed_rgba) override {}
+    std::uint64_t seed_potential() override { return 0; }
+    void seed_sample(const std::uint64_t*, int, std::uint32_t*) override {}
+    void seed_candidate_potentials(const packed_rgba*, int, std::uint64_t*) override {}
+    step_stats step(const float*, int) override { return {}; }
+    void assign_to_palette(const packed_rgba*, int) override {}
+    std::vector<std::uint32_t> labels() override { return {}; }
+    void label_pixels(const std::uint32_t*, std::size_t, std::uint8_t*) override {}
+  } engine;
   seeded_random random(5);
-  std::vector<packed_rgba> centres = {points[0]};
-  EXPECT_FALSE(cpu->seed_greedy(random, 2, 2, centres));
+  std::vector<packed_rgba> centres = {pack_rgba(0, 0, 0, 255)};
+  EXPECT_FALSE(engine.seed_greedy(random, 2, 2, centres));
   EXPECT_EQ(centres.size(), 1u);
   EXPECT_EQ(random.state(), seeded_random(5).state());
 }

@@ -41,6 +41,65 @@ std::vector<packed_rgba> seed(prepared& p, int k, init_method init, std::uint64_
 
 const std::vector<packed_rgba> image = testing::gradient_image(120, 90, 4);
 
+// The step-by-step greedy k-means++ loop, written out from the backend seam's
+// contract: the host reference the CPU backend's one-call seed_greedy must match.
+std::vector<packed_rgba> step_by_step(backend& engine, const std::vector<packed_rgba>& points, int k, int trials,
+                                      seeded_random& random, std::vector<packed_rgba> centres) {
+  std::vector<std::uint64_t> targets(static_cast<std::size_t>(trials)), potentials(targets.size());
+  std::vector<std::uint32_t> picked(targets.size());
+  std::vector<packed_rgba> candidates(targets.size());
+  while (centres.size() < static_cast<std::size_t>(k)) {
+    const std::uint64_t potential = engine.seed_potential();
+    for (auto& t : targets) t = random.below(potential);
+    engine.seed_sample(targets.data(), trials, picked.data());
+    for (int t = 0; t < trials; ++t) candidates[t] = points[picked[t]];
+    engine.seed_candidate_potentials(candidates.data(), trials, potentials.data());
+    centres.push_back(candidates[std::min_element(potentials.begin(), potentials.end()) - potentials.begin()]);
+    engine.seed_add_centre(centres.back());
+  }
+  return centres;
+}
+
+TEST(Seeding, CpuGreedySeedingIsTheStepByStepLoopOnAnyThreadCount) {
+  const std::vector<std::pair<std::string, std::vector<packed_rgba>>> images = {
+      {"gradient", image},
+      {"clusters with alpha", testing::clustered_with_noise(70001, 9, true, 3)},
+      {"posterised", testing::posterised_pixels(5000, 8)},
+      {"large", testing::clustered_with_noise(300007, 24, false, 5)}};
+  for (const auto& [name, pixels] : images) {
+    const color_histogram h = build_color_histogram(pixels.data(), pixels.size());
+    for (const int k : {2, 16, 60, 256}) {
+      if (static_cast<std::size_t>(k) > h.colors.size()) continue;
+      const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
+      const auto reference = make_cpu_backend(1);
+      reference->upload(h.colors.data(), h.counts.data(), h.colors.size());
+      reference->seed_begin(h.colors[h.colors.size() / 3]);
+      seeded_random want_random(77 + static_cast<std::uint64_t>(k));
+      const std::vector<packed_rgba> want = step_by_step(*reference, h.colors, k, trials, want_random, {h.colors[h.colors.size() / 3]});
+      for (const int threads : {1, 2, 5}) {
+        const std::string where = name + ", k=" + std::to_string(k) + ", " + std::to_string(threads) + " threads";
+        const auto tested = make_cpu_backend(threads);
+        tested->upload(h.colors.data(), h.counts.data(), h.colors.size());
+        tested->seed_begin(h.colors[h.colors.size() / 3]);
+        seeded_random got_random(77 + static_cast<std::uint64_t>(k));
+        std::vector<packed_rgba> got = {h.colors[h.colors.size() / 3]};
+        ASSERT_TRUE(tested->seed_greedy(got_random, k, trials, got)) << where;
+        EXPECT_EQ(got, want) << where;
+        // The generator and the D(i) state end where the loop left them.
+        EXPECT_EQ(got_random.state(), want_random.state()) << where;
+        EXPECT_EQ(tested->seed_potential(), reference->seed_potential()) << where;
+        if (reference->seed_potential() > 0) {
+          const std::uint64_t targets[] = {0, reference->seed_potential() / 2, reference->seed_potential() - 1};
+          std::uint32_t want_at[3], got_at[3];
+          reference->seed_sample(targets, 3, want_at);
+          tested->seed_sample(targets, 3, got_at);
+          EXPECT_TRUE(std::equal(want_at, want_at + 3, got_at)) << where;
+        }
+      }
+    }
+  }
+}
+
 TEST(Seeding, SameSeedSameCentresOtherSeedOtherCentres) {
   for (init_method init : {init_method::kmeanspp, init_method::random}) {
     prepared a = deduplicated(image), b = deduplicated(image, 1);

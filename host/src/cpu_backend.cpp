@@ -7,6 +7,7 @@
 #include "kmq/cpu_backend.hpp"
 #include "kmq/error.hpp"
 #include "cpu_assign.hpp"
+#include "cpu_greedy_seed.hpp"
 #include "parallel.hpp"
 
 namespace kmq {
@@ -107,17 +108,13 @@ class cpu_backend final : public backend {
 
   void seed_candidate_potentials(const packed_rgba* candidates, int count, std::uint64_t* potentials) override {
     if (count <= 0) return;
-    const auto cost = static_cast<std::size_t>(count);
-    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks(cost)) * cost, 0);
-    for_chunks(cost, [&](int chunk, std::size_t begin, std::size_t end) {
-      detail::candidate_potentials(points_.data(), weights_.data(), distance_.data(), begin, end, candidates, count,
-                                   partial.data() + static_cast<std::size_t>(chunk) * static_cast<std::size_t>(count));
-    });
-    for (int c = 0; c < count; ++c) {
-      std::uint64_t total = 0;
-      for (int chunk = 0; chunk < chunks(cost); ++chunk) total += partial[static_cast<std::size_t>(chunk) * cost + c];
-      potentials[c] = total;
-    }
+    detail::all_candidate_potentials(seeding_points(), candidates, count, potentials);
+  }
+
+  bool seed_greedy(seeded_random& random, int k, int trials, std::vector<packed_rgba>& centres) override {
+    prefix_.clear();
+    detail::greedy_seed(seeding_points(), random, k, trials, centres);
+    return true;
   }
 
   step_stats step(const float* centroids, int k) override;
@@ -153,6 +150,10 @@ class cpu_backend final : public backend {
   }
 
  private:
+  detail::greedy_seed_points seeding_points() {
+    return {points_.data(), weights_.data(), distance_.data(), points_.size(), threads_};
+  }
+
   // cost: the distances one point costs in the pass (see parallel.hpp); a
   // pass's partial results are sized with the same cost it runs with.
   int chunks(std::size_t cost) const { return detail::chunk_count(threads_, points_.size(), cost); }

@@ -1,0 +1,180 @@
+#include "cpu_greedy_seed.hpp"
+
+#include <algorithm>
+
+#include "cpu_assign.hpp"
+#include "kmq/error.hpp"
+#include "parallel.hpp"
+
+namespace kmq::detail {
+namespace {
+
+// Points per block: a draw scans at most one block, and a block whose colours
+// all lie farther from a new centre than their D(i) is passed over whole.
+constexpr std::size_t block_points = 1024;
+
+// What the loop keeps per block: its colours' box (per channel lowest and
+// highest, packed like a colour), its sum of weight * D and its largest D.
+struct seeding_blocks {
+  std::vector<packed_rgba> low, high;
+  std::vector<std::uint64_t> sums, ends;  // ends: running sums of sums, for the draws
+  std::vector<std::uint32_t> largest;
+
+  explicit seeding_blocks(const greedy_seed_points& in) {
+    const std::size_t blocks = (in.count + block_points - 1) / block_points;
+    low.assign(blocks, 0xffffffffu);
+    high.assign(blocks, 0);
+    sums.assign(blocks, 0);
+    ends.assign(blocks, 0);
+    largest.assign(blocks, 0);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      std::uint32_t lo[channels] = {255, 255, 255, 255}, hi[channels] = {0, 0, 0, 0};
+      for (std::size_t i = b * block_points; i < std::min(in.count, (b + 1) * block_points); ++i) {
+        for (int c = 0; c < channels; ++c) {
+          lo[c] = std::min(lo[c], channel_of(in.points[i], c));
+          hi[c] = std::max(hi[c], channel_of(in.points[i], c));
+        }
+      }
+      low[b] = pack_rgba(lo[0], lo[1], lo[2], lo[3]);
+      high[b] = pack_rgba(hi[0], hi[1], hi[2], hi[3]);
+    }
+  }
+
+  std::size_t size() const { return sums.size(); }
+
+  // No colour of block b is nearer to x than this (exact integers): where it
+  // is at least the block's largest D, x changes no D(i) of the block.
+  bool out_of_reach(std::size_t b, packed_rgba x) const {
+    std::uint32_t total = 0;
+    for (int c = 0; c < channels; ++c) {
+      const int v = static_cast<int>(channel_of(x, c));
+      const int lo = static_cast<int>(channel_of(low[b], c)), hi = static_cast<int>(channel_of(high[b], c));
+      const int gap = v < lo ? lo - v : v > hi ? v - hi : 0;
+      total += static_cast<std::uint32_t>(gap * gap);
+    }
+    return total >= largest[b];
+  }
+};
+
+// D(i) = min(D(i), |x_i - centre|^2) for every point of the blocks a centre
+// can reach (every block without a centre), then those blocks' sums and
+// largest D.
+void update_blocks(const greedy_seed_points& in, const packed_rgba* centre, seeding_blocks& blocks) {
+  parallel_chunks(
+      in.threads, blocks.size(),
+      [&](int, std::size_t first, std::size_t last) {
+        // Plain loops over local pointers, so the compiler vectorises them.
+        const packed_rgba* __restrict points = in.points;
+        const std::uint32_t* __restrict weights = in.weights;
+        std::uint32_t* __restrict distance = in.distance;
+        for (std::size_t b = first; b < last; ++b) {
+          if (centre != nullptr && blocks.out_of_reach(b, *centre)) continue;
+          const std::size_t begin = b * block_points, end = std::min(in.count, (b + 1) * block_points);
+          if (centre != nullptr) {
+            const packed_rgba c = *centre;
+            for (std::size_t i = begin; i < end; ++i) distance[i] = std::min(distance[i], squared_distance(points[i], c));
+          }
+          std::uint64_t sum = 0;
+          std::uint32_t largest = 0;
+          for (std::size_t i = begin; i < end; ++i) {
+            sum += std::uint64_t{weights[i]} * distance[i];
+            largest = std::max(largest, distance[i]);
+          }
+          blocks.sums[b] = sum;
+          blocks.largest[b] = largest;
+        }
+      },
+      block_points);
+}
+
+// For each candidate: the potential were it a centre. A block it cannot
+// reach adds its sum as it stands; the others are summed point by point.
+void block_candidate_potentials(const greedy_seed_points& in, const seeding_blocks& blocks,
+                                const std::vector<packed_rgba>& candidates, std::vector<std::uint64_t>& potentials) {
+  const std::size_t count = candidates.size();
+  const int chunks = chunk_count(in.threads, blocks.size(), block_points * count);
+  std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks) * count, 0);
+  parallel_chunks(
+      in.threads, blocks.size(),
+      [&](int chunk, std::size_t first, std::size_t last) {
+        std::uint64_t* mine = partial.data() + static_cast<std::size_t>(chunk) * count;
+        for (std::size_t b = first; b < last; ++b) {
+          const std::size_t begin = b * block_points, end = std::min(in.count, (b + 1) * block_points);
+          for (std::size_t c = 0; c < count; ++c) {
+            if (blocks.out_of_reach(b, candidates[c])) {
+              mine[c] += blocks.sums[b];
+            } else {
+              candidate_potentials(in.points, in.weights, in.distance, begin, end, &candidates[c], 1, mine + c);
+            }
+          }
+        }
+      },
+      block_points * count);
+  // Integer sums, merged in chunk order: the same on any number of threads.
+  for (std::size_t c = 0; c < count; ++c) {
+    std::uint64_t total = 0;
+    for (int chunk = 0; chunk < chunks; ++chunk) total += partial[static_cast<std::size_t>(chunk) * count + c];
+    potentials[c] = total;
+  }
+}
+
+// The smallest i whose running sum of weight * D through i exceeds target
+// (seed_sample's rule), from the blocks' running sums.
+std::size_t draw(const greedy_seed_points& in, const seeding_blocks& blocks, std::uint64_t target) {
+  const std::size_t b =
+      static_cast<std::size_t>(std::upper_bound(blocks.ends.begin(), blocks.ends.end(), target) - blocks.ends.begin());
+  if (b == blocks.size()) throw error(error_kind::internal, "k-means++: target beyond the potential");
+  std::uint64_t running = b == 0 ? 0 : blocks.ends[b - 1];
+  const std::size_t end = std::min(in.count, (b + 1) * block_points);
+  for (std::size_t i = b * block_points; i < end; ++i) {
+    running += std::uint64_t{in.weights[i]} * in.distance[i];
+    if (running > target) return i;
+  }
+  throw error(error_kind::internal, "k-means++: a block's sum disagrees with its points");
+}
+
+}  // namespace
+
+void all_candidate_potentials(const greedy_seed_points& in, const packed_rgba* candidates, int count,
+                              std::uint64_t* potentials) {
+  const auto cost = static_cast<std::size_t>(count);
+  const int chunks = chunk_count(in.threads, in.count, cost);
+  std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunks) * cost, 0);
+  parallel_chunks(
+      in.threads, in.count,
+      [&](int chunk, std::size_t begin, std::size_t end) {
+        candidate_potentials(in.points, in.weights, in.distance, begin, end, candidates, count,
+                             partial.data() + static_cast<std::size_t>(chunk) * cost);
+      },
+      cost);
+  // Integer sums, merged in chunk order: the same on any number of threads.
+  for (std::size_t c = 0; c < cost; ++c) {
+    std::uint64_t total = 0;
+    for (int chunk = 0; chunk < chunks; ++chunk) total += partial[static_cast<std::size_t>(chunk) * cost + c];
+    potentials[c] = total;
+  }
+}
+
+void greedy_seed(const greedy_seed_points& in, seeded_random& random, int k, int trials,
+                 std::vector<packed_rgba>& centres) {
+  seeding_blocks blocks(in);
+  const auto candidates_count = static_cast<std::size_t>(trials);
+  std::vector<packed_rgba> candidates(candidates_count);
+  std::vector<std::uint64_t> potentials(candidates_count);
+  std::vector<std::uint64_t> targets(candidates_count);
+  update_blocks(in, nullptr, blocks);
+  while (centres.size() < static_cast<std::size_t>(k)) {
+    std::uint64_t potential = 0;
+    for (std::size_t b = 0; b < blocks.size(); ++b) blocks.ends[b] = potential += blocks.sums[b];
+    if (potential == 0) throw error(error_kind::internal, "k-means++: every point already is a centre");
+    // All targets first, then the draws: the order seed_centres() takes them in.
+    for (auto& t : targets) t = random.below(potential);
+    for (std::size_t t = 0; t < candidates_count; ++t) candidates[t] = in.points[draw(in, blocks, targets[t])];
+    block_candidate_potentials(in, blocks, candidates, potentials);
+    const auto best = static_cast<std::size_t>(std::min_element(potentials.begin(), potentials.end()) - potentials.begin());
+    centres.push_back(candidates[best]);
+    update_blocks(in, &centres.back(), blocks);
+  }
+}
+
+}  // namespace kmq::detail
