@@ -264,23 +264,7 @@ TEST(BackendSeam, KeptPixelMapIsOptional) {
 TEST(BackendSeam, GreedySeedingIsOptional) {
   // A backend without a one-call loop (the seam's default) declines and
   // leaves the generator and the centres untouched.
-  struct no_greedy_loop final : backend {
-    std::string name() const override { return "test"; }
-    std::string device() const override { return "none"; }
-    int threads() const override { return 1; }
-    color_histogram histogram(const packed_rgba*, std::size_t) override { return {}; }
-    void upload(const packed_rgba*, const std::uint32_t*, std::size_t) override {}
-    std::size_t size() const override { return 0; }
-    void seed_begin(packed_rgba) override {}
-    void seed_add_centre(packed_rgba) override {}
-    std::uint64_t seed_potential() override { return 0; }
-    void seed_sample(const std::uint64_t*, int, std::uint32_t*) override {}
-    void seed_candidate_potentials(const packed_rgba*, int, std::uint64_t*) override {}
-    step_stats step(const float*, int) override { return {}; }
-    void assign_to_palette(const packed_rgba*, int) override {}
-    std::vector<std::uint32_t> labels() override { return {}; }
-    void label_pixels(const std::uint32_t*, std::size_t, std::uint8_t*) override {}
-  } engine;
+  testing::inert_backend engine;
   seeded_random random(5);
   std::vector<packed_rgba> centres = {pack_rgba(0, 0, 0, 255)};
   EXPECT_FALSE(engine.seed_greedy(random, 2, 2, centres));

@@ -25,12 +25,11 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "child_process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr uid_t nobody = 65534;
-constexpr gid_t nogroup = 65534;
 
 struct run_options {
   std::vector<std::string> env;  // NAME=VALUE added
@@ -66,58 +65,27 @@ void write_image(const fs::path& file, int width, int height, int seed, const st
 
 class Batch : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kmq-batch-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    clean();
-    fs::create_directories(dir_);
-    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-  }
-  void TearDown() override { clean(); }
+  Batch() : scratch_(std::string("kmq-batch-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()) {}
 
-  void clean() {
-    std::error_code ignored;
-    if (!fs::exists(dir_, ignored)) return;
-    for (const auto& entry : fs::recursive_directory_iterator(dir_, ignored))
-      if (entry.is_directory(ignored) && !entry.is_symlink(ignored))
-        fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(dir_, ignored);
-  }
-
-  fs::path path(const std::string& name) const { return dir_ / name; }
+  fs::path path(const std::string& name) const { return scratch_.path() / name; }
 
   pid_t start(const std::vector<std::string>& args, const run_options& options = {}) const {
-    std::vector<std::string> all = {KMQ_BINARY, "batch"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string out = path("stdout.txt").string(), err = path("stderr.txt").string();
-    const pid_t child = ::fork();
-    if (child != 0) return child;
-    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
-    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    const int in_fd = ::open(options.stdin_file.empty() ? "/dev/null" : options.stdin_file.c_str(), O_RDONLY);
-    if (out_fd < 0 || err_fd < 0 || in_fd < 0) ::_exit(125);
-    ::dup2(in_fd, 0);
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    for (const std::string& e : options.env) ::putenv(const_cast<char*>(e.c_str()));
-    if (options.as_nobody) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(nogroup) != 0 || ::setuid(nobody) != 0) ::_exit(124);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+    std::vector<std::string> argv = {KMQ_BINARY, "batch"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ::kmq::testing::child_options child;
+    if (!options.stdin_file.empty()) child.stdin_path = options.stdin_file;
+    child.stdout_path = path("stdout.txt").string();
+    child.stderr_path = path("stderr.txt").string();
+    child.set_env = options.env;
+    child.as_nobody = options.as_nobody;
+    return ::kmq::testing::start_child(argv, child);
   }
 
   outcome wait_for(pid_t child) const {
-    int status = 0;
-    ::waitpid(child, &status, 0);
+    const ::kmq::testing::child_end end = ::kmq::testing::wait_child(child);
     outcome o;
-    if (WIFEXITED(status)) o.code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+    o.code = end.code;
+    o.signal = end.signal;
     o.out = read_file(path("stdout.txt"));
     o.err = read_file(path("stderr.txt"));
     return o;
@@ -156,7 +124,7 @@ class Batch : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  ::kmq::testing::scratch_folder scratch_;
 };
 
 const std::vector<std::string> fast = {"-k", "4", "--progress", "none"};
@@ -381,7 +349,7 @@ TEST_F(Batch, UnwritableOutputFolderIsExit73) {
     unprivileged.as_nobody = true;
     fs::create_directories(path("probe"));
     const outcome probe = kmq({"--help"}, unprivileged);
-    if (probe.code == 124) GTEST_SKIP() << "cannot switch to uid " << nobody;
+    if (probe.code == 124) GTEST_SKIP() << "cannot switch to uid " << ::kmq::testing::nobody_uid;
     if (probe.code != 0) GTEST_SKIP() << "kmq does not start as nobody: " << probe.err;
   }
   write_image(path("src/a.png"), 16, 16, 1);

@@ -25,6 +25,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "child_process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -43,25 +45,14 @@ struct peak_run {
 
 // Runs kmq with args; its own peak resident set from wait4's rusage (ru_maxrss, KiB).
 peak_run run_measured(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> all = {KMQ_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) ::_exit(125);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> argv = {KMQ_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  kmq::testing::child_options child;
+  child.stdout_path = child.stderr_path = log.string();
+  const kmq::testing::child_end end = kmq::testing::wait_child(kmq::testing::start_child(argv, child));
   peak_run r;
-  int status = 0;
-  rusage usage{};
-  if (::wait4(child, &status, 0, &usage) == child && WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  r.max_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+  r.code = end.code;
+  r.max_rss_bytes = static_cast<std::uint64_t>(end.usage.ru_maxrss) * 1024;
   return r;
 }
 

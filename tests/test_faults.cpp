@@ -31,12 +31,11 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "child_process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr uid_t nobody = 65534;
-constexpr gid_t nogroup = 65534;
 
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -87,66 +86,29 @@ struct outcome {
 
 class FaultInjection : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kmq-faults-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    clean();
-    fs::create_directories(dir_);
-    // nobody must reach what is inside (the unprivileged test).
-    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-  }
-  void TearDown() override { clean(); }
+  FaultInjection()
+      : scratch_(std::string("kmq-faults-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()) {}
 
-  void clean() {
-    std::error_code ignored;
-    if (!fs::exists(dir_, ignored)) return;
-    for (const auto& entry : fs::recursive_directory_iterator(dir_, ignored))
-      if (entry.is_directory(ignored)) fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(dir_, ignored);
-  }
-
-  fs::path path(const std::string& name) const { return dir_ / name; }
+  fs::path path(const std::string& name) const { return scratch_.path() / name; }
 
   // kmq started with args (already split), not waited for.
   pid_t start(const std::vector<std::string>& args, const run_options& options = {}) const {
-    std::vector<std::string> all = {KMQ_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string out = options.stdout_file.empty() ? path("stdout.txt").string() : options.stdout_file;
-    const std::string err = path("stderr.txt").string();
-    const pid_t child = ::fork();
-    if (child != 0) return child;
-    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (out_fd < 0 || err_fd < 0) ::_exit(125);
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    if (options.as_nobody) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(nogroup) != 0 || ::setuid(nobody) != 0) ::_exit(124);
-    }
-    if (options.ignore_sigxfsz) ::signal(SIGXFSZ, SIG_IGN);  // an ignored signal stays ignored across exec
-    if (options.file_size_limit) {
-      const rlimit limit{*options.file_size_limit, *options.file_size_limit};
-      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(123);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+    std::vector<std::string> argv = {KMQ_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ::kmq::testing::child_options child;
+    child.stdout_path = options.stdout_file.empty() ? path("stdout.txt").string() : options.stdout_file;
+    child.stderr_path = path("stderr.txt").string();
+    child.as_nobody = options.as_nobody;
+    child.ignore_sigxfsz = options.ignore_sigxfsz;
+    child.file_size_limit = options.file_size_limit;
+    return ::kmq::testing::start_child(argv, child);
   }
 
   outcome finish(pid_t child, const run_options& options = {}) const {
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
+    const ::kmq::testing::child_end end = ::kmq::testing::wait_child(child);
     outcome o;
-    if (WIFEXITED(status)) o.code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+    o.code = end.code;
+    o.signal = end.signal;
     // (A device given as stdout_file, such as /dev/full, is not read back.)
     if (options.stdout_file.empty()) o.out = read_file(path("stdout.txt"));
     o.err = read_file(path("stderr.txt"));
@@ -162,7 +124,7 @@ class FaultInjection : public ::testing::Test {
     EXPECT_EQ(names_in(dir), names) << "in " << dir;
   }
 
-  fs::path dir_;
+  ::kmq::testing::scratch_folder scratch_;
 };
 
 // Every failure says "kmq: <file>: <reason>" and names the file concerned.
@@ -289,7 +251,7 @@ TEST_F(FaultInjection, OutputDirectoryNotWritableAndInputNotReadable) {
   if (::geteuid() == 0) {
     unprivileged.as_nobody = true;
     const outcome probe = kmq({"--version"}, unprivileged);
-    if (probe.code == 124) GTEST_SKIP() << "cannot switch to uid " << nobody;
+    if (probe.code == 124) GTEST_SKIP() << "cannot switch to uid " << ::kmq::testing::nobody_uid;
     if (probe.code != 0) GTEST_SKIP() << "kmq does not start as nobody (is the build tree readable by all?): " << probe.err;
   }
   fs::create_directories(path("locked"));
@@ -348,7 +310,7 @@ TEST_F(FaultInjection, OutputPathIsADirectory) {
     expect_only(path("out.png"), {"inside.txt"});
     EXPECT_EQ(read_file(path("out.png/inside.txt")), "keep me");
   }
-  expect_only(dir_, {"out.png", "stdout.txt", "stderr.txt"});
+  expect_only(scratch_.path(), {"out.png", "stdout.txt", "stderr.txt"});
 
   // --out-dir: DIR/fruits.png is a directory, DIR/baboon.png is written.
   fs::create_directories(path("batch/fruits.png"));

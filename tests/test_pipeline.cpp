@@ -199,27 +199,16 @@ TEST_F(Pipeline, ACappedGpuFallsBackToTheCpuWithTheSameBytes) {
 
 // A CPU backend dressed as a device that runs out of memory on upload, as a
 // GPU does on an image too large for it.
-class out_of_memory_device : public backend {
+class out_of_memory_device : public testing::inert_backend {
  public:
   std::string name() const override { return "test-device"; }
   std::string device() const override { return "a device with no memory"; }
-  int threads() const override { return 1; }
   color_histogram histogram(const packed_rgba* pixels, std::size_t count) override {
     return cpu_->histogram(pixels, count);
   }
   void upload(const packed_rgba*, const std::uint32_t*, std::size_t) override {
     throw error(error_kind::out_of_memory, "test device: out of memory");
   }
-  std::size_t size() const override { return 0; }
-  void seed_begin(packed_rgba) override {}
-  void seed_add_centre(packed_rgba) override {}
-  std::uint64_t seed_potential() override { return 0; }
-  void seed_sample(const std::uint64_t*, int, std::uint32_t*) override {}
-  void seed_candidate_potentials(const packed_rgba*, int, std::uint64_t*) override {}
-  step_stats step(const float*, int) override { return {}; }
-  void assign_to_palette(const packed_rgba*, int) override {}
-  std::vector<std::uint32_t> labels() override { return {}; }
-  void label_pixels(const std::uint32_t*, std::size_t, std::uint8_t*) override {}
 
  private:
   std::unique_ptr<backend> cpu_ = make_cpu_backend(1);

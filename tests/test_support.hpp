@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "kmq/backend.hpp"
 #include "kmq/pixels.hpp"
 #include "kmq/random.hpp"
 
@@ -33,6 +34,27 @@ std::vector<packed_rgba> clustered_with_noise(std::size_t count, int centres, bo
 // Few distinct opaque colours (4 x 3 x 5 levels), many repeats: large
 // weights, many exact ties.
 std::vector<packed_rgba> posterised_pixels(std::size_t count, std::uint64_t seed);
+
+// A backend that holds nothing and does nothing: a test overrides the calls it
+// is about (a device that fails, the seam's defaults).
+class inert_backend : public backend {
+ public:
+  std::string name() const override { return "test"; }
+  std::string device() const override { return "none"; }
+  int threads() const override { return 1; }
+  color_histogram histogram(const packed_rgba*, std::size_t) override { return {}; }
+  void upload(const packed_rgba*, const std::uint32_t*, std::size_t) override {}
+  std::size_t size() const override { return 0; }
+  void seed_begin(packed_rgba) override {}
+  void seed_add_centre(packed_rgba) override {}
+  std::uint64_t seed_potential() override { return 0; }
+  void seed_sample(const std::uint64_t*, int, std::uint32_t*) override {}
+  void seed_candidate_potentials(const packed_rgba*, int, std::uint64_t*) override {}
+  step_stats step(const float*, int) override { return {}; }
+  void assign_to_palette(const packed_rgba*, int) override {}
+  std::vector<std::uint32_t> labels() override { return {}; }
+  void label_pixels(const std::uint32_t*, std::size_t, std::uint8_t*) override {}
+};
 
 // ---- tests that need a GPU ---------------------------------------------------
 

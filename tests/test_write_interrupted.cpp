@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.hpp"
 #include "kmq/io/png_encoder.hpp"
 
 namespace fs = std::filesystem;
@@ -67,40 +68,20 @@ bool catches(pid_t pid, int signal) {
 }
 
 // kmq started with args; stdout to stdout_file (or /dev/null), stderr dropped.
-// Every signal at its default disposition whatever the test runner left
-// (a background job ignores SIGINT).
 pid_t start_kmq(const std::vector<std::string>& args, bool named_route, const std::string& stdout_file = "") {
-  std::vector<std::string> all = {KMQ_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t child = ::fork();
-  if (child != 0) return child;
-  for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  std::vector<std::string> argv = {KMQ_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  kmq::testing::child_options child;
+  if (!stdout_file.empty()) child.stdout_path = stdout_file;
   if (named_route) {
-    ::setenv("KMQ_TEST_NAMED_TEMPORARY", "1", 1);
+    child.set_env = {"KMQ_TEST_NAMED_TEMPORARY=1"};
   } else {
-    ::unsetenv("KMQ_TEST_NAMED_TEMPORARY");
+    child.unset_env = {"KMQ_TEST_NAMED_TEMPORARY"};
   }
-  const int out = ::open(stdout_file.empty() ? "/dev/null" : stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int null = ::open("/dev/null", O_WRONLY);
-  ::dup2(out, 1);
-  ::dup2(null, 2);
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
+  return kmq::testing::start_child(argv, child);
 }
 
-int wait_for(pid_t child) {
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return status;
-}
+int wait_for(pid_t child) { return kmq::testing::wait_child(child).status; }
 
 void sleep_until(clock_type::time_point when) {
   const auto left = when - clock_type::now();
