@@ -36,7 +36,6 @@ import csv
 import json
 import multiprocessing
 import os
-import platform
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +43,8 @@ import time
 
 import numpy as np
 from PIL import Image
+
+from machine_info import cpu_name
 
 TIE = 0.001  # relative: within 0.1 % of the best counts as a tie
 
@@ -143,14 +144,6 @@ def run_kmq(binary, path, k, seed, restarts, reference, alpha, tmp):
     if restarts != "auto":
         command += ["--restarts", restarts]
     return run_command("kmq", command, out, reference, alpha)
-
-
-def cpu_name():
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 TOOLS = ["kmq", "kmq_1seed", "sklearn_n1", "sklearn_default", "opencv", "pngquant"]

@@ -26,7 +26,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from compare_peers import cpu_name  # the one machine name of the quality tables
+from machine_info import cpu_name  # the one machine name of every table
 
 M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
                [0.2119034982, 0.6806995451, 0.1073969566],

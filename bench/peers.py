@@ -43,6 +43,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers_report  # noqa: E402
+from machine_info import cpu_name  # noqa: E402
 
 SIZES_MP = [0.25, 1, 2, 8.3, 14.7, 33]
 QUICK_SIZES_MP = [0.25, 8.3]
@@ -174,12 +175,7 @@ def cluster_only(name, path, out, k):
 
 
 def machine(load_before):
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_name()
     load_after = os.getloadavg()
     versions = []
     for name, command in (("pngquant ", ["pngquant", "--version"]), ("", [IMAGEMAGICK, "-version"])):

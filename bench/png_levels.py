@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import time
 
+from machine_info import cpu_name
+
 
 def encode(kmq, image, k, level, runs, tmp):
     """(bytes, lowest encode seconds) or None when this kmq refuses the level."""
@@ -31,14 +33,6 @@ def encode(kmq, image, k, level, runs, tmp):
         seconds = report["seconds"]["encode"]
         best = seconds if best is None else min(best, seconds)
     return size, best
-
-
-def cpu_name():
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main():

@@ -31,19 +31,15 @@ import time
 
 from PIL import Image
 
+from machine_info import cpu_name
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KS = [8, 16, 32, 64, 128, 256]
 GOAL_MS = 150.0
 
 
 def machine():
-    model = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, {platform.node() or 'this machine'}"
+    return f"{cpu_name()}, {os.cpu_count()} cores, {platform.node() or 'this machine'}"
 
 
 def request(conn, method, path, body=None):
