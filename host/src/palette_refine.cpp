@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "hartigan.hpp"
+#include "swap_refine.hpp"
 #include "parallel.hpp"
 
 namespace kmq::detail {
@@ -195,7 +196,16 @@ refined_palette refine_palette(const std::vector<packed_rgba>& clustered, const 
                                backend& engine, bool dedupe, bool translucent) {
   engine.step(centroids.data(), k);
   std::vector<std::uint32_t> labels = labels_per_color(engine.labels(), counts, dedupe);
-  const hartigan_outcome outcome = hartigan_refine(clustered, counts, labels, k, hartigan_params{});
+  hartigan_outcome outcome = hartigan_refine(clustered, counts, labels, k, hartigan_params{});
+  // Hartigan's one-point moves keep two clusters on one region while one
+  // spans two: the swap step, then Hartigan's rule again over every colour
+  // where a swap was kept.
+  const swap_outcome swapped = swap_refine(clustered, counts, labels, k, swap_params{});
+  if (swapped.accepted > 0) {
+    const hartigan_outcome again = hartigan_refine(clustered, counts, labels, k, hartigan_params{});
+    outcome.moves += again.moves;
+    outcome.sweeps += again.sweeps;
+  }
   refined_palette refined;
   refined.centroids = straight_centroids(straight, counts, labels, k, translucent);
   std::vector<std::uint32_t> rank(static_cast<std::size_t>(k), 0), used(static_cast<std::size_t>(k), 0);

@@ -304,7 +304,8 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
 
 quantize_result quantize(const color_set& colors, const quantize_options& asked, backend& engine,
                          observer* watcher) {
-  const quantize_options options = resolve_automatic(asked);
+  quantize_options options = asked;
+  if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k, colors.distinct_points_);
   validate(options);
   if (options.dedupe != colors.dedupe()) {
     throw error(error_kind::invalid_argument, "quantize: the colour set was made with the other dedupe setting");

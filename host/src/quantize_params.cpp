@@ -59,7 +59,11 @@ void validate(const quantize_options& options) {
   }
 }
 
-int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
+int automatic_restarts(int k, std::size_t distinct_points) noexcept {
+  return k <= 32 && distinct_points <= automatic_restart_points ? 3 : 1;
+}
+
+int automatic_restarts(int k) noexcept { return automatic_restarts(k, automatic_restart_points); }
 
 quantize_options resolve_automatic(quantize_options options) noexcept {
   if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k);

@@ -2,6 +2,7 @@
 // uses them (as RAFT keeps its parameter structs), with the one check of
 // their ranges that every front-end calls.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -63,10 +64,18 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1.
+// only for the former: 3 for k <= 32, else 1. A run costs in proportion to
+// the distinct colours clustered; above automatic_restart_points of them
+// (a large photo, a big translucent graphic) one run and the refinement's
+// swap step (palette_refine) stay within the time a single run was given.
+constexpr std::size_t automatic_restart_points = std::size_t{1} << 18;
+int automatic_restarts(int k, std::size_t distinct_points) noexcept;
+// For k alone (the colour count unknown): as for an image of at most
+// automatic_restart_points colours.
 int automatic_restarts(int k) noexcept;
 
-// The options with restarts 0 ("auto") made concrete for options.kmeans.k.
+// The options with restarts 0 ("auto") made concrete for options.kmeans.k
+// (quantize() makes them concrete for the image's colours instead).
 quantize_options resolve_automatic(quantize_options options) noexcept;
 
 }  // namespace kmq
