@@ -305,7 +305,10 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
 quantize_result quantize(const color_set& colors, const quantize_options& asked, backend& engine,
                          observer* watcher) {
   quantize_options options = asked;
-  if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k, colors.distinct_points_);
+  // The work a run costs grows with the colours clustered; with alpha, the
+  // polishing rounds (palette_refine.hpp) cost about as much again.
+  const std::size_t run_work = colors.distinct_points_ * (colors.translucent() && asked.refine ? 2 : 1);
+  if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k, run_work);
   validate(options);
   if (options.dedupe != colors.dedupe()) {
     throw error(error_kind::invalid_argument, "quantize: the colour set was made with the other dedupe setting");
@@ -340,22 +343,39 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     // Premultiplying can merge colours: never more clusters than points.
     kmeans_params params = options.kmeans;
     params.k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(params.k), colors.distinct_points_));
-    kmeans_result clustering = run_kmeans(engine, points, weights, params, watcher);
+    // With refinement every run is refined and the lowest error after it
+    // wins (ties: the earlier run): the Lloyd error of a run foretells its
+    // refined error poorly, as Lloyd stops on a relative gain.
+    std::vector<kmeans_result> runs;
+    if (options.refine) {
+      runs = run_kmeans_runs(engine, points, weights, params, watcher);
+    } else {
+      runs.push_back(run_kmeans(engine, points, weights, params, watcher));
+    }
+    for (const kmeans_result& run : runs) {
+      result.seed_seconds += run.seed_seconds;
+      result.iterate_seconds += run.iterate_seconds;
+    }
+    bool straight = !colors.premultiplied();
+    std::vector<std::uint32_t> cluster_labels;
+    detail::stopwatch refining;
+    detail::refined_palette refined;
+    std::size_t kept = 0;
+    if (options.refine) {
+      std::vector<const std::vector<float>*> centroids;
+      for (const kmeans_result& run : runs) centroids.push_back(&run.centroids);
+      auto best = detail::refine_best(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_,
+                                      colors.dedupe() ? weights : colors.counts_, centroids, params.k, engine,
+                                      colors.dedupe(), colors.translucent(), engine.threads());
+      kept = best.first;
+      refined = std::move(best.second);
+    }
+    kmeans_result& clustering = runs[kept];
     result.iterations = clustering.iterations;
     result.converged = clustering.converged;
     result.best_restart = clustering.best_restart;
     result.passes = std::move(clustering.passes);
-    result.seed_seconds = clustering.seed_seconds;
-    result.iterate_seconds = clustering.iterate_seconds;
-    bool straight = !colors.premultiplied();
-    std::vector<std::uint32_t> cluster_labels;
-    detail::stopwatch refining;
     if (options.refine) {
-      const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
-      detail::refined_palette refined =
-          detail::refine_palette(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_, counts,
-                                 clustering.centroids, params.k,
-                                 engine, colors.dedupe(), colors.translucent());
       clustering.centroids = std::move(refined.centroids);
       cluster_labels = std::move(refined.labels);
       straight = true;

@@ -437,4 +437,20 @@ swap_outcome swap_refine(const std::vector<packed_rgba>& points, const std::vect
   return o;
 }
 
+double partition_error(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
+                       const std::vector<std::uint32_t>& labels, int k) {
+  if (points.size() != weights.size() || points.size() != labels.size() || k < 1) {
+    throw error(error_kind::internal, "partition_error: points, weights and labels differ in size");
+  }
+  partition p(k);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::uint32_t j = labels[i];
+    if (j >= static_cast<std::uint32_t>(k)) throw error(error_kind::internal, "partition_error: label out of range");
+    p.weight[j] += weights[i];
+    p.square[j] += std::uint64_t{weights[i]} * squared_norm(points[i]);
+    for (int c = 0; c < channels; ++c) p.sum[std::size_t{j} * channels + c] += std::int64_t{weights[i]} * channel_of(points[i], c);
+  }
+  return p.total();  // from the sums alone: the means are not needed
+}
+
 }  // namespace kmq::detail

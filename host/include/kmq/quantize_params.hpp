@@ -64,10 +64,11 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1. A run costs in proportion to
-// the distinct colours clustered; above automatic_restart_points of them
-// (a large photo, a big translucent graphic) one run and the refinement's
-// swap step (palette_refine) stay within the time a single run was given.
+// only for the former: 3 for k <= 32, else 1. A run and its refinement cost
+// in proportion to the distinct colours clustered (counted twice for an image
+// with alpha, whose polishing rounds cost about as much again); above
+// automatic_restart_points of them (a large photo, a big translucent graphic)
+// one run and its refinement keep the time of the runs before refinement.
 constexpr std::size_t automatic_restart_points = std::size_t{1} << 18;
 int automatic_restarts(int k, std::size_t distinct_points) noexcept;
 // For k alone (the colour count unknown): as for an image of at most
