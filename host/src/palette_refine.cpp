@@ -8,6 +8,7 @@
 
 #include "hartigan.hpp"
 #include "kmq/error.hpp"
+#include "partition_sums.hpp"
 #include "swap_refine.hpp"
 #include "parallel.hpp"
 

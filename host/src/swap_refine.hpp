@@ -37,9 +37,4 @@ struct swap_outcome {
 swap_outcome swap_refine(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
                          std::vector<std::uint32_t>& labels, int k, const swap_params& params);
 
-// The weighted error of a partition against its means, from exact integer
-// sums (the one the swap step decides by).
-double partition_error(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
-                       const std::vector<std::uint32_t>& labels, int k);
-
 }  // namespace kmq::detail
