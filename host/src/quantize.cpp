@@ -305,10 +305,11 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
 quantize_result quantize(const color_set& colors, const quantize_options& asked, backend& engine,
                          observer* watcher) {
   quantize_options options = asked;
-  // The work a run costs grows with the colours clustered; with alpha, the
-  // polishing rounds (palette_refine.hpp) cost about as much again.
-  const std::size_t run_work = colors.distinct_points_ * (colors.translucent() && asked.refine ? 2 : 1);
-  if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k, run_work);
+  if (options.kmeans.restarts == 0) {
+    // With alpha and refinement the polishing rounds run too.
+    options.kmeans.restarts =
+        automatic_restarts(options.kmeans.k, colors.distinct_points_, colors.translucent() && asked.refine);
+  }
   validate(options);
   if (options.dedupe != colors.dedupe()) {
     throw error(error_kind::invalid_argument, "quantize: the colour set was made with the other dedupe setting");

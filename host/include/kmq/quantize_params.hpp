@@ -64,15 +64,15 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1. A run and its refinement cost
-// in proportion to the distinct colours clustered (counted twice for an image
-// with alpha, whose polishing rounds cost about as much again); above
-// automatic_restart_points of them (a large photo, a big translucent graphic)
-// one run and its refinement keep the time of the runs before refinement.
-constexpr std::size_t automatic_restart_points = std::size_t{1} << 18;
-int automatic_restarts(int k, std::size_t distinct_points) noexcept;
-// For k alone (the colour count unknown): as for an image of at most
-// automatic_restart_points colours.
+// only for the former: 3 for k <= 32, else 1. One exception: an image with
+// alpha of more than automatic_restart_alpha_points distinct premultiplied
+// colours runs once, as its runs take longer on premultiplied colours and
+// its polishing rounds (palette_refine.hpp) cost about as much again as the
+// refinement (a 1080x1080 translucent sprite: 1.67x the time of the runs
+// before refinement with three, 0.85x with one).
+constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
+int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha) noexcept;
+// For k alone (the image unknown): as for an opaque image.
 int automatic_restarts(int k) noexcept;
 
 // The options with restarts 0 ("auto") made concrete for options.kmeans.k
