@@ -11,7 +11,8 @@
 #   QUALITY_SPACE  oklab: instead, kmq --space rgb vs --space oklab vs pngquant --nofs on mean ΔE_ok
 #                  and MSE (bench/oklab_peers.py; K default 16,64; OUT_PREFIX default results/quality_oklab)
 # Example, kmq alone against the peers of an earlier run:
-#   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --label "$(git rev-parse --short HEAD)"
+#   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --skip sklearn_default --label "$(git rev-parse --short HEAD)"
+# (quality_baseline.json has no scikit-learn n_init=10 rows: without --skip they would run, ~40 min)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"

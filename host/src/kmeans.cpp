@@ -114,9 +114,9 @@ kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& 
 
 }  // namespace
 
-kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
-                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
-                         observer* watcher) {
+std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<packed_rgba>& host_points,
+                                           const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                                           observer* watcher) {
   validate(params);
   if (points.size() != host_points.size() || host_points.size() != host_weights.size()) {
     throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
@@ -124,22 +124,31 @@ kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_p
   // Restart r > 0 uses the r-th draw of a generator seeded with the seed, so
   // one restart is exactly the run of the seed alone, and more never do worse.
   seeded_random restart_seeds(params.seed);
-  kmeans_result best;
-  double seed_seconds = 0.0, iterate_seconds = 0.0;
+  std::vector<kmeans_result> runs;
   for (int restart = 0; restart < params.restarts; ++restart) {
     const std::uint64_t seed = restart == 0 ? params.seed : restart_seeds.next();
-    kmeans_result run = seed_and_iterate(points, host_points, host_weights, params, seed, restart, watcher);
-    seed_seconds += run.seed_seconds;
-    iterate_seconds += run.iterate_seconds;
-    // The lowest error wins; on a tie, the earlier run.
-    if (restart == 0 || run.final_wcss() < best.final_wcss()) {
-      best = std::move(run);
-      best.best_restart = restart;
-    }
+    runs.push_back(seed_and_iterate(points, host_points, host_weights, params, seed, restart, watcher));
+    runs.back().best_restart = restart;
   }
-  best.seed_seconds = seed_seconds;
-  best.iterate_seconds = iterate_seconds;
-  return best;
+  return runs;
+}
+
+kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
+                         const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                         observer* watcher) {
+  std::vector<kmeans_result> runs = run_kmeans_runs(points, host_points, host_weights, params, watcher);
+  double seed_seconds = 0.0, iterate_seconds = 0.0;
+  std::size_t best = 0;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    seed_seconds += runs[r].seed_seconds;
+    iterate_seconds += runs[r].iterate_seconds;
+    // The lowest error wins; on a tie, the earlier run.
+    if (runs[r].final_wcss() < runs[best].final_wcss()) best = r;
+  }
+  kmeans_result kept = std::move(runs[best]);
+  kept.seed_seconds = seed_seconds;
+  kept.iterate_seconds = iterate_seconds;
+  return kept;
 }
 
 }  // namespace kmq

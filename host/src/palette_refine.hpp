@@ -3,6 +3,7 @@
 // RGBA colours ready to round.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "kmq/backend.hpp"
@@ -14,16 +15,24 @@ struct refined_palette {
   std::vector<std::uint32_t> labels;  // per colour: its cluster's rank among the non-empty ones (centroid index)
   std::uint64_t moves = 0;
   int sweeps = 0;
+  double wcss = 0.0;  // of the refined partition against its means, in the clustered space
 };
 
-// clustered: the colours as the backend clusters them (premultiplied or not);
-// straight: the same colours as the image has them, index for index; counts:
-// their pixel counts. centroids: the k kept by Lloyd, in the clustered space.
-// The backend labels the points once against them (the same labels on every
-// backend); with dedupe false its points are the pixels, colour by colour.
-refined_palette refine_palette(const std::vector<packed_rgba>& clustered, const std::vector<packed_rgba>& straight,
-                               const std::vector<std::uint32_t>& counts, const std::vector<float>& centroids, int k,
-                               backend& engine, bool dedupe, bool translucent);
+// Hartigan's method and the swap step over the image's colours, from
+// several runs' centroids (one per restart). clustered: the colours as the
+// backend clusters them (premultiplied or not); straight: the same colours as
+// the image has them, index for index; counts: their pixel counts;
+// centroids: each run's k, in the clustered space. The backend labels the
+// points against each run in turn (the same labels on every backend; with
+// dedupe false its points are the pixels, colour by colour), then the host
+// refines the runs on up to `threads` threads at once, each on its own, so
+// the result does not depend on the threads. Returns the index of the run of
+// least refined error (ties: the earlier) and its refinement.
+std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgba>& clustered,
+                                                    const std::vector<packed_rgba>& straight,
+                                                    const std::vector<std::uint32_t>& counts,
+                                                    const std::vector<const std::vector<float>*>& centroids, int k,
+                                                    backend& engine, bool dedupe, bool translucent, int threads);
 
 // Per-point labels as per-colour labels: with dedupe the points are the
 // colours; without, the pixels, colour by colour (counts[c] of each), and a

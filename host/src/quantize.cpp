@@ -304,7 +304,12 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
 
 quantize_result quantize(const color_set& colors, const quantize_options& asked, backend& engine,
                          observer* watcher) {
-  const quantize_options options = resolve_automatic(asked);
+  quantize_options options = asked;
+  if (options.kmeans.restarts == 0) {
+    // With alpha and refinement the polishing rounds run too.
+    options.kmeans.restarts =
+        automatic_restarts(options.kmeans.k, colors.distinct_points_, colors.translucent() && asked.refine);
+  }
   validate(options);
   if (options.dedupe != colors.dedupe()) {
     throw error(error_kind::invalid_argument, "quantize: the colour set was made with the other dedupe setting");
@@ -339,22 +344,47 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     // Premultiplying can merge colours: never more clusters than points.
     kmeans_params params = options.kmeans;
     params.k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(params.k), colors.distinct_points_));
-    kmeans_result clustering = run_kmeans(engine, points, weights, params, watcher);
+    // With refinement the two runs of least Lloyd error are refined and the
+    // lower error after it wins (ties: the earlier run): the Lloyd error of a
+    // run foretells its refined error poorly (Lloyd stops on a relative gain),
+    // and two refinements run side by side on two threads in the time of one.
+    std::vector<kmeans_result> runs;
+    if (options.refine) {
+      runs = run_kmeans_runs(engine, points, weights, params, watcher);
+    } else {
+      runs.push_back(run_kmeans(engine, points, weights, params, watcher));
+    }
+    for (const kmeans_result& run : runs) {
+      result.seed_seconds += run.seed_seconds;
+      result.iterate_seconds += run.iterate_seconds;
+    }
+    bool straight = !colors.premultiplied();
+    std::vector<std::uint32_t> cluster_labels;
+    detail::stopwatch refining;
+    detail::refined_palette refined;
+    std::size_t kept = 0;
+    if (options.refine) {
+      constexpr std::size_t refined_runs = 2;
+      std::vector<std::size_t> order(runs.size());
+      for (std::size_t r = 0; r < runs.size(); ++r) order[r] = r;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return runs[a].final_wcss() < runs[b].final_wcss(); });
+      order.resize(std::min(order.size(), refined_runs));
+      std::sort(order.begin(), order.end());
+      std::vector<const std::vector<float>*> centroids;
+      for (std::size_t r : order) centroids.push_back(&runs[r].centroids);
+      auto best = detail::refine_best(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_,
+                                      colors.dedupe() ? weights : colors.counts_, centroids, params.k, engine,
+                                      colors.dedupe(), colors.translucent(), engine.threads());
+      kept = order[best.first];
+      refined = std::move(best.second);
+    }
+    kmeans_result& clustering = runs[kept];
     result.iterations = clustering.iterations;
     result.converged = clustering.converged;
     result.best_restart = clustering.best_restart;
     result.passes = std::move(clustering.passes);
-    result.seed_seconds = clustering.seed_seconds;
-    result.iterate_seconds = clustering.iterate_seconds;
-    bool straight = !colors.premultiplied();
-    std::vector<std::uint32_t> cluster_labels;
-    detail::stopwatch refining;
     if (options.refine) {
-      const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
-      detail::refined_palette refined =
-          detail::refine_palette(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_, counts,
-                                 clustering.centroids, params.k,
-                                 engine, colors.dedupe(), colors.translucent());
       clustering.centroids = std::move(refined.centroids);
       cluster_labels = std::move(refined.labels);
       straight = true;

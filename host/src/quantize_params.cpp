@@ -59,7 +59,12 @@ void validate(const quantize_options& options) {
   }
 }
 
-int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
+int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha) noexcept {
+  if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
+  return k <= 32 ? 3 : 1;
+}
+
+int automatic_restarts(int k) noexcept { return automatic_restarts(k, 0, false); }
 
 quantize_options resolve_automatic(quantize_options options) noexcept {
   if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k);

@@ -33,6 +33,13 @@ kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_p
                          const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
                          observer* watcher = nullptr);
 
+// Every run of run_kmeans, in restart order, each with its own passes and
+// seconds (best_restart: its own index), for a caller that judges the runs by
+// more than their Lloyd error (quantize() by their error after refinement).
+std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<packed_rgba>& host_points,
+                                           const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
+                                           observer* watcher = nullptr);
+
 // The seeding alone (exposed for tests): k distinct colours from the points.
 std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_rgba>& host_points,
                                       const std::vector<std::uint32_t>& host_weights, int k,

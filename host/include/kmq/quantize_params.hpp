@@ -2,6 +2,7 @@
 // uses them (as RAFT keeps its parameter structs), with the one check of
 // their ranges that every front-end calls.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -63,10 +64,19 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1.
+// only for the former: 3 for k <= 32, else 1. One exception: an image with
+// alpha of more than automatic_restart_alpha_points distinct premultiplied
+// colours runs once, as its runs take longer on premultiplied colours and
+// its polishing rounds (palette_refine.hpp) cost about as much again as the
+// refinement (a 1080x1080 translucent sprite: 1.67x the time of the runs
+// before refinement with three, 0.85x with one).
+constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
+int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha) noexcept;
+// For k alone (the image unknown): as for an opaque image.
 int automatic_restarts(int k) noexcept;
 
-// The options with restarts 0 ("auto") made concrete for options.kmeans.k.
+// The options with restarts 0 ("auto") made concrete for options.kmeans.k
+// (quantize() makes them concrete for the image's colours instead).
 quantize_options resolve_automatic(quantize_options options) noexcept;
 
 }  // namespace kmq

@@ -1,0 +1,115 @@
+// Refining every restart and keeping the one of least refined error: the run
+// kept is the one whose refinement alone gives the least error (the earlier
+// on a tie), the result is the same on any thread count (the runs are refined
+// side by side on threads) and without de-duplication, and the palette never
+// has a higher error than refining only the run of least Lloyd error.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "../host/src/palette_refine.hpp"
+#include "kmq/cpu_backend.hpp"
+#include "kmq/kmeans.hpp"
+#include "kmq/quantize.hpp"
+#include "test_support.hpp"
+
+namespace kmq {
+namespace {
+
+// A photo-like gradient with a soft alpha edge (many colours merge when
+// premultiplied, so the refinement works on groups of equal values).
+std::vector<packed_rgba> soft_gradient(std::uint32_t size, std::uint64_t seed) {
+  std::vector<packed_rgba> pixels = testing::gradient_image(size, size, seed);
+  for (std::uint32_t y = 0; y < size; ++y) {
+    for (std::uint32_t x = 0; x < size; ++x) {
+      const double r = std::hypot(x - size / 2.0, y - size / 2.0) / size;
+      const double coverage = std::min(1.0, std::max(0.0, (0.48 - r) / 0.18));
+      packed_rgba& p = pixels[y * size + x];
+      p = (p & 0x00ffffffu) | (static_cast<std::uint32_t>(std::lround(coverage * 255)) << 24);
+    }
+  }
+  collapse_transparent(pixels.data(), pixels.size());
+  return pixels;
+}
+
+quantize_result quantize_with(const std::vector<packed_rgba>& pixels, std::uint32_t width, int k, int restarts,
+                              bool dedupe, int threads) {
+  quantize_options options;
+  options.kmeans.k = k;
+  options.kmeans.restarts = restarts;
+  options.dedupe = dedupe;
+  auto engine = make_cpu_backend(threads);
+  return quantize(view_of(pixels.data(), width, static_cast<std::uint32_t>(pixels.size() / width)), options, *engine);
+}
+
+TEST(RefineBest, KeepsTheRunOfLeastRefinedError) {
+  for (bool alpha : {false, true}) {
+    const std::vector<packed_rgba> pixels = alpha ? soft_gradient(96, 3) : testing::gradient_image(120, 90, 4);
+    const std::uint32_t width = alpha ? 96 : 120;
+    auto engine = make_cpu_backend(2);
+    const color_set colors =
+        analyse_colors(view_of(pixels.data(), width, static_cast<std::uint32_t>(pixels.size() / width)), true, *engine, nullptr);
+    kmeans_params params;
+    params.k = 12;
+    params.restarts = 4;
+    const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
+    ASSERT_EQ(runs.size(), 4u);
+    std::vector<const std::vector<float>*> all;
+    std::vector<double> alone;
+    for (const kmeans_result& run : runs) {
+      all.push_back(&run.centroids);
+      alone.push_back(detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                                          {&run.centroids}, params.k, *engine, true, colors.translucent(), 1)
+                          .second.wcss);
+    }
+    for (int threads : {1, 2, 3}) {
+      const auto best = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                                            all, params.k, *engine, true, colors.translucent(), threads);
+      std::size_t expected = 0;
+      for (std::size_t r = 1; r < alone.size(); ++r) {
+        if (alone[r] < alone[expected]) expected = r;
+      }
+      EXPECT_EQ(best.first, expected) << "alpha " << alpha << ", threads " << threads;
+      EXPECT_EQ(best.second.wcss, alone[expected]);
+    }
+  }
+}
+
+TEST(RefineBest, SamePaletteOnAnyThreadCountAndWithoutDedupe) {
+  for (bool alpha : {false, true}) {
+    const std::vector<packed_rgba> pixels = alpha ? soft_gradient(128, 7) : testing::gradient_image(160, 120, 8);
+    const std::uint32_t width = alpha ? 128 : 160;
+    const quantize_result one = quantize_with(pixels, width, 16, 3, true, 1);
+    for (auto [dedupe, threads] : {std::pair<bool, int>{true, 2}, {true, 5}, {false, 1}, {false, 3}}) {
+      const quantize_result other = quantize_with(pixels, width, 16, 3, dedupe, threads);
+      EXPECT_EQ(one.palette, other.palette) << "alpha " << alpha << ", dedupe " << dedupe << ", threads " << threads;
+      EXPECT_EQ(one.wcss, other.wcss);
+      EXPECT_EQ(one.best_restart, other.best_restart);
+    }
+  }
+}
+
+TEST(RefineBest, MoreRestartsNeverRefineWorse) {
+  // Restart 0 of a 3-restart run is the 1-restart run, and the refined error
+  // decides: the kept partition's refined error can only fall.
+  const std::vector<packed_rgba> photo = testing::gradient_image(150, 100, 12);
+  for (int k : {8, 16, 24}) {
+    auto engine = make_cpu_backend(2);
+    const color_set colors = analyse_colors(view_of(photo.data(), 150, 100), true, *engine, nullptr);
+    kmeans_params params;
+    params.k = k;
+    params.restarts = 3;
+    const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
+    std::vector<const std::vector<float>*> first = {&runs[0].centroids}, all;
+    for (const kmeans_result& run : runs) all.push_back(&run.centroids);
+    const double one = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                                           first, k, *engine, true, false, 2).second.wcss;
+    const double three = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                                             all, k, *engine, true, false, 2).second.wcss;
+    EXPECT_LE(three, one) << "k " << k;
+  }
+}
+
+}  // namespace
+}  // namespace kmq
