@@ -8,61 +8,20 @@
 #include <numeric>
 
 #include "kmq/error.hpp"
+#include "partition_sums.hpp"
 
 namespace kmq::detail {
 namespace {
 
-struct cluster_sums {
-  std::vector<std::uint64_t> weight;  // k
-  std::vector<std::int64_t> sum;      // k * 4
-  std::vector<double> mean;           // k * 4, sum / weight, refreshed on every change
-
-  explicit cluster_sums(int k)
-      : weight(static_cast<std::size_t>(k), 0), sum(static_cast<std::size_t>(k) * channels, 0),
-        mean(static_cast<std::size_t>(k) * channels, 0.0) {}
-
-  void add(std::uint32_t j, packed_rgba x, std::int64_t w) {
-    weight[j] = static_cast<std::uint64_t>(static_cast<std::int64_t>(weight[j]) + w);
-    for (int c = 0; c < channels; ++c) sum[std::size_t{j} * channels + c] += w * static_cast<std::int64_t>(channel_of(x, c));
-    refresh(j);
-  }
-  void refresh(std::uint32_t j) {
-    for (int c = 0; c < channels; ++c) {
-      mean[std::size_t{j} * channels + c] =
-          weight[j] == 0 ? 0.0 : static_cast<double>(sum[std::size_t{j} * channels + c]) / static_cast<double>(weight[j]);
-    }
-  }
-  double distance(std::uint32_t j, packed_rgba x) const {
-    double total = 0.0;
-    for (int c = 0; c < channels; ++c) {
-      const double d = static_cast<double>(channel_of(x, c)) - mean[std::size_t{j} * channels + c];
-      total = total + d * d;
-    }
-    return total;
-  }
-};
-
 // For each cluster, up to `count` other non-empty clusters by distance between
-// means (ties: lower index).
-std::vector<std::uint32_t> nearest_clusters(const cluster_sums& sums, int k, int count) {
+// means (ties: lower index); fewer than count others: the cluster itself
+// fills the row, which is never a move.
+std::vector<std::uint32_t> nearest_clusters(const partition& sums, int k, int count) {
   std::vector<std::uint32_t> near(static_cast<std::size_t>(k) * count, 0);
-  std::vector<std::pair<double, std::uint32_t>> order;
   for (int a = 0; a < k; ++a) {
-    order.clear();
-    for (int b = 0; b < k; ++b) {
-      if (b == a || sums.weight[static_cast<std::size_t>(b)] == 0) continue;
-      double total = 0.0;
-      for (int c = 0; c < channels; ++c) {
-        const double d = sums.mean[static_cast<std::size_t>(a) * channels + c] - sums.mean[static_cast<std::size_t>(b) * channels + c];
-        total = total + d * d;
-      }
-      order.emplace_back(total, static_cast<std::uint32_t>(b));
-    }
-    const std::size_t keep = std::min<std::size_t>(order.size(), static_cast<std::size_t>(count));
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end());
+    const std::vector<std::uint32_t> found = nearest_of(sums, static_cast<std::uint32_t>(a), count);
     for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
-      // Fewer than count others: repeat the cluster itself, which is never a move.
-      near[static_cast<std::size_t>(a) * count + i] = i < keep ? order[i].second : static_cast<std::uint32_t>(a);
+      near[static_cast<std::size_t>(a) * count + i] = i < found.size() ? found[i] : static_cast<std::uint32_t>(a);
     }
   }
   return near;
@@ -75,14 +34,11 @@ hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const s
   if (points.size() != weights.size() || points.size() != labels.size() || k < 1) {
     throw error(error_kind::internal, "hartigan_refine: points, weights and labels differ in size");
   }
-  cluster_sums sums(k);
+  partition sums(k);
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (labels[i] >= static_cast<std::uint32_t>(k)) throw error(error_kind::internal, "hartigan_refine: label out of range");
-    const std::uint32_t j = labels[i];
-    sums.weight[j] += weights[i];
-    for (int c = 0; c < channels; ++c) sums.sum[std::size_t{j} * channels + c] += std::int64_t{weights[i]} * channel_of(points[i], c);
+    sums.add(labels[i], points[i], std::int64_t{weights[i]});
   }
-  for (int j = 0; j < k; ++j) sums.refresh(static_cast<std::uint32_t>(j));
 
   hartigan_outcome outcome;
   const int count = std::max(1, std::min(params.candidates, k - 1));
@@ -128,7 +84,7 @@ hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const s
 
 double partition_wcss(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
                       const std::vector<std::uint32_t>& labels, int k) {
-  cluster_sums sums(k);
+  partition sums(k);
   for (std::size_t i = 0; i < points.size(); ++i) sums.add(labels[i], points[i], weights[i]);
   double total = 0.0;
   for (std::size_t i = 0; i < points.size(); ++i) total += weights[i] * sums.distance(labels[i], points[i]);

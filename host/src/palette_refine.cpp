@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <exception>
-#include <thread>
 
 #include "hartigan.hpp"
 #include "kmq/error.hpp"
@@ -225,7 +223,7 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
     // Each group on its own and the error an integer sum: any split into
     // threads gives the same labels and the same total.
     std::vector<std::uint32_t> next_labels(labels.size());
-    std::vector<std::uint64_t> partial(static_cast<std::size_t>(std::max(threads, 1)), 0);
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunk_count(threads, points.size())), 0);
     parallel_chunks(threads, points.size(), [&](int chunk, std::size_t begin, std::size_t end) {
       std::uint64_t total = 0;
       for (std::size_t i = begin; i < end; ++i) {
@@ -325,24 +323,17 @@ std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgb
   if (translucent) groups = group_points(clustered, straight, counts);
   const point_groups* grouped = translucent ? &groups : nullptr;
   std::vector<refined_palette> refined(runs);
-  std::vector<std::exception_ptr> failed(runs);
-  const std::size_t workers = std::min<std::size_t>(runs, static_cast<std::size_t>(resolve_thread_count(threads)));
-  const auto work = [&](std::size_t worker) {
-    for (std::size_t r = worker; r < runs; r += workers) {
-      try {
-        refined[r] = refine_labels(clustered, straight, counts, std::move(labels[r]), k, translucent, grouped);
-      } catch (...) {
-        failed[r] = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
-  work(0);
-  for (std::thread& t : pool) t.join();
+  // One chunk per run (a run is far more work than a thread costs), each run
+  // refined on its own: the same palettes on any number of threads.
+  parallel_chunks(
+      threads, runs,
+      [&](int, std::size_t begin, std::size_t end) {
+        for (std::size_t r = begin; r < end; ++r)
+          refined[r] = refine_labels(clustered, straight, counts, std::move(labels[r]), k, translucent, grouped);
+      },
+      min_work_per_thread);
   std::size_t best = 0;
   for (std::size_t r = 0; r < runs; ++r) {
-    if (failed[r]) std::rethrow_exception(failed[r]);
     if (refined[r].wcss < refined[best].wcss) best = r;
   }
   return {best, std::move(refined[best])};
