@@ -245,5 +245,65 @@ TEST(PngFastDecoder, TheLimitOnPixelsHoldsBeforeAnyPixelIsMade) {
   EXPECT_TRUE(image.pixels.empty());
 }
 
+// Streams libpng would never write, made byte by byte with sound checksums:
+// random rows under random filter types (an invalid one now and then), short
+// and long streams. Whatever the fast path does, the result is libpng's.
+TEST(PngFastDecoder, RandomStreamsWithSoundChecksumsGiveLibpngsVerdict) {
+  std::mt19937 random(2026);
+  int taken = 0, declined = 0;
+  for (int trial = 0; trial < 240; ++trial) {
+    const int channels = trial % 2 == 0 ? 3 : 4;
+    const std::uint32_t width = 1 + random() % 70, height = 1 + random() % 20;
+    const std::size_t row_bytes = std::size_t{width} * static_cast<std::size_t>(channels) + 1;
+    bytes raw(row_bytes * height);
+    for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(random());
+    for (std::uint32_t y = 0; y < height; ++y) raw[y * row_bytes] = static_cast<std::uint8_t>(random() % 21 == 0 ? 5 + random() % 250 : random() % 5);
+    const int cut = static_cast<int>(random() % 12);
+    if (cut == 0) raw.resize(raw.size() - 1 - random() % raw.size() / 2);  // short
+    if (cut == 1) raw.insert(raw.end(), 1 + random() % 40, 0x55);          // long
+    bytes packed(compressBound(static_cast<uLong>(raw.size())));
+    uLongf packed_size = packed.size();
+    ASSERT_EQ(compress2(packed.data(), &packed_size, raw.data(), static_cast<uLong>(raw.size()), 1 + trial % 9), Z_OK);
+    packed.resize(packed_size);
+    bytes file = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    bytes header;
+    put_be32(header, width);
+    put_be32(header, height);
+    header.insert(header.end(), {8, static_cast<std::uint8_t>(channels == 4 ? 6 : 2), 0, 0, 0});
+    put_png_chunk(file, "IHDR", header);
+    const std::size_t split = packed.size() / (1 + random() % 3);  // one or two IDATs
+    put_png_chunk(file, "IDAT", bytes(packed.begin(), packed.begin() + static_cast<std::ptrdiff_t>(split)));
+    if (split < packed.size()) put_png_chunk(file, "IDAT", bytes(packed.begin() + static_cast<std::ptrdiff_t>(split), packed.end()));
+    put_png_chunk(file, "IEND", {});
+
+    const std::string name = "trial " + std::to_string(trial);
+    SCOPED_TRACE(name);
+    std::string want_error, got_error;
+    decoded_image want, got, fast;
+    try {
+      detail::decode_png_with_libpng(file.data(), file.size(), name, 1ull << 30, want);
+    } catch (const error& e) {
+      want_error = e.what();
+    }
+    try {
+      got = image_decoder().decode_bytes(file, name);
+    } catch (const error& e) {
+      got_error = e.what();
+    }
+    EXPECT_EQ(got_error, want_error);
+    if (want_error.empty()) EXPECT_EQ(got.pixels, want.pixels);
+    if (detail::decode_png_fast(file.data(), file.size(), name, 1ull << 30, fast)) {
+      ++taken;
+      EXPECT_TRUE(want_error.empty()) << "the fast path took a file libpng refuses: " << want_error;
+      EXPECT_EQ(fast.pixels, want.pixels);
+    } else {
+      ++declined;
+    }
+  }
+  // Both kinds occurred, so both paths were compared.
+  EXPECT_GT(taken, 100);
+  EXPECT_GT(declined, 20);
+}
+
 }  // namespace
 }  // namespace kmq::io
