@@ -40,18 +40,6 @@ struct decompressor_deleter {
   void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
 };
 
-// The PNG specification's predictor. Photos mostly use it, and its choice
-// is a coin toss to a branch predictor: both forms below choose without
-// branching.
-inline std::uint8_t paeth(int a, int b, int c) {
-  const int pa = std::abs(b - c);
-  const int pb = std::abs(a - c);
-  const int pc = std::abs(a + b - 2 * c);
-  const int not_a = -static_cast<int>(pa > pb || pa > pc);  // all ones where a loses
-  const int b_or_c = pb <= pc ? b : c;
-  return static_cast<std::uint8_t>((a & ~not_a) | (b_or_c & not_a));
-}
-
 #if defined(__SSE2__)
 // One pixel's channels in 16-bit lanes: the chain runs from pixel to pixel
 // along the row, so only a pixel's channels can go side by side. Every load
@@ -92,6 +80,18 @@ void paeth_row(std::uint8_t* row, const std::uint8_t* prior, std::size_t bytes) 
   }
 }
 #else
+// The PNG specification's predictor. Photos mostly use it, and its choice
+// is a coin toss to a branch predictor: both forms below choose without
+// branching.
+inline std::uint8_t paeth(int a, int b, int c) {
+  const int pa = std::abs(b - c);
+  const int pb = std::abs(a - c);
+  const int pc = std::abs(a + b - 2 * c);
+  const int not_a = -static_cast<int>(pa > pb || pa > pc);  // all ones where a loses
+  const int b_or_c = pb <= pc ? b : c;
+  return static_cast<std::uint8_t>((a & ~not_a) | (b_or_c & not_a));
+}
+
 template <int bpp>
 void paeth_row(std::uint8_t* row, const std::uint8_t* prior, std::size_t bytes) {
   for (std::size_t i = 0; i < bpp; ++i) row[i] = static_cast<std::uint8_t>(row[i] + prior[i]);
