@@ -56,6 +56,16 @@ struct seeding_blocks {
   }
 };
 
+// Each chunk's sums per candidate (chunk-major), added in chunk order: integer
+// sums, the same on any number of threads.
+void merge_partials(const std::vector<std::uint64_t>& partial, int chunks, std::size_t count, std::uint64_t* out) {
+  for (std::size_t c = 0; c < count; ++c) {
+    std::uint64_t total = 0;
+    for (int chunk = 0; chunk < chunks; ++chunk) total += partial[static_cast<std::size_t>(chunk) * count + c];
+    out[c] = total;
+  }
+}
+
 // D(i) = min(D(i), |x_i - centre|^2) for every point of the blocks a centre
 // can reach (every block without a centre), then those blocks' sums and
 // largest D.
@@ -110,12 +120,7 @@ void block_candidate_potentials(const greedy_seed_points& in, const seeding_bloc
         }
       },
       block_points * count);
-  // Integer sums, merged in chunk order: the same on any number of threads.
-  for (std::size_t c = 0; c < count; ++c) {
-    std::uint64_t total = 0;
-    for (int chunk = 0; chunk < chunks; ++chunk) total += partial[static_cast<std::size_t>(chunk) * count + c];
-    potentials[c] = total;
-  }
+  merge_partials(partial, chunks, count, potentials.data());
 }
 
 // The smallest i whose running sum of weight * D through i exceeds target
@@ -147,12 +152,7 @@ void all_candidate_potentials(const greedy_seed_points& in, const packed_rgba* c
                              partial.data() + static_cast<std::size_t>(chunk) * cost);
       },
       cost);
-  // Integer sums, merged in chunk order: the same on any number of threads.
-  for (std::size_t c = 0; c < cost; ++c) {
-    std::uint64_t total = 0;
-    for (int chunk = 0; chunk < chunks; ++chunk) total += partial[static_cast<std::size_t>(chunk) * cost + c];
-    potentials[c] = total;
-  }
+  merge_partials(partial, chunks, cost, potentials);
 }
 
 void greedy_seed(const greedy_seed_points& in, seeded_random& random, int k, int trials,

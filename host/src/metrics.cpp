@@ -155,10 +155,8 @@ double psnr_from_mse(double mse) {
   return mse == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
-image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
-                                   const std::vector<packed_rgba>& palette, std::uint32_t width,
-                                   std::uint32_t height, int threads, bool delta_e) {
-  const std::size_t count = static_cast<std::size_t>(width) * height;
+image_metrics measure_error(const packed_rgba* original, const std::uint8_t* indices,
+                            const std::vector<packed_rgba>& palette, std::size_t count, int threads) {
   if (count == 0 || palette.empty()) throw error(error_kind::invalid_argument, "metrics need pixels and a palette");
   image_metrics metrics;
   threads = detail::resolve_thread_count(threads);
@@ -197,6 +195,16 @@ image_metrics measure_quantization(const packed_rgba* original, const std::uint8
                                    : static_cast<double>(colour_error);
   metrics.mse = total / (static_cast<double>(count) * metrics.channels);
   metrics.psnr = psnr_from_mse(metrics.mse);
+  return metrics;
+}
+
+image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,
+                                   const std::vector<packed_rgba>& palette, std::uint32_t width,
+                                   std::uint32_t height, int threads, bool delta_e) {
+  const std::size_t count = static_cast<std::size_t>(width) * height;
+  threads = detail::resolve_thread_count(threads);
+  image_metrics metrics = measure_error(original, indices, palette, count, threads);
+  const bool translucent = metrics.channels == 4;
   metrics.ssim = mean_ssim(original, indices, palette, width, height, threads);
   metrics.mean_delta_e_ok =
       translucent || !delta_e ? std::numeric_limits<double>::quiet_NaN() : mean_delta_e(original, indices, palette, count);

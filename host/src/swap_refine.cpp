@@ -25,7 +25,7 @@ class swapper {
   swapper(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
           std::vector<std::uint32_t>& labels, int k, const swap_params& params)
       : points_(points), weights_(weights), labels_(labels), params_(params), p_(k),
-        members_(static_cast<std::size_t>(k)), gain_(static_cast<std::size_t>(k), -1.0),
+        members_(static_cast<std::size_t>(k)), cuts_(static_cast<std::size_t>(k)),
         gain_known_(static_cast<std::size_t>(k), 0) {
     for (std::size_t i = 0; i < points.size(); ++i) {
       if (labels[i] >= static_cast<std::uint32_t>(k)) throw error(error_kind::internal, "swap_refine: label out of range");
@@ -74,13 +74,17 @@ class swapper {
     }
   }
 
-  double gain_of(std::uint32_t s) {
+  // Cluster s cut in two, kept until its members change: pick() ranks by the
+  // gain, attempt() then makes the same cut.
+  const split& cut_of(std::uint32_t s) {
     if (!gain_known_[s]) {
-      gain_[s] = split_cluster(points_, weights_, members_[s], p_, s).gain;
+      cuts_[s] = split_cluster(points_, weights_, members_[s], p_, s);
       gain_known_[s] = 1;
     }
-    return gain_[s];
+    return cuts_[s];
   }
+
+  double gain_of(std::uint32_t s) { return cut_of(s).gain; }
 
   bool was_tried(std::uint32_t s, std::uint32_t r) const {
     return std::find(tried_.begin(), tried_.end(), std::make_pair(s, r)) != tried_.end();
@@ -140,7 +144,7 @@ class swapper {
     for (std::size_t n = 0; n < involved.size(); ++n) old_labels[n] = labels_[involved[n]];
     const partition saved = p_;
 
-    const split cut = split_cluster(points_, weights_, members_[s], p_, s);
+    const split cut = cut_of(s);
     if (cut.gain <= 0.0) return false;
     for (std::uint32_t i : members_[r]) move(i, q);
     for (std::size_t n = 0; n < members_[s].size(); ++n) {
@@ -280,7 +284,7 @@ class swapper {
   swap_params params_;
   partition p_;
   std::vector<std::vector<std::uint32_t>> members_;
-  std::vector<double> gain_;
+  std::vector<split> cuts_;
   std::vector<char> gain_known_;
   std::vector<double> merge_cost_;
   std::vector<std::uint32_t> merge_into_;

@@ -8,14 +8,11 @@
 #include <cstring>
 
 #include "format_decoders.hpp"
+#include "byte_order.hpp"
 #include "kmq/error.hpp"
 
 namespace kmq::io::detail {
 namespace {
-
-std::uint32_t le32(const std::uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (std::uint32_t{p[3]} << 24);
-}
 
 constexpr std::uint32_t bi_rgb = 0, bi_bitfields = 3;
 

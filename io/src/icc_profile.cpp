@@ -1,5 +1,6 @@
 #include "icc_profile.hpp"
 
+#include "byte_order.hpp"
 #include <zlib.h>
 
 #include <algorithm>
@@ -8,11 +9,6 @@
 namespace kmq::io::detail {
 namespace {
 
-std::uint32_t be16(const std::uint8_t* p) { return (std::uint32_t{p[0]} << 8) | p[1]; }
-std::uint32_t be32(const std::uint8_t* p) { return (be16(p) << 16) | be16(p + 2); }
-std::uint32_t le32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
-}
 
 std::vector<std::uint8_t> checked(std::vector<std::uint8_t> profile) {
   if (!plausible_icc_profile(profile.data(), profile.size())) return {};

@@ -1,5 +1,6 @@
 #include "kmq/io/image_header.hpp"
 
+#include "byte_order.hpp"
 #include <cstring>
 
 namespace kmq::io {
@@ -7,11 +8,11 @@ namespace {
 
 // Every read below is bounds-checked by its caller against size: the file may
 // be cut short anywhere, and a header is untrusted input.
-std::uint32_t be16(const std::uint8_t* p) { return (std::uint32_t{p[0]} << 8) | p[1]; }
-std::uint32_t le16(const std::uint8_t* p) { return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8); }
-std::uint32_t be32(const std::uint8_t* p) { return (be16(p) << 16) | be16(p + 2); }
-std::uint32_t le32(const std::uint8_t* p) { return le16(p) | (le16(p + 2) << 16); }
-std::uint32_t le24(const std::uint8_t* p) { return le16(p) | (std::uint32_t{p[2]} << 16); }
+using detail::be16;
+using detail::be32;
+using detail::le16;
+using detail::le24;
+using detail::le32;
 
 bool starts_with(const std::uint8_t* data, std::size_t size, const char* magic, std::size_t length) {
   return size >= length && std::memcmp(data, magic, length) == 0;

@@ -18,13 +18,10 @@
 #include <vector>
 
 #include "format_decoders.hpp"
+#include "byte_order.hpp"
 
 namespace kmq::io::detail {
 namespace {
-
-std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
 
 bool is_chunk_name(const std::uint8_t* type) {
   for (int i = 0; i < 4; ++i) {

@@ -30,23 +30,6 @@ class cancel_watch : public observer {
 
 nlohmann::json number_or_null(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr); }
 
-// The MSE as measure_quantization() counts it (RGB, plus A when any pixel is
-// translucent), without its SSIM: what a dithered preview shows until the full
-// result brings the exact statistics.
-double label_mse(const std::vector<packed_rgba>& pixels, const std::vector<std::uint8_t>& labels,
-                 const std::vector<packed_rgba>& palette, bool translucent) {
-  std::uint64_t total = 0;
-  const int channels = translucent ? 4 : 3;
-  for (std::size_t i = 0; i < pixels.size(); ++i) {
-    const packed_rgba a = pixels[i], b = palette[labels[i]];
-    for (int c = 0; c < channels; ++c) {
-      const int d = static_cast<int>((a >> (8 * c)) & 0xff) - static_cast<int>((b >> (8 * c)) & 0xff);
-      total += static_cast<std::uint64_t>(d * d);
-    }
-  }
-  return pixels.empty() ? 0.0 : static_cast<double>(total) / (static_cast<double>(pixels.size()) * channels);
-}
-
 quantize_result build_palette(const color_set& colors, const image_job& job, backend& engine, observer* watch) {
   if (!job.quality) return quantize(colors, job.quantize, engine, watch);
   quality_search_result found = search_quality(colors, *job.quality, job.quantize, engine, watch);
@@ -165,7 +148,9 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
   // error quantize() already has; dithered, it is counted from the labels.
   const double mse = job.remap.dither == dither_method::none
                          ? palette.mse
-                         : label_mse(image.image.pixels, labels.indices, palette.palette, image.colors.translucent());
+                         : measure_error(image.image.pixels.data(), labels.indices.data(), palette.palette,
+                                       image.image.pixels.size(), 1)
+                             .mse;
   preview_data out;
   out.stats = {{"k", palette.k},
                {"palette_size", palette.palette.size()},

@@ -27,7 +27,6 @@ struct server::impl {
   api_context context;
   httplib::Server http;
   int port = -1;
-  std::string backend_name;
   std::atomic<bool> stop_requested{false};
 };
 
@@ -59,7 +58,6 @@ bool is_allowed_host(const std::string& host, const std::string& bind, int port)
 
 server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
   httplib::Server& http = impl_->http;
-  impl_->backend_name = impl_->pool.name();
   // SO_REUSEADDR (a restart need not wait for old connections) but not
   // httplib's default SO_REUSEPORT, with which a second server would share a
   // port in use instead of failing to bind.
@@ -163,7 +161,7 @@ std::string server::url() const {
   return "http://" + shown + ":" + std::to_string(impl_->port) + "/";
 }
 
-const std::string& server::backend_name() const { return impl_->backend_name; }
+std::string server::backend_name() const { return impl_->pool.name(); }
 
 std::size_t server::queued() const { return impl_->queue.waiting(); }
 

@@ -27,6 +27,11 @@ struct image_metrics {
 // 10 log10(255^2 / mse) dB; infinity when mse == 0.
 double psnr_from_mse(double mse);
 
+// The error alone (mse, psnr, channels, error_space; no SSIM, no ΔE), as
+// measure_quantization counts it: composited for images with alpha.
+image_metrics measure_error(const packed_rgba* original, const std::uint8_t* indices,
+                            const std::vector<packed_rgba>& palette, std::size_t count, int threads = 1);
+
 // threads: 0 = all cores; the values do not depend on it (integer sums for
 // MSE, SSIM's windows summed in one fixed order).
 image_metrics measure_quantization(const packed_rgba* original, const std::uint8_t* indices,

@@ -49,7 +49,7 @@ class server {
 
   int port() const;
   std::string url() const;
-  const std::string& backend_name() const;  // "cpu" or the GPU backend's name
+  std::string backend_name() const;  // "cpu" or the GPU backend's name
   // Items waiting in the queue (not running): lets a test wait for a state
   // rather than sleep.
   std::size_t queued() const;
