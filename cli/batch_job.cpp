@@ -13,20 +13,6 @@
 namespace fs = std::filesystem;
 
 namespace kmq::cli {
-namespace {
-
-// Cancels run_job() at its next stage or iteration once the batch is stopping.
-class stop_observer : public observer {
- public:
-  explicit stop_observer(bool (*stopping)()) : stopping_(stopping) {}
-  bool on_stage(job_stage) override { return !stopping_(); }
-  bool on_iteration(const iteration_stats&) override { return !stopping_(); }
-
- private:
-  bool (*stopping_)();
-};
-
-}  // namespace
 
 job_result failure(job_result r, const std::string& about, error_kind kind, const std::string& reason) {
   const exit_code code = exit_code_for(kind);
@@ -86,7 +72,7 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     job.force = force;
     // The backends are made beside this image's decoding (run_job decodes before it calls its backend).
     if (context.engines != nullptr) context.engines->start();
-    stop_observer watcher(stopping);
+    predicate_observer watcher([stopping] { return !stopping(); });  // the batch is stopping
     job_outcome outcome;
     if (s.skip_if_larger) {
       io::check_output_path(job.input, in.output, force);

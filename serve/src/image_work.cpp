@@ -17,17 +17,6 @@
 namespace kmq::serve {
 namespace {
 
-// Cancels the job at its next stage or Lloyd pass once a newer request wins.
-class cancel_watch : public observer {
- public:
-  explicit cancel_watch(const std::function<bool()>& wanted) : wanted_(wanted) {}
-  bool on_stage(job_stage) override { return wanted_(); }
-  bool on_iteration(const iteration_stats&) override { return wanted_(); }
-
- private:
-  const std::function<bool()>& wanted_;
-};
-
 nlohmann::json number_or_null(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr); }
 
 quantize_result build_palette(const color_set& colors, const image_job& job, backend& engine, observer* watch) {
@@ -108,7 +97,7 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
   const detail::stopwatch clock;
   image_job job;
   settings.apply(job);
-  cancel_watch watch(still_wanted);
+  predicate_observer watch(still_wanted);  // a newer request wins
   quantize_result palette;
   label_map labels;
   std::string backend_name;
@@ -183,7 +172,7 @@ std::shared_ptr<const full_result> make_full_result(prepared_image& image, const
   settings.apply(job);
   job.keep_decoded = true;
   job.fallback_threads = pool.threads();
-  cancel_watch watch(still_wanted);
+  predicate_observer watch(still_wanted);  // a newer request wins
   if (pool.gpu()) {
     pool.with_gpu([&](backend& gpu, std::string& owner) {
       owner.clear();  // run_job counts this image's colours anew on it
