@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # device_carry.sh: prepares, on this (Debian) machine, what a lent GPU machine
 # lacks to build the real kmq command: the image libraries' headers and
-# libraries (libpng, libjpeg-turbo, libwebp, libtiff and what libtiff links),
+# libraries (libpng, libjpeg-turbo, libwebp, libtiff and what libtiff links, libdeflate),
 # nlohmann-json and cxxopts, unpacked from Debian's packages into
 # .carry/sysroot, and GoogleTest's sources into .carry/googletest. The GPU
 # machine has nvcc, CMake and Python but no OpenCV and no -dev packages of
@@ -20,7 +20,7 @@ mkdir -p "$debs" "$sysroot"
 
 # The build's -dev packages and, recursively, what they depend on, less what
 # every Linux machine has (the C and C++ runtimes and their own dependencies).
-dev_packages=(libpng-dev libjpeg62-turbo-dev libwebp-dev libtiff-dev zlib1g-dev nlohmann-json3-dev libcxxopts-dev)
+dev_packages=(libpng-dev libjpeg62-turbo-dev libwebp-dev libtiff-dev libdeflate-dev zlib1g-dev nlohmann-json3-dev libcxxopts-dev)
 base='^(gcc-[0-9]+-base|libc-dev-bin|libc6|libc6-dev|libcom-err2|libcrypt.*|libgcc-s1|libgssapi.*|libk5crypto3|libkeyutils1|libkrb5.*|libnsl.*|libssl3|libstdc\+\+6|libtirpc.*|linux-libc-dev|rpcsvc-proto)$'
 mapfile -t packages < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
   --no-breaks --no-replaces --no-enhances "${dev_packages[@]}" 2>/dev/null |

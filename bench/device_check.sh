@@ -20,8 +20,15 @@
 #   KMQ_DEVICE_CHECK_BUILD=DIR  build folder (default: build-device)
 #   KMQ_PYTHON=python3          the Python with numpy and Pillow
 #   KMQ_DEVICE_CHECK_DEADLINE=S steps that would end after S seconds are cut
-#                               short or skipped (default 420), so that the
+#                               short or not run (default 420), so that the
 #                               summary always comes back
+#   KMQ_DEVICE_CHECK_REVISION=H the commit checked (the lent machine gets the
+#                               working tree without .git: pass git rev-parse HEAD)
+#   KMQ_DEVICE_CHECK_BATCH=0    leave out the batch throughput (tier 3)
+#
+# States: PASS, FAIL, SKIP (cannot apply here: no GPU, no sysroot) and NOT RUN
+# (no time left before the deadline). The verdict is PASS only when nothing
+# failed and nothing was left NOT RUN; else FAIL or INCOMPLETE, naming them.
 #
 # Writes under OUT_DIR (few files, so that all of them come back from a lent
 # machine): device_check.log (everything printed), summary.txt (the table),
@@ -48,6 +55,10 @@ jobs=${KMQ_DEVICE_CHECK_JOBS:-$(nproc)}
 python=${KMQ_PYTHON:-python3}
 no_gpu=${KMQ_DEVICE_CHECK_NO_GPU:-0}
 deadline=${KMQ_DEVICE_CHECK_DEADLINE:-420}
+revision=${KMQ_DEVICE_CHECK_REVISION:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}
+with_batch=${KMQ_DEVICE_CHECK_BATCH:-1}
+# The library says on stderr when CUDA graph capture falls back to plain launches.
+export KMQ_CUDA_VERBOSE=1
 
 exec > >(tee "$out_dir/device_check.log") 2>&1
 
@@ -64,7 +75,7 @@ run_step() {
   shift 3
   local left=$((deadline - SECONDS))
   if [ $left -lt 20 ]; then
-    record "$name" SKIP 0 "no time left before the ${deadline}s deadline"
+    record "$name" "NOT RUN" 0 "no time left before the ${deadline}s deadline"
     return 1
   fi
   [ $limit -gt $((left - 10)) ] && limit=$((left - 10))
@@ -83,7 +94,7 @@ run_step() {
   return $rc
 }
 
-echo "kmq device check: repo $repo, build $build, out $out_dir, $(date -u +%FT%TZ)"
+echo "kmq device check: commit $revision, repo $repo, build $build, out $out_dir, $(date -u +%FT%TZ)"
 
 # ---- the machine -----------------------------------------------------------
 nvcc_bin=$(command -v nvcc || true)
@@ -140,7 +151,7 @@ fi
 built=0
 if run_step "configure" 120 "$logs/configure.log" cmake "${cmake_args[@]}"; then
   targets=(kmq_raw)
-  [ $have_cli = 1 ] && targets+=(kmq)
+  [ $have_cli = 1 ] && targets+=(kmq batch_io_only)
   if grep -q "CUDA backend ON" "$logs/configure.log"; then
     targets+=(kmq_gpu_bench)
   else
@@ -212,8 +223,8 @@ device_ok=0
 # Each: size k dedupe. The raw (no-dedupe) runs are costly on the CPU, so they
 # stay at the smaller sizes.
 runs=("1920x1080 16 1" "1920x1080 64 1" "1920x1080 256 1" "1920x1080 64 0"
-      "3840x2160 64 1" "3840x2160 256 1" "3840x2160 16 0"
-      "7680x4320 64 1" "7680x4320 256 1")
+      "3840x2160 16 1" "3840x2160 64 1" "3840x2160 256 1" "3840x2160 16 0"
+      "7680x4320 16 1" "7680x4320 64 1" "7680x4320 256 1")
 parity_dir=$work/parity
 rm -rf "$parity_dir" && mkdir -p "$parity_dir"
 json_of() { sed -n 's/.*"'"$2"'":\([^,}]*\).*/\1/p' "$1" | head -1; }
@@ -228,7 +239,7 @@ if { [ $device_ok = 1 ] || [ "$no_gpu" = 1 ]; } && [ $built = 1 ] && [ $made_inp
   for r in "${runs[@]}"; do
     read -r size k dedupe <<<"$r"
     if [ $((deadline - SECONDS)) -lt 60 ]; then
-      record "parity $size k=$k" SKIP 0 "no time left before the ${deadline}s deadline"
+      record "parity $size k=$k" "NOT RUN" 0 "no time left before the ${deadline}s deadline"
       continue
     fi
     w=${size%x*} h=${size#*x}
@@ -247,8 +258,13 @@ if { [ $device_ok = 1 ] || [ "$no_gpu" = 1 ]; } && [ $built = 1 ] && [ $made_inp
     done
     took=$((SECONDS - start))
     cat "$base.cpu.json" "$base.cuda.json" >>"$log" 2>/dev/null
+    gpu_backend=$(json_of "$base.cuda.json" backend | tr -d '"')
+    want_backend=cuda
+    [ "$no_gpu" = 1 ] && want_backend=cpu
     if [ $ok = 0 ]; then
       record "parity $tag" FAIL "$took" "kmq_raw failed, see $(basename "$log")"
+    elif [ "$gpu_backend" != "$want_backend" ]; then
+      record "parity $tag" FAIL "$took" "the GPU side's JSON says backend '$gpu_backend', not $want_backend"
     elif cmp -s "$base.cpu.pal" "$base.cuda.pal" && cmp -s "$base.cpu.idx" "$base.cuda.idx"; then
       record "parity $tag" PASS "$took" "identical; cpu $(json_of "$base.cpu.json" total_s)s, gpu $(json_of "$base.cuda.json" total_s)s, $(json_of "$base.cpu.json" iterations) iterations"
     else
@@ -308,6 +324,13 @@ if [ $device_ok = 1 ] && [ -n "$sanitizer" ]; then
     run_step "racecheck: parity tests (cuda)" 120 "$logs/racecheck-tests.log" "$sanitizer" --tool racecheck \
       --error-exitcode 99 "$parity" \
       --gtest_filter='*Ties*/cuda:*Farthest*/cuda:*PaletteAssignment*/cuda:*SeedingState*/cuda:*Histogram*/cuda:*StepStatisticsMatchReference/cuda'
+    # The seeding and quantize cases, each its own step (together they ran
+    # past one step's limit): the greedy loop's graph and kernels, and the
+    # whole pipeline with restarts and both dedupe modes.
+    run_step "racecheck: seeding parity (cuda)" 90 "$logs/racecheck-seeding.log" "$sanitizer" --tool racecheck \
+      --error-exitcode 99 "$parity" --gtest_filter='*WholeSeeding*/cuda:*KeptPixelMap*/cuda'
+    run_step "racecheck: quantize parity (cuda)" 150 "$logs/racecheck-quantize.log" "$sanitizer" --tool racecheck \
+      --error-exitcode 99 "$parity" --gtest_filter='*QuantizeGives*/cuda:*DedupeDoesNot*/cuda'
   fi
   if [ $made_inputs = 1 ]; then
     # Every pixel a point (230 k): the fused pass loops several times per block;
@@ -325,37 +348,63 @@ else
   record "compute-sanitizer" SKIP 0 "no GPU or no build"
 fi
 
+# ---- tier 3: batch throughput on the GPU ------------------------------------------
+if [ "$with_batch" = 1 ] && [ $have_cli = 1 ] && [ $built = 1 ] && [ -x "$build/kmq" ] && [ -n "$photo" ] &&
+   { [ $device_ok = 1 ] || [ "$no_gpu" = 1 ]; }; then
+  if [ $((deadline - SECONDS)) -lt 60 ]; then
+    record "batch throughput" "NOT RUN" 0 "no time left before the ${deadline}s deadline"
+  else
+    bash "$repo/bench/device_batch_throughput.sh" "$build/kmq" "$build/bench/batch_io_only" "$photo" "$work/batch" \
+      "$python" "$((deadline - SECONDS - 20))" "$no_gpu" >"$logs/batch-throughput.log" 2>&1
+    while IFS='|' read -r name state took note; do
+      record "$name" "$state" "$took" "$note"
+    done < <(sed -n 's/^STEP|//p' "$logs/batch-throughput.log")
+    cp "$work/batch/batch.md" "$out_dir/batch_throughput.md" 2>/dev/null
+  fi
+elif [ "$with_batch" = 1 ]; then
+  record "batch throughput" SKIP 0 "no GPU, no kmq command or no photo"
+fi
+
 # ---- summary -----------------------------------------------------------------
-passed=0 failed=0 skipped=0
-{
-  printf '%-44s %-5s %6s  %s\n' "step" "state" "secs" "note"
-  for i in "${!names[@]}"; do
-    printf '%-44s %-5s %6s  %s\n' "${names[$i]}" "${states[$i]}" "${secs[$i]}" "${notes[$i]}"
-  done
-} >"$out_dir/summary.txt"
-{
-  echo "{"
-  echo "  \"steps\": ["
-  for i in "${!names[@]}"; do
-    note=${notes[$i]//\\/\\\\}
-    note=${note//\"/\\\"}
-    sep=","
-    [ "$i" -eq $((${#names[@]} - 1)) ] && sep=""
-    echo "    {\"step\": \"${names[$i]}\", \"state\": \"${states[$i]}\", \"seconds\": ${secs[$i]}, \"note\": \"$note\"}$sep"
-  done
-  echo "  ],"
-} >"$out_dir/summary.json"
-for s in "${states[@]}"; do
-  case $s in PASS) passed=$((passed + 1)) ;; FAIL) failed=$((failed + 1)) ;; *) skipped=$((skipped + 1)) ;; esac
+passed=0 failed=0 skipped=0 not_run=0 failed_names=() not_run_names=()
+for i in "${!states[@]}"; do
+  case ${states[$i]} in
+    PASS) passed=$((passed + 1)) ;;
+    FAIL) failed=$((failed + 1)) failed_names+=("${names[$i]}") ;;
+    "NOT RUN") not_run=$((not_run + 1)) not_run_names+=("${names[$i]}") ;;
+    *) skipped=$((skipped + 1)) ;;
+  esac
 done
 verdict=PASS
+[ $not_run -gt 0 ] && verdict=INCOMPLETE
 [ $failed -gt 0 ] && verdict=FAIL
-echo "  \"passed\": $passed, \"failed\": $failed, \"skipped\": $skipped, \"verdict\": \"$verdict\"" >>"$out_dir/summary.json"
-echo "}" >>"$out_dir/summary.json"
+join() { local IFS=';'; echo "$*"; }
+{
+  echo "commit $revision, $(date -u +%FT%TZ)"
+  printf '%-44s %-7s %6s  %s\n' "step" "state" "secs" "note"
+  for i in "${!names[@]}"; do
+    printf '%-44s %-7s %6s  %s\n' "${names[$i]}" "${states[$i]}" "${secs[$i]}" "${notes[$i]}"
+  done
+} >"$out_dir/summary.txt"
+json_text() { local t=${1//\\/\\\\}; echo "${t//\"/\\\"}"; }
+{
+  echo "{"
+  echo "  \"commit\": \"$revision\","
+  echo "  \"steps\": ["
+  for i in "${!names[@]}"; do
+    sep=","
+    [ "$i" -eq $((${#names[@]} - 1)) ] && sep=""
+    echo "    {\"step\": \"$(json_text "${names[$i]}")\", \"state\": \"${states[$i]}\", \"seconds\": ${secs[$i]}, \"note\": \"$(json_text "${notes[$i]}")\"}$sep"
+  done
+  echo "  ],"
+  echo "  \"passed\": $passed, \"failed\": $failed, \"skipped\": $skipped, \"not_run\": $not_run, \"verdict\": \"$verdict\""
+  echo "}"
+} >"$out_dir/summary.json"
 tar -czf "$out_dir/logs.tar.gz" -C "$work" logs 2>/dev/null
 
 echo
 [ -s "$out_dir/kmq_command.md" ] && cat "$out_dir/kmq_command.md" && echo
+[ -s "$out_dir/batch_throughput.md" ] && cat "$out_dir/batch_throughput.md" && echo
 if [ -s "$bench_table" ]; then
   echo "CPU vs GPU, stage by stage (ms; GPU by CUDA events):"
   cat "$bench_table"
@@ -363,5 +412,8 @@ if [ -s "$bench_table" ]; then
 fi
 cat "$out_dir/summary.txt"
 echo
-echo "device check: $verdict ($passed passed, $failed failed, $skipped skipped) in ${SECONDS}s; logs in $out_dir"
-[ $failed -eq 0 ]
+echo "device check: $verdict ($passed passed, $failed failed, $not_run not run, $skipped skipped) in ${SECONDS}s;" \
+  "commit $revision; logs in $out_dir"
+[ $failed -gt 0 ] && echo "failed: $(join "${failed_names[@]}")"
+[ $not_run -gt 0 ] && echo "not run (time): $(join "${not_run_names[@]}")"
+case $verdict in PASS) exit 0 ;; FAIL) exit 1 ;; *) exit 2 ;; esac

@@ -5,7 +5,7 @@
 # context's start-up apart; --backend auto's choice is recorded per size.
 #
 #   device_kmq_command.sh KMQ PHOTO WORK_DIR PYTHON BUDGET_S NO_GPU
-# Prints "STEP|name|PASS/FAIL/SKIP|seconds|note" lines for the check's table
+# Prints "STEP|name|PASS/FAIL/SKIP/NOT RUN|seconds|note" lines for the check's table
 # and writes WORK_DIR/timings.md. NO_GPU=1 rehearses: the "GPU" side is the
 # CPU with one thread (same bytes expected), nothing is claimed about a GPU.
 set -u
@@ -47,6 +47,11 @@ wall_ms() {
   done
   echo $best
 }
+json_field() {  # JSON_FILE KEY -> the value of a top-level key
+  "$python" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2],"?"))' "$1" "$2" 2>/dev/null
+}
+want_backend=cuda
+[ "$no_gpu" = 1 ] && want_backend=cpu
 stage() {  # JSON_FILE STAGE -> milliseconds
   "$python" -c 'import json,sys; print(round(1000*json.load(open(sys.argv[1]))["seconds"].get(sys.argv[2],0),1))' "$1" "$2"
 }
@@ -55,13 +60,17 @@ stage() {  # JSON_FILE STAGE -> milliseconds
 for input in uhd.jpg uhd.png hd.jpg; do
   for k in 16 64 256; do
     name="kmq compress bytes $input k=$k"
-    [ "$(left)" -lt 30 ] && { step "$name" SKIP 0 "no time left"; continue; }
+    [ "$(left)" -lt 30 ] && { step "$name" "NOT RUN" 0 "no time left"; continue; }
     t0=$SECONDS
     "$kmq" compress "$work/$input" -o "$work/$input.k$k.cpu.png" --backend cpu -k "$k" -q 2>"$work/err.txt" &&
-      "$kmq" compress "$work/$input" -o "$work/$input.k$k.gpu.png" "${gpu[@]}" -k "$k" -q 2>>"$work/err.txt"
+      "$kmq" compress "$work/$input" -o "$work/$input.k$k.gpu.png" "${gpu[@]}" -k "$k" --json \
+        >"$work/$input.k$k.gpu.json" 2>>"$work/err.txt"
     rc=$?
+    ran_on=$(json_field "$work/$input.k$k.gpu.json" backend)
     if [ $rc -ne 0 ]; then
       step "$name" FAIL $((SECONDS - t0)) "exit $rc: $(head -c 200 "$work/err.txt")"
+    elif [ "$ran_on" != "$want_backend" ]; then
+      step "$name" FAIL $((SECONDS - t0)) "the GPU side's JSON says backend '$ran_on', not $want_backend"
     elif cmp -s "$work/$input.k$k.cpu.png" "$work/$input.k$k.gpu.png"; then
       step "$name" PASS $((SECONDS - t0)) "identical ($gpu_name)"
     else
@@ -86,8 +95,7 @@ if [ "$(left)" -gt 40 ]; then
   fi
   # --backend auto: the backends are made beside the first decodes (kmq batch's overlap), and hd.jpg is
   # above KMQ_AUTO_GPU_MIN_PIXELS, so every image must go to the GPU where one answers.
-  want=cuda
-  [ "$no_gpu" = 1 ] && want=cpu
+  want=$want_backend
   t0=$SECONDS
   "$kmq" batch "$work/batch-in" -d "$work/batch-auto" --backend auto -k 64 --progress none --json \
     >"$work/batch-auto.jsonl" 2>"$work/err.txt"
@@ -107,6 +115,7 @@ fi
 
 # ---- time: whole process, decode alone, CUDA start-up --------------------------------
 table=$work/timings.md
+left_out=()
 {
   echo "kmq command, whole process (best of 3 wall ms), GPU side: $gpu_name"
   echo
@@ -115,11 +124,11 @@ table=$work/timings.md
   context=$((gpu_one - cpu_one))
   echo "1x1 PNG: cpu ${cpu_one} ms, $gpu_name ${gpu_one} ms: start-up of the GPU side ${context} ms"
   echo
-  echo "| input | K | backend | wall ms | wall - start-up | decode ms | histogram | seed | iterate | map | metrics | encode | (wall - start-up) / decode |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| input | K | backend | wall ms | wall - start-up | decode ms | histogram | seed | iterate | refine | map | metrics | encode | write | (wall - start-up) / decode |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for input in uhd.jpg uhd.png; do
     for k in 16 256; do
-      [ "$(left)" -lt 20 ] && continue
+      [ "$(left)" -lt 20 ] && { left_out+=("$input k=$k"); continue; }
       for side in cpu gpu; do
         args=(--backend cpu)
         start_up=0
@@ -131,7 +140,8 @@ table=$work/timings.md
         net=$((wall - start_up))
         ratio=$("$python" -c "print(f'{$net/$decode:.2f}x' if $decode > 0 else '-')")
         echo "| $input | $k | ${args[*]} | $wall | $net | $decode | $(stage "$json" histogram) | $(stage "$json" seed) |" \
-          "$(stage "$json" iterate) | $(stage "$json" map) | $(stage "$json" metrics) | $(stage "$json" encode) | $ratio |"
+          "$(stage "$json" iterate) | $(stage "$json" refine) | $(stage "$json" map) | $(stage "$json" metrics) |" \
+          "$(stage "$json" encode) | $(stage "$json" write) | $ratio |"
       done
     done
   done
@@ -141,7 +151,7 @@ table=$work/timings.md
   echo "| input | auto chose | auto ms | cpu ms | $gpu_name ms |"
   echo "|---|---|---|---|---|"
   for input in one.png small-320x180.jpg small-640x360.jpg small-1280x720.jpg hd.jpg uhd.jpg; do
-    [ "$(left)" -lt 15 ] && continue
+    [ "$(left)" -lt 15 ] && { left_out+=("auto $input"); continue; }
     chose=$("$kmq" compress "$work/$input" -o "$work/a.png" --force --backend auto -k 64 --json 2>/dev/null |
       "$python" -c 'import json,sys; print(json.load(sys.stdin).get("backend","?"))')
     echo "| $input | $chose | $(wall_ms compress "$work/$input" -o "$work/a.png" --force --backend auto -k 64 -q) |" \
@@ -150,4 +160,8 @@ table=$work/timings.md
   done
 } >"$table" 2>&1
 cat "$table"
-step "kmq command timings" PASS $((SECONDS - start_all)) "table in kmq_command.md"
+if [ ${#left_out[@]} -eq 0 ]; then
+  step "kmq command timings" PASS $((SECONDS - start_all)) "table in kmq_command.md"
+else
+  step "kmq command timings" "NOT RUN" $((SECONDS - start_all)) "no time left for: ${left_out[*]}"
+fi
