@@ -30,6 +30,7 @@ uhd = source.resize((3840, 2160), Image.LANCZOS)
 uhd.save(f"{work}/uhd.jpg", quality=90)
 uhd.save(f"{work}/uhd.png")
 source.resize((1920, 1080), Image.LANCZOS).save(f"{work}/hd.jpg", quality=90)
+source.resize((7680, 4320), Image.LANCZOS).save(f"{work}/8k.jpg", quality=90)
 for w, h in ((640, 360), (320, 180), (1280, 720)):
     source.resize((w, h), Image.LANCZOS).save(f"{work}/small-{w}x{h}.jpg", quality=90)
 Image.new("RGB", (1, 1), (200, 100, 50)).save(f"{work}/one.png")
@@ -150,7 +151,7 @@ left_out=()
   echo
   echo "| input | auto chose | auto ms | cpu ms | $gpu_name ms |"
   echo "|---|---|---|---|---|"
-  for input in one.png small-320x180.jpg small-640x360.jpg small-1280x720.jpg hd.jpg uhd.jpg; do
+  for input in one.png small-320x180.jpg small-640x360.jpg small-1280x720.jpg hd.jpg uhd.jpg 8k.jpg; do
     [ "$(left)" -lt 15 ] && { left_out+=("auto $input"); continue; }
     chose=$("$kmq" compress "$work/$input" -o "$work/a.png" --force --backend auto -k 64 --json 2>/dev/null |
       "$python" -c 'import json,sys; print(json.load(sys.stdin).get("backend","?"))')

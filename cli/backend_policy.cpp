@@ -1,8 +1,10 @@
 #include "backend_policy.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "kmq/io/image_header.hpp"
 
@@ -26,15 +28,23 @@ std::uint64_t pixels_by_header(const std::string& path) {
   return header.has_dimensions ? header.pixel_count() : UINT64_MAX;
 }
 
-}  // namespace
-
-std::uint64_t auto_gpu_min_pixels() {
+std::uint64_t threshold_in_force(std::uint64_t fallback) {
   const char* text = std::getenv("KMQ_AUTO_GPU_MIN_PIXELS");
-  if (text == nullptr || *text == '\0') return default_auto_gpu_min_pixels;
+  if (text == nullptr || *text == '\0') return fallback;
   char* end = nullptr;
   const unsigned long long value = std::strtoull(text, &end, 10);
-  return *end == '\0' ? value : default_auto_gpu_min_pixels;
+  return *end == '\0' ? value : fallback;
 }
+
+}  // namespace
+
+std::uint64_t auto_gpu_min_pixels(int cpu_threads) {
+  const unsigned threads = cpu_threads > 0 ? static_cast<unsigned>(cpu_threads)
+                                           : std::max(1u, std::thread::hardware_concurrency());
+  return threshold_in_force(auto_gpu_pixels_per_cpu_thread * threads);
+}
+
+std::uint64_t batch_auto_gpu_min_pixels_in_force() { return threshold_in_force(batch_auto_gpu_min_pixels); }
 
 backend_decision decide_backend(backend_choice choice, const std::vector<std::string>& inputs,
                                 std::uint64_t min_pixels) {

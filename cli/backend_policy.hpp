@@ -12,13 +12,26 @@
 
 namespace kmq::cli {
 
-// Images below this many pixels go to the CPU under --backend auto.
-// Provisional: the crossover is measured by bench/device_kmq_command.sh on a
-// GPU machine (its "--backend auto" table); KMQ_AUTO_GPU_MIN_PIXELS overrides.
-constexpr std::uint64_t default_auto_gpu_min_pixels = 1u << 20;
+// kmq compress pays the CUDA context once per process: 290 ms on the H100
+// machine of results/gpu/2026-11-27-h100 (its kmq_command.md). There, with
+// 16 CPU threads, the CPU finished every image up to 3840x2160 sooner than the
+// GPU and its start-up, at K = 16, 64 and 256; at 7680x4320 (33 MP) the GPU
+// saved 143 ms at K=256 and lost 60 ms at K=16: the crossover is about 2 MP
+// per CPU thread. The CPU's share of the time falls with its threads, so the
+// threshold is scaled by them (2 threads: 4 MP, so a 4K image goes to a GPU).
+constexpr std::uint64_t auto_gpu_pixels_per_cpu_thread = std::uint64_t{1} << 21;
 
-// The threshold in force: KMQ_AUTO_GPU_MIN_PIXELS when set to a number, else the default.
-std::uint64_t auto_gpu_min_pixels();
+// kmq batch pays it once per collection: there a collection of images below
+// 1 MP stays on the CPU (the same machine's batch of 200 HD photos ran 1.16-1.19x
+// faster on the GPU).
+constexpr std::uint64_t batch_auto_gpu_min_pixels = std::uint64_t{1} << 20;
+
+// The threshold in force for kmq compress with cpu_threads CPU threads (0 =
+// every core): KMQ_AUTO_GPU_MIN_PIXELS when set to a number, else
+// auto_gpu_pixels_per_cpu_thread per thread.
+std::uint64_t auto_gpu_min_pixels(int cpu_threads);
+// The same for kmq batch: KMQ_AUTO_GPU_MIN_PIXELS, else batch_auto_gpu_min_pixels.
+std::uint64_t batch_auto_gpu_min_pixels_in_force();
 
 struct backend_decision {
   backend_choice choice;

@@ -132,7 +132,7 @@ backend_starter::factory backend_factory(const batch_settings& s, const std::vec
       std::vector<std::string> paths;
       paths.reserve(inputs.size());
       for (const batch_input& in : inputs) paths.push_back(in.input);
-      choice = decide_backend(choice, paths, auto_gpu_min_pixels()).choice;
+      choice = decide_backend(choice, paths, batch_auto_gpu_min_pixels_in_force()).choice;
     }
     return make_backend(choice, s.image.threads);
   };

@@ -114,7 +114,7 @@ int run_compress(const compress_settings& settings) {
   }
   std::vector<std::string> inputs;
   for (const planned_job& planned : jobs) inputs.push_back(planned.input);
-  const backend_decision decision = decide_backend(settings.backend, inputs, auto_gpu_min_pixels());
+  const backend_decision decision = decide_backend(settings.backend, inputs, auto_gpu_min_pixels(settings.threads));
   if (settings.verbose && !settings.quiet && !decision.why.empty()) std::cerr << "kmq: " << decision.why << '\n';
   const std::unique_ptr<backend> engine = make_backend(decision.choice, settings.threads);
   if (settings.verbose && !settings.quiet && decision.choice == backend_choice::automatic) {

@@ -3,8 +3,10 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "cuda_backend.cuh"
@@ -85,11 +87,28 @@ cuda_status probe_once() {
   return status;
 }
 
+// How a host thread waits for the device. CUDA's default spins while there are
+// fewer contexts than cores; with many batch workers waiting at once, spinning
+// threads take cores from the ones decoding and encoding. KMQ_CUDA_SYNC=spin,
+// yield or blocking sets it for the process (the device check's batch
+// throughput measures blocking against the default); the results are the same.
+unsigned sync_flags_from_environment() {
+  const char* text = std::getenv("KMQ_CUDA_SYNC");
+  if (text == nullptr) return cudaDeviceScheduleAuto;
+  const std::string mode = text;
+  if (mode == "spin") return cudaDeviceScheduleSpin;
+  if (mode == "yield") return cudaDeviceScheduleYield;
+  if (mode == "blocking") return cudaDeviceScheduleBlockingSync;
+  return cudaDeviceScheduleAuto;
+}
+
 }  // namespace
 
-cuda_backend::cuda_backend(int device_index, std::string device_name)
-    : device_index_(device_index), device_name_(std::move(device_name)) {
+cuda_backend::cuda_backend(int device_index, std::string device_name, int host_threads)
+    : device_index_(device_index), device_name_(std::move(device_name)), host_threads_(std::max(1, host_threads)) {
   KMQ_CUDA_TRY(cudaSetDevice(device_index_));
+  static const unsigned sync_flags = sync_flags_from_environment();
+  if (sync_flags != cudaDeviceScheduleAuto) KMQ_CUDA_TRY(cudaSetDeviceFlags(sync_flags));
   int sm_count = 0;
   KMQ_CUDA_TRY(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device_index_));
   assign_grid_ = (sm_count < 1 ? 1 : sm_count) * assign_reduce_occupancy();
@@ -263,12 +282,13 @@ cuda_status cuda_probe() {
   return cached;
 }
 
-std::unique_ptr<backend> make_cuda_backend() {
+std::unique_ptr<backend> make_cuda_backend(int host_threads) {
   const cuda_status status = cuda_probe();
   if (!status.available) {
     throw error(error_kind::backend_unavailable, "CUDA backend unavailable: " + status.reason);
   }
-  return std::make_unique<cuda::cuda_backend>(status.device_index, status.device_name);
+  if (host_threads <= 0) host_threads = static_cast<int>(std::thread::hardware_concurrency());
+  return std::make_unique<cuda::cuda_backend>(status.device_index, status.device_name, host_threads);
 }
 
 }  // namespace kmq

@@ -25,14 +25,16 @@ namespace kmq::cuda {
 
 class cuda_backend final : public backend {
  public:
-  cuda_backend(int device_index, std::string device_name);
+  // host_threads: for the host-side work beside the device (refinement and
+  // polishing, which give the same result on any thread count).
+  cuda_backend(int device_index, std::string device_name, int host_threads);
   ~cuda_backend() override;
   cuda_backend(const cuda_backend&) = delete;
   cuda_backend& operator=(const cuda_backend&) = delete;
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return device_name_; }
-  int threads() const override { return 1; }
+  int threads() const override { return host_threads_; }
 
   color_histogram histogram(const packed_rgba* pixels, std::size_t count) override;
   bool histogram_keeping_map(const packed_rgba* pixels, std::size_t count, color_histogram& out) override;
@@ -60,6 +62,7 @@ class cuda_backend final : public backend {
 
   int device_index_;
   std::string device_name_;
+  int host_threads_ = 1;
   int assign_grid_ = 1;  // resident blocks of the fused pass on the whole device
   cudaStream_t stream_ = nullptr;  // owned; every call of this backend queues its work here
 

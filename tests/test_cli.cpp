@@ -240,10 +240,14 @@ TEST_F(Cli, CudaWithoutADeviceExits69) {
 TEST_F(Cli, AutoSendsSmallImagesToTheCpuWithoutStartingCuda) {
   if (kmq("--version").out.find("cuda: compiled in") == std::string::npos) GTEST_SKIP() << "a CPU-only build";
   const std::string photo = sample("fruits.jpg");  // 512x480
-  const outcome small = kmq("compress " + photo + " -o " + path("a.png") + " -k 8 --verbose");
+  // The threshold is 2 MP per CPU thread (backend_policy.hpp: the crossover measured on an H100 machine).
+  const outcome small = kmq("compress " + photo + " -o " + path("a.png") + " -k 8 --threads 1 --verbose");
   ASSERT_EQ(small.code, 0) << small.err;
-  EXPECT_NE(small.err.find("smaller than 1048576 pixels (largest 245760)"), std::string::npos) << small.err;
+  EXPECT_NE(small.err.find("smaller than 2097152 pixels (largest 245760)"), std::string::npos) << small.err;
   EXPECT_EQ(small.err.find("no CUDA device"), std::string::npos) << small.err;
+  const outcome three = kmq("compress " + photo + " -o " + path("b.png") + " -k 8 --threads 3 --verbose");
+  ASSERT_EQ(three.code, 0) << three.err;
+  EXPECT_NE(three.err.find("smaller than 6291456 pixels"), std::string::npos) << three.err;
 
   const std::string lowered = "KMQ_AUTO_GPU_MIN_PIXELS=245760 ";
   const std::string command = lowered + KMQ_BINARY + " compress " + photo + " -o " + path("c.png") +

@@ -25,7 +25,7 @@ std::unique_ptr<backend> make_backend(backend_choice choice, int threads) {
   const cuda_status cuda = cuda_probe();
   if (cuda.available) {
     try {
-      return make_cuda_backend();
+      return make_cuda_backend(threads);
     } catch (const error&) {
       if (choice == backend_choice::cuda) throw;  // auto: a device that fails to start is no device
     }

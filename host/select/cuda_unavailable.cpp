@@ -10,7 +10,7 @@ cuda_status cuda_probe() {
   return status;
 }
 
-std::unique_ptr<backend> make_cuda_backend() {
+std::unique_ptr<backend> make_cuda_backend(int /*host_threads*/) {
   throw error(error_kind::backend_unavailable, cuda_probe().reason);
 }
 

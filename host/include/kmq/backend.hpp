@@ -53,7 +53,7 @@ class backend {
 
   virtual std::string name() const = 0;    // "cpu" or "cuda"
   virtual std::string device() const = 0;  // what runs it, e.g. "8 threads" or the GPU's name
-  virtual int threads() const = 0;         // host threads used (1 for the GPU)
+  virtual int threads() const = 0;         // host threads (the GPU's: for the host-side steps beside it)
 
   // Distinct colours of an image; must equal build_color_histogram() exactly.
   virtual color_histogram histogram(const packed_rgba* pixels, std::size_t count) = 0;

@@ -21,6 +21,8 @@ struct cuda_status {
 cuda_status cuda_probe();
 
 // Throws kmq::error(backend_unavailable) when cuda_probe() says no.
-std::unique_ptr<backend> make_cuda_backend();
+// host_threads: for the host-side steps (refinement, polishing; the same
+// result on any count); 0 = every core, as make_cpu_backend(0).
+std::unique_ptr<backend> make_cuda_backend(int host_threads = 0);
 
 }  // namespace kmq
