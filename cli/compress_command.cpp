@@ -14,6 +14,7 @@
 #include "exit_codes.hpp"
 #include "job_plan.hpp"
 #include "job_report.hpp"
+#include "kmq/backend_starter.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
@@ -98,6 +99,28 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   return code;
 }
 
+// The run's backend. One that may be a GPU is made on a thread of its own
+// while the first image decodes: CUDA's context takes 100-300 ms (290 ms on
+// the H100 machine of results/gpu/2026-11-27-h100), as long as decoding a 4K
+// photo or longer. The probe stays here, so that --backend cuda without a
+// device still fails (69) before any output, and -v says why auto uses the CPU.
+std::unique_ptr<backend> backend_for_run(backend_choice choice, const compress_settings& settings,
+                                         std::unique_ptr<backend_starter>& starter) {
+  if (choice == backend_choice::cpu) return make_backend(choice, settings.threads);
+  const cuda_status cuda = cuda_probe();
+  if (!cuda.available) {
+    if (choice == backend_choice::automatic && settings.verbose && !settings.quiet) {
+      std::cerr << "kmq: no CUDA device (" << cuda.reason << "); using the CPU\n";
+    }
+    return make_backend(choice, settings.threads);  // cuda: throws backend_unavailable
+  }
+  const int threads = settings.threads;
+  starter = std::make_unique<backend_starter>(
+      1, [choice, threads](std::size_t, const backend_starter&) { return make_backend(choice, threads); });
+  starter->start();
+  return starter->deferred(0);
+}
+
 }  // namespace
 
 int run_compress(const compress_settings& settings) {
@@ -116,11 +139,8 @@ int run_compress(const compress_settings& settings) {
   for (const planned_job& planned : jobs) inputs.push_back(planned.input);
   const backend_decision decision = decide_backend(settings.backend, inputs, auto_gpu_min_pixels(settings.threads));
   if (settings.verbose && !settings.quiet && !decision.why.empty()) std::cerr << "kmq: " << decision.why << '\n';
-  const std::unique_ptr<backend> engine = make_backend(decision.choice, settings.threads);
-  if (settings.verbose && !settings.quiet && decision.choice == backend_choice::automatic) {
-    const cuda_status cuda = cuda_probe();
-    if (!cuda.available) std::cerr << "kmq: no CUDA device (" << cuda.reason << "); using the CPU\n";
-  }
+  std::unique_ptr<backend_starter> starter;  // outlives the deferred backend it hands out
+  const std::unique_ptr<backend> engine = backend_for_run(decision.choice, settings, starter);
   int first_failure = exit_ok;
   for (const planned_job& planned : jobs) {
     const exit_code code = run_one(settings, planned, *engine);
