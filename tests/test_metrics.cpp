@@ -215,5 +215,24 @@ TEST(Metrics, SameBitsOnAnyThreadCount) {
   }
 }
 
+// The SSIM sums are built from 4x4 pieces where windows allow and summed
+// directly elsewhere (the flush window, images under 8 pixels along an axis):
+// every combination gives the plain loop's value.
+TEST(Metrics, SsimOfEveryShapeMatchesThePlainLoop) {
+  const std::vector<std::uint32_t> sizes = {1, 3, 7, 8, 9, 12, 13, 16, 18, 33};
+  std::vector<packed_rgba> palette;
+  for (std::uint32_t j = 0; j < 9; ++j) palette.push_back(pack_rgba(j * 29, 200 - j * 17, (j * 53) & 255, 255));
+  for (const std::uint32_t width : sizes) {
+    for (const std::uint32_t height : sizes) {
+      const std::vector<packed_rgba> original = testing::gradient_image(width, height, 3);
+      std::vector<std::uint8_t> indices(original.size());
+      for (std::size_t p = 0; p < indices.size(); ++p)
+        indices[p] = static_cast<std::uint8_t>((channel_of(original[p], 1) / 29 + p % 2) % palette.size());
+      const image_metrics m = measure_quantization(original.data(), indices.data(), palette, width, height, 1);
+      EXPECT_NEAR(m.ssim, plain_ssim(original, indices, palette, width, height), 1e-12) << width << "x" << height;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kmq

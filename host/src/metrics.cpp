@@ -77,11 +77,25 @@ double window_ssim(const moments& m, std::int64_t n) {
   return ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
 }
 
+// A band: each pixel column's sums over `rows` rows from y.
+void band_sums(const packed_rgba* original, const std::uint8_t* indices, const std::int64_t (&palette_luma)[256],
+               std::uint32_t width, std::uint32_t y, std::uint32_t rows, std::vector<moments>& out) {
+  std::fill(out.begin(), out.end(), moments{});
+  for (std::uint32_t row_y = y; row_y < y + rows; ++row_y) {
+    const std::size_t row = static_cast<std::size_t>(row_y) * width;
+    for (std::uint32_t x = 0; x < width; ++x) out[x].add(luma_units(original[row + x]), palette_luma[indices[row + x]]);
+  }
+}
+
 // Each window's SSIM into its own slot (row-major), summed afterwards in that
 // order, so the total too is the same on any number of threads. Threads take
-// whole rows of windows; a row of windows first sums each pixel column over
-// its 8 rows, then each window adds its 8 columns: each pixel is read twice
-// (the rows overlap by half), not four times.
+// whole rows of windows. Windows are 8 wide and overlap by half (stride 4), so
+// the sums are built from 4x4 pieces, each pixel read once: a row of windows
+// adds two bands of 4 rows (the lower one is the next row's upper one), and a
+// window adds two 4-column pieces of that (the right one is the next window's
+// left one). The window flush with the far edge, and images under 8 pixels
+// along an axis, are summed directly. Every sum is an integer, so the pieces'
+// order changes no bit.
 double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
                  std::uint32_t width, std::uint32_t height, int threads) {
   std::int64_t palette_luma[256] = {};
@@ -96,17 +110,44 @@ double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const
   detail::parallel_chunks(threads, row_count * pixels_per_row, [&](int, std::size_t begin, std::size_t end) {
     const std::size_t first = (begin + pixels_per_row - 1) / pixels_per_row;
     const std::size_t last = (end + pixels_per_row - 1) / pixels_per_row;
-    std::vector<moments> columns(width);
+    constexpr std::uint32_t half = ssim_window / 2;
+    static_assert(ssim_stride == half, "the pieces are half a window");
+    std::vector<moments> columns(width), upper(width), lower(width);
+    std::vector<moments> pieces(width / half);  // pieces[j]: columns [4j, 4j + 4)
+    std::uint32_t lower_y = std::numeric_limits<std::uint32_t>::max();  // first row of `lower`
     for (std::size_t r = first; r < last && r < row_count; ++r) {
-      std::fill(columns.begin(), columns.end(), moments{});
-      for (std::uint32_t y = ys[r]; y < ys[r] + window_h; ++y) {
-        const std::size_t row = static_cast<std::size_t>(y) * width;
-        for (std::uint32_t x = 0; x < width; ++x)
-          columns[x].add(luma_units(original[row + x]), palette_luma[indices[row + x]]);
+      const std::uint32_t y0 = ys[r];
+      if (window_h == ssim_window && y0 % half == 0) {
+        if (lower_y == y0) {
+          upper.swap(lower);
+        } else {
+          band_sums(original, indices, palette_luma, width, y0, half, upper);
+        }
+        band_sums(original, indices, palette_luma, width, y0 + half, half, lower);
+        lower_y = y0 + half;
+        for (std::uint32_t x = 0; x < width; ++x) {
+          columns[x] = upper[x];
+          columns[x].add(lower[x]);
+        }
+      } else {
+        band_sums(original, indices, palette_luma, width, y0, window_h, columns);
+      }
+      const bool by_pieces = window_w == ssim_window;
+      if (by_pieces) {
+        for (std::size_t j = 0; j < pieces.size(); ++j) {
+          moments piece;
+          for (std::uint32_t x = static_cast<std::uint32_t>(j) * half; x < (j + 1) * half; ++x) piece.add(columns[x]);
+          pieces[j] = piece;
+        }
       }
       for (std::size_t c = 0; c < xs.size(); ++c) {
         moments window;
-        for (std::uint32_t x = xs[c]; x < xs[c] + window_w; ++x) window.add(columns[x]);
+        if (by_pieces && xs[c] % half == 0) {
+          window = pieces[xs[c] / half];
+          window.add(pieces[xs[c] / half + 1]);
+        } else {
+          for (std::uint32_t x = xs[c]; x < xs[c] + window_w; ++x) window.add(columns[x]);
+        }
         values[r * xs.size() + c] = window_ssim(window, n);
       }
     }
@@ -124,7 +165,11 @@ double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const
 __extension__ typedef unsigned __int128 wide_sum;
 struct error_sums {
   std::uint64_t colour = 0, alpha = 0;
-  wide_sum composited = 0;
+  // Where both pixels are opaque the composited error is 255^2 times the
+  // colour's: those pixels add their colour error here instead, and the
+  // product is taken once at the end (no 128-bit sum per pixel).
+  std::uint64_t opaque_colour = 0;
+  wide_sum composited = 0;  // of the other pixels
   bool translucent = false;
 };
 
@@ -167,14 +212,24 @@ image_metrics measure_error(const packed_rgba* original, const std::uint8_t* ind
     for (std::size_t p = begin; p < end; ++p) {
       const packed_rgba a = original[p];
       const packed_rgba b = palette[indices[p]];
-      local.translucent = local.translucent || alpha_of(a) != 255;
+      std::uint64_t colour = 0;
       for (int c = 0; c < 3; ++c) {
         const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c)) - static_cast<std::int64_t>(channel_of(b, c));
+        colour += static_cast<std::uint64_t>(d * d);
+      }
+      local.colour += colour;
+      if ((a & b) >> 24 == 0xffu) {
+        local.opaque_colour += colour;
+        continue;
+      }
+      local.translucent = local.translucent || alpha_of(a) != 255;
+      std::uint64_t shown_total = 0;  // at most 3 * 65025^2: fits
+      for (int c = 0; c < 3; ++c) {
         const std::int64_t shown = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
                                    static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
-        local.colour += static_cast<std::uint64_t>(d * d);
-        local.composited += static_cast<std::uint64_t>(shown * shown);
+        shown_total += static_cast<std::uint64_t>(shown * shown);
       }
+      local.composited += shown_total;
       const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
       local.alpha += static_cast<std::uint64_t>(d * d);
     }
@@ -185,7 +240,7 @@ image_metrics measure_error(const packed_rgba* original, const std::uint8_t* ind
   bool translucent = false;
   for (const error_sums& part : sums) {
     colour_error += part.colour;
-    composited_error += part.composited;
+    composited_error += part.composited + wide_sum{part.opaque_colour} * (255u * 255u);
     alpha_error += part.alpha;
     translucent = translucent || part.translucent;
   }
