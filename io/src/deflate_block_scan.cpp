@@ -102,6 +102,8 @@ class bit_reader {
 struct huffman {
   std::array<std::uint32_t, std::size_t{1} << fast_bits> fast{};
   std::array<std::uint16_t, max_code_bits + 1> count{};
+  std::array<std::int32_t, max_code_bits + 1> first_code{};   // canonical code of each length's first symbol
+  std::array<std::int32_t, max_code_bits + 1> first_index{};  // where that symbol is in symbol
   std::array<std::uint16_t, 288> symbol{};  // by code length, then by symbol: canonical order
   const std::uint8_t* extra = nullptr;      // extra bits after each symbol
 };
@@ -137,6 +139,12 @@ void build(huffman& h, const std::uint8_t* lengths, int n, const std::uint8_t* e
   for (int len = 1; len <= max_code_bits; ++len) offset[len + 1] = offset[len] + h.count[len];
   for (int s = 0; s < n; ++s)
     if (lengths[s] != 0) h.symbol[static_cast<std::size_t>(offset[lengths[s]]++)] = static_cast<std::uint16_t>(s);
+  for (int len = 1, code = 0, index = 0; len <= max_code_bits; ++len) {
+    h.first_code[static_cast<std::size_t>(len)] = code;
+    h.first_index[static_cast<std::size_t>(len)] = index;
+    code = (code + h.count[static_cast<std::size_t>(len)]) << 1;
+    index += h.count[static_cast<std::size_t>(len)];
+  }
   unsigned code = 0;
   std::size_t index = 0;
   for (int len = 1; len <= fast_bits; ++len) {
@@ -151,23 +159,32 @@ void build(huffman& h, const std::uint8_t* lengths, int n, const std::uint8_t* e
   }
 }
 
+// The first fast_bits bits as a code (first bit highest), for the long codes.
+struct bit_reversal {
+  std::uint16_t of[std::size_t{1} << fast_bits] = {};
+  constexpr bit_reversal() {
+    for (unsigned v = 0; v < (1u << fast_bits); ++v)
+      for (int b = 0; b < fast_bits; ++b) of[v] |= static_cast<std::uint16_t>(((v >> b) & 1u) << (fast_bits - 1 - b));
+  }
+};
+constexpr bit_reversal reversed_bits;
+
 // The symbol's table entry; the caller has at least 15 bits in the buffer.
 std::uint32_t decode(std::uint64_t ahead, const huffman& h) {
-  const std::uint32_t entry = h.fast[ahead & (h.fast.size() - 1)];
+  const std::size_t low = ahead & (h.fast.size() - 1);
+  const std::uint32_t entry = h.fast[low];
   if (entry != 0) return entry;
-  int code = 0;
-  int first = 0;
-  int index = 0;
-  for (int len = 1; len <= max_code_bits; ++len) {  // puff's canonical walk, a bit at a time
-    code |= static_cast<int>((ahead >> (len - 1)) & 1u);
-    const int count = h.count[static_cast<std::size_t>(len)];
-    if (code - count < first) {
-      const std::uint32_t s = h.symbol[static_cast<std::size_t>(index + (code - first))];
+  // Longer than the table: canonical codes of one length are consecutive, so
+  // one comparison a length from fast_bits + 1 on (puff's walk, less its start).
+  std::int32_t code = reversed_bits.of[low];
+  for (int len = fast_bits + 1; len <= max_code_bits; ++len) {
+    code = (code << 1) | static_cast<std::int32_t>((ahead >> (len - 1)) & 1u);
+    const auto l = static_cast<std::size_t>(len);
+    const std::int32_t offset = code - h.first_code[l];
+    if (offset >= 0 && offset < h.count[l]) {
+      const std::uint32_t s = h.symbol[static_cast<std::size_t>(h.first_index[l] + offset)];
       return (s << 8) | (std::uint32_t{h.extra[s]} << 4) | static_cast<std::uint32_t>(len);
     }
-    index += count;
-    first = (first + count) << 1;
-    code <<= 1;
   }
   malformed("a Huffman code that is not in its table");
 }
