@@ -19,13 +19,14 @@ import time
 from machine_info import cpu_name
 
 
-def encode(kmq, image, k, level, runs, tmp):
+def encode(kmq, image, k, level, runs, tmp, threads=None):
     """(bytes, lowest encode seconds) or None when this kmq refuses the level."""
     best, size = None, None
     for _ in range(runs):
         out = os.path.join(tmp, "out.png")
         done = subprocess.run([kmq, "compress", image, "-o", out, "-k", str(k), "--png-level", str(level), "--force",
-                               "--json"], capture_output=True, text=True)
+                               "--json"] + (["--threads", str(threads)] if threads else []),
+                              capture_output=True, text=True)
         if done.returncode != 0:
             return None
         report = json.loads(done.stdout)
@@ -42,6 +43,7 @@ def main():
     parser.add_argument("--levels", default="0,1,4,6,9,10,12")
     parser.add_argument("--k", default="16,64")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="kmq's --threads (both kmqs); default: kmq's own (every core)")
     parser.add_argument("--out", default="results/png_levels.md")
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
@@ -55,9 +57,9 @@ def main():
         for image in args.images:
             for k in [int(v) for v in args.k.split(",")]:
                 for level in levels:
-                    new = encode(args.kmq, image, k, level, args.runs, tmp)
+                    new = encode(args.kmq, image, k, level, args.runs, tmp, args.threads)
                     cells = [os.path.basename(image), str(k), str(level)]
-                    old = encode(args.baseline, image, k, level, args.runs, tmp) if args.baseline else None
+                    old = encode(args.baseline, image, k, level, args.runs, tmp, args.threads) if args.baseline else None
                     if args.baseline:
                         cells += [f"{old[0]:,}", f"{old[1] * 1000:.0f}"] if old else ["(refused)", "–"]
                     cells += [f"{new[0]:,}", f"{new[1] * 1000:.0f}"] if new else ["(refused)", "–"]
@@ -73,7 +75,8 @@ def main():
         md.write(f"Machine: {cpu_name()}, {os.cpu_count()} cores visible, load average {load:.2f} at the start; "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Encode = kmq's encode stage alone "
                  f"(`--json` seconds.encode), lowest of {args.runs} runs; bytes = the whole PNG file.\n")
-        md.write("Made by `bench/png_levels.py " + " ".join(f"--{a} {getattr(args, a)}" for a in ("levels", "k", "runs"))
+        md.write("Made by `bench/png_levels.py " + " ".join(f"--{a} {getattr(args, a)}" for a in ("levels", "k", "runs", "threads")
+                                         if getattr(args, a) is not None)
                  + (" --baseline BASELINE" if args.baseline else "") + " " + " ".join(args.images) + "`.\n\n")
         md.write("\n".join(lines) + "\n")
 

@@ -64,12 +64,19 @@ bool write_header(png_structp png, png_infop info, const png_layout& layout, std
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level) {
-  return encode_palette_png(palette, indices, width, height, zlib_level, png_metadata{});
+  return encode_palette_png(palette, indices, width, height, zlib_level, png_metadata{}, 0);
 }
 
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level, const png_metadata& metadata) {
+  return encode_palette_png(palette, indices, width, height, zlib_level, metadata, 0);
+}
+
+std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
+                                             const std::vector<std::uint8_t>& indices, std::uint32_t width,
+                                             std::uint32_t height, int zlib_level, const png_metadata& metadata,
+                                             unsigned threads) {
   if (palette.empty() || palette.size() > 256)
     throw error(error_kind::invalid_argument, "encode_palette_png: the palette has " + std::to_string(palette.size()) +
                                 " entries, not 1 to 256");
@@ -105,7 +112,7 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
   {
     const png_writer writer(&context);
     if (write_header(writer.png(), writer.info(), layout, width, height, metadata.icc_profile)) {
-      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level);
+      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
       return out;
     }
   }
@@ -116,7 +123,7 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
     out.clear();
     const png_writer writer(&context);
     if (write_header(writer.png(), writer.info(), layout, width, height, {})) {
-      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level);
+      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
       return out;
     }
     if (std::string(context.error) == "out of memory") throw std::bad_alloc();

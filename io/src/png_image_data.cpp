@@ -1,6 +1,7 @@
-// libdeflate compresses the whole image in one call (it has no streaming
-// interface, which is why the rows are gathered first): 3-5x faster than
-// zlib at the same level and a little smaller, see bench/NOTES.md.
+// libdeflate compresses the rows (it has no streaming interface, which is why
+// they are gathered first): 3-5x faster than zlib at the same level and a
+// little smaller, see bench/NOTES.md. Images over one piece are compressed in
+// pieces on every core (deflate_pieces.hpp).
 #include "png_image_data.hpp"
 
 #include <libdeflate.h>
@@ -11,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "deflate_pieces.hpp"
 #include "kmq/error.hpp"
 
 namespace kmq::io::detail {
@@ -18,10 +20,6 @@ namespace {
 
 // Longer IDATs only save 12 bytes a chunk; streaming readers prefer them bounded.
 constexpr std::size_t idat_bytes = std::size_t{1} << 20;
-
-struct compressor_deleter {
-  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
-};
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   const std::uint8_t bytes[4] = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
@@ -61,29 +59,23 @@ void pack_row(std::uint8_t* to, const std::uint8_t* from, std::uint32_t width, i
 }  // namespace
 
 void append_image_data(std::vector<std::uint8_t>& out, const std::uint8_t* indices, std::uint32_t width,
-                       std::uint32_t height, int bit_depth, int level) {
+                       std::uint32_t height, int bit_depth, int level, unsigned threads) {
   if (level < 0 || level > max_deflate_level)
     throw error(error_kind::invalid_argument, "PNG level " + std::to_string(level) + " is not 0-12");
   const std::size_t row_bytes = (std::size_t{width} * static_cast<std::size_t>(bit_depth) + 7) / 8;
   const std::size_t raw_size = (row_bytes + 1) * height;
-  // Uninitialised on purpose: pages of the bound that the output never reaches
-  // are never touched, so they cost no resident memory.
   std::unique_ptr<std::uint8_t[]> raw(new std::uint8_t[raw_size]);
   for (std::uint32_t y = 0; y < height; ++y) {
     std::uint8_t* row = raw.get() + std::size_t{y} * (row_bytes + 1);
     row[0] = 0;  // filter none: on palette indices the filters cost time and bytes
     pack_row(row + 1, indices + std::size_t{y} * width, width, bit_depth);
   }
-  const std::unique_ptr<libdeflate_compressor, compressor_deleter> compressor(libdeflate_alloc_compressor(level));
-  if (!compressor) throw std::bad_alloc();
-  const std::size_t bound = libdeflate_zlib_compress_bound(compressor.get(), raw_size);
-  std::unique_ptr<std::uint8_t[]> zlib(new std::uint8_t[bound]);
-  const std::size_t size = libdeflate_zlib_compress(compressor.get(), raw.get(), raw_size, zlib.get(), bound);
-  if (size == 0) throw error(error_kind::internal, "libdeflate: the compressed image did not fit its bound");
+  const std::vector<std::uint8_t> zlib = zlib_compress_pieces(raw.get(), raw_size, level, deflate_piece_bytes, threads);
+  const std::size_t size = zlib.size();
   raw.reset();
   out.reserve(out.size() + size + (size / idat_bytes + 2) * 12);
   for (std::size_t at = 0; at < size; at += idat_bytes)
-    append_chunk(out, "IDAT", zlib.get() + at, std::min(idat_bytes, size - at));
+    append_chunk(out, "IDAT", zlib.data() + at, std::min(idat_bytes, size - at));
   append_chunk(out, "IEND", nullptr, 0);
 }
 

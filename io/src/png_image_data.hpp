@@ -11,9 +11,10 @@ constexpr int max_deflate_level = 12;
 
 // Appends IDAT chunks and IEND to out: rows of width indices (one a byte in
 // indices) packed to bit_depth (1, 2, 4 or 8), each after filter byte 0 (none),
-// as one zlib stream at the given libdeflate level (0-12). The bytes depend on
-// the arguments only: no threads, no state.
+// as one zlib stream at the given libdeflate level (0-12), compressed on up
+// to threads threads (0 = every core). The bytes depend on the other
+// arguments only: not on threads, no state.
 void append_image_data(std::vector<std::uint8_t>& out, const std::uint8_t* indices, std::uint32_t width,
-                       std::uint32_t height, int bit_depth, int level);
+                       std::uint32_t height, int bit_depth, int level, unsigned threads);
 
 }  // namespace kmq::io::detail

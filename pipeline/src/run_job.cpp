@@ -1,5 +1,6 @@
 #include "kmq/pipeline/run_job.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <new>
@@ -139,8 +140,8 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   outcome.seconds.map = q.palette_seconds + result.remap_seconds;
 
   // The PNG needs only the palette and the labels, as the metrics do: the
-  // encoder (one thread) runs beside the metrics (all threads), so the
-  // cores the metrics leave idle encode. Their seconds overlap.
+  // encoder runs beside the metrics, both on the job's threads, so the cores
+  // either leaves idle work for the other. Their seconds overlap.
   io::png_metadata metadata;
   metadata.icc_profile = std::move(image.icc_profile);  // see the README, "Colour profiles"
   std::exception_ptr encode_failure;
@@ -148,7 +149,8 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
     try {
       detail::stopwatch encoding;
       outcome.png =
-          io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height, job.png_level, metadata);
+          io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height, job.png_level, metadata,
+                                        static_cast<unsigned>(std::max(0, job.fallback_threads)));
       outcome.seconds.encode = encoding.seconds();
     } catch (...) {
       encode_failure = std::current_exception();

@@ -31,4 +31,13 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level, const png_metadata& metadata);
 
+// The same bytes, with the pixels' deflate on up to threads threads (0 = every
+// core): an image larger than one piece of raw rows is compressed in pieces of
+// a fixed size joined into one zlib stream, so the thread count changes the
+// time only, never a byte.
+std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
+                                             const std::vector<std::uint8_t>& indices, std::uint32_t width,
+                                             std::uint32_t height, int zlib_level, const png_metadata& metadata,
+                                             unsigned threads);
+
 }  // namespace kmq::io
