@@ -25,6 +25,9 @@
 #   KMQ_DEVICE_CHECK_REVISION=H the commit checked (the lent machine gets the
 #                               working tree without .git: pass git rev-parse HEAD)
 #   KMQ_DEVICE_CHECK_BATCH=0    leave out the batch throughput (tier 3)
+#   KMQ_DEVICE_CHECK_RACECHECK=0  leave out the racecheck steps (the slowest,
+#                               about 130 s) where no device code changed since
+#                               a run that passed them: they count as NOT RUN
 #
 # States: PASS, FAIL, SKIP (cannot apply here: no GPU, no sysroot) and NOT RUN
 # (no time left before the deadline). The verdict is PASS only when nothing
@@ -57,6 +60,15 @@ no_gpu=${KMQ_DEVICE_CHECK_NO_GPU:-0}
 deadline=${KMQ_DEVICE_CHECK_DEADLINE:-420}
 revision=${KMQ_DEVICE_CHECK_REVISION:-$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)}
 with_batch=${KMQ_DEVICE_CHECK_BATCH:-1}
+with_racecheck=${KMQ_DEVICE_CHECK_RACECHECK:-1}
+# racecheck TOOL_STEP...: runs a racecheck step, or records it NOT RUN when left out.
+racecheck_step() {
+  if [ "$with_racecheck" = 1 ]; then
+    run_step "$@"
+  else
+    record "$1" "NOT RUN" 0 "left out (KMQ_DEVICE_CHECK_RACECHECK=0)"
+  fi
+}
 # The library says on stderr when CUDA graph capture falls back to plain launches.
 export KMQ_CUDA_VERBOSE=1
 
@@ -321,15 +333,15 @@ if [ $device_ok = 1 ] && [ -n "$sanitizer" ]; then
     run_step "memcheck: parity tests (cuda)" 150 "$logs/memcheck-tests.log" "$sanitizer" --tool memcheck \
       --leak-check full --error-exitcode 99 "$parity" \
       --gtest_filter='Backends/BackendParity.*/cuda:CudaProbe.*:-*Quantize*'
-    run_step "racecheck: parity tests (cuda)" 120 "$logs/racecheck-tests.log" "$sanitizer" --tool racecheck \
+    racecheck_step "racecheck: parity tests (cuda)" 120 "$logs/racecheck-tests.log" "$sanitizer" --tool racecheck \
       --error-exitcode 99 "$parity" \
       --gtest_filter='*Ties*/cuda:*Farthest*/cuda:*PaletteAssignment*/cuda:*SeedingState*/cuda:*Histogram*/cuda:*StepStatisticsMatchReference/cuda'
     # The seeding and quantize cases, each its own step (together they ran
     # past one step's limit): the greedy loop's graph and kernels, and the
     # whole pipeline with restarts and both dedupe modes.
-    run_step "racecheck: seeding parity (cuda)" 90 "$logs/racecheck-seeding.log" "$sanitizer" --tool racecheck \
+    racecheck_step "racecheck: seeding parity (cuda)" 90 "$logs/racecheck-seeding.log" "$sanitizer" --tool racecheck \
       --error-exitcode 99 "$parity" --gtest_filter='*WholeSeeding*/cuda:*KeptPixelMap*/cuda'
-    run_step "racecheck: quantize parity (cuda)" 150 "$logs/racecheck-quantize.log" "$sanitizer" --tool racecheck \
+    racecheck_step "racecheck: quantize parity (cuda)" 150 "$logs/racecheck-quantize.log" "$sanitizer" --tool racecheck \
       --error-exitcode 99 "$parity" --gtest_filter='*QuantizeGives*/cuda:*DedupeDoesNot*/cuda'
   fi
   if [ $made_inputs = 1 ]; then
