@@ -100,10 +100,11 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
 }
 
 // The run's backend. One that may be a GPU is made on a thread of its own
-// while the first image decodes: CUDA's context takes 100-300 ms (290 ms on
-// the H100 machine of results/gpu/2026-11-27-h100), as long as decoding a 4K
-// photo or longer. The probe stays here, so that --backend cuda without a
-// device still fails (69) before any output, and -v says why auto uses the CPU.
+// while the first image decodes, as kmq batch does. The probe stays here, so
+// that --backend cuda without a device still fails (69) before any output and
+// -v says why auto uses the CPU; on the H100 machines of results/gpu/ the
+// probe (the driver's start) turned out to be most of the 290-362 ms start-up,
+// so the overlap hid no measurable time there (kmq_command_complete.md).
 std::unique_ptr<backend> backend_for_run(backend_choice choice, const compress_settings& settings,
                                          std::unique_ptr<backend_starter>& starter) {
   if (choice == backend_choice::cpu) return make_backend(choice, settings.threads);
