@@ -199,6 +199,33 @@ TEST(DeflatePieces, BfinalLeftSetEndsTheStreamEarly) {
 }
 
 // Indices as libpng reads them back (packed depths expanded to a byte each).
+// The joiner must not rely on libdeflate padding with zeros: with the bits
+// after a piece's end set to one, and a piece ending at every bit of its last
+// byte (0-7), the joined stream still inflates.
+TEST(DeflatePieces, PaddingBitsAreOverwrittenAtEveryEndBit) {
+  std::vector<bool> seen(8, false);
+  for (std::uint32_t seed = 1; seed < 400 && std::count(seen.begin(), seen.end(), false) > 0; ++seed) {
+    const bytes raw = make_input(seed % 2 ? "palette" : "random", 3000 + seed * 37, seed);
+    const std::size_t half = raw.size() / 2;
+    bytes first = deflate_raw(bytes(raw.begin(), raw.begin() + static_cast<long>(half)), 1 + static_cast<int>(seed % 9));
+    const bytes second = deflate_raw(bytes(raw.begin() + static_cast<long>(half), raw.end()), 6);
+    const deflate_block_scan scan = scan_deflate_blocks(first.data(), first.size());
+    const unsigned used = static_cast<unsigned>(scan.end_bit % 8);
+    if (seen[used]) continue;
+    seen[used] = true;
+    if (used != 0) first[(scan.end_bit - 1) / 8] |= static_cast<std::uint8_t>(0xffu << used);
+    bytes joined;
+    append_zlib_header(joined, 6);
+    append_continued_piece(joined, first.data(), scan);
+    joined.insert(joined.end(), second.begin(), second.end());
+    const std::uint32_t adler = libdeflate_adler32(1, raw.data(), raw.size());
+    for (int shift = 24; shift >= 0; shift -= 8) joined.push_back(static_cast<std::uint8_t>(adler >> shift));
+    EXPECT_EQ(inflate_with_libdeflate(joined, raw.size()), raw) << "end bit % 8 = " << used;
+    EXPECT_EQ(inflate_with_zlib(joined, raw.size()), raw) << "end bit % 8 = " << used;
+  }
+  for (unsigned used = 0; used < 8; ++used) EXPECT_TRUE(seen[used]) << "no piece ended at bit " << used << " of a byte";
+}
+
 bytes libpng_indices(const bytes& png, std::uint32_t width, std::uint32_t height) {
   struct reader {
     const bytes* data;

@@ -108,6 +108,11 @@ std::vector<std::uint8_t> zlib_compress_pieces(const std::uint8_t* raw, std::siz
   };
 
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // Levels 10-12 give each compressor about 6 MB of match finder: a worker per
+  // core would add ~100 MB on 16 cores to a 4K image's peak. Four keep it near
+  // the single call's (the bytes do not depend on it).
+  constexpr unsigned max_near_optimal_workers = 4;
+  if (level >= 10) threads = std::min(threads, max_near_optimal_workers);
   const std::size_t workers = std::min<std::size_t>(threads, count);
   std::vector<std::exception_ptr> failures(workers);
   {
@@ -124,6 +129,9 @@ std::vector<std::uint8_t> zlib_compress_pieces(const std::uint8_t* raw, std::siz
         helpers.emplace_back(work, std::ref(failures[w]));
       } catch (const std::system_error&) {
         break;  // no more threads to be had: the ones there (and the caller) take every piece
+      } catch (...) {
+        failed = true;  // the helpers stop at their next piece; the joiner waits for them
+        throw;
       }
     }
     work(failures[0]);

@@ -64,13 +64,13 @@ bool write_header(png_structp png, png_infop info, const png_layout& layout, std
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level) {
-  return encode_palette_png(palette, indices, width, height, zlib_level, png_metadata{}, 0);
+  return encode_palette_png(palette, indices, width, height, zlib_level, png_metadata{}, 1);
 }
 
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level, const png_metadata& metadata) {
-  return encode_palette_png(palette, indices, width, height, zlib_level, metadata, 0);
+  return encode_palette_png(palette, indices, width, height, zlib_level, metadata, 1);
 }
 
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,

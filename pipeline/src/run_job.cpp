@@ -139,18 +139,18 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   outcome.seconds.refine = q.refine_seconds;
   outcome.seconds.map = q.palette_seconds + result.remap_seconds;
 
-  // The PNG needs only the palette and the labels, as the metrics do: the
-  // encoder runs beside the metrics, both on the job's threads, so the cores
-  // either leaves idle work for the other. Their seconds overlap.
+  // The PNG needs only the palette and the labels, as the metrics do, so the
+  // encoder runs beside the metrics, each on the job's CPU threads (the cores
+  // are shared between them, up to twice over). Their seconds overlap.
   io::png_metadata metadata;
   metadata.icc_profile = std::move(image.icc_profile);  // see the README, "Colour profiles"
   std::exception_ptr encode_failure;
   auto encode_png = [&] {
     try {
       detail::stopwatch encoding;
-      outcome.png =
-          io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height, job.png_level, metadata,
-                                        static_cast<unsigned>(std::max(0, job.fallback_threads)));
+      outcome.png = io::encode_palette_png(q.palette, result.labels.indices, image.width, image.height,
+                                           job.png_level, metadata,
+                                           static_cast<unsigned>(std::max(0, job.fallback_threads)));
       outcome.seconds.encode = encoding.seconds();
     } catch (...) {
       encode_failure = std::current_exception();

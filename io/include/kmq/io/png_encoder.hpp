@@ -16,7 +16,8 @@ constexpr int max_png_level = 12;
 // An indexed PNG: PLTE (+ tRNS when any entry has alpha < 255), bit depth
 // 1/2/4/8 from the palette size, filter none, no tIME chunk, deflate level
 // 0-12. palette: 1..256 entries; indices: width * height, each < palette size.
-// Throws error(invalid_argument) for arguments outside those ranges.
+// Throws error(invalid_argument) for arguments outside those ranges. One
+// thread (the overload with a thread count below spreads the deflate).
 std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& palette,
                                              const std::vector<std::uint8_t>& indices, std::uint32_t width,
                                              std::uint32_t height, int zlib_level);

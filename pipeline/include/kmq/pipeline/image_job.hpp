@@ -44,7 +44,7 @@ struct image_job {
   bool measure = true;          // compute MSE, PSNR and SSIM
   bool keep_decoded = false;    // keep the decoded pixels and the label map in the outcome
   memory_fallback on_out_of_memory = memory_fallback::cpu;
-  int fallback_threads = 0;     // threads of that CPU backend, 0 = every core
+  int fallback_threads = 0;     // threads of that CPU backend, and of the metrics and the PNG encoder; 0 = every core
 };
 
 }  // namespace kmq
