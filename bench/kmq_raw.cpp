@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kmq/backend_select.hpp"
+#include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/remap.hpp"
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(o.seed), o.dedupe ? "true" : "false", r.distinct_colors, r.palette.size(),
         r.iterations, r.converged ? "true" : "false", r.wcss, r.histogram_seconds, r.seed_seconds,
         r.iterate_seconds, map_seconds, total);
+    if (kmq::cuda_graph_capture_refused()) std::fprintf(stderr, "kmq_raw: CUDA graph capture was refused: the greedy seeding used plain launches (same results, slower)\n");
     return 0;
   } catch (const kmq::error& e) {
     std::fprintf(stderr, "kmq_raw: %s\n", e.what());

@@ -99,21 +99,19 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   return code;
 }
 
-// The run's backend. One that may be a GPU is made on a thread of its own
-// while the first image decodes, as kmq batch does. The probe stays here, so
-// that --backend cuda without a device still fails (69) before any output and
-// -v says why auto uses the CPU; on the H100 machines of results/gpu/ the
-// probe (the driver's start) turned out to be most of the 290-362 ms start-up,
-// so the overlap hid no measurable time there (kmq_command_complete.md).
+// The run's backend. Under auto, one that may be a GPU is made on a thread of
+// its own while the first image decodes, as kmq batch does. --backend cuda is
+// made here, so that a device that is missing or fails to start fails the run
+// once (69) before any output. The probe stays here too (-v says why auto
+// uses the CPU); on the H100 machines of results/gpu/ it turned out to be most
+// of the 290-362 ms start-up (kmq_command_complete.md).
 std::unique_ptr<backend> backend_for_run(backend_choice choice, const compress_settings& settings,
                                          std::unique_ptr<backend_starter>& starter) {
-  if (choice == backend_choice::cpu) return make_backend(choice, settings.threads);
+  if (choice != backend_choice::automatic) return make_backend(choice, settings.threads);
   const cuda_status cuda = cuda_probe();
   if (!cuda.available) {
-    if (choice == backend_choice::automatic && settings.verbose && !settings.quiet) {
-      std::cerr << "kmq: no CUDA device (" << cuda.reason << "); using the CPU\n";
-    }
-    return make_backend(choice, settings.threads);  // cuda: throws backend_unavailable
+    if (settings.verbose && !settings.quiet) std::cerr << "kmq: no CUDA device (" << cuda.reason << "); using the CPU\n";
+    return make_backend(choice, settings.threads);
   }
   const int threads = settings.threads;
   starter = std::make_unique<backend_starter>(

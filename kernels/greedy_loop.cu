@@ -14,13 +14,13 @@
 #include <cuda_runtime.h>
 
 #include <atomic>
-#include <cstdio>
 
 #include <cstdlib>
 #include <memory>
 #include <type_traits>
 
 #include "cuda_backend.cuh"
+#include "kmq/cuda_backend.hpp"
 
 namespace kmq::cuda {
 namespace {
@@ -34,17 +34,9 @@ struct graph_exec_deleter {
 using graph_handle = std::unique_ptr<CUgraph_st, graph_deleter>;
 using graph_exec_handle = std::unique_ptr<CUgraphExec_st, graph_exec_deleter>;
 
-// The library prints nothing, except that KMQ_CUDA_VERBOSE=1 (the device
-// check sets it) has a refused capture said once on stderr, so that a run
-// timed with plain launches is not taken for one with graphs.
-void say_capture_refused(const char* where, cudaError_t code) {
-  static std::atomic<bool> said{false};
-  static const bool verbose = std::getenv("KMQ_CUDA_VERBOSE") != nullptr;
-  if (verbose && !said.exchange(true)) {
-    std::fprintf(stderr, "kmq: CUDA graph capture refused at %s (%s): greedy seeding uses plain launches\n", where,
-                 cudaGetErrorString(code));
-  }
-}
+// Set once any capture is refused, for cuda_graph_capture_refused(): the
+// library prints nothing, so the tools that time it ask and say so.
+std::atomic<bool> capture_refused{false};
 
 // One step captured as a graph, or null where capture is refused (then the
 // steps are launched one by one: same kernels, same results, slower).
@@ -52,7 +44,7 @@ graph_exec_handle capture_step(const greedy_loop& loop, cudaStream_t stream) {
   const cudaError_t began = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
   if (began != cudaSuccess) {
     (void)cudaGetLastError();
-    say_capture_refused("cudaStreamBeginCapture", began);
+    capture_refused = true;
     return nullptr;
   }
   const cudaError_t launched = greedy_enqueue_step(loop, stream);
@@ -60,14 +52,10 @@ graph_exec_handle capture_step(const greedy_loop& loop, cudaStream_t stream) {
   const cudaError_t ended = cudaStreamEndCapture(stream, &raw_graph);
   graph_handle graph(raw_graph);
   cudaGraphExec_t raw_exec = nullptr;
-  const cudaError_t instantiated = launched != cudaSuccess || ended != cudaSuccess || graph == nullptr
-                                       ? cudaErrorStreamCaptureInvalidated
-                                       : cudaGraphInstantiate(&raw_exec, graph.get(), 0);
-  if (instantiated != cudaSuccess) {
+  if (launched != cudaSuccess || ended != cudaSuccess || graph == nullptr ||
+      cudaGraphInstantiate(&raw_exec, graph.get(), 0) != cudaSuccess) {
     (void)cudaGetLastError();
-    say_capture_refused(launched != cudaSuccess ? "the step's launch" : ended != cudaSuccess ? "cudaStreamEndCapture"
-                                                                                            : "cudaGraphInstantiate",
-                        launched != cudaSuccess ? launched : ended != cudaSuccess ? ended : instantiated);
+    capture_refused = true;
     return nullptr;
   }
   return graph_exec_handle(raw_exec);
@@ -142,3 +130,7 @@ bool cuda_backend::seed_greedy(seeded_random& random, int k, int trials, std::ve
 }
 
 }  // namespace kmq::cuda
+
+namespace kmq {
+bool cuda_graph_capture_refused() noexcept { return cuda::capture_refused.load(); }
+}  // namespace kmq

@@ -10,6 +10,8 @@ cuda_status cuda_probe() {
   return status;
 }
 
+bool cuda_graph_capture_refused() noexcept { return false; }
+
 std::unique_ptr<backend> make_cuda_backend(int /*host_threads*/) {
   throw error(error_kind::backend_unavailable, cuda_probe().reason);
 }

@@ -25,4 +25,9 @@ cuda_status cuda_probe();
 // result on any count); 0 = every core, as make_cpu_backend(0).
 std::unique_ptr<backend> make_cuda_backend(int host_threads = 0);
 
+// Whether the greedy seeding had a CUDA graph capture refused in this process
+// (it then launched the same kernels one by one: same results, slower), so
+// that a timing is not taken for one with graphs. False without CUDA.
+bool cuda_graph_capture_refused() noexcept;
+
 }  // namespace kmq
