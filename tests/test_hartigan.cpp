@@ -19,11 +19,7 @@ using detail::hartigan_params;
 using detail::hartigan_refine;
 using detail::partition_wcss;
 
-struct weighted_set {
-  std::vector<packed_rgba> points;
-  std::vector<std::uint32_t> weights;
-  std::vector<std::uint32_t> labels;
-};
+using testing::weighted_set;
 
 weighted_set random_set(std::uint64_t seed, std::size_t count, int k, bool with_alpha) {
   seeded_random random(seed);

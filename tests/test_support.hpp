@@ -35,6 +35,14 @@ std::vector<packed_rgba> clustered_with_noise(std::size_t count, int centres, bo
 // weights, many exact ties.
 std::vector<packed_rgba> posterised_pixels(std::size_t count, std::uint64_t seed);
 
+// Weighted colours with a label each: what the host refinements (Hartigan's
+// method, the swap step) take.
+struct weighted_set {
+  std::vector<packed_rgba> points;
+  std::vector<std::uint32_t> weights;
+  std::vector<std::uint32_t> labels;
+};
+
 // A backend that holds nothing and does nothing: a test overrides the calls it
 // is about (a device that fails, the seam's defaults).
 class inert_backend : public backend {

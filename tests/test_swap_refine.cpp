@@ -21,11 +21,7 @@ using detail::partition_wcss;
 using detail::swap_params;
 using detail::swap_refine;
 
-struct weighted_set {
-  std::vector<packed_rgba> points;
-  std::vector<std::uint32_t> weights;
-  std::vector<std::uint32_t> labels;
-};
+using testing::weighted_set;
 
 // Clustered colours with random weights, labelled at random (some clusters
 // possibly left empty when `leave_empty`).

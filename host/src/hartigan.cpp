@@ -52,17 +52,8 @@ hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const s
       if (sums.weight[from] <= weights[i]) continue;  // its cluster's only member: moving would empty it
       const double leave = w * n_from / (n_from - w) * sums.distance(from, points[i]);
       double best = leave;
-      std::uint32_t to = from;
-      for (int c = 0; c < count; ++c) {
-        const std::uint32_t j = near[std::size_t{from} * count + c];
-        if (j == from) continue;
-        const double n_j = static_cast<double>(sums.weight[j]);
-        const double join = w * n_j / (n_j + w) * sums.distance(j, points[i]);
-        if (join < best) {
-          best = join;
-          to = j;
-        }
-      }
+      const std::uint32_t* candidates = near.data() + std::size_t{from} * count;
+      const std::uint32_t to = sums.cheapest_join(candidates, candidates + count, from, points[i], w, best);
       // A margin well above double rounding of these sums: a move is made
       // only where it lowers the error for certain, so no sweep can cycle.
       if (to == from || !(best < leave * (1.0 - 1e-9))) continue;

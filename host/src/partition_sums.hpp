@@ -60,6 +60,26 @@ struct partition {
     }
     return total;
   }
+  // Hartigan's move for x (weight w, now in cluster from): of the candidate
+  // clusters [first, last), from itself skipped, the one whose exact rise in
+  // error on taking x, n_j / (n_j + w) * w * d^2, is lowest and below best
+  // (lowered to it); from when none is.
+  template <typename Candidate>
+  std::uint32_t cheapest_join(Candidate first, Candidate last, std::uint32_t from, packed_rgba x, double w,
+                              double& best) const {
+    std::uint32_t to = from;
+    for (; first != last; ++first) {
+      const std::uint32_t j = *first;
+      if (j == from) continue;
+      const double n_j = static_cast<double>(weight[j]);
+      const double join = w * n_j / (n_j + w) * distance(j, x);
+      if (join < best) {
+        best = join;
+        to = j;
+      }
+    }
+    return to;
+  }
   double between(std::uint32_t a, std::uint32_t b) const {
     double total = 0.0;
     for (int c = 0; c < channels; ++c) {

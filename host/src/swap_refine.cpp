@@ -260,15 +260,7 @@ class swapper {
         const double reach = here.gap - std::sqrt(own);
         if (reach > 0.0 && w * here.lightest / (here.lightest + w) * reach * reach >= leave) continue;
         double best = leave;
-        std::uint32_t to = from;
-        for (std::uint32_t j : here.near) {
-          const double n_j = static_cast<double>(p_.weight[j]);
-          const double join = w * n_j / (n_j + w) * p_.distance(j, points_[i]);
-          if (join < best) {
-            best = join;
-            to = j;
-          }
-        }
+        const std::uint32_t to = p_.cheapest_join(here.near.begin(), here.near.end(), from, points_[i], w, best);
         if (to == from || !(best < leave * (1.0 - 1e-9))) continue;
         move(i, to);
         ++moved;
