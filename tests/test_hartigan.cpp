@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "../host/src/hartigan.hpp"
+#include "../host/src/join_filter.hpp"
+#include "../host/src/partition_sums.hpp"
 #include "kmq/backend_select.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/random.hpp"
@@ -30,6 +32,119 @@ weighted_set random_set(std::uint64_t seed, std::size_t count, int k, bool with_
     set.labels.push_back(static_cast<std::uint32_t>(random.below(static_cast<std::uint64_t>(k))));
   }
   return set;
+}
+
+// Hartigan's sweep as first written: every candidate of every point scanned,
+// a division each. The filtered sweep must move the same points to the same
+// clusters.
+std::vector<std::uint32_t> reference_hartigan(const weighted_set& set, int k, const hartigan_params& params) {
+  std::vector<std::uint32_t> labels = set.labels;
+  detail::partition sums(k);
+  for (std::size_t i = 0; i < set.points.size(); ++i) sums.add(labels[i], set.points[i], set.weights[i]);
+  const int count = std::max(1, std::min(params.candidates, k - 1));
+  for (int sweep = 0; sweep < params.max_sweeps && k > 1; ++sweep) {
+    std::vector<std::vector<std::uint32_t>> near(static_cast<std::size_t>(k));
+    for (int a = 0; a < k; ++a) near[static_cast<std::size_t>(a)] = detail::nearest_of(sums, static_cast<std::uint32_t>(a), count);
+    std::uint64_t moved = 0;
+    for (std::size_t i = 0; i < set.points.size(); ++i) {
+      const std::uint32_t from = labels[i];
+      const double w = set.weights[i];
+      const double n_from = static_cast<double>(sums.weight[from]);
+      if (sums.weight[from] <= set.weights[i]) continue;
+      const double leave = w * n_from / (n_from - w) * sums.distance(from, set.points[i]);
+      double best = leave;
+      std::uint32_t to = from;
+      for (std::uint32_t j : near[from]) {
+        const double n_j = static_cast<double>(sums.weight[j]);
+        const double join = w * n_j / (n_j + w) * sums.distance(j, set.points[i]);
+        if (join < best) {
+          best = join;
+          to = j;
+        }
+      }
+      if (to == from || !(best < leave * (1.0 - 1e-9))) continue;
+      sums.add(from, set.points[i], -std::int64_t{set.weights[i]});
+      sums.add(to, set.points[i], std::int64_t{set.weights[i]});
+      labels[i] = to;
+      ++moved;
+    }
+    if (moved == 0) break;
+  }
+  return labels;
+}
+
+TEST(Hartigan, MovesWhatTheUnfilteredSweepMoves) {
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    const int k = 2 + static_cast<int>(seed % 40);
+    weighted_set set = random_set(seed * 7, 300 + 61 * seed, k, seed % 3 == 0);
+    // Half the sets start near a Lloyd fixed point (labels by nearest of a
+    // few points), where almost every point is filtered out; half at random.
+    if (seed % 2 == 0) {
+      for (std::size_t i = 0; i < set.points.size(); ++i) {
+        std::uint32_t best = 0;
+        for (std::uint32_t j = 1; j < static_cast<std::uint32_t>(k); ++j) {
+          if (squared_distance(set.points[i], set.points[j]) < squared_distance(set.points[i], set.points[best])) best = j;
+        }
+        set.labels[i] = best;
+      }
+    }
+    hartigan_params params;
+    params.candidates = 1 + static_cast<int>(seed % 9);
+    const std::vector<std::uint32_t> expected = reference_hartigan(set, k, params);
+    std::vector<std::uint32_t> labels = set.labels;
+    hartigan_refine(set.points, set.weights, labels, k, params);
+    EXPECT_EQ(labels, expected) << "seed " << seed << ", k " << k;
+  }
+}
+
+TEST(JoinFilter, PassesEveryPointACandidateCouldTakeAndFewOthers) {
+  // Points on the borders, on the means themselves and far inside: the filter
+  // may only say no where the exact scan finds no cheaper candidate.
+  std::uint64_t passed = 0, points = 0, moves = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const int k = 2 + static_cast<int>(seed % 20);
+    const weighted_set set = random_set(seed, 400, k, seed % 2 == 0);
+    detail::partition sums(k);
+    for (std::size_t i = 0; i < set.points.size(); ++i) sums.add(set.labels[i], set.points[i], set.weights[i]);
+    const int count = std::min(8, k - 1);
+    std::vector<std::uint32_t> near(static_cast<std::size_t>(k) * count);
+    for (int a = 0; a < k; ++a) {
+      const std::vector<std::uint32_t> found = detail::nearest_of(sums, static_cast<std::uint32_t>(a), count);
+      for (int c = 0; c < count; ++c) near[static_cast<std::size_t>(a) * count + c] = c < static_cast<int>(found.size()) ? found[c] : static_cast<std::uint32_t>(a);
+    }
+    const detail::join_filter filter(sums, near, count);
+    std::vector<packed_rgba> probes = set.points;
+    for (int j = 0; j < k; ++j) {  // the means rounded: distance near 0 to one of them
+      packed_rgba mean = 0;
+      for (int c = 0; c < channels; ++c) {
+        mean |= static_cast<std::uint32_t>(sums.mean[static_cast<std::size_t>(j) * channels + c] + 0.5) << (8 * c);
+      }
+      probes.push_back(mean);
+    }
+    for (std::size_t p = 0; p < probes.size(); ++p) {
+      for (std::uint32_t from = 0; from < static_cast<std::uint32_t>(k); ++from) {
+        const double w = p < set.weights.size() ? set.weights[p] : 1.0;
+        const double n_from = static_cast<double>(sums.weight[from]);
+        if (!(n_from > w)) continue;
+        const double own = sums.distance(from, probes[p]);
+        const double leave = w * n_from / (n_from - w) * own;
+        double best = leave;
+        const std::uint32_t* row = near.data() + std::size_t{from} * count;
+        const std::uint32_t to = sums.cheapest_join(row, row + count, from, probes[p], w, best);
+        const bool may = filter.any_may_join(from, probes[p], w, n_from, own);
+        if (to != from) {
+          ++moves;
+          EXPECT_TRUE(may) << "seed " << seed << ", probe " << p << ", cluster " << from;
+        }
+        ++points;
+        passed += may ? 1 : 0;
+      }
+    }
+  }
+  // Random labels put most points far from their own mean, so many pass; the
+  // filter still has to turn some away to be worth its lanes.
+  EXPECT_LT(passed, points);
+  EXPECT_GT(moves, 0u);
 }
 
 TEST(Hartigan, NeverRaisesTheErrorOnRandomWeightedSets) {

@@ -106,6 +106,13 @@ inline void add_point(assign_accumulator& out, std::uint32_t cluster, packed_rgb
 
 }  // namespace
 
+// The points of one block that the bounds could not settle, in three rounds
+// of growing cost: the moved bounds alone, then the own distance, then the
+// full scan. Each round is a branch-free loop that lists the few points left
+// for the next, so the branch on which round settles a point, which no
+// predictor can guess, is never taken per point.
+constexpr std::size_t assign_block = 512;
+
 KMQ_CLONES
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
                    std::size_t end, const centroid_planes& centroids, const hamerly_bounds& bounds,
@@ -115,69 +122,92 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
   const float* c2 = centroids.channel[2];
   const float* c3 = centroids.channel[3];
   const std::uint32_t k = static_cast<std::uint32_t>(centroids.k);
-  for (std::size_t i = begin; i < end; ++i) {
-    const packed_rgba x = points[i];
-    const std::uint32_t previous = labels[i];
-    const bool tracked = bounds.valid && previous < k;
-    const float x0 = static_cast<float>(channel_of(x, 0)), x1 = static_cast<float>(channel_of(x, 1));
-    const float x2 = static_cast<float>(channel_of(x, 2)), x3 = static_cast<float>(channel_of(x, 3));
-    if (tracked) {
-      // Triangle inequality: the bounds move by how far the centroids did.
-      const float lower = (bounds.lower[i] - bounds.shrink[previous]) * (1.0f - widen);
-      float upper = (bounds.upper[i] + bounds.moved[previous]) * (1.0f + widen);
-      bool keep = separated(upper, lower);
-      if (!keep) {  // tighten the upper bound to the distance itself and try again
-        upper = upper_from(own_distance(x0, x1, x2, x3, centroids, previous));
-        keep = separated(upper, lower);
-      }
-      if (keep) {
-        bounds.upper[i] = upper;
+  std::uint32_t open[assign_block];
+  for (std::size_t block = begin; block < end; block += assign_block) {
+    const std::size_t stop = block + assign_block < end ? block + assign_block : end;
+    std::size_t left = 0;
+    if (bounds.valid) {
+      // Triangle inequality: the bounds move by how far the centroids did. A
+      // point without a label (< k) is always left for the full scan.
+      for (std::size_t i = block; i < stop; ++i) {
+        const std::uint32_t previous = labels[i];
+        const bool tracked = previous < k;
+        const std::uint32_t own = tracked ? previous : 0;
+        const float lower = (bounds.lower[i] - bounds.shrink[own]) * (1.0f - widen);
+        const float upper = (bounds.upper[i] + bounds.moved[own]) * (1.0f + widen);
         bounds.lower[i] = lower;
-        continue;  // same label: nothing changes in the statistics
+        bounds.upper[i] = upper;
+        open[left] = static_cast<std::uint32_t>(i);
+        left += !(tracked & separated(upper, lower));
       }
+      // Tighten the upper bound to the own distance itself and try again.
+      std::size_t still = 0;
+      for (std::size_t t = 0; t < left; ++t) {
+        const std::uint32_t i = open[t];
+        const packed_rgba x = points[i];
+        const std::uint32_t previous = labels[i];
+        const bool tracked = previous < k;
+        const float upper = upper_from(own_distance(static_cast<float>(channel_of(x, 0)), static_cast<float>(channel_of(x, 1)),
+                                                    static_cast<float>(channel_of(x, 2)), static_cast<float>(channel_of(x, 3)),
+                                                    centroids, tracked ? previous : 0));
+        bounds.upper[i] = upper;
+        open[still] = i;
+        still += !(tracked & separated(upper, bounds.lower[i]));
+      }
+      left = still;
+    } else {
+      for (std::size_t i = block; i < stop; ++i) open[left++] = static_cast<std::uint32_t>(i);
     }
-    // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
-    // ...; strict < keeps the lowest index within a lane, and the merge below
-    // across lanes.
-    const float_lanes px0 = float_lanes{} + x0, px1 = float_lanes{} + x1;
-    const float_lanes px2 = float_lanes{} + x2, px3 = float_lanes{} + x3;
-    float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
-    float_lanes second = nearest;
-    index_lanes nearest_index = first_indices;
-    index_lanes index = first_indices;
-    for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
-      const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
-      const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
-      float_lanes d = d0 * d0;
-      d = d + d1 * d1;
-      d = d + d2 * d2;
-      d = d + d3 * d3;
-      const index_lanes nearer = d < nearest;
-      second = nearer ? nearest : (d < second ? d : second);
-      nearest = nearer ? d : nearest;
-      nearest_index = nearer ? index : nearest_index;
-      index += centroid_lanes;
-    }
-    // Across lanes: the smallest distance, and among the lanes that have it
-    // the lowest index; the runner-up is the best lane's second or another
-    // lane's first (each cluster lives in exactly one lane).
-    const float best_distance = lowest(nearest);
-    const std::uint32_t best = static_cast<std::uint32_t>(
-        lowest(nearest == best_distance ? nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
-    const float runner_up = lowest(nearest_index == static_cast<std::int32_t>(best) ? second : nearest);
-    bounds.upper[i] = upper_from(best_distance);
-    bounds.lower[i] = lower_from(runner_up);
+    for (std::size_t t = 0; t < left; ++t) {
+      const std::uint32_t i = open[t];
+      const packed_rgba x = points[i];
+      const std::uint32_t previous = labels[i];
+      const bool tracked = bounds.valid && previous < k;
+      // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
+      // ...; strict < keeps the lowest index within a lane, and the merge below
+      // across lanes.
+      const float_lanes px0 = float_lanes{} + static_cast<float>(channel_of(x, 0));
+      const float_lanes px1 = float_lanes{} + static_cast<float>(channel_of(x, 1));
+      const float_lanes px2 = float_lanes{} + static_cast<float>(channel_of(x, 2));
+      const float_lanes px3 = float_lanes{} + static_cast<float>(channel_of(x, 3));
+      float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+      float_lanes second = nearest;
+      index_lanes nearest_index = first_indices;
+      index_lanes index = first_indices;
+      for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
+        const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
+        const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
+        float_lanes d = d0 * d0;
+        d = d + d1 * d1;
+        d = d + d2 * d2;
+        d = d + d3 * d3;
+        const index_lanes nearer = d < nearest;
+        second = nearer ? nearest : (d < second ? d : second);
+        nearest = nearer ? d : nearest;
+        nearest_index = nearer ? index : nearest_index;
+        index += centroid_lanes;
+      }
+      // Across lanes: the smallest distance, and among the lanes that have it
+      // the lowest index; the runner-up is the best lane's second or another
+      // lane's first (each cluster lives in exactly one lane).
+      const float best_distance = lowest(nearest);
+      const std::uint32_t best = static_cast<std::uint32_t>(
+          lowest(nearest == best_distance ? nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
+      const float runner_up = lowest(nearest_index == static_cast<std::int32_t>(best) ? second : nearest);
+      bounds.upper[i] = upper_from(best_distance);
+      bounds.lower[i] = lower_from(runner_up);
 
-    const std::uint64_t w = weights[i];
-    if (!tracked) {
-      add_point(out, best, x, w);
-      if (previous != best) ++out.changed;
-    } else if (previous != best) {
-      add_point(out, best, x, w);
-      add_point(out, previous, x, 0 - w);  // modulo 2^64: subtracts exactly
-      ++out.changed;
+      const std::uint64_t w = weights[i];
+      if (!tracked) {
+        add_point(out, best, x, w);
+        if (previous != best) ++out.changed;
+      } else if (previous != best) {
+        add_point(out, best, x, w);
+        add_point(out, previous, x, 0 - w);  // modulo 2^64: subtracts exactly
+        ++out.changed;
+      }
+      labels[i] = best;
     }
-    labels[i] = best;
   }
 }
 

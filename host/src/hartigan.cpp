@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "kmq/error.hpp"
+#include "join_filter.hpp"
 #include "partition_sums.hpp"
 
 namespace kmq::detail {
@@ -44,13 +45,16 @@ hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const s
   const int count = std::max(1, std::min(params.candidates, k - 1));
   for (int sweep = 0; sweep < params.max_sweeps && k > 1; ++sweep) {
     const std::vector<std::uint32_t> near = nearest_clusters(sums, k, count);
+    join_filter filter(sums, near, count);
     std::uint64_t moved = 0;
     for (std::size_t i = 0; i < points.size(); ++i) {
       const std::uint32_t from = labels[i];
       const double w = weights[i];
       const double n_from = static_cast<double>(sums.weight[from]);
       if (sums.weight[from] <= weights[i]) continue;  // its cluster's only member: moving would empty it
-      const double leave = w * n_from / (n_from - w) * sums.distance(from, points[i]);
+      const double own = sums.distance(from, points[i]);
+      if (!filter.any_may_join(from, points[i], w, n_from, own)) continue;
+      const double leave = w * n_from / (n_from - w) * own;
       double best = leave;
       const std::uint32_t* candidates = near.data() + std::size_t{from} * count;
       const std::uint32_t to = sums.cheapest_join(candidates, candidates + count, from, points[i], w, best);
@@ -60,6 +64,7 @@ hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const s
       sums.add(from, points[i], -std::int64_t{weights[i]});
       sums.add(to, points[i], std::int64_t{weights[i]});
       labels[i] = to;
+      filter.refresh(sums, from, to);
       ++moved;
     }
     outcome.sweeps = sweep + 1;
