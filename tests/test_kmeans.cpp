@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
 
 #include "kmq/backend_select.hpp"
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
+#include "kmq/observer.hpp"
 #include "test_support.hpp"
 
 namespace kmq {
@@ -171,6 +175,118 @@ TEST(KMeans, RestartsKeepTheBestRunAndOneRestartIsThePlainRun) {
   EXPECT_EQ(again.best_restart, b.best_restart);
   auto fresh = make_cpu_backend(1);
   EXPECT_EQ(run(p, three, *fresh).centroids, b.centroids);
+}
+
+// Delegates everything to a CPU backend but cannot fork: restarts then run
+// one after another on it, as on a GPU.
+class unforkable : public testing::inert_backend {
+ public:
+  explicit unforkable(int threads) : inner_(make_cpu_backend(threads)) {}
+  int threads() const override { return inner_->threads(); }
+  void upload(const packed_rgba* p, const std::uint32_t* w, std::size_t n) override { inner_->upload(p, w, n); }
+  std::size_t size() const override { return inner_->size(); }
+  void seed_begin(packed_rgba c) override { inner_->seed_begin(c); }
+  void seed_add_centre(packed_rgba c) override { inner_->seed_add_centre(c); }
+  std::uint64_t seed_potential() override { return inner_->seed_potential(); }
+  void seed_sample(const std::uint64_t* t, int n, std::uint32_t* i) override { inner_->seed_sample(t, n, i); }
+  void seed_candidate_potentials(const packed_rgba* c, int n, std::uint64_t* p) override {
+    inner_->seed_candidate_potentials(c, n, p);
+  }
+  step_stats step(const float* c, int k) override { return inner_->step(c, k); }
+  std::vector<std::uint32_t> labels() override { return inner_->labels(); }
+
+ private:
+  std::unique_ptr<backend> inner_;
+};
+
+void expect_same_runs(const std::vector<kmeans_result>& a, const std::vector<kmeans_result>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (std::size_t r = 0; r < a.size(); ++r) {
+    SCOPED_TRACE(what + ", restart " + std::to_string(r));
+    EXPECT_EQ(a[r].centroids, b[r].centroids);
+    EXPECT_EQ(a[r].counts, b[r].counts);
+    EXPECT_EQ(a[r].iterations, b[r].iterations);
+    EXPECT_EQ(a[r].converged, b[r].converged);
+    EXPECT_EQ(a[r].best_restart, static_cast<int>(r));
+    ASSERT_EQ(a[r].passes.size(), b[r].passes.size());
+    for (std::size_t i = 0; i < a[r].passes.size(); ++i) {
+      EXPECT_EQ(a[r].passes[i].restart, static_cast<int>(r));
+      EXPECT_EQ(a[r].passes[i].wcss, b[r].passes[i].wcss);
+      EXPECT_EQ(a[r].passes[i].labels_changed, b[r].passes[i].labels_changed);
+      EXPECT_EQ(a[r].passes[i].restarted_cluster, b[r].passes[i].restarted_cluster);
+    }
+  }
+}
+
+TEST(KMeans, RestartsSideBySideAreTheRunsOneAfterAnother) {
+  // With threads to spare a CPU backend forks and runs the restarts on their
+  // own threads; one thread, or a backend that cannot fork, runs them in turn.
+  const problem p = histogram_of(testing::gradient_image(150, 100, 8));
+  for (int restarts : {2, 3, 5}) {
+    kmeans_params params;
+    params.k = 10;
+    params.seed = 77;
+    params.restarts = restarts;
+    unforkable in_turn(4);
+    in_turn.upload(p.points.data(), p.weights.data(), p.points.size());
+    const std::vector<kmeans_result> expected = run_kmeans_runs(in_turn, p.points, p.weights, params);
+    for (const kmeans_result& run : expected) {
+      // Every run's first pass labels every point anew, whichever ran before.
+      EXPECT_EQ(run.passes.front().labels_changed, p.points.size());
+    }
+    for (int threads : {1, 2, 3, 8}) {
+      auto engine = make_cpu_backend(threads);
+      engine->upload(p.points.data(), p.weights.data(), p.points.size());
+      expect_same_runs(run_kmeans_runs(*engine, p.points, p.weights, params), expected,
+                       std::to_string(restarts) + " restarts, " + std::to_string(threads) + " threads");
+    }
+  }
+}
+
+// Records the passes heard and stops the job at a given one.
+class stopping_at : public observer {
+ public:
+  explicit stopping_at(std::size_t stop_after) : stop_after_(stop_after) {}
+  bool on_iteration(const iteration_stats& pass) override {
+    heard.push_back(pass);
+    return heard.size() < stop_after_;
+  }
+  std::vector<iteration_stats> heard;
+
+ private:
+  std::size_t stop_after_;
+};
+
+TEST(KMeans, SideBySideRunsAreHeardInRestartOrderAndCanBeCancelled) {
+  const problem p = histogram_of(testing::gradient_image(150, 100, 9));
+  kmeans_params params;
+  params.k = 12;
+  params.restarts = 4;
+  auto engine = make_cpu_backend(4);
+  engine->upload(p.points.data(), p.weights.data(), p.points.size());
+  stopping_at all(std::numeric_limits<std::size_t>::max());
+  const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, p.points, p.weights, params, &all);
+  std::size_t at = 0;
+  for (const kmeans_result& run : runs) {
+    for (const iteration_stats& pass : run.passes) {
+      ASSERT_LT(at, all.heard.size());
+      EXPECT_EQ(all.heard[at].restart, pass.restart);
+      EXPECT_EQ(all.heard[at].pass, pass.pass);
+      ++at;
+    }
+  }
+  EXPECT_EQ(at, all.heard.size());
+  // Stopped in the second run's passes: the job ends with `cancelled`, every
+  // thread joined, and the backend serves the next job.
+  stopping_at early(runs[0].passes.size() + 2);
+  try {
+    run_kmeans_runs(*engine, p.points, p.weights, params, &early);
+    ADD_FAILURE() << "not cancelled";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::cancelled);
+  }
+  EXPECT_EQ(early.heard.size(), runs[0].passes.size() + 2);
+  expect_same_runs(run_kmeans_runs(*engine, p.points, p.weights, params), runs, "after a cancelled job");
 }
 
 TEST(KMeans, RejectsBadParameters) {

@@ -50,8 +50,35 @@ class cpu_backend final : public backend {
     if (count > std::numeric_limits<std::uint32_t>::max()) {
       throw error(error_kind::invalid_argument, "more than 2^32 - 1 points");
     }
-    points_.assign(points, points + count);
-    weights_.assign(weights, weights + count);
+    auto set = std::make_shared<point_set>();
+    set->points.assign(points, points + count);
+    set->weights.assign(weights, weights + count);
+    adopt(std::move(set));
+  }
+
+  std::unique_ptr<backend> fork(int threads) override {
+    auto twin = std::make_unique<cpu_backend>(threads);
+    if (set_) twin->adopt(set_);
+    return twin;
+  }
+
+  std::size_t size() const override { return count_; }
+
+
+ private:
+  // The points and weights one upload() made, shared with the forks made
+  // from it (they only read them); labels, bounds and seeding state are each
+  // backend's own, fresh: labels "none".
+  struct point_set {
+    std::vector<packed_rgba> points;
+    std::vector<std::uint32_t> weights;
+  };
+  void adopt(std::shared_ptr<const point_set> set) {
+    set_ = std::move(set);
+    points_ = set_->points.data();
+    weights_ = set_->weights.data();
+    count_ = set_->points.size();
+    const std::size_t count = count_;
     labels_.assign(count, no_label);
     lower_.assign(count, 0.0f);
     upper_.assign(count, 0.0f);
@@ -60,8 +87,7 @@ class cpu_backend final : public backend {
     prefix_.clear();
   }
 
-  std::size_t size() const override { return points_.size(); }
-
+ public:
   void seed_begin(packed_rgba first_centre) override {
     prefix_.clear();
     for_chunks(1, [&](int, std::size_t begin, std::size_t end) {
@@ -91,10 +117,10 @@ class cpu_backend final : public backend {
   }
 
   void seed_sample(const std::uint64_t* targets, int count, std::uint32_t* indices) override {
-    if (prefix_.empty() && !points_.empty()) {
-      prefix_.resize(points_.size());
+    if (prefix_.empty() && count_ != 0) {
+      prefix_.resize(count_);
       std::uint64_t running = 0;
-      for (std::size_t i = 0; i < points_.size(); ++i) {
+      for (std::size_t i = 0; i < count_; ++i) {
         running += std::uint64_t{weights_[i]} * distance_[i];
         prefix_[i] = running;
       }
@@ -151,21 +177,23 @@ class cpu_backend final : public backend {
 
  private:
   detail::greedy_seed_points seeding_points() {
-    return {points_.data(), weights_.data(), distance_.data(), points_.size(), threads_};
+    return {points_, weights_, distance_.data(), count_, threads_};
   }
 
   // cost: the distances one point costs in the pass (see parallel.hpp); a
   // pass's partial results are sized with the same cost it runs with.
-  int chunks(std::size_t cost) const { return detail::chunk_count(threads_, points_.size(), cost); }
+  int chunks(std::size_t cost) const { return detail::chunk_count(threads_, count_, cost); }
 
   template <typename Fn>
   void for_chunks(std::size_t cost, Fn&& fn) {
-    detail::parallel_chunks(threads_, points_.size(), fn, cost);
+    detail::parallel_chunks(threads_, count_, fn, cost);
   }
 
   int threads_;
-  std::vector<packed_rgba> points_;
-  std::vector<std::uint32_t> weights_;
+  std::shared_ptr<const point_set> set_;
+  const packed_rgba* points_ = nullptr;  // set_'s, for the loops
+  const std::uint32_t* weights_ = nullptr;
+  std::size_t count_ = 0;
   std::vector<std::uint32_t> labels_;
   std::vector<std::uint32_t> distance_;  // seeding D(i)
   std::vector<std::uint64_t> prefix_;    // running sums of weight * D, built on demand
@@ -220,7 +248,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
   for_chunks(kk, [&](int chunk, std::size_t begin, std::size_t end) {
     chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
     detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
-    detail::assign_points(points_.data(), weights_.data(), labels_.data(), begin, end, planes, bounds, acc);
+    detail::assign_points(points_, weights_, labels_.data(), begin, end, planes, bounds, acc);
     mine.changed = acc.changed;
   });
 
@@ -249,7 +277,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
     std::vector<farthest_point> far(static_cast<std::size_t>(chunks(kk)));
     for_chunks(kk, [&](int chunk, std::size_t begin, std::size_t end) {
       farthest_point& mine = far[static_cast<std::size_t>(chunk)];
-      detail::find_farthest(points_.data(), labels_.data(), begin, end, planes, mine.distance, mine.index);
+      detail::find_farthest(points_, labels_.data(), begin, end, planes, mine.distance, mine.index);
     });
     farthest_point farthest;
     for (const farthest_point& part : far) {

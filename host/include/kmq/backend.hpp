@@ -8,6 +8,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,12 @@ class backend {
   // to "none", so the first step() counts every point as changed.
   virtual void upload(const packed_rgba* points, const std::uint32_t* weights, std::size_t count) = 0;
   virtual std::size_t size() const = 0;
+  // Optional: a backend of the same kind on `threads` host threads that holds
+  // the same uploaded points (shared, not copied) with labels ("none") and
+  // seeding state of its own, so that k-means restarts can run side by side.
+  // nullptr where the backend has no such path (a GPU runs its restarts one
+  // after another).
+  virtual std::unique_ptr<backend> fork(int /*threads*/) { return nullptr; }
 
   // k-means++ seeding state: D(i) = the smallest integer squared distance from
   // point i to any centre chosen so far; potential = sum of weight(i) * D(i).
