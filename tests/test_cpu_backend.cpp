@@ -222,6 +222,36 @@ TEST_P(CpuBackendThreads, BoundsSurviveNearTiesAndTinyMoves) {
   expect_same_stats(engine->step(centroids.data(), 3), expected);
 }
 
+TEST_P(CpuBackendThreads, PaletteAssignmentIsTheLeastPaletteDistanceWithTiesToTheLowestIndex) {
+  // Points and palettes with every alpha class (0, 255, between), repeated
+  // entries (exact ties), and every palette size's lane remainder.
+  seeded_random random(31);
+  const auto colour = [&](bool extremes) {
+    const std::uint32_t pick = static_cast<std::uint32_t>(random.below(4));
+    const std::uint32_t alpha = !extremes ? static_cast<std::uint32_t>(random.below(256)) : pick == 0 ? 0u : pick == 1 ? 128u : 255u;
+    return pack_rgba(static_cast<std::uint32_t>(random.below(256)), static_cast<std::uint32_t>(random.below(256)),
+                     static_cast<std::uint32_t>(random.below(256)), alpha);
+  };
+  std::vector<packed_rgba> points;
+  for (int i = 0; i < 5003; ++i) points.push_back(colour(i % 2 == 0));
+  const std::vector<std::uint32_t> weights(points.size(), 1);
+  auto engine = make_cpu_backend(GetParam());
+  engine->upload(points.data(), weights.data(), points.size());
+  for (int count : {1, 2, 7, 8, 9, 16, 63, 64, 65, 200, 256}) {
+    std::vector<packed_rgba> palette;
+    for (int j = 0; j < count; ++j) palette.push_back(j % 5 == 4 ? palette[static_cast<std::size_t>(j / 2)] : colour(j % 3 != 0));
+    engine->assign_to_palette(palette.data(), count);
+    const std::vector<std::uint32_t> labels = engine->labels();
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      std::uint32_t best = 0;
+      for (std::uint32_t j = 1; j < static_cast<std::uint32_t>(count); ++j) {
+        if (palette_distance(points[i], palette[j]) < palette_distance(points[i], palette[best])) best = j;
+      }
+      ASSERT_EQ(labels[i], best) << "palette of " << count << ", point " << i;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, CpuBackendThreads, ::testing::Values(1, 2, 3, 8));
 
 TEST(CpuBackend, SampleNeverReturnsAPointThatIsAlreadyACentre) {

@@ -56,6 +56,24 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
 void find_farthest(const packed_rgba* points, const std::uint32_t* labels, std::size_t begin, std::size_t end,
                     const centroid_planes& centroids, float& distance, std::uint32_t& index);
 
+// A palette by channel as integers, with palette_distance()'s alpha penalty
+// per entry for an opaque point, a transparent one and any other; padded to
+// a multiple of centroid_lanes with entries no point is nearest.
+struct palette_planes {
+  alignas(64) std::int32_t channel[channels][max_colors];
+  alignas(64) std::int32_t penalty_opaque[max_colors];
+  alignas(64) std::int32_t penalty_clear[max_colors];
+  alignas(64) std::int32_t penalty_other[max_colors];
+  int count = 0;
+  int padded_count = 0;
+};
+palette_planes make_palette_planes(const packed_rgba* palette, int count);
+
+// labels[i] for i in [begin, end): the entry of least palette_distance() to
+// points[i], ties to the lowest index.
+void nearest_palette_entries(const packed_rgba* points, std::size_t begin, std::size_t end, const palette_planes& palette,
+                             std::uint32_t* labels);
+
 // sum over [begin, end) of weight * min(distance, squared_distance(point, candidate)),
 // for each candidate.
 void candidate_potentials(const packed_rgba* points, const std::uint32_t* weights, const std::uint32_t* distance,

@@ -148,19 +148,9 @@ class cpu_backend final : public backend {
   void assign_to_palette(const packed_rgba* palette, int count) override {
     if (count < 1 || count > max_colors) throw error(error_kind::invalid_argument, "assign_to_palette: size out of range");
     previous_centroids_.clear();  // the labels become palette indices: bounds no longer apply
+    const detail::palette_planes planes = detail::make_palette_planes(palette, count);
     for_chunks(static_cast<std::size_t>(count), [&](int, std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        std::uint32_t best = 0;
-        std::uint32_t best_distance = palette_distance(points_[i], palette[0]);
-        for (int j = 1; j < count; ++j) {
-          const std::uint32_t d = palette_distance(points_[i], palette[j]);
-          if (d < best_distance) {
-            best_distance = d;
-            best = static_cast<std::uint32_t>(j);
-          }
-        }
-        labels_[i] = best;
-      }
+      detail::nearest_palette_entries(points_, begin, end, planes, labels_.data());
     });
   }
 
