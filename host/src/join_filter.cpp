@@ -4,12 +4,12 @@
 namespace kmq::detail {
 
 join_filter::join_filter(const partition& sums, const std::vector<std::uint32_t>& near, int count)
-    : count_(count), padded_((count + 1) / 2 * 2), row_size_(static_cast<std::size_t>(channels) * padded_), near_(near) {
+    : count_(count), padded_((count + 3) / 4 * 4), row_size_(static_cast<std::size_t>(channels) * padded_), near_(near) {
   const std::size_t k = static_cast<std::size_t>(sums.k());
   // Lanes past count, and the cluster itself where it fills a row, get a mean
   // far outside the colour cube: never a candidate.
-  mean_.assign(k * row_size_, 1e30);
-  weight_.assign(k * static_cast<std::size_t>(padded_), 1.0);
+  mean_.assign(k * row_size_, 1e10f);
+  weight_.assign(k * static_cast<std::size_t>(padded_), 1.0f);
   slots_of_.assign(k, {});
   for (std::size_t slot = 0; slot < k * static_cast<std::size_t>(count_); ++slot) {
     slots_of_[near_[slot]].push_back(slot);
@@ -22,9 +22,9 @@ void join_filter::fill(const partition& sums, std::size_t slot) {
   const std::size_t lane = slot % static_cast<std::size_t>(count_);
   const std::uint32_t j = near_[slot];
   if (j == owner) return;
-  double* row = &mean_[owner * row_size_];
-  for (int c = 0; c < channels; ++c) row[static_cast<std::size_t>(c) * padded_ + lane] = sums.mean[std::size_t{j} * channels + c];
-  weight_[owner * static_cast<std::size_t>(padded_) + lane] = static_cast<double>(sums.weight[j]);
+  float* row = &mean_[owner * row_size_];
+  for (int c = 0; c < channels; ++c) row[static_cast<std::size_t>(c) * padded_ + lane] = static_cast<float>(sums.mean[std::size_t{j} * channels + c]);
+  weight_[owner * static_cast<std::size_t>(padded_) + lane] = static_cast<float>(sums.weight[j]);
 }
 
 void join_filter::refresh(const partition& sums, std::uint32_t a, std::uint32_t b) {
