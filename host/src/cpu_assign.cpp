@@ -128,8 +128,37 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     std::size_t left = 0;
     if (bounds.valid) {
       // Triangle inequality: the bounds move by how far the centroids did. A
-      // point without a label (< k) is always left for the full scan.
-      for (std::size_t i = block; i < stop; ++i) {
+      // point without a label (< k) is always left for the full scan. Eight
+      // points at a time, then the rest one by one: the same float operations
+      // as separated(), in lanes.
+      std::size_t i = block;
+      const float_lanes down = float_lanes{} + (1.0f - widen), up = float_lanes{} + (1.0f + widen);
+      const float_lanes margin = float_lanes{} + (1.0f + 4.0f * rounding);
+      const index_lanes count = index_lanes{} + static_cast<std::int32_t>(k);
+      for (; i + centroid_lanes <= stop; i += centroid_lanes) {
+        index_lanes label;
+        std::memcpy(&label, labels + i, sizeof label);
+        // Labels are below 2^31 or "none" (all ones, negative here).
+        const index_lanes tracked = (label >= 0) & (label < count);
+        const index_lanes own = tracked ? label : index_lanes{};
+        float_lanes shrink, moved, lo, hi;
+        for (int l = 0; l < centroid_lanes; ++l) {
+          shrink[l] = bounds.shrink[own[l]];
+          moved[l] = bounds.moved[own[l]];
+        }
+        std::memcpy(&lo, bounds.lower + i, sizeof lo);
+        std::memcpy(&hi, bounds.upper + i, sizeof hi);
+        const float_lanes lower = (lo - shrink) * down;
+        const float_lanes upper = (hi + moved) * up;
+        std::memcpy(bounds.lower + i, &lower, sizeof lower);
+        std::memcpy(bounds.upper + i, &upper, sizeof upper);
+        const index_lanes keep = tracked & (lower > 0.0f) & (upper * upper * margin < lower * lower);
+        for (int l = 0; l < centroid_lanes; ++l) {
+          open[left] = static_cast<std::uint32_t>(i + l);
+          left += keep[l] == 0;
+        }
+      }
+      for (; i < stop; ++i) {
         const std::uint32_t previous = labels[i];
         const bool tracked = previous < k;
         const std::uint32_t own = tracked ? previous : 0;

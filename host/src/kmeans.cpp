@@ -219,19 +219,21 @@ std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<pa
   for (int restart = 0; restart < params.restarts; ++restart) {
     seeds.push_back(restart == 0 ? params.seed : restart_seeds.next());
   }
-  // Side by side where the backend can fork and there are threads for it,
-  // each restart on threads / restarts of them: a small image's pass is too
-  // little work to share well between threads, a run is plenty. Not for large
-  // images: their passes share well, and each fork's labels and bounds (16
-  // bytes a point) would add to their peak memory.
+  // Side by side where the backend can fork and there are threads for it: a
+  // small image's pass is too little work to share well between threads, a
+  // run is plenty. Up to two runs a thread: with three runs on two threads,
+  // one after another on one of them would leave the other idle for a run.
+  // Not for large images: their passes share well, and each fork's labels
+  // and bounds (16 bytes a point) would add to their peak memory.
   const int threads = points.threads();
-  const int lanes = std::min(threads, params.restarts);
+  const int lanes = threads > 1 ? std::min(params.restarts, 2 * threads) : 1;
   std::uint64_t pixels = 0;
   for (std::uint32_t w : host_weights) pixels += w;
   if (lanes > 1 && host_points.size() <= side_by_side_max_points && pixels <= side_by_side_max_pixels) {
     std::vector<std::unique_ptr<backend>> forks;
     for (int f = 0; f < lanes; ++f) {
-      std::unique_ptr<backend> fork = points.fork(std::max(1, threads / lanes));
+      // The threads shared out, the first forks taking what is left over.
+      std::unique_ptr<backend> fork = points.fork(std::max(1, threads / lanes + (f < threads % lanes ? 1 : 0)));
       if (!fork) break;
       forks.push_back(std::move(fork));
     }
