@@ -39,6 +39,9 @@ class join_filter {
     const lanes slack = {0.04f, 0.04f, 0.04f, 0.04f}, shrink = {1.0f - 1e-6f, 1.0f - 1e-6f, 1.0f - 1e-6f, 1.0f - 1e-6f};
     const float* row = &mean_[std::size_t{from} * row_size_];
     const float* n = &weight_[std::size_t{from} * padded_];
+    typedef std::int32_t mask __attribute__((vector_size(4 * sizeof(std::int32_t))));
+    typedef std::int64_t halves __attribute__((vector_size(2 * sizeof(std::int64_t))));
+    mask any = {};
     for (int j = 0; j < padded_; j += 4) {
       lanes m0, m1, m2, m3, nj;
       __builtin_memcpy(&m0, row + j, sizeof m0);
@@ -48,10 +51,12 @@ class join_filter {
       __builtin_memcpy(&nj, n + j, sizeof nj);
       const lanes d0 = x0 - m0, d1 = x1 - m1, d2 = x2 - m2, d3 = x3 - m3;
       const lanes d = (d0 * d0 + d1 * d1 + (d2 * d2 + d3 * d3)) * shrink - slack;
-      const auto may = nj * d * rest <= most * (nj + weight);
-      if ((may[0] | may[1] | may[2] | may[3]) != 0) return true;
+      any |= nj * d * rest <= most * (nj + weight);
     }
-    return false;
+    // One test at the end, on two 64-bit halves: lane by lane costs more than
+    // the arithmetic, and almost every point has no candidate anyway.
+    const halves both = reinterpret_cast<halves>(any);
+    return (both[0] | both[1]) != 0;
   }
 
  private:
