@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "kmq/io/image_header.hpp"
+#include "kmq/usable_cores.hpp"
 
 namespace kmq::cli {
 namespace {
@@ -39,8 +40,7 @@ std::uint64_t threshold_in_force(std::uint64_t fallback) {
 }  // namespace
 
 std::uint64_t auto_gpu_min_pixels(int cpu_threads) {
-  const unsigned threads = cpu_threads > 0 ? static_cast<unsigned>(cpu_threads)
-                                           : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = static_cast<unsigned>(cpu_threads > 0 ? cpu_threads : usable_cores());
   return threshold_in_force(auto_gpu_pixels_per_cpu_thread * threads);
 }
 

@@ -1,7 +1,6 @@
 #include "batch_command.hpp"
 
 #include <malloc.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
+#include "kmq/usable_cores.hpp"
 
 namespace fs = std::filesystem;
 
@@ -91,12 +91,6 @@ class stop_signals {
  private:
   struct sigaction old_int_ {}, old_term_ {};
 };
-
-int cores() {
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 std::string left_out_text(const walk_counts& c) {
   std::string text;
@@ -232,7 +226,7 @@ int run_batch(const batch_settings& s) {
   const std::vector<batch_input> inputs = slice ? take_shard(plan.inputs, *slice) : plan.inputs;
   const bool report_unlistable = !slice || slice->index == 0;
 
-  int jobs = s.jobs > 0 ? s.jobs : cores();
+  int jobs = s.jobs > 0 ? s.jobs : usable_cores();
   jobs = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(jobs), inputs.size())));
   // The backends are made on a thread of their own, begun by the first image that is not skipped, while
   // the workers decode; a worker waits for its backend at its first clustering call.

@@ -11,6 +11,7 @@
 
 #include "cuda_backend.cuh"
 #include "kmq/cuda_backend.hpp"
+#include "kmq/usable_cores.hpp"
 
 namespace kmq {
 namespace cuda {
@@ -287,7 +288,7 @@ std::unique_ptr<backend> make_cuda_backend(int host_threads) {
   if (!status.available) {
     throw error(error_kind::backend_unavailable, "CUDA backend unavailable: " + status.reason);
   }
-  if (host_threads <= 0) host_threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (host_threads <= 0) host_threads = usable_cores();
   return std::make_unique<cuda::cuda_backend>(status.device_index, status.device_name, host_threads);
 }
 

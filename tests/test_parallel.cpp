@@ -3,6 +3,10 @@
 // reaches the caller instead of ending the process.
 #include <gtest/gtest.h>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -11,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "kmq/usable_cores.hpp"
 #include "parallel.hpp"
 
 namespace kmq::detail {
@@ -76,6 +81,30 @@ TEST(ParallelChunks, AnExceptionInAWorkerReachesTheCallerAfterEveryChunkEnded) {
                  if (chunk == 0) throw std::logic_error("on the caller");
                }),
                std::logic_error);
+}
+
+TEST(UsableCores, FollowTheAffinityMaskNotTheMachine) {
+#if defined(__linux__)
+  cpu_set_t all;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(kmq::usable_cores(), CPU_COUNT(&all));
+  // Pinned to one core (as `taskset -c N` or a one-CPU container would),
+  // "every core" is one thread.
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+  const int pinned = kmq::usable_cores();
+  const int resolved = resolve_thread_count(0);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(pinned, 1);
+  EXPECT_EQ(resolved, 1);
+  EXPECT_EQ(resolve_thread_count(3), 3);
+#else
+  GTEST_SKIP() << "the affinity mask is Linux's";
+#endif
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "kmq/usable_cores.hpp"
+
 namespace kmq::detail {
 
 // Work is counted in colour distances (a few nanoseconds each). Starting and
@@ -20,11 +22,7 @@ constexpr std::size_t min_work_per_thread = std::size_t{1} << 17;
 // a colour of the refinement): 16384 items per thread.
 constexpr std::size_t default_item_cost = 8;
 
-inline int resolve_thread_count(int requested) {
-  if (requested > 0) return requested;
-  const unsigned hardware = std::thread::hardware_concurrency();
-  return hardware == 0 ? 1 : static_cast<int>(hardware);
-}
+inline int resolve_thread_count(int requested) { return requested > 0 ? requested : usable_cores(); }
 
 // item_cost: the distances one item costs (a seeding update 1, a Lloyd
 // assignment about k).

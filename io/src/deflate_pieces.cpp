@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "kmq/error.hpp"
+#include "kmq/usable_cores.hpp"
 
 namespace kmq::io::detail {
 namespace {
@@ -107,7 +108,7 @@ std::vector<std::uint8_t> zlib_compress_pieces(const std::uint8_t* raw, std::siz
     }
   };
 
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = static_cast<unsigned>(usable_cores());
   // Levels 10-12 give each compressor about 6 MB of match finder: a worker per
   // core would add ~100 MB on 16 cores to a 4K image's peak. Four keep it near
   // the single call's (the bytes do not depend on it).
