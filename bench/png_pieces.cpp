@@ -6,6 +6,7 @@
 //   png_pieces [--runs R] [--levels 1,6,9,12] [--pieces 262144,524288,1048576] [--threads 1,2] FILE.png...
 #include <png.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -72,7 +73,11 @@ int main(int argc, char** argv) {
     else if (i + 1 < argc && std::strcmp(argv[i], "--threads") == 0) threads = numbers(argv[++i]);
     else files.emplace_back(argv[i]);
   }
-  if (files.empty() || runs < 1) {
+  const auto positive = [](const std::vector<long>& v) {
+    return !v.empty() && std::all_of(v.begin(), v.end(), [](long x) { return x > 0; });
+  };
+  const bool levels_ok = !levels.empty() && std::all_of(levels.begin(), levels.end(), [](long l) { return l >= 0 && l <= 12; });
+  if (files.empty() || runs < 1 || !levels_ok || !positive(pieces) || !positive(threads)) {
     std::fprintf(stderr, "usage: png_pieces [--runs R] [--levels L,...] [--pieces BYTES,...] [--threads T,...] FILE.png...\n");
     return 64;
   }
