@@ -65,27 +65,31 @@ def size_for(megapixels):
     return round(height * 16 / 9), height
 
 
-def make_inputs(root, work, quick):
-    """(name, path, png_path_for_pngquant, megapixels, series) for every input."""
+def make_inputs(root, work, quick, small=False):
+    """(name, path, png_path_for_pngquant, megapixels, series) for every input. small: the sub-megapixel
+    ones only (volna at 0.25 MP and every sample under 1 MP), issue 13's third goal."""
     os.makedirs(work, exist_ok=True)
     source = Image.open(os.path.join(root, "sample_images", "volna-5120x2880.jpg")).convert("RGB")
     inputs = []
-    for mp in QUICK_SIZES_MP if quick else SIZES_MP:
+    for mp in [0.25] if small else QUICK_SIZES_MP if quick else SIZES_MP:
         width, height = size_for(mp)
         path = os.path.join(work, f"volna-{width}x{height}.png")
         if not os.path.exists(path):
             source.resize((width, height), Image.LANCZOS).save(path)
         inputs.append((os.path.basename(path), path, path, width * height / 1e6, "volna (PNG)"))
-    jpeg = os.path.join(work, "volna-3840x2160-q90.jpg")
-    if not os.path.exists(jpeg):
-        source.resize((3840, 2160), Image.LANCZOS).save(jpeg, quality=90)
-    inputs.append((os.path.basename(jpeg), jpeg, as_png(jpeg, work), 3840 * 2160 / 1e6, "volna 4K JPEG q90"))
+    if not small:
+        jpeg = os.path.join(work, "volna-3840x2160-q90.jpg")
+        if not os.path.exists(jpeg):
+            source.resize((3840, 2160), Image.LANCZOS).save(jpeg, quality=90)
+        inputs.append((os.path.basename(jpeg), jpeg, as_png(jpeg, work), 3840 * 2160 / 1e6, "volna 4K JPEG q90"))
     samples = ["fruits.jpg"] if quick else sorted(
         f for f in os.listdir(os.path.join(root, "sample_images")) if f.endswith((".png", ".jpg")))
     for name in samples:
         path = os.path.join(root, "sample_images", name)
         with Image.open(path) as im:
             mp = im.width * im.height / 1e6
+        if small and mp >= 1:
+            continue
         inputs.append((name, path, as_png(path, work) if name.endswith(".jpg") else path, mp, "sample"))
     return inputs
 
@@ -189,7 +193,7 @@ def machine(load_before):
 
 def write_results(rows, args, cap, missing, load_before):
     os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, "peers-quick" if args.quick else "peers")
+    stem = os.path.join(args.out, "peers-small" if args.small else "peers-quick" if args.quick else "peers")
     described = machine(load_before)
     with open(stem + ".csv", "w", newline="") as f:
         fields = ["image", "series", "megapixels", "k", "tool", "status", "seconds", "cpu_seconds", "peak_mb", "mse",
@@ -199,7 +203,7 @@ def write_results(rows, args, cap, missing, load_before):
         for row in rows:
             writer.writerow({key: (f"{row[key]:.4f}" if isinstance(row.get(key), float) else row.get(key, ""))
                              for key in fields})
-    command = "bench/peers.sh" + (" --quick" if args.quick else "") + (" --omp-active" if args.omp_active else "") + \
+    command = "bench/peers.sh" + (" --small" if args.small else "") + (" --quick" if args.quick else "") + (" --omp-active" if args.omp_active else "") + \
         (" --baseline OLDER_KMQ" if args.baseline else "")
     with open(stem + ".md", "w") as f:
         f.write(peers_report.markdown(rows, described, missing, cap, command, __doc__))
@@ -210,6 +214,8 @@ def write_results(rows, args, cap, missing, load_before):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few inputs, K 16 and 256, 20 s cap")
+    parser.add_argument("--small", action="store_true",
+                        help="the sub-megapixel inputs only: volna at 0.25 MP and the samples under 1 MP, K 16 and 64")
     parser.add_argument("--kmq", default="build/kmq")
     parser.add_argument("--baseline", help="an older kmq, run beside --kmq in the same run (before/after)")
     parser.add_argument("--k", default=None, help="comma-separated (default 16,64,256; --quick 16,256)")
@@ -224,8 +230,8 @@ def main():
     if args.cluster:
         return cluster_only(args.cluster[0], args.cluster[1], args.cluster[2], int(args.cluster[3]))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ks = [int(k) for k in (args.k or ("16,256" if args.quick else "16,64,256")).split(",")]
-    cap = args.cap or (20.0 if args.quick else 120.0)
+    ks = [int(k) for k in (args.k or ("16,64" if args.small else "16,256" if args.quick else "16,64,256")).split(",")]
+    cap = args.cap or (20.0 if args.quick or args.small else 120.0)
     kmq = os.path.abspath(args.kmq)
     load_before = os.getloadavg()
     peer_env = dict(os.environ)
@@ -234,7 +240,7 @@ def main():
     found, missing = tools(kmq, os.path.abspath(args.baseline) if args.baseline else None)
     for line in missing:
         print(f"peers: skipping {line}", file=sys.stderr)
-    inputs = make_inputs(root, args.work, args.quick)
+    inputs = make_inputs(root, args.work, args.quick, args.small)
     rows, timed_out = [], set()
     with tempfile.TemporaryDirectory() as tmp:
         for name, path, png_path, mp, series in inputs:
@@ -280,7 +286,7 @@ def main():
                     print(f"{name} K={k} {tool}: {shown}", flush=True)
                 # After every case, so a run stopped midway still leaves its table.
                 write_results(rows, args, cap, missing, load_before)
-    print(f"peers: wrote peers{'-quick' if args.quick else ''}.md, .csv and .svg into {args.out}")
+    print(f"peers: wrote peers{'-small' if args.small else '-quick' if args.quick else ''}.md, .csv and .svg into {args.out}")
 
 
 if __name__ == "__main__":
