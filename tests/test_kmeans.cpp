@@ -102,11 +102,11 @@ TEST(KMeans, ALooserTolStopsSooner) {
   EXPECT_LE(b.final_wcss(), a.final_wcss());
 }
 
-// Reports cluster 1 as empty on the first pass, as a backend would when no
-// point is nearest to it.
-class empties_first_pass final : public backend {
+// Hands every call to another backend, and has no fork(): restarts then run
+// one after another on it, as on a GPU.
+class delegating : public backend {
  public:
-  explicit empties_first_pass(std::unique_ptr<backend> inner) : inner_(std::move(inner)) {}
+  explicit delegating(std::unique_ptr<backend> inner) : inner_(std::move(inner)) {}
   std::string name() const override { return inner_->name(); }
   std::string device() const override { return inner_->device(); }
   int threads() const override { return inner_->threads(); }
@@ -120,8 +120,22 @@ class empties_first_pass final : public backend {
   void seed_candidate_potentials(const packed_rgba* c, int n, std::uint64_t* p) override {
     inner_->seed_candidate_potentials(c, n, p);
   }
+  step_stats step(const float* centroids, int k) override { return inner_->step(centroids, k); }
+  void assign_to_palette(const packed_rgba* p, int n) override { inner_->assign_to_palette(p, n); }
+  std::vector<std::uint32_t> labels() override { return inner_->labels(); }
+  void label_pixels(const std::uint32_t* m, std::size_t n, std::uint8_t* out) override { inner_->label_pixels(m, n, out); }
+
+ private:
+  std::unique_ptr<backend> inner_;
+};
+
+// Reports cluster 1 as empty on the first pass, as a backend would when no
+// point is nearest to it.
+class empties_first_pass final : public delegating {
+ public:
+  using delegating::delegating;
   step_stats step(const float* centroids, int k) override {
-    step_stats s = inner_->step(centroids, k);
+    step_stats s = delegating::step(centroids, k);
     if (passes_++ == 0) {
       s.count[0] += s.count[1];
       s.count[1] = 0;
@@ -129,13 +143,7 @@ class empties_first_pass final : public backend {
     }
     return s;
   }
-  void assign_to_palette(const packed_rgba* p, int n) override { inner_->assign_to_palette(p, n); }
-  std::vector<std::uint32_t> labels() override { return inner_->labels(); }
-  void label_pixels(const std::uint32_t* m, std::size_t n, std::uint8_t* out) override { inner_->label_pixels(m, n, out); }
   int passes_ = 0;
-
- private:
-  std::unique_ptr<backend> inner_;
 };
 
 TEST(KMeans, AnEmptyClusterRestartsAtTheFarthestPoint) {
@@ -177,27 +185,6 @@ TEST(KMeans, RestartsKeepTheBestRunAndOneRestartIsThePlainRun) {
   EXPECT_EQ(run(p, three, *fresh).centroids, b.centroids);
 }
 
-// Delegates everything to a CPU backend but cannot fork: restarts then run
-// one after another on it, as on a GPU.
-class unforkable : public testing::inert_backend {
- public:
-  explicit unforkable(int threads) : inner_(make_cpu_backend(threads)) {}
-  int threads() const override { return inner_->threads(); }
-  void upload(const packed_rgba* p, const std::uint32_t* w, std::size_t n) override { inner_->upload(p, w, n); }
-  std::size_t size() const override { return inner_->size(); }
-  void seed_begin(packed_rgba c) override { inner_->seed_begin(c); }
-  void seed_add_centre(packed_rgba c) override { inner_->seed_add_centre(c); }
-  std::uint64_t seed_potential() override { return inner_->seed_potential(); }
-  void seed_sample(const std::uint64_t* t, int n, std::uint32_t* i) override { inner_->seed_sample(t, n, i); }
-  void seed_candidate_potentials(const packed_rgba* c, int n, std::uint64_t* p) override {
-    inner_->seed_candidate_potentials(c, n, p);
-  }
-  step_stats step(const float* c, int k) override { return inner_->step(c, k); }
-  std::vector<std::uint32_t> labels() override { return inner_->labels(); }
-
- private:
-  std::unique_ptr<backend> inner_;
-};
 
 void expect_same_runs(const std::vector<kmeans_result>& a, const std::vector<kmeans_result>& b, const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;
@@ -227,7 +214,7 @@ TEST(KMeans, RestartsSideBySideAreTheRunsOneAfterAnother) {
     params.k = 10;
     params.seed = 77;
     params.restarts = restarts;
-    unforkable in_turn(4);
+    delegating in_turn(make_cpu_backend(4));
     in_turn.upload(p.points.data(), p.weights.data(), p.points.size());
     const std::vector<kmeans_result> expected = run_kmeans_runs(in_turn, p.points, p.weights, params);
     for (const kmeans_result& run : expected) {
