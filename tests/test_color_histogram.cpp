@@ -100,7 +100,7 @@ std::vector<packed_rgba> drawn_from(const std::vector<packed_rgba>& palette, std
 TEST(ColorHistogram, MatchesSortedPairsOnImagesOfManySizesAndKinds) {
   seeded_random random(13);
   // Every size up to 70, sizes either side of the hash table's powers of two
-  // (sized at least 4/3 of the pixels, at most 3/4 full, redone twice as large
+  // (sized at least 4/3 of the pixels, at most 3/4 full, grown twice as large
   // when full), and of the two-level table's megapixel (one alpha) taken by the
   // last ones.
   std::vector<std::size_t> sizes;
@@ -143,7 +143,7 @@ TEST(ColorHistogram, MatchesSortedPairsOnImagesOfManySizesAndKinds) {
 
 TEST(ColorHistogram, MoreDistinctColoursThanTheFirstHashTableHolds) {
   // 900 000 pixels, almost all distinct, with alpha: the table starts at 2^20
-  // entries (3/4 of them usable) and is redone twice as large when full.
+  // entries (3/4 of them usable) and grows to 2^21 while it is being filled.
   std::vector<packed_rgba> distinct = testing::random_pixels(900000, 21, true);
   for (std::size_t p = 0; p < distinct.size(); p += 1000) distinct[p] = 0x5ae1ed0du;  // the empty marker
   expect_matches_sorted_pairs(distinct, "random with alpha");

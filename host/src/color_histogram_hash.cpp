@@ -15,7 +15,8 @@ namespace {
 // open-addressing table of colours (4 bytes an entry, linear probing), only
 // the distinct colours are sorted, and the table then turns each pixel's
 // entry into its colour's rank in place. The only memory besides the result
-// is the table (4/3 to 8/3 of the pixels' 4 bytes): a third of the sort's.
+// is the table (4/3 to 8/3 of the pixels' 4 bytes; grown twice as large
+// whenever 3/4 full, past a megapixel): a third of the sort's.
 
 // Every 32-bit key is a possible colour, so "empty" is one key picked as
 // unlikely in images (not transparent black, which collapse_transparent()
@@ -25,9 +26,8 @@ constexpr packed_rgba empty_key = 0x5ae1ed0du;
 class color_table {
  public:
   // Room for `capacity` entries (a power of two); at most 3/4 of them used.
-  explicit color_table(std::size_t capacity) : slots_(capacity + 1, empty_key), mask_(capacity - 1) {
-    shift_ = 64;
-    for (std::size_t s = capacity; s > 1; s /= 2) --shift_;
+  explicit color_table(std::size_t capacity) {
+    resize(capacity);
     keys_.reserve(max_colors());
   }
 
@@ -38,7 +38,7 @@ class color_table {
   // is larger than L1 and lookups are random, so misses must overlap.
   void prefetch(packed_rgba key) const { __builtin_prefetch(&slots_[home(key)]); }
 
-  // The key's entry, added if new; the table's size when it is full.
+  // The key's entry, added if new; capacity() + 1 when the table is full.
   std::size_t slot_of(packed_rgba key) {
     if (key == empty_key) {
       if (!has_empty_key_) keys_.push_back(key);
@@ -57,6 +57,26 @@ class color_table {
     return at;
   }
 
+  std::size_t capacity() const { return mask_ + 1; }
+
+  // Twice the entries, the same colours: each entry of the old table becomes
+  // its colour's new entry, and the `seen` pixels' entries are renumbered
+  // through it (cheaper than looking those pixels up again).
+  void grow(std::uint32_t* ids, std::size_t seen) {
+    std::vector<std::uint32_t> old = std::move(slots_);
+    const std::size_t old_capacity = capacity();
+    resize(2 * old_capacity);
+    for (std::size_t s = 0; s < old_capacity; ++s) {
+      if (old[s] == empty_key) continue;
+      std::size_t at = home(old[s]);
+      while (slots_[at] != empty_key) at = (at + 1) & mask_;
+      slots_[at] = old[s];
+      old[s] = static_cast<std::uint32_t>(at);
+    }
+    old[old_capacity] = static_cast<std::uint32_t>(empty_key_slot());
+    for (std::size_t i = 0; i < seen; ++i) ids[i] = old[ids[i]];
+  }
+
   // The distinct colours in first-seen order.
   std::vector<packed_rgba>& keys() { return keys_; }
   std::vector<std::uint32_t>& slots() { return slots_; }
@@ -67,19 +87,28 @@ class color_table {
     return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> shift_);
   }
 
+  void resize(std::size_t capacity) {
+    slots_.assign(capacity + 1, empty_key);
+    mask_ = capacity - 1;
+    shift_ = 64;
+    for (std::size_t s = capacity; s > 1; s /= 2) --shift_;
+  }
+
   std::vector<std::uint32_t> slots_;  // a key each, empty_key where none; the last: empty_key's own
   std::vector<packed_rgba> keys_;
-  std::size_t mask_;
-  int shift_;
+  std::size_t mask_ = 0;
+  int shift_ = 64;
   bool has_empty_key_ = false;
 };
 
 constexpr std::size_t prefetch_distance = 16;
 
-// Each pixel's entry into ids; false (the table too small) as soon as the
-// table would be more than 3/4 full.
+// Entries are numbered in 32 bits, one past the table included.
+constexpr std::size_t max_capacity = std::size_t{1} << 31;
+
+// Each pixel's entry into ids, the table grown whenever it is 3/4 full; false
+// if it would have to grow past max_capacity.
 bool find_slots(const packed_rgba* pixels, std::size_t count, color_table& table, std::uint32_t* ids) {
-  const std::size_t full = table.slots().size();
   // Neighbours often share a colour: skip the lookup then.
   packed_rgba last_key = ~pixels[0];
   std::size_t last_slot = 0;
@@ -88,7 +117,11 @@ bool find_slots(const packed_rgba* pixels, std::size_t count, color_table& table
     if (pixels[i] != last_key) {
       last_key = pixels[i];
       last_slot = table.slot_of(last_key);
-      if (last_slot == full) return false;
+      if (last_slot == table.capacity() + 1) {
+        if (table.capacity() == max_capacity) return false;
+        table.grow(ids, i);
+        last_slot = table.slot_of(last_key);
+      }
     }
     ids[i] = static_cast<std::uint32_t>(last_slot);
   }
@@ -116,8 +149,6 @@ void sort_keys(std::vector<packed_rgba>& keys, std::vector<packed_rgba>& swap) {
   }
 }
 
-constexpr std::size_t max_capacity = std::size_t{1} << 31;
-
 }  // namespace
 
 color_histogram histogram_by_sort(const packed_rgba* pixels, std::size_t count) {
@@ -143,16 +174,12 @@ color_histogram histogram_by_hash(const packed_rgba* pixels, std::size_t count) 
   if (count == 0) return histogram;
   histogram.pixel_to_color.resize(count);
   std::uint32_t* ids = histogram.pixel_to_color.data();
-  // A photo has fewer distinct colours than 3/4 of its pixels, so a table of
-  // the pixel count rounded up is rarely redone; over 2^20 it starts there.
+  // 4/3 of the pixels (rounded up to a power of two) never fills; from
+  // 2^20 entries on, the table starts there and grows with the colours.
   std::size_t capacity = 64;
   while (capacity < count + count / 3 && capacity < (std::size_t{1} << 20)) capacity *= 2;
   color_table table(capacity);
-  while (!find_slots(pixels, count, table, ids)) {
-    // Entries are numbered in 32 bits, one past the table included.
-    if (capacity == max_capacity) return histogram_by_sort(pixels, count);
-    table = color_table(capacity *= 2);
-  }
+  if (!find_slots(pixels, count, table, ids)) return histogram_by_sort(pixels, count);
 
   std::vector<packed_rgba> keys = std::move(table.keys());
   const std::size_t distinct = keys.size();
