@@ -1,8 +1,9 @@
 // The colour histogram of decoded images: the radix sort of every (colour,
 // pixel) pair that build_color_histogram() used before (copied here as it
 // was at 1d4ca4c) against what it does now (a hash of the distinct colours,
-// then a sort of only those; the two-level table over a megapixel with one
-// alpha), same pixels, one run, alternating, fastest of R each. Every image
+// then a sort of only those), and the two-level table that it took and takes
+// over a megapixel with one alpha, same pixels, one run, alternating, fastest
+// of R each. Every image
 // also once with an alpha ramp (alpha 128-255 by row), which never takes the
 // table. Large allocations are fresh mmaps every call (fixed
 // M_MMAP_THRESHOLD), as in a process that quantizes one image: their page
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -105,20 +107,24 @@ bool one_alpha(const std::vector<packed_rgba>& pixels) {
 
 void row(const std::string& name, std::uint32_t width, std::uint32_t height, const std::vector<packed_rgba>& pixels,
          int runs) {
+  // Over a megapixel with one alpha, build_color_histogram() took and takes the two-level table.
   const bool table = pixels.size() >= (std::size_t{1} << 20) && one_alpha(pixels);
-  timing radix, now, hash;
-  color_histogram want, got, hashed;
+  timing radix, hash, now;
+  color_histogram want, hashed, got;
   for (int r = 0; r < runs; ++r) {
     want = timed(before::by_radix_sort, pixels, radix);
-    got = timed(kmq::build_color_histogram, pixels, now);
-    if (table) hashed = timed(kmq::detail::histogram_by_hash, pixels, hash);
+    hashed = timed(kmq::detail::histogram_by_hash, pixels, hash);
+    if (table) got = timed(kmq::build_color_histogram, pixels, now);
   }
-  std::printf("| %s | %ux%u | %zu | %s | %.2f (%ld) | %.2f (%ld) | %.2fx |", name.c_str(), width, height,
-              want.colors.size(), table ? "table" : "hash", 1e3 * radix.best_s, radix.faults, 1e3 * now.best_s,
-              now.faults, now.best_s / radix.best_s);
-  if (table) std::printf(" %.2f (%ld) |", 1e3 * hash.best_s, hash.faults);
-  else std::printf(" (the column before) |");
-  std::printf(" %s |\n", same(want, got) && (!table || same(want, hashed)) ? "yes" : "NO");
+  const timing& before_t = table ? now : radix;
+  const timing& now_t = table ? now : hash;
+  std::printf("| %s | %ux%u | %zu | %s | %.2f (%ld) | %.2f (%ld) |", name.c_str(), width, height, want.colors.size(),
+              table ? "table / table" : "radix sort / hash", 1e3 * radix.best_s, radix.faults, 1e3 * hash.best_s,
+              hash.faults);
+  if (table) std::printf(" %.2f (%ld) |", 1e3 * now.best_s, now.faults);
+  else std::printf(" |");
+  std::printf(" %.2fx | %s |\n", now_t.best_s / before_t.best_s,
+              same(want, hashed) && (!table || same(want, got)) ? "yes" : "NO");
 }
 
 }  // namespace
@@ -137,12 +143,15 @@ int main(int argc, char** argv) {
     return 64;
   }
   if (fresh_memory) mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: no reuse of freed big blocks between calls
+  std::string load;
+  std::getline(std::ifstream("/proc/loadavg"), load);
   std::printf("# Colour histogram: radix sort of every pixel (before) against the hash of distinct colours\n\n"
-              "%s Fastest of %d alternating runs, ms (minor page faults of one call); "
-              "bench/histogram.cpp, one thread.\n\n",
-              kmq::bench::machine_description().c_str(), runs);
-  std::printf("| image | size | distinct colours | path now | radix sort (before) | now | now / before "
-              "| hash path alone | identical |\n|---|---|---|---|---|---|---|---|---|\n");
+              "%s Load average at the start: %s. Fastest of %d alternating runs, ms (minor page faults of one "
+              "call), every large block a fresh mmap as in a one-image process (`--reuse-memory`: glibc's "
+              "reuse instead); bench/histogram.cpp, one thread.\n\n",
+              kmq::bench::machine_description().c_str(), load.substr(0, load.find(' ')).c_str(), runs);
+  std::printf("| image | size | distinct colours | path before / now | radix sort of every pixel | hash of the "
+              "distinct colours | two-level table | now / before | identical |\n|---|---|---|---|---|---|---|---|---|\n");
   const kmq::io::image_decoder decoder;
   for (const std::string& path : files) {
     kmq::io::decoded_image image = decoder.decode_file(path);
