@@ -152,6 +152,39 @@ TEST(ColorHistogram, MoreDistinctColoursThanTheFirstHashTableHolds) {
   expect_matches_sorted_pairs(pixels, "a multiplicative sequence");
 }
 
+TEST(ColorHistogram, ColoursCraftedToCrowdTheHashTableAreSortedInstead) {
+  // 2^16 pixels take a table of 2^17 entries, a colour's home being the top
+  // 17 bits of colour * 0x9e3779b97f4a7c15 (color_histogram_hash.cpp; change
+  // this with the hash). 2^16 colours whose homes all lie in the first 2^13
+  // entries make one long run that every new colour walks: seconds of
+  // lookups, unless the hash gives up and sorts.
+  std::vector<packed_rgba> pixels;
+  for (std::uint64_t k = 0; pixels.size() < (std::size_t{1} << 16); ++k) {
+    if (((k * 0x9e3779b97f4a7c15ull) >> (64 - 17)) < (std::uint64_t{1} << 13)) pixels.push_back(static_cast<packed_rgba>(k));
+  }
+  std::reverse(pixels.begin(), pixels.end());
+  detail::hash_stats stats;
+  detail::histogram_by_hash(pixels.data(), pixels.size(), &stats);
+  EXPECT_TRUE(stats.fell_back_to_sort);
+  expect_matches_sorted_pairs(pixels, "crafted to crowd the table");
+}
+
+TEST(ColorHistogram, RealisticImagesStayWithTheHash) {
+  // The step budget that sends crafted colours to the sort must never cost
+  // an ordinary image the hash.
+  const std::size_t n = std::size_t{1} << 18;
+  const std::vector<std::vector<packed_rgba>> images = {
+      testing::random_pixels(n, 51), testing::random_pixels(n, 52, true), testing::gradient_image(512, 512, 53),
+      testing::clustered_with_noise(n, 40, true, 54), testing::posterised_pixels(n, 55),
+      testing::random_pixels(900000, 56, true)};
+  for (const auto& pixels : images) {
+    detail::hash_stats stats;
+    detail::histogram_by_hash(pixels.data(), pixels.size(), &stats);
+    EXPECT_FALSE(stats.fell_back_to_sort) << pixels.size() << " pixels, " << stats.probes << " steps";
+    EXPECT_LT(stats.probes, 4 * pixels.size());
+  }
+}
+
 TEST(ColorHistogram, TheSortFallbackForMoreColoursThanTheHashCanNumberMatchesToo) {
   // Taken only past 1.6 G distinct colours: called directly here.
   seeded_random random(34);

@@ -16,7 +16,8 @@ namespace {
 // the distinct colours are sorted, and the table then turns each pixel's
 // entry into its colour's rank in place. The only memory besides the result
 // is the table (4/3 to 8/3 of the pixels' 4 bytes; grown twice as large
-// whenever 3/4 full, past a megapixel): a third of the sort's.
+// whenever 3/4 full, past a megapixel): a third of the sort's. Colours
+// crafted to crowd the table go to a plain sort instead (find_slots()).
 
 // Every 32-bit key is a possible colour, so "empty" is one key picked as
 // unlikely in images (not transparent black, which collapse_transparent()
@@ -46,7 +47,7 @@ class color_table {
       return empty_key_slot();
     }
     std::size_t at = home(key);
-    for (; slots_[at] != key; at = (at + 1) & mask_) {
+    for (; slots_[at] != key; at = (at + 1) & mask_, ++probes_) {
       if (slots_[at] == empty_key) {
         if (keys_.size() - has_empty_key_ == max_colors()) return slots_.size();
         slots_[at] = key;
@@ -58,6 +59,8 @@ class color_table {
   }
 
   std::size_t capacity() const { return mask_ + 1; }
+  // Steps past a key's home entry so far, growths included.
+  std::size_t probes() const { return probes_; }
 
   // Twice the entries, the same colours: each entry of the old table becomes
   // its colour's new entry, and the `seen` pixels' entries are renumbered
@@ -69,7 +72,7 @@ class color_table {
     for (std::size_t s = 0; s < old_capacity; ++s) {
       if (old[s] == empty_key) continue;
       std::size_t at = home(old[s]);
-      while (slots_[at] != empty_key) at = (at + 1) & mask_;
+      for (; slots_[at] != empty_key; at = (at + 1) & mask_) ++probes_;
       slots_[at] = old[s];
       old[s] = static_cast<std::uint32_t>(at);
     }
@@ -99,6 +102,7 @@ class color_table {
   std::size_t mask_ = 0;
   int shift_ = 64;
   bool has_empty_key_ = false;
+  std::size_t probes_ = 0;
 };
 
 constexpr std::size_t prefetch_distance = 16;
@@ -107,8 +111,13 @@ constexpr std::size_t prefetch_distance = 16;
 constexpr std::size_t max_capacity = std::size_t{1} << 31;
 
 // Each pixel's entry into ids, the table grown whenever it is 3/4 full; false
-// if it would have to grow past max_capacity.
+// if it would have to grow past max_capacity, or if the lookups take far more
+// steps than any hash of real colours does (at most 3/4 full, a lookup steps
+// past its home ~1.5 times on average, a new colour ~8): colours picked so
+// that their homes crowd together would make linear probing quadratic, 30 s
+// for a crafted 512x512 image, where the sort takes 30 ms.
 bool find_slots(const packed_rgba* pixels, std::size_t count, color_table& table, std::uint32_t* ids) {
+  const std::size_t probe_budget = 16 * count + (std::size_t{1} << 16);
   // Neighbours often share a colour: skip the lookup then.
   packed_rgba last_key = ~pixels[0];
   std::size_t last_slot = 0;
@@ -122,6 +131,7 @@ bool find_slots(const packed_rgba* pixels, std::size_t count, color_table& table
         table.grow(ids, i);
         last_slot = table.slot_of(last_key);
       }
+      if (table.probes() > probe_budget) return false;
     }
     ids[i] = static_cast<std::uint32_t>(last_slot);
   }
@@ -169,7 +179,7 @@ color_histogram histogram_by_sort(const packed_rgba* pixels, std::size_t count) 
   return histogram;
 }
 
-color_histogram histogram_by_hash(const packed_rgba* pixels, std::size_t count) {
+color_histogram histogram_by_hash(const packed_rgba* pixels, std::size_t count, hash_stats* stats) {
   color_histogram histogram;
   if (count == 0) return histogram;
   histogram.pixel_to_color.resize(count);
@@ -179,7 +189,12 @@ color_histogram histogram_by_hash(const packed_rgba* pixels, std::size_t count) 
   std::size_t capacity = 64;
   while (capacity < count + count / 3 && capacity < (std::size_t{1} << 20)) capacity *= 2;
   color_table table(capacity);
-  if (!find_slots(pixels, count, table, ids)) return histogram_by_sort(pixels, count);
+  const bool found = find_slots(pixels, count, table, ids);
+  if (stats != nullptr) *stats = {table.probes(), !found};
+  if (!found) {
+    histogram.pixel_to_color = {};
+    return histogram_by_sort(pixels, count);
+  }
 
   std::vector<packed_rgba> keys = std::move(table.keys());
   const std::size_t distinct = keys.size();
