@@ -1,35 +1,16 @@
 #include "kmq/color_histogram.hpp"
 
-#include <array>
 #include <limits>
 
+#include "color_histogram_hash.hpp"
 #include "kmq/error.hpp"
 
 namespace kmq {
 namespace {
 
-// One stable counting-sort pass on byte `shift / 8` of the keys. Returns false
-// (and moves nothing) when every key has the same byte there: opaque images
-// skip the alpha pass this way.
-bool radix_pass(const std::vector<packed_rgba>& keys, const std::vector<std::uint32_t>& order,
-                std::vector<packed_rgba>& keys_out, std::vector<std::uint32_t>& order_out, int shift) {
-  std::array<std::size_t, 257> offsets{};
-  for (packed_rgba key : keys) ++offsets[((key >> shift) & 0xffu) + 1];
-  for (std::size_t b = 1; b < offsets.size(); ++b) {
-    if (offsets[b] == keys.size()) return false;
-  }
-  for (std::size_t b = 1; b < offsets.size(); ++b) offsets[b] += offsets[b - 1];
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    const std::size_t slot = offsets[(keys[i] >> shift) & 0xffu]++;
-    keys_out[slot] = keys[i];
-    order_out[slot] = order[i];
-  }
-  return true;
-}
-
 // Most photos have one alpha for every pixel. Then the colour is 24 bits and
-// a table of counters does in linear passes what sorting does in three or four
-// scatter passes; worth it from about a megapixel on. The table has two levels:
+// a table of counters does in linear passes what the hash (random lookups)
+// does; worth it from about a megapixel on. The table has two levels:
 // a block of 256 counters for each value of the colour's top 16 bits that some
 // pixel has, so it costs 1 KiB per block used (a 4K photo: a few MB) instead
 // of 64 MiB for all 2^24 colours (bench/NOTES.md, peak memory).
@@ -84,31 +65,7 @@ color_histogram build_color_histogram(const packed_rgba* pixels, std::size_t cou
     throw error(error_kind::invalid_argument, "image has more than 2^32 - 1 pixels");
   }
   if (count >= table_min_pixels && alpha_is_constant(pixels, count)) return histogram_by_table(pixels, count);
-  std::vector<packed_rgba> keys(pixels, pixels + count);
-  std::vector<std::uint32_t> order(count);
-  for (std::size_t i = 0; i < count; ++i) order[i] = static_cast<std::uint32_t>(i);
-  std::vector<packed_rgba> keys_swap(count);
-  std::vector<std::uint32_t> order_swap(count);
-  for (int shift = 0; shift < 32; shift += 8) {
-    if (radix_pass(keys, order, keys_swap, order_swap, shift)) {
-      keys.swap(keys_swap);
-      order.swap(order_swap);
-    }
-  }
-  keys_swap = {};
-  order_swap = {};
-
-  color_histogram histogram;
-  histogram.pixel_to_color.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i == 0 || keys[i] != keys[i - 1]) {
-      histogram.colors.push_back(keys[i]);
-      histogram.counts.push_back(0);
-    }
-    ++histogram.counts.back();
-    histogram.pixel_to_color[order[i]] = static_cast<std::uint32_t>(histogram.colors.size() - 1);
-  }
-  return histogram;
+  return detail::histogram_by_hash(pixels, count);
 }
 
 pixel_points expand_histogram(const color_histogram& histogram) {

@@ -15,7 +15,8 @@ struct color_histogram {
   std::vector<std::uint32_t> pixel_to_color; // for every pixel, its index in colors
 };
 
-// Host reference: LSD radix sort of (colour, pixel) pairs. Every backend must
+// Host reference (a hash of the distinct colours, then a sort of them; a
+// two-level table over a megapixel with one alpha). Every backend must
 // return exactly this (same order, same counts, same map).
 color_histogram build_color_histogram(const packed_rgba* pixels, std::size_t count);
 
