@@ -17,7 +17,7 @@
   centres so their MSE is measured as everyone's.
 
 MSE: per RGB channel, of the written file decoded by Pillow against the input
-decoded by Pillow. Time: the lowest of R runs' wall time (R=3 below 3 MP, else
+decoded by Pillow. Time: the lowest of R runs' wall time (R=5 below 1 MP, 3 below 3 MP, else
 1; always 1 for scikit-learn and OpenCV); CPU: user+sys seconds of that run (pngquant and ImageMagick
 use OpenMP, whose threads spin while they wait: on a loaded machine their wall
 time suffers most, so compare CPU seconds there too); peak memory: GNU time's
@@ -256,7 +256,7 @@ def main():
                         source = png_path if tool == "pngquant" else path
                         out = os.path.join(tmp, "out.png")
                         best = None
-                        for _ in range(3 if mp < 3 and tool not in SLOW_TOOLS else 1):
+                        for _ in range(1 if tool in SLOW_TOOLS else 5 if mp < 1 else 3 if mp < 3 else 1):
                             if os.path.exists(out):
                                 os.remove(out)
                             measured = run_measured(command_for(source, out, k), cap,

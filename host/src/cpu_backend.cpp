@@ -56,9 +56,10 @@ class cpu_backend final : public backend {
     adopt(std::move(set));
   }
 
-  std::unique_ptr<backend> fork(int threads) override {
+  std::unique_ptr<backend> fork(int threads, std::shared_ptr<const thread_share> share) override {
     auto twin = std::make_unique<cpu_backend>(threads);
     if (set_) twin->adopt(set_);
+    twin->share_ = std::move(share);
     return twin;
   }
 
@@ -180,6 +181,7 @@ class cpu_backend final : public backend {
   }
 
   int threads_;
+  std::shared_ptr<const thread_share> share_;  // a fork's: the threads runs that ended left
   std::shared_ptr<const point_set> set_;
   const packed_rgba* points_ = nullptr;  // set_'s, for the loops
   const std::uint32_t* weights_ = nullptr;
@@ -234,13 +236,15 @@ step_stats cpu_backend::step(const float* centroids, int k) {
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   const detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(),
                                       incremental};
-  std::vector<chunk_stats> partial(static_cast<std::size_t>(chunks(kk)), chunk_stats(k));
-  for_chunks(kk, [&](int chunk, std::size_t begin, std::size_t end) {
+  // Once per pass: the partial results are sized by the split the pass runs with.
+  const int threads = share_ ? share_->threads_for(threads_) : threads_;
+  std::vector<chunk_stats> partial(static_cast<std::size_t>(detail::chunk_count(threads, count_, kk)), chunk_stats(k));
+  detail::parallel_chunks(threads, count_, [&](int chunk, std::size_t begin, std::size_t end) {
     chunk_stats& mine = partial[static_cast<std::size_t>(chunk)];
     detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
     detail::assign_points(points_, weights_, labels_.data(), begin, end, planes, bounds, acc);
     mine.changed = acc.changed;
-  });
+  }, kk);
 
   // Integer sums (and modular differences) add up to the same totals in any order.
   step_stats stats;
@@ -264,11 +268,11 @@ step_stats cpu_backend::step(const float* centroids, int k) {
 
   // The farthest point only matters to an empty cluster: look for it then.
   if (std::find(stats.count.begin(), stats.count.end(), 0u) != stats.count.end()) {
-    std::vector<farthest_point> far(static_cast<std::size_t>(chunks(kk)));
-    for_chunks(kk, [&](int chunk, std::size_t begin, std::size_t end) {
+    std::vector<farthest_point> far(static_cast<std::size_t>(detail::chunk_count(threads, count_, kk)));
+    detail::parallel_chunks(threads, count_, [&](int chunk, std::size_t begin, std::size_t end) {
       farthest_point& mine = far[static_cast<std::size_t>(chunk)];
       detail::find_farthest(points_, labels_.data(), begin, end, planes, mine.distance, mine.index);
-    });
+    }, kk);
     farthest_point farthest;
     for (const farthest_point& part : far) {
       if (part.distance >= 0.0f) farthest.offer(part.distance, part.index);

@@ -132,19 +132,22 @@ constexpr std::uint64_t side_by_side_max_pixels = std::uint64_t{1} << 22;
 // stop, the other threads stop at their next pass.
 class side_by_side {
  public:
-  side_by_side(std::vector<std::unique_ptr<backend>> forks, const std::vector<packed_rgba>& host_points,
-               const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
-               const std::vector<std::uint64_t>& seeds)
-      : forks_(std::move(forks)), host_points_(host_points), host_weights_(host_weights), params_(params),
-        seeds_(seeds), runs_(seeds.size()), done_(seeds.size(), false), failures_(seeds.size()) {}
+  side_by_side(std::vector<std::unique_ptr<backend>> forks, std::shared_ptr<thread_share> share,
+               const std::vector<packed_rgba>& host_points, const std::vector<std::uint32_t>& host_weights,
+               const kmeans_params& params, const std::vector<std::uint64_t>& seeds)
+      : forks_(std::move(forks)), share_(std::move(share)), host_points_(host_points), host_weights_(host_weights),
+        params_(params), seeds_(seeds), runs_(seeds.size()), done_(seeds.size(), false), failures_(seeds.size()) {}
 
   std::vector<kmeans_result> run(observer* watcher) {
     std::vector<std::thread> helpers;
+    share_->running = static_cast<int>(forks_.size());
     for (std::size_t f = 1; f < forks_.size(); ++f) {
       try {
         helpers.emplace_back([this, f] { work(*forks_[f]); });
       } catch (const std::system_error&) {
-        break;  // no thread: the others take its share
+        // No thread: the others take its runs, and its threads.
+        share_->running -= static_cast<int>(forks_.size() - f);
+        break;
       }
     }
     struct joiner {  // every helper joined on every way out, cancellation included
@@ -187,9 +190,12 @@ class side_by_side {
       }
       finished_.notify_all();
     }
+    // No run left to take: the runs still going may use this one's threads.
+    --share_->running;
   }
 
   std::vector<std::unique_ptr<backend>> forks_;
+  std::shared_ptr<thread_share> share_;
   const std::vector<packed_rgba>& host_points_;
   const std::vector<std::uint32_t>& host_weights_;
   const kmeans_params& params_;
@@ -231,15 +237,17 @@ std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<pa
   for (std::uint32_t w : host_weights) pixels += w;
   if (lanes > 1 && host_points.size() <= side_by_side_max_points && pixels <= side_by_side_max_pixels) {
     std::vector<std::unique_ptr<backend>> forks;
+    auto share = std::make_shared<thread_share>();
+    share->total = threads;
     for (int f = 0; f < lanes; ++f) {
       // The threads shared out, the first forks taking what is left over.
-      std::unique_ptr<backend> fork = points.fork(std::max(1, threads / lanes + (f < threads % lanes ? 1 : 0)));
+      std::unique_ptr<backend> fork = points.fork(std::max(1, threads / lanes + (f < threads % lanes ? 1 : 0)), share);
       if (!fork) break;
       forks.push_back(std::move(fork));
     }
     if (static_cast<int>(forks.size()) == lanes) {
       detail::stopwatch running;
-      std::vector<kmeans_result> runs = side_by_side(std::move(forks), host_points, host_weights, params, seeds).run(watcher);
+      std::vector<kmeans_result> runs = side_by_side(std::move(forks), share, host_points, host_weights, params, seeds).run(watcher);
       // The stage times are wall time: the runs' own seconds overlapped, so
       // they are scaled to the time the runs took together.
       double own = 0.0;

@@ -6,6 +6,8 @@
 // in a fixed order with no fused multiply-add, ties to the lowest index), so
 // the CPU and CUDA backends return identical bits for the same calls.
 #pragma once
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,6 +50,18 @@ inline float centroid_distance(packed_rgba x, const float* centroid) {
   return total;
 }
 
+// The threads of runs side by side: while fewer runs are still going, each
+// may use the threads the others left (total / runs going, at least its own).
+// Results never depend on it: a pass's sums are integers, the same in any split.
+struct thread_share {
+  int total = 1;
+  std::atomic<int> running{1};
+  int threads_for(int own) const {
+    const int going = running.load(std::memory_order_relaxed);
+    return std::max(own, going > 0 ? total / going : total);
+  }
+};
+
 class backend {
  public:
   virtual ~backend() = default;
@@ -73,9 +87,12 @@ class backend {
   // Optional: a backend of the same kind on `threads` host threads that holds
   // the same uploaded points (shared, not copied) with labels ("none") and
   // seeding state of its own, so that k-means restarts can run side by side.
-  // nullptr where the backend has no such path (a GPU runs its restarts one
-  // after another).
-  virtual std::unique_ptr<backend> fork(int /*threads*/) { return nullptr; }
+  // With a share, its passes may also use the threads of runs that have
+  // ended (see thread_share). nullptr where the backend has no such path (a
+  // GPU runs its restarts one after another).
+  virtual std::unique_ptr<backend> fork(int /*threads*/, std::shared_ptr<const thread_share> /*share*/ = nullptr) {
+    return nullptr;
+  }
 
   // k-means++ seeding state: D(i) = the smallest integer squared distance from
   // point i to any centre chosen so far; potential = sum of weight(i) * D(i).
