@@ -97,54 +97,103 @@ TEST(Hartigan, MovesWhatTheUnfilteredSweepMoves) {
   }
 }
 
+// For every probe and every cluster it could sit in: where the exact scan
+// finds a cheaper candidate, the filter must pass the point. Counts the
+// probes passed and the moves seen, so that a test can tell it tried.
+struct filter_tally {
+  std::uint64_t passed = 0, points = 0, moves = 0;
+};
+
+void check_join_filter(const weighted_set& set, int k, const std::vector<packed_rgba>& probes,
+                       const std::vector<std::uint32_t>& probe_weights, filter_tally& tally, std::uint64_t seed) {
+  detail::partition sums(k);
+  for (std::size_t i = 0; i < set.points.size(); ++i) sums.add(set.labels[i], set.points[i], set.weights[i]);
+  const int count = std::min(8, k - 1);
+  std::vector<std::uint32_t> near(static_cast<std::size_t>(k) * count);
+  for (int a = 0; a < k; ++a) {
+    const std::vector<std::uint32_t> found = detail::nearest_of(sums, static_cast<std::uint32_t>(a), count);
+    for (int c = 0; c < count; ++c) near[static_cast<std::size_t>(a) * count + c] = c < static_cast<int>(found.size()) ? found[c] : static_cast<std::uint32_t>(a);
+  }
+  const detail::join_filter filter(sums, near, count);
+  for (std::size_t p = 0; p < probes.size(); ++p) {
+    for (std::uint32_t from = 0; from < static_cast<std::uint32_t>(k); ++from) {
+      const double w = probe_weights[p];
+      const double n_from = static_cast<double>(sums.weight[from]);
+      if (!(n_from > w)) continue;
+      const double own = sums.distance(from, probes[p]);
+      const double leave = w * n_from / (n_from - w) * own;
+      double best = leave;
+      const std::uint32_t* row = near.data() + std::size_t{from} * count;
+      const std::uint32_t to = sums.cheapest_join(row, row + count, from, probes[p], w, best);
+      const bool may = filter.any_may_join(from, probes[p], w, n_from, own);
+      if (to != from) {
+        ++tally.moves;
+        EXPECT_TRUE(may) << "seed " << seed << ", probe " << p << ", cluster " << from;
+      }
+      ++tally.points;
+      tally.passed += may ? 1 : 0;
+    }
+  }
+}
+
+// The means rounded to bytes, and the byte points halfway between two of
+// them: distances near 0, and near ties between two candidates.
+std::vector<packed_rgba> probes_at_the_means(const weighted_set& set, int k) {
+  detail::partition sums(k);
+  for (std::size_t i = 0; i < set.points.size(); ++i) sums.add(set.labels[i], set.points[i], set.weights[i]);
+  std::vector<packed_rgba> probes = set.points;
+  const auto at = [&](int a, int b) {
+    packed_rgba colour = 0;
+    for (int c = 0; c < channels; ++c) {
+      const double m = (sums.mean[static_cast<std::size_t>(a) * channels + c] + sums.mean[static_cast<std::size_t>(b) * channels + c]) / 2;
+      colour |= static_cast<std::uint32_t>(std::min(255.0, std::max(0.0, m + 0.5))) << (8 * c);
+    }
+    return colour;
+  };
+  for (int a = 0; a < k; ++a) {
+    probes.push_back(at(a, a));
+    for (int b = a + 1; b < k; ++b) probes.push_back(at(a, b));
+  }
+  return probes;
+}
+
 TEST(JoinFilter, PassesEveryPointACandidateCouldTakeAndFewOthers) {
   // Points on the borders, on the means themselves and far inside: the filter
   // may only say no where the exact scan finds no cheaper candidate.
-  std::uint64_t passed = 0, points = 0, moves = 0;
+  filter_tally tally;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     const int k = 2 + static_cast<int>(seed % 20);
     const weighted_set set = random_set(seed, 400, k, seed % 2 == 0);
-    detail::partition sums(k);
-    for (std::size_t i = 0; i < set.points.size(); ++i) sums.add(set.labels[i], set.points[i], set.weights[i]);
-    const int count = std::min(8, k - 1);
-    std::vector<std::uint32_t> near(static_cast<std::size_t>(k) * count);
-    for (int a = 0; a < k; ++a) {
-      const std::vector<std::uint32_t> found = detail::nearest_of(sums, static_cast<std::uint32_t>(a), count);
-      for (int c = 0; c < count; ++c) near[static_cast<std::size_t>(a) * count + c] = c < static_cast<int>(found.size()) ? found[c] : static_cast<std::uint32_t>(a);
-    }
-    const detail::join_filter filter(sums, near, count);
-    std::vector<packed_rgba> probes = set.points;
-    for (int j = 0; j < k; ++j) {  // the means rounded: distance near 0 to one of them
-      packed_rgba mean = 0;
-      for (int c = 0; c < channels; ++c) {
-        mean |= static_cast<std::uint32_t>(sums.mean[static_cast<std::size_t>(j) * channels + c] + 0.5) << (8 * c);
-      }
-      probes.push_back(mean);
-    }
-    for (std::size_t p = 0; p < probes.size(); ++p) {
-      for (std::uint32_t from = 0; from < static_cast<std::uint32_t>(k); ++from) {
-        const double w = p < set.weights.size() ? set.weights[p] : 1.0;
-        const double n_from = static_cast<double>(sums.weight[from]);
-        if (!(n_from > w)) continue;
-        const double own = sums.distance(from, probes[p]);
-        const double leave = w * n_from / (n_from - w) * own;
-        double best = leave;
-        const std::uint32_t* row = near.data() + std::size_t{from} * count;
-        const std::uint32_t to = sums.cheapest_join(row, row + count, from, probes[p], w, best);
-        const bool may = filter.any_may_join(from, probes[p], w, n_from, own);
-        if (to != from) {
-          ++moves;
-          EXPECT_TRUE(may) << "seed " << seed << ", probe " << p << ", cluster " << from;
-        }
-        ++points;
-        passed += may ? 1 : 0;
-      }
-    }
+    const std::vector<packed_rgba> probes = probes_at_the_means(set, k);
+    std::vector<std::uint32_t> probe_weights(probes.size(), 1);
+    for (std::size_t i = 0; i < set.weights.size(); ++i) probe_weights[i] = set.weights[i];
+    check_join_filter(set, k, probes, probe_weights, tally, seed);
   }
   // Random labels put most points far from their own mean, so many pass; the
   // filter still has to turn some away to be worth its lanes.
-  EXPECT_LT(passed, points);
-  EXPECT_GT(moves, 0u);
+  EXPECT_LT(tally.passed, tally.points);
+  EXPECT_GT(tally.moves, 0u);
+}
+
+TEST(JoinFilter, HoldsWithHeavyWeightsWhereFloatRoundsThem) {
+  // Weights of 2^20 to 2^31 (a colour shared by a huge image's pixels):
+  // cluster weights far beyond float's 24 bits, and points as heavy as the
+  // clusters they would leave.
+  filter_tally tally;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    const int k = 2 + static_cast<int>(seed % 12);
+    weighted_set set = random_set(seed * 31, 300, k, seed % 3 == 0);
+    seeded_random random(seed);
+    for (std::uint32_t& w : set.weights) w = (1u << 20) + static_cast<std::uint32_t>(random.below((1u << 31) - (1u << 20)));
+    const std::vector<packed_rgba> probes = probes_at_the_means(set, k);
+    std::vector<std::uint32_t> probe_weights;
+    for (std::size_t p = 0; p < probes.size(); ++p) {
+      probe_weights.push_back(p % 3 == 0 ? 1u : static_cast<std::uint32_t>(1 + random.below(1u << 30)));
+    }
+    check_join_filter(set, k, probes, probe_weights, tally, seed);
+  }
+  EXPECT_GT(tally.moves, 0u);
+  EXPECT_LT(tally.passed, tally.points);
 }
 
 TEST(Hartigan, NeverRaisesTheErrorOnRandomWeightedSets) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -107,6 +108,7 @@ TEST(KMeans, ALooserTolStopsSooner) {
 class delegating : public backend {
  public:
   explicit delegating(std::unique_ptr<backend> inner) : inner_(std::move(inner)) {}
+  backend& inner() { return *inner_; }
   std::string name() const override { return inner_->name(); }
   std::string device() const override { return inner_->device(); }
   int threads() const override { return inner_->threads(); }
@@ -205,6 +207,36 @@ void expect_same_runs(const std::vector<kmeans_result>& a, const std::vector<kme
   }
 }
 
+// A CPU backend whose forks are counted and may fail: the pass numbered
+// `failing` among all its forks' passes (from 1; 0 = none) throws
+// error(internal), in whichever fork and run it falls.
+class counting_forks : public delegating {
+ public:
+  explicit counting_forks(int threads, int failing = 0) : delegating(make_cpu_backend(threads)), failing_(failing) {}
+  std::unique_ptr<backend> fork(int threads, std::shared_ptr<const thread_share> share) override {
+    ++forks;
+    return std::make_unique<failing_at>(delegating::inner().fork(threads, std::move(share)), passes_, failing_);
+  }
+  int forks = 0;
+
+ private:
+  class failing_at : public delegating {
+   public:
+    failing_at(std::unique_ptr<backend> inner, std::shared_ptr<std::atomic<int>> passes, int failing)
+        : delegating(std::move(inner)), passes_(std::move(passes)), failing_(failing) {}
+    step_stats step(const float* centroids, int k) override {
+      if (++*passes_ == failing_) throw error(error_kind::internal, "the device fell over");
+      return delegating::step(centroids, k);
+    }
+
+   private:
+    std::shared_ptr<std::atomic<int>> passes_;
+    int failing_;
+  };
+  std::shared_ptr<std::atomic<int>> passes_ = std::make_shared<std::atomic<int>>(0);
+  int failing_;
+};
+
 TEST(KMeans, RestartsSideBySideAreTheRunsOneAfterAnother) {
   // With threads to spare a CPU backend forks and runs the restarts on their
   // own threads; one thread, or a backend that cannot fork, runs them in turn.
@@ -222,11 +254,34 @@ TEST(KMeans, RestartsSideBySideAreTheRunsOneAfterAnother) {
       EXPECT_EQ(run.passes.front().labels_changed, p.points.size());
     }
     for (int threads : {1, 2, 3, 8}) {
-      auto engine = make_cpu_backend(threads);
-      engine->upload(p.points.data(), p.weights.data(), p.points.size());
-      expect_same_runs(run_kmeans_runs(*engine, p.points, p.weights, params), expected,
+      counting_forks engine(threads);
+      engine.upload(p.points.data(), p.weights.data(), p.points.size());
+      expect_same_runs(run_kmeans_runs(engine, p.points, p.weights, params), expected,
                        std::to_string(restarts) + " restarts, " + std::to_string(threads) + " threads");
+      // Side by side from two threads on: a fork per run, two runs a thread at most.
+      EXPECT_EQ(engine.forks, threads == 1 ? 0 : std::min(restarts, 2 * threads)) << threads << " threads";
     }
+  }
+}
+
+TEST(KMeans, ARunThatFailsSideBySideFailsTheJobWithItsOwnError) {
+  // The runs stopped because of it end as "cancelled" inside; what reaches
+  // the caller is the failure itself, whichever fork and run had it.
+  const problem p = histogram_of(testing::gradient_image(150, 100, 8));
+  kmeans_params params;
+  params.k = 10;
+  params.restarts = 5;
+  for (int failing : {3, 20, 45}) {
+    counting_forks engine(2, failing);
+    engine.upload(p.points.data(), p.weights.data(), p.points.size());
+    try {
+      run_kmeans_runs(engine, p.points, p.weights, params);
+      ADD_FAILURE() << "no error at pass " << failing;
+    } catch (const error& e) {
+      EXPECT_EQ(e.kind(), error_kind::internal) << "pass " << failing << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("the device fell over"), std::string::npos);
+    }
+    EXPECT_EQ(engine.forks, 4);
   }
 }
 

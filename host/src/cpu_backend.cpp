@@ -65,30 +65,6 @@ class cpu_backend final : public backend {
 
   std::size_t size() const override { return count_; }
 
-
- private:
-  // The points and weights one upload() made, shared with the forks made
-  // from it (they only read them); labels, bounds and seeding state are each
-  // backend's own, fresh: labels "none".
-  struct point_set {
-    std::vector<packed_rgba> points;
-    std::vector<std::uint32_t> weights;
-  };
-  void adopt(std::shared_ptr<const point_set> set) {
-    set_ = std::move(set);
-    points_ = set_->points.data();
-    weights_ = set_->weights.data();
-    count_ = set_->points.size();
-    const std::size_t count = count_;
-    labels_.assign(count, no_label);
-    lower_.assign(count, 0.0f);
-    upper_.assign(count, 0.0f);
-    previous_centroids_.clear();
-    distance_.assign(count, 0);
-    prefix_.clear();
-  }
-
- public:
   void seed_begin(packed_rgba first_centre) override {
     prefix_.clear();
     for_chunks(1, [&](int, std::size_t begin, std::size_t end) {
@@ -167,6 +143,27 @@ class cpu_backend final : public backend {
   }
 
  private:
+  // The points and weights one upload() made, shared with the forks made
+  // from it (they only read them); labels, bounds and seeding state are each
+  // backend's own, fresh: labels "none".
+  struct point_set {
+    std::vector<packed_rgba> points;
+    std::vector<std::uint32_t> weights;
+  };
+  void adopt(std::shared_ptr<const point_set> set) {
+    set_ = std::move(set);
+    points_ = set_->points.data();
+    weights_ = set_->weights.data();
+    count_ = set_->points.size();
+    const std::size_t count = count_;
+    labels_.assign(count, no_label);
+    lower_.assign(count, 0.0f);
+    upper_.assign(count, 0.0f);
+    previous_centroids_.clear();
+    distance_.assign(count, 0);
+    prefix_.clear();
+  }
+
   detail::greedy_seed_points seeding_points() {
     return {points_, weights_, distance_.data(), count_, threads_};
   }

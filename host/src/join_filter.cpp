@@ -7,7 +7,8 @@ join_filter::join_filter(const partition& sums, const std::vector<std::uint32_t>
     : count_(count), padded_((count + 3) / 4 * 4), row_size_(static_cast<std::size_t>(channels) * padded_), near_(near) {
   const std::size_t k = static_cast<std::size_t>(sums.k());
   // Lanes past count, and the cluster itself where it fills a row, get a mean
-  // far outside the colour cube: never a candidate.
+  // far outside the colour cube (weight 1): they almost never pass, and one
+  // that does only sends its point to the exact scan, which skips them.
   mean_.assign(k * row_size_, 1e10f);
   weight_.assign(k * static_cast<std::size_t>(padded_), 1.0f);
   slots_of_.assign(k, {});
