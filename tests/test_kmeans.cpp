@@ -261,6 +261,18 @@ TEST(KMeans, RestartsSideBySideAreTheRunsOneAfterAnother) {
       // Side by side from two threads on: a fork per run, two runs a thread at most.
       EXPECT_EQ(engine.forks, threads == 1 ? 0 : std::min(restarts, 2 * threads)) << threads << " threads";
     }
+    // Side by side, each run brings the labels of its final centroids: the
+    // backend's for them, as the refinement would otherwise ask of it.
+    auto side = make_cpu_backend(2);
+    side->upload(p.points.data(), p.weights.data(), p.points.size());
+    const std::vector<kmeans_result> runs = run_kmeans_runs(*side, p.points, p.weights, params);
+    auto fresh = make_cpu_backend(1);
+    fresh->upload(p.points.data(), p.weights.data(), p.points.size());
+    for (const kmeans_result& run : runs) {
+      fresh->step(run.centroids.data(), params.k);
+      EXPECT_EQ(run.final_labels, fresh->labels());
+    }
+    for (const kmeans_result& run : expected) EXPECT_TRUE(run.final_labels.empty());
   }
 }
 

@@ -56,16 +56,22 @@ TEST(RefineBest, KeepsTheRunOfLeastRefinedError) {
     const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
     ASSERT_EQ(runs.size(), 4u);
     std::vector<const std::vector<float>*> all;
+    std::vector<const std::vector<std::uint32_t>*> brought, none;
     std::vector<double> alone;
     for (const kmeans_result& run : runs) {
       all.push_back(&run.centroids);
+      brought.push_back(&run.final_labels);
+      none.push_back(nullptr);
       alone.push_back(detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                          {&run.centroids}, params.k, *engine, true, colors.translucent(), 1)
+                                          {&run.centroids}, {nullptr}, params.k, *engine, true, colors.translucent(), 1)
                           .second.wcss);
     }
     for (int threads : {1, 2, 3}) {
+      // The labels the runs brought (side by side on two threads) are the
+      // backend's for their centroids: the same refinement either way.
       const auto best = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                            all, params.k, *engine, true, colors.translucent(), threads);
+                                            all, threads == 2 ? none : brought, params.k, *engine, true,
+                                            colors.translucent(), threads);
       std::size_t expected = 0;
       for (std::size_t r = 1; r < alone.size(); ++r) {
         if (alone[r] < alone[expected]) expected = r;
@@ -102,11 +108,15 @@ TEST(RefineBest, MoreRestartsNeverRefineWorse) {
     params.restarts = 3;
     const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
     std::vector<const std::vector<float>*> first = {&runs[0].centroids}, all;
-    for (const kmeans_result& run : runs) all.push_back(&run.centroids);
+    std::vector<const std::vector<std::uint32_t>*> labels;
+    for (const kmeans_result& run : runs) {
+      all.push_back(&run.centroids);
+      labels.push_back(&run.final_labels);
+    }
     const double one = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                           first, k, *engine, true, false, 2).second.wcss;
+                                           first, {labels[0]}, k, *engine, true, false, 2).second.wcss;
     const double three = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                             all, k, *engine, true, false, 2).second.wcss;
+                                             all, labels, k, *engine, true, false, 2).second.wcss;
     EXPECT_LE(three, one) << "k " << k;
   }
 }

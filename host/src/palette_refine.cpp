@@ -309,12 +309,18 @@ refined_palette refine_labels(const std::vector<packed_rgba>& clustered, const s
 std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgba>& clustered,
                                                     const std::vector<packed_rgba>& straight,
                                                     const std::vector<std::uint32_t>& counts,
-                                                    const std::vector<const std::vector<float>*>& centroids, int k,
-                                                    backend& engine, bool dedupe, bool translucent, int threads) {
+                                                    const std::vector<const std::vector<float>*>& centroids,
+                                                    const std::vector<const std::vector<std::uint32_t>*>& known_labels,
+                                                    int k, backend& engine, bool dedupe, bool translucent, int threads) {
   const std::size_t runs = centroids.size();
   if (runs == 0) throw error(error_kind::internal, "refine_best: no runs");
   std::vector<std::vector<std::uint32_t>> labels(runs);
+  if (known_labels.size() != runs) throw error(error_kind::internal, "refine_best: labels for other runs");
   for (std::size_t r = 0; r < runs; ++r) {
+    if (known_labels[r] != nullptr && !known_labels[r]->empty()) {
+      labels[r] = labels_per_color(*known_labels[r], counts, dedupe);
+      continue;
+    }
     engine.step(centroids[r]->data(), k);
     labels[r] = labels_per_color(engine.labels(), counts, dedupe);
   }

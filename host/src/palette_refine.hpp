@@ -24,15 +24,18 @@ struct refined_palette {
 // the image has them, index for index; counts: their pixel counts;
 // centroids: each run's k, in the clustered space. The backend labels the
 // points against each run in turn (the same labels on every backend; with
-// dedupe false its points are the pixels, colour by colour), then the host
+// dedupe false its points are the pixels, colour by colour), unless the run
+// brought those labels (known_labels[r] not empty: kmeans_result::final_labels,
+// the same labels), then the host
 // refines the runs on up to `threads` threads at once, each on its own, so
 // the result does not depend on the threads. Returns the index of the run of
 // least refined error (ties: the earlier) and its refinement.
 std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgba>& clustered,
                                                     const std::vector<packed_rgba>& straight,
                                                     const std::vector<std::uint32_t>& counts,
-                                                    const std::vector<const std::vector<float>*>& centroids, int k,
-                                                    backend& engine, bool dedupe, bool translucent, int threads);
+                                                    const std::vector<const std::vector<float>*>& centroids,
+                                                    const std::vector<const std::vector<std::uint32_t>*>& known_labels,
+                                                    int k, backend& engine, bool dedupe, bool translucent, int threads);
 
 // Per-point labels as per-colour labels: with dedupe the points are the
 // colours; without, the pixels, colour by colour (counts[c] of each), and a

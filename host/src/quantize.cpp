@@ -275,9 +275,13 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       order.resize(std::min(order.size(), refined_runs));
       std::sort(order.begin(), order.end());
       std::vector<const std::vector<float>*> centroids;
-      for (std::size_t r : order) centroids.push_back(&runs[r].centroids);
+      std::vector<const std::vector<std::uint32_t>*> known_labels;
+      for (std::size_t r : order) {
+        centroids.push_back(&runs[r].centroids);
+        known_labels.push_back(&runs[r].final_labels);
+      }
       auto best = detail::refine_best(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_,
-                                      colors.dedupe() ? weights : colors.counts_, centroids, params.k, engine,
+                                      colors.dedupe() ? weights : colors.counts_, centroids, known_labels, params.k, engine,
                                       colors.dedupe(), colors.translucent(), engine.threads());
       kept = order[best.first];
       refined = std::move(best.second);

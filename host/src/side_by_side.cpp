@@ -79,6 +79,11 @@ class side_by_side {
       runs_[r] = seed_and_iterate(engine, host_points_, host_weights_, params_, seeds_[r], static_cast<int>(r),
                                   &until_stopped);
       runs_[r].best_restart = static_cast<int>(r);
+      // The labels of the final centroids, which the refinement starts from:
+      // here its fork's bounds make that pass cheap, and it runs beside the
+      // others rather than one after another on the caller's backend.
+      engine.step(runs_[r].centroids.data(), params_.k);
+      runs_[r].final_labels = engine.labels();
     } catch (const error& e) {
       // Stopped because another run failed or the observer said stop: not
       // this run's failure, which must not hide the one that was.

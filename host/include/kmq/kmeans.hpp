@@ -22,6 +22,9 @@ struct kmeans_result {
   int best_restart = 0;           // which run was kept (0 = the one seeded with the seed itself)
   double seed_seconds = 0.0;      // all runs together
   double iterate_seconds = 0.0;   // all runs together
+  // The backend's labels for `centroids` (one more assignment pass), where the
+  // run kept them at little cost (side by side, on its own fork); else empty.
+  std::vector<std::uint32_t> final_labels;
 
   double final_wcss() const { return passes.empty() ? 0.0 : passes.back().wcss; }
 };
