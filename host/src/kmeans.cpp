@@ -135,11 +135,13 @@ std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<pa
     seeds.push_back(restart == 0 ? params.seed : restart_seeds.next());
   }
   // Side by side on forks where that pays; else one after another.
-  if (auto runs = detail::runs_side_by_side(points, host_points, host_weights, params, seeds, watcher)) return std::move(*runs);
+  if (auto runs = detail::runs_side_by_side(points, host_points, host_weights, params, seeds, watcher)) {
+    return std::move(*runs);
+  }
   std::vector<kmeans_result> runs;
   for (int restart = 0; restart < params.restarts; ++restart) {
-    runs.push_back(detail::seed_and_iterate(points, host_points, host_weights, params, seeds[static_cast<std::size_t>(restart)],
-                                    restart, watcher));
+    const std::uint64_t seed = seeds[static_cast<std::size_t>(restart)];
+    runs.push_back(detail::seed_and_iterate(points, host_points, host_weights, params, seed, restart, watcher));
     runs.back().best_restart = restart;
   }
   return runs;
