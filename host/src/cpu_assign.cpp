@@ -122,19 +122,20 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
   const float* c2 = centroids.channel[2];
   const float* c3 = centroids.channel[3];
   const std::uint32_t k = static_cast<std::uint32_t>(centroids.k);
+  // separated()'s factors, and k, in lanes for the first round.
+  const float_lanes down = float_lanes{} + (1.0f - widen), up = float_lanes{} + (1.0f + widen);
+  const float_lanes margin = float_lanes{} + (1.0f + 4.0f * rounding);
+  const index_lanes count = index_lanes{} + static_cast<std::int32_t>(k);
   std::uint32_t open[assign_block];
   for (std::size_t block = begin; block < end; block += assign_block) {
     const std::size_t stop = block + assign_block < end ? block + assign_block : end;
     std::size_t left = 0;
     if (bounds.valid) {
       // Triangle inequality: the bounds move by how far the centroids did. A
-      // point without a label (< k) is always left for the full scan. Eight
+      // point without a label below k is always left for the full scan. Eight
       // points at a time, then the rest one by one: the same float operations
       // as separated(), in lanes.
       std::size_t i = block;
-      const float_lanes down = float_lanes{} + (1.0f - widen), up = float_lanes{} + (1.0f + widen);
-      const float_lanes margin = float_lanes{} + (1.0f + 4.0f * rounding);
-      const index_lanes count = index_lanes{} + static_cast<std::int32_t>(k);
       for (; i + centroid_lanes <= stop; i += centroid_lanes) {
         index_lanes label;
         std::memcpy(&label, labels + i, sizeof label);
