@@ -32,7 +32,7 @@ struct options {
   std::vector<int> ks = {16, 64};
   int max_iter = 100;
   int opencv_max_iter = 100;
-  int restarts = 0;  // 0: kmq compress's default (3 for K <= 32, else 1)
+  int restarts = 0;  // 0: kmq compress's default (--restarts auto)
   std::string out = "results/bench_cpu_vs_opencv";
   std::vector<std::string> images;
 };
@@ -114,7 +114,7 @@ int main(int argc, char** argv) try {
       kmq::quantize_options q;
       q.kmeans.k = k;
       q.kmeans.max_iter = o.max_iter;
-      q.kmeans.restarts = o.restarts > 0 ? o.restarts : (k <= 32 ? 3 : 1);
+      q.kmeans.restarts = o.restarts;  // 0: automatic, for the image
       kmq::detail::stopwatch clock;
       const kmq::quantize_result r = kmq::quantize(image.view(), q, *engine);
       const kmq::detail::stopwatch mapping;
@@ -144,7 +144,7 @@ int main(int argc, char** argv) try {
   md << "# kmq CPU vs OpenCV cv::kmeans\n\n" << machine << "\n\n"
      << "Both on every pixel's colour, k-means++ seeding, one run; kmq: " << engine->device()
      << ", max-iter " << o.max_iter << ", tol 1e-4 (relative WCSS gain), best of "
-     << (o.restarts > 0 ? std::to_string(o.restarts) : std::string("3 seedings for K <= 32, else 1 (kmq compress's default)"))
+     << (o.restarts > 0 ? std::to_string(o.restarts) : std::string("kmq compress's --restarts auto"))
      << "; cv::kmeans: max-iter " << o.opencv_max_iter
      << ", epsilon 1e-4 (centre shift), OpenCV " << CV_VERSION << " with " << cv::getNumThreads()
      << " threads. MSE per RGB channel of the image as written (centres rounded to bytes). Speed-up = cv time / kmq time.\n\n"

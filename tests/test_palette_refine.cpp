@@ -5,6 +5,7 @@
 // has a higher error than refining only the run of least Lloyd error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -63,21 +64,22 @@ TEST(RefineBest, KeepsTheRunOfLeastRefinedError) {
       brought.push_back(&run.final_labels);
       none.push_back(nullptr);
       alone.push_back(detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                          {&run.centroids}, {nullptr}, params.k, *engine, true, colors.translucent(), 1)
-                          .second.wcss);
+                                          {&run.centroids}, {nullptr}, params.k, *engine, true, colors.translucent(),
+                                          !colors.translucent(), 1)
+                          .second.rounded_wcss);
     }
     for (int threads : {1, 2, 3}) {
       // The labels the runs brought (side by side on two threads) are the
       // backend's for their centroids: the same refinement either way.
       const auto best = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
                                             all, threads == 2 ? none : brought, params.k, *engine, true,
-                                            colors.translucent(), threads);
+                                            colors.translucent(), !colors.translucent(), threads);
       std::size_t expected = 0;
       for (std::size_t r = 1; r < alone.size(); ++r) {
         if (alone[r] < alone[expected]) expected = r;
       }
       EXPECT_EQ(best.first, expected) << "alpha " << alpha << ", threads " << threads;
-      EXPECT_EQ(best.second.wcss, alone[expected]);
+      EXPECT_EQ(best.second.rounded_wcss, alone[expected]);
     }
   }
 }
@@ -114,10 +116,74 @@ TEST(RefineBest, MoreRestartsNeverRefineWorse) {
       labels.push_back(&run.final_labels);
     }
     const double one = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                           first, {labels[0]}, k, *engine, true, false, 2).second.wcss;
+                                           first, {labels[0]}, k, *engine, true, false, true, 2)
+                           .second.rounded_wcss;
     const double three = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
-                                             all, labels, k, *engine, true, false, 2).second.wcss;
+                                             all, labels, k, *engine, true, false, true, 2)
+                             .second.rounded_wcss;
     EXPECT_LE(three, one) << "k " << k;
+  }
+}
+
+TEST(RefineBest, RoundedErrorIsTheErrorOfTheRoundedMeans) {
+  // Host reference: every colour against its cluster's rounded mean.
+  const std::vector<packed_rgba> photo = testing::gradient_image(120, 90, 21);
+  auto engine = make_cpu_backend(2);
+  const color_set colors = analyse_colors(view_of(photo.data(), 120, 90), true, *engine, nullptr);
+  kmeans_params params;
+  params.k = 10;
+  const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
+  for (bool rounds_to_bytes : {false, true}) {
+    const detail::refined_palette refined =
+        detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                            {&runs[0].centroids}, {&runs[0].final_labels}, params.k, *engine, true, false, rounds_to_bytes, 1)
+            .second;
+    if (!rounds_to_bytes) {
+      EXPECT_EQ(refined.rounded_wcss, refined.wcss);
+      continue;
+    }
+    double expected = 0.0;
+    for (std::size_t i = 0; i < colors.straight_colors().size(); ++i) {
+      const float* mean = &refined.centroids[refined.labels[i] * channels];
+      for (int c = 0; c < channels; ++c) {
+        const double off = channel_of(colors.straight_colors()[i], c) - std::lround(std::min(255.0f, std::max(0.0f, mean[c])));
+        expected += colors.points_weights()[i] * off * off;
+      }
+    }
+    EXPECT_GT(refined.rounded_wcss, refined.wcss);
+    EXPECT_NEAR(refined.rounded_wcss, expected, expected * 1e-6);
+  }
+}
+
+TEST(RefineBest, ACheapClusteringRefinesEverySeeding) {
+  // Under cheap_clustering_work: eight seedings, the kept one the least
+  // rounded error after refining each (not only the two of least Lloyd error).
+  for (std::uint64_t image : {33u, 34u, 35u}) {
+    // Fewer colours than pixels, as a photo's 8-bit channels give.
+    std::vector<packed_rgba> photo = testing::gradient_image(240, 180, image);
+    for (packed_rgba& p : photo) p &= 0xfff0f0f0u;
+    for (int k : {12, 16, 24}) {
+      auto engine = make_cpu_backend(2);
+      const color_set colors = analyse_colors(view_of(photo.data(), 240, 180), true, *engine, nullptr);
+      ASSERT_TRUE(cheap_clustering(k, colors.distinct_colors(), false, photo.size())) << colors.distinct_colors();
+      quantize_options options;
+      options.kmeans.k = k;
+      options.kmeans.restarts = 0;
+      const quantize_result automatic = quantize(colors, options, *engine, nullptr);
+      EXPECT_EQ(automatic.restarts, cheap_restarts);
+      kmeans_params params = options.kmeans;
+      params.restarts = cheap_restarts;
+      const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
+      std::vector<const std::vector<float>*> all;
+      std::vector<const std::vector<std::uint32_t>*> labels;
+      for (const kmeans_result& run : runs) {
+        all.push_back(&run.centroids);
+        labels.push_back(&run.final_labels);
+      }
+      const auto best = detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                                            all, labels, params.k, *engine, true, false, true, 1);
+      EXPECT_EQ(automatic.best_restart, static_cast<int>(best.first)) << "image " << image << ", k " << k;
+    }
   }
 }
 

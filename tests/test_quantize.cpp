@@ -113,6 +113,33 @@ TEST(Quantize, RestartsKeepEveryInvariance) {
   EXPECT_LE(one.wcss, run(photo, 24, true, 2, 3).wcss * 1.001);
 }
 
+TEST(Quantize, AutomaticRestartsFollowTheClusteringsCost) {
+  // Colours (twice with alpha) times K at most 2^20 and at most two per
+  // pixel: eight seedings at any K.
+  const std::uint64_t many = std::uint64_t{1} << 30;
+  EXPECT_TRUE(cheap_clustering(16, 65536, false, many));
+  EXPECT_FALSE(cheap_clustering(16, 65537, false, many));
+  EXPECT_TRUE(cheap_clustering(16, 32768, true, many));
+  EXPECT_FALSE(cheap_clustering(16, 32769, true, many));
+  EXPECT_TRUE(cheap_clustering(256, 4096, false, many));
+  EXPECT_FALSE(cheap_clustering(256, 4097, false, many));
+  // Many colours for the pixels (a small photo): its decode and encode are
+  // cheaper than eight seedings would be.
+  EXPECT_TRUE(cheap_clustering(16, 30000, false, 240000));
+  EXPECT_FALSE(cheap_clustering(16, 30001, false, 240000));
+  EXPECT_FALSE(cheap_clustering(16, 1000, true, 1999));
+  EXPECT_EQ(automatic_restarts(16, 65536, false, many), cheap_restarts);
+  EXPECT_EQ(automatic_restarts(256, 4096, false, many), cheap_restarts);
+  EXPECT_EQ(automatic_restarts(16, 65537, false, many), 3);
+  EXPECT_EQ(automatic_restarts(16, 32584, false, 135300), 3);  // chelsea: 3.85 per pixel
+  EXPECT_EQ(automatic_restarts(33, 65536, false, many), 1);
+  EXPECT_EQ(automatic_restarts(16, 40000, true, many), 3);
+  EXPECT_EQ(automatic_restarts(16, (std::size_t{1} << 17) + 1, true, many), 1);
+  // The image unknown: as for one of many colours.
+  EXPECT_EQ(automatic_restarts(16), 3);
+  EXPECT_EQ(automatic_restarts(64), 1);
+}
+
 TEST(Quantize, TheFinalErrorIsTheExactErrorOfTheLabelMap) {
   const quantized r = run(photo, 16);
   double total = 0;

@@ -257,11 +257,31 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
 
 namespace {
 
+// What rounding the centroids (4 per non-empty cluster, in label order) to
+// bytes adds to a partition's error: per cluster, its weight times the
+// squared distance from its mean to the rounded mean.
+double rounding_error(const std::vector<float>& centroids, const std::vector<std::uint32_t>& labels,
+                      const std::vector<std::uint32_t>& counts, int k) {
+  std::vector<double> weight(static_cast<std::size_t>(k), 0.0);
+  for (std::size_t i = 0; i < labels.size(); ++i) weight[labels[i]] += counts[i];
+  double added = 0.0;
+  for (std::size_t j = 0, centroid = 0; j < weight.size(); ++j) {
+    if (weight[j] == 0.0) continue;
+    for (int c = 0; c < channels; ++c) {
+      const float mean = centroids[centroid * channels + c];
+      const double off = static_cast<double>(rounded(mean)) - mean;
+      added += weight[j] * off * off;
+    }
+    ++centroid;
+  }
+  return added;
+}
+
 // Hartigan, the swap step and Hartigan again from one run's labels (per
 // colour), over the groups of equal clustered values where there are groups.
 refined_palette refine_labels(const std::vector<packed_rgba>& clustered, const std::vector<packed_rgba>& straight,
                               const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels, int k,
-                              bool translucent, const point_groups* groups) {
+                              bool translucent, bool rounds_to_bytes, const point_groups* groups) {
   std::vector<std::uint32_t> group_labels;
   if (groups) {
     // A backend labels equal values alike: a group takes its colours' label.
@@ -292,6 +312,7 @@ refined_palette refine_labels(const std::vector<packed_rgba>& clustered, const s
   refined_palette refined;
   refined.wcss = wcss;
   refined.centroids = straight_centroids(straight, counts, labels, k, translucent);
+  refined.rounded_wcss = wcss + (rounds_to_bytes ? rounding_error(refined.centroids, labels, counts, k) : 0.0);
   std::vector<std::uint32_t> rank(static_cast<std::size_t>(k), 0), used(static_cast<std::size_t>(k), 0);
   for (std::uint32_t label : labels) used[label] = 1;
   for (std::size_t j = 0, next = 0; j < rank.size(); ++j) {
@@ -311,7 +332,8 @@ std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgb
                                                     const std::vector<std::uint32_t>& counts,
                                                     const std::vector<const std::vector<float>*>& centroids,
                                                     const std::vector<const std::vector<std::uint32_t>*>& known_labels,
-                                                    int k, backend& engine, bool dedupe, bool translucent, int threads) {
+                                                    int k, backend& engine, bool dedupe, bool translucent,
+                                                    bool rounds_to_bytes, int threads) {
   const std::size_t runs = centroids.size();
   if (runs == 0) throw error(error_kind::internal, "refine_best: no runs");
   std::vector<std::vector<std::uint32_t>> labels(runs);
@@ -335,12 +357,13 @@ std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgb
       threads, runs,
       [&](int, std::size_t begin, std::size_t end) {
         for (std::size_t r = begin; r < end; ++r)
-          refined[r] = refine_labels(clustered, straight, counts, std::move(labels[r]), k, translucent, grouped);
+          refined[r] = refine_labels(clustered, straight, counts, std::move(labels[r]), k, translucent, rounds_to_bytes,
+                                     grouped);
       },
       min_work_per_thread);
   std::size_t best = 0;
   for (std::size_t r = 0; r < runs; ++r) {
-    if (refined[r].wcss < refined[best].wcss) best = r;
+    if (refined[r].rounded_wcss < refined[best].rounded_wcss) best = r;
   }
   return {best, std::move(refined[best])};
 }

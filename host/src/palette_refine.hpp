@@ -16,6 +16,11 @@ struct refined_palette {
   std::uint64_t moves = 0;
   int sweeps = 0;
   double wcss = 0.0;  // of the refined partition against its means, in the clustered space
+  // What runs are compared by: wcss, plus, where the palette is these
+  // centroids rounded to bytes (opaque sRGB clustering), what rounding adds
+  // (each cluster's weight times its centroid's squared distance to the
+  // rounded one). On an image of low error the rounding is a large part of it.
+  double rounded_wcss = 0.0;
 };
 
 // Hartigan's method and the swap step over the image's colours, from
@@ -28,14 +33,17 @@ struct refined_palette {
 // brought those labels (known_labels[r] not empty: kmeans_result::final_labels,
 // the same labels), then the host
 // refines the runs on up to `threads` threads at once, each on its own, so
-// the result does not depend on the threads. Returns the index of the run of
-// least refined error (ties: the earlier) and its refinement.
+// the result does not depend on the threads. rounds_to_bytes: the palette will
+// be the refined centroids rounded (opaque sRGB), so runs are compared by
+// rounded_wcss. Returns the index of the run of least refined error (ties:
+// the earlier) and its refinement.
 std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgba>& clustered,
                                                     const std::vector<packed_rgba>& straight,
                                                     const std::vector<std::uint32_t>& counts,
                                                     const std::vector<const std::vector<float>*>& centroids,
                                                     const std::vector<const std::vector<std::uint32_t>*>& known_labels,
-                                                    int k, backend& engine, bool dedupe, bool translucent, int threads);
+                                                    int k, backend& engine, bool dedupe, bool translucent,
+                                                    bool rounds_to_bytes, int threads);
 
 // Per-point labels as per-colour labels: with dedupe the points are the
 // colours; without, the pixels, colour by colour (counts[c] of each), and a

@@ -208,10 +208,11 @@ int error_channels(const color_set& colors) { return colors.translucent() ? 4 : 
 quantize_result quantize(const color_set& colors, const quantize_options& asked, backend& engine,
                          observer* watcher) {
   quantize_options options = asked;
+  // With alpha and refinement the polishing rounds run too.
+  const bool polished = colors.translucent() && asked.refine;
+  const std::uint64_t pixels = static_cast<std::uint64_t>(colors.width()) * colors.height();
   if (options.kmeans.restarts == 0) {
-    // With alpha and refinement the polishing rounds run too.
-    options.kmeans.restarts =
-        automatic_restarts(options.kmeans.k, colors.distinct_points_, colors.translucent() && asked.refine);
+    options.kmeans.restarts = automatic_restarts(options.kmeans.k, colors.distinct_points_, polished, pixels);
   }
   validate(options);
   if (options.dedupe != colors.dedupe()) {
@@ -247,10 +248,11 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     // Premultiplying can merge colours: never more clusters than points.
     kmeans_params params = options.kmeans;
     params.k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(params.k), colors.distinct_points_));
-    // With refinement the two runs of least Lloyd error are refined and the
-    // lower error after it wins (ties: the earlier run): the Lloyd error of a
-    // run foretells its refined error poorly (Lloyd stops on a relative gain),
-    // and two refinements run side by side on two threads in the time of one.
+    // With refinement the two runs of least Lloyd error are refined (every
+    // run of a cheap clustering) and the lower error after it wins (ties: the
+    // earlier run): the Lloyd error of a run foretells its refined error
+    // poorly (Lloyd stops on a relative gain), and two refinements run side
+    // by side on two threads in the time of one.
     std::vector<kmeans_result> runs;
     if (options.refine) {
       runs = run_kmeans_runs(engine, points, weights, params, watcher);
@@ -267,7 +269,8 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     detail::refined_palette refined;
     std::size_t kept = 0;
     if (options.refine) {
-      constexpr std::size_t refined_runs = 2;
+      const std::size_t refined_runs =
+          cheap_clustering(options.kmeans.k, colors.distinct_points_, polished, pixels) ? runs.size() : 2;
       std::vector<std::size_t> order(runs.size());
       for (std::size_t r = 0; r < runs.size(); ++r) order[r] = r;
       std::stable_sort(order.begin(), order.end(),
@@ -282,7 +285,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       }
       auto best = detail::refine_best(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_,
                                       colors.dedupe() ? weights : colors.counts_, centroids, known_labels, params.k, engine,
-                                      colors.dedupe(), colors.translucent(), engine.threads());
+                                      colors.dedupe(), colors.translucent(), !oklab && !colors.translucent(), engine.threads());
       kept = order[best.first];
       refined = std::move(best.second);
     }

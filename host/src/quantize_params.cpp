@@ -1,5 +1,6 @@
 #include "kmq/quantize_params.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kmq/error.hpp"
@@ -59,12 +60,20 @@ void validate(const quantize_options& options) {
   }
 }
 
-int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha) noexcept {
-  if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
-  return k <= 32 ? 3 : 1;
+bool cheap_clustering(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
+  if (k < 1) return false;
+  const std::uint64_t work = static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1);
+  const std::uint64_t limit = std::min(cheap_clustering_work, cheap_work_per_pixel * pixels);
+  return work <= limit / static_cast<std::uint64_t>(k);
 }
 
-int automatic_restarts(int k) noexcept { return automatic_restarts(k, 0, false); }
+int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
+  if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
+  if (cheap_clustering(k, distinct_points, with_alpha, pixels)) return cheap_restarts;
+  return automatic_restarts(k);
+}
+
+int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
 
 quantize_options resolve_automatic(quantize_options options) noexcept {
   if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k);

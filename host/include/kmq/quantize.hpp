@@ -54,7 +54,7 @@ color_set analyse_colors(const image_view& image, bool dedupe, backend& engine, 
 // analysed no other image since (else error(internal)). Throws
 // error(invalid_argument) for options out of range (validate()), and
 // error(cancelled) when the observer says stop. options.dedupe must match the
-// colour set's. kmeans.restarts 0 means automatic_restarts(k, the colours clustered, with alpha).
+// colour set's. kmeans.restarts 0 means automatic_restarts(k, the colours clustered, with alpha, the pixels).
 quantize_result quantize(const color_set& colors, const quantize_options& options, backend& engine,
                          observer* watcher);
 

@@ -31,7 +31,7 @@ struct kmeans_params {
   int max_iter = 100;         // most Lloyd passes per run, >= 1
   double tol = 1e-4;          // stop when (previous - wcss) / previous < tol; finite, >= 0
   init_method init = init_method::kmeanspp;
-  int restarts = 1;           // independent seedings, >= 1 (quantize() reads 0 as automatic_restarts(k)); the lowest WCSS wins
+  int restarts = 1;           // independent seedings, >= 1 (quantize() reads 0 as automatic_restarts for the image); the lowest WCSS wins
 };
 
 struct quantize_options {
@@ -64,15 +64,27 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1. One exception: an image with
-// alpha of more than automatic_restart_alpha_points distinct premultiplied
-// colours runs once, as its runs take longer on premultiplied colours and
-// its polishing rounds (palette_refine.hpp) cost about as much again as the
-// refinement (a 1080x1080 translucent sprite: 1.67x the time of the runs
-// before refinement with three, 0.85x with one).
+// only for the former: 3 for k <= 32, else 1. Two exceptions:
+// - a cheap clustering (cheap_clustering() below) runs cheap_restarts at any
+//   k, and every one of them is refined: more seedings then never end worse;
+// - an image with alpha of more than automatic_restart_alpha_points distinct
+//   premultiplied colours runs once, as its runs take longer on premultiplied
+//   colours and its polishing rounds (palette_refine.hpp) cost about as much
+//   again as the refinement (a 1080x1080 translucent sprite: 1.67x the time of
+//   the runs before refinement with three, 0.85x with one).
 constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
-int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha) noexcept;
-// For k alone (the image unknown): as for an opaque image.
+// A cheap clustering: its clustered colours (counted twice with alpha, for
+// the polishing rounds) times k at most cheap_clustering_work (a Lloyd pass
+// of under a million distances) and at most cheap_work_per_pixel times the
+// image's pixels, so that eight seedings, each refined, cost less than the
+// image's decoding and encoding do (on the benchmark set's 0.2-0.5 MP photos
+// the whole process stays under pngquant's time).
+constexpr std::uint64_t cheap_clustering_work = std::uint64_t{1} << 20;
+constexpr std::uint64_t cheap_work_per_pixel = 2;
+constexpr int cheap_restarts = 8;
+bool cheap_clustering(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
+int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
+// For k alone (the image unknown): as for an opaque image of many colours.
 int automatic_restarts(int k) noexcept;
 
 // The options with restarts 0 ("auto") made concrete for options.kmeans.k
