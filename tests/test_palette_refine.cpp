@@ -155,9 +155,10 @@ TEST(RefineBest, RoundedErrorIsTheErrorOfTheRoundedMeans) {
   }
 }
 
-TEST(RefineBest, ACheapClusteringRefinesEverySeeding) {
-  // Under cheap_clustering_work: eight seedings, the kept one the least
-  // rounded error after refining each (not only the two of least Lloyd error).
+TEST(RefineBest, ASmallClusteringRefinesEverySeeding) {
+  // Under cheap_clustering_work: eight seedings; under refine_work each of
+  // them refined (not only the two of least Lloyd error), the kept one that
+  // of least rounded error.
   for (std::uint64_t image : {33u, 34u, 35u}) {
     // Fewer colours than pixels, as a photo's 8-bit channels give.
     std::vector<packed_rgba> photo = testing::gradient_image(240, 180, image);
@@ -166,6 +167,7 @@ TEST(RefineBest, ACheapClusteringRefinesEverySeeding) {
       auto engine = make_cpu_backend(2);
       const color_set colors = analyse_colors(view_of(photo.data(), 240, 180), true, *engine, nullptr);
       ASSERT_TRUE(cheap_clustering(k, colors.distinct_colors(), false, photo.size())) << colors.distinct_colors();
+      ASSERT_EQ(refined_runs(k, colors.distinct_colors(), false, cheap_restarts), cheap_restarts);
       quantize_options options;
       options.kmeans.k = k;
       options.kmeans.restarts = 0;

@@ -140,6 +140,18 @@ TEST(Quantize, AutomaticRestartsFollowTheClusteringsCost) {
   EXPECT_EQ(automatic_restarts(64), 1);
 }
 
+TEST(Quantize, RefinedRunsFollowTheRefinementsCost) {
+  // As many as 2^21 colour-centroid pairs allow, at least two, at most all.
+  EXPECT_EQ(refined_runs(16, 16384, false, 8), 8);  // 2^18 per run: all eight
+  EXPECT_EQ(refined_runs(16, 16385, false, 8), 7);
+  EXPECT_EQ(refined_runs(16, 16384, true, 8), 4);   // counted twice with alpha
+  EXPECT_EQ(refined_runs(16, 65536, false, 8), 2);  // 2^20 per run
+  EXPECT_EQ(refined_runs(64, 1000000, false, 3), 2);
+  EXPECT_EQ(refined_runs(16, 100, false, 3), 3);
+  EXPECT_EQ(refined_runs(16, 1000000, false, 1), 1);
+  EXPECT_EQ(refined_runs(16, 0, false, 5), 5);
+}
+
 TEST(Quantize, TheFinalErrorIsTheExactErrorOfTheLabelMap) {
   const quantized r = run(photo, 16);
   double total = 0;

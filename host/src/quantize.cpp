@@ -248,11 +248,11 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     // Premultiplying can merge colours: never more clusters than points.
     kmeans_params params = options.kmeans;
     params.k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(params.k), colors.distinct_points_));
-    // With refinement the two runs of least Lloyd error are refined (every
-    // run of a cheap clustering) and the lower error after it wins (ties: the
-    // earlier run): the Lloyd error of a run foretells its refined error
-    // poorly (Lloyd stops on a relative gain), and two refinements run side
-    // by side on two threads in the time of one.
+    // With refinement the runs of least Lloyd error are refined (two, or as
+    // many as refined_runs() allows on a small clustering) and the lowest
+    // error after it wins (ties: the earlier run): the Lloyd error of a run
+    // foretells its refined error poorly (Lloyd stops on a relative gain),
+    // and two refinements run side by side on two threads in the time of one.
     std::vector<kmeans_result> runs;
     if (options.refine) {
       runs = run_kmeans_runs(engine, points, weights, params, watcher);
@@ -269,13 +269,13 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     detail::refined_palette refined;
     std::size_t kept = 0;
     if (options.refine) {
-      const std::size_t refined_runs =
-          cheap_clustering(options.kmeans.k, colors.distinct_points_, polished, pixels) ? runs.size() : 2;
+      const auto refining_runs = static_cast<std::size_t>(
+          refined_runs(options.kmeans.k, colors.distinct_points_, polished, static_cast<int>(runs.size())));
       std::vector<std::size_t> order(runs.size());
       for (std::size_t r = 0; r < runs.size(); ++r) order[r] = r;
       std::stable_sort(order.begin(), order.end(),
                        [&](std::size_t a, std::size_t b) { return runs[a].final_wcss() < runs[b].final_wcss(); });
-      order.resize(std::min(order.size(), refined_runs));
+      order.resize(refining_runs);
       std::sort(order.begin(), order.end());
       std::vector<const std::vector<float>*> centroids;
       std::vector<const std::vector<std::uint32_t>*> known_labels;

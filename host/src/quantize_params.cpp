@@ -67,6 +67,12 @@ bool cheap_clustering(int k, std::size_t distinct_points, bool with_alpha, std::
   return work <= limit / static_cast<std::uint64_t>(k);
 }
 
+int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restarts) noexcept {
+  const std::uint64_t work = static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1) * static_cast<std::uint64_t>(std::max(k, 1));
+  const std::uint64_t fit = work == 0 ? static_cast<std::uint64_t>(restarts) : refine_work / work;
+  return static_cast<int>(std::clamp<std::uint64_t>(fit, std::min(2, restarts), static_cast<std::uint64_t>(restarts)));
+}
+
 int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
   if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
   if (cheap_clustering(k, distinct_points, with_alpha, pixels)) return cheap_restarts;

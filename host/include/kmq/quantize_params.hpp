@@ -83,6 +83,14 @@ constexpr std::uint64_t cheap_clustering_work = std::uint64_t{1} << 20;
 constexpr std::uint64_t cheap_work_per_pixel = 2;
 constexpr int cheap_restarts = 8;
 bool cheap_clustering(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
+// How many of a quantize()'s runs are refined (those of least Lloyd error):
+// as many as refine_work colour-centroid pairs allow (the refinement of one
+// run costs about 2.5 Lloyd runs), at least two, at most all of them. So on
+// a tiny clustering every seeding is refined and more seedings never end
+// worse, and refining never costs more than about what two runs of a larger
+// one do.
+constexpr std::uint64_t refine_work = std::uint64_t{1} << 21;
+int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restarts) noexcept;
 int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
 // For k alone (the image unknown): as for an opaque image of many colours.
 int automatic_restarts(int k) noexcept;
