@@ -9,8 +9,8 @@
 // one assign+reduce step over ALL pixels (no dedupe: every pixel uploaded with
 // weight 1); the clustering (one seeding) to convergence on the distinct
 // colours; "whole": what the kmq command runs between decode and encode,
-// quantize() and remap() with the command's defaults (restarts auto: 3 for
-// K <= 32, refinement on), label map included, on both backends.
+// quantize() and remap() with the command's defaults (restarts auto, as
+// automatic_restarts() decides for the image; refinement on), label map included, on both backends.
 // Both sides are timed the same way, the best of 3 runs: GPU stage times by
 // CUDA events around the (synchronous) backend calls, so they include the
 // transfers each call makes; CPU times and every "whole" by steady_clock.

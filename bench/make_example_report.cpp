@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     job.keep_decoded = true;
     job.elbow = true;
     job.quantize.kmeans.k = argc == 4 ? std::stoi(argv[3]) : 16;
-    job.quantize.kmeans.restarts = kmq::automatic_restarts(job.quantize.kmeans.k);
+    job.quantize.kmeans.restarts = 0;  // auto for each K, as kmq compress
     const kmq::job_outcome outcome = kmq::run_job(job, *kmq::make_cpu_backend(0));
 
     kmq::report_context context;

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """kmq against its peers, file to file (bench/peers.sh runs this).
 
-- kmq: `kmq compress IN -o OUT -k K` with defaults (3 seedings at K <= 32), and
-  at K <= 32 also `--restarts 1` (one seeding, as scikit-learn and OpenCV run):
+- kmq: `kmq compress IN -o OUT -k K` with defaults (--restarts auto), and,
+  where auto chose more than one, also `--restarts 1` (one seeding, as
+  scikit-learn and OpenCV run):
   the whole process.
 - pngquant: `pngquant K --nofs` (default speed, no dithering): the whole process.
   pngquant reads only PNG: for a JPEG input it gets that JPEG decoded by Pillow
@@ -247,8 +248,10 @@ def main():
             reference = rgb(path)
             for k in ks:
                 for tool, command_for in found:
-                    if tool == "kmq 1 seeding" and k > 32:
-                        continue  # auto is one seeding there: the same run as kmq's
+                    if tool == "kmq 1 seeding" and any(
+                            r["image"] == name and r["k"] == k and r["tool"] == "kmq" and r.get("restarts") == 1
+                            for r in rows):
+                        continue  # auto chose one seeding: the same run as kmq's
                     row = {"image": name, "series": series, "megapixels": round(mp, 3), "k": k, "tool": tool}
                     if (tool, k, series) in timed_out:
                         row["status"] = "skipped (a smaller image timed out)"
@@ -278,6 +281,7 @@ def main():
                                 report = json.loads(stdout)
                                 row["stages"] = report["seconds"]
                                 row["kmq_mse"] = report.get("mse")
+                                row["restarts"] = report.get("restarts")
                             elif tool in ("scikit-learn", "OpenCV"):
                                 row["seconds"] = json.loads(stdout)["seconds"]
                     rows.append(row)

@@ -13,6 +13,7 @@
 #include "kmq/cpu_backend.hpp"
 #include "kmq/kmeans.hpp"
 #include "kmq/quantize.hpp"
+#include "kmq/random.hpp"
 #include "test_support.hpp"
 
 namespace kmq {
@@ -152,6 +153,64 @@ TEST(RefineBest, RoundedErrorIsTheErrorOfTheRoundedMeans) {
     }
     EXPECT_GT(refined.rounded_wcss, refined.wcss);
     EXPECT_NEAR(refined.rounded_wcss, expected, expected * 1e-6);
+  }
+}
+
+// A nearly grey ramp with +-2 of noise per channel: a palette of low error,
+// where rounding the means to bytes is a real part of it.
+std::vector<packed_rgba> noisy_grey_ramp(std::uint32_t width, std::uint32_t height, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<packed_rgba> pixels(static_cast<std::size_t>(width) * height);
+  const auto noisy = [&](int value) {
+    return static_cast<std::uint32_t>(std::clamp(value + static_cast<int>(random.below(5)) - 2, 0, 255));
+  };
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) {
+      const int value = static_cast<int>((x + y) * 255 / (width + height));
+      pixels[static_cast<std::size_t>(y) * width + x] = pack_rgba(noisy(value), noisy(value), noisy(value), 255);
+    }
+  }
+  return pixels;
+}
+
+TEST(RefineBest, KeepsTheRunOfLeastErrorAfterRounding) {
+  const std::vector<packed_rgba> ramp = noisy_grey_ramp(160, 120, 3);
+  auto engine = make_cpu_backend(2);
+  const color_set colors = analyse_colors(view_of(ramp.data(), 160, 120), true, *engine, nullptr);
+  kmeans_params params;
+  params.k = 32;
+  params.restarts = 8;
+  const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
+  std::vector<const std::vector<float>*> all;
+  std::vector<const std::vector<std::uint32_t>*> labels;
+  std::size_t least_wcss = 0, least_rounded = 0;
+  std::vector<double> wcss, rounded;
+  for (const kmeans_result& run : runs) {
+    all.push_back(&run.centroids);
+    labels.push_back(&run.final_labels);
+    const detail::refined_palette alone =
+        detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(),
+                            {&run.centroids}, {&run.final_labels}, params.k, *engine, true, false, true, 1)
+            .second;
+    wcss.push_back(alone.wcss);
+    rounded.push_back(alone.rounded_wcss);
+  }
+  for (std::size_t r = 1; r < runs.size(); ++r) {
+    if (wcss[r] < wcss[least_wcss]) least_wcss = r;
+    if (rounded[r] < rounded[least_rounded]) least_rounded = r;
+  }
+  // The two orders disagree on this image, so the choice below is the key's.
+  ASSERT_NE(least_wcss, least_rounded);
+  for (int threads : {1, 2}) {
+    EXPECT_EQ(detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(), all,
+                                  labels, params.k, *engine, true, false, true, threads)
+                  .first,
+              least_rounded);
+    // Where the palette is not the rounded means (oklab, alpha), the WCSS decides.
+    EXPECT_EQ(detail::refine_best(colors.clustered_colors(), colors.straight_colors(), colors.points_weights(), all,
+                                  labels, params.k, *engine, true, false, false, threads)
+                  .first,
+              least_wcss);
   }
 }
 

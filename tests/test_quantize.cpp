@@ -135,6 +135,9 @@ TEST(Quantize, AutomaticRestartsFollowTheClusteringsCost) {
   EXPECT_EQ(automatic_restarts(33, 65536, false, many), 1);
   EXPECT_EQ(automatic_restarts(16, 40000, true, many), 3);
   EXPECT_EQ(automatic_restarts(16, (std::size_t{1} << 17) + 1, true, many), 1);
+  // Both exceptions: the alpha one wins (a cheap clustering of many premultiplied colours).
+  ASSERT_TRUE(cheap_clustering(2, (std::size_t{1} << 17) + 1, true, many));
+  EXPECT_EQ(automatic_restarts(2, (std::size_t{1} << 17) + 1, true, many), 1);
   // The image unknown: as for one of many colours.
   EXPECT_EQ(automatic_restarts(16), 3);
   EXPECT_EQ(automatic_restarts(64), 1);

@@ -250,7 +250,8 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     params.k = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(params.k), colors.distinct_points_));
     // With refinement the runs of least Lloyd error are refined (two, or as
     // many as refined_runs() allows on a small clustering) and the lowest
-    // error after it wins (ties: the earlier run): the Lloyd error of a run
+    // error after it and rounding to bytes wins (ties: the earlier run;
+    // refined_palette::rounded_wcss): the Lloyd error of a run
     // foretells its refined error poorly (Lloyd stops on a relative gain),
     // and two refinements run side by side on two threads in the time of one.
     std::vector<kmeans_result> runs;

@@ -64,9 +64,10 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1. Two exceptions:
+// only for the former: 3 for k <= 32, else 1. Two exceptions, the second
+// first where both apply:
 // - a cheap clustering (cheap_clustering() below) runs cheap_restarts at any
-//   k, and every one of them is refined: more seedings then never end worse;
+//   k (refined_runs() decides how many of them are refined);
 // - an image with alpha of more than automatic_restart_alpha_points distinct
 //   premultiplied colours runs once, as its runs take longer on premultiplied
 //   colours and its polishing rounds (palette_refine.hpp) cost about as much
