@@ -153,6 +153,8 @@ TEST(Quantize, RefinedRunsFollowTheRefinementsCost) {
   EXPECT_EQ(refined_runs(16, 100, false, 3), 3);
   EXPECT_EQ(refined_runs(16, 1000000, false, 1), 1);
   EXPECT_EQ(refined_runs(16, 0, false, 5), 5);
+  EXPECT_EQ(refined_runs(16, 100, false, 0), 0);
+  EXPECT_EQ(refined_runs(16, 100, false, -3), 0);
 }
 
 TEST(Quantize, TheFinalErrorIsTheExactErrorOfTheLabelMap) {

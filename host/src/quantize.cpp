@@ -251,9 +251,9 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     // With refinement the runs of least Lloyd error are refined (two, or as
     // many as refined_runs() allows on a small clustering) and the lowest
     // error after it and rounding to bytes wins (ties: the earlier run;
-    // refined_palette::rounded_wcss): the Lloyd error of a run
-    // foretells its refined error poorly (Lloyd stops on a relative gain),
-    // and two refinements run side by side on two threads in the time of one.
+    // refined_palette::rounded_wcss): the Lloyd error of a run foretells its
+    // refined error poorly (Lloyd stops on a relative gain), and two
+    // refinements run side by side on two threads in the time of one.
     std::vector<kmeans_result> runs;
     if (options.refine) {
       runs = run_kmeans_runs(engine, points, weights, params, watcher);
@@ -286,7 +286,8 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       }
       auto best = detail::refine_best(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_,
                                       colors.dedupe() ? weights : colors.counts_, centroids, known_labels, params.k, engine,
-                                      colors.dedupe(), colors.translucent(), !oklab && !colors.translucent(), engine.threads());
+                                      colors.dedupe(), colors.translucent(), !oklab && !colors.translucent(),
+                                      engine.threads());
       kept = order[best.first];
       refined = std::move(best.second);
     }

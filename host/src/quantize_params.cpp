@@ -68,9 +68,11 @@ bool cheap_clustering(int k, std::size_t distinct_points, bool with_alpha, std::
 }
 
 int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restarts) noexcept {
-  const std::uint64_t work = static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1) * static_cast<std::uint64_t>(std::max(k, 1));
+  if (restarts <= 2) return std::max(restarts, 0);
+  const std::uint64_t work =
+      static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1) * static_cast<std::uint64_t>(std::max(k, 1));
   const std::uint64_t fit = work == 0 ? static_cast<std::uint64_t>(restarts) : refine_work / work;
-  return static_cast<int>(std::clamp<std::uint64_t>(fit, std::min(2, restarts), static_cast<std::uint64_t>(restarts)));
+  return static_cast<int>(std::clamp<std::uint64_t>(fit, 2, static_cast<std::uint64_t>(restarts)));
 }
 
 int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {

@@ -77,9 +77,9 @@ constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
 // A cheap clustering: its clustered colours (counted twice with alpha, for
 // the polishing rounds) times k at most cheap_clustering_work (a Lloyd pass
 // of under a million distances) and at most cheap_work_per_pixel times the
-// image's pixels, so that eight seedings, each refined, cost less than the
-// image's decoding and encoding do (on the benchmark set's 0.2-0.5 MP photos
-// the whole process stays under pngquant's time).
+// image's pixels, so that eight seedings cost less than the image's decoding
+// and encoding do (on the benchmark set's 0.2-0.5 MP photos the whole
+// process stays under pngquant's time).
 constexpr std::uint64_t cheap_clustering_work = std::uint64_t{1} << 20;
 constexpr std::uint64_t cheap_work_per_pixel = 2;
 constexpr int cheap_restarts = 8;
