@@ -104,7 +104,7 @@ int main(int argc, char** argv) try {
   auto engine = kmq::make_cpu_backend(0);
   nlohmann::json rows = nlohmann::json::array();
   std::ostringstream table;
-  table << "| image | size | K | kmq s (hist / seed / iterate / map) | kmq iters | kmq MSE | cv::kmeans s | cv MSE | speed-up | MSE kmq/cv |\n"
+  table << "| image | size | K | kmq s (hist / seed / iterate / map) | kmq iters (seedings) | kmq MSE | cv::kmeans s | cv MSE | speed-up | MSE kmq/cv |\n"
         << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const std::string& path : o.images) {
     kmq::io::decoded_image image = kmq::io::image_decoder(kmq::io::decode_limits{1ull << 30}).decode_file(path);
@@ -124,9 +124,9 @@ int main(int argc, char** argv) try {
       const kmq::image_metrics m = kmq::measure_quantization(image.pixels.data(), labels.indices.data(), r.palette, image.width, image.height);
       const opencv_run cv_run = run_opencv(image.pixels, k, o.opencv_max_iter);
       char line[512];
-      std::snprintf(line, sizeof line, "| %s | %ux%u | %d | %.3f (%.3f / %.3f / %.3f / %.3f) | %d | %.2f | %.3f | %.2f | %.1fx | %.3f |\n",
+      std::snprintf(line, sizeof line, "| %s | %ux%u | %d | %.3f (%.3f / %.3f / %.3f / %.3f) | %d (%d) | %.2f | %.3f | %.2f | %.1fx | %.3f |\n",
                     name.c_str(), image.width, image.height, k, kmq_seconds, r.histogram_seconds, r.seed_seconds,
-                    r.iterate_seconds, map_seconds, r.iterations, m.mse, cv_run.seconds, cv_run.mse,
+                    r.iterate_seconds, map_seconds, r.iterations, r.restarts, m.mse, cv_run.seconds, cv_run.mse,
                     cv_run.seconds / kmq_seconds, m.mse / cv_run.mse);
       table << line;
       std::cout << line << std::flush;
@@ -134,7 +134,7 @@ int main(int argc, char** argv) try {
                       {"distinct_colors", r.distinct_colors}, {"kmq_seconds", kmq_seconds},
                       {"kmq_stage_seconds", {{"histogram", r.histogram_seconds}, {"seed", r.seed_seconds},
                                              {"iterate", r.iterate_seconds}, {"map", map_seconds}}},
-                      {"kmq_iterations", r.iterations}, {"kmq_mse", m.mse}, {"opencv_seconds", cv_run.seconds},
+                      {"kmq_iterations", r.iterations}, {"kmq_restarts", r.restarts}, {"kmq_mse", m.mse}, {"opencv_seconds", cv_run.seconds},
                       {"opencv_mse", cv_run.mse}, {"speedup", cv_run.seconds / kmq_seconds},
                       {"mse_ratio", m.mse / cv_run.mse}});
     }
