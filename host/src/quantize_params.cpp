@@ -39,6 +39,13 @@ namespace {
 
 [[noreturn]] void out_of_range(const std::string& what) { throw error(error_kind::invalid_argument, what); }
 
+// Colour-centroid pairs a Lloyd pass visits: the clustered colours (counted
+// twice with alpha, for the polishing rounds) times k. No overflow for any
+// colour count an image can have (k <= 256).
+std::uint64_t clustering_work(int k, std::size_t distinct_points, bool with_alpha) noexcept {
+  return static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1) * static_cast<std::uint64_t>(std::max(k, 0));
+}
+
 }  // namespace
 
 void validate(const kmeans_params& params) {
@@ -62,15 +69,12 @@ void validate(const quantize_options& options) {
 
 bool cheap_clustering(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
   if (k < 1) return false;
-  const std::uint64_t work = static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1);
-  const std::uint64_t limit = std::min(cheap_clustering_work, cheap_work_per_pixel * pixels);
-  return work <= limit / static_cast<std::uint64_t>(k);
+  return clustering_work(k, distinct_points, with_alpha) <= std::min(cheap_clustering_work, cheap_work_per_pixel * pixels);
 }
 
 int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restarts) noexcept {
   if (restarts <= 2) return std::max(restarts, 0);
-  const std::uint64_t work =
-      static_cast<std::uint64_t>(distinct_points) * (with_alpha ? 2 : 1) * static_cast<std::uint64_t>(std::max(k, 1));
+  const std::uint64_t work = clustering_work(k, distinct_points, with_alpha);
   const std::uint64_t fit = work == 0 ? static_cast<std::uint64_t>(restarts) : refine_work / work;
   return static_cast<int>(std::clamp<std::uint64_t>(fit, 2, static_cast<std::uint64_t>(restarts)));
 }
