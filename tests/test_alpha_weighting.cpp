@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "../host/src/palette_refine.hpp"
+#include "../host/src/palette_polish.hpp"
 #include "kmq/backend_select.hpp"
 #include "kmq/metrics.hpp"
 #include "kmq/quantize.hpp"
@@ -172,13 +172,75 @@ TEST(AlphaWeighting, PolishingNeverRaisesTheErrorAndKeepsTheAlphaClasses) {
     };
     std::vector<std::uint32_t> labels;
     const std::uint64_t before = nearest(palette, labels);
+    detail::polish_params rounds_only;
+    rounds_only.swap_trials = 0;
+    const std::vector<packed_rgba> rounded = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1, rounds_only);
     const std::vector<packed_rgba> polished = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1);
     EXPECT_EQ(polished, detail::polish_palette(straight, clustered, counts, labels, palette, true, 3));
     std::vector<std::uint32_t> after_labels;
-    EXPECT_LE(nearest(polished, after_labels), before) << "seed " << seed;
+    const std::uint64_t after_rounds = nearest(rounded, after_labels);
+    EXPECT_LE(after_rounds, before) << "seed " << seed;
+    EXPECT_LE(nearest(polished, after_labels), after_rounds) << "seed " << seed;  // the swaps keep only what lowers it
+    const auto opaque = [](const std::vector<packed_rgba>& entries) {
+      return std::count_if(entries.begin(), entries.end(), [](packed_rgba c) { return alpha_of(c) == 255; });
+    };
+    // The rounds keep every entry's alpha class; a swap may add an opaque
+    // entry, never drop the transparent one or the last opaque one.
+    EXPECT_EQ(std::count(rounded.begin(), rounded.end(), pack_rgba(0, 0, 0, 0)), 1);
+    EXPECT_EQ(opaque(rounded), 2);
     EXPECT_EQ(std::count(polished.begin(), polished.end(), pack_rgba(0, 0, 0, 0)), 1);
-    EXPECT_EQ(std::count_if(polished.begin(), polished.end(), [](packed_rgba c) { return alpha_of(c) == 255; }), 2);
+    EXPECT_GE(opaque(polished), 1);
+    EXPECT_LE(polished.size(), palette.size());
   }
+}
+
+// An icon whose body is nearly opaque (alpha 245) with a few opaque colours:
+// the clustering, blind to the alpha rule, leaves one opaque entry for all of
+// them, which only a swap (a body entry given to the opaque colours) mends.
+TEST(AlphaWeighting, PolishingSwapsEntriesToTheOpaqueColoursTheRuleStrands) {
+  std::vector<packed_rgba> straight = {pack_rgba(0, 0, 0, 0)};
+  std::vector<std::uint32_t> counts = {5000};
+  for (std::uint32_t v = 60; v < 220; v += 3) {
+    straight.push_back(pack_rgba(v, v, v, 245));
+    counts.push_back(100);
+  }
+  for (packed_rgba c : {pack_rgba(250, 20, 20, 255), pack_rgba(20, 250, 20, 255), pack_rgba(20, 20, 250, 255),
+                        pack_rgba(240, 240, 20, 255), pack_rgba(20, 230, 230, 255), pack_rgba(230, 20, 230, 255)}) {
+    straight.push_back(c);
+    counts.push_back(40);
+  }
+  std::vector<packed_rgba> clustered = straight;
+  for (packed_rgba& c : clustered) c = premultiply(c);
+  std::vector<packed_rgba> palette = {pack_rgba(0, 0, 0, 0), pack_rgba(140, 130, 130, 255)};
+  for (std::uint32_t v = 70; v < 220; v += 25) palette.push_back(pack_rgba(v, v, v, 245));
+  std::vector<std::uint32_t> labels(clustered.size(), 0);
+  for (std::size_t i = 0; i < clustered.size(); ++i) {
+    for (std::uint32_t j = 1; j < palette.size(); ++j) {
+      if (palette_distance(clustered[i], premultiply(palette[j])) < palette_distance(clustered[i], premultiply(palette[labels[i]]))) labels[i] = j;
+    }
+  }
+  const auto error_of = [&](const std::vector<packed_rgba>& entries) {
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < clustered.size(); ++i) {
+      std::uint32_t best = palette_distance(clustered[i], premultiply(entries[0]));
+      for (const packed_rgba e : entries) best = std::min(best, palette_distance(clustered[i], premultiply(e)));
+      EXPECT_LT(best, alpha_class_penalty);  // every colour has an entry of its class
+      total += std::uint64_t{counts[i]} * best;
+    }
+    return total;
+  };
+  detail::polish_params rounds_only;
+  rounds_only.swap_trials = 0;
+  const std::vector<packed_rgba> rounded = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1, rounds_only);
+  const std::vector<packed_rgba> swapped = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1);
+  EXPECT_EQ(swapped, detail::polish_palette(straight, clustered, counts, labels, palette, true, 4));
+  const auto opaque = [](const std::vector<packed_rgba>& entries) {
+    return std::count_if(entries.begin(), entries.end(), [](packed_rgba c) { return alpha_of(c) == 255; });
+  };
+  EXPECT_EQ(opaque(rounded), 1);
+  EXPECT_GE(opaque(swapped), 3);
+  EXPECT_LT(error_of(swapped), error_of(rounded) * 3 / 4);
+  EXPECT_EQ(std::count(swapped.begin(), swapped.end(), pack_rgba(0, 0, 0, 0)), 1);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "hartigan.hpp"
 #include "kmq/error.hpp"
 #include "partition_sums.hpp"
+#include "point_groups.hpp"
 #include "swap_refine.hpp"
 #include "parallel.hpp"
 
@@ -71,50 +72,6 @@ std::vector<float> straight_centroids(const std::vector<packed_rgba>& straight, 
   return centroids;
 }
 
-std::uint32_t rounded(double value) { return static_cast<std::uint32_t>(std::lround(std::min(255.0, std::max(0.0, value)))); }
-
-// Colours whose clustered values are equal (premultiplying merges many of a
-// soft edge's) are one point to the refinement and the polishing rounds: the
-// same distances, so the same moves. Grouped once, the host work runs over
-// the distinct values; what the entries need of the straight colours (pixels
-// times alpha times each channel) is summed per group, exactly.
-struct point_groups {
-  std::vector<packed_rgba> points;      // the distinct clustered values, ascending
-  std::vector<std::uint32_t> weights;   // pixels per group
-  std::vector<std::uint64_t> shown;     // 3 per group: sum of pixels * alpha * straight channel
-  std::vector<std::uint32_t> of_color;  // per colour: its group
-};
-
-point_groups group_points(const std::vector<packed_rgba>& clustered, const std::vector<packed_rgba>& straight,
-                          const std::vector<std::uint32_t>& counts) {
-  // LSD radix sort of (value, index) by value: stable, four byte passes.
-  const std::size_t n = clustered.size();
-  std::vector<std::uint32_t> order(n), scratch(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
-  for (int shift = 0; shift < 32; shift += 8) {
-    std::size_t start[257] = {};
-    for (std::uint32_t i : order) ++start[((clustered[i] >> shift) & 0xffu) + 1];
-    for (int b = 0; b < 256; ++b) start[b + 1] += start[b];
-    for (std::uint32_t i : order) scratch[start[(clustered[i] >> shift) & 0xffu]++] = i;
-    order.swap(scratch);
-  }
-  point_groups g;
-  g.of_color.resize(n);
-  for (std::uint32_t i : order) {
-    if (g.points.empty() || g.points.back() != clustered[i]) {
-      g.points.push_back(clustered[i]);
-      g.weights.push_back(0);
-      g.shown.insert(g.shown.end(), 3, 0);
-    }
-    const std::size_t at = g.points.size() - 1;
-    g.weights[at] += counts[i];
-    const std::uint64_t wa = std::uint64_t{counts[i]} * alpha_of(straight[i]);
-    for (int c = 0; c < 3; ++c) g.shown[at * 3 + c] += wa * channel_of(straight[i], c);
-    g.of_color[i] = static_cast<std::uint32_t>(at);
-  }
-  return g;
-}
-
 }  // namespace
 
 std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, const std::vector<std::uint32_t>& counts,
@@ -129,131 +86,6 @@ std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, c
   return per_color;
 }
 
-namespace {
-
-// One update of every entry from the groups it serves (see polish_palette).
-// A group's colours share one alpha (the clustered value's): pixels times
-// alpha is its weight times that alpha.
-std::vector<packed_rgba> updated_entries(const point_groups& groups, const std::vector<std::uint32_t>& labels,
-                                         const std::vector<packed_rgba>& palette) {
-  const std::size_t n = palette.size();
-  std::vector<std::uint64_t> weight(n, 0), alpha(n, 0), shown(n * 3, 0);
-  for (std::size_t i = 0; i < groups.points.size(); ++i) {
-    const std::size_t j = labels[i];
-    weight[j] += groups.weights[i];
-    alpha[j] += std::uint64_t{groups.weights[i]} * alpha_of(groups.points[i]);
-    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += groups.shown[i * 3 + c];
-  }
-  std::vector<packed_rgba> out(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::uint32_t a = alpha_of(palette[j]);
-    std::uint32_t channel[3];
-    if (weight[j] == 0 || a == 0) {
-      out[j] = palette[j];
-    } else if (a == 255) {  // shows its colour in full: the mean of what its colours show
-      for (int c = 0; c < 3; ++c) channel[c] = rounded(static_cast<double>(shown[j * 3 + c]) / (255.0 * static_cast<double>(weight[j])));
-      out[j] = pack_rgba(channel[0], channel[1], channel[2], 255);
-    } else {
-      const std::uint32_t mean_alpha = rounded(static_cast<double>(alpha[j]) / static_cast<double>(weight[j]));
-      if (mean_alpha == 0 || alpha[j] == 0) {
-        out[j] = pack_rgba(0, 0, 0, 0);
-      } else {
-        for (int c = 0; c < 3; ++c) channel[c] = rounded(static_cast<double>(shown[j * 3 + c]) / static_cast<double>(alpha[j]));
-        out[j] = pack_rgba(channel[0], channel[1], channel[2], mean_alpha);
-      }
-    }
-  }
-  return out;
-}
-
-// For each entry: itself, then up to `count` others nearest to it (ties: lower index).
-std::vector<std::uint32_t> entry_neighbours(const std::vector<packed_rgba>& entries, int count) {
-  const std::size_t n = entries.size(), row = static_cast<std::size_t>(count) + 1;
-  std::vector<std::uint32_t> near(n * row);
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
-  for (std::size_t a = 0; a < n; ++a) {
-    order.clear();
-    for (std::size_t b = 0; b < n; ++b) {
-      if (b != a) order.emplace_back(squared_distance(entries[a], entries[b]), static_cast<std::uint32_t>(b));
-    }
-    const std::size_t keep = std::min<std::size_t>(order.size(), static_cast<std::size_t>(count));
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end());
-    near[a * row] = static_cast<std::uint32_t>(a);
-    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
-      near[a * row + 1 + i] = i < keep ? order[i].second : static_cast<std::uint32_t>(a);
-    }
-  }
-  return near;
-}
-
-}  // namespace
-
-std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
-                                        const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
-                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
-                                        int max_rounds, int candidates) {
-  const auto as_clustered = [premultiplied](std::vector<packed_rgba> entries) {
-    if (premultiplied) std::transform(entries.begin(), entries.end(), entries.begin(), premultiply);
-    return entries;
-  };
-  const point_groups groups = group_points(clustered, straight, counts);
-  const std::vector<packed_rgba>& points = groups.points;
-  // A group starts at its first colour's entry (the colours of a group share
-  // one in every labelling the refinement makes).
-  std::vector<std::uint32_t> group_labels(points.size(), 0);
-  std::vector<char> seen(points.size(), 0);
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    const std::uint32_t g = groups.of_color[i];
-    if (!seen[g]) group_labels[g] = labels[i];
-    seen[g] = 1;
-  }
-  labels.swap(group_labels);
-  const auto error_of = [&](const std::vector<std::uint32_t>& of, const std::vector<packed_rgba>& entries) {
-    std::uint64_t total = 0;
-    for (std::size_t i = 0; i < points.size(); ++i) total += std::uint64_t{groups.weights[i]} * squared_distance(points[i], entries[of[i]]);
-    return total;
-  };
-  const std::size_t row = static_cast<std::size_t>(candidates) + 1;
-  std::uint64_t error = error_of(labels, as_clustered(palette));
-  for (int round = 0; round < max_rounds; ++round) {
-    // Round 0 only remaps: the labels handed in need not be the nearest entries.
-    std::vector<packed_rgba> next = round == 0 ? palette : updated_entries(groups, labels, palette);
-    const std::vector<packed_rgba> shown = as_clustered(next);
-    const std::vector<std::uint32_t> near = entry_neighbours(shown, candidates);
-    // Each group on its own and the error an integer sum: any split into
-    // threads gives the same labels and the same total.
-    std::vector<std::uint32_t> next_labels(labels.size());
-    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunk_count(threads, points.size())), 0);
-    parallel_chunks(threads, points.size(), [&](int chunk, std::size_t begin, std::size_t end) {
-      std::uint64_t total = 0;
-      for (std::size_t i = begin; i < end; ++i) {
-        const std::uint32_t* options = &near[labels[i] * row];
-        std::uint32_t best = options[0], best_distance = palette_distance(points[i], shown[options[0]]);
-        for (std::size_t o = 1; o < row; ++o) {
-          const std::uint32_t d = palette_distance(points[i], shown[options[o]]);
-          if (d < best_distance || (d == best_distance && options[o] < best)) {
-            best = options[o];
-            best_distance = d;
-          }
-        }
-        next_labels[i] = best;
-        total += std::uint64_t{groups.weights[i]} * squared_distance(points[i], shown[best]);
-      }
-      partial[static_cast<std::size_t>(chunk)] = total;
-    });
-    std::uint64_t next_error = 0;
-    for (std::uint64_t part : partial) next_error += part;
-    if (round > 0 && next_error >= error) break;  // round 0 puts every group where the alpha rule lets it go
-    const bool small_gain = round > 0 && static_cast<double>(error - next_error) < 1e-3 * static_cast<double>(error);
-    palette.swap(next);
-    labels.swap(next_labels);
-    error = next_error;
-    if (small_gain) break;
-  }
-  std::sort(palette.begin(), palette.end());
-  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
-  return palette;
-}
 
 namespace {
 
@@ -269,7 +101,7 @@ double rounding_error(const std::vector<float>& centroids, const std::vector<std
     if (weight[j] == 0.0) continue;
     for (int c = 0; c < channels; ++c) {
       const float mean = centroids[centroid * channels + c];
-      const double off = static_cast<double>(rounded(mean)) - mean;
+      const double off = static_cast<double>(rounded_byte(mean)) - mean;
       added += weight[j] * off * off;
     }
     ++centroid;

@@ -51,19 +51,5 @@ std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgb
 std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, const std::vector<std::uint32_t>& counts,
                                             bool dedupe);
 
-// Constrained Lloyd rounds on the host for an image with alpha, from each
-// colour's entry (labels, per colour): every entry moves to what its colours
-// want under the alpha rule (an opaque entry stays opaque and takes their mean
-// composited colour; transparent black stays; any other entry their mean
-// alpha and alpha-weighted mean colour), then every colour to the nearest
-// (palette_distance between the clustered values) of its entry and the
-// `candidates` entries nearest that one (the first round remaps only). A
-// round is kept only when the exact error falls; the rounds stop when it falls
-// by under 1e-4 of itself.
-// The same on every thread count (per-colour work, integer sums). Returns the palette, sorted.
-std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
-                                        const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
-                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
-                                        int max_rounds = 30, int candidates = 8);
 
 }  // namespace kmq::detail

@@ -12,6 +12,7 @@
 #include "oklab_palette.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
+#include "palette_polish.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
 

@@ -1,0 +1,293 @@
+// The polishing rounds for an image with alpha (palette_polish.hpp): the
+// rounds themselves, then entry swaps under the alpha rule. Per group work
+// and integer sums, in a fixed order: the same palette on any thread count.
+#include "palette_polish.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "parallel.hpp"
+#include "point_groups.hpp"
+
+namespace kmq::detail {
+
+point_groups group_points(const std::vector<packed_rgba>& clustered, const std::vector<packed_rgba>& straight,
+                          const std::vector<std::uint32_t>& counts) {
+  // LSD radix sort of (value, index) by value: stable, four byte passes.
+  const std::size_t n = clustered.size();
+  std::vector<std::uint32_t> order(n), scratch(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
+  for (int shift = 0; shift < 32; shift += 8) {
+    std::size_t start[257] = {};
+    for (std::uint32_t i : order) ++start[((clustered[i] >> shift) & 0xffu) + 1];
+    for (int b = 0; b < 256; ++b) start[b + 1] += start[b];
+    for (std::uint32_t i : order) scratch[start[(clustered[i] >> shift) & 0xffu]++] = i;
+    order.swap(scratch);
+  }
+  point_groups g;
+  g.of_color.resize(n);
+  for (std::uint32_t i : order) {
+    if (g.points.empty() || g.points.back() != clustered[i]) {
+      g.points.push_back(clustered[i]);
+      g.weights.push_back(0);
+      g.shown.insert(g.shown.end(), 3, 0);
+    }
+    const std::size_t at = g.points.size() - 1;
+    g.weights[at] += counts[i];
+    const std::uint64_t wa = std::uint64_t{counts[i]} * alpha_of(straight[i]);
+    for (int c = 0; c < 3; ++c) g.shown[at * 3 + c] += wa * channel_of(straight[i], c);
+    g.of_color[i] = static_cast<std::uint32_t>(at);
+  }
+  return g;
+}
+
+namespace {
+
+// One update of every entry from the groups it serves (see polish_palette).
+// A group's colours share one alpha (the clustered value's): pixels times
+// alpha is its weight times that alpha.
+std::vector<packed_rgba> updated_entries(const point_groups& groups, const std::vector<std::uint32_t>& labels,
+                                         const std::vector<packed_rgba>& palette) {
+  const std::size_t n = palette.size();
+  std::vector<std::uint64_t> weight(n, 0), alpha(n, 0), shown(n * 3, 0);
+  for (std::size_t i = 0; i < groups.points.size(); ++i) {
+    const std::size_t j = labels[i];
+    weight[j] += groups.weights[i];
+    alpha[j] += std::uint64_t{groups.weights[i]} * alpha_of(groups.points[i]);
+    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += groups.shown[i * 3 + c];
+  }
+  std::vector<packed_rgba> out(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint32_t a = alpha_of(palette[j]);
+    std::uint32_t channel[3];
+    if (weight[j] == 0 || a == 0) {
+      out[j] = palette[j];
+    } else if (a == 255) {  // shows its colour in full: the mean of what its colours show
+      for (int c = 0; c < 3; ++c) channel[c] = rounded_byte(static_cast<double>(shown[j * 3 + c]) / (255.0 * static_cast<double>(weight[j])));
+      out[j] = pack_rgba(channel[0], channel[1], channel[2], 255);
+    } else {
+      const std::uint32_t mean_alpha = rounded_byte(static_cast<double>(alpha[j]) / static_cast<double>(weight[j]));
+      if (mean_alpha == 0 || alpha[j] == 0) {
+        out[j] = pack_rgba(0, 0, 0, 0);
+      } else {
+        for (int c = 0; c < 3; ++c) channel[c] = rounded_byte(static_cast<double>(shown[j * 3 + c]) / static_cast<double>(alpha[j]));
+        out[j] = pack_rgba(channel[0], channel[1], channel[2], mean_alpha);
+      }
+    }
+  }
+  return out;
+}
+
+// For each entry: itself, then up to `count` others nearest to it (ties: lower index).
+std::vector<std::uint32_t> entry_neighbours(const std::vector<packed_rgba>& entries, int count) {
+  const std::size_t n = entries.size(), row = static_cast<std::size_t>(count) + 1;
+  std::vector<std::uint32_t> near(n * row);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
+  for (std::size_t a = 0; a < n; ++a) {
+    order.clear();
+    for (std::size_t b = 0; b < n; ++b) {
+      if (b != a) order.emplace_back(squared_distance(entries[a], entries[b]), static_cast<std::uint32_t>(b));
+    }
+    const std::size_t keep = std::min<std::size_t>(order.size(), static_cast<std::size_t>(count));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end());
+    near[a * row] = static_cast<std::uint32_t>(a);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
+      near[a * row + 1 + i] = i < keep ? order[i].second : static_cast<std::uint32_t>(a);
+    }
+  }
+  return near;
+}
+
+
+std::vector<packed_rgba> as_clustered(std::vector<packed_rgba> entries, bool premultiplied) {
+  if (premultiplied) std::transform(entries.begin(), entries.end(), entries.begin(), premultiply);
+  return entries;
+}
+
+// Constrained Lloyd rounds from the groups' labels; returns the exact error
+// (palette and labels updated in place).
+std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_t>& labels,
+                            std::vector<packed_rgba>& palette, bool premultiplied, int threads, int max_rounds,
+                            int candidates) {
+  const std::vector<packed_rgba>& points = groups.points;
+  const std::size_t row = static_cast<std::size_t>(candidates) + 1;
+  const std::vector<packed_rgba> start = as_clustered(palette, premultiplied);
+  std::uint64_t error = 0;
+  for (std::size_t i = 0; i < points.size(); ++i) error += std::uint64_t{groups.weights[i]} * squared_distance(points[i], start[labels[i]]);
+  for (int round = 0; round < max_rounds; ++round) {
+    // Round 0 only remaps: the labels handed in need not be the nearest entries.
+    std::vector<packed_rgba> next = round == 0 ? palette : updated_entries(groups, labels, palette);
+    const std::vector<packed_rgba> shown = as_clustered(next, premultiplied);
+    const std::vector<std::uint32_t> near = entry_neighbours(shown, candidates);
+    // Each group on its own and the error an integer sum: any split into
+    // threads gives the same labels and the same total.
+    std::vector<std::uint32_t> next_labels(labels.size());
+    std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunk_count(threads, points.size())), 0);
+    parallel_chunks(threads, points.size(), [&](int chunk, std::size_t begin, std::size_t end) {
+      std::uint64_t total = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::uint32_t* options = &near[labels[i] * row];
+        std::uint32_t best = options[0], best_distance = palette_distance(points[i], shown[options[0]]);
+        for (std::size_t o = 1; o < row; ++o) {
+          const std::uint32_t d = palette_distance(points[i], shown[options[o]]);
+          if (d < best_distance || (d == best_distance && options[o] < best)) {
+            best = options[o];
+            best_distance = d;
+          }
+        }
+        next_labels[i] = best;
+        total += std::uint64_t{groups.weights[i]} * squared_distance(points[i], shown[best]);
+      }
+      partial[static_cast<std::size_t>(chunk)] = total;
+    });
+    std::uint64_t next_error = 0;
+    for (std::uint64_t part : partial) next_error += part;
+    if (round > 0 && next_error >= error) break;  // round 0 puts every group where the alpha rule lets it go
+    const bool small_gain = round > 0 && static_cast<double>(error - next_error) < 1e-3 * static_cast<double>(error);
+    palette.swap(next);
+    labels.swap(next_labels);
+    error = next_error;
+    if (small_gain) break;
+  }
+  return error;
+}
+
+// The entry one group would want: its mean shown colour at its alpha
+// (updated_entries' rule for a single group).
+packed_rgba entry_for(const point_groups& groups, std::size_t g) {
+  const std::uint32_t a = alpha_of(groups.points[g]);
+  if (a == 0) return pack_rgba(0, 0, 0, 0);
+  const double wa = static_cast<double>(groups.weights[g]) * a;
+  std::uint32_t channel[3];
+  for (int c = 0; c < 3; ++c) channel[c] = rounded_byte(static_cast<double>(groups.shown[g * 3 + c]) / wa);
+  return pack_rgba(channel[0], channel[1], channel[2], a);
+}
+
+// Whether dropping entry j keeps the alpha rule's entries: the transparent
+// one, and an opaque one where any is left.
+bool may_drop(const std::vector<packed_rgba>& palette, std::size_t j) {
+  const std::uint32_t a = alpha_of(palette[j]);
+  if (a != 0 && a != 255) return true;
+  return std::count_if(palette.begin(), palette.end(), [a](packed_rgba e) { return alpha_of(e) == a; }) > 1;
+}
+
+// Entry swaps under the alpha rule. The rounds only move entries; how many
+// entries each alpha class gets comes from the clustering, which does not
+// know the rule: on an icon whose body is nearly opaque (alpha 245) and whose
+// few opaque pixels must go to opaque entries, it leaves one opaque entry for
+// hundreds of opaque colours (12.6 against scikit-learn's 4.0 at K=16). A
+// trial gives the entry that costs least to lose (its groups' move to their
+// next entry, rule included) to the group of largest error, at that group's
+// colour and alpha, runs a few rounds and is kept only when the exact error
+// fell. A group whose trial failed is not the target again until a swap is
+// kept; swap_patience failures in a row end the swaps.
+bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels, std::vector<packed_rgba>& palette,
+                  bool premultiplied, int threads, const polish_params& params, std::uint64_t& error) {
+  const std::vector<packed_rgba>& points = groups.points;
+  const std::size_t n = palette.size(), row = static_cast<std::size_t>(params.candidates) + 1;
+  bool kept = false;
+  if (n < 2) return kept;
+  std::vector<packed_rgba> tried;  // wanted entries whose trial failed since the last kept swap
+  int failures = 0;
+  for (int trial = 0; trial < params.swap_trials && failures < params.swap_patience; ++trial) {
+    const std::vector<packed_rgba> shown = as_clustered(palette, premultiplied);
+    const std::vector<std::uint32_t> near = entry_neighbours(shown, params.candidates);
+    std::vector<std::uint32_t> fallback(points.size());
+    std::vector<double> loss(n, 0.0);
+    std::size_t worst = 0;
+    std::uint64_t worst_error = 0;
+    for (std::size_t g = 0; g < points.size(); ++g) {
+      const std::uint32_t j = labels[g];
+      const std::uint64_t w = groups.weights[g];
+      const std::uint32_t own = palette_distance(points[g], shown[j]);
+      if (w * own > worst_error && (tried.empty() || std::find(tried.begin(), tried.end(), entry_for(groups, g)) == tried.end())) {
+        worst_error = w * own;
+        worst = g;
+      }
+      std::uint32_t next = j, next_distance = std::numeric_limits<std::uint32_t>::max();
+      for (std::size_t o = 1; o < row; ++o) {
+        const std::uint32_t e = near[j * row + o];
+        const std::uint32_t d = palette_distance(points[g], shown[e]);
+        if (e != j && (d < next_distance || (d == next_distance && e < next))) {
+          next = e;
+          next_distance = d;
+        }
+      }
+      fallback[g] = next;
+      loss[j] += next == j ? std::numeric_limits<double>::infinity() : static_cast<double>(w) * (next_distance - own);
+    }
+    const packed_rgba wanted = entry_for(groups, worst);
+    if (worst_error == 0 || std::find(palette.begin(), palette.end(), wanted) != palette.end()) return kept;
+    std::size_t drop = n;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (may_drop(palette, j) && (drop == n || loss[j] < loss[drop])) drop = j;
+    }
+    if (drop == n) return kept;
+    // What the new entry alone would save, against what losing the dropped
+    // one alone would cost (both pessimistic: the rounds then move entries
+    // and colours to soften the loss): a trial far from paying is not worth
+    // its rounds.
+    const packed_rgba wanted_shown = premultiplied ? premultiply(wanted) : wanted;
+    double saving = 0.0;
+    for (std::size_t g = 0; g < points.size(); ++g) {
+      const std::uint32_t own = palette_distance(points[g], shown[labels[g]]);
+      const std::uint32_t there = palette_distance(points[g], wanted_shown);
+      if (there < own) saving += static_cast<double>(groups.weights[g]) * (own - there);
+    }
+    if (!(saving > params.least_saving * loss[drop])) {
+      tried.push_back(wanted);
+      ++failures;
+      continue;
+    }
+    std::vector<packed_rgba> trial_palette = palette;
+    trial_palette[drop] = wanted;
+    std::vector<std::uint32_t> trial_labels(points.size());
+    for (std::size_t g = 0; g < points.size(); ++g) {
+      const std::uint32_t stay = labels[g] == drop ? fallback[g] : labels[g];
+      const std::uint32_t d = stay == drop ? std::numeric_limits<std::uint32_t>::max() : palette_distance(points[g], shown[stay]);
+      trial_labels[g] = palette_distance(points[g], wanted_shown) < d ? static_cast<std::uint32_t>(drop) : stay;
+    }
+    const std::uint64_t trial_error = polish_rounds(groups, trial_labels, trial_palette, premultiplied, threads,
+                                                   params.trial_rounds, params.candidates);
+    if (trial_error >= error) {
+      tried.push_back(wanted);
+      ++failures;
+      continue;
+    }
+    tried.clear();
+    failures = 0;
+    kept = true;
+    palette.swap(trial_palette);
+    labels.swap(trial_labels);
+    error = trial_error;
+  }
+  return kept;
+}
+}  // namespace
+
+std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
+                                        const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        const polish_params& params) {
+  const point_groups groups = group_points(clustered, straight, counts);
+  // A group starts at its first colour's entry (the colours of a group share
+  // one in every labelling the refinement makes).
+  std::vector<std::uint32_t> group_labels(groups.points.size(), 0);
+  std::vector<char> seen(groups.points.size(), 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const std::uint32_t g = groups.of_color[i];
+    if (!seen[g]) group_labels[g] = labels[i];
+    seen[g] = 1;
+  }
+  std::uint64_t error =
+      polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates);
+  if (swap_entries(groups, group_labels, palette, premultiplied, threads, params, error)) {
+    // The trials ran few rounds each: the rounds again, to convergence.
+    polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates);
+  }
+  std::sort(palette.begin(), palette.end());
+  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
+  return palette;
+}
+
+}  // namespace kmq::detail

@@ -1,0 +1,39 @@
+// The polishing rounds for an image with alpha: rounding, the opaque and
+// transparent entries the alpha rule asks for, and that rule in the mapping
+// move the palette off the means of the colours each entry serves; these
+// constrained Lloyd rounds on the host, and entry swaps between them, bring
+// it back under the rule.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kmq/pixels.hpp"
+
+namespace kmq::detail {
+
+struct polish_params {
+  int max_rounds = 30;         // constrained Lloyd rounds per polish
+  int candidates = 8;          // entries a colour may move to: those nearest its own
+  int swap_trials = 16;        // entry swaps tried (kept or not); 0: none
+  int swap_patience = 4;       // trials in a row that do not lower the error before the swaps end
+  int trial_rounds = 4;        // rounds after a swap before its exact error decides
+  double least_saving = 0.25;  // a swap is tried only where the new entry alone saves more than this
+                               // fraction of what losing the dropped one alone costs
+};
+
+// Constrained Lloyd rounds from each colour's entry (labels, per colour):
+// every entry moves to what its colours want under the alpha rule (an opaque
+// entry stays opaque and takes their mean composited colour; transparent
+// black stays; any other entry their mean alpha and alpha-weighted mean
+// colour), then every colour to the nearest (palette_distance between the
+// clustered values) of its entry and the `candidates` entries nearest that
+// one (the first round remaps only). A round is kept only when the exact
+// error falls; the rounds stop when it falls by under 1e-3 of itself. Then
+// the entry swaps (palette_polish.cpp), each followed by the rounds again.
+// The same on every thread count (per-colour work, integer sums). Returns the palette, sorted.
+std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
+                                        const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        const polish_params& params = {});
+
+}  // namespace kmq::detail
