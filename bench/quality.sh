@@ -10,6 +10,9 @@
 #   QUALITY_CAP    seconds a scikit-learn/OpenCV run may take before it counts as timed out (default 60)
 #   QUALITY_SPACE  oklab: instead, kmq --space rgb vs --space oklab vs pngquant --nofs on mean ΔE_ok
 #                  and MSE (bench/oklab_peers.py; K default 16,64; OUT_PREFIX default results/quality_oklab)
+#   QUALITY_SET    outside: the images of bench/outside_set.py (from Debian packages, not from this
+#                  repository) instead of the set made from sample_images/ (OUT_PREFIX default
+#                  results/quality_outside)
 # Example, kmq alone against the peers of an earlier run:
 #   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --skip sklearn_default --label "$(git rev-parse --short HEAD)"
 # (quality_baseline.json has no scikit-learn n_init=10 rows: without --skip they would run, ~40 min)
@@ -18,7 +21,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 kmq="${1:-$root/build/kmq}"
 oklab=$([ "${QUALITY_SPACE:-rgb}" = oklab ] && echo 1 || true)
-out="${2:-$root/results/quality${oklab:+_oklab}}"
+outside=$([ "${QUALITY_SET:-samples}" = outside ] && echo 1 || true)
+out="${2:-$root/results/quality${oklab:+_oklab}${outside:+_outside}}"
 shift $(( $# >= 2 ? 2 : $# ))
 python=/usr/bin/python3  # Debian's, with PIL, numpy, scikit-learn and OpenCV
 for module in PIL numpy sklearn cv2; do
@@ -27,7 +31,10 @@ done
 [ -x "$kmq" ] || { echo "quality.sh: $kmq: no kmq binary (build it first)" >&2; exit 66; }
 set_dir="$(mktemp -d)"
 trap 'rm -rf "$set_dir"' EXIT
-mapfile -t images < <("$python" "$here/quality_set.py" "$set_dir")
+set_script="$here/quality_set.py"
+[ -n "$outside" ] && set_script="$here/outside_set.py"
+mapfile -t images < <("$python" "$set_script" "$set_dir")
+[ "${#images[@]}" -gt 0 ] || { echo "quality.sh: $set_script made no images" >&2; exit 66; }
 if [ -n "$oklab" ]; then
   command -v pngquant >/dev/null || { echo "quality.sh: no pngquant (scripts/install-deps.sh --bench)" >&2; exit 69; }
   "$python" "$here/oklab_peers.py" --kmq "$kmq" --k "${QUALITY_K:-16,64}" --out "$out" "$@" "${images[@]}"
