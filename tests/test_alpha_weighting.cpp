@@ -198,16 +198,20 @@ TEST(AlphaWeighting, PolishingNeverRaisesTheErrorAndKeepsTheAlphaClasses) {
 // the clustering, blind to the alpha rule, leaves one opaque entry for all of
 // them, which only a swap (a body entry given to the opaque colours) mends.
 TEST(AlphaWeighting, PolishingSwapsEntriesToTheOpaqueColoursTheRuleStrands) {
+  // A body of 51,200 distinct near-greys: enough for the rounds to split
+  // over threads (the 1- and 4-thread results below must be the same).
   std::vector<packed_rgba> straight = {pack_rgba(0, 0, 0, 0)};
   std::vector<std::uint32_t> counts = {5000};
-  for (std::uint32_t v = 60; v < 220; v += 3) {
-    straight.push_back(pack_rgba(v, v, v, 245));
-    counts.push_back(100);
+  for (std::uint32_t v = 60; v < 220; ++v) {
+    for (std::uint32_t tint = 0; tint < 320; ++tint) {
+      straight.push_back(pack_rgba(v, v + tint % 20, v + tint / 20, 245));
+      counts.push_back(1);
+    }
   }
   for (packed_rgba c : {pack_rgba(250, 20, 20, 255), pack_rgba(20, 250, 20, 255), pack_rgba(20, 20, 250, 255),
                         pack_rgba(240, 240, 20, 255), pack_rgba(20, 230, 230, 255), pack_rgba(230, 20, 230, 255)}) {
     straight.push_back(c);
-    counts.push_back(40);
+    counts.push_back(2000);
   }
   std::vector<packed_rgba> clustered = straight;
   for (packed_rgba& c : clustered) c = premultiply(c);
@@ -234,6 +238,7 @@ TEST(AlphaWeighting, PolishingSwapsEntriesToTheOpaqueColoursTheRuleStrands) {
   const std::vector<packed_rgba> rounded = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1, rounds_only);
   const std::vector<packed_rgba> swapped = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1);
   EXPECT_EQ(swapped, detail::polish_palette(straight, clustered, counts, labels, palette, true, 4));
+  EXPECT_EQ(swapped, detail::polish_palette(straight, clustered, counts, labels, palette, true, 3));
   const auto opaque = [](const std::vector<packed_rgba>& entries) {
     return std::count_if(entries.begin(), entries.end(), [](packed_rgba c) { return alpha_of(c) == 255; });
   };
@@ -241,6 +246,25 @@ TEST(AlphaWeighting, PolishingSwapsEntriesToTheOpaqueColoursTheRuleStrands) {
   EXPECT_GE(opaque(swapped), 3);
   EXPECT_LT(error_of(swapped), error_of(rounded) * 3 / 4);
   EXPECT_EQ(std::count(swapped.begin(), swapped.end(), pack_rgba(0, 0, 0, 0)), 1);
+}
+
+// A swap never gives up the transparent entry or the last opaque one, however
+// little their one pixel each weighs against a heavy translucent colour that
+// no entry serves.
+TEST(AlphaWeighting, SwapsKeepTheEntriesTheAlphaRuleNeeds) {
+  const std::vector<packed_rgba> straight = {pack_rgba(0, 0, 0, 0),         pack_rgba(200, 200, 200, 255),
+                                             pack_rgba(250, 10, 10, 128),   pack_rgba(10, 250, 10, 128),
+                                             pack_rgba(10, 10, 250, 128)};
+  const std::vector<std::uint32_t> counts = {1, 1, 5000, 5000, 5000};
+  std::vector<packed_rgba> clustered = straight;
+  for (packed_rgba& c : clustered) c = premultiply(c);
+  const std::vector<packed_rgba> palette = {pack_rgba(0, 0, 0, 0), pack_rgba(200, 200, 200, 255),
+                                            pack_rgba(250, 10, 10, 128), pack_rgba(10, 250, 10, 128)};
+  const std::vector<std::uint32_t> labels = {0, 1, 2, 3, 3};
+  const std::vector<packed_rgba> polished = detail::polish_palette(straight, clustered, counts, labels, palette, true, 1);
+  EXPECT_EQ(std::count(polished.begin(), polished.end(), pack_rgba(0, 0, 0, 0)), 1);
+  EXPECT_EQ(std::count_if(polished.begin(), polished.end(), [](packed_rgba c) { return alpha_of(c) == 255; }), 1);
+  EXPECT_EQ(polished.size(), 4u);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
+#include "cpu_assign.hpp"
 #include "parallel.hpp"
 #include "point_groups.hpp"
 
@@ -30,12 +32,12 @@ point_groups group_points(const std::vector<packed_rgba>& clustered, const std::
     if (g.points.empty() || g.points.back() != clustered[i]) {
       g.points.push_back(clustered[i]);
       g.weights.push_back(0);
-      g.shown.insert(g.shown.end(), 3, 0);
+      g.shown_sums.insert(g.shown_sums.end(), 3, 0);
     }
     const std::size_t at = g.points.size() - 1;
     g.weights[at] += counts[i];
     const std::uint64_t wa = std::uint64_t{counts[i]} * alpha_of(straight[i]);
-    for (int c = 0; c < 3; ++c) g.shown[at * 3 + c] += wa * channel_of(straight[i], c);
+    for (int c = 0; c < 3; ++c) g.shown_sums[at * 3 + c] += wa * channel_of(straight[i], c);
     g.of_color[i] = static_cast<std::uint32_t>(at);
   }
   return g;
@@ -54,7 +56,7 @@ std::vector<packed_rgba> updated_entries(const point_groups& groups, const std::
     const std::size_t j = labels[i];
     weight[j] += groups.weights[i];
     alpha[j] += std::uint64_t{groups.weights[i]} * alpha_of(groups.points[i]);
-    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += groups.shown[i * 3 + c];
+    for (int c = 0; c < 3; ++c) shown[j * 3 + c] += groups.shown_sums[i * 3 + c];
   }
   std::vector<packed_rgba> out(n);
   for (std::size_t j = 0; j < n; ++j) {
@@ -98,7 +100,6 @@ std::vector<std::uint32_t> entry_neighbours(const std::vector<packed_rgba>& entr
   return near;
 }
 
-
 std::vector<packed_rgba> as_clustered(std::vector<packed_rgba> entries, bool premultiplied) {
   if (premultiplied) std::transform(entries.begin(), entries.end(), entries.begin(), premultiply);
   return entries;
@@ -113,7 +114,9 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
   const std::size_t row = static_cast<std::size_t>(candidates) + 1;
   const std::vector<packed_rgba> start = as_clustered(palette, premultiplied);
   std::uint64_t error = 0;
-  for (std::size_t i = 0; i < points.size(); ++i) error += std::uint64_t{groups.weights[i]} * squared_distance(points[i], start[labels[i]]);
+  // palette_distance, so that a round or a swap that sends a colour across
+  // the alpha rule counts what it breaks.
+  for (std::size_t i = 0; i < points.size(); ++i) error += std::uint64_t{groups.weights[i]} * palette_distance(points[i], start[labels[i]]);
   for (int round = 0; round < max_rounds; ++round) {
     // Round 0 only remaps: the labels handed in need not be the nearest entries.
     std::vector<packed_rgba> next = round == 0 ? palette : updated_entries(groups, labels, palette);
@@ -136,7 +139,7 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
           }
         }
         next_labels[i] = best;
-        total += std::uint64_t{groups.weights[i]} * squared_distance(points[i], shown[best]);
+        total += std::uint64_t{groups.weights[i]} * best_distance;
       }
       partial[static_cast<std::size_t>(chunk)] = total;
     });
@@ -159,7 +162,7 @@ packed_rgba entry_for(const point_groups& groups, std::size_t g) {
   if (a == 0) return pack_rgba(0, 0, 0, 0);
   const double wa = static_cast<double>(groups.weights[g]) * a;
   std::uint32_t channel[3];
-  for (int c = 0; c < 3; ++c) channel[c] = rounded_byte(static_cast<double>(groups.shown[g * 3 + c]) / wa);
+  for (int c = 0; c < 3; ++c) channel[c] = rounded_byte(static_cast<double>(groups.shown_sums[g * 3 + c]) / wa);
   return pack_rgba(channel[0], channel[1], channel[2], a);
 }
 
@@ -171,6 +174,71 @@ bool may_drop(const std::vector<packed_rgba>& palette, std::size_t j) {
   return std::count_if(palette.begin(), palette.end(), [a](packed_rgba e) { return alpha_of(e) == a; }) > 1;
 }
 
+// What a trial needs to know of the palette as it stands: per group the entry
+// it would take without its own (the nearest of that entry's neighbours, rule
+// included), per entry what losing it would cost, and the group of largest
+// error whose entry has not been tried.
+struct swap_survey {
+  std::vector<std::uint32_t> fallback;
+  std::vector<double> loss;
+  std::size_t worst = 0;
+  std::uint64_t worst_error = 0;
+};
+
+swap_survey survey(const point_groups& groups, const std::vector<std::uint32_t>& labels,
+                   const std::vector<packed_rgba>& shown, const std::vector<std::uint32_t>& near, std::size_t row,
+                   const std::vector<packed_rgba>& tried) {
+  swap_survey out;
+  out.fallback.resize(groups.points.size());
+  out.loss.assign(shown.size(), 0.0);
+  for (std::size_t g = 0; g < groups.points.size(); ++g) {
+    const packed_rgba x = groups.points[g];
+    const std::uint32_t j = labels[g];
+    const std::uint64_t w = groups.weights[g];
+    const std::uint32_t own = palette_distance(x, shown[j]);
+    if (w * own > out.worst_error && std::find(tried.begin(), tried.end(), entry_for(groups, g)) == tried.end()) {
+      out.worst_error = w * own;
+      out.worst = g;
+    }
+    std::uint32_t next = j, next_distance = std::numeric_limits<std::uint32_t>::max();
+    for (std::size_t o = 1; o < row; ++o) {
+      const std::uint32_t e = near[j * row + o];
+      const std::uint32_t d = palette_distance(x, shown[e]);
+      if (e != j && (d < next_distance || (d == next_distance && e < next))) {
+        next = e;
+        next_distance = d;
+      }
+    }
+    out.fallback[g] = next;
+    // A neighbour may be nearer than the group's entry (its label came from
+    // the neighbours of its previous one): then losing the entry gains.
+    out.loss[j] += next == j ? std::numeric_limits<double>::infinity()
+                             : static_cast<double>(w) * (static_cast<double>(next_distance) - static_cast<double>(own));
+  }
+  return out;
+}
+
+// The entry whose loss costs least among those the rule lets go; size() if none.
+std::size_t cheapest_to_drop(const std::vector<packed_rgba>& palette, const std::vector<double>& loss) {
+  std::size_t drop = palette.size();
+  for (std::size_t j = 0; j < palette.size(); ++j) {
+    if (may_drop(palette, j) && (drop == palette.size() || loss[j] < loss[drop])) drop = j;
+  }
+  return drop;
+}
+
+// What an entry at `wanted` would save every group that is farther from its own.
+double saving_of(const point_groups& groups, const std::vector<std::uint32_t>& labels,
+                 const std::vector<packed_rgba>& shown, packed_rgba wanted) {
+  double saving = 0.0;
+  for (std::size_t g = 0; g < groups.points.size(); ++g) {
+    const std::uint32_t own = palette_distance(groups.points[g], shown[labels[g]]);
+    const std::uint32_t there = palette_distance(groups.points[g], wanted);
+    if (there < own) saving += static_cast<double>(groups.weights[g]) * (own - there);
+  }
+  return saving;
+}
+
 // Entry swaps under the alpha rule. The rounds only move entries; how many
 // entries each alpha class gets comes from the clustering, which does not
 // know the rule: on an icon whose body is nearly opaque (alpha 245) and whose
@@ -178,74 +246,42 @@ bool may_drop(const std::vector<packed_rgba>& palette, std::size_t j) {
 // hundreds of opaque colours (12.6 against scikit-learn's 4.0 at K=16). A
 // trial gives the entry that costs least to lose (its groups' move to their
 // next entry, rule included) to the group of largest error, at that group's
-// colour and alpha, runs a few rounds and is kept only when the exact error
+// colour and alpha, runs a few rounds and is kept only when their error
 // fell. A group whose trial failed is not the target again until a swap is
-// kept; swap_patience failures in a row end the swaps.
+// kept; swap_patience failures in a row end the swaps. Returns whether one
+// was kept.
 bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels, std::vector<packed_rgba>& palette,
                   bool premultiplied, int threads, const polish_params& params, std::uint64_t& error) {
-  const std::vector<packed_rgba>& points = groups.points;
-  const std::size_t n = palette.size(), row = static_cast<std::size_t>(params.candidates) + 1;
+  const std::size_t row = static_cast<std::size_t>(params.candidates) + 1;
   bool kept = false;
-  if (n < 2) return kept;
+  if (palette.size() < 2 || groups.points.empty()) return kept;
   std::vector<packed_rgba> tried;  // wanted entries whose trial failed since the last kept swap
   int failures = 0;
   for (int trial = 0; trial < params.swap_trials && failures < params.swap_patience; ++trial) {
     const std::vector<packed_rgba> shown = as_clustered(palette, premultiplied);
     const std::vector<std::uint32_t> near = entry_neighbours(shown, params.candidates);
-    std::vector<std::uint32_t> fallback(points.size());
-    std::vector<double> loss(n, 0.0);
-    std::size_t worst = 0;
-    std::uint64_t worst_error = 0;
-    for (std::size_t g = 0; g < points.size(); ++g) {
-      const std::uint32_t j = labels[g];
-      const std::uint64_t w = groups.weights[g];
-      const std::uint32_t own = palette_distance(points[g], shown[j]);
-      if (w * own > worst_error && (tried.empty() || std::find(tried.begin(), tried.end(), entry_for(groups, g)) == tried.end())) {
-        worst_error = w * own;
-        worst = g;
-      }
-      std::uint32_t next = j, next_distance = std::numeric_limits<std::uint32_t>::max();
-      for (std::size_t o = 1; o < row; ++o) {
-        const std::uint32_t e = near[j * row + o];
-        const std::uint32_t d = palette_distance(points[g], shown[e]);
-        if (e != j && (d < next_distance || (d == next_distance && e < next))) {
-          next = e;
-          next_distance = d;
-        }
-      }
-      fallback[g] = next;
-      loss[j] += next == j ? std::numeric_limits<double>::infinity() : static_cast<double>(w) * (next_distance - own);
-    }
-    const packed_rgba wanted = entry_for(groups, worst);
-    if (worst_error == 0 || std::find(palette.begin(), palette.end(), wanted) != palette.end()) return kept;
-    std::size_t drop = n;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (may_drop(palette, j) && (drop == n || loss[j] < loss[drop])) drop = j;
-    }
-    if (drop == n) return kept;
-    // What the new entry alone would save, against what losing the dropped
-    // one alone would cost (both pessimistic: the rounds then move entries
-    // and colours to soften the loss): a trial far from paying is not worth
-    // its rounds.
+    const swap_survey found = survey(groups, labels, shown, near, row, tried);
+    if (found.worst_error == 0) return kept;  // every group on an entry of its own colour
+    const packed_rgba wanted = entry_for(groups, found.worst);
     const packed_rgba wanted_shown = premultiplied ? premultiply(wanted) : wanted;
-    double saving = 0.0;
-    for (std::size_t g = 0; g < points.size(); ++g) {
-      const std::uint32_t own = palette_distance(points[g], shown[labels[g]]);
-      const std::uint32_t there = palette_distance(points[g], wanted_shown);
-      if (there < own) saving += static_cast<double>(groups.weights[g]) * (own - there);
-    }
-    if (!(saving > params.least_saving * loss[drop])) {
+    const std::size_t drop = cheapest_to_drop(palette, found.loss);
+    // An entry already there (its rounding), or one whose saving alone is far
+    // from what losing the dropped one alone costs (both pessimistic: the
+    // rounds move entries and colours to soften the loss), is not worth a trial.
+    if (drop == palette.size() || std::find(palette.begin(), palette.end(), wanted) != palette.end() ||
+        !(saving_of(groups, labels, shown, wanted_shown) > params.least_saving * found.loss[drop])) {
       tried.push_back(wanted);
       ++failures;
       continue;
     }
     std::vector<packed_rgba> trial_palette = palette;
     trial_palette[drop] = wanted;
-    std::vector<std::uint32_t> trial_labels(points.size());
-    for (std::size_t g = 0; g < points.size(); ++g) {
-      const std::uint32_t stay = labels[g] == drop ? fallback[g] : labels[g];
-      const std::uint32_t d = stay == drop ? std::numeric_limits<std::uint32_t>::max() : palette_distance(points[g], shown[stay]);
-      trial_labels[g] = palette_distance(points[g], wanted_shown) < d ? static_cast<std::uint32_t>(drop) : stay;
+    std::vector<std::uint32_t> trial_labels(groups.points.size());
+    for (std::size_t g = 0; g < groups.points.size(); ++g) {
+      const std::uint32_t stay = labels[g] == drop ? found.fallback[g] : labels[g];
+      const std::uint32_t d =
+          stay == drop ? std::numeric_limits<std::uint32_t>::max() : palette_distance(groups.points[g], shown[stay]);
+      trial_labels[g] = palette_distance(groups.points[g], wanted_shown) < d ? static_cast<std::uint32_t>(drop) : stay;
     }
     const std::uint64_t trial_error = polish_rounds(groups, trial_labels, trial_palette, premultiplied, threads,
                                                    params.trial_rounds, params.candidates);
@@ -263,6 +299,33 @@ bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels
   }
   return kept;
 }
+
+// The error of a palette as the image will be mapped to it: every group to
+// its nearest entry by palette_distance (ties to the lowest index), as the
+// backends' final assignment does. Per group, integer sums: any thread count.
+std::uint64_t mapped_error(const point_groups& groups, const std::vector<packed_rgba>& palette, bool premultiplied,
+                           int threads) {
+  const std::vector<packed_rgba> shown = as_clustered(palette, premultiplied);
+  const auto planes = std::make_unique<palette_planes>(make_palette_planes(shown.data(), static_cast<int>(shown.size())));
+  const std::size_t n = groups.points.size();
+  std::vector<std::uint64_t> partial(static_cast<std::size_t>(chunk_count(threads, n, shown.size())), 0);
+  parallel_chunks(
+      threads, n,
+      [&](int chunk, std::size_t begin, std::size_t end) {
+        std::vector<std::uint32_t> nearest(end - begin);
+        nearest_palette_entries(groups.points.data() + begin, 0, end - begin, *planes, nearest.data());
+        std::uint64_t total = 0;
+        for (std::size_t g = begin; g < end; ++g) {
+          total += std::uint64_t{groups.weights[g]} * palette_distance(groups.points[g], shown[nearest[g - begin]]);
+        }
+        partial[static_cast<std::size_t>(chunk)] = total;
+      },
+      shown.size());
+  std::uint64_t total = 0;
+  for (std::uint64_t part : partial) total += part;
+  return total;
+}
+
 }  // namespace
 
 std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
@@ -281,9 +344,15 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
   }
   std::uint64_t error =
       polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates);
+  const std::vector<packed_rgba> before_swaps = palette;
   if (swap_entries(groups, group_labels, palette, premultiplied, threads, params, error)) {
     // The trials ran few rounds each: the rounds again, to convergence.
     polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates);
+    // The rounds move a colour only among its entry's neighbours; the image
+    // is mapped to the nearest of all. Kept only where that error fell too.
+    if (mapped_error(groups, palette, premultiplied, threads) >= mapped_error(groups, before_swaps, premultiplied, threads)) {
+      palette = before_swaps;
+    }
   }
   std::sort(palette.begin(), palette.end());
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());

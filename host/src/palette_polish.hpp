@@ -29,8 +29,11 @@ struct polish_params {
 // clustered values) of its entry and the `candidates` entries nearest that
 // one (the first round remaps only). A round is kept only when the exact
 // error falls; the rounds stop when it falls by under 1e-3 of itself. Then
-// the entry swaps (palette_polish.cpp), each followed by the rounds again.
-// The same on every thread count (per-colour work, integer sums). Returns the palette, sorted.
+// entry swaps (palette_polish.cpp), each judged after trial_rounds rounds;
+// after a kept one the rounds run again to convergence, and the swaps are
+// undone unless the error of the nearest-entry mapping (the one the image
+// gets) fell. The same on every thread count (per-colour work, integer
+// sums). Returns the palette, sorted.
 std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
                                         const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
                                         std::vector<packed_rgba> palette, bool premultiplied, int threads,

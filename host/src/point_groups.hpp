@@ -16,7 +16,7 @@ namespace kmq::detail {
 struct point_groups {
   std::vector<packed_rgba> points;      // the distinct clustered values, ascending
   std::vector<std::uint32_t> weights;   // pixels per group
-  std::vector<std::uint64_t> shown;     // 3 per group: sum of pixels * alpha * straight channel
+  std::vector<std::uint64_t> shown_sums;  // 3 per group: sum of pixels * alpha * straight channel
   std::vector<std::uint32_t> of_color;  // per colour: its group
 };
 

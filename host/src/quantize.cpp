@@ -171,7 +171,7 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
 // Rounding, the opaque and transparent entries the alpha rule asks for, and
 // that rule in the mapping move an image-with-alpha palette off the means of
 // the colours each entry serves: constrained Lloyd rounds on the host
-// (palette_refine.hpp) from the backend's exact mapping.
+// and entry swaps (palette_polish.hpp) from the backend's exact mapping.
 void polish_under_alpha_rule(const color_set& colors, const std::vector<float>& centroids,
                              const std::vector<std::uint32_t>& cluster_labels, int threads,
                              std::vector<packed_rgba>& palette) {
