@@ -198,8 +198,9 @@ TEST(AlphaWeighting, PolishingNeverRaisesTheErrorAndKeepsTheAlphaClasses) {
 // the clustering, blind to the alpha rule, leaves one opaque entry for all of
 // them, which only a swap (a body entry given to the opaque colours) mends.
 TEST(AlphaWeighting, PolishingSwapsEntriesToTheOpaqueColoursTheRuleStrands) {
-  // A body of 51,200 distinct near-greys: enough for the rounds to split
-  // over threads (the 1- and 4-thread results below must be the same).
+  // A body of 51,200 distinct near-greys (about 45 k once premultiplied):
+  // enough for the rounds to split over threads (the 1-, 3- and 4-thread
+  // results below must be the same).
   std::vector<packed_rgba> straight = {pack_rgba(0, 0, 0, 0)};
   std::vector<std::uint32_t> counts = {5000};
   for (std::uint32_t v = 60; v < 220; ++v) {
@@ -244,6 +245,9 @@ TEST(AlphaWeighting, PolishingSwapsEntriesToTheOpaqueColoursTheRuleStrands) {
   };
   EXPECT_EQ(opaque(rounded), 1);
   EXPECT_GE(opaque(swapped), 3);
+  detail::polish_params too_many = {};
+  too_many.swap_groups_limit = 1000;  // far fewer than its premultiplied values: no swaps
+  EXPECT_EQ(detail::polish_palette(straight, clustered, counts, labels, palette, true, 1, too_many), rounded);
   EXPECT_LT(error_of(swapped), error_of(rounded) * 3 / 4);
   EXPECT_EQ(std::count(swapped.begin(), swapped.end(), pack_rgba(0, 0, 0, 0)), 1);
 }

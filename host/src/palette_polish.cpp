@@ -254,7 +254,7 @@ bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels
                   bool premultiplied, int threads, const polish_params& params, std::uint64_t& error) {
   const std::size_t row = static_cast<std::size_t>(params.candidates) + 1;
   bool kept = false;
-  if (palette.size() < 2 || groups.points.empty()) return kept;
+  if (palette.size() < 2 || groups.points.empty() || groups.points.size() > params.swap_groups_limit) return kept;
   std::vector<packed_rgba> tried;  // wanted entries whose trial failed since the last kept swap
   int failures = 0;
   for (int trial = 0; trial < params.swap_trials && failures < params.swap_patience; ++trial) {
