@@ -332,7 +332,13 @@ std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight
                                         const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
                                         std::vector<packed_rgba> palette, bool premultiplied, int threads,
                                         const polish_params& params) {
-  const point_groups groups = group_points(clustered, straight, counts);
+  return polish_palette(group_points(clustered, straight, counts), std::move(labels), std::move(palette), premultiplied,
+                        threads, params);
+}
+
+std::vector<packed_rgba> polish_palette(const point_groups& groups, const std::vector<std::uint32_t>& labels,
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        const polish_params& params) {
   // A group starts at its first colour's entry (the colours of a group share
   // one in every labelling the refinement makes).
   std::vector<std::uint32_t> group_labels(groups.points.size(), 0);

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "kmq/pixels.hpp"
+#include "kmq/quantize_params.hpp"
+#include "point_groups.hpp"
 
 namespace kmq::detail {
 
@@ -24,9 +26,9 @@ struct polish_params {
   // alpha (the 1080x1080 sprite's 219 k, a 4K one's 3 M) gets a balanced
   // allocation from the clustering, and its trials cost 10-40 ms each for
   // nothing (4K, K=256: +0.55 s for 0.13 %); the icons and screenshots the
-  // swaps mend have a few thousand. The same bound as
-  // automatic_restart_alpha_points.
-  std::size_t swap_groups_limit = std::size_t{1} << 17;
+  // swaps mend have a few thousand. The bound above which such an image
+  // also runs one seeding.
+  std::size_t swap_groups_limit = automatic_restart_alpha_points;
 };
 
 // Constrained Lloyd rounds from each colour's entry (labels, per colour):
@@ -44,6 +46,11 @@ struct polish_params {
 // sums). Returns the palette, sorted.
 std::vector<packed_rgba> polish_palette(const std::vector<packed_rgba>& straight, const std::vector<packed_rgba>& clustered,
                                         const std::vector<std::uint32_t>& counts, std::vector<std::uint32_t> labels,
+                                        std::vector<packed_rgba> palette, bool premultiplied, int threads,
+                                        const polish_params& params = {});
+// The same over the colours' groups, where the caller has them (quantize()
+// groups an image with alpha once, for the refinement and this).
+std::vector<packed_rgba> polish_palette(const point_groups& groups, const std::vector<std::uint32_t>& labels,
                                         std::vector<packed_rgba> palette, bool premultiplied, int threads,
                                         const polish_params& params = {});
 

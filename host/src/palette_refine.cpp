@@ -86,7 +86,6 @@ std::vector<std::uint32_t> labels_per_color(std::vector<std::uint32_t> labels, c
   return per_color;
 }
 
-
 namespace {
 
 // What rounding the centroids (4 per non-empty cluster, in label order) to
@@ -165,7 +164,7 @@ std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgb
                                                     const std::vector<const std::vector<float>*>& centroids,
                                                     const std::vector<const std::vector<std::uint32_t>*>& known_labels,
                                                     int k, backend& engine, bool dedupe, bool translucent,
-                                                    bool rounds_to_bytes, int threads) {
+                                                    bool rounds_to_bytes, int threads, const point_groups* given) {
   const std::size_t runs = centroids.size();
   if (runs == 0) throw error(error_kind::internal, "refine_best: no runs");
   std::vector<std::vector<std::uint32_t>> labels(runs);
@@ -179,9 +178,9 @@ std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgb
     labels[r] = labels_per_color(engine.labels(), counts, dedupe);
   }
   // Premultiplied, many colours of a soft edge are one value.
-  point_groups groups;
-  if (translucent) groups = group_points(clustered, straight, counts);
-  const point_groups* grouped = translucent ? &groups : nullptr;
+  point_groups own_groups;
+  if (translucent && given == nullptr) own_groups = group_points(clustered, straight, counts);
+  const point_groups* grouped = !translucent ? nullptr : given != nullptr ? given : &own_groups;
   std::vector<refined_palette> refined(runs);
   // One chunk per run (a run is far more work than a thread costs), each run
   // refined on its own: the same palettes on any number of threads.

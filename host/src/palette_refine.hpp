@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kmq/backend.hpp"
+#include "point_groups.hpp"
 
 namespace kmq::detail {
 
@@ -35,15 +36,18 @@ struct refined_palette {
 // refines the runs on up to `threads` threads at once, each on its own, so
 // the result does not depend on the threads. rounds_to_bytes: the palette will
 // be the refined centroids rounded (opaque sRGB), so runs are compared by
-// rounded_wcss. Returns the index of the run of least refined error (ties:
-// the earlier) and its refinement.
+// rounded_wcss. groups: the colours' groups of equal clustered values where
+// the caller has them (translucent; else built here when translucent).
+// Returns the index of the run of least refined error (ties: the earlier)
+// and its refinement.
 std::pair<std::size_t, refined_palette> refine_best(const std::vector<packed_rgba>& clustered,
                                                     const std::vector<packed_rgba>& straight,
                                                     const std::vector<std::uint32_t>& counts,
                                                     const std::vector<const std::vector<float>*>& centroids,
                                                     const std::vector<const std::vector<std::uint32_t>*>& known_labels,
                                                     int k, backend& engine, bool dedupe, bool translucent,
-                                                    bool rounds_to_bytes, int threads);
+                                                    bool rounds_to_bytes, int threads,
+                                                    const point_groups* groups = nullptr);
 
 // Per-point labels as per-colour labels: with dedupe the points are the
 // colours; without, the pixels, colour by colour (counts[c] of each), and a

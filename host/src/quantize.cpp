@@ -172,8 +172,8 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
 // that rule in the mapping move an image-with-alpha palette off the means of
 // the colours each entry serves: constrained Lloyd rounds on the host
 // and entry swaps (palette_polish.hpp) from the backend's exact mapping.
-void polish_under_alpha_rule(const color_set& colors, const std::vector<float>& centroids,
-                             const std::vector<std::uint32_t>& cluster_labels, int threads,
+void polish_under_alpha_rule(const detail::point_groups& groups, const std::vector<float>& centroids,
+                             const std::vector<std::uint32_t>& cluster_labels, bool premultiplied, int threads,
                              std::vector<packed_rgba>& palette) {
   // Each colour starts at its cluster's entry: the rounded centroid, or where
   // keep_alpha_extremes() replaced it, the entry nearest that centroid. No
@@ -196,9 +196,7 @@ void polish_under_alpha_rule(const color_set& colors, const std::vector<float>& 
   }
   std::vector<std::uint32_t> labels(cluster_labels.size());
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = entry_of[cluster_labels[i]];
-  const std::vector<std::uint32_t>& counts = colors.dedupe() ? colors.points_weights() : colors.color_counts();
-  palette = detail::polish_palette(colors.straight_colors(), colors.clustered_colors(), counts, std::move(labels),
-                                   palette, colors.premultiplied(), threads);
+  palette = detail::polish_palette(groups, labels, palette, premultiplied, threads);
 }
 
 // Channels an error is counted over: R, G, B, and A when any pixel shows it.
@@ -270,6 +268,11 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     detail::stopwatch refining;
     detail::refined_palette refined;
     std::size_t kept = 0;
+    // An image with alpha: its colours grouped by clustered value once, for
+    // the refinement and the polishing rounds.
+    detail::point_groups groups;
+    const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
+    if (polished) groups = detail::group_points(colors.clustered_colors(), colors.colors_, counts);
     if (options.refine) {
       const auto refining_runs = static_cast<std::size_t>(
           refined_runs(options.kmeans.k, colors.distinct_points_, polished, static_cast<int>(runs.size())));
@@ -286,9 +289,9 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
         known_labels.push_back(&runs[r].final_labels);
       }
       auto best = detail::refine_best(colors.clustered_colors(), oklab ? colors.clustered_colors() : colors.colors_,
-                                      colors.dedupe() ? weights : colors.counts_, centroids, known_labels, params.k, engine,
-                                      colors.dedupe(), colors.translucent(), !oklab && !colors.translucent(),
-                                      engine.threads());
+                                      counts, centroids, known_labels, params.k, engine, colors.dedupe(),
+                                      colors.translucent(), !oklab && !colors.translucent(), engine.threads(),
+                                      polished ? &groups : nullptr);
       kept = order[best.first];
       refined = std::move(best.second);
     }
@@ -305,14 +308,14 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       result.refine_sweeps = refined.sweeps;
     }
     if (oklab && options.refine) {
-      palette = detail::palette_from_exact_oklab(colors.colors_, colors.dedupe() ? weights : colors.counts_, cluster_labels,
-                                         clustering.centroids.size() / channels);
+      palette = detail::palette_from_exact_oklab(colors.colors_, counts, cluster_labels, clustering.centroids.size() / channels);
     } else {
       palette = oklab ? detail::palette_from_oklab(clustering.centroids) : palette_from(clustering.centroids, !straight);
     }
     keep_alpha_extremes(palette, colors.colors_, options.kmeans.k);
-    if (options.refine && colors.translucent()) {
-      polish_under_alpha_rule(colors, clustering.centroids, cluster_labels, engine.threads(), palette);
+    if (polished) {
+      polish_under_alpha_rule(groups, clustering.centroids, cluster_labels, colors.premultiplied(), engine.threads(),
+                              palette);
     }
     if (options.refine) result.refine_seconds = refining.seconds();
   }

@@ -70,7 +70,7 @@ void validate(const quantize_options& options);
 //   k (refined_runs() decides how many of them are refined);
 // - an image with alpha of more than automatic_restart_alpha_points distinct
 //   premultiplied colours runs once, as its runs take longer on premultiplied
-//   colours and its polishing rounds (palette_refine.hpp) cost about as much
+//   colours and its polishing rounds (palette_polish.hpp) cost about as much
 //   again as the refinement (a 1080x1080 translucent sprite: 1.67x the time of
 //   the runs before refinement with three, 0.85x with one).
 constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
