@@ -192,9 +192,14 @@ def machine(load_before):
             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min); " + "; ".join(versions))
 
 
+def output_name(args):
+    """The files' name before .md, .csv and .svg: peers, peers-quick or peers-small."""
+    return "peers-small" if args.small else "peers-quick" if args.quick else "peers"
+
+
 def write_results(rows, args, cap, missing, load_before):
     os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, "peers-small" if args.small else "peers-quick" if args.quick else "peers")
+    stem = os.path.join(args.out, output_name(args))
     described = machine(load_before)
     with open(stem + ".csv", "w", newline="") as f:
         fields = ["image", "series", "megapixels", "k", "tool", "status", "seconds", "cpu_seconds", "peak_mb", "mse",
@@ -290,7 +295,7 @@ def main():
                     print(f"{name} K={k} {tool}: {shown}", flush=True)
                 # After every case, so a run stopped midway still leaves its table.
                 write_results(rows, args, cap, missing, load_before)
-    print(f"peers: wrote peers{'-small' if args.small else '-quick' if args.quick else ''}.md, .csv and .svg into {args.out}")
+    print(f"peers: wrote {output_name(args)}.md, .csv and .svg into {args.out}")
 
 
 if __name__ == "__main__":
