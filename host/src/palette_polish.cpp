@@ -109,7 +109,7 @@ std::vector<packed_rgba> as_clustered(std::vector<packed_rgba> entries, bool pre
 // (palette and labels updated in place).
 std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_t>& labels,
                             std::vector<packed_rgba>& palette, bool premultiplied, int threads, int max_rounds,
-                            int candidates) {
+                            int candidates, double least_gain) {
   const std::vector<packed_rgba>& points = groups.points;
   const std::size_t row = static_cast<std::size_t>(candidates) + 1;
   const std::vector<packed_rgba> start = as_clustered(palette, premultiplied);
@@ -146,7 +146,7 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
     std::uint64_t next_error = 0;
     for (std::uint64_t part : partial) next_error += part;
     if (round > 0 && next_error >= error) break;  // round 0 puts every group where the alpha rule lets it go
-    const bool small_gain = round > 0 && static_cast<double>(error - next_error) < 1e-3 * static_cast<double>(error);
+    const bool small_gain = round > 0 && static_cast<double>(error - next_error) < least_gain * static_cast<double>(error);
     palette.swap(next);
     labels.swap(next_labels);
     error = next_error;
@@ -284,7 +284,7 @@ bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels
       trial_labels[g] = palette_distance(groups.points[g], wanted_shown) < d ? static_cast<std::uint32_t>(drop) : stay;
     }
     const std::uint64_t trial_error = polish_rounds(groups, trial_labels, trial_palette, premultiplied, threads,
-                                                   params.trial_rounds, params.candidates);
+                                                   params.trial_rounds, params.candidates, params.least_gain);
     if (trial_error >= error) {
       tried.push_back(wanted);
       ++failures;
@@ -349,11 +349,11 @@ std::vector<packed_rgba> polish_palette(const point_groups& groups, const std::v
     seen[g] = 1;
   }
   std::uint64_t error =
-      polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates);
+      polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates, params.least_gain);
   const std::vector<packed_rgba> before_swaps = palette;
   if (swap_entries(groups, group_labels, palette, premultiplied, threads, params, error)) {
     // The trials ran few rounds each: the rounds again, to convergence.
-    polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates);
+    polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates, params.least_gain);
     // The rounds move a colour only among its entry's neighbours; the image
     // is mapped to the nearest of all. Kept only where that error fell too.
     if (mapped_error(groups, palette, premultiplied, threads) >= mapped_error(groups, before_swaps, premultiplied, threads)) {
