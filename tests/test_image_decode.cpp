@@ -396,6 +396,20 @@ TEST(AlphaFixtures, GreyAndAlphaKeepsItsAlpha) {
   }
 }
 
+// A grey PNG's tRNS makes its key level transparent, as Pillow reads it
+// (OpenCV ignores a tRNS on grey, and kmq followed it: those pixels came out
+// opaque).
+TEST(AlphaFixtures, GreyPngKeyIsTransparent) {
+  const decoded_image image = decode_image((data_dir() / "alpha" / "grey-trns.png").string(), limit);
+  std::vector<packed_rgba> want;
+  for (std::size_t i = 0; i < pillow_la.size(); ++i) {
+    const std::uint32_t g = (i == 1 || i == 7) ? 200 : pillow_la[i].first;
+    want.push_back(pack_rgba(g, g, g, g == 200 ? 0 : 255));
+  }
+  EXPECT_TRUE(image.has_alpha);
+  expect_all_pixels(image, want);
+}
+
 // A 32-bit BI_RGB BMP has no alpha by the format: Pillow writes RGBA so but
 // reads the file back as opaque RGB, and so do we.
 TEST(AlphaFixtures, BiRgbBmpIsOpaqueAsPillowReadsIt) {

@@ -2,10 +2,12 @@
 // exactly the pixels the OpenCV path gave before them: cv::imdecode with
 // IMREAD_COLOR for JPEG (EXIF orientation applied, CMYK converted OpenCV's
 // way) and IMREAD_UNCHANGED otherwise, 16 bits rounded to 8 as
-// (v * 255 + 32767) / 65535. Every PNG, JPEG and WebP under tests/data/ and
+// (v * 255 + 32767) / 65535; except a grey PNG's tRNS, alpha for kmq and not for
+// OpenCV. Every PNG, JPEG and WebP under tests/data/ and
 // sample_images/, and files of every kind those libraries write.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -75,10 +77,20 @@ reference_image opencv_reference(const bytes& file, bool jpeg) {
   return ref;
 }
 
-void expect_same_as_opencv(const bytes& file, bool jpeg, const std::string& name) {
+// keyed: for a grey PNG with a tRNS, the pixels whose sample is its key. OpenCV
+// ignores that tRNS; kmq makes those pixels transparent (as Pillow, browsers
+// and the PNG specification do), colour kept.
+void expect_same_as_opencv(const bytes& file, bool jpeg, const std::string& name,
+                           const std::vector<char>& keyed = {}) {
   SCOPED_TRACE(name);
-  const reference_image want = opencv_reference(file, jpeg);
+  reference_image want = opencv_reference(file, jpeg);
   ASSERT_FALSE(want.pixels.empty()) << "OpenCV cannot read the file";
+  if (!keyed.empty()) {
+    ASSERT_EQ(keyed.size(), want.pixels.size());
+    for (std::size_t i = 0; i < keyed.size(); ++i)
+      if (keyed[i]) want.pixels[i] &= 0x00ffffffu;
+    want.has_alpha = true;
+  }
   decoded_image got;
   ASSERT_NO_THROW(got = image_decoder().decode_bytes(file, name));
   ASSERT_EQ(got.width, want.width);
@@ -120,8 +132,9 @@ struct png_spec {
   std::uint32_t width = 13, height = 7;
 };
 
-// Rows of random samples at any depth, some of them equal to the tRNS key.
-bytes write_png(const png_spec& s, std::uint32_t seed) {
+// Rows of random samples at any depth, some of them equal to the tRNS key;
+// keyed (when given) says for a grey image which pixels are.
+bytes write_png(const png_spec& s, std::uint32_t seed, std::vector<char>* keyed = nullptr) {
   std::mt19937 random(seed);
   const int max = (1 << s.bit_depth) - 1;
   const int channels = (s.color_type == PNG_COLOR_TYPE_PALETTE || s.color_type == PNG_COLOR_TYPE_GRAY) ? 1
@@ -155,6 +168,9 @@ bytes write_png(const png_spec& s, std::uint32_t seed) {
       samples[3] = max / 3;
       samples[4] = max / 2;
       samples[5] = max;
+    }
+    if (keyed != nullptr && s.color_type == PNG_COLOR_TYPE_GRAY) {
+      for (const int v : samples) keyed->push_back(s.trns && v == key.gray);
     }
     std::size_t bit = 0;
     for (const int v : samples) {
@@ -197,11 +213,16 @@ TEST(ImageDecodeParity, PngOfEveryColourTypeDepthTrnsAndInterlace) {
           for (const bool gamma : {false, true}) {
             png_spec spec{type, depth, interlaced, trns, gamma};
             if (interlaced) spec.width = 37, spec.height = 19;
-            const bytes png = write_png(spec, seed++);
+            std::vector<char> keyed;
+            const bytes png = write_png(spec, seed++, &keyed);
             ASSERT_FALSE(png.empty());
+            if (type == PNG_COLOR_TYPE_GRAY && trns) {
+              ASSERT_NE(std::count(keyed.begin(), keyed.end(), 1), 0) << "no pixel has the key";
+            }
             expect_same_as_opencv(png, false,
                                   "type " + std::to_string(type) + " depth " + std::to_string(depth) +
-                                      (interlaced ? " interlaced" : "") + (trns ? " tRNS" : "") + (gamma ? " gAMA" : ""));
+                                      (interlaced ? " interlaced" : "") + (trns ? " tRNS" : "") + (gamma ? " gAMA" : ""),
+                                  trns ? keyed : std::vector<char>{});
           }
         }
       }

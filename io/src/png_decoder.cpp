@@ -1,8 +1,10 @@
 // PNG through libpng directly, giving what OpenCV 4.6's PNG decoder gave with
 // IMREAD_UNCHANGED: the channels it chose (grey, grey + alpha as RGBA, RGB,
-// RGBA; a tRNS is alpha for RGB and palette images only, ignored for grey),
-// 16-bit samples kept and rounded to 8 here, gAMA ignored. Errors and
-// warnings go to this call's own handlers, never to stderr.
+// RGBA), 16-bit samples kept and rounded to 8 here, gAMA ignored; except that
+// a tRNS is alpha for grey images too (OpenCV ignores it there, so the pixels
+// of a grey image's transparent colour came out opaque; Pillow, browsers and
+// the PNG specification make them transparent). Errors and warnings go to
+// this call's own handlers, never to stderr.
 #include <png.h>
 
 #include <csetjmp>
@@ -88,12 +90,12 @@ bool read_header(png_structp png, png_infop info, png_source* source, png_layout
   switch (layout->color_type) {
     case PNG_COLOR_TYPE_RGB:
     case PNG_COLOR_TYPE_PALETTE:
+    case PNG_COLOR_TYPE_GRAY:
       png_get_tRNS(png, info, &trans, &num_trans, &trans_values);
       layout->alpha = num_trans > 0;
+      layout->gray = layout->color_type == PNG_COLOR_TYPE_GRAY && !layout->alpha;
       break;
-    case PNG_COLOR_TYPE_GRAY_ALPHA:
-    case PNG_COLOR_TYPE_RGB_ALPHA: layout->alpha = true; break;
-    default: layout->gray = true; break;
+    default: layout->alpha = true; break;  // grey + alpha, RGBA
   }
   return true;
 }
@@ -120,7 +122,8 @@ bool read_rgba8(png_structp png, png_infop info, const png_layout* layout, png_b
 bool read_samples16(png_structp png, png_infop info, const png_layout* layout, png_bytep* rows,
                     png_size_t row_bytes) {
   if (setjmp(png_jmpbuf(png))) return false;
-  if (layout->alpha && layout->color_type == PNG_COLOR_TYPE_RGB) png_set_tRNS_to_alpha(png);
+  if (layout->alpha && (layout->color_type == PNG_COLOR_TYPE_RGB || layout->color_type == PNG_COLOR_TYPE_GRAY))
+    png_set_tRNS_to_alpha(png);
   png_set_swap(png);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);

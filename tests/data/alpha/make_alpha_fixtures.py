@@ -56,6 +56,17 @@ def bmp_v4_rgba(path):
         f.write(b"BM" + struct.pack("<IHHI", offset + len(rows), 0, 0, offset) + header + rows)
 
 
+# A grey PNG whose tRNS makes one grey level transparent (colour type 0 with
+# a key): the grey levels of LA, the key the level of two of its pixels.
+GREY_KEY = 200
+
+
+def grey_with_key():
+    im = Image.new("L", (W, H))
+    im.putdata([g if i not in (1, 7) else GREY_KEY for i, (g, _) in enumerate(LA)])
+    return im
+
+
 def main():
     rgba = rgba_image()
     rgba.save("rgba.png")
@@ -69,6 +80,7 @@ def main():
     la.save("la.png")
     la.save("la.tif", compression="raw")
     la.save("la-lzw.tif", compression="tiff_lzw")
+    grey_with_key().save("grey-trns.png", transparency=GREY_KEY)
 
     # Pillow reads its own files back as written (alpha straight, colour kept
     # under alpha 0), except the BI_RGB BMP, which it reads as opaque RGB.
@@ -80,6 +92,10 @@ def main():
     for name in ("la.png", "la.tif", "la-lzw.tif"):
         back = Image.open(name)
         assert back.mode == "LA" and list(back.getdata()) == LA, (name, back.mode, list(back.getdata()))
+    back = Image.open("grey-trns.png")
+    assert back.info["transparency"] == GREY_KEY, back.info
+    want = [(g, g, g, 0 if g == GREY_KEY else 255) for g in grey_with_key().getdata()]
+    assert list(back.convert("RGBA").getdata()) == want, list(back.convert("RGBA").getdata())
 
 
 if __name__ == "__main__":
