@@ -128,7 +128,9 @@ int run_compress(const compress_settings& settings) {
     if (jobs.size() != 1 || !settings.out_dir.empty()) {
       throw error(error_kind::invalid_argument, "--palette-out, --labels-out and --report take one input and -o");
     }
-    check_extra_outputs(settings.extra, jobs[0].input, settings.job.force);
+    const std::string& output = jobs[0].output;
+    check_extra_outputs(settings.extra, jobs[0].input, output == standard_stream ? std::string() : output,
+                        settings.job.force);
   }
   if (settings.output == standard_stream && ::isatty(STDOUT_FILENO) == 1) {
     throw error(error_kind::invalid_argument, "-o -",

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <iterator>
+#include <utility>
 
 #include "kmq/error.hpp"
 #include "kmq/io/output_file.hpp"
@@ -30,12 +32,37 @@ void require_extension(const std::string& path, const std::string& flag, std::in
 
 std::vector<std::uint8_t> bytes_of(const std::string& text) { return std::vector<std::uint8_t>(text.begin(), text.end()); }
 
+// Whether two output paths land on one file: the same path once links and
+// dots are resolved, or (both existing) the same file by a hard link.
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ea, eb;
+  const fs::path ca = fs::weakly_canonical(a, ea), cb = fs::weakly_canonical(b, eb);
+  if (!ea && !eb && ca == cb) return true;
+  std::error_code same_error;
+  return fs::equivalent(a, b, same_error) && !same_error;
+}
+
 }  // namespace
 
-void check_extra_outputs(const extra_outputs& extra, const std::string& input, bool force) {
+void check_extra_outputs(const extra_outputs& extra, const std::string& input, const std::string& output,
+                         bool force) {
   if (!extra.palette.empty()) require_extension(extra.palette, "--palette-out", {".gpl", ".json", ".png"});
   if (!extra.labels.empty()) require_extension(extra.labels, "--labels-out", {".png"});
   if (!extra.report.empty()) require_extension(extra.report, "--report", {".html", ".htm"});
+  // Each file is written on its own: two that name one file would leave the
+  // last written there (with --force) or fail after the first (without).
+  const std::pair<const std::string*, const char*> named[] = {
+      {&output, "-o"}, {&extra.palette, "--palette-out"}, {&extra.labels, "--labels-out"}, {&extra.report, "--report"}};
+  for (std::size_t i = 1; i < std::size(named); ++i) {
+    if (named[i].first->empty()) continue;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (!named[j].first->empty() && same_file(*named[i].first, *named[j].first)) {
+        throw error(error_kind::invalid_argument, *named[i].first,
+                    std::string(named[i].second) + " names the same file as " + named[j].second);
+      }
+    }
+  }
   for (const std::string* path : {&extra.palette, &extra.labels, &extra.report}) {
     if (!path->empty()) io::check_output_path(input, *path, force);
   }

@@ -17,8 +17,10 @@ struct extra_outputs {
 };
 
 // Before any work: each path has an extension we write, is not the input,
+// nor the PNG's output (`output`; empty or "-": none) nor another of them,
 // and does not exist without force (error invalid_argument / output_failed).
-void check_extra_outputs(const extra_outputs& extra, const std::string& input, bool force);
+void check_extra_outputs(const extra_outputs& extra, const std::string& input, const std::string& output,
+                         bool force);
 
 // Whether the job must keep the decoded pixels and label map for them.
 bool needs_decoded(const extra_outputs& extra);

@@ -183,6 +183,39 @@ TEST_F(Cli, NeverReplacesAnOutputWithoutForceNorTouchesTheInput) {
   expect_no_stray_files();
 }
 
+// -o, --palette-out, --labels-out and --report naming one file (by another
+// spelling or a link too) is a usage error before anything is written: the
+// later file would replace the PNG under --force, or the run fail after it.
+TEST_F(Cli, ExtraOutputsNamingTheOutputAreRefusedBeforeAnyWrite) {
+  const std::string in = sample("chelsea.png");
+  const std::string png = path("o.png");
+  fs::create_directories(path("sub"));
+  const std::vector<std::string> clashes = {
+      " --labels-out " + png,
+      " --palette-out " + path("sub/../o.png"),
+      " --labels-out " + path("l.png") + " --palette-out " + path("l.png"),
+      " --report " + path("r.html") + " --labels-out " + path("p.png") + " --palette-out " + path("./p.png")};
+  for (const bool force : {false, true}) {
+    for (const std::string& clash : clashes) {
+      const outcome o = kmq("compress " + in + " -o " + png + " -k 4" + clash + (force ? " --force" : ""));
+      EXPECT_EQ(o.code, 64) << clash << ": " << o.err;
+      EXPECT_NE(o.err.find("names the same file as"), std::string::npos) << o.err;
+      EXPECT_FALSE(fs::exists(png)) << clash;
+      EXPECT_FALSE(fs::exists(path("l.png")) || fs::exists(path("p.png")) || fs::exists(path("r.html"))) << clash;
+    }
+  }
+  // A link to the PNG's path is the same file once the PNG exists.
+  ASSERT_EQ(kmq("compress " + in + " -o " + png + " -k 4 -q").code, 0);
+  const std::string written = read_text(png);
+  fs::create_symlink(png, path("link.png"));
+  EXPECT_EQ(kmq("compress " + in + " -o " + png + " -k 4 --force --labels-out " + path("link.png")).code, 64);
+  EXPECT_EQ(read_text(png), written);
+  EXPECT_EQ(kmq("compress " + in + " -o " + png + " -k 4 --force -q --labels-out " + path("l.png")).code, 0)
+      << "distinct files are written";
+  EXPECT_TRUE(fs::exists(path("l.png")));
+  expect_no_stray_files();
+}
+
 TEST_F(Cli, BadInputsGetTheirDocumentedCodesAndNoOutput) {
   write_text("empty.png", "");
   write_text("text.png", "this is not an image\n");
