@@ -64,7 +64,8 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     std::error_code ec;
     const fs::path folder = fs::path(in.output).parent_path();
     if (!folder.empty()) {
-      fs::create_directories(folder, ec);
+      if (context.folders != nullptr) context.folders->make(folder, ec);
+      else fs::create_directories(folder, ec);
       if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
     }
     image_job job = s.image.job;

@@ -19,6 +19,7 @@
 #include "kmq/error.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
+#include "output_folders.hpp"
 #include "progress_line.hpp"
 
 namespace kmq::cli {
@@ -142,6 +143,14 @@ int run_compress(const compress_settings& settings) {
   if (settings.verbose && !settings.quiet && !decision.why.empty()) std::cerr << "kmq: " << decision.why << '\n';
   std::unique_ptr<backend_starter> starter;  // outlives the deferred backend it hands out
   const std::unique_ptr<backend> engine = backend_for_run(decision.choice, settings, starter);
+  // DIR is made once the run is past every check, and taken away again if it
+  // stays empty (every input failed).
+  made_folders folders;
+  if (!settings.out_dir.empty()) {
+    std::error_code ec;
+    folders.make(settings.out_dir, ec);
+    if (ec) throw error(error_kind::output_failed, settings.out_dir, "cannot create output directory: " + ec.message());
+  }
   int first_failure = exit_ok;
   for (const planned_job& planned : jobs) {
     const exit_code code = run_one(settings, planned, *engine);

@@ -84,9 +84,6 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
   assign_outputs(planned, out_dir);
   std::vector<planned_job> jobs;
   for (const batch_input& in : planned) jobs.push_back({in.input, in.output});
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw error(error_kind::output_failed, out_dir, "cannot create output directory: " + ec.message());
   return jobs;
 }
 

@@ -15,9 +15,11 @@ struct planned_job {
 
 // -o OUTPUT with one input, or --out-dir DIR with any number of files and
 // directories (a directory stands for the image files directly in it, in name
-// order, except those kmq wrote itself: see io::kmq_output_origin). Creates DIR. Throws error(invalid_argument) for a mistake in the
-// arguments (-o not naming a .png), input_unreadable for a directory that
-// cannot be listed or when no image is found, output_failed when DIR cannot be created.
+// order, except those kmq wrote itself: see io::kmq_output_origin). Does not
+// create DIR (the caller does, when the run is about to write). Throws
+// error(invalid_argument) for a mistake in the arguments (-o not naming a
+// .png), input_unreadable for a directory that cannot be listed or when no
+// image is found.
 std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const std::string& output,
                                    const std::string& out_dir);
 

@@ -393,6 +393,26 @@ TEST_F(Cli, ADirectoryWithNoImagesSaysSoAndCreatesNothing) {
   }
 }
 
+// --out-dir DIR is made only once the run is past its checks, and taken away
+// again when every input failed: a failed run leaves no empty folder.
+TEST_F(Cli, OutDirIsNotLeftBehindByARunThatWroteNothing) {
+  write_text("text.png", "this is not an image\n");
+  const std::vector<std::pair<std::string, int>> cases = {
+      {path("missing.png") + " --out-dir " + path("a"), 66},
+      {path("text.png") + " --out-dir " + path("b/c"), 65},
+      {sample("chelsea.png") + " --out-dir " + path("d") + " --labels-out " + path("l.png"), 64},
+      {sample("chelsea.png") + " " + path("text.png") + " --out-dir " + path("e") + " --backend cuda --threads 1", 69}};
+  for (const auto& [args, code] : cases) {
+    const outcome o = kmq("compress " + args + " -k 2");
+    if (code == 69 && o.code == 0) continue;  // a CUDA device answered
+    EXPECT_EQ(o.code, code) << args << ": " << o.err;
+  }
+  for (const char* name : {"a", "b", "d", "e"}) EXPECT_FALSE(fs::exists(path(name))) << name;
+  // One input written: DIR stays, with it.
+  EXPECT_EQ(kmq("compress " + sample("chelsea.png") + " " + path("text.png") + " --out-dir " + path("f") + " -k 2 -q").code, 65);
+  EXPECT_TRUE(fs::exists(path("f/chelsea.png")));
+}
+
 TEST_F(Cli, AnOutputThatIsNotPngIsRefused) {
   for (const std::string name : {"out.jpg", "out", "out.PNG.bak"}) {
     const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path(name));
