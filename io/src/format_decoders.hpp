@@ -5,7 +5,8 @@
 // Each fills image.width, image.height, image.pixels and image.has_alpha with
 // exactly the pixels OpenCV 4.6's imdecode gave before (IMREAD_COLOR for JPEG,
 // IMREAD_UNCHANGED otherwise, then 16 bits rounded to 8 as
-// (v * 255 + 32767) / 65535), and throws error(bad_input, path, ...) with the
+// (v * 255 + 32767) / 65535), except where OpenCV was wrong (BMP, a grey
+// PNG's tRNS: they follow Pillow), and throws error(bad_input, path, ...) with the
 // library's own complaint in the reason. No process-wide state: every call
 // has its own error handlers, and nothing is printed.
 #pragma once
@@ -30,11 +31,11 @@ void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& 
                  decoded_image& image);
 void decode_webp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                  decoded_image& image);
-// The common BMPs (8-bit palette, 24 and 32 bits, uncompressed); false, with
-// nothing done, for a kind it leaves to the OpenCV module.
-bool decode_bmp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
+// Every BMP, as Pillow reads it (bmp_decoder.cpp says where OpenCV, which
+// read them before, differed).
+void decode_bmp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                 decoded_image& image);
-// Other BMPs, and TIFFs tiff_decoder.cpp leaves alone, through the kmq_opencv_decoder
+// TIFFs tiff_decoder.cpp leaves alone, through the kmq_opencv_decoder
 // module, dlopen()ed on first use; format names the format in errors.
 void decode_with_opencv_module(const std::uint8_t* data, std::size_t size, const std::string& path,
                                std::uint64_t max_pixels, const char* format, decoded_image& image);

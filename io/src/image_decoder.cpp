@@ -2,8 +2,8 @@
 // from its header before any decoder runs, check JPEG structure, then decode
 // to 8-bit RGBA with the format's own library: libpng (png_decoder.cpp),
 // libjpeg-turbo (jpeg_decoder.cpp), libwebp (webp_decoder.cpp), libtiff for
-// TIFFs with alpha (tiff_decoder.cpp), common BMPs by hand (bmp_decoder.cpp).
-// Rarer BMPs and the TIFFs left go to OpenCV in
+// TIFFs with alpha (tiff_decoder.cpp), BMPs by hand (bmp_decoder.cpp).
+// The TIFFs left go to OpenCV in
 // the kmq_opencv_decoder module, loaded only when such a file comes
 // (opencv_module_loader.cpp). The embedded ICC profile is carried along
 // (icc_profile.cpp).
@@ -172,8 +172,7 @@ decoded_image image_decoder::decode_bytes(const std::vector<std::uint8_t>& bytes
       break;
     }
     default:  // BMP: its (rare) V5 profiles are not read
-      if (!detail::decode_bmp(bytes.data(), bytes.size(), path, max_pixels, image))
-        detail::decode_with_opencv_module(bytes.data(), bytes.size(), path, max_pixels, format, image);
+      detail::decode_bmp(bytes.data(), bytes.size(), path, max_pixels, image);
       break;
   }
   image.icc_profile = std::move(icc_profile);

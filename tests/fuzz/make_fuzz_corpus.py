@@ -76,7 +76,9 @@ save("gif.gif", picture().convert("P"), "GIF")
 for sub, names in [("", ["cmyk.jpg", "ycck.jpg"]),
                    ("alpha", ["la-lzw.tif", "la.png", "rgba-bi-rgb.bmp", "rgba-v4.bmp", "rgba-lossless.webp",
                               "rgba-lzw.tif", "rgba.tif"]),
-                   ("icc", ["icc.jpg", "icc.png", "icc.webp", "icc.tif", "icc-rgba.tif"])]:
+                   ("icc", ["icc.jpg", "icc.png", "icc.webp", "icc.tif", "icc-rgba.tif"]),
+                   ("bmp", ["rle8.bmp", "rle4.bmp", "rgb565-v3.bmp", "argb4444-v5.bmp", "pal8-os2.bmp", "xrgb-v5.bmp",
+                            "pal4.bmp"])]:
     for n in names:
         with open(os.path.join(DATA, sub, n), "rb") as f:
             files["fixture-" + (sub + "-" if sub else "") + n] = f.read()
@@ -136,8 +138,10 @@ out = HERE
 for f in os.listdir(out):
     if f.startswith("c-"):
         os.remove(os.path.join(out, f))
-for i, (name, data) in enumerate(sorted(files.items())):
-    # K 1..16, varied flags and max-iter, seed i.
+for name, data in sorted(files.items()):
+    # K 1..16, varied flags and max-iter and seed, from the name (so that a
+    # file added later changes no other file's prefix).
+    i = zlib.crc32(name.encode())
     prefix = bytes([(i * 7 + 3) % 256, (i * 53) % 256, (i * 3 + 4) % 256, i % 256])
     with open(os.path.join(out, "c-" + name), "wb") as f:
         f.write(prefix + data)
