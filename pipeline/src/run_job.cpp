@@ -19,6 +19,7 @@ namespace kmq {
 namespace {
 
 io::decoded_image decode(const image_job& job) {
+  if (job.input_decoded != nullptr) return *job.input_decoded;
   const io::image_decoder decoder(job.limits);
   if (job.input_bytes) return decoder.decode_bytes(*job.input_bytes, job.input);
   return decoder.decode_file(job.input);

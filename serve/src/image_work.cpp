@@ -168,6 +168,7 @@ std::shared_ptr<const full_result> make_full_result(prepared_image& image, const
   image_job& job = result->job;
   job.input = image.name;
   job.input_bytes = image.upload;
+  job.input_decoded = &image.image;  // decoded once, when it was uploaded
   job.limits = image.limits;
   settings.apply(job);
   job.keep_decoded = true;

@@ -31,6 +31,10 @@ struct image_job {
   std::string input;   // the file to read, or the name of input_bytes in messages
   // When set, the image is decoded from these bytes and no file is read.
   std::shared_ptr<const std::vector<std::uint8_t>> input_bytes;
+  // When set, input_bytes (or the file) as the caller decoded them already
+  // (kmq serve keeps every upload decoded): run_job() decodes nothing and
+  // works on a copy. Not owned; it must outlive the run_job() call.
+  const io::decoded_image* input_decoded = nullptr;
   std::string output;  // the file to write; empty: the PNG is only returned in the outcome
   bool force = false;  // replace an existing output
 
