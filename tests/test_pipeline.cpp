@@ -16,6 +16,7 @@
 #include "kmq/cpu_backend.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
+#include "kmq/io/image_decoder.hpp"
 #include "kmq/io/png_encoder.hpp"
 #include "kmq/pipeline/run_job.hpp"
 #include "test_support.hpp"
@@ -106,6 +107,22 @@ TEST_F(Pipeline, BytesInMemoryGiveTheFilesResult) {
   const job_outcome from_bytes = run_job(in_memory, *engine);
   EXPECT_EQ(from_file.png, from_bytes.png);
   EXPECT_EQ(from_bytes.input, "upload.png");
+}
+
+// An image the caller decoded already (kmq serve's uploads) is not decoded
+// again: the result is the file's, even where the bytes beside it are no image.
+TEST_F(Pipeline, ADecodedInputIsNotDecodedAgain) {
+  const std::string input = sample("chelsea.png");
+  const auto engine = make_cpu_backend(2);
+  const job_outcome from_file = run_job(job_for(input, 16), *engine);
+  const std::vector<std::uint8_t> file = read_bytes(input);
+  const io::decoded_image decoded = io::image_decoder().decode_bytes(file, "upload.png");
+  image_job job = job_for("upload.png", 16);
+  job.input_bytes = std::make_shared<const std::vector<std::uint8_t>>(file.begin(), file.begin() + 20);  // cut short
+  job.input_decoded = &decoded;
+  const job_outcome outcome = run_job(job, *engine);
+  EXPECT_EQ(outcome.png, from_file.png);
+  EXPECT_EQ(outcome.input_bytes, file.size());
 }
 
 // Two jobs with different options at once, each on its own backend, give the
