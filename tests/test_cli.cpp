@@ -413,6 +413,23 @@ TEST_F(Cli, OutDirIsNotLeftBehindByARunThatWroteNothing) {
   EXPECT_TRUE(fs::exists(path("f/chelsea.png")));
 }
 
+// An animated PNG is compressed as a viewer without animation shows it (its
+// first frame), and kmq says so: on stderr and in the JSON's notices.
+TEST_F(Cli, AnAnimatedPngSaysOnlyItsFirstFrameIsCompressed) {
+  std::string png = read_text(sample("chelsea.png"));
+  std::string actl = std::string("\0\0\0\x08", 4) + "acTL" + std::string("\0\0\0\x03\0\0\0\0", 8);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(actl.data() + 4), 12);
+  for (int shift = 24; shift >= 0; shift -= 8) actl.push_back(static_cast<char>((crc >> shift) & 0xff));
+  png.insert(33, actl);  // after the signature and IHDR
+  write_text("animated.png", png);
+  const outcome o = kmq("compress " + path("animated.png") + " -o " + path("a.png") + " -k 4 --json");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("holds 2 more frames: only the first is compressed"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("\"notices\":[\"holds 2 more frames"), std::string::npos) << o.out;
+  ASSERT_EQ(kmq("compress " + sample("chelsea.png") + " -o " + path("still.png") + " -k 4 -q").code, 0);
+  EXPECT_TRUE(read_text(path("a.png")) == read_text(path("still.png"))) << "the first frame, as the still image";
+}
+
 TEST_F(Cli, AnOutputThatIsNotPngIsRefused) {
   for (const std::string name : {"out.jpg", "out", "out.PNG.bak"}) {
     const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path(name));

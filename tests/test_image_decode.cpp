@@ -341,6 +341,30 @@ TEST_F(ImageDecode, LosslessRoundTripsBmpTiffWebp) {
   }
 }
 
+// An animated PNG (acTL before IDAT) and a multi-page TIFF give their first
+// image, and say how many more there are (run_job() puts it in a notice).
+TEST_F(ImageDecode, MoreFramesAndPagesAreCounted) {
+  const cv::Mat bgr = noise_bgr(9, 7);
+  bytes png = encode(".png", bgr);
+  const decoded_image still = decode_image(write("still.png", png), limit);
+  EXPECT_EQ(still.more_images, 0u);
+  // acTL: 5 frames, played once, right after IHDR (8 + 25 bytes).
+  bytes actl;
+  put_png_chunk(actl, "acTL", {0, 0, 0, 5, 0, 0, 0, 0});
+  png.insert(png.begin() + 33, actl.begin(), actl.end());
+  const decoded_image animated = decode_image(write("animated.png", png), limit);
+  EXPECT_EQ(animated.pixels, still.pixels);
+  EXPECT_EQ(animated.more_images, 4u);
+  EXPECT_STREQ(animated.more_images_are, "frame");
+
+  const std::string tiff = (dir_ / "pages.tif").string();
+  ASSERT_TRUE(cv::imwrite(tiff, std::vector<cv::Mat>{bgr, noise_bgr(9, 7), noise_bgr(9, 7)}));
+  const decoded_image pages = decode_image(tiff, limit);
+  EXPECT_EQ(pages.pixels, still.pixels);
+  EXPECT_EQ(pages.more_images, 2u);
+  EXPECT_STREQ(pages.more_images_are, "page");
+}
+
 TEST_F(ImageDecode, JpegWithRestartMarkers) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64), {cv::IMWRITE_JPEG_RST_INTERVAL, 1});
   EXPECT_TRUE(jpeg_structure_problem(jpeg.data(), jpeg.size()).empty());

@@ -25,6 +25,8 @@ void decode_png(const std::uint8_t* data, std::size_t size, const std::string& p
 // the bytes libpng gives, or false, with nothing done, for any other file.
 bool decode_png_fast(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                      decoded_image& image);
+// The frames of an animated PNG (its acTL), 1 for any other PNG.
+std::uint32_t png_animation_frames(const std::uint8_t* data, std::size_t size);
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,
                             std::uint64_t max_pixels, decoded_image& image);
 void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,

@@ -169,6 +169,10 @@ decoded_image image_decoder::decode_bytes(const std::vector<std::uint8_t>& bytes
       detail::tiff_reading tiff = detail::read_tiff(bytes, path, max_pixels, image);
       icc_profile = std::move(tiff.icc_profile);
       if (!tiff.decoded) detail::decode_with_opencv_module(bytes.data(), bytes.size(), path, max_pixels, format, image);
+      if (tiff.pages > 1) {
+        image.more_images = tiff.pages - 1;
+        image.more_images_are = "page";
+      }
       break;
     }
     default:  // BMP: its (rare) V5 profiles are not read

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "byte_order.hpp"
 #include "format_decoders.hpp"
 #include "kmq/error.hpp"
 
@@ -143,6 +144,25 @@ bool read_samples16(png_structp png, png_infop info, const png_layout* layout, p
 void decode_png(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                 decoded_image& image) {
   if (!decode_png_fast(data, size, path, max_pixels, image)) decode_png_with_libpng(data, size, path, max_pixels, image);
+  const std::uint32_t frames = png_animation_frames(data, size);
+  if (frames > 1) {
+    image.more_images = frames - 1;
+    image.more_images_are = "frame";
+  }
+}
+
+std::uint32_t png_animation_frames(const std::uint8_t* data, std::size_t size) {
+  // The chunks before the first IDAT: an APNG's acTL (animation control)
+  // is among them, its first field the number of frames.
+  for (std::size_t at = 8; size >= 12 && at <= size - 12;) {
+    const std::uint32_t length = be32(data + at);
+    const std::uint8_t* type = data + at + 4;
+    if (std::memcmp(type, "IDAT", 4) == 0) break;
+    if (std::memcmp(type, "acTL", 4) == 0) return length >= 8 && size - at - 8 >= 4 ? be32(data + at + 8) : 1;
+    if (length > size - at - 12) break;
+    at += std::size_t{length} + 12;
+  }
+  return 1;
 }
 
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,

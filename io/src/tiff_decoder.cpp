@@ -196,6 +196,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
   const tiff_ptr owner = open_tiff(file);
   TIFF* tif = owner.get();
   if (tif == nullptr) return result;  // OpenCV tries, and says why not
+  result.pages = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(TIFFNumberOfDirectories(tif)));
 
   std::uint32_t icc_size = 0;
   void* icc = nullptr;

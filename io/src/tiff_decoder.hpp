@@ -19,6 +19,8 @@ struct tiff_reading {
   // The first image's ICC profile (tag 34675), empty when none or implausible;
   // filled whether or not the pixels were decoded here.
   std::vector<std::uint8_t> icc_profile;
+  // The file's images (directories), when libtiff can open it; 1 otherwise.
+  std::uint32_t pages = 1;
 };
 
 // Reads the first image of the TIFF in bytes. Decodes it into image (width,

@@ -113,6 +113,14 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   outcome.has_alpha = image.has_alpha;
   outcome.input_bytes = image.file_bytes;
   collapse_transparent(image.pixels.data(), image.pixels.size());
+  if (image.more_images > 0) {
+    // As a viewer that shows one image shows it; an animated WebP, which
+    // libwebp decodes only frame by frame, is refused instead.
+    const std::string notice = "holds " + std::to_string(image.more_images) + " more " + image.more_images_are +
+                               (image.more_images == 1 ? "" : "s") + ": only the first is compressed";
+    outcome.notices.push_back(notice);
+    if (watcher != nullptr) watcher->on_notice(notice);
+  }
 
   clustering result;
   try {

@@ -32,6 +32,10 @@ struct decoded_image {
   // The embedded ICC colour profile (uncompressed), empty when the file has
   // none: carried into the PNG so colour-managed viewers show the same colours.
   std::vector<std::uint8_t> icc_profile;
+  // Images of the file beyond the one decoded (the first): an animated PNG's
+  // other frames, a multi-page TIFF's other pages. run_job() says so.
+  std::uint32_t more_images = 0;
+  const char* more_images_are = "";  // "frame" or "page"
 
   image_view view() const { return view_of(pixels.data(), width, height); }
 };
