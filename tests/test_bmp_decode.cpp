@@ -110,9 +110,9 @@ TEST(BmpBroken, UnsupportedKindsAndBadFieldsNameTheirReason) {
   b = xrgb;
   put32(b, 54, 0x00ff00ff);  // a red mask in two pieces
   expect_refused(b, "not contiguous");
-  b = xrgb;
+  b = read_all(bmp_dir() / "rgb565-v5.bmp");
   put32(b, 54, 0), put32(b, 58, 0), put32(b, 62, 0);
-  expect_refused(b, "empty colour masks");
+  expect_refused(b, "empty colour masks");  // at 32 bits: B, G, R, A, as Pillow reads it (below)
   b = xrgb;
   put32(b, 18, 0);
   expect_refused(b, "empty image");  // the header's sizes are checked before any decoder runs
@@ -136,6 +136,74 @@ TEST(BmpFixtures, AColourWithoutBitsIsZero) {
   const decoded_image whole = decode(read_all(bmp_dir() / "xrgb-v5.bmp"));
   ASSERT_EQ(image.pixels.size(), whole.pixels.size());
   for (std::size_t i = 0; i < image.pixels.size(); ++i) ASSERT_EQ(image.pixels[i], whole.pixels[i] & 0xffffff00u);
+}
+
+// A BMP as bytes: file header, a 40-byte (or larger) info header, `extra`
+// (masks, palette) and the pixel data; offset 0 writes the true offset.
+bytes bmp_file(std::uint32_t header_size, std::int32_t width, std::int32_t height, std::uint16_t bpp,
+               std::uint32_t compression, const bytes& extra, const bytes& pixels, std::uint32_t offset = 0,
+               std::uint32_t colours = 0) {
+  bytes b(14 + header_size, 0);
+  b[0] = 'B', b[1] = 'M';
+  put32(b, 10, offset != 0 ? offset : static_cast<std::uint32_t>(14 + header_size + extra.size()));
+  put32(b, 14, header_size);
+  put32(b, 18, static_cast<std::uint32_t>(width));
+  put32(b, 22, static_cast<std::uint32_t>(height));
+  b[26] = 1;
+  b[28] = static_cast<std::uint8_t>(bpp);
+  put32(b, 30, compression);
+  put32(b, 46, colours);
+  b.insert(b.end(), extra.begin(), extra.end());
+  b.insert(b.end(), pixels.begin(), pixels.end());
+  put32(b, 2, static_cast<std::uint32_t>(b.size()));
+  return b;
+}
+
+bytes le32s(std::initializer_list<std::uint32_t> values) {
+  bytes out;
+  for (const std::uint32_t v : values) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  }
+  return out;
+}
+
+// A header that claims 65535 x 65535 pixels in a file of a few bytes is
+// refused before the 16 GiB of pixels are allocated.
+TEST(BmpBroken, AHugeClaimInATinyFileAllocatesNothing) {
+  const bytes file = bmp_file(40, 65535, 65535, 24, 0, {}, bytes(4, 0));
+  decode_limits limits;
+  limits.max_pixels = 4294967295u;  // the most --max-pixels allows
+  try {
+    image_decoder(limits).decode_bytes(file, "test.bmp");
+    ADD_FAILURE() << "decoded";
+  } catch (const error& e) {
+    EXPECT_NE(e.describe().find("file ends inside the pixel data"), std::string::npos) << e.describe();
+  }
+}
+
+// Layouts Pillow reads that the fixtures do not hold.
+TEST(BmpFixtures, OddLayoutsReadAsPillowReadsThem) {
+  // 2x1, 8 bits, 2 colours (green, red), the pixel offset at the palette's
+  // start: the pixels follow the palette.
+  const bytes palette = {0, 255, 0, 0, 0, 0, 255, 0};
+  decoded_image image = decode(bmp_file(40, 2, 1, 8, 0, palette, {0, 1, 0, 0}, 54, 2));
+  EXPECT_EQ(image.pixels, (std::vector<packed_rgba>{pack_rgba(0, 255, 0, 255), pack_rgba(255, 0, 0, 255)}));
+  // 32-bit bit fields with every mask 0: B, G, R, A.
+  image = decode(bmp_file(40, 1, 1, 32, 3, le32s({0, 0, 0}), {10, 20, 30, 40}));
+  EXPECT_EQ(image.pixels, std::vector<packed_rgba>{pack_rgba(30, 20, 10, 40)});
+  // 24-bit bit fields in the B, G, R layout; any other is refused.
+  image = decode(bmp_file(40, 1, 1, 24, 3, le32s({0xff0000, 0xff00, 0xff}), {10, 20, 30, 0}));
+  EXPECT_EQ(image.pixels, std::vector<packed_rgba>{pack_rgba(30, 20, 10, 255)});
+  expect_refused(bmp_file(40, 1, 1, 24, 3, le32s({0xff, 0xff00, 0xff0000}), {10, 20, 30, 0}),
+                 "24-bit bit fields other than B, G, R bytes");
+  // BI_ALPHABITFIELDS after a 52-byte header (R, G, B masks inside it, alpha
+  // after it), offset 0: the pixels follow the alpha mask.
+  bytes v52 = bmp_file(52, 1, 1, 32, 6, le32s({0xff000000}), {1, 2, 3, 200});
+  put32(v52, 54, 0xff0000), put32(v52, 58, 0xff00), put32(v52, 62, 0xff);
+  put32(v52, 10, 0);
+  image = decode(v52);
+  EXPECT_EQ(image.pixels, std::vector<packed_rgba>{pack_rgba(3, 2, 1, 200)});
+  EXPECT_TRUE(image.has_alpha);
 }
 
 // X8R8G8B8 with the alpha mask 0 in a V5 header is what GIMP and Windows

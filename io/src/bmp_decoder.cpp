@@ -14,7 +14,10 @@
 // 5-bit fields by a shift, refused 16-bit bit fields and misread RLE runs that
 // pass the row's end (ImageMagick writes them over the row's padding). A run
 // or a delta that passes the end of a row or of the image is clipped here;
-// pixels the encoding skips take palette entry 0.
+// pixels the encoding skips take palette entry 0. An index past a short
+// palette is black (Pillow: the grey of that index). 24-bit bit fields are
+// read only in the B, G, R layout, 32-bit ones with all four masks 0 as
+// B, G, R, A (both as Pillow).
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -113,7 +116,7 @@ class bmp_reader {
     if (c == bi_jpeg || c == bi_png) throw unsupported("embedded JPEG or PNG");
     const bool fields = c == bi_bitfields || c == bi_alphabitfields;
     const bool kind_ok = c == bi_rgb || (c == bi_rle8 && bpp == 8) || (c == bi_rle4 && bpp == 4) ||
-                         (fields && (bpp == 16 || bpp == 32));
+                         (fields && (bpp == 16 || bpp == 24 || bpp == 32));
     if (!kind_ok)
       throw unsupported("compression " + std::to_string(c) + " with " + std::to_string(bpp) + " bits per pixel");
 
@@ -122,13 +125,19 @@ class bmp_reader {
       const std::size_t count = c == bi_alphabitfields || header_size >= 56 ? 4 : 3;
       // Masks inside a header of 52 bytes or more, else right after it.
       const std::size_t at = 14 + 40;
-      if (header_size < 52) after_header = at + 4 * count;
+      after_header = std::max(after_header, at + 4 * count);
       if (after_header > size_ || at + 4 * count > size_) throw corrupt("file ends inside the bit masks");
       for (std::size_t i = 0; i < count; ++i) out.masks[i] = le32(data_ + at + 4 * i);
     } else if (bpp == 16) {
       out.masks[0] = 0x7c00, out.masks[1] = 0x03e0, out.masks[2] = 0x001f;
     } else if (bpp == 32) {
       out.masks[0] = 0xff0000, out.masks[1] = 0xff00, out.masks[2] = 0xff;
+    }
+    if (fields && bpp == 24 && (out.masks[0] != 0xff0000 || out.masks[1] != 0xff00 || out.masks[2] != 0xff ||
+                                out.masks[3] != 0))
+      throw unsupported("24-bit bit fields other than B, G, R bytes");
+    if (fields && bpp == 32 && out.masks[0] == 0 && out.masks[1] == 0 && out.masks[2] == 0 && out.masks[3] == 0) {
+      out.masks[0] = 0xff0000, out.masks[1] = 0xff00, out.masks[2] = 0xff, out.masks[3] = 0xff000000;  // Pillow's BGRA
     }
     if (fields && out.masks[0] == 0 && out.masks[1] == 0 && out.masks[2] == 0) throw corrupt("empty colour masks");
 
@@ -137,8 +146,10 @@ class bmp_reader {
       std::size_t entries = std::size_t{1} << bpp;
       if (colours_used != 0 && colours_used < entries) entries = colours_used;
       // Some writers leave out the entries the pixels never use: the pixel
-      // data's offset ends the palette.
+      // data's offset ends the palette. An offset at (or before) the
+      // palette's start does not: the pixels follow the palette (Pillow).
       if (out.pixels_at > after_header) entries = std::min(entries, (out.pixels_at - after_header) / entry_bytes);
+      else out.pixels_at = after_header + entries * entry_bytes;
       if (after_header + entries * entry_bytes > size_) throw corrupt("file ends inside the palette");
       out.palette.assign(std::size_t{1} << bpp, pack_rgba(0, 0, 0, 255));  // an index past the palette: black
       for (std::size_t i = 0; i < entries; ++i) {
@@ -150,11 +161,18 @@ class bmp_reader {
     return out;
   }
 
-  // Uncompressed rows, bottom-up or top-down.
+  static std::size_t pitch_of(const bmp_layout& l) { return ((std::uint64_t{l.width} * l.bpp + 31) / 32) * 4; }
+
+  // Before any pixel is allocated: a header can claim a large image in a
+  // file of a few bytes. (RLE data can cover any size: --max-pixels bounds it.)
+  void check_rows_fit(const bmp_layout& l) const {
+    if ((size_ - l.pixels_at) / pitch_of(l) < l.height) throw corrupt("file ends inside the pixel data");
+  }
+
+  // Uncompressed rows, bottom-up or top-down (check_rows_fit first).
   void read_rows(const bmp_layout& l, packed_rgba* pixels, bool& any_alpha) const {
     const std::size_t w = l.width;
-    const std::size_t pitch = ((std::uint64_t{l.width} * l.bpp + 31) / 32) * 4;
-    if ((size_ - l.pixels_at) / pitch < l.height) throw corrupt("file ends inside the pixel data");
+    const std::size_t pitch = pitch_of(l);
     bit_field f[4];
     for (int i = 0; i < 4; ++i) {
       if (!field_of(l.masks[i], f[i])) throw unsupported("bit masks that are not contiguous");
@@ -175,7 +193,7 @@ class bmp_reader {
           }
           break;
         }
-        case 24:
+        case 24:  // B, G, R bytes (bit fields too: only that layout is let in)
           for (std::size_t x = 0; x < w; ++x, src += 3) out[x] = pack_rgba(src[2], src[1], src[0], 255);
           break;
         default:  // 16 and 32 bits: the fields
@@ -243,11 +261,13 @@ void decode_bmp(const std::uint8_t* data, std::size_t size, const std::string& p
   const bmp_reader reader(data, size, path);
   const bmp_layout layout = reader.layout();
   check_pixel_limit(path, layout.width, layout.height, max_pixels);
+  const bool rle = layout.compression == bi_rle8 || layout.compression == bi_rle4;
+  if (!rle) reader.check_rows_fit(layout);
   image.width = layout.width;
   image.height = layout.height;
   image.pixels.assign(std::size_t{layout.width} * layout.height, 0);
   bool any_alpha = false;
-  if (layout.compression == bi_rle8 || layout.compression == bi_rle4) {
+  if (rle) {
     reader.read_rle(layout, image.pixels.data());
   } else {
     reader.read_rows(layout, image.pixels.data(), any_alpha);
