@@ -238,19 +238,15 @@ int run_batch(const batch_settings& s) {
   // every later one, so this waits for them all. (auto never fails for want of a GPU.)
   if (s.image.backend == backend_choice::cuda) starter.get(engines.size() - 1);
 
-  // OUTDIR and the subfolders made for outputs are taken away again where
-  // they stay empty (every input in them failed), unless shards share them.
-  made_folders folders;
-  if (slice) folders.keep();
   std::error_code ec;
-  folders.make(s.out_dir, ec);
+  fs::create_directories(s.out_dir, ec);
   if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output folder: " + ec.message());
   if (!fs::is_directory(s.out_dir, ec)) throw error(error_kind::output_failed, s.out_dir, "is not a folder");
   if (::access(s.out_dir.c_str(), W_OK | X_OK) != 0) {
     throw error(error_kind::output_failed, s.out_dir, std::string("cannot write in the output folder: ") + std::strerror(errno));
   }
 
-  batch_context context{s, params_string(s.image.job), "", nullptr, &starter, &folders};
+  batch_context context{s, params_string(s.image.job), "", nullptr, &starter};
   context.hash = params_hash(context.params);
   std::map<std::string, manifest_entry> done;
   if (!s.manifest.empty() && s.skip_existing) {

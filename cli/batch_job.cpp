@@ -61,13 +61,12 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     }
   }
   try {
+    // A subfolder is made when its first output is written, so that one
+    // whose inputs all fail is never made (and none is ever taken away,
+    // which could race with another run writing into it).
     std::error_code ec;
     const fs::path folder = fs::path(in.output).parent_path();
-    if (!folder.empty()) {
-      if (context.folders != nullptr) context.folders->make(folder, ec);
-      else fs::create_directories(folder, ec);
-      if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
-    }
+    const bool make_folder = !folder.empty() && !fs::is_directory(folder, ec);
     image_job job = s.image.job;
     job.input = in.input;
     job.force = force;
@@ -75,11 +74,12 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     if (context.engines != nullptr) context.engines->start();
     predicate_observer watcher([stopping] { return !stopping(); });  // the batch is stopping
     job_outcome outcome;
-    if (s.skip_if_larger) {
-      io::check_output_path(job.input, in.output, force);
+    if (s.skip_if_larger || make_folder) {
+      // Where the folder is not there yet nothing in it can clash.
+      if (!make_folder) io::check_output_path(job.input, in.output, force);
       job.output.clear();  // decide first, write after
       outcome = run_job(job, engine, &watcher);
-      if (outcome.png.size() > outcome.input_bytes) {
+      if (s.skip_if_larger && outcome.png.size() > outcome.input_bytes) {
         r.status = result_status::skipped_larger;
         r.in_bytes = outcome.input_bytes;
         nlohmann::json line = outcome_json(job, outcome);
@@ -89,6 +89,10 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
                          std::to_string(outcome.input_bytes) + " bytes); nothing written";
         r.line = std::move(line);
         return r;
+      }
+      if (make_folder) {
+        fs::create_directories(folder, ec);
+        if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
       }
       io::write_file_atomically(in.output, outcome.png, force, job.input);
       outcome.output = in.output;

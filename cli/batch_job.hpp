@@ -16,7 +16,6 @@
 #include "kmq/backend.hpp"
 #include "kmq/backend_starter.hpp"
 #include "kmq/error.hpp"
-#include "output_folders.hpp"
 
 namespace kmq::cli {
 
@@ -34,7 +33,6 @@ struct batch_context {
   std::string params, hash;
   const std::map<std::string, manifest_entry>* done = nullptr;  // with --manifest and --skip-existing
   backend_starter* engines = nullptr;  // started before the first run_job(): a batch that skips all starts none
-  made_folders* folders = nullptr;     // where an output's subfolder is made (and, left empty, taken away)
 };
 
 // r as a failure of `about` (the input, or the folder or file that failed), with the exit code

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <new>
@@ -17,12 +18,15 @@
 #include "kmq/backend_starter.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
+#include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
-#include "output_folders.hpp"
+#include "kmq/stopwatch.hpp"
 #include "progress_line.hpp"
 
 namespace kmq::cli {
+
+namespace fs = std::filesystem;
 namespace {
 
 // What stdin stands for when INPUT is "-": read with the same bounds as a file.
@@ -60,6 +64,10 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   image_job job = s.job;
   job.input = planned.input == standard_stream ? stdin_path : planned.input;
   job.output = png_on_stdout ? std::string() : planned.output;
+  // Not there yet (--out-dir): nothing in it can clash; made and written below.
+  std::error_code ec;
+  const bool make_folder = !s.out_dir.empty() && !fs::is_directory(s.out_dir, ec);
+  if (make_folder) job.output.clear();
   std::string reason, about = job.input;  // what the message names: the input, or the output at fault
   std::string kind = "internal";
   exit_code code = exit_internal;
@@ -70,6 +78,15 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     {
       progress_line progress(job.input, job.quantize.kmeans.restarts, show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
+    }
+    if (make_folder) {
+      const detail::stopwatch writing;
+      fs::create_directories(s.out_dir, ec);
+      if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output directory: " + ec.message());
+      io::write_file_atomically(planned.output, outcome.png, job.force, job.input);
+      outcome.output = planned.output;
+      outcome.seconds.write = writing.seconds();
+      outcome.seconds.total += outcome.seconds.write;
     }
     if (s.extra.any()) write_extra_outputs(s.extra, job, outcome, s.command_line, job.force);
     if (png_on_stdout) {
@@ -143,13 +160,11 @@ int run_compress(const compress_settings& settings) {
   if (settings.verbose && !settings.quiet && !decision.why.empty()) std::cerr << "kmq: " << decision.why << '\n';
   std::unique_ptr<backend_starter> starter;  // outlives the deferred backend it hands out
   const std::unique_ptr<backend> engine = backend_for_run(decision.choice, settings, starter);
-  // DIR is made once the run is past every check, and taken away again if it
-  // stays empty (every input failed).
-  made_folders folders;
-  if (!settings.out_dir.empty()) {
-    std::error_code ec;
-    folders.make(settings.out_dir, ec);
-    if (ec) throw error(error_kind::output_failed, settings.out_dir, "cannot create output directory: " + ec.message());
+  // DIR is made when its first output is written (run_one): a run whose
+  // every input fails leaves none behind. Something else by that name fails now.
+  std::error_code ec;
+  if (!settings.out_dir.empty() && fs::exists(settings.out_dir, ec) && !fs::is_directory(settings.out_dir, ec)) {
+    throw error(error_kind::output_failed, settings.out_dir, "is not a directory");
   }
   int first_failure = exit_ok;
   for (const planned_job& planned : jobs) {

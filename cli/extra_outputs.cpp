@@ -36,8 +36,10 @@ std::vector<std::uint8_t> bytes_of(const std::string& text) { return std::vector
 // dots are resolved, or (both existing) the same file by a hard link.
 bool same_file(const std::string& a, const std::string& b) {
   namespace fs = std::filesystem;
+  // Absolute first: weakly_canonical leaves a relative path relative when
+  // nothing of it exists yet ("o.png" against "./o.png").
   std::error_code ea, eb;
-  const fs::path ca = fs::weakly_canonical(a, ea), cb = fs::weakly_canonical(b, eb);
+  const fs::path ca = fs::weakly_canonical(fs::absolute(a, ea), ea), cb = fs::weakly_canonical(fs::absolute(b, eb), eb);
   if (!ea && !eb && ca == cb) return true;
   std::error_code same_error;
   return fs::equivalent(a, b, same_error) && !same_error;

@@ -44,9 +44,11 @@ class Cli : public ::testing::Test {
     return (fs::path(root ? root : ".") / "sample_images" / name).string();
   }
 
-  outcome kmq(const std::string& args) const {
+  // cwd: the folder kmq runs in (empty: this one).
+  outcome kmq(const std::string& args, const std::string& cwd = "") const {
     const std::string out = path("stdout.txt"), err = path("stderr.txt");
-    const std::string command = std::string(KMQ_BINARY) + " " + args + " >" + out + " 2>" + err;
+    const std::string command =
+        (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(KMQ_BINARY) + " " + args + " >" + out + " 2>" + err;
     const int status = std::system(command.c_str());
     outcome o;
     o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -196,6 +198,12 @@ TEST_F(Cli, ExtraOutputsNamingTheOutputAreRefusedBeforeAnyWrite) {
       " --labels-out " + path("l.png") + " --palette-out " + path("l.png"),
       " --report " + path("r.html") + " --labels-out " + path("p.png") + " --palette-out " + path("./p.png")};
   for (const bool force : {false, true}) {
+    // Relative spellings too, from the output's folder (nothing exists yet).
+    const outcome relative =
+        kmq("compress " + fs::absolute(in).string() + " -o o.png -k 4 --labels-out ./o.png" + (force ? " --force" : ""),
+            dir_.string());
+    EXPECT_EQ(relative.code, 64) << relative.err;
+    EXPECT_FALSE(fs::exists(png));
     for (const std::string& clash : clashes) {
       const outcome o = kmq("compress " + in + " -o " + png + " -k 4" + clash + (force ? " --force" : ""));
       EXPECT_EQ(o.code, 64) << clash << ": " << o.err;
@@ -393,8 +401,8 @@ TEST_F(Cli, ADirectoryWithNoImagesSaysSoAndCreatesNothing) {
   }
 }
 
-// --out-dir DIR is made only once the run is past its checks, and taken away
-// again when every input failed: a failed run leaves no empty folder.
+// --out-dir DIR is made when its first output is written: a run whose every
+// input fails (or that stops at a check) leaves no empty folder.
 TEST_F(Cli, OutDirIsNotLeftBehindByARunThatWroteNothing) {
   write_text("text.png", "this is not an image\n");
   const std::vector<std::pair<std::string, int>> cases = {
