@@ -71,6 +71,24 @@ TEST_F(serve_test, DownloadIsByteIdenticalToKmqCompressAndStatisticsEqualItsJson
   }
 }
 
+// An animated PNG's full result says, as kmq compress --json does, that only
+// its first frame is compressed (the page shows the result's notices).
+TEST_F(serve_test, AnAnimatedPngsResultCarriesTheFirstFrameNotice) {
+  start();
+  std::string png = read_bytes(source_dir() / "sample_images/chelsea.png");
+  std::string actl = std::string("\0\0\0\x08", 4) + "acTL" + std::string("\0\0\0\x03\0\0\0\0", 8);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(actl.data() + 4), 12);
+  for (int shift = 24; shift >= 0; shift -= 8) actl.push_back(static_cast<char>((crc >> shift) & 0xff));
+  png.insert(33, actl);  // after the signature and IHDR
+  const json image = upload(png, "animated.png");
+  auto result = client().Get(("/api/images/" + image.at("id").get<std::string>() + "/result?k=8").c_str());
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  const json stats = json::parse(result->body);
+  ASSERT_TRUE(stats.contains("notices")) << result->body;
+  EXPECT_EQ(stats.at("notices").at(0), "holds 2 more frames: only the first is compressed");
+}
+
 TEST_F(serve_test, EveryDownloadRenders) {
   start();
   const json image = upload(read_bytes(source_dir() / "sample_images/coffee.png"), "coffee.png");

@@ -196,7 +196,10 @@ function showResult(image) {
   setStat('stat-colors', `${r.palette_size} (K = ${r.colors_requested}; ${r.distinct_colors.toLocaleString('en-US')} in the image)`, r.palette_size);
   setStat('stat-time', `${r.seconds.total.toFixed(3)} s (the whole kmq compress job)`, r.seconds.total);
   setStat('stat-backend', `${r.backend} (${r.device})`, r.backend);
-  $('stat-state').textContent = `As: ${r.command}`;
+  // What kmq compress would say on its standard error (an animated file's
+  // other frames, a fallback), before the command it matches.
+  const notes = (r.notices || []).map((n) => `Note: ${n}.`).join(' ');
+  $('stat-state').textContent = `${notes ? notes + ' ' : ''}As: ${r.command}`;
   $('viewer').dataset.resultSeq = r.seq;
   setDownloads(image);
 }

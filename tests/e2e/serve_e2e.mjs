@@ -204,6 +204,38 @@ async function errorFlow(browser, url) {
   await page.close();
 }
 
+// CRC-32 of PNG chunks (zlib's polynomial), for the animated PNG below.
+function crc32(bytes) {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; ++k) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+// An animated PNG (an acTL chunk of 3 frames after IHDR): the page says, as
+// kmq compress does, that only its first frame is compressed.
+async function animatedFlow(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  watchConsole(page, errors);
+  await page.goto(url);
+  const png = readFileSync(path.join(sourceDir, 'sample_images', 'chelsea.png'));
+  const body = Buffer.from([0x61, 0x63, 0x54, 0x4c, 0, 0, 0, 3, 0, 0, 0, 0]);  // "acTL", 3 frames, played forever
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  const animated = path.join(work, 'animated.png');
+  writeFileSync(animated, Buffer.concat([png.subarray(0, 33), Buffer.from([0, 0, 0, 8]), body, crc, png.subarray(33)]));
+  await page.locator('#file-input').setInputFiles(animated);
+  await page.waitForFunction(() => document.getElementById('stat-state').textContent.includes('As: '), null, { timeout: 120000 });
+  const state = await page.locator('#stat-state').textContent();
+  check(state.startsWith('Note: holds 2 more frames: only the first is compressed. As: kmq compress'),
+        `animated PNG: the state line says "${state}"`);
+  check(errors.length === 0, `animated PNG: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
+  await page.close();
+}
+
 async function manyFlow(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
   const errors = [];
@@ -257,6 +289,7 @@ try {
   await keyboardFlow(browser, url, 1280, 'keyboard');
   await keyboardFlow(browser, url, 375, 'narrow-375');
   await errorFlow(browser, url);
+  await animatedFlow(browser, url);
   await manyFlow(browser, url);
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
