@@ -254,5 +254,49 @@ TEST(IccProfile, SampleImageProfileRoundTrips) {
   EXPECT_EQ(decode(png).icc_profile, astronaut.icc_profile) << chunk_types(png);
 }
 
+// A PNG's sRGB, gAMA and cHRM go into the output where there is no profile
+// (an input of gamma 1.0 without them shows darker in every browser): sRGB
+// alone where there is one, else gAMA and cHRM; beside iCCP nothing.
+TEST(ColourChunks, WrittenWhereThereIsNoProfileAndReadBack) {
+  const bytes plain = encode_palette_png(palette, indices, 4, 3, 6);
+  png_metadata m;
+  EXPECT_EQ(encode_palette_png(palette, indices, 4, 3, 6, m), plain) << "none: the same bytes";
+  m.colour_chunks.gamma = 100000;
+  bytes png = encode_palette_png(palette, indices, 4, 3, 6, m);
+  EXPECT_EQ(chunk_types(png), "IHDR gAMA PLTE tRNS IDAT IEND");
+  EXPECT_EQ(decode(png).colour_chunks.gamma, 100000u);
+  m.colour_chunks.has_chromaticities = true;
+  const std::uint32_t chrm[8] = {31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000};
+  std::copy(chrm, chrm + 8, m.colour_chunks.chromaticities);
+  png = encode_palette_png(palette, indices, 4, 3, 6, m);
+  EXPECT_EQ(chunk_types(png), "IHDR gAMA cHRM PLTE tRNS IDAT IEND");
+  const png_colour_chunks back = decode(png).colour_chunks;
+  EXPECT_TRUE(back.has_chromaticities);
+  EXPECT_TRUE(std::equal(chrm, chrm + 8, back.chromaticities));
+  EXPECT_EQ(back.srgb_intent, -1);
+  m.colour_chunks.srgb_intent = 1;
+  png = encode_palette_png(palette, indices, 4, 3, 6, m);
+  EXPECT_EQ(chunk_types(png), "IHDR sRGB PLTE tRNS IDAT IEND") << "sRGB says it all";
+  EXPECT_EQ(decode(png).colour_chunks.srgb_intent, 1);
+  m.icc_profile = test_profile();
+  EXPECT_EQ(chunk_types(encode_palette_png(palette, indices, 4, 3, 6, m)), "IHDR iCCP PLTE tRNS IDAT IEND")
+      << "a profile alone: readers prefer it, and sRGB may not stand beside it";
+}
+
+TEST(ColourChunks, AbsurdOrDamagedOnesAreLeftOutNeverThePng) {
+  png_metadata m;
+  m.colour_chunks.gamma = 1;  // gamma 0.00001: libpng refuses it
+  bytes png;
+  ASSERT_NO_THROW(png = encode_palette_png(palette, indices, 4, 3, 6, m));
+  EXPECT_EQ(decode(png).pixels.size(), indices.size());
+  m.colour_chunks.gamma = 100000;
+  png = encode_palette_png(palette, indices, 4, 3, 6, m);
+  ASSERT_EQ(chunks_of(png)[1].type, "gAMA");
+  png[33 + 12 - 1] ^= 0xff;  // the gAMA chunk's CRC
+  const decoded_image damaged = decode(png);
+  EXPECT_EQ(damaged.colour_chunks.gamma, 0u) << "a chunk that fails its CRC is left out, as libpng leaves it";
+  EXPECT_EQ(damaged.pixels.size(), indices.size());
+}
+
 }  // namespace
 }  // namespace kmq::io

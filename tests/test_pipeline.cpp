@@ -125,6 +125,19 @@ TEST_F(Pipeline, ADecodedInputIsNotDecodedAgain) {
   EXPECT_EQ(outcome.input_bytes, file.size());
 }
 
+// An input's gAMA (here gamma 1.0, which every browser honours) reaches the output.
+TEST_F(Pipeline, AnInputsGammaReachesTheOutput) {
+  const std::vector<packed_rgba> palette = {pack_rgba(10, 20, 30, 255), pack_rgba(200, 100, 50, 255)};
+  const std::vector<std::uint8_t> indices = {0, 1, 1, 0, 1, 0};
+  io::png_metadata linear;
+  linear.colour_chunks.gamma = 100000;
+  image_job job = job_for("linear.png", 2);
+  job.input_bytes = std::make_shared<const std::vector<std::uint8_t>>(io::encode_palette_png(palette, indices, 3, 2, 6, linear));
+  const auto engine = make_cpu_backend(1);
+  const job_outcome outcome = run_job(job, *engine);
+  EXPECT_EQ(io::image_decoder().decode_bytes(outcome.png, "out.png").colour_chunks.gamma, 100000u);
+}
+
 // Two jobs with different options at once, each on its own backend, give the
 // bytes each gives alone: no stage keeps process-wide state.
 TEST_F(Pipeline, ConcurrentJobsGiveTheSameBytesAsOneAtATime) {

@@ -25,8 +25,9 @@ void decode_png(const std::uint8_t* data, std::size_t size, const std::string& p
 // the bytes libpng gives, or false, with nothing done, for any other file.
 bool decode_png_fast(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                      decoded_image& image);
-// The frames of an animated PNG (its acTL), 1 for any other PNG.
-std::uint32_t png_animation_frames(const std::uint8_t* data, std::size_t size);
+// What a decoded PNG says beside its pixels: the frames after the first of an
+// animated PNG (acTL), its sRGB, gAMA and cHRM chunks.
+void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& image);
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,
                             std::uint64_t max_pixels, decoded_image& image);
 void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,

@@ -6,6 +6,7 @@
 // the PNG specification make them transparent). Errors and warnings go to
 // this call's own handlers, never to stderr.
 #include <png.h>
+#include <zlib.h>
 
 #include <csetjmp>
 #include <cstdio>
@@ -144,25 +145,33 @@ bool read_samples16(png_structp png, png_infop info, const png_layout* layout, p
 void decode_png(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                 decoded_image& image) {
   if (!decode_png_fast(data, size, path, max_pixels, image)) decode_png_with_libpng(data, size, path, max_pixels, image);
-  const std::uint32_t frames = png_animation_frames(data, size);
-  if (frames > 1) {
-    image.more_images = frames - 1;
-    image.more_images_are = "frame";
-  }
+  read_png_extras(data, size, image);
 }
 
-std::uint32_t png_animation_frames(const std::uint8_t* data, std::size_t size) {
-  // The chunks before the first IDAT: an APNG's acTL (animation control)
-  // is among them, its first field the number of frames.
+void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& image) {
+  // The chunks before the first IDAT hold them all. A chunk whose CRC fails
+  // is left out, as libpng leaves out an ancillary chunk.
+  png_colour_chunks colour;
   for (std::size_t at = 8; size >= 12 && at <= size - 12;) {
     const std::uint32_t length = be32(data + at);
     const std::uint8_t* type = data + at + 4;
-    if (std::memcmp(type, "IDAT", 4) == 0) break;
-    if (std::memcmp(type, "acTL", 4) == 0) return length >= 8 && size - at - 8 >= 4 ? be32(data + at + 8) : 1;
-    if (length > size - at - 12) break;
+    const std::uint8_t* body = data + at + 8;
+    if (std::memcmp(type, "IDAT", 4) == 0 || length > size - at - 12) break;
     at += std::size_t{length} + 12;
+    if (crc32(crc32(0, nullptr, 0), type, static_cast<uInt>(4 + length)) != be32(body + length)) continue;
+    if (std::memcmp(type, "acTL", 4) == 0 && length == 8 && be32(body) > 1) {
+      image.more_images = be32(body) - 1;  // an APNG: its frames
+      image.more_images_are = "frame";
+    } else if (std::memcmp(type, "sRGB", 4) == 0 && length == 1 && body[0] <= 3) {
+      colour.srgb_intent = body[0];
+    } else if (std::memcmp(type, "gAMA", 4) == 0 && length == 4 && be32(body) != 0 && be32(body) <= 0x7fffffffu) {
+      colour.gamma = be32(body);
+    } else if (std::memcmp(type, "cHRM", 4) == 0 && length == 32) {
+      colour.has_chromaticities = true;
+      for (int i = 0; i < 8; ++i) colour.chromaticities[i] = be32(body + 4 * i);
+    }
   }
-  return 1;
+  image.colour_chunks = colour;
 }
 
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,

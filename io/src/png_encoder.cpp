@@ -31,7 +31,8 @@ struct png_layout {
 // Every libpng call that can fail runs here, after setjmp, with no C++ object
 // in this frame whose destructor a longjmp back to it would skip.
 bool write_header(png_structp png, png_infop info, const png_layout& layout, std::uint32_t width,
-                  std::uint32_t height, const std::vector<std::uint8_t>& icc_profile) {
+                  std::uint32_t height, const std::vector<std::uint8_t>& icc_profile,
+                  const png_colour_chunks& colour) {
   if (setjmp(png_jmpbuf(png))) return false;
   // libpng's default limit is 1,000,000 pixels a side; ours is the format's.
   png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
@@ -54,7 +55,21 @@ bool write_header(png_structp png, png_infop info, const png_layout& layout, std
     png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, icc_profile.data(),
                  static_cast<png_uint_32>(icc_profile.size()));
   }
-  // Signature, IHDR, iCCP, PLTE and tRNS; the IDATs and IEND are ours.
+  if (icc_profile.empty() && colour.any()) {
+    // libpng checks the values (a gAMA or cHRM it finds absurd is a benign
+    // error): such a chunk is left out, never the PNG.
+    png_set_benign_errors(png, 1);
+    if (colour.srgb_intent >= 0) {
+      png_set_sRGB(png, info, colour.srgb_intent);
+    } else {
+      if (colour.gamma != 0) png_set_gAMA_fixed(png, info, static_cast<png_fixed_point>(colour.gamma));
+      if (colour.has_chromaticities) {
+        const auto c = [&colour](int i) { return static_cast<png_fixed_point>(colour.chromaticities[i]); };
+        png_set_cHRM_fixed(png, info, c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7));
+      }
+    }
+  }
+  // Signature, IHDR, iCCP or the colour chunks, PLTE and tRNS; the IDATs and IEND are ours.
   png_write_info(png, info);
   return true;
 }
@@ -111,7 +126,8 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
   write_context context{&out, {}};
   {
     const png_writer writer(&context);
-    if (write_header(writer.png(), writer.info(), layout, width, height, metadata.icc_profile)) {
+    if (write_header(writer.png(), writer.info(), layout, width, height, metadata.icc_profile,
+                     metadata.colour_chunks)) {
       detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
       return out;
     }
@@ -122,7 +138,7 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
     // matters more than its profile: once more without it.
     out.clear();
     const png_writer writer(&context);
-    if (write_header(writer.png(), writer.info(), layout, width, height, {})) {
+    if (write_header(writer.png(), writer.info(), layout, width, height, {}, metadata.colour_chunks)) {
       detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
       return out;
     }

@@ -153,6 +153,7 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   // are shared between them, up to twice over). Their seconds overlap.
   io::png_metadata metadata;
   metadata.icc_profile = std::move(image.icc_profile);  // see the README, "Colour profiles"
+  metadata.colour_chunks = image.colour_chunks;
   std::exception_ptr encode_failure;
   auto encode_png = [&] {
     try {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kmq/io/png_colour_chunks.hpp"
 #include "kmq/image_view.hpp"
 #include "kmq/pixels.hpp"
 
@@ -32,6 +33,8 @@ struct decoded_image {
   // The embedded ICC colour profile (uncompressed), empty when the file has
   // none: carried into the PNG so colour-managed viewers show the same colours.
   std::vector<std::uint8_t> icc_profile;
+  // A PNG's sRGB, gAMA and cHRM chunks, carried into the output likewise.
+  png_colour_chunks colour_chunks;
   // Images of the file beyond the one decoded (the first): an animated PNG's
   // other frames, a multi-page TIFF's other pages. run_job() says so.
   std::uint32_t more_images = 0;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kmq/io/png_colour_chunks.hpp"
 #include "kmq/pixels.hpp"
 
 namespace kmq::io {
@@ -25,6 +26,9 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
 // What a PNG carries besides its pixels.
 struct png_metadata {
   std::vector<std::uint8_t> icc_profile;  // written as iCCP when not empty
+  // Written where there is no iCCP (which readers prefer, and beside which
+  // sRGB may not stand): sRGB alone when there is one, else gAMA and cHRM.
+  png_colour_chunks colour_chunks;
 };
 
 // The same, with metadata: with an empty one, the very same bytes as above.
