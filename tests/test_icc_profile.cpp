@@ -298,5 +298,46 @@ TEST(ColourChunks, AbsurdOrDamagedOnesAreLeftOutNeverThePng) {
   EXPECT_EQ(damaged.pixels.size(), indices.size());
 }
 
+// libpng marks the whole colour space invalid on one chunk it refuses: the
+// others are still written (a fresh writer without the refused one).
+TEST(ColourChunks, ARefusedOneTakesNoOtherWithIt) {
+  png_metadata m;
+  m.colour_chunks.gamma = 100000;
+  m.colour_chunks.has_chromaticities = true;  // all zero: no colour space
+  EXPECT_EQ(chunk_types(encode_palette_png(palette, indices, 4, 3, 6, m)), "IHDR gAMA PLTE tRNS IDAT IEND");
+  m.colour_chunks.has_chromaticities = false;
+  m.icc_profile = test_profile();
+  std::copy_n("GRAY", 4, m.icc_profile.begin() + 16);  // refused for an RGB palette
+  EXPECT_EQ(chunk_types(encode_palette_png(palette, indices, 4, 3, 6, m)), "IHDR gAMA PLTE tRNS IDAT IEND")
+      << "the colour chunks stand in for a refused profile";
+}
+
+// The chunk of type at `at` (an index into chunks_of) inserted before it.
+bytes with_chunk(const bytes& png, std::size_t at, const std::string& type, const bytes& data) {
+  std::size_t pos = 8;
+  for (std::size_t i = 0; i < at; ++i) pos += 12 + chunks_of(png)[i].data.size();
+  bytes chunk = {0, 0, 0, static_cast<std::uint8_t>(data.size())};
+  chunk.insert(chunk.end(), type.begin(), type.end());
+  chunk.insert(chunk.end(), data.begin(), data.end());
+  const uLong crc = crc32(0, chunk.data() + 4, static_cast<uInt>(4 + data.size()));
+  for (int shift = 24; shift >= 0; shift -= 8) chunk.push_back(static_cast<std::uint8_t>(crc >> shift));
+  bytes out = png;
+  out.insert(out.begin() + static_cast<std::ptrdiff_t>(pos), chunk.begin(), chunk.end());
+  return out;
+}
+
+// Read as libpng reads them: the first of each kind counts; after PLTE they
+// are out of place and ignored.
+TEST(ColourChunks, TheFirstCountsAndNoneAfterThePalette) {
+  const bytes plain = encode_palette_png(palette, indices, 4, 3, 6);  // IHDR PLTE tRNS IDAT IEND
+  const bytes linear = with_chunk(plain, 1, "gAMA", {0, 1, 0x86, 0xa0});
+  ASSERT_EQ(chunk_types(linear), "IHDR gAMA PLTE tRNS IDAT IEND");
+  EXPECT_EQ(decode(linear).colour_chunks.gamma, 100000u);
+  EXPECT_EQ(decode(with_chunk(linear, 2, "gAMA", {0, 0, 0xb1, 0x8f})).colour_chunks.gamma, 100000u) << "a second gAMA";
+  EXPECT_EQ(decode(with_chunk(plain, 2, "gAMA", {0, 1, 0x86, 0xa0})).colour_chunks.gamma, 0u) << "after PLTE";
+  EXPECT_EQ(decode(with_chunk(plain, 2, "sRGB", {0})).colour_chunks.srgb_intent, -1) << "after PLTE";
+  EXPECT_EQ(decode(with_chunk(plain, 1, "sRGB", {2})).colour_chunks.srgb_intent, 2);
+}
+
 }  // namespace
 }  // namespace kmq::io

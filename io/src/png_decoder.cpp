@@ -149,9 +149,11 @@ void decode_png(const std::uint8_t* data, std::size_t size, const std::string& p
 }
 
 void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& image) {
-  // The chunks before the first IDAT hold them all. A chunk whose CRC fails
-  // is left out, as libpng leaves out an ancillary chunk.
+  // The chunks before the first IDAT hold them all. As libpng reads them: a
+  // chunk whose CRC fails is left out, the first of each kind counts, and a
+  // colour chunk after PLTE is out of place and ignored.
   png_colour_chunks colour;
+  bool after_palette = false, seen_srgb = false, seen_gamma = false;
   for (std::size_t at = 8; size >= 12 && at <= size - 12;) {
     const std::uint32_t length = be32(data + at);
     const std::uint8_t* type = data + at + 4;
@@ -159,14 +161,23 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
     if (std::memcmp(type, "IDAT", 4) == 0 || length > size - at - 12) break;
     at += std::size_t{length} + 12;
     if (crc32(crc32(0, nullptr, 0), type, static_cast<uInt>(4 + length)) != be32(body + length)) continue;
-    if (std::memcmp(type, "acTL", 4) == 0 && length == 8 && be32(body) > 1) {
-      image.more_images = be32(body) - 1;  // an APNG: its frames
-      image.more_images_are = "frame";
-    } else if (std::memcmp(type, "sRGB", 4) == 0 && length == 1 && body[0] <= 3) {
-      colour.srgb_intent = body[0];
-    } else if (std::memcmp(type, "gAMA", 4) == 0 && length == 4 && be32(body) != 0 && be32(body) <= 0x7fffffffu) {
-      colour.gamma = be32(body);
-    } else if (std::memcmp(type, "cHRM", 4) == 0 && length == 32) {
+    const auto is = [type](const char* name) { return std::memcmp(type, name, 4) == 0; };
+    if (is("PLTE")) {
+      after_palette = true;
+    } else if (is("acTL")) {
+      if (length == 8 && be32(body) > 1 && image.more_images == 0) {
+        image.more_images = be32(body) - 1;  // an APNG: its frames
+        image.more_images_are = "frame";
+      }
+    } else if (after_palette) {
+      continue;
+    } else if (is("sRGB") && !seen_srgb) {
+      seen_srgb = true;
+      if (length == 1 && body[0] <= 3) colour.srgb_intent = body[0];
+    } else if (is("gAMA") && !seen_gamma) {
+      seen_gamma = true;
+      if (length == 4 && be32(body) != 0 && be32(body) <= 0x7fffffffu) colour.gamma = be32(body);
+    } else if (is("cHRM") && !colour.has_chromaticities && length == 32) {
       colour.has_chromaticities = true;
       for (int i = 0; i < 8; ++i) colour.chromaticities[i] = be32(body + 4 * i);
     }

@@ -28,19 +28,26 @@ struct png_layout {
   int bit_depth;
 };
 
+// What write_header() did: wrote the chunks before the pixels; found that
+// libpng refused part of what it was given, which it then took out of its
+// arguments, before writing anything (retry, on a fresh writer: libpng marks
+// the whole colour space invalid on one bad chunk); or failed (libpng's error).
+enum class header_outcome { written, retry, failed };
+
 // Every libpng call that can fail runs here, after setjmp, with no C++ object
 // in this frame whose destructor a longjmp back to it would skip.
-bool write_header(png_structp png, png_infop info, const png_layout& layout, std::uint32_t width,
-                  std::uint32_t height, const std::vector<std::uint8_t>& icc_profile,
-                  const png_colour_chunks& colour) {
-  if (setjmp(png_jmpbuf(png))) return false;
+header_outcome write_header(png_structp png, png_infop info, const png_layout& layout, std::uint32_t width,
+                            std::uint32_t height, bool& with_profile, const std::vector<std::uint8_t>& icc_profile,
+                            png_colour_chunks& colour) {
+  if (setjmp(png_jmpbuf(png))) return header_outcome::failed;
   // libpng's default limit is 1,000,000 pixels a side; ours is the format's.
   png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
   png_set_IHDR(png, info, width, height, layout.bit_depth, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_PLTE(png, info, layout.plte, layout.entries);
   if (layout.trns_entries > 0) png_set_tRNS(png, info, layout.trns, layout.trns_entries, nullptr);
-  if (!icc_profile.empty() && icc_profile.size() <= PNG_UINT_31_MAX) {
+  bool profile_written = false;
+  if (with_profile && !icc_profile.empty() && icc_profile.size() <= PNG_UINT_31_MAX) {
     // libpng checks the profile (its header, its tag table, RGB data colour
     // space for a palette image) and reports a bad one as an app warning or a
     // benign error, which would otherwise be fatal in some libpng builds:
@@ -54,24 +61,41 @@ bool write_header(png_structp png, png_infop info, const png_layout& layout, std
     png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
     png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, icc_profile.data(),
                  static_cast<png_uint_32>(icc_profile.size()));
+    profile_written = png_get_valid(png, info, PNG_INFO_iCCP) != 0;
+    if (!profile_written && colour.any()) {
+      with_profile = false;  // refused: the colour chunks stand in for it
+      return header_outcome::retry;
+    }
   }
-  if (icc_profile.empty() && colour.any()) {
+  if (!profile_written && colour.any()) {
     // libpng checks the values (a gAMA or cHRM it finds absurd is a benign
-    // error): such a chunk is left out, never the PNG.
+    // error): such a chunk is left out, never the PNG nor the others.
     png_set_benign_errors(png, 1);
     if (colour.srgb_intent >= 0) {
       png_set_sRGB(png, info, colour.srgb_intent);
+      if (png_get_valid(png, info, PNG_INFO_sRGB) == 0) {
+        colour.srgb_intent = -1;
+        return header_outcome::retry;
+      }
     } else {
       if (colour.gamma != 0) png_set_gAMA_fixed(png, info, static_cast<png_fixed_point>(colour.gamma));
       if (colour.has_chromaticities) {
         const auto c = [&colour](int i) { return static_cast<png_fixed_point>(colour.chromaticities[i]); };
         png_set_cHRM_fixed(png, info, c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7));
       }
+      if (colour.has_chromaticities && png_get_valid(png, info, PNG_INFO_cHRM) == 0) {
+        colour.has_chromaticities = false;
+        return header_outcome::retry;
+      }
+      if (colour.gamma != 0 && png_get_valid(png, info, PNG_INFO_gAMA) == 0) {
+        colour.gamma = 0;
+        return header_outcome::retry;
+      }
     }
   }
   // Signature, IHDR, iCCP or the colour chunks, PLTE and tRNS; the IDATs and IEND are ours.
   png_write_info(png, info);
-  return true;
+  return header_outcome::written;
 }
 
 }  // namespace
@@ -124,25 +148,28 @@ std::vector<std::uint8_t> encode_palette_png(const std::vector<packed_rgba>& pal
 
   std::vector<std::uint8_t> out;
   write_context context{&out, {}};
-  {
-    const png_writer writer(&context);
-    if (write_header(writer.png(), writer.info(), layout, width, height, metadata.icc_profile,
-                     metadata.colour_chunks)) {
-      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
-      return out;
-    }
-  }
-  if (std::string(context.error) == "out of memory") throw std::bad_alloc();
-  if (!metadata.icc_profile.empty()) {
-    // Should a libpng still refuse the profile with a hard error, the picture
-    // matters more than its profile: once more without it.
+  bool with_profile = !metadata.icc_profile.empty();
+  png_colour_chunks colour = metadata.colour_chunks;
+  // At most one retry per part libpng may refuse, and one without them all.
+  for (int attempt = 0; attempt < 6; ++attempt) {
     out.clear();
-    const png_writer writer(&context);
-    if (write_header(writer.png(), writer.info(), layout, width, height, {}, metadata.colour_chunks)) {
-      detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
-      return out;
+    header_outcome outcome;
+    {
+      const png_writer writer(&context);
+      outcome = write_header(writer.png(), writer.info(), layout, width, height, with_profile, metadata.icc_profile,
+                             colour);
+      if (outcome == header_outcome::written) {
+        detail::append_image_data(out, indices.data(), width, height, layout.bit_depth, zlib_level, threads);
+        return out;
+      }
     }
+    if (outcome == header_outcome::retry) continue;
     if (std::string(context.error) == "out of memory") throw std::bad_alloc();
+    // Should a libpng still refuse the profile or a colour chunk with a hard
+    // error, the picture matters more than they do: once more without them.
+    if (!with_profile && !colour.any()) break;
+    with_profile = false;
+    colour = png_colour_chunks{};
   }
   throw error(error_kind::internal, std::string("libpng: ") + context.error);
 }
