@@ -6,9 +6,11 @@
 #include <new>
 
 #include "exit_codes.hpp"
+#include "job_plan.hpp"
 #include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
+#include "kmq/stopwatch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -75,8 +77,10 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     predicate_observer watcher([stopping] { return !stopping(); });  // the batch is stopping
     job_outcome outcome;
     if (s.skip_if_larger || make_folder) {
-      // Where the folder is not there yet nothing in it can clash.
-      if (!make_folder) io::check_output_path(job.input, in.output, force);
+      // Where the folder is not there yet nothing in it can clash (an output
+      // path has no ".."); where it could not be made, that is found now.
+      if (make_folder) check_folder_can_be_made(folder.string());
+      else io::check_output_path(job.input, in.output, force);
       job.output.clear();  // decide first, write after
       outcome = run_job(job, engine, &watcher);
       if (s.skip_if_larger && outcome.png.size() > outcome.input_bytes) {
@@ -90,12 +94,15 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
         r.line = std::move(line);
         return r;
       }
+      const detail::stopwatch writing;
       if (make_folder) {
         fs::create_directories(folder, ec);
         if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
       }
       io::write_file_atomically(in.output, outcome.png, force, job.input);
       outcome.output = in.output;
+      outcome.seconds.write = writing.seconds();
+      outcome.seconds.total += outcome.seconds.write;
     } else {
       job.output = in.output;
       outcome = run_job(job, engine, &watcher);

@@ -64,7 +64,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   image_job job = s.job;
   job.input = planned.input == standard_stream ? stdin_path : planned.input;
   job.output = png_on_stdout ? std::string() : planned.output;
-  // Not there yet (--out-dir): nothing in it can clash; made and written below.
+  // Not there yet (--out-dir): made and written below, once there is a PNG.
   std::error_code ec;
   const bool make_folder = !s.out_dir.empty() && !fs::is_directory(s.out_dir, ec);
   if (make_folder) job.output.clear();
@@ -72,6 +72,10 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   std::string kind = "internal";
   exit_code code = exit_internal;
   try {
+    // The only clash a folder not yet there allows: DIR/.. back to the input.
+    if (make_folder && same_file(job.input, planned.output)) {
+      throw error(error_kind::invalid_argument, planned.output, "is the same file as the input " + job.input);
+    }
     const bool show_progress = !s.quiet && !s.json && ::isatty(STDERR_FILENO) == 1;
     if (s.extra.any()) job.keep_decoded = needs_decoded(s.extra);
     job_outcome outcome;
@@ -83,6 +87,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
       const detail::stopwatch writing;
       fs::create_directories(s.out_dir, ec);
       if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output directory: " + ec.message());
+      io::check_output_path(job.input, planned.output, job.force);
       io::write_file_atomically(planned.output, outcome.png, job.force, job.input);
       outcome.output = planned.output;
       outcome.seconds.write = writing.seconds();
@@ -163,8 +168,9 @@ int run_compress(const compress_settings& settings) {
   // DIR is made when its first output is written (run_one): a run whose
   // every input fails leaves none behind. Something else by that name fails now.
   std::error_code ec;
-  if (!settings.out_dir.empty() && fs::exists(settings.out_dir, ec) && !fs::is_directory(settings.out_dir, ec)) {
-    throw error(error_kind::output_failed, settings.out_dir, "is not a directory");
+  if (!settings.out_dir.empty() && !fs::is_directory(settings.out_dir, ec)) {
+    if (fs::exists(settings.out_dir, ec)) throw error(error_kind::output_failed, settings.out_dir, "is not a directory");
+    check_folder_can_be_made(settings.out_dir);
   }
   int first_failure = exit_ok;
   for (const planned_job& planned : jobs) {

@@ -10,6 +10,7 @@
 #include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/palette_files.hpp"
 #include "kmq/pipeline/report_html.hpp"
+#include "job_plan.hpp"
 
 namespace kmq::cli {
 namespace {
@@ -31,19 +32,6 @@ void require_extension(const std::string& path, const std::string& flag, std::in
 }
 
 std::vector<std::uint8_t> bytes_of(const std::string& text) { return std::vector<std::uint8_t>(text.begin(), text.end()); }
-
-// Whether two output paths land on one file: the same path once links and
-// dots are resolved, or (both existing) the same file by a hard link.
-bool same_file(const std::string& a, const std::string& b) {
-  namespace fs = std::filesystem;
-  // Absolute first: weakly_canonical leaves a relative path relative when
-  // nothing of it exists yet ("o.png" against "./o.png").
-  std::error_code ea, eb;
-  const fs::path ca = fs::weakly_canonical(fs::absolute(a, ea), ea), cb = fs::weakly_canonical(fs::absolute(b, eb), eb);
-  if (!ea && !eb && ca == cb) return true;
-  std::error_code same_error;
-  return fs::equivalent(a, b, same_error) && !same_error;
-}
 
 }  // namespace
 

@@ -1,6 +1,10 @@
 #include "job_plan.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <filesystem>
 #include <system_error>
@@ -85,6 +89,26 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
   std::vector<planned_job> jobs;
   for (const batch_input& in : planned) jobs.push_back({in.input, in.output});
   return jobs;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  // Absolute first: weakly_canonical leaves a relative path relative when
+  // nothing of it exists yet ("o.png" against "./o.png").
+  std::error_code ea, eb;
+  const fs::path ca = fs::weakly_canonical(fs::absolute(a, ea), ea), cb = fs::weakly_canonical(fs::absolute(b, eb), eb);
+  if (!ea && !eb && ca == cb) return true;
+  std::error_code same_error;
+  return fs::equivalent(a, b, same_error) && !same_error;
+}
+
+void check_folder_can_be_made(const std::string& folder) {
+  std::error_code ec;
+  fs::path at = fs::absolute(folder, ec).lexically_normal();
+  while (at.has_relative_path() && !fs::exists(at, ec)) at = at.parent_path();
+  if (!fs::is_directory(at, ec)) throw error(error_kind::output_failed, folder, at.string() + " is not a directory");
+  if (::access(at.c_str(), W_OK | X_OK) != 0) {
+    throw error(error_kind::output_failed, folder, "cannot create it in " + at.string() + ": " + std::strerror(errno));
+  }
 }
 
 }  // namespace kmq::cli

@@ -23,4 +23,13 @@ struct planned_job {
 std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const std::string& output,
                                    const std::string& out_dir);
 
+// Whether two paths land on one file: the same path once made absolute and
+// links and dots resolved, or (both existing) the same file by a hard link.
+bool same_file(const std::string& a, const std::string& b);
+
+// For an output folder that is not there yet, made when its first output is
+// written: throws error(output_failed) now, before any work, where it could
+// not be made (its nearest existing parent not a directory, or not writable).
+void check_folder_can_be_made(const std::string& folder);
+
 }  // namespace kmq::cli

@@ -217,6 +217,17 @@ TEST_F(Batch, FoldersOfFailedInputsAreNotLeftEmpty) {
   EXPECT_TRUE(fs::exists(path("out/sub/img-00.png"))) << "a folder with an output stays";
   EXPECT_FALSE(fs::exists(path("out/bad"))) << "no output was written there";
   EXPECT_FALSE(fs::exists(path("out/bad/deeper")));
+  // The write into a folder made for it is timed like any other.
+  const outcome json = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("timed").string(), "--json"} + fast);
+  std::istringstream lines(json.out);
+  int timed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("status", "") != "ok") continue;
+    EXPECT_GT(j.at("seconds").at("write").get<double>(), 0.0) << line;
+    ++timed;
+  }
+  EXPECT_EQ(timed, 2);
 }
 
 TEST_F(Batch, ResumesAfterSigkillWithTheSameBytes) {

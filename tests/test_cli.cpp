@@ -421,6 +421,26 @@ TEST_F(Cli, OutDirIsNotLeftBehindByARunThatWroteNothing) {
   EXPECT_TRUE(fs::exists(path("f/chelsea.png")));
 }
 
+// A folder not yet there is made after the work: what would refuse the
+// output is still found first. DIR/.. back to the input (review: it replaced
+// the input under --force), a parent that is a file.
+TEST_F(Cli, AnOutDirNotYetThereStillRefusesBeforeAnyWork) {
+  fs::copy_file(sample("chelsea.png"), path("a.png"));
+  const std::string original = read_text(path("a.png"));
+  for (const std::string force : {"", " --force"}) {
+    const outcome o = kmq("compress " + path("a.png") + " --out-dir " + path("new/..") + " -k 4" + force);
+    EXPECT_EQ(o.code, 64) << o.err;
+    EXPECT_NE(o.err.find("is the same file as the input"), std::string::npos) << o.err;
+    EXPECT_EQ(read_text(path("a.png")), original);
+    EXPECT_FALSE(fs::exists(path("new")));
+  }
+  write_text("file", "x");
+  const outcome under_a_file = kmq("compress " + path("a.png") + " --out-dir " + path("file/sub") + " -k 4");
+  EXPECT_EQ(under_a_file.code, 73) << under_a_file.err;
+  EXPECT_NE(under_a_file.err.find("is not a directory"), std::string::npos) << under_a_file.err;
+  EXPECT_EQ(under_a_file.err.find("a.png"), std::string::npos) << "the run stops before the image: " << under_a_file.err;
+}
+
 // An animated PNG is compressed as a viewer without animation shows it (its
 // first frame), and kmq says so: on stderr and in the JSON's notices.
 TEST_F(Cli, AnAnimatedPngSaysOnlyItsFirstFrameIsCompressed) {
