@@ -365,6 +365,21 @@ TEST_F(ImageDecode, MoreFramesAndPagesAreCounted) {
   EXPECT_STREQ(pages.more_images_are, "page");
 }
 
+// A PNG's eXIf orientation turns it, as Chromium shows it and as Pillow's
+// exif_transpose turns it (tests/data/exif/, written by make_exif_fixtures.py).
+TEST(ImageDecodeExif, PngExifOrientationAsPillowAndBrowsersShowIt) {
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    SCOPED_TRACE(orientation);
+    const fs::path dir = data_dir() / "exif";
+    const std::string name = "orient-" + std::to_string(orientation);
+    const decoded_image got = decode_image((dir / (name + ".png")).string(), limit);
+    const decoded_image want = decode_image((dir / (name + ".expected.png")).string(), limit);
+    EXPECT_EQ(got.width, want.width);
+    EXPECT_EQ(got.height, want.height);
+    EXPECT_EQ(got.pixels, want.pixels);
+  }
+}
+
 TEST_F(ImageDecode, JpegWithRestartMarkers) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64), {cv::IMWRITE_JPEG_RST_INTERVAL, 1});
   EXPECT_TRUE(jpeg_structure_problem(jpeg.data(), jpeg.size()).empty());

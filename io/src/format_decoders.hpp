@@ -6,7 +6,7 @@
 // exactly the pixels OpenCV 4.6's imdecode gave before (IMREAD_COLOR for JPEG,
 // IMREAD_UNCHANGED otherwise, then 16 bits rounded to 8 as
 // (v * 255 + 32767) / 65535), except where OpenCV was wrong (BMP, a grey
-// PNG's tRNS: they follow Pillow), and throws error(bad_input, path, ...) with the
+// PNG's tRNS, a PNG's eXIf orientation: they follow Pillow), and throws error(bad_input, path, ...) with the
 // library's own complaint in the reason. No process-wide state: every call
 // has its own error handlers, and nothing is printed.
 #pragma once
@@ -26,7 +26,8 @@ void decode_png(const std::uint8_t* data, std::size_t size, const std::string& p
 bool decode_png_fast(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                      decoded_image& image);
 // What a decoded PNG says beside its pixels: the frames after the first of an
-// animated PNG (acTL), its sRGB, gAMA and cHRM chunks.
+// animated PNG (acTL), its sRGB, gAMA and cHRM chunks; and its eXIf
+// orientation, applied to the pixels.
 void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& image);
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,
                             std::uint64_t max_pixels, decoded_image& image);
@@ -53,5 +54,11 @@ constexpr std::uint32_t eight_bits_of(std::uint32_t v16) { return (v16 * 255u + 
 // first APP1 segment's payload (its first 6 bytes skipped), read the way its
 // ExifReader does; exposed for the tests.
 int exif_orientation_of_app1(const std::uint8_t* payload, std::size_t size);
+// The same from the EXIF data itself (its TIFF header first), as a PNG's eXIf holds it.
+int exif_orientation_of_tiff(const std::uint8_t* tiff, std::size_t size);
+
+// The pixels turned by one of the 8 EXIF orientations (2-8; others leave
+// them), as OpenCV's flip and transpose turn them; width and height follow.
+void apply_orientation(decoded_image& image, int orientation);
 
 }  // namespace kmq::io::detail

@@ -120,11 +120,18 @@ struct exif_reader {
   }
 };
 
-// pixels (width x height) turned by one of the 8 EXIF orientations exactly as
-// OpenCV's flip and transpose turn them; width and height are updated.
-std::vector<packed_rgba> oriented(const std::vector<packed_rgba>& in, std::uint32_t& width, std::uint32_t& height,
-                                  int orientation) {
-  const std::size_t w = width, h = height;
+[[noreturn]] void fail(const std::string& path, const jpeg_reader& reader) {
+  throw error(error_kind::bad_input, path,
+              std::string("cannot decode JPEG (libjpeg: ") +
+                  (reader.failure.message[0] ? reader.failure.message : "corrupt data") + ")");
+}
+
+}  // namespace
+
+void apply_orientation(decoded_image& image, int orientation) {
+  if (orientation < 2 || orientation > 8) return;
+  const std::vector<packed_rgba>& in = image.pixels;
+  const std::size_t w = image.width, h = image.height;
   std::vector<packed_rgba> out(in.size());
   const bool transposed = orientation >= 5;
   const std::size_t ow = transposed ? h : w, oh = transposed ? w : h;
@@ -138,29 +145,25 @@ std::vector<packed_rgba> oriented(const std::vector<packed_rgba>& in, std::uint3
         case 5: sx = y; sy = x; break;                   // transpose
         case 6: sx = y; sy = ow - 1 - x; break;          // transpose, flip(1)
         case 7: sx = oh - 1 - y; sy = ow - 1 - x; break; // transpose, flip(-1)
-        case 8: sx = oh - 1 - y; sy = x; break;          // transpose, flip(0)
-        default: sx = x; sy = y; break;
+        default: sx = oh - 1 - y; sy = x; break;         // 8: transpose, flip(0)
       }
       out[y * ow + x] = in[sy * w + sx];
     }
   }
-  width = static_cast<std::uint32_t>(ow);
-  height = static_cast<std::uint32_t>(oh);
-  return out;
+  image.pixels = std::move(out);
+  image.width = static_cast<std::uint32_t>(ow);
+  image.height = static_cast<std::uint32_t>(oh);
 }
-
-[[noreturn]] void fail(const std::string& path, const jpeg_reader& reader) {
-  throw error(error_kind::bad_input, path,
-              std::string("cannot decode JPEG (libjpeg: ") +
-                  (reader.failure.message[0] ? reader.failure.message : "corrupt data") + ")");
-}
-
-}  // namespace
 
 int exif_orientation_of_app1(const std::uint8_t* payload, std::size_t size) {
   constexpr std::size_t offset_to_tiff_header = 6;  // "Exif\0\0"
   if (size <= offset_to_tiff_header) return 0;
-  exif_reader exif{payload + offset_to_tiff_header, size - offset_to_tiff_header, false};
+  return exif_orientation_of_tiff(payload + offset_to_tiff_header, size - offset_to_tiff_header);
+}
+
+int exif_orientation_of_tiff(const std::uint8_t* tiff, std::size_t size) {
+  if (size == 0) return 0;
+  exif_reader exif{tiff, size, false};
   // OpenCV's getFormat: "II" is Intel order; anything else is read big-endian.
   exif.little = exif.data[0] == 'I' && (exif.size == 1 || exif.data[1] == 'I');
   std::uint32_t mark = 0, start = 0, entries = 0;
@@ -210,7 +213,7 @@ void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& 
   std::vector<JSAMPLE> cmyk_row(cinfo.num_components == 4 ? std::size_t{image.width} * 4 : 0);
   if (!read_pixels(&reader, image.pixels.data(), cmyk_row.data())) fail(path, reader);
   image.has_alpha = false;
-  if (orientation >= 2 && orientation <= 8) image.pixels = oriented(image.pixels, image.width, image.height, orientation);
+  apply_orientation(image, orientation);
 }
 
 }  // namespace kmq::io::detail

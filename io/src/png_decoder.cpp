@@ -3,8 +3,9 @@
 // RGBA), 16-bit samples kept and rounded to 8 here, gAMA ignored; except that
 // a tRNS is alpha for grey images too (OpenCV ignores it there, so the pixels
 // of a grey image's transparent colour came out opaque; Pillow, browsers and
-// the PNG specification make them transparent). Errors and warnings go to
-// this call's own handlers, never to stderr.
+// the PNG specification make them transparent), and that an eXIf orientation
+// is applied (read_png_extras). Errors and warnings go to this call's own
+// handlers, never to stderr.
 #include <png.h>
 #include <zlib.h>
 
@@ -153,7 +154,8 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
   // chunk whose CRC fails is left out, the first of each kind counts, and a
   // colour chunk after PLTE is out of place and ignored.
   png_colour_chunks colour;
-  bool after_palette = false, seen_srgb = false, seen_gamma = false;
+  bool after_palette = false, seen_srgb = false, seen_gamma = false, seen_exif = false;
+  int orientation = 0;
   for (std::size_t at = 8; size >= 12 && at <= size - 12;) {
     const std::uint32_t length = be32(data + at);
     const std::uint8_t* type = data + at + 4;
@@ -164,6 +166,9 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
     const auto is = [type](const char* name) { return std::memcmp(type, name, 4) == 0; };
     if (is("PLTE")) {
       after_palette = true;
+    } else if (is("eXIf") && !seen_exif) {
+      seen_exif = true;
+      orientation = exif_orientation_of_tiff(body, length);
     } else if (is("acTL")) {
       if (length == 8 && be32(body) > 1 && image.more_images == 0) {
         image.more_images = be32(body) - 1;  // an APNG: its frames
@@ -183,6 +188,9 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
     }
   }
   image.colour_chunks = colour;
+  // As a browser shows it (Chromium turns a PNG by its eXIf, as a JPEG by its
+  // EXIF; Pillow's exif_transpose too).
+  apply_orientation(image, orientation);
 }
 
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,

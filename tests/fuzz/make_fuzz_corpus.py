@@ -78,7 +78,8 @@ for sub, names in [("", ["cmyk.jpg", "ycck.jpg"]),
                               "rgba-lzw.tif", "rgba.tif"]),
                    ("icc", ["icc.jpg", "icc.png", "icc.webp", "icc.tif", "icc-rgba.tif"]),
                    ("bmp", ["rle8.bmp", "rle4.bmp", "rgb565-v3.bmp", "argb4444-v5.bmp", "pal8-os2.bmp", "xrgb-v5.bmp",
-                            "pal4.bmp"])]:
+                            "pal4.bmp"]),
+                   ("exif", ["orient-6.png"])]:
     for n in names:
         with open(os.path.join(DATA, sub, n), "rb") as f:
             files["fixture-" + (sub + "-" if sub else "") + n] = f.read()
