@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "format_decoders.hpp"
 #include "icc_profile.hpp"
 #include "kmq/error.hpp"
 
@@ -158,35 +159,6 @@ std::string pixels_text(std::uint64_t width, std::uint64_t height) {
   return std::to_string(width) + "x" + std::to_string(height) + " = " + std::to_string(width * height) + " pixels";
 }
 
-// TIFF Orientation 2-8 (1 is the stored order): the picture as it is meant to
-// be seen, as libtiff's RGBA path and viewers show it.
-void orient(decoded_image& image, std::uint16_t orientation) {
-  if (orientation < 2 || orientation > 8) return;
-  const std::uint32_t w = image.width, h = image.height;
-  const bool transposed = orientation >= 5;
-  const std::uint32_t out_w = transposed ? h : w, out_h = transposed ? w : h;
-  std::vector<packed_rgba> out(image.pixels.size());
-  for (std::uint32_t y = 0; y < out_h; ++y) {
-    for (std::uint32_t x = 0; x < out_w; ++x) {
-      std::uint32_t sx = 0, sy = 0;  // where the shown pixel (x, y) is stored
-      switch (orientation) {
-        case ORIENTATION_TOPRIGHT: sx = w - 1 - x; sy = y; break;
-        case ORIENTATION_BOTRIGHT: sx = w - 1 - x; sy = h - 1 - y; break;
-        case ORIENTATION_BOTLEFT: sx = x; sy = h - 1 - y; break;
-        case ORIENTATION_LEFTTOP: sx = y; sy = x; break;
-        case ORIENTATION_RIGHTTOP: sx = y; sy = h - 1 - x; break;
-        case ORIENTATION_RIGHTBOT: sx = w - 1 - y; sy = h - 1 - x; break;
-        case ORIENTATION_LEFTBOT: sx = w - 1 - y; sy = x; break;
-        default: break;
-      }
-      out[std::size_t{y} * out_w + x] = image.pixels[std::size_t{sy} * w + sx];
-    }
-  }
-  image.pixels.swap(out);
-  image.width = out_w;
-  image.height = out_h;
-}
-
 }  // namespace
 
 tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string& path, std::uint64_t max_pixels,
@@ -285,7 +257,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
         convert(block<std::uint16_t>{&planes, l.contiguous, samples_per_pixel, block_w}, l, rows, columns, out, width);
     }
   }
-  orient(image, orientation);
+  apply_orientation(image, orientation);  // TIFF's Orientation values are EXIF's
   image.has_alpha = true;
   result.decoded = true;
   return result;
