@@ -62,9 +62,9 @@ result replay(const fs::path& file, backend& engine, std::string& why) {
   // Anything else escapes and fails the test with its message.
 }
 
-// Seeds that are damaged on purpose, or a format kmq refuses (GIF, animated WebP).
+// Seeds that are damaged on purpose, or a format kmq refuses (GIF).
 bool broken_on_purpose(const std::string& name) {
-  for (const char* prefix : {"c-bad-", "c-truncated-", "c-empty", "c-not-an-image", "c-gif", "c-webp-animated"})
+  for (const char* prefix : {"c-bad-", "c-truncated-", "c-empty", "c-not-an-image", "c-gif"})
     if (name.rfind(prefix, 0) == 0) return true;
   return false;
 }
@@ -84,7 +84,7 @@ TEST(FuzzCorpus, SeedsGiveAnImageOrAKmqError) {
     if (!broken_on_purpose(name) && !refused_without_opencv)
       EXPECT_EQ(r, result::image) << name << " is a valid image: " << why;
     if (name.rfind("c-bad-", 0) == 0 || name.rfind("c-empty", 0) == 0 || name.rfind("c-gif", 0) == 0 ||
-        name.rfind("c-not-an-image", 0) == 0 || name.rfind("c-webp-animated", 0) == 0)
+        name.rfind("c-not-an-image", 0) == 0)
       EXPECT_EQ(r, result::kmq_error) << name << " is broken on purpose";
   }
   EXPECT_GE(images, KMQ_TEST_WITH_OPENCV ? 30 : 20);

@@ -380,6 +380,27 @@ TEST(ImageDecodeExif, PngExifOrientationAsPillowAndBrowsersShowIt) {
   }
 }
 
+// An animated WebP gives its first frame (OpenCV refused the file): the fuzz
+// corpus holds one of two frames, the first the picture of its lossless seed.
+TEST(ImageDecodeWebp, AnAnimatedOneGivesItsFirstFrame) {
+  const auto seed = [](const std::string& name) {
+    std::ifstream in((data_dir().parent_path() / "fuzz_corpus" / name).string(), std::ios::binary);
+    const bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return bytes(file.begin() + 4, file.end());  // the fuzz target's 4 bytes of options first
+  };
+  decoded_image animated = image_decoder().decode_bytes(seed("c-webp-animated.webp"), "animated.webp");
+  decoded_image still = image_decoder().decode_bytes(seed("c-webp-lossless-alpha.webp"), "still.webp");
+  EXPECT_EQ(animated.width, still.width);
+  EXPECT_EQ(animated.height, still.height);
+  // The canvas holds no colour under alpha 0; kmq collapses those pixels anyway.
+  collapse_transparent(animated.pixels.data(), animated.pixels.size());
+  collapse_transparent(still.pixels.data(), still.pixels.size());
+  EXPECT_EQ(animated.pixels, still.pixels);
+  EXPECT_EQ(animated.has_alpha, still.has_alpha);
+  EXPECT_EQ(animated.more_images, 1u);
+  EXPECT_STREQ(animated.more_images_are, "frame");
+}
+
 TEST_F(ImageDecode, JpegWithRestartMarkers) {
   const bytes jpeg = encode(".jpg", noise_bgr(64, 64), {cv::IMWRITE_JPEG_RST_INTERVAL, 1});
   EXPECT_TRUE(jpeg_structure_problem(jpeg.data(), jpeg.size()).empty());

@@ -114,8 +114,7 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   outcome.input_bytes = image.file_bytes;
   collapse_transparent(image.pixels.data(), image.pixels.size());
   if (image.more_images > 0) {
-    // As a viewer that shows one image shows it; an animated WebP, which
-    // libwebp decodes only frame by frame, is refused instead.
+    // As a viewer that shows one image shows it.
     const std::string notice = "holds " + std::to_string(image.more_images) + " more " + image.more_images_are +
                                (image.more_images == 1 ? "" : "s") + ": only the first is compressed";
     outcome.notices.push_back(notice);
