@@ -232,6 +232,7 @@ async function animatedFlow(browser, url) {
   const state = await page.locator('#stat-state').textContent();
   check(state.startsWith('Note: holds 2 more frames: only the first is compressed. As: kmq compress'),
         `animated PNG: the state line says "${state}"`);
+  await page.screenshot({ path: path.join(outDir, 'animated-note.png'), fullPage: true });
   check(errors.length === 0, `animated PNG: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
   await page.close();
 }
