@@ -10,7 +10,6 @@
 #include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
-#include "kmq/stopwatch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -94,15 +93,7 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
         r.line = std::move(line);
         return r;
       }
-      const detail::stopwatch writing;
-      if (make_folder) {
-        fs::create_directories(folder, ec);
-        if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
-      }
-      io::write_file_atomically(in.output, outcome.png, force, job.input);
-      outcome.output = in.output;
-      outcome.seconds.write = writing.seconds();
-      outcome.seconds.total += outcome.seconds.write;
+      write_job_output(outcome, in.output, job.input, force, make_folder);
     } else {
       job.output = in.output;
       outcome = run_job(job, engine, &watcher);

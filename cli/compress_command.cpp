@@ -18,10 +18,8 @@
 #include "kmq/backend_starter.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
-#include "kmq/io/output_file.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
-#include "kmq/stopwatch.hpp"
 #include "progress_line.hpp"
 
 namespace kmq::cli {
@@ -83,16 +81,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
       progress_line progress(job.input, job.quantize.kmeans.restarts, show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
     }
-    if (make_folder) {
-      const detail::stopwatch writing;
-      fs::create_directories(s.out_dir, ec);
-      if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output directory: " + ec.message());
-      io::check_output_path(job.input, planned.output, job.force);
-      io::write_file_atomically(planned.output, outcome.png, job.force, job.input);
-      outcome.output = planned.output;
-      outcome.seconds.write = writing.seconds();
-      outcome.seconds.total += outcome.seconds.write;
-    }
+    if (make_folder) write_job_output(outcome, planned.output, job.input, job.force, true);
     if (s.extra.any()) write_extra_outputs(s.extra, job, outcome, s.command_line, job.force);
     if (png_on_stdout) {
       write_to_stdout(outcome.png);

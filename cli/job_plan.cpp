@@ -12,6 +12,7 @@
 #include "batch_plan.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/output_file.hpp"
+#include "kmq/stopwatch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -109,6 +110,22 @@ void check_folder_can_be_made(const std::string& folder) {
   if (::access(at.c_str(), W_OK | X_OK) != 0) {
     throw error(error_kind::output_failed, folder, "cannot create it in " + at.string() + ": " + std::strerror(errno));
   }
+}
+
+void write_job_output(job_outcome& outcome, const std::string& output, const std::string& input, bool force,
+                      bool make_folder) {
+  const detail::stopwatch writing;
+  if (make_folder) {
+    const fs::path folder = fs::path(output).parent_path();
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) throw error(error_kind::output_failed, folder.string(), "cannot create folder: " + ec.message());
+    io::check_output_path(input, output, force);  // checked only now: the folder was not there
+  }
+  io::write_file_atomically(output, outcome.png, force, input);
+  outcome.output = output;
+  outcome.seconds.write = writing.seconds();
+  outcome.seconds.total += outcome.seconds.write;
 }
 
 }  // namespace kmq::cli

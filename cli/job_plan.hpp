@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "kmq/pipeline/job_outcome.hpp"
+
 namespace kmq::cli {
 
 // "-": standard input as INPUT, standard output as -o.
@@ -31,5 +33,11 @@ bool same_file(const std::string& a, const std::string& b);
 // written: throws error(output_failed) now, before any work, where it could
 // not be made (its nearest existing parent not a directory, or not writable).
 void check_folder_can_be_made(const std::string& folder);
+
+// The PNG of a job run_job() was given no output for, written to `output`
+// (never replacing one without force), after making its folder where
+// make_folder: outcome.output and the write's seconds set as run_job() sets them.
+void write_job_output(job_outcome& outcome, const std::string& output, const std::string& input, bool force,
+                      bool make_folder);
 
 }  // namespace kmq::cli

@@ -25,9 +25,10 @@ void decode_png(const std::uint8_t* data, std::size_t size, const std::string& p
 // the bytes libpng gives, or false, with nothing done, for any other file.
 bool decode_png_fast(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                      decoded_image& image);
-// What a decoded PNG says beside its pixels: the frames after the first of an
-// animated PNG (acTL), its sRGB, gAMA and cHRM chunks; and its eXIf
-// orientation, applied to the pixels.
+// What a decoded PNG says beside its pixels, in one walk of its chunks before
+// IDAT: its ICC profile (iCCP), the frames after the first of an animated PNG
+// (acTL), its sRGB, gAMA and cHRM chunks; and its eXIf orientation, applied
+// to the pixels.
 void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& image);
 void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const std::string& path,
                             std::uint64_t max_pixels, decoded_image& image);

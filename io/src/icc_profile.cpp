@@ -91,28 +91,13 @@ std::vector<std::uint8_t> jpeg_icc_profile(const std::uint8_t* d, std::size_t n)
   return checked(std::move(profile));
 }
 
-std::vector<std::uint8_t> png_icc_profile(const std::uint8_t* d, std::size_t n) {
-  if (n < 8 || std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) != 0) return {};
-  std::size_t pos = 8;
-  while (n - pos >= 12) {
-    const std::size_t length = be32(d + pos);
-    if (length > n - pos - 12) return {};
-    const std::uint8_t* type = d + pos + 4;
-    const std::uint8_t* body = d + pos + 8;
-    if (std::memcmp(type, "IDAT", 4) == 0 || std::memcmp(type, "IEND", 4) == 0) return {};
-    if (std::memcmp(type, "iCCP", 4) == 0) {
-      // The CRC covers type and data; libpng would discard a chunk that fails it.
-      if (crc32(crc32(0, nullptr, 0), type, static_cast<uInt>(4 + length)) != be32(body + length)) return {};
-      // Profile name (1-79 bytes), NUL, compression method 0 (zlib), the data.
-      const void* nul = std::memchr(body, 0, std::min<std::size_t>(length, 80));
-      if (nul == nullptr) return {};
-      const std::size_t name_size = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - body);
-      if (name_size == 0 || name_size + 2 > length || body[name_size + 1] != 0) return {};
-      return checked(inflate_profile(body + name_size + 2, length - name_size - 2));
-    }
-    pos += 12 + length;
-  }
-  return {};
+std::vector<std::uint8_t> png_iccp_profile(const std::uint8_t* body, std::size_t length) {
+  // Profile name (1-79 bytes), NUL, compression method 0 (zlib), the data.
+  const void* nul = std::memchr(body, 0, std::min<std::size_t>(length, 80));
+  if (nul == nullptr) return {};
+  const std::size_t name_size = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - body);
+  if (name_size == 0 || name_size + 2 > length || body[name_size + 1] != 0) return {};
+  return checked(inflate_profile(body + name_size + 2, length - name_size - 2));
 }
 
 std::vector<std::uint8_t> webp_icc_profile(const std::uint8_t* d, std::size_t n) {

@@ -22,8 +22,10 @@ bool plausible_icc_profile(const std::uint8_t* data, std::size_t size);
 // their sequence numbers; all of 1..count must be there exactly once.
 std::vector<std::uint8_t> jpeg_icc_profile(const std::uint8_t* data, std::size_t size);
 
-// The iCCP chunk before IDAT (CRC checked), inflated.
-std::vector<std::uint8_t> png_icc_profile(const std::uint8_t* data, std::size_t size);
+// The profile an iCCP chunk's data holds (its name, compression method and
+// zlib stream), inflated and checked; empty when it holds none. The PNG's
+// chunks are walked, and the CRC checked, by read_png_extras (png_decoder.cpp).
+std::vector<std::uint8_t> png_iccp_profile(const std::uint8_t* body, std::size_t length);
 
 // The RIFF "ICCP" chunk before the image data.
 std::vector<std::uint8_t> webp_icc_profile(const std::uint8_t* data, std::size_t size);

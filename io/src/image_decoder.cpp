@@ -158,8 +158,8 @@ decoded_image image_decoder::decode_bytes(const std::vector<std::uint8_t>& bytes
       detail::decode_jpeg(bytes.data(), bytes.size(), path, max_pixels, image);
       break;
     case image_format::png:
-      icc_profile = detail::png_icc_profile(bytes.data(), bytes.size());
-      detail::decode_png(bytes.data(), bytes.size(), path, max_pixels, image);
+      detail::decode_png(bytes.data(), bytes.size(), path, max_pixels, image);  // its profile too
+      icc_profile = std::move(image.icc_profile);
       break;
     case image_format::webp:
       icc_profile = detail::webp_icc_profile(bytes.data(), bytes.size());

@@ -16,6 +16,7 @@
 
 #include "byte_order.hpp"
 #include "format_decoders.hpp"
+#include "icc_profile.hpp"
 #include "kmq/error.hpp"
 
 namespace kmq::io::detail {
@@ -154,7 +155,7 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
   // chunk whose CRC fails is left out, the first of each kind counts, and a
   // colour chunk after PLTE is out of place and ignored.
   png_colour_chunks colour;
-  bool after_palette = false, seen_srgb = false, seen_gamma = false, seen_exif = false;
+  bool after_palette = false, seen_srgb = false, seen_gamma = false, seen_exif = false, seen_profile = false;
   int orientation = 0;
   for (std::size_t at = 8; size >= 12 && at <= size - 12;) {
     const std::uint32_t length = be32(data + at);
@@ -162,8 +163,14 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
     const std::uint8_t* body = data + at + 8;
     if (std::memcmp(type, "IDAT", 4) == 0 || length > size - at - 12) break;
     at += std::size_t{length} + 12;
-    if (crc32(crc32(0, nullptr, 0), type, static_cast<uInt>(4 + length)) != be32(body + length)) continue;
+    const bool intact = crc32(crc32(0, nullptr, 0), type, static_cast<uInt>(4 + length)) == be32(body + length);
     const auto is = [type](const char* name) { return std::memcmp(type, name, 4) == 0; };
+    if (is("iCCP")) {  // the first only, wherever it stands; a damaged first one means none
+      if (!seen_profile && intact) image.icc_profile = png_iccp_profile(body, length);
+      seen_profile = true;
+      continue;
+    }
+    if (!intact) continue;
     if (is("PLTE")) {
       after_palette = true;
     } else if (is("eXIf") && !seen_exif) {

@@ -27,6 +27,11 @@ const char* status_text(VP8StatusCode status) {
   }
 }
 
+// A file libwebp cannot read, named with libwebp's reason.
+error webp_failure(const std::string& path, const char* kind, const std::string& why) {
+  return error(error_kind::bad_input, path, std::string("cannot decode ") + kind + " (libwebp: " + why + ")");
+}
+
 class webp_output {
  public:
   explicit webp_output(WebPDecoderConfig& config) : config_(config) {}
@@ -54,9 +59,7 @@ class anim_decoder {
 // The first frame of an animated WebP, composed on its canvas.
 void decode_first_frame(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                         decoded_image& image) {
-  auto fail = [&](const std::string& why) {
-    return error(error_kind::bad_input, path, "cannot decode animated WebP (libwebp: " + why + ")");
-  };
+  auto fail = [&path](const std::string& why) { return webp_failure(path, "animated WebP", why); };
   WebPAnimDecoderOptions options;
   if (!WebPAnimDecoderOptionsInit(&options)) throw fail("library version mismatch");
   options.color_mode = MODE_RGBA;  // straight alpha
@@ -85,9 +88,7 @@ void decode_first_frame(const std::uint8_t* data, std::size_t size, const std::s
 
 void decode_webp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                  decoded_image& image) {
-  auto fail = [&](const std::string& why) {
-    return error(error_kind::bad_input, path, "cannot decode WebP (libwebp: " + why + ")");
-  };
+  auto fail = [&path](const std::string& why) { return webp_failure(path, "WebP", why); };
   WebPDecoderConfig config;
   if (!WebPInitDecoderConfig(&config)) throw fail("library version mismatch");
   const VP8StatusCode features = WebPGetFeatures(data, size, &config.input);
