@@ -27,7 +27,9 @@ and clustering only for scikit-learn and OpenCV.
         --out results/quality IMAGE.png...
 
 --reuse FILE.json takes the peers' rows from an earlier run (they are seeded
-and deterministic) and runs only kmq: the before/after comparison of a change.
+and deterministic) and runs only kmq: the before/after comparison of a change
+(a peer's run on an image with alpha runs again where that file lacks what the
+run did to alpha 0 and 255).
 Needs Debian's python3-sklearn, python3-opencv, python3-pil and pngquant
 (scripts/install-deps.sh --bench).
 """
@@ -67,6 +69,22 @@ def error_of(reference, written_path, alpha):
         return float(((out[:, :3] - reference[:, :3]) ** 2).mean())
     premul = lambda p: np.concatenate([p[:, :3] * p[:, 3:4] / 255.0, p[:, 3:4]], axis=1)
     return float(((premul(out) - premul(reference)) ** 2).mean())
+
+
+def alpha_changed(reference, written_path):
+    """Pixels fully transparent or fully opaque in the input whose alpha the output changed
+    (kmq keeps alpha 0 and 255 exact; a peer that does not is marked in the table)."""
+    out = load_rgba(written_path)
+    kept_kind = (reference[:, 3] == 0) | (reference[:, 3] == 255)
+    return int((kept_kind & (out[:, 3] != reference[:, 3])).sum())
+
+
+def measured(reference, out, alpha):
+    """The row entry of a written file: its error, and for an image with alpha what it did to alpha 0 and 255."""
+    entry = {"status": "ok", "mse": error_of(reference, out, alpha)}
+    if alpha:
+        entry["alpha_changed"] = alpha_changed(reference, out)
+    return entry
 
 
 def write_palette_png(path, labels, centres, width, height, alpha):
@@ -126,7 +144,7 @@ def run_clusterer(name, target, args, cap, reference, width, height, alpha, tmp)
         return {"status": "timed out", "cap_seconds": cap}
     out = os.path.join(tmp, name + ".png")
     write_palette_png(out, done["labels"], done["centres"], width, height, alpha)
-    return {"status": "ok", "mse": error_of(reference, out, alpha), "seconds": done["seconds"]}
+    return {**measured(reference, out, alpha), "seconds": done["seconds"]}
 
 
 def run_command(name, command, out, reference, alpha):
@@ -135,7 +153,7 @@ def run_command(name, command, out, reference, alpha):
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 99) or not os.path.exists(out):  # pngquant: 99 = quality not reached
         return {"status": f"failed ({done.returncode}): {done.stderr.strip()[:200]}"}
-    return {"status": "ok", "mse": error_of(reference, out, alpha), "seconds": seconds, "bytes": os.path.getsize(out)}
+    return {**measured(reference, out, alpha), "seconds": seconds, "bytes": os.path.getsize(out)}
 
 
 def run_kmq(binary, path, k, seed, restarts, reference, alpha, tmp):
@@ -153,16 +171,25 @@ PEERS = TOOLS[2:]
 def fmt_mse(entry):
     if entry is None:
         return "–"
-    return f"{entry['mse']:.3f}" if entry.get("status") == "ok" else entry.get("status", "–")
+    if entry.get("status") != "ok":
+        return entry.get("status", "–")
+    return f"{entry['mse']:.3f}" + (" †" if entry.get("alpha_changed", 0) > 0 else "")
 
 
-def best_peer(row):
-    done = [(row[p]["mse"], p) for p in PEERS if p in row and row[p].get("status") == "ok"]
+def keeps_alpha(entry):
+    """Whether a tool's output kept alpha 0 and 255 exact (always true of an opaque image)."""
+    return entry.get("alpha_changed", 0) == 0
+
+
+def best_peer(row, alpha_kept=False):
+    """The lowest MSE of the peers (with alpha_kept: of those that keep alpha 0 and 255) and who."""
+    done = [(row[p]["mse"], p) for p in PEERS
+            if p in row and row[p].get("status") == "ok" and (not alpha_kept or keeps_alpha(row[p]))]
     return min(done) if done else (None, None)
 
 
-def margin(row, tool):
-    best, _ = best_peer(row)
+def margin(row, tool, alpha_kept=False):
+    best, _ = best_peer(row, alpha_kept)
     if best is None or row.get(tool, {}).get("status") != "ok":
         return None
     if best == 0:
@@ -186,6 +213,15 @@ def table(rows):
     summary = (f"kmq (defaults) at or below the best peer (0.1 % tie tolerance) in "
                f"{sum(m <= 100 * TIE for m in wins)} of {len(wins)} rows; strictly lowest in "
                f"{sum(m < 0 for m in wins)}.")
+    alpha_rows = [r for r in rows if r["error_space"] == "premultiplied_rgba"]
+    if alpha_rows:
+        kept = [margin(r, "kmq", alpha_kept=True) for r in alpha_rows]
+        judged = [m for m in kept if m is not None]
+        summary += (f"\n\n† (rows with alpha): that output changes the alpha of pixels that are fully transparent or"
+                    f" fully opaque in the input. kmq keeps alpha 0 and 255 exact (issue 15, goal 2), and its error"
+                    f" includes what that costs. In {len(kept) - len(judged)} of {len(alpha_rows)} rows with alpha"
+                    f" every peer's output changes them; in the other {len(judged)}, kmq is at or below the best peer"
+                    f" that keeps them in {sum(m <= 100 * TIE for m in judged)}.")
     return lines, summary
 
 
@@ -231,7 +267,8 @@ def main():
                 for peer in PEERS:
                     if peer in skip:
                         continue
-                    if old is not None and peer in old:
+                    if old is not None and peer in old and (
+                            not alpha or old[peer].get("status") != "ok" or "alpha_changed" in old[peer]):
                         row[peer] = old[peer]
                     elif peer == "sklearn_n1":
                         row[peer] = run_clusterer(peer, sklearn_worker, (points, k, args.seed, 1), args.cap,
@@ -272,15 +309,19 @@ def write_results(args, skip, rows):
     with open(args.out + ".csv", "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["image", "width", "height", "error_space", "k"] + [f"{t}_mse" for t in TOOLS]
-                        + ["best_peer", "kmq_vs_best_peer_percent", "kmq_seconds", "pngquant_seconds"])
+                        + ["best_peer", "kmq_vs_best_peer_percent", "kmq_seconds", "pngquant_seconds"]
+                        + [f"{t}_alpha_changed" for t in TOOLS] + ["kmq_vs_best_alpha_keeping_peer_percent"])
         for row in rows:
             best, who = best_peer(row)
             m = margin(row, "kmq")
+            kept = margin(row, "kmq", alpha_kept=True) if row["error_space"] == "premultiplied_rgba" else None
             writer.writerow([row["image"], row["width"], row["height"], row["error_space"], row["k"]]
                             + [row[t]["mse"] if row.get(t, {}).get("status") == "ok" else row.get(t, {}).get("status", "")
                                for t in TOOLS]
                             + [who or "", "" if m is None else f"{m:.3f}",
-                               row["kmq"].get("seconds", ""), row.get("pngquant", {}).get("seconds", "")])
+                               row["kmq"].get("seconds", ""), row.get("pngquant", {}).get("seconds", "")]
+                            + [row.get(t, {}).get("alpha_changed", "") for t in TOOLS]
+                            + ["" if kept is None else f"{kept:.3f}"])
     with open(args.out + ".json", "w") as js:
         json.dump({"machine": machine, "summary": summary, "rows": rows}, js, indent=2)
 
