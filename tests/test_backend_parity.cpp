@@ -390,6 +390,17 @@ quantized quantize_and_remap(const std::vector<packed_rgba>& pixels, const quant
 
 // Split in two so that the device check can run the small ones under
 // racecheck (which slows shared-memory work a hundredfold) within its limit.
+// An opaque grey image of about 200 levels.
+std::vector<packed_rgba> grey_pixels(std::size_t count, std::uint64_t seed) {
+  seeded_random random(seed);
+  std::vector<packed_rgba> pixels(count);
+  for (packed_rgba& p : pixels) {
+    const auto v = static_cast<std::uint32_t>(random.below(200) + random.below(56));
+    p = pack_rgba(v, v, v, 255);
+  }
+  return pixels;
+}
+
 std::vector<image_case> small_pipeline_images() {
   return {
       {"one pixel", {pack_rgba(200, 100, 50, 255)}},
@@ -397,6 +408,7 @@ std::vector<image_case> small_pipeline_images() {
       {"255 px", clustered_with_noise(255, 5, false, 41)},
       {"257 px alpha", clustered_with_noise(257, 5, true, 42)},
       {"posterised", posterised_pixels(5000, 45)},
+      {"grey", grey_pixels(5000, 46)},  // the exact grey palette (grey_palette.hpp), on the host for both
   };
 }
 

@@ -367,6 +367,20 @@ TEST_F(ReportHtml, ElbowSectionPlotsTheCurveOrSaysHowToGetIt) {
   EXPECT_NE(html.find("class=\"chosen\""), std::string::npos);
 }
 
+TEST_F(ReportHtml, AnExactGreyPaletteSaysSoInsteadOfLloydPasses) {
+  const fruits_run& run = fruits();
+  job_outcome outcome = run.outcome;
+  outcome.quantized.exact_grey = true;  // as quantize() marks an opaque grey image (test_grey_palette)
+  outcome.quantized.passes.clear();
+  outcome.quantized.restarts = 0;
+  const std::string html = render_report_html(run.job, outcome, run.context);
+  EXPECT_NE(html.find("every colour of the image is grey"), std::string::npos);
+  EXPECT_NE(html.find("found exactly"), std::string::npos);
+  EXPECT_NE(html.find("none (grey image: exact optimum)"), std::string::npos);
+  EXPECT_EQ(html.find("<svg id=\"wcss-plot\""), std::string::npos);
+  EXPECT_EQ(html.find("distinct colours: the palette is the image's colours"), std::string::npos);
+}
+
 TEST_F(ReportHtml, IsTheSameEveryTime) {
   const fruits_run& run = fruits();
   EXPECT_EQ(render_report_html(run.job, run.outcome, run.context), run.html);

@@ -12,6 +12,7 @@
 #include "oklab_palette.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
+#include "grey_palette.hpp"
 #include "palette_polish.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
@@ -243,6 +244,15 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     result.converged = true;
     result.restarts = 0;
     palette = colors.colors_;
+  } else if (options.refine && !oklab && detail::all_opaque_grey(colors.colors_)) {
+    // One line of colours: the exact optimum, no clustering (grey_palette.hpp).
+    detail::stopwatch solving;
+    result.exact_grey = true;
+    result.converged = true;
+    result.restarts = 0;
+    palette = detail::optimal_grey_palette(colors.colors_, colors.dedupe() ? weights : colors.counts_,
+                                           options.kmeans.k);
+    result.refine_seconds = solving.seconds();
   } else {
     // Premultiplying can merge colours: never more clusters than points.
     kmeans_params params = options.kmeans;

@@ -30,6 +30,7 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["distinct_colors"] = q.distinct_colors;
   j["palette_size"] = q.palette.size();
   j["lossless"] = q.lossless;
+  j["exact_grey"] = q.exact_grey;
   j["iterations"] = q.iterations;
   j["converged"] = q.converged;
   j["restarts"] = q.restarts;
@@ -88,7 +89,8 @@ std::string outcome_text(const image_job& job, const job_outcome& r, bool verbos
       r.input_bytes == 0 ? 0.0 : 100.0 * static_cast<double>(r.png.size()) / static_cast<double>(r.input_bytes);
   const std::string psnr = std::isinf(r.metrics.psnr) ? std::string("inf") : format("%.2f", r.metrics.psnr);
   const std::string quality = r.measured ? format(", PSNR %s dB, SSIM %.4f", psnr.c_str(), r.metrics.ssim) : "";
-  const std::string fit = q.lossless ? std::string("lossless")
+  const std::string fit = q.lossless     ? std::string("lossless")
+                          : q.exact_grey ? std::string("exact grey optimum")
                                      : format("%d iterations%s", q.iterations, q.converged ? ", converged" : ", not converged");
   const std::string output = r.output.empty() ? std::string("(not written)") : r.output;
   std::string text = format("%s -> %s: %ux%u, %zu %s of %zu, %llu -> %llu bytes (%.1f%%)%s, %s, %s (%s), %.3f s",

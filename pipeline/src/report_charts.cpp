@@ -44,6 +44,14 @@ double share_of(const quantize_result& q, std::size_t i) {
 
 std::string wcss_section(const page_data& page) {
   const quantize_result& q = page.outcome.quantized;
+  if (q.exact_grey) {
+    return section_open("wcss", "WCSS per Lloyd pass",
+                        "No Lloyd pass ran: every colour of the image is grey, so its " + grouped(q.distinct_colors) +
+                            " levels lie on one line, where the best palette is found exactly: the cut of the "
+                            "levels into K runs of least squared error, each served by its mean (a dynamic "
+                            "programme). No seeding, so no local minimum; final WCSS " + compact(q.wcss) + ".") +
+           "</section>";
+  }
   if (q.passes.empty()) {
     return section_open("wcss", "WCSS per Lloyd pass",
                         "No Lloyd pass ran: K is at least the " + grouped(q.distinct_colors) +

@@ -81,9 +81,12 @@ std::string summary_section(const page_data& page) {
                k_note + " \xc2\xb7 " + grouped(q.distinct_colors) + " distinct colours in the input" +
                    (q.lossless ? " \xc2\xb7 lossless" : ""));
   html += card("Clustering",
-               q.lossless ? std::string("exact") : std::to_string(q.iterations) + (q.iterations == 1 ? " pass" : " passes"),
+               q.lossless || q.exact_grey ? std::string("exact")
+                                          : std::to_string(q.iterations) + (q.iterations == 1 ? " pass" : " passes"),
                q.lossless ? std::string("K \xe2\x89\xa5 distinct colours: the palette is the image's colours")
-                          : std::string(q.converged ? "converged" : "stopped at --max-iter") + " \xc2\xb7 best of " +
+               : q.exact_grey
+                   ? std::string("grey image: the K levels of least error, found exactly (no seeding, no Lloyd pass)")
+                   : std::string(q.converged ? "converged" : "stopped at --max-iter") + " \xc2\xb7 best of " +
                                 std::to_string(q.restarts) + (q.restarts == 1 ? " seeding" : " seedings") +
                                 (q.restarts > 1 ? " (#" + std::to_string(q.best_restart + 1) + " kept)" : ""));
   html += "</div>";
@@ -199,7 +202,9 @@ std::string command_section(const page_data& page) {
                               fixed(job.quality->max_psnr, 1) + " dB): " + std::to_string(r.k)
                         : std::to_string(km.k));
   fact("seeding", std::string(init_method_name(km.init)) + ", seed " + std::to_string(km.seed));
-  fact("restarts", km.restarts == 0 ? "auto (" + std::to_string(r.quantized.restarts) + ")" : std::to_string(km.restarts));
+  fact("restarts", r.quantized.exact_grey ? std::string("none (grey image: exact optimum)")
+                   : km.restarts == 0        ? "auto (" + std::to_string(r.quantized.restarts) + ")"
+                                             : std::to_string(km.restarts));
   char tolerance[32];
   std::snprintf(tolerance, sizeof tolerance, "%g", km.tol);
   fact("max passes, tolerance", std::to_string(km.max_iter) + ", " + tolerance);

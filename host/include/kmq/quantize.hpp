@@ -111,6 +111,7 @@ struct quantize_result {
   std::vector<std::uint64_t> usage;   // pixels per palette entry (without dithering)
   std::size_t distinct_colors = 0;
   bool lossless = false;              // k >= distinct colours: the palette is those colours
+  bool exact_grey = false;            // an opaque grey image: the exact optimum (grey_palette.hpp), no Lloyd pass
   int iterations = 0;                 // Lloyd passes of the kept run
   bool converged = false;
   int restarts = 1;                   // seedings run
