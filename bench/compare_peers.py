@@ -220,8 +220,9 @@ def table(rows):
         summary += (f"\n\n† (rows with alpha): that output changes the alpha of pixels that are fully transparent or"
                     f" fully opaque in the input. kmq keeps alpha 0 and 255 exact (issue 15, goal 2), and its error"
                     f" includes what that costs. In {len(kept) - len(judged)} of {len(alpha_rows)} rows with alpha"
-                    f" every peer's output changes them; in the other {len(judged)}, kmq is at or below the best peer"
-                    f" that keeps them in {sum(m <= 100 * TIE for m in judged)}.")
+                    f" every peer's output changes them"
+                    + (f"; in the other {len(judged)}, kmq is at or below the best peer that keeps them in"
+                       f" {sum(m <= 100 * TIE for m in judged)}." if judged else "."))
     return lines, summary
 
 

@@ -31,6 +31,12 @@ SOURCES = [
      "icon, alpha (nearly opaque body)"),
     ("xtree", "/usr/share/doc/valgrind/html/images/kcachegrind_xtree.png", "valgrind", "screenshot, a few clear pixels"),
     ("boxplot", "/usr/share/doc/nodejs/contributing/doc_img/compare-boxplot.png", "nodejs", "chart"),
+    # Added in round 6 (after the tables above had been tuned on): a photo, two grey photos, two icons.
+    ("rocket", f"{PYTHON}/skimage/data/rocket.jpg", "python3-skimage", "photo"),
+    ("moon", f"{PYTHON}/skimage/data/moon.png", "python3-skimage", "grey photo"),
+    ("coins", f"{PYTHON}/skimage/data/coins.png", "python3-skimage", "grey photo"),
+    ("server-icon", "/usr/share/icons/Adwaita/512x512/places/network-server.png", "adwaita-icon-theme", "icon, alpha"),
+    ("chromium-icon", "/usr/share/icons/hicolor/256x256/apps/chromium.png", "chromium", "icon, alpha"),
 ]
 MAX_PIXELS = 600_000
 
