@@ -48,7 +48,7 @@ std::string wcss_section(const page_data& page) {
     return section_open("wcss", "WCSS per Lloyd pass",
                         "No Lloyd pass ran: every colour of the image is grey, so its " + grouped(q.distinct_colors) +
                             " levels lie on one line, where the best palette is found exactly: the cut of the "
-                            "levels into K runs of least squared error, each served by its mean (a dynamic "
+                            "levels into K runs of least squared error, each served by the level nearest its mean (a dynamic "
                             "programme). No seeding, so no local minimum; final WCSS " + compact(q.wcss) + ".") +
            "</section>";
   }
