@@ -114,6 +114,7 @@ def main():
     machine = f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU"
     if args.label:
         machine += f"; kmq {args.label}"
+    machine += "; " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = ["# `--space oklab` against rgb and pngquant `--nofs`", "",
              machine + ".", "",
              "Mean ΔE_ok (OKLab distance, mean over pixels; lower is better) and MSE per RGB channel, each "

@@ -12,7 +12,7 @@
 #                  and MSE (bench/oklab_peers.py; K default 16,64; OUT_PREFIX default results/quality_oklab)
 #   QUALITY_SET    outside: the images of bench/outside_set.py (from Debian packages, not from this
 #                  repository) instead of the set made from sample_images/ (OUT_PREFIX default
-#                  results/quality_outside)
+#                  results/quality_outside; with QUALITY_SPACE=oklab too, results/quality_oklab_outside)
 # Example, kmq alone against the peers of an earlier run:
 #   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --skip sklearn_default --label "$(git rev-parse --short HEAD)"
 # (quality_baseline.json has no scikit-learn n_init=10 rows: without --skip they would run, ~40 min)
