@@ -388,8 +388,6 @@ quantized quantize_and_remap(const std::vector<packed_rgba>& pixels, const quant
   return r;
 }
 
-// Split in two so that the device check can run the small ones under
-// racecheck (which slows shared-memory work a hundredfold) within its limit.
 // An opaque grey image of about 200 levels.
 std::vector<packed_rgba> grey_pixels(std::size_t count, std::uint64_t seed) {
   seeded_random random(seed);
@@ -401,6 +399,8 @@ std::vector<packed_rgba> grey_pixels(std::size_t count, std::uint64_t seed) {
   return pixels;
 }
 
+// Split in two so that the device check can run the small ones under
+// racecheck (which slows shared-memory work a hundredfold) within its limit.
 std::vector<image_case> small_pipeline_images() {
   return {
       {"one pixel", {pack_rgba(200, 100, 50, 255)}},

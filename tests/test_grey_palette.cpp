@@ -9,6 +9,7 @@
 
 #include "grey_palette.hpp"
 #include "kmq/backend_select.hpp"
+#include "kmq/error.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/random.hpp"
 #include "test_support.hpp"
@@ -75,6 +76,14 @@ TEST(GreyPalette, KAtTheLevelsGivesTheLevels) {
   const std::vector<std::uint8_t> levels{3, 9, 200};
   EXPECT_EQ(detail::optimal_grey_levels(levels, {1, 1, 1}, 3), levels);
   EXPECT_EQ(detail::optimal_grey_levels(levels, {1, 1, 1}, 8), levels);
+}
+
+TEST(GreyPalette, RefusesLevelsThatAreNotRunsOfPixels) {
+  EXPECT_THROW(detail::optimal_grey_levels({9, 3}, {1, 1}, 1), error);       // not ascending
+  EXPECT_THROW(detail::optimal_grey_levels({3, 3, 9}, {1, 1, 1}, 1), error);  // a level twice
+  EXPECT_THROW(detail::optimal_grey_levels({3, 9}, {1, 0}, 1), error);       // a level of no pixels
+  EXPECT_THROW(detail::optimal_grey_levels({}, {}, 1), error);
+  EXPECT_THROW(detail::optimal_grey_levels({3, 9}, {1, 1}, 0), error);
 }
 
 TEST(GreyPalette, FourBillionPixelsStayExact) {

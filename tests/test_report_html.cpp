@@ -376,7 +376,9 @@ TEST_F(ReportHtml, AnExactGreyPaletteSaysSoInsteadOfLloydPasses) {
   const std::string html = render_report_html(run.job, outcome, run.context);
   EXPECT_NE(html.find("every colour of the image is grey"), std::string::npos);
   EXPECT_NE(html.find("found exactly"), std::string::npos);
-  EXPECT_NE(html.find("none (grey image: exact optimum)"), std::string::npos);
+  EXPECT_NE(html.find("not used (grey image: exact optimum)"), std::string::npos);
+  EXPECT_NE(html.find("grey levels of least error"), std::string::npos);
+  EXPECT_EQ(html.find("centroids k-means found"), std::string::npos);
   EXPECT_EQ(html.find("<svg id=\"wcss-plot\""), std::string::npos);
   EXPECT_EQ(html.find("distinct colours: the palette is the image's colours"), std::string::npos);
 }

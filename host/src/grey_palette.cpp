@@ -52,6 +52,12 @@ std::vector<std::uint8_t> optimal_grey_levels(const std::vector<std::uint8_t>& l
                                               const std::vector<std::uint64_t>& counts, int k) {
   const std::size_t n = levels.size();
   if (n == 0 || counts.size() != n || k < 1) throw error(error_kind::internal, "optimal_grey_levels: bad input");
+  // A run of no pixels has no mean; unsorted levels are not runs.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (counts[i] == 0 || (i > 0 && levels[i] <= levels[i - 1])) {
+      throw error(error_kind::internal, "optimal_grey_levels: levels must ascend, each with pixels");
+    }
+  }
   if (static_cast<std::size_t>(k) >= n) return levels;
   const level_sums sums(levels, counts);
   const std::size_t runs = static_cast<std::size_t>(k);

@@ -166,7 +166,8 @@ std::string clusters_section(const page_data& page) {
   const pixel_sample& sample = page.sample;
   std::string html = section_open(
       "clusters", "Colour clusters",
-      "k-means groups the image's colours around K centroids. Here " + grouped(sample.colours.size()) + " of its " +
+      std::string(q.exact_grey ? "The exact grey palette groups the image's levels into K runs around K entries. Here "
+                               : "k-means groups the image's colours around K centroids. Here ") + grouped(sample.colours.size()) + " of its " +
           grouped(sample.population) +
           " pixels (one from each equal stride of the pixels, at an offset drawn with a fixed seed), each drawn in "
           "the colour of its cluster's centroid; the centroids are the large outlined discs. The RGB planes show "

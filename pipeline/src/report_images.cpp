@@ -104,7 +104,8 @@ std::string overlay_section(const page_data& page) {
   std::string html = section_open(
       "overlay", "Cluster overlay",
       "Every pixel in the false colour of its cluster, and the boundaries between clusters (pixels whose right or "
-      "bottom neighbour belongs to another cluster), drawn over the image: where k-means grouped the pixels.");
+      "bottom neighbour belongs to another cluster), drawn over the image: where " +
+          std::string(q.exact_grey ? "the exact grey palette" : "k-means") + " grouped the pixels.");
   html += "<div class=\"toolbar\">" +
           zoom_buttons("data-base", "Image under the overlay", {{0, "Original"}, {1, "Compressed"}}, 0) +
           "<label class=\"range\">Clusters <input type=\"range\" id=\"overlay-opacity\" min=\"0\" max=\"100\" "

@@ -114,7 +114,10 @@ std::string palette_section(const page_data& page) {
   std::string html = section_open(
       "palette", "Palette",
       "The " + std::to_string(q.palette.size()) +
-          " centroids k-means found, as written to the PNG, most used first. Share: the pixels mapped to each colour.");
+          (q.lossless     ? " colours of the image"
+           : q.exact_grey ? " grey levels of least error (found exactly: a grey image needs no k-means)"
+                          : " centroids k-means found") +
+          ", as written to the PNG, most used first. Share: the pixels mapped to each colour.");
   html += "<div class=\"strip\" role=\"img\" aria-label=\"The palette as one bar, each colour as wide as its share\">";
   for (const std::size_t i : page.by_share)
     html += "<span style=\"flex-grow:" + fixed(share(i) * 1000.0, 2) + ";background:" + css_colour(q.palette[i]) +
@@ -201,13 +204,15 @@ std::string command_section(const page_data& page) {
   fact("K", job.quality ? "chosen by --quality (PSNR " + fixed(job.quality->min_psnr, 1) + "\xe2\x80\x93" +
                               fixed(job.quality->max_psnr, 1) + " dB): " + std::to_string(r.k)
                         : std::to_string(km.k));
-  fact("seeding", std::string(init_method_name(km.init)) + ", seed " + std::to_string(km.seed));
-  fact("restarts", r.quantized.exact_grey ? std::string("none (grey image: exact optimum)")
+  const std::string unused = "not used (grey image: exact optimum)";
+  fact("seeding", r.quantized.exact_grey ? unused
+                                         : std::string(init_method_name(km.init)) + ", seed " + std::to_string(km.seed));
+  fact("restarts", r.quantized.exact_grey ? unused
                    : km.restarts == 0        ? "auto (" + std::to_string(r.quantized.restarts) + ")"
                                              : std::to_string(km.restarts));
   char tolerance[32];
   std::snprintf(tolerance, sizeof tolerance, "%g", km.tol);
-  fact("max passes, tolerance", std::to_string(km.max_iter) + ", " + tolerance);
+  fact("max passes, tolerance", r.quantized.exact_grey ? unused : std::to_string(km.max_iter) + ", " + tolerance);
   fact("dedupe", job.quantize.dedupe ? "yes" : "no");
   fact("dither", dither_method_name(job.remap.dither));
   fact("PNG deflate level", std::to_string(job.png_level));

@@ -132,7 +132,7 @@ job_outcome run_job(const image_job& job, backend& engine, observer* watcher) {
   if (job.quantize.space != result.palette.space) {
     const std::string notice = outcome.has_alpha || result.palette.premultiplied
                                    ? "--space oklab is for opaque images; this one has alpha: clustered in rgb"
-                                   : "--space oklab would merge colours of an image a palette can hold whole: clustered in rgb";
+                                   : "--space oklab would merge colours of an image a palette can hold whole: kept in rgb";
     outcome.notices.push_back(notice);
     if (watcher != nullptr) watcher->on_notice(notice);
   }

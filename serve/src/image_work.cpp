@@ -150,7 +150,8 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
                {"mse", mse},
                {"psnr", number_or_null(psnr_from_mse(mse))},
                {"backend", backend_name},
-               {"quantize_seconds", palette.seed_seconds + palette.iterate_seconds + palette.palette_seconds},
+               {"quantize_seconds", palette.seed_seconds + palette.iterate_seconds + palette.refine_seconds +
+                                        palette.palette_seconds},
                {"remap_seconds", remap_seconds},
                {"seconds", clock.seconds()}};
   out.palette = std::move(palette.palette);

@@ -129,7 +129,7 @@ struct quantize_result {
   double palette_seconds = 0.0;       // rounding, nearest entries, order
   std::uint64_t refine_moves = 0;     // colours Hartigan's method moved to another cluster
   int refine_sweeps = 0;
-  double refine_seconds = 0.0;        // Hartigan, and for an image with alpha the polishing rounds
+  double refine_seconds = 0.0;        // Hartigan, and for an image with alpha the polishing rounds; exact_grey: the whole search
 
   std::vector<double> wcss_history() const;  // passes[i].wcss
 

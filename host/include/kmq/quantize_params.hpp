@@ -38,7 +38,9 @@ struct quantize_options {
   kmeans_params kmeans;
   bool dedupe = true;  // cluster distinct colours (weighted) rather than every pixel; same result
   // After Lloyd's iterations, Hartigan's method over the distinct colours
-  // (host, sequential: the same palette on every backend and thread count).
+  // (host, sequential: the same palette on every backend and thread count);
+  // and for an opaque grey image, the exact palette instead of clustering
+  // (false: plain Lloyd there too).
   bool refine = true;
   color_space space = color_space::rgb;  // where the clustering measures distance (see color_space)
 };
