@@ -98,10 +98,10 @@ std::vector<packed_rgba> optimal_grey_palette(const std::vector<packed_rgba>& co
     levels.push_back(static_cast<std::uint8_t>(channel_of(colors[i], 0)));
     level_counts.push_back(counts[i]);
   }
+  // The levels ascend strictly (each run's rounded mean lies within it), so
+  // the entries come sorted by key and distinct, as every palette here.
   std::vector<packed_rgba> palette;
   for (std::uint8_t v : optimal_grey_levels(levels, level_counts, k)) palette.push_back(pack_rgba(v, v, v, 255));
-  std::sort(palette.begin(), palette.end());
-  palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
   return palette;
 }
 

@@ -4,7 +4,6 @@
 #include "kmq/quantize.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
@@ -14,6 +13,7 @@
 #include "kmq/stopwatch.hpp"
 #include "grey_palette.hpp"
 #include "palette_polish.hpp"
+#include "point_groups.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
 
@@ -21,12 +21,9 @@ namespace kmq {
 namespace {
 
 packed_rgba round_centroid(const float* centroid) {
-  std::uint32_t channel[channels];
-  for (int c = 0; c < channels; ++c) {
-    const float clamped = std::min(255.0f, std::max(0.0f, centroid[c]));
-    channel[c] = static_cast<std::uint32_t>(std::lround(clamped));
-  }
-  return pack_rgba(channel[0], channel[1], channel[2], channel[3]);
+  using detail::rounded_byte;
+  return pack_rgba(rounded_byte(centroid[0]), rounded_byte(centroid[1]), rounded_byte(centroid[2]),
+                   rounded_byte(centroid[3]));
 }
 
 // The straight colour whose premultiplied value is nearest a premultiplied
@@ -37,8 +34,7 @@ packed_rgba unpremultiply_centroid(const float* centroid) {
   if (a == 0) return pack_rgba(0, 0, 0, 0);
   std::uint32_t channel[3];
   for (int c = 0; c < 3; ++c) {
-    const double straight = static_cast<double>(centroid[c]) * 255.0 / static_cast<double>(a);
-    channel[c] = static_cast<std::uint32_t>(std::lround(std::min(255.0, std::max(0.0, straight))));
+    channel[c] = detail::rounded_byte(static_cast<double>(centroid[c]) * 255.0 / static_cast<double>(a));
   }
   return pack_rgba(channel[0], channel[1], channel[2], a);
 }
@@ -238,6 +234,8 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   result.histogram_seconds = colors.histogram_seconds();
   result.map = colors.map_;
 
+  // Pixels per distinct colour (the points' weights, or with --no-dedupe the colours' counts).
+  const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
   std::vector<packed_rgba> palette;
   if (result.distinct_colors <= static_cast<std::size_t>(options.kmeans.k)) {
     result.lossless = true;
@@ -250,8 +248,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     result.exact_grey = true;
     result.converged = true;
     result.restarts = 0;
-    palette = detail::optimal_grey_palette(colors.colors_, colors.dedupe() ? weights : colors.counts_,
-                                           options.kmeans.k);
+    palette = detail::optimal_grey_palette(colors.colors_, counts, options.kmeans.k);
     result.refine_seconds = solving.seconds();
   } else {
     // Premultiplying can merge colours: never more clusters than points.
@@ -281,7 +278,6 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     // An image with alpha: its colours grouped by clustered value once, for
     // the refinement and the polishing rounds.
     detail::point_groups groups;
-    const std::vector<std::uint32_t>& counts = colors.dedupe() ? weights : colors.counts_;
     if (polished) groups = detail::group_points(colors.clustered_colors(), colors.colors_, counts);
     if (options.refine) {
       const auto refining_runs = static_cast<std::size_t>(
