@@ -114,11 +114,26 @@ TEST_F(Cli, CompressesAPhotoToAPalettePngAndReportsJson) {
   for (const char* stage : {"decode", "histogram", "seed", "iterate", "encode", "total"}) EXPECT_TRUE(j["seconds"].contains(stage));
   EXPECT_EQ(j["width"], 512);
   EXPECT_EQ(j["palette_size"], 16);
-  EXPECT_EQ(j["restarts"], 3);  // auto: small palettes get three seedings
-  EXPECT_EQ(nlohmann::json::parse(kmq("compress " + sample("fruits.jpg") + " -o " + path("f64.png") + " -k 64 --json").out)["restarts"], 1);
-  EXPECT_EQ(nlohmann::json::parse(kmq("compress " + sample("fruits.jpg") + " -o " + path("f2.png") + " -k 64 --restarts 2 --json").out)["restarts"], 2);
+  // auto: small palettes get three seedings, and the variance split's run.
+  EXPECT_EQ(j["restarts"], 4);
+  EXPECT_EQ(j["split_run"], true);
+  const auto run = [&](const std::string& args) {
+    return nlohmann::json::parse(kmq("compress " + args + " --json").out);
+  };
+  const nlohmann::json k64 = run(sample("fruits.jpg") + " -o " + path("f64.png") + " -k 64");
+  EXPECT_EQ(k64["restarts"], 2);
+  EXPECT_EQ(k64["split_run"], true);
+  const nlohmann::json k256 = run(sample("fruits.jpg") + " -o " + path("f256.png") + " -k 256");
+  EXPECT_EQ(k256["restarts"], 1);  // above split_run_max_k: one seeding alone
+  EXPECT_EQ(k256["split_run"], false);
+  const nlohmann::json two = run(sample("fruits.jpg") + " -o " + path("f2.png") + " -k 64 --restarts 2");
+  EXPECT_EQ(two["restarts"], 2);  // as asked: k-means++ seedings only
+  EXPECT_EQ(two["split_run"], false);
+  const nlohmann::json split = run(sample("fruits.jpg") + " -o " + path("fs.png") + " -k 64 --init split --restarts 5");
+  EXPECT_EQ(split["restarts"], 1);  // no draws: one run is all a variance split gives
+  EXPECT_EQ(split["init"], "split");
   // volna's 55,923 colours over 14.7 MP at K=16: a cheap clustering, eight seedings.
-  EXPECT_EQ(nlohmann::json::parse(kmq("compress " + sample("volna-5120x2880.jpg") + " -o " + path("v16.png") + " --json").out)["restarts"], 8);
+  EXPECT_EQ(run(sample("volna-5120x2880.jpg") + " -o " + path("v16.png"))["restarts"], 9);
   EXPECT_GT(j["psnr"].get<double>(), 20.0);
   EXPECT_EQ(j["output_bytes"].get<std::uint64_t>(), fs::file_size(path("fruits.png")));
   const cv::Mat decoded = cv::imread(path("fruits.png"), cv::IMREAD_UNCHANGED);

@@ -215,9 +215,9 @@ TEST(RefineBest, KeepsTheRunOfLeastErrorAfterRounding) {
 }
 
 TEST(RefineBest, ASmallClusteringRefinesEverySeeding) {
-  // Under cheap_clustering_work: eight seedings; under refine_work each of
-  // them refined (not only the two of least Lloyd error), the kept one that
-  // of least rounded error.
+  // Under cheap_clustering_work: eight seedings and the variance split's run;
+  // under refine_work each of them refined (not only the two of least Lloyd
+  // error), the kept one that of least rounded error.
   for (std::uint64_t image : {33u, 34u, 35u}) {
     // Fewer colours than pixels, as a photo's 8-bit channels give.
     std::vector<packed_rgba> photo = testing::gradient_image(240, 180, image);
@@ -226,14 +226,16 @@ TEST(RefineBest, ASmallClusteringRefinesEverySeeding) {
       auto engine = make_cpu_backend(2);
       const color_set colors = analyse_colors(view_of(photo.data(), 240, 180), true, *engine, nullptr);
       ASSERT_TRUE(cheap_clustering(k, colors.distinct_colors(), false, photo.size())) << colors.distinct_colors();
-      ASSERT_EQ(refined_runs(k, colors.distinct_colors(), false, cheap_restarts), cheap_restarts);
+      ASSERT_EQ(refined_runs(k, colors.distinct_colors(), false, cheap_restarts + 1), cheap_restarts + 1);
       quantize_options options;
       options.kmeans.k = k;
       options.kmeans.restarts = 0;
       const quantize_result automatic = quantize(colors, options, *engine, nullptr);
-      EXPECT_EQ(automatic.restarts, cheap_restarts);
+      EXPECT_EQ(automatic.restarts, cheap_restarts + 1);
+      EXPECT_TRUE(automatic.split_run);
       kmeans_params params = options.kmeans;
       params.restarts = cheap_restarts;
+      params.split_run = true;
       const std::vector<kmeans_result> runs = run_kmeans_runs(*engine, colors.points(), colors.points_weights(), params);
       std::vector<const std::vector<float>*> all;
       std::vector<const std::vector<std::uint32_t>*> labels;

@@ -98,14 +98,30 @@ void lloyd(backend& points, const std::vector<packed_rgba>& host_points, const k
 
 namespace detail {
 
+std::vector<run_start> run_starts(const kmeans_params& params) {
+  // Restart r > 0 uses the r-th draw of a generator seeded with the seed, so
+  // one restart is exactly the run of the seed alone, and more never do worse.
+  // A variance split draws nothing: one run of it is all it can give.
+  std::vector<run_start> starts;
+  const int restarts = params.init == init_method::variance_split ? 1 : params.restarts;
+  seeded_random restart_seeds(params.seed);
+  for (int restart = 0; restart < restarts; ++restart) {
+    starts.push_back({params.init, restart == 0 ? params.seed : restart_seeds.next()});
+  }
+  if (params.split_run && params.init != init_method::variance_split) {
+    starts.push_back({init_method::variance_split, params.seed});
+  }
+  return starts;
+}
+
 kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& host_points,
                                const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
-                               std::uint64_t seed, int restart, observer* watcher) {
+                               run_start start, int restart, observer* watcher) {
   const int k = params.k;
   kmeans_result result;
   report_stage(watcher, job_stage::seed);
   detail::stopwatch seeding;
-  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, params.init, seed);
+  const std::vector<packed_rgba> centres = seed_centres(points, host_points, host_weights, k, start.init, start.seed);
   result.seed_seconds = seeding.seconds();
   result.centroids.resize(static_cast<std::size_t>(k) * channels);
   for (int j = 0; j < k; ++j) {
@@ -127,22 +143,16 @@ std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<pa
   if (points.size() != host_points.size() || host_points.size() != host_weights.size()) {
     throw error(error_kind::internal, "run_kmeans: the backend holds other points than the host");
   }
-  // Restart r > 0 uses the r-th draw of a generator seeded with the seed, so
-  // one restart is exactly the run of the seed alone, and more never do worse.
-  seeded_random restart_seeds(params.seed);
-  std::vector<std::uint64_t> seeds;
-  for (int restart = 0; restart < params.restarts; ++restart) {
-    seeds.push_back(restart == 0 ? params.seed : restart_seeds.next());
-  }
+  const std::vector<detail::run_start> starts = detail::run_starts(params);
   // Side by side on forks where that pays; else one after another.
-  if (auto runs = detail::runs_side_by_side(points, host_points, host_weights, params, seeds, watcher)) {
+  if (auto runs = detail::runs_side_by_side(points, host_points, host_weights, params, starts, watcher)) {
     return std::move(*runs);
   }
   std::vector<kmeans_result> runs;
-  for (int restart = 0; restart < params.restarts; ++restart) {
-    const std::uint64_t seed = seeds[static_cast<std::size_t>(restart)];
-    runs.push_back(detail::seed_and_iterate(points, host_points, host_weights, params, seed, restart, watcher));
-    runs.back().best_restart = restart;
+  for (std::size_t restart = 0; restart < starts.size(); ++restart) {
+    runs.push_back(detail::seed_and_iterate(points, host_points, host_weights, params, starts[restart],
+                                            static_cast<int>(restart), watcher));
+    runs.back().best_restart = static_cast<int>(restart);
   }
   return runs;
 }

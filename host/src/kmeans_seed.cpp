@@ -7,6 +7,7 @@
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
 #include "kmq/random.hpp"
+#include "variance_split_seed.hpp"
 
 namespace kmq {
 namespace {
@@ -84,6 +85,7 @@ std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_
   if (k < 1 || static_cast<std::size_t>(k) > runs.colors.size()) {
     throw error(error_kind::invalid_argument, "seeding needs 1 <= k <= distinct colours");
   }
+  if (init == init_method::variance_split) return detail::variance_split_centres(runs.colors, runs.weights, k);
   seeded_random random(seed);
   weighted_draws draws(runs.weights);
   std::vector<packed_rgba> centres;

@@ -14,6 +14,7 @@
 #include "grey_palette.hpp"
 #include "palette_polish.hpp"
 #include "point_groups.hpp"
+#include "side_by_side.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
 
@@ -209,6 +210,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   const std::uint64_t pixels = static_cast<std::uint64_t>(colors.width()) * colors.height();
   if (options.kmeans.restarts == 0) {
     options.kmeans.restarts = automatic_restarts(options.kmeans.k, colors.distinct_points_, polished, pixels);
+    options.kmeans.split_run = automatic_split_run(options.kmeans.k, colors.distinct_points_, polished);
   }
   validate(options);
   if (options.dedupe != colors.dedupe()) {
@@ -266,6 +268,9 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     } else {
       runs.push_back(run_kmeans(engine, points, weights, params, watcher));
     }
+    const std::vector<detail::run_start> starts = detail::run_starts(params);
+    result.restarts = static_cast<int>(starts.size());
+    result.split_run = starts.back().init == init_method::variance_split;
     for (const kmeans_result& run : runs) {
       result.seed_seconds += run.seed_seconds;
       result.iterate_seconds += run.iterate_seconds;

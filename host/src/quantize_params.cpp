@@ -10,11 +10,17 @@ namespace kmq {
 init_method parse_init_method(const std::string& text) {
   if (text == "kmeans++" || text == "k-means++") return init_method::kmeanspp;
   if (text == "random") return init_method::random;
-  throw error(error_kind::invalid_argument, "unknown --init '" + text + "' (expected kmeans++ or random)");
+  if (text == "split") return init_method::variance_split;
+  throw error(error_kind::invalid_argument, "unknown --init '" + text + "' (expected kmeans++, random or split)");
 }
 
 const char* init_method_name(init_method init) noexcept {
-  return init == init_method::random ? "random" : "kmeans++";
+  switch (init) {
+    case init_method::random: return "random";
+    case init_method::variance_split: return "split";
+    case init_method::kmeanspp: break;
+  }
+  return "kmeans++";
 }
 
 dither_method parse_dither_method(const std::string& text) {
@@ -83,6 +89,10 @@ int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std:
   if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
   if (cheap_clustering(k, distinct_points, with_alpha, pixels)) return cheap_restarts;
   return automatic_restarts(k);
+}
+
+bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha) noexcept {
+  return k <= split_run_max_k && !(with_alpha && distinct_points > automatic_restart_alpha_points);
 }
 
 int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }

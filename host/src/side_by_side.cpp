@@ -31,9 +31,9 @@ class side_by_side {
  public:
   side_by_side(std::vector<std::unique_ptr<backend>> forks, std::shared_ptr<thread_share> share,
                const std::vector<packed_rgba>& host_points, const std::vector<std::uint32_t>& host_weights,
-               const kmeans_params& params, const std::vector<std::uint64_t>& seeds)
+               const kmeans_params& params, const std::vector<run_start>& starts)
       : forks_(std::move(forks)), share_(std::move(share)), host_points_(host_points), host_weights_(host_weights),
-        params_(params), seeds_(seeds), count_(seeds.size()), runs_(count_), done_(count_, 0), stopped_(count_, 0),
+        params_(params), starts_(starts), count_(starts.size()), runs_(count_), done_(count_, 0), stopped_(count_, 0),
         failures_(count_) {}
 
   std::vector<kmeans_result> run(observer* watcher) {
@@ -76,7 +76,7 @@ class side_by_side {
     if (r >= count_) return false;
     predicate_observer until_stopped([this] { return !stop_.load(); });
     try {
-      runs_[r] = seed_and_iterate(engine, host_points_, host_weights_, params_, seeds_[r], static_cast<int>(r),
+      runs_[r] = seed_and_iterate(engine, host_points_, host_weights_, params_, starts_[r], static_cast<int>(r),
                                   &until_stopped);
       runs_[r].best_restart = static_cast<int>(r);
       // The labels of the final centroids, which the refinement starts from:
@@ -138,7 +138,7 @@ class side_by_side {
   const std::vector<packed_rgba>& host_points_;
   const std::vector<std::uint32_t>& host_weights_;
   const kmeans_params& params_;
-  const std::vector<std::uint64_t>& seeds_;
+  const std::vector<run_start>& starts_;
   const std::size_t count_;
   std::vector<kmeans_result> runs_;
   std::vector<char> done_;     // under mutex_
@@ -156,13 +156,13 @@ class side_by_side {
 std::optional<std::vector<kmeans_result>> runs_side_by_side(backend& points, const std::vector<packed_rgba>& host_points,
                                                             const std::vector<std::uint32_t>& host_weights,
                                                             const kmeans_params& params,
-                                                            const std::vector<std::uint64_t>& seeds, observer* watcher) {
+                                                            const std::vector<run_start>& starts, observer* watcher) {
   // Up to two runs a thread: with three runs on two threads, one after another
   // on one of them would leave the other idle for a run.
   const int threads = points.threads();
   const std::size_t memory_lanes =
       std::max<std::size_t>(1, fork_memory_budget / (fork_bytes_per_point * std::max<std::size_t>(1, host_points.size())));
-  const int lanes = static_cast<int>(std::min<std::size_t>({seeds.size(), 2 * static_cast<std::size_t>(threads), memory_lanes}));
+  const int lanes = static_cast<int>(std::min<std::size_t>({starts.size(), 2 * static_cast<std::size_t>(threads), memory_lanes}));
   std::uint64_t pixels = 0;
   for (std::uint32_t w : host_weights) pixels += w;
   if (threads < 2 || lanes < 2 || host_points.size() > max_points || pixels > max_pixels) return std::nullopt;
@@ -176,7 +176,7 @@ std::optional<std::vector<kmeans_result>> runs_side_by_side(backend& points, con
     forks.push_back(std::move(fork));
   }
   stopwatch running;
-  std::vector<kmeans_result> runs = side_by_side(std::move(forks), share, host_points, host_weights, params, seeds).run(watcher);
+  std::vector<kmeans_result> runs = side_by_side(std::move(forks), share, host_points, host_weights, params, starts).run(watcher);
   // The stage times are wall time: the runs' own seconds overlapped, so they
   // are scaled to the time the runs took together. (Each pass keeps its own
   // wall time: passes of different runs overlap.)

@@ -9,12 +9,21 @@
 
 namespace kmq::detail {
 
+// How one run is seeded: by which method, from which seed.
+struct run_start {
+  init_method init = init_method::kmeanspp;
+  std::uint64_t seed = 0;
+};
+
+// The runs run_kmeans_runs() makes of the parameters, in restart order.
+std::vector<run_start> run_starts(const kmeans_params& params);
+
 // One seeding and its Lloyd iterations (kmeans.cpp).
 kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& host_points,
                                const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
-                               std::uint64_t seed, int restart, observer* watcher);
+                               run_start start, int restart, observer* watcher);
 
-// The runs of `seeds` (restart r seeded with seeds[r]) on forks of `points`,
+// The runs of `starts` (restart r seeded as starts[r] says) on forks of `points`,
 // in restart order, exactly the runs one after another would give. Nothing
 // (and nothing done) where that does not pay or cannot be: one thread or one
 // run, a large image (its passes share threads well, and each fork's labels
@@ -22,6 +31,6 @@ kmeans_result seed_and_iterate(backend& points, const std::vector<packed_rgba>& 
 std::optional<std::vector<kmeans_result>> runs_side_by_side(backend& points, const std::vector<packed_rgba>& host_points,
                                                             const std::vector<std::uint32_t>& host_weights,
                                                             const kmeans_params& params,
-                                                            const std::vector<std::uint64_t>& seeds, observer* watcher);
+                                                            const std::vector<run_start>& starts, observer* watcher);
 
 }  // namespace kmq::detail

@@ -34,6 +34,7 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
   j["iterations"] = q.iterations;
   j["converged"] = q.converged;
   j["restarts"] = q.restarts;
+  j["split_run"] = q.split_run;
   j["best_restart"] = q.best_restart;
   j["wcss"] = q.wcss;
   j["wcss_history"] = q.wcss_history();

@@ -70,7 +70,9 @@ std::string wcss_section(const page_data& page) {
       (rises == 0 ? "never rising" : "rising in " + std::to_string(rises) + " passes") + "; " +
       (q.converged ? "converged when a pass gained less than " + percent(page.job.quantize.kmeans.tol, 3) + "."
                    : "stopped at the pass limit.") +
-      (q.restarts > 1 ? " The run shown is the best of " + std::to_string(q.restarts) + " seedings." : "");
+      (q.restarts > 1 ? " The run shown is the best of " + std::to_string(q.restarts) + " seedings" +
+                            (q.split_run && q.best_restart == q.restarts - 1 ? ": the one from the variance split." : ".")
+                      : "");
   std::string html = section_open("wcss", "WCSS per Lloyd pass", lead);
   svg::line_plot plot;
   plot.id = "wcss-plot";

@@ -31,6 +31,15 @@ std::string text_data_uri(const std::string& mime, const std::string& text) {
   return "data:" + mime + ";base64," + base64(std::vector<std::uint8_t>(text.begin(), text.end()));
 }
 
+// Which seeding the kept run came from, after "best of N seedings".
+std::string kept_seeding(const quantize_result& q) {
+  const bool split_kept = q.split_run && q.best_restart == q.restarts - 1;
+  if (q.restarts <= 1) return "";
+  if (!q.split_run) return " (#" + std::to_string(q.best_restart + 1) + " kept)";
+  return " (" + std::to_string(q.restarts - 1) + " k-means++, 1 variance split; " +
+         (split_kept ? std::string("the split kept)") : "#" + std::to_string(q.best_restart + 1) + " kept)");
+}
+
 std::string stem_of(const std::string& name) {
   const std::size_t dot = name.find_last_of('.');
   return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
@@ -88,7 +97,7 @@ std::string summary_section(const page_data& page) {
                    ? std::string("grey image: the K levels of least error, found exactly (no seeding, no Lloyd pass)")
                    : std::string(q.converged ? "converged" : "stopped at --max-iter") + " \xc2\xb7 best of " +
                                 std::to_string(q.restarts) + (q.restarts == 1 ? " seeding" : " seedings") +
-                                (q.restarts > 1 ? " (#" + std::to_string(q.best_restart + 1) + " kept)" : ""));
+                                kept_seeding(q));
   html += "</div>";
   std::vector<int> tried = r.ks_tried;
   if (!tried.empty() || !page.context.level.empty()) {

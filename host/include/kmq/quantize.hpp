@@ -114,7 +114,8 @@ struct quantize_result {
   bool exact_grey = false;            // an opaque grey image: the exact optimum (grey_palette.hpp), no Lloyd pass
   int iterations = 0;                 // Lloyd passes of the kept run
   bool converged = false;
-  int restarts = 1;                   // seedings run
+  int restarts = 1;                   // seedings run (the variance split's included)
+  bool split_run = false;             // the last of them was seeded by variance splitting (kmeans_params::split_run)
   int best_restart = 0;               // which of them was kept
   double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
   double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
