@@ -383,6 +383,23 @@ TEST_F(ReportHtml, AnExactGreyPaletteSaysSoInsteadOfLloydPasses) {
   EXPECT_EQ(html.find("distinct colours: the palette is the image's colours"), std::string::npos);
 }
 
+TEST_F(ReportHtml, NamesTheVarianceSplitsRunAmongTheSeedings) {
+  const fruits_run& run = fruits();
+  job_outcome outcome = run.outcome;
+  outcome.quantized.split_run = true;  // as quantize() marks --restarts auto at K <= 128 (test_variance_split)
+  outcome.quantized.restarts = 4;
+  outcome.quantized.best_restart = 3;
+  std::string html = render_report_html(run.job, outcome, run.context);
+  EXPECT_NE(html.find("best of 4 seedings (3 k-means++, 1 variance split; the split kept)"), std::string::npos);
+  EXPECT_NE(html.find("The run shown is the best of 4 seedings: the one from the variance split."), std::string::npos);
+  EXPECT_NE(html.find("kmeans++, seed 0, and one run from a variance split"), std::string::npos);
+  outcome.quantized.best_restart = 1;
+  html = render_report_html(run.job, outcome, run.context);
+  EXPECT_NE(html.find("(3 k-means++, 1 variance split; #2 kept)"), std::string::npos);
+  EXPECT_NE(html.find("The run shown is the best of 4 seedings."), std::string::npos);
+  EXPECT_EQ(run.html.find("variance split"), std::string::npos);  // one seeding asked: nothing to name
+}
+
 TEST_F(ReportHtml, IsTheSameEveryTime) {
   const fruits_run& run = fruits();
   EXPECT_EQ(render_report_html(run.job, run.outcome, run.context), run.html);

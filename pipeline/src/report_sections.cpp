@@ -214,8 +214,12 @@ std::string command_section(const page_data& page) {
                               fixed(job.quality->max_psnr, 1) + " dB): " + std::to_string(r.k)
                         : std::to_string(km.k));
   const std::string unused = "not used (grey image: exact optimum)";
+  const bool split_added = r.quantized.split_run && km.init != init_method::variance_split;
   fact("seeding", r.quantized.exact_grey ? unused
-                                         : std::string(init_method_name(km.init)) + ", seed " + std::to_string(km.seed));
+                  : km.init == init_method::variance_split
+                      ? std::string("variance split (no draws: the seed is not used)")
+                      : std::string(init_method_name(km.init)) + ", seed " + std::to_string(km.seed) +
+                            (split_added ? ", and one run from a variance split" : ""));
   fact("restarts", r.quantized.exact_grey ? unused
                    : km.restarts == 0        ? "auto (" + std::to_string(r.quantized.restarts) + ")"
                                              : std::to_string(km.restarts));
