@@ -42,6 +42,10 @@ inline image_job job_from_fuzz_input(const std::uint8_t* data, std::size_t size)
   job.quantize.kmeans.restarts = (opt[1] & 8) ? 2 : 1;
   job.png_level = (opt[1] >> 4) % 13;
   job.quantize.kmeans.max_iter = 1 + opt[2] % 8;
+  // The high bits of opt[2] (max_iter reads the low three): the variance split
+  // alone, or automatic restarts, which add its run beside the seedings.
+  if (opt[2] & 0x40) job.quantize.kmeans.init = init_method::variance_split;
+  if (opt[2] & 0x80) job.quantize.kmeans.restarts = 0;
   job.quantize.kmeans.seed = opt[3];
   job.limits.max_pixels = max_pixels;
   job.limits.max_file_bytes = max_file_bytes;
