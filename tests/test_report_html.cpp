@@ -398,6 +398,18 @@ TEST_F(ReportHtml, NamesTheVarianceSplitsRunAmongTheSeedings) {
   EXPECT_NE(html.find("(3 k-means++, 1 variance split; #2 kept)"), std::string::npos);
   EXPECT_NE(html.find("The run shown is the best of 4 seedings."), std::string::npos);
   EXPECT_EQ(run.html.find("variance split"), std::string::npos);  // one seeding asked: nothing to name
+  image_job random_split = run.job;
+  random_split.quantize.kmeans.init = init_method::random;
+  html = render_report_html(random_split, outcome, run.context);
+  EXPECT_NE(html.find("(3 random, 1 variance split; #2 kept)"), std::string::npos);
+  image_job split_alone = run.job;
+  split_alone.quantize.kmeans.init = init_method::variance_split;
+  split_alone.quantize.kmeans.restarts = 5;
+  outcome.quantized.restarts = 1;
+  outcome.quantized.best_restart = 0;
+  html = render_report_html(split_alone, outcome, run.context);
+  EXPECT_NE(html.find("5 asked, 1 run (a variance split draws nothing)"), std::string::npos);
+  EXPECT_NE(html.find("variance split (no draws: the seed is not used)"), std::string::npos);
 }
 
 TEST_F(ReportHtml, IsTheSameEveryTime) {

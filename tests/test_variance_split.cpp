@@ -149,6 +149,17 @@ TEST(VarianceSplit, TwoGroupsAreFoundAtKTwo) {
   EXPECT_EQ(centres, (std::vector<packed_rgba>{pack_rgba(11, 21, 30, 255), pack_rgba(12, 202, 30, 255)}));
 }
 
+TEST(VarianceSplit, HugeCountsStillCutNeighbouringColours) {
+  // One pixel one step from 2^k others: the cut gains about 1 beside sums
+  // of squares near 2^(k+18), which as a difference of two such doubles
+  // rounded to nothing, and the box could not be cut.
+  const std::vector<packed_rgba> colors = {pack_rgba(250, 250, 250, 255), pack_rgba(251, 250, 250, 255)};
+  for (int shift : {28, 32, 38, 44}) {
+    const std::vector<std::uint64_t> weights = {std::uint64_t{1} << shift, 1};
+    EXPECT_EQ(detail::variance_split_centres(colors, weights, 2), colors) << shift;
+  }
+}
+
 TEST(VarianceSplit, RefusesAKOutsideTheColours) {
   const std::vector<packed_rgba> colors = {pack_rgba(1, 2, 3, 255), pack_rgba(4, 5, 6, 255)};
   const std::vector<std::uint64_t> weights = {1, 1};

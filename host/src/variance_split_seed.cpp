@@ -10,9 +10,10 @@ namespace kmq::detail {
 namespace {
 
 __extension__ typedef unsigned __int128 wide;  // GCC and Clang; -Wpedantic knows it is not ISO
+__extension__ typedef __int128 signed_wide;
 
-// Pixel count and per-channel sums of a set of colours: exact for any image
-// kmq reads (2^28 pixels x 255 per sum).
+// Pixel count and per-channel sums of a set of colours: exact in 64 bits up
+// to 2^56 pixels (x 255 per sum), far past any image kmq reads (2^32).
 struct moments {
   std::uint64_t weight = 0;
   std::array<std::uint64_t, channels> sum{};
@@ -27,16 +28,25 @@ struct moments {
     for (int c = 0; c < channels; ++c) rest.sum[c] -= other.sum[c];
     return rest;
   }
-  // |sum|^2 / weight: how much a set's mean lowers its squared error below
-  // that of all its pixels at the origin. A cut gains what its two sides
-  // explain beyond what the whole did.
-  double explained() const {
-    if (weight == 0) return 0.0;
-    wide total = 0;
-    for (int c = 0; c < channels; ++c) total += static_cast<wide>(sum[c]) * sum[c];
-    return static_cast<double>(total) / static_cast<double>(weight);
-  }
 };
+
+// How much cutting a set into `left` and the rest lowers its squared error:
+// n_L n_R / n |mean_L - mean_R|^2 = |n_R S_L - n_L S_R|^2 / (n_L n_R n). The
+// differences are exact in 128 bits (2^36 x 2^44 at most), so the gain is
+// never a small difference of large doubles: always > 0 when the two sides'
+// means differ, however many pixels there are.
+double cut_gain(const moments& whole, const moments& left) {
+  const moments right = whole.minus(left);
+  double squared = 0.0;
+  for (int c = 0; c < channels; ++c) {
+    const signed_wide d = static_cast<signed_wide>(static_cast<wide>(right.weight) * left.sum[c]) -
+                          static_cast<signed_wide>(static_cast<wide>(left.weight) * right.sum[c]);
+    const double dd = static_cast<double>(d);
+    squared += dd * dd;
+  }
+  return squared / (static_cast<double>(left.weight) * static_cast<double>(right.weight) *
+                    static_cast<double>(whole.weight));
+}
 
 struct box {
   std::size_t begin = 0, end = 0;  // a range of the ordered colours
@@ -97,14 +107,13 @@ class splitter {
       const std::uint32_t at = order_[i];
       for (int c = 0; c < channels; ++c) by_value_[c][channel_of(colors_[at], c)].add(single_[at]);
     }
-    const double whole = b.all.explained();
     for (int c = 0; c < channels; ++c) {
       moments left;
       for (int v = 0; v < 255; ++v) {
         if (by_value_[c][v].weight == 0) continue;
         left.add(by_value_[c][v]);
         if (left.weight == b.all.weight) break;
-        const double gain = left.explained() + b.all.minus(left).explained() - whole;
+        const double gain = cut_gain(b.all, left);
         if (gain > b.gain) {
           b.gain = gain;
           b.channel = c;

@@ -15,11 +15,14 @@
 namespace kmq::detail {
 
 // k distinct colours (1 <= k <= colors.size()), the rounded means of the k
-// boxes. colors: distinct; weights: their pixel counts, each > 0. Every cut
-// is a plane between two integer values of one channel, so the rounded means
-// of two boxes differ in the channel of the cut that parted them. Among cuts
-// of equal gain the first (channel, then value) wins; among boxes of equal
-// gain, the earlier made: the same centres on every machine.
+// boxes. colors: distinct (seed_centres() passes runs of equal points, which
+// premultiplying or OKLab may have merged, as one); weights: their pixel
+// counts, each > 0. Every cut is a plane between two integer values of one
+// channel, so the rounded means of two boxes differ in the channel of the cut
+// that parted them. Among cuts of equal gain the first (channel, then value)
+// wins; among boxes of equal gain, the one of lower index (a cut box keeps
+// its index for its lower side, the upper side comes last): the same
+// centres on every machine.
 std::vector<packed_rgba> variance_split_centres(const std::vector<packed_rgba>& colors,
                                                 const std::vector<std::uint64_t>& weights, int k);
 

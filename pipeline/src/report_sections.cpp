@@ -32,11 +32,12 @@ std::string text_data_uri(const std::string& mime, const std::string& text) {
 }
 
 // Which seeding the kept run came from, after "best of N seedings".
-std::string kept_seeding(const quantize_result& q) {
+std::string kept_seeding(const quantize_result& q, init_method init) {
   const bool split_kept = q.split_run && q.best_restart == q.restarts - 1;
   if (q.restarts <= 1) return "";
   if (!q.split_run) return " (#" + std::to_string(q.best_restart + 1) + " kept)";
-  return " (" + std::to_string(q.restarts - 1) + " k-means++, 1 variance split; " +
+  return " (" + std::to_string(q.restarts - 1) + " " + (init == init_method::random ? "random" : "k-means++") +
+         ", 1 variance split; " +
          (split_kept ? std::string("the split kept)") : "#" + std::to_string(q.best_restart + 1) + " kept)");
 }
 
@@ -97,7 +98,7 @@ std::string summary_section(const page_data& page) {
                    ? std::string("grey image: the K levels of least error, found exactly (no seeding, no Lloyd pass)")
                    : std::string(q.converged ? "converged" : "stopped at --max-iter") + " \xc2\xb7 best of " +
                                 std::to_string(q.restarts) + (q.restarts == 1 ? " seeding" : " seedings") +
-                                kept_seeding(q));
+                                kept_seeding(q, page.job.quantize.kmeans.init));
   html += "</div>";
   std::vector<int> tried = r.ks_tried;
   if (!tried.empty() || !page.context.level.empty()) {
@@ -222,7 +223,9 @@ std::string command_section(const page_data& page) {
                             (split_added ? ", and one run from a variance split" : ""));
   fact("restarts", r.quantized.exact_grey ? unused
                    : km.restarts == 0        ? "auto (" + std::to_string(r.quantized.restarts) + ")"
-                                             : std::to_string(km.restarts));
+                   : km.init == init_method::variance_split
+                       ? std::to_string(km.restarts) + " asked, 1 run (a variance split draws nothing)"
+                       : std::to_string(km.restarts));
   char tolerance[32];
   std::snprintf(tolerance, sizeof tolerance, "%g", km.tol);
   fact("max passes, tolerance", r.quantized.exact_grey ? unused : std::to_string(km.max_iter) + ", " + tolerance);
