@@ -18,6 +18,7 @@
 #include "kmq/backend_starter.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
+#include "kmq/kmeans.hpp"
 #include "kmq/pipeline/outcome_report.hpp"
 #include "kmq/pipeline/run_job.hpp"
 #include "progress_line.hpp"
@@ -78,9 +79,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     if (s.extra.any()) job.keep_decoded = needs_decoded(s.extra);
     job_outcome outcome;
     {
-      // The runs the progress line counts: a variance split draws nothing, so it runs once.
-      const int runs = job.quantize.kmeans.init == init_method::variance_split ? 1 : job.quantize.kmeans.restarts;
-      progress_line progress(job.input, runs, show_progress, s.quiet);
+      progress_line progress(job.input, run_count(job.quantize.kmeans), show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
     }
     if (make_folder) write_job_output(outcome, planned.output, job.input, job.force, true);

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "kmq/error.hpp"
+#include "point_groups.hpp"
 
 namespace kmq::detail {
 
@@ -34,7 +35,7 @@ struct level_sums {
   // halves up, in integers.
   std::uint64_t centre(std::size_t begin, std::size_t end) const {
     const std::uint64_t w = weight[end] - weight[begin], s = sum[end] - sum[begin];
-    return (2 * s + w) / (2 * w);
+    return rounded_mean(s, w);
   }
 
   // The squared error of levels [begin, end) against that level:

@@ -157,6 +157,8 @@ std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<pa
   return runs;
 }
 
+int run_count(const kmeans_params& params) { return static_cast<int>(detail::run_starts(params).size()); }
+
 kmeans_result run_kmeans(backend& points, const std::vector<packed_rgba>& host_points,
                          const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
                          observer* watcher) {

@@ -14,7 +14,6 @@
 #include "grey_palette.hpp"
 #include "palette_polish.hpp"
 #include "point_groups.hpp"
-#include "side_by_side.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
 
@@ -268,9 +267,8 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     } else {
       runs.push_back(run_kmeans(engine, points, weights, params, watcher));
     }
-    const std::vector<detail::run_start> starts = detail::run_starts(params);
-    result.restarts = static_cast<int>(starts.size());
-    result.split_run = starts.back().init == init_method::variance_split;
+    result.restarts = run_count(params);
+    result.split_run = params.split_run || params.init == init_method::variance_split;
     for (const kmeans_result& run : runs) {
       result.seed_seconds += run.seed_seconds;
       result.iterate_seconds += run.iterate_seconds;

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "kmq/error.hpp"
+#include "point_groups.hpp"
 
 namespace kmq::detail {
 namespace {
@@ -129,12 +130,9 @@ class splitter {
   std::array<std::array<moments, 256>, channels> by_value_;
 };
 
-packed_rgba rounded_mean(const moments& m) {
+packed_rgba rounded_centre(const moments& m) {
   std::array<std::uint32_t, channels> mean{};
-  for (int c = 0; c < channels; ++c) {
-    // Half up, in integers: (2 sum + weight) / (2 weight).
-    mean[c] = static_cast<std::uint32_t>((2 * static_cast<wide>(m.sum[c]) + m.weight) / (2 * static_cast<wide>(m.weight)));
-  }
+  for (int c = 0; c < channels; ++c) mean[c] = static_cast<std::uint32_t>(rounded_mean(m.sum[c], m.weight));
   return pack_rgba(mean[0], mean[1], mean[2], mean[3]);
 }
 
@@ -159,7 +157,7 @@ std::vector<packed_rgba> variance_split_centres(const std::vector<packed_rgba>& 
   }
   std::vector<packed_rgba> centres;
   centres.reserve(boxes.size());
-  for (const box& b : boxes) centres.push_back(rounded_mean(b.all));
+  for (const box& b : boxes) centres.push_back(rounded_centre(b.all));
   return centres;
 }
 

@@ -71,7 +71,7 @@ std::string wcss_section(const page_data& page) {
       (q.converged ? "converged when a pass gained less than " + percent(page.job.quantize.kmeans.tol, 3) + "."
                    : "stopped at the pass limit.") +
       (q.restarts > 1 ? " The run shown is the best of " + std::to_string(q.restarts) + " seedings" +
-                            (q.split_run && q.best_restart == q.restarts - 1 ? ": the one from the variance split." : ".")
+                            (q.split_run_kept() ? ": the one from the variance split." : ".")
                       : "");
   std::string html = section_open("wcss", "WCSS per Lloyd pass", lead);
   svg::line_plot plot;

@@ -33,12 +33,11 @@ std::string text_data_uri(const std::string& mime, const std::string& text) {
 
 // Which seeding the kept run came from, after "best of N seedings".
 std::string kept_seeding(const quantize_result& q, init_method init) {
-  const bool split_kept = q.split_run && q.best_restart == q.restarts - 1;
   if (q.restarts <= 1) return "";
   if (!q.split_run) return " (#" + std::to_string(q.best_restart + 1) + " kept)";
   return " (" + std::to_string(q.restarts - 1) + " " + (init == init_method::random ? "random" : "k-means++") +
          ", 1 variance split; " +
-         (split_kept ? std::string("the split kept)") : "#" + std::to_string(q.best_restart + 1) + " kept)");
+         (q.split_run_kept() ? std::string("the split kept)") : "#" + std::to_string(q.best_restart + 1) + " kept)");
 }
 
 std::string stem_of(const std::string& name) {

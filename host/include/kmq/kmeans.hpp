@@ -43,6 +43,10 @@ std::vector<kmeans_result> run_kmeans_runs(backend& points, const std::vector<pa
                                            const std::vector<std::uint32_t>& host_weights, const kmeans_params& params,
                                            observer* watcher = nullptr);
 
+// How many runs run_kmeans_runs() makes of the parameters: the restarts (one
+// under init_method::variance_split, which draws nothing) and the split run.
+int run_count(const kmeans_params& params);
+
 // The seeding alone (exposed for tests): k distinct colours from the points.
 std::vector<packed_rgba> seed_centres(backend& points, const std::vector<packed_rgba>& host_points,
                                       const std::vector<std::uint32_t>& host_weights, int k,

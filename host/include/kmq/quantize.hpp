@@ -117,6 +117,7 @@ struct quantize_result {
   int restarts = 1;                   // seedings run (the variance split's included)
   bool split_run = false;             // the last of them was seeded by variance splitting (kmeans_params::split_run)
   int best_restart = 0;               // which of them was kept
+  bool split_run_kept() const { return split_run && best_restart == restarts - 1; }
   double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
   double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
   bool premultiplied = false;         // wcss and mse are of premultiplied colours (composited error)
