@@ -1,5 +1,6 @@
 // kmq-serve: the web page of kmq (`kmq serve` execs this). Parses the
 // options, prints the URL, serves until SIGINT or SIGTERM (then exits 0).
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -36,6 +37,23 @@ std::uint64_t whole(const cxxopts::ParseResult& parsed, const std::string& name,
 }
 
 // Opens the page in the desktop's browser when xdg-open is there; else the URL printed is enough.
+// glibc gives each thread that allocates an arena of its own, up to eight per
+// core, and keeps what a job freed in each: a job's transient buffers (its
+// copy of the pixels, label map, histogram) stayed resident in several at
+// once. Four arenas a worker: two measured 10 ms slower per preview on two
+// cores (the jobs' threads and the HTTP threads wait on each other's locks),
+// four as fast as glibc's default (bench/serve_latency.py, 12 MP, with
+// work_queue's trim: peak 361-383 -> 262-268 MiB; README). MALLOC_ARENA_MAX
+// set by the user wins.
+void limit_malloc_arenas(int workers) {
+#ifdef M_ARENA_MAX  // glibc's
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  ::mallopt(M_ARENA_MAX, 4 * workers);
+#else
+  (void)workers;
+#endif
+}
+
 void open_browser(const std::string& url) {
   if (::access("/usr/bin/xdg-open", X_OK) != 0) {
     std::cerr << "kmq serve: --open: no xdg-open here; open " << url << " yourself\n";
@@ -94,6 +112,7 @@ int run(int argc, char** argv) {
   o.limits.max_file_bytes = whole(parsed, "max-file-size", 1, ~std::uint64_t{0});
   o.limits.max_pixels = whole(parsed, "max-pixels", 1, 0xffffffffull);
   o.cache_mb = whole(parsed, "cache-mb", 1, std::uint64_t{1} << 40);
+  limit_malloc_arenas(o.workers);  // before any thread starts
 
   // SIGINT/SIGTERM wait for one thread, which stops the server: no handler
   // runs inside the server's threads, which all inherit the blocked mask.

@@ -45,6 +45,7 @@ class work_queue {
  private:
   struct item;
   void work_loop();
+  void release_freed_memory();  // malloc_trim once nothing waits
   bool is_superseded(const item& it) const;  // with mutex_ held
 
   std::function<void(const std::string&)> before_work_;
