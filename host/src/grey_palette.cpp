@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "kmq/error.hpp"
-#include "point_groups.hpp"
+#include "rounding.hpp"
 
 namespace kmq::detail {
 

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "rounding.hpp"
+
 namespace kmq {
 namespace {
 
@@ -33,10 +35,6 @@ oklab_color from_linear(double r, double g, double b) {
   return out;
 }
 
-std::uint32_t to_byte(double value) {
-  return static_cast<std::uint32_t>(std::lround(std::min(255.0, std::max(0.0, value))));
-}
-
 packed_rgba from_oklab_parts(double lab_l, double lab_a, double lab_b, std::uint32_t alpha) {
   const double l_ = lab_l + 0.3963377774 * lab_a + 0.2158037573 * lab_b;
   const double m_ = lab_l - 0.1055613458 * lab_a - 0.0638541728 * lab_b;
@@ -55,7 +53,7 @@ double srgb_to_linear(std::uint32_t value) noexcept { return linear_table()[valu
 std::uint32_t linear_to_srgb(double linear) noexcept {
   const double x = std::min(1.0, std::max(0.0, linear));
   const double s = x <= 0.0031308 ? 12.92 * x : 1.055 * std::pow(x, 1.0 / 2.4) - 0.055;
-  return to_byte(s * 255.0);
+  return detail::rounded_byte(s * 255.0);
 }
 
 oklab_color to_oklab(packed_rgba colour) noexcept {
@@ -71,14 +69,14 @@ double delta_e_ok(packed_rgba x, packed_rgba y) noexcept {
 
 packed_rgba to_oklab_fixed(packed_rgba colour) noexcept {
   const oklab_color lab = to_oklab(colour);
-  return pack_rgba(to_byte(lab.l * oklab_scale), to_byte(lab.a * oklab_scale + oklab_offset),
-                   to_byte(lab.b * oklab_scale + oklab_offset), alpha_of(colour));
+  return pack_rgba(detail::rounded_byte(lab.l * oklab_scale), detail::rounded_byte(lab.a * oklab_scale + oklab_offset),
+                   detail::rounded_byte(lab.b * oklab_scale + oklab_offset), alpha_of(colour));
 }
 
 packed_rgba from_oklab_fixed(const float* point) noexcept {
   return from_oklab_parts(static_cast<double>(point[0]) / oklab_scale,
                     (static_cast<double>(point[1]) - oklab_offset) / oklab_scale,
-                    (static_cast<double>(point[2]) - oklab_offset) / oklab_scale, to_byte(point[3]));
+                    (static_cast<double>(point[2]) - oklab_offset) / oklab_scale, detail::rounded_byte(point[3]));
 }
 
 packed_rgba from_oklab(const oklab_color& lab, std::uint32_t alpha) noexcept {

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "kmq/error.hpp"
-#include "point_groups.hpp"
+#include "rounding.hpp"
 
 namespace kmq::detail {
 namespace {
