@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the alpha fixtures of test_image_decode (AlphaFixtures*): one small
+"""Writes the alpha fixtures of test_image_decode_alpha (AlphaFixtures*): one small
 RGBA picture (and a grey+alpha one) saved by Pillow in every format kmq reads
 that can carry alpha, so that the decoder's alpha is checked against another
 implementation, not only against itself.
@@ -8,7 +8,7 @@ implementation, not only against itself.
 
 Pillow 9.4 (Debian 12 python3-pil). What Pillow cannot write is not here: RGBA
 with 16-bit samples (no such mode), TIFF with associated (premultiplied) alpha
-("RGBa" cannot be saved), tiled or planar TIFF; test_image_decode crafts those
+("RGBa" cannot be saved), tiled or planar TIFF; test_image_decode_tiff crafts those
 byte by byte. BMP: Pillow writes RGBA as 32-bit BI_RGB with a 40-byte header,
 where the fourth byte is not alpha by the format (Pillow itself reads the file
 back as opaque RGB), so the script also writes a BITMAPV4HEADER with an alpha

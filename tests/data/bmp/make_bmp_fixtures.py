@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the BMP fixtures of test_image_decode (BmpFixtures*): BMPs of every
+"""Writes the BMP fixtures of test_bmp_decode (BmpFixtures*): BMPs of every
 kind kmq reads, written byte by byte here, each beside NAME.expected.png, the
 pixels kmq must give, which are Pillow's reading of the file (checked here)
 except where the comments say Pillow cannot or does not read it so.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the EXIF orientation fixtures of test_image_decode
+"""Writes the EXIF orientation fixtures of test_image_decode_formats
 (ImageDecode.PngExifOrientationAsPillowAndBrowsersShowIt): a 4x3 picture of 12
 colours saved as PNG with an eXIf chunk of each orientation 1-8 (orient-N.png),
 beside Pillow's exif_transpose of it without EXIF (orient-N.expected.png), the
