@@ -47,16 +47,22 @@ TEST_F(Cli, CompressesAPhotoToAPalettePngAndReportsJson) {
   for (const char* stage : {"decode", "histogram", "seed", "iterate", "encode", "total"}) EXPECT_TRUE(j["seconds"].contains(stage));
   EXPECT_EQ(j["width"], 512);
   EXPECT_EQ(j["palette_size"], 16);
-  // auto: small palettes get three seedings, and the variance split's run.
-  EXPECT_EQ(j["restarts"], 4);
-  EXPECT_EQ(j["split_run"], true);
+  // auto: small palettes get three seedings; fruits' 95,960 colours over
+  // 0.25 MP are 6.2 colour-centroid pairs a pixel at K=16, above the split
+  // run's bound (split_run_work_per_pixel).
+  EXPECT_EQ(j["restarts"], 3);
+  EXPECT_EQ(j["split_run"], false);
   const auto run = [&](const std::string& args) {
     return nlohmann::json::parse(kmq("compress " + args + " --json").out);
   };
   const nlohmann::json k64 = run(sample("fruits.jpg") + " -o " + path("f64.png") + " -k 64");
-  EXPECT_EQ(k64["restarts"], 2);
-  EXPECT_EQ(k64["split_run"], true);
-  const nlohmann::json k256 = run(sample("fruits.jpg") + " -o " + path("f256.png") + " -k 256");
+  EXPECT_EQ(k64["restarts"], 1);
+  EXPECT_EQ(k64["split_run"], false);
+  // path's 149,741 colours over 4.1 MP: 2.3 pairs a pixel at K=64, the split's run beside one seeding.
+  const nlohmann::json path64 = run(sample("path-2560x1440.jpg") + " -o " + path("p64.png") + " -k 64");
+  EXPECT_EQ(path64["restarts"], 2);
+  EXPECT_EQ(path64["split_run"], true);
+  const nlohmann::json k256 = run(sample("path-2560x1440.jpg") + " -o " + path("p256.png") + " -k 256");
   EXPECT_EQ(k256["restarts"], 1);  // above split_run_max_k: one seeding alone
   EXPECT_EQ(k256["split_run"], false);
   const nlohmann::json two = run(sample("fruits.jpg") + " -o " + path("f2.png") + " -k 64 --restarts 2");

@@ -186,7 +186,7 @@ TEST_F(ReportHtml, AnExactGreyPaletteSaysSoInsteadOfLloydPasses) {
 TEST_F(ReportHtml, NamesTheVarianceSplitsRunAmongTheSeedings) {
   const fruits_run& run = fruits();
   job_outcome outcome = run.outcome;
-  outcome.quantized.split_run = true;  // as quantize() marks --restarts auto at K <= 128 (test_variance_split)
+  outcome.quantized.split_run = true;  // as --restarts auto adds it where it fits (test_variance_split)
   outcome.quantized.restarts = 4;
   outcome.quantized.best_restart = 3;
   std::string html = render_report_html(run.job, outcome, run.context);

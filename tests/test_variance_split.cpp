@@ -179,21 +179,55 @@ quantize_result quantized(const std::vector<packed_rgba>& pixels, std::uint32_t 
   return quantize(view_of(pixels.data(), width, static_cast<std::uint32_t>(pixels.size() / width)), options, *engine);
 }
 
+// A gradient with its channels cut to 16 levels: few colours over many
+// pixels, so that the split's run fits its work bound up to K=128.
+std::vector<packed_rgba> few_colour_photo(std::uint32_t width, std::uint32_t height) {
+  std::vector<packed_rgba> photo = testing::gradient_image(width, height, 5);
+  for (packed_rgba& p : photo) p = (p & 0xFFF0F0F0u) | 0xFF000000u;
+  return photo;
+}
+
 TEST(VarianceSplit, AutomaticRestartsAddTheSplitRunUpToItsK) {
-  const std::vector<packed_rgba> photo = testing::gradient_image(200, 150, 5);
+  const std::vector<packed_rgba> photo = few_colour_photo(400, 300);
   for (int k : {16, 64, 128}) {
-    const quantize_result automatic = quantized(photo, 200, k, 2, init_method::kmeanspp, 0);
+    const quantize_result automatic = quantized(photo, 400, k, 2, init_method::kmeanspp, 0);
+    ASSERT_LE(static_cast<std::uint64_t>(k) * automatic.distinct_colors, split_run_work_per_pixel * 400 * 300) << k;
     EXPECT_TRUE(automatic.split_run) << k;
-    EXPECT_EQ(automatic.restarts, automatic_restarts(k, automatic.distinct_colors, false, 200 * 150) + 1) << k;
+    EXPECT_EQ(automatic.restarts, automatic_restarts(k, automatic.distinct_colors, false, 400 * 300) + 1) << k;
     // What it adds is the run --init split gives alone.
-    const quantize_result alone = quantized(photo, 200, k, 2, init_method::variance_split, 1);
+    const quantize_result alone = quantized(photo, 400, k, 2, init_method::variance_split, 1);
     if (automatic.best_restart == automatic.restarts - 1) EXPECT_EQ(automatic.palette, alone.palette) << k;
-    EXPECT_LE(automatic.mse, quantized(photo, 200, k, 2, init_method::kmeanspp, 1).mse * 1.02) << k;
+    EXPECT_LE(automatic.mse, quantized(photo, 400, k, 2, init_method::kmeanspp, 1).mse * 1.02) << k;
   }
-  EXPECT_FALSE(quantized(photo, 200, 256, 2, init_method::kmeanspp, 0).split_run);
-  const quantize_result asked = quantized(photo, 200, 16, 2, init_method::kmeanspp, 3);
+  EXPECT_FALSE(quantized(photo, 400, 256, 2, init_method::kmeanspp, 0).split_run);
+  const quantize_result asked = quantized(photo, 400, 16, 2, init_method::kmeanspp, 3);
   EXPECT_FALSE(asked.split_run);
   EXPECT_EQ(asked.restarts, 3);
+  // Many colours on few pixels: the clustering is most of the process, no split run.
+  const std::vector<packed_rgba> busy = testing::gradient_image(200, 150, 5);
+  const quantize_result many = quantized(busy, 200, 64, 2, init_method::kmeanspp, 0);
+  ASSERT_GT(std::uint64_t{64} * many.distinct_colors, split_run_work_per_pixel * 200 * 150);
+  EXPECT_FALSE(many.split_run);
+  EXPECT_EQ(many.restarts, automatic_restarts(64, many.distinct_colors, false, 200 * 150));
+}
+
+TEST(VarianceSplit, TheSplitRunsRuleBoundsKAlphaAndWorkPerPixel) {
+  const std::uint64_t pixels = 160000;  // 3 pairs a pixel: 480,000 = 16 x 30,000
+  EXPECT_TRUE(automatic_split_run(16, 30000, false, pixels));
+  EXPECT_FALSE(automatic_split_run(16, 30001, false, pixels));
+  EXPECT_TRUE(automatic_split_run(16, 15000, true, pixels));  // with alpha counted twice
+  EXPECT_FALSE(automatic_split_run(16, 15001, true, pixels));
+  const std::uint64_t many = std::uint64_t{1} << 40;
+  EXPECT_TRUE(automatic_split_run(split_run_max_k, 1000, false, many));
+  EXPECT_FALSE(automatic_split_run(split_run_max_k + 1, 1000, false, many));
+  EXPECT_FALSE(automatic_split_run(0, 1000, false, many));
+  EXPECT_FALSE(automatic_split_run(2, automatic_restart_alpha_points + 1, true, many));
+  // The measured cases: hubble (65,616 colours, 830x723) at K=16 but not 64;
+  // the 0.26 MP astronaut (113,382) and baboon (171,045) at neither.
+  EXPECT_TRUE(automatic_split_run(16, 65616, false, 830 * 723));
+  EXPECT_FALSE(automatic_split_run(64, 65616, false, 830 * 723));
+  EXPECT_FALSE(automatic_split_run(16, 113382, false, 512 * 512));
+  EXPECT_FALSE(automatic_split_run(16, 171045, false, 512 * 512));
 }
 
 TEST(VarianceSplit, TheSplitRunDependsOnNoSeedOrThreadCount) {

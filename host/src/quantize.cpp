@@ -209,7 +209,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   const std::uint64_t pixels = static_cast<std::uint64_t>(colors.width()) * colors.height();
   if (options.kmeans.restarts == 0) {
     options.kmeans.restarts = automatic_restarts(options.kmeans.k, colors.distinct_points_, polished, pixels);
-    options.kmeans.split_run = automatic_split_run(options.kmeans.k, colors.distinct_points_, polished);
+    options.kmeans.split_run = automatic_split_run(options.kmeans.k, colors.distinct_points_, polished, pixels);
   }
   validate(options);
   if (options.dedupe != colors.dedupe()) {

@@ -91,8 +91,10 @@ int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std:
   return automatic_restarts(k);
 }
 
-bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha) noexcept {
-  return k <= split_run_max_k && !(with_alpha && distinct_points > automatic_restart_alpha_points);
+bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
+  if (k < 1 || k > split_run_max_k) return false;
+  if (with_alpha && distinct_points > automatic_restart_alpha_points) return false;
+  return clustering_work(k, distinct_points, with_alpha) <= split_run_work_per_pixel * pixels;
 }
 
 int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }

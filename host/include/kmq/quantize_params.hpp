@@ -101,10 +101,17 @@ int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restar
 int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
 // Whether automatic restarts add the variance-split run: where a seeding's
 // local minimum matters (k up to split_run_max_k; at K=256 the split run
-// changed the error by under 0.4 % either way for 15-50 % more time), and not
-// where an image with alpha runs once (above).
+// changed the error by under 0.4 % either way for 15-50 % more time), where
+// the clustering is a small part of the whole process (its colours, counted
+// as in cheap_clustering(), times k at most split_run_work_per_pixel times
+// the pixels), and not where an image with alpha runs once (above). The work
+// bound keeps issue 13's budget for small photos: on the 0.26 MP samples
+// (7-42 pairs a pixel) the run added 7-27 % and took astronaut and baboon
+// over pngquant's time; at 3 or fewer (hubble, ihc, rocket at K=16) it adds
+// 3-8 % to a process at 0.4-0.6x pngquant's.
 constexpr int split_run_max_k = 128;
-bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha) noexcept;
+constexpr std::uint64_t split_run_work_per_pixel = 3;
+bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
 // For k alone (the image unknown): as for an opaque image of many colours.
 int automatic_restarts(int k) noexcept;
 
