@@ -36,7 +36,6 @@ std::uint64_t whole(const cxxopts::ParseResult& parsed, const std::string& name,
   return value;
 }
 
-// Opens the page in the desktop's browser when xdg-open is there; else the URL printed is enough.
 // glibc gives each thread that allocates an arena of its own, up to eight per
 // core, and keeps what a job freed in each: a job's transient buffers (its
 // copy of the pixels, label map, histogram) stayed resident in several at
@@ -54,6 +53,7 @@ void limit_malloc_arenas(int workers) {
 #endif
 }
 
+// Opens the page in the desktop's browser when xdg-open is there; else the URL printed is enough.
 void open_browser(const std::string& url) {
   if (::access("/usr/bin/xdg-open", X_OK) != 0) {
     std::cerr << "kmq serve: --open: no xdg-open here; open " << url << " yourself\n";

@@ -1,10 +1,10 @@
 #include "work_queue.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <exception>
 #include <future>
-
-#include <malloc.h>
 
 namespace kmq::serve {
 
