@@ -13,6 +13,7 @@
 #include <iterator>
 #include <string>
 
+#include "child_process.hpp"
 #include "test_support.hpp"
 
 namespace kmq::testing::cli {
@@ -26,13 +27,7 @@ struct outcome {
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kmq-cli-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  Cli() : scratch_(std::string("kmq-cli-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()) {}
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
@@ -80,7 +75,8 @@ class Cli : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  ::kmq::testing::scratch_folder scratch_;  // a folder per test, gone after it
+  const fs::path& dir_ = scratch_.path();
 };
 
 }  // namespace kmq::testing::cli

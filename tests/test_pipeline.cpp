@@ -19,6 +19,7 @@
 #include "kmq/io/image_decoder.hpp"
 #include "kmq/io/png_encoder.hpp"
 #include "kmq/pipeline/run_job.hpp"
+#include "child_process.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -47,16 +48,12 @@ image_job job_for(const std::string& input, int k, std::uint64_t seed = 0) {
 
 class Pipeline : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kmq-pipeline-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  Pipeline()
+      : scratch_(std::string("kmq-pipeline-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()) {}
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
+  ::kmq::testing::scratch_folder scratch_;  // a folder per test, gone after it
+  const fs::path& dir_ = scratch_.path();
 };
 
 TEST_F(Pipeline, TheWrittenFileIsTheOutcomesPng) {

@@ -10,6 +10,7 @@
 #include "cpu_assign.hpp"
 #include "parallel.hpp"
 #include "point_groups.hpp"
+#include "rounding.hpp"
 
 namespace kmq::detail {
 

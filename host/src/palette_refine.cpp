@@ -8,6 +8,7 @@
 #include "kmq/error.hpp"
 #include "partition_sums.hpp"
 #include "point_groups.hpp"
+#include "rounding.hpp"
 #include "swap_refine.hpp"
 #include "parallel.hpp"
 

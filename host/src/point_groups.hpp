@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "kmq/pixels.hpp"
-#include "rounding.hpp"
 
 namespace kmq::detail {
 

@@ -14,6 +14,7 @@
 #include "grey_palette.hpp"
 #include "palette_polish.hpp"
 #include "point_groups.hpp"
+#include "rounding.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
 
