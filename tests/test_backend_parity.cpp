@@ -4,6 +4,9 @@
 // machine: "cpu4" (the CPU backend with four threads) always, "cuda" where a
 // device answers, else it skips with the probe's reason (and fails instead
 // where KMQ_REQUIRE_GPU=1: on a GPU machine a skip would hide a broken device).
+// Here the list of backends, the histogram and the seeding; the Lloyd steps and
+// the label map in test_backend_parity_steps.cpp, the whole quantize() in
+// test_backend_parity_quantize.cpp: one executable (backend_parity_test_support.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,28 +16,17 @@
 #include <string>
 #include <vector>
 
+#include "backend_parity_test_support.hpp"
 #include "kmq/backend.hpp"
 #include "kmq/backend_select.hpp"
 #include "kmq/color_histogram.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
 #include "kmq/kmeans.hpp"
-#include "kmq/image_view.hpp"
-#include "kmq/quantize.hpp"
 #include "kmq/random.hpp"
-#include "kmq/remap.hpp"
 #include "test_support.hpp"
 
-namespace kmq {
-namespace {
-
-// Synthetic images (no files) come from test_support: clustered_with_noise()
-// puts colours near a few centres, so clusters are real and neighbours often
-// share a label (the warp-aggregated path), plus some uniform noise (the other
-// path); posterised_pixels() has few colours, large weights and many ties.
-using testing::clustered_with_noise;
-using testing::posterised_pixels;
-using testing::random_colour;
+namespace kmq::testing::backend_parity {
 
 // ---- backends ----------------------------------------------------------------
 
@@ -45,64 +37,18 @@ std::unique_ptr<backend> make_named(const std::string& name) {
   return nullptr;
 }
 
-class BackendParity : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() == "cuda") {
-      const cuda_status status = cuda_probe();
-      // Skips, or fails where KMQ_REQUIRE_GPU=1 says a device must answer.
-      if (!status.available) return testing::skip_or_fail_without_gpu("CUDA backend unavailable: " + status.reason);
-    }
-    reference_ = make_cpu_backend(1);
-    tested_ = make_named(GetParam());
-    ASSERT_NE(tested_, nullptr);
-  }
+}  // namespace kmq::testing::backend_parity
 
-  void upload_both(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights) {
-    reference_->upload(points.data(), weights.data(), points.size());
-    tested_->upload(points.data(), weights.data(), points.size());
-    ASSERT_EQ(tested_->size(), points.size());
-  }
+namespace kmq {
+namespace {
 
-  std::unique_ptr<backend> reference_;
-  std::unique_ptr<backend> tested_;
-};
-
-void expect_same_stats(const step_stats& want, const step_stats& got, const std::string& where) {
-  EXPECT_EQ(want.count, got.count) << where;
-  EXPECT_EQ(want.sum, got.sum) << where;
-  EXPECT_EQ(want.sq_norm, got.sq_norm) << where;
-  EXPECT_EQ(want.changed, got.changed) << where;
-  EXPECT_EQ(want.farthest, got.farthest) << where;
-  std::uint32_t want_bits = 0, got_bits = 0;
-  std::memcpy(&want_bits, &want.farthest_distance, sizeof want_bits);
-  std::memcpy(&got_bits, &got.farthest_distance, sizeof got_bits);
-  EXPECT_EQ(want_bits, got_bits) << where << ": farthest distance " << want.farthest_distance << " vs "
-                                 << got.farthest_distance;
-}
-
-// Centroids for the next pass from integer statistics, as a Lloyd update does;
-// an empty cluster keeps its place.
-void update_centroids(const step_stats& stats, std::vector<float>& centroids) {
-  for (std::size_t j = 0; j < stats.count.size(); ++j) {
-    if (stats.count[j] == 0) continue;
-    for (int c = 0; c < channels; ++c) {
-      centroids[j * channels + c] =
-          static_cast<float>(static_cast<double>(stats.sum[j * channels + c]) / static_cast<double>(stats.count[j]));
-    }
-  }
-}
-
-std::vector<float> centroids_from(const std::vector<packed_rgba>& colours, int k) {
-  std::vector<float> centroids(static_cast<std::size_t>(k) * channels);
-  for (int j = 0; j < k; ++j) {
-    for (int c = 0; c < channels; ++c) {
-      centroids[static_cast<std::size_t>(j) * channels + c] =
-          static_cast<float>(channel_of(colours[static_cast<std::size_t>(j) % colours.size()], c));
-    }
-  }
-  return centroids;
-}
+// Synthetic images (no files) come from test_support: clustered_with_noise()
+// puts colours near a few centres, so clusters are real and neighbours often
+// share a label (the warp-aggregated path), plus some uniform noise (the other
+// path); posterised_pixels() has few colours, large weights and many ties.
+using testing::clustered_with_noise;
+using testing::posterised_pixels;
+using namespace testing::backend_parity;
 
 // ---- histogram ---------------------------------------------------------------
 
@@ -272,206 +218,8 @@ TEST(BackendSeam, GreedySeedingIsOptional) {
   EXPECT_EQ(random.state(), seeded_random(5).state());
 }
 
-// ---- Lloyd steps -------------------------------------------------------------
-
-void check_steps(backend& reference, backend& tested, const std::vector<packed_rgba>& points, int k,
-                 const std::string& where) {
-  std::vector<float> centroids = centroids_from(points, k);
-  for (int iteration = 0; iteration < 4; ++iteration) {
-    const step_stats want = reference.step(centroids.data(), k);
-    const step_stats got = tested.step(centroids.data(), k);
-    expect_same_stats(want, got, where + ", step " + std::to_string(iteration));
-    ASSERT_EQ(reference.labels(), tested.labels()) << where << ", step " << iteration;
-    update_centroids(want, centroids);
-  }
-}
-
-TEST_P(BackendParity, StepStatisticsMatchReference) {
-  for (const std::size_t count : {std::size_t{1}, std::size_t{255}, std::size_t{257}, std::size_t{100003}}) {
-    for (const int k : {1, 2, 16, 64, 256}) {
-      const bool alpha = (k % 2) == 0;
-      const auto image = clustered_with_noise(count, 12, alpha, 100 + count + static_cast<std::size_t>(k));
-      const std::string where = std::to_string(count) + " points, k=" + std::to_string(k);
-      upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
-      check_steps(*reference_, *tested_, image, k, where + " (raw)");
-      const color_histogram h = build_color_histogram(image.data(), image.size());
-      upload_both(h.colors, h.counts);
-      check_steps(*reference_, *tested_, h.colors, k, where + " (weighted)");
-    }
-  }
-}
-
-TEST_P(BackendParity, StepStatisticsMatchReferenceOnManyPoints) {
-  // More points than one wave of the device's blocks covers, so every block
-  // of the fused pass loops several times.
-  const auto image = clustered_with_noise(600011, 12, true, 99);
-  upload_both(image, std::vector<std::uint32_t>(image.size(), 1));
-  for (const int k : {16, 64}) check_steps(*reference_, *tested_, image, k, "600011 points, k=" + std::to_string(k));
-}
-
-TEST_P(BackendParity, TiesGoToTheLowestIndex) {
-  // Every point is exactly halfway between two centroids, and centroids repeat.
-  std::vector<packed_rgba> points;
-  for (std::uint32_t v = 0; v < 300; ++v) points.push_back(pack_rgba(v % 256, 10, 20, 255));
-  const std::vector<std::uint32_t> weights(points.size(), 3);
-  upload_both(points, weights);
-  std::vector<float> centroids;
-  for (int j = 0; j < 64; ++j) {
-    const float r = static_cast<float>((j / 2) * 8) + 0.5f;  // pairs of equal centroids
-    centroids.insert(centroids.end(), {r, 10.0f, 20.0f, 255.0f});
-  }
-  const step_stats want = reference_->step(centroids.data(), 64);
-  const step_stats got = tested_->step(centroids.data(), 64);
-  expect_same_stats(want, got, "ties");
-  EXPECT_EQ(reference_->labels(), tested_->labels());
-  // The same centroids again: no label moves.
-  const step_stats again = tested_->step(centroids.data(), 64);
-  EXPECT_EQ(again.changed, 0u);
-}
-
-TEST_P(BackendParity, FarthestPointTiesGoToTheLowestIndex) {
-  // Two identical far points: the first must be reported. The second
-  // centroid is nearer to nothing: an empty cluster, which is when the
-  // farthest point is reported at all.
-  std::vector<packed_rgba> points(1000, pack_rgba(0, 0, 0, 255));
-  points[333] = points[777] = pack_rgba(255, 255, 255, 255);
-  upload_both(points, std::vector<std::uint32_t>(points.size(), 1));
-  const float centroids[8] = {0.0f, 0.0f, 0.0f, 255.0f, 0.0f, 0.0f, 0.0f, -2000.0f};
-  const step_stats want = reference_->step(centroids, 2);
-  const step_stats got = tested_->step(centroids, 2);
-  expect_same_stats(want, got, "farthest");
-  EXPECT_EQ(got.farthest, 333u);
-}
-
-// ---- final assignment and label map ------------------------------------------
-
-TEST_P(BackendParity, PaletteAssignmentAndLabelMapMatchReference) {
-  for (const std::size_t count : {std::size_t{1}, std::size_t{257}, std::size_t{100003}}) {
-    const auto image = clustered_with_noise(count, 10, true, 500 + count);
-    const color_histogram h = build_color_histogram(image.data(), image.size());
-    upload_both(h.colors, h.counts);
-    for (const int size : {1, 2, 16, 255, 256}) {
-      seeded_random random(size);
-      std::vector<packed_rgba> palette(static_cast<std::size_t>(size));
-      for (auto& c : palette) c = random_colour(random, true);
-      if (size > 2) palette[1] = palette[2];  // a duplicate entry: ties
-      reference_->assign_to_palette(palette.data(), size);
-      tested_->assign_to_palette(palette.data(), size);
-      ASSERT_EQ(reference_->labels(), tested_->labels()) << count << " points, palette " << size;
-      std::vector<std::uint8_t> want(image.size()), got(image.size());
-      reference_->label_pixels(h.pixel_to_color.data(), image.size(), want.data());
-      tested_->label_pixels(h.pixel_to_color.data(), image.size(), got.data());
-      ASSERT_EQ(want, got) << count << " points, palette " << size;
-    }
-  }
-}
-
-// ---- the whole pipeline --------------------------------------------------------
-
-struct image_case {
-  std::string name;
-  std::vector<packed_rgba> pixels;
-};
-
-// The palette and the label map of one image, as the pipeline makes them:
-// remap() right after quantize(), on the same backend (one row of pixels).
-struct quantized : quantize_result {
-  std::vector<std::uint8_t> indices;
-};
-
-quantized quantize_and_remap(const std::vector<packed_rgba>& pixels, const quantize_options& options,
-                             backend& engine) {
-  const image_view image = view_of(pixels.data(), static_cast<std::uint32_t>(pixels.size()), 1);
-  quantized r;
-  static_cast<quantize_result&>(r) = quantize(image, options, engine);
-  r.indices = remap(image, r, remap_options{}, engine).indices;
-  return r;
-}
-
-// An opaque grey image of about 200 levels.
-std::vector<packed_rgba> grey_pixels(std::size_t count, std::uint64_t seed) {
-  seeded_random random(seed);
-  std::vector<packed_rgba> pixels(count);
-  for (packed_rgba& p : pixels) {
-    const auto v = static_cast<std::uint32_t>(random.below(200) + random.below(56));
-    p = pack_rgba(v, v, v, 255);
-  }
-  return pixels;
-}
-
-// Split in two so that the device check can run the small ones under
-// racecheck (which slows shared-memory work a hundredfold) within its limit.
-std::vector<image_case> small_pipeline_images() {
-  return {
-      {"one pixel", {pack_rgba(200, 100, 50, 255)}},
-      {"one colour", std::vector<packed_rgba>(1000, pack_rgba(10, 20, 30, 255))},
-      {"255 px", clustered_with_noise(255, 5, false, 41)},
-      {"257 px alpha", clustered_with_noise(257, 5, true, 42)},
-      {"posterised", posterised_pixels(5000, 45)},
-      {"grey", grey_pixels(5000, 46)},  // the exact grey palette (grey_palette.hpp), on the host for both
-  };
-}
-
-std::vector<image_case> large_pipeline_images() {
-  return {
-      {"100003 px", clustered_with_noise(100003, 20, false, 43)},
-      {"100003 px alpha", clustered_with_noise(100003, 20, true, 44)},
-  };
-}
-
-void expect_same_quantize(const std::vector<image_case>& images, backend& reference, backend& tested) {
-  for (const image_case& image : images) {
-    for (const int k : {1, 2, 16, 64, 256}) {
-      for (const bool dedupe : {true, false}) {
-        // The biggest raw runs cost the most on the CPU; the step test covers them.
-        if (!dedupe && image.pixels.size() > 100000 && k > 16) continue;
-        quantize_options options;
-        options.kmeans.k = k;
-        options.kmeans.seed = 7;
-        options.kmeans.max_iter = 15;
-        // Restarts run on labels the previous run left behind: cover them once.
-        options.kmeans.restarts = k == 16 ? 3 : 1;
-        options.dedupe = dedupe;
-        const std::string where = image.name + ", k=" + std::to_string(k) + (dedupe ? "" : ", no dedupe");
-        const quantized want = quantize_and_remap(image.pixels, options, reference);
-        const quantized got = quantize_and_remap(image.pixels, options, tested);
-        ASSERT_EQ(want.palette, got.palette) << where;
-        ASSERT_EQ(want.indices, got.indices) << where;
-        EXPECT_EQ(want.iterations, got.iterations) << where;
-        EXPECT_EQ(want.wcss_history(), got.wcss_history()) << where;
-        EXPECT_EQ(want.usage, got.usage) << where;
-        EXPECT_EQ(want.wcss, got.wcss) << where;
-      }
-    }
-  }
-}
-
-TEST_P(BackendParity, QuantizeGivesIdenticalPaletteAndIndices) {
-  expect_same_quantize(small_pipeline_images(), *reference_, *tested_);
-}
-
-TEST_P(BackendParity, QuantizeOfLargeImagesGivesIdenticalPaletteAndIndices) {
-  expect_same_quantize(large_pipeline_images(), *reference_, *tested_);
-}
-
-TEST_P(BackendParity, DedupeDoesNotChangeTheResult) {
-  const auto image = clustered_with_noise(20011, 9, true, 77);
-  for (const int k : {2, 16, 64}) {
-    quantize_options options;
-    options.kmeans.k = k;
-    options.kmeans.seed = 3;
-    options.kmeans.max_iter = 10;
-    const quantized deduped = quantize_and_remap(image, options, *tested_);
-    options.dedupe = false;
-    const quantized raw = quantize_and_remap(image, options, *tested_);
-    EXPECT_EQ(deduped.palette, raw.palette) << "k=" << k;
-    EXPECT_EQ(deduped.indices, raw.indices) << "k=" << k;
-  }
-}
-
 INSTANTIATE_TEST_SUITE_P(Backends, BackendParity, ::testing::Values("cpu4", "cuda"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
-
 TEST(CudaProbe, NeverThrowsAndIsStable) {
   const cuda_status first = cuda_probe();
   const cuda_status second = cuda_probe();

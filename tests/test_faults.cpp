@@ -1,137 +1,30 @@
-// Fault injection on the real kmq binary: a full disk (a file size limit, and
-// a real full file system where a tmpfs can be mounted), an output directory
-// kmq may not write, an output path that is a directory, inputs that vanish
-// or change while a batch runs, standard output on a full device. For each:
-// the documented exit code, the file named on stderr, no partial or temporary
-// output left, and the inputs untouched (bytes and mtime). Killing kmq mid-write
-// is test_write_interrupted's.
+// Fault injection on the real kmq binary, where an output cannot go: a full
+// disk (a file size limit, and a real full file system where a tmpfs can be
+// mounted), standard output on a full device, an output directory kmq may not
+// write, an output path that is a directory. For each: the documented exit
+// code, the file named on stderr, no partial or temporary output left, and the
+// inputs untouched (bytes and mtime). Inputs that vanish or change while a
+// batch runs: test_faults_inputs.cpp. Killing kmq mid-write is
+// test_write_interrupted's.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
-#include <optional>
-#include <set>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "child_process.hpp"
+#include "faults_test_support.hpp"
 
 namespace fs = std::filesystem;
+using namespace kmq::testing::faults;
 
 namespace {
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const fs::path& file, const std::string& content) { std::ofstream(file, std::ios::binary) << content; }
-
-std::string sample(const std::string& name) {
-  const char* root = std::getenv("KMQ_SOURCE_DIR");
-  return (fs::path(root ? root : ".") / "sample_images" / name).string();
-}
-
-// What a file was: its bytes and its modification time (ns).
-struct file_state {
-  std::string bytes;
-  long long mtime_ns = 0;
-  bool operator==(const file_state& o) const { return bytes == o.bytes && mtime_ns == o.mtime_ns; }
-};
-
-file_state state_of(const fs::path& file) {
-  struct stat info {};
-  file_state s;
-  if (::stat(file.c_str(), &info) != 0) return s;
-  s.bytes = read_file(file);
-  s.mtime_ns = static_cast<long long>(info.st_mtim.tv_sec) * 1000000000LL + info.st_mtim.tv_nsec;
-  return s;
-}
-
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> found;
-  for (const auto& entry : fs::directory_iterator(dir)) found.insert(entry.path().filename().string());
-  return found;
-}
-
-struct run_options {
-  std::optional<rlim_t> file_size_limit;  // RLIMIT_FSIZE in bytes
-  bool ignore_sigxfsz = false;            // then a write past the limit fails with EFBIG
-  bool as_nobody = false;                 // setgid/setuid to nobody before exec (needs root)
-  std::string stdout_file;                // default: <dir>/stdout.txt
-};
-
-struct outcome {
-  int code = -1;    // exit code, -1 when killed
-  int signal = 0;   // the signal that killed it
-  std::string out, err;
-};
-
-class FaultInjection : public ::testing::Test {
- protected:
-  FaultInjection()
-      : scratch_(std::string("kmq-faults-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()) {}
-
-  fs::path path(const std::string& name) const { return scratch_.path() / name; }
-
-  // kmq started with args (already split), not waited for.
-  pid_t start(const std::vector<std::string>& args, const run_options& options = {}) const {
-    std::vector<std::string> argv = {KMQ_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    ::kmq::testing::child_options child;
-    child.stdout_path = options.stdout_file.empty() ? path("stdout.txt").string() : options.stdout_file;
-    child.stderr_path = path("stderr.txt").string();
-    child.as_nobody = options.as_nobody;
-    child.ignore_sigxfsz = options.ignore_sigxfsz;
-    child.file_size_limit = options.file_size_limit;
-    return ::kmq::testing::start_child(argv, child);
-  }
-
-  outcome finish(pid_t child, const run_options& options = {}) const {
-    const ::kmq::testing::child_end end = ::kmq::testing::wait_child(child);
-    outcome o;
-    o.code = end.code;
-    o.signal = end.signal;
-    // (A device given as stdout_file, such as /dev/full, is not read back.)
-    if (options.stdout_file.empty()) o.out = read_file(path("stdout.txt"));
-    o.err = read_file(path("stderr.txt"));
-    return o;
-  }
-
-  outcome kmq(const std::vector<std::string>& args, const run_options& options = {}) const {
-    return finish(start(args, options), options);
-  }
-
-  // A directory holds exactly these names: nothing partial, nothing temporary.
-  static void expect_only(const fs::path& dir, const std::set<std::string>& names) {
-    EXPECT_EQ(names_in(dir), names) << "in " << dir;
-  }
-
-  ::kmq::testing::scratch_folder scratch_;
-};
-
-// Every failure says "kmq: <file>: <reason>" and names the file concerned.
-void expect_names(const outcome& o, const std::string& file) {
-  EXPECT_EQ(o.err.rfind("kmq: ", 0), 0u) << o.err;
-  EXPECT_NE(o.err.find(file), std::string::npos) << "stderr does not name " << file << ": " << o.err;
-}
 
 // ---- a full disk --------------------------------------------------------------
 
@@ -320,83 +213,6 @@ TEST_F(FaultInjection, OutputPathIsADirectory) {
   expect_only(path("batch"), {"baboon.png", "fruits.png"});
   EXPECT_TRUE(fs::is_directory(path("batch/fruits.png")));
   EXPECT_FALSE(cv::imread(path("batch/baboon.png").string()).empty());
-}
-
-// ---- inputs that change under kmq -------------------------------------------------
-
-// CPU seconds the process has used so far (utime + stime of /proc/PID/stat).
-double cpu_seconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
-  const auto close = text.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  std::vector<std::string> fields;
-  while (rest >> field) fields.push_back(field);
-  if (fields.size() < 13) return -1;
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-// A directory of four images, the first large (5120x2880 at K=256 takes
-// seconds). Once kmq has listed the directory and is busy with the first, the
-// test deletes the second and cuts the third in half. Expected: the second
-// fails as missing (66), the third as truncated (65), each named on stderr and
-// in its JSON line; the exit code is the first failure's (66); the first and
-// the fourth outputs are complete (the fourth byte for byte as kmq writes it
-// alone); nothing else is in the output directory; the inputs kmq read are
-// untouched.
-TEST_F(FaultInjection, InputsThatVanishOrShrinkMidBatch) {
-  fs::create_directories(path("in"));
-  fs::copy_file(sample("volna-5120x2880.jpg"), path("in/a-volna.jpg"));
-  fs::copy_file(sample("fruits.jpg"), path("in/b-vanishes.jpg"));
-  fs::copy_file(sample("baboon.jpg"), path("in/c-shrinks.jpg"));
-  fs::copy_file(sample("fruits.jpg"), path("in/d-fruits.jpg"));
-  const file_state volna = state_of(path("in/a-volna.jpg")), fruits = state_of(path("in/d-fruits.jpg"));
-
-  const pid_t child = start({"compress", path("in").string(), "--out-dir", path("out").string(), "-k", "256", "--json"});
-  // Listing the directory takes milliseconds; wait until kmq has spent a
-  // quarter of a CPU second, i.e. is well into the first image.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (cpu_seconds(child) < 0.25 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  const bool first_done = fs::exists(path("out/a-volna.png"));
-  fs::remove(path("in/b-vanishes.jpg"));
-  const std::string baboon = read_file(path("in/c-shrinks.jpg"));
-  fs::resize_file(path("in/c-shrinks.jpg"), baboon.size() / 2);
-  const outcome o = finish(child);
-  ASSERT_FALSE(first_done) << "kmq finished the first image before the inputs changed: the test proves nothing";
-
-  EXPECT_EQ(o.code, 66) << o.err;
-  expect_names(o, "b-vanishes.jpg");
-  EXPECT_NE(o.err.find("c-shrinks.jpg"), std::string::npos) << o.err;
-  std::map<std::string, nlohmann::json> lines;
-  std::istringstream json_lines(o.out);
-  for (std::string line; std::getline(json_lines, line);) {
-    const nlohmann::json j = nlohmann::json::parse(line);
-    lines[fs::path(j["input"].get<std::string>()).filename().string()] = j;
-  }
-  ASSERT_EQ(lines.size(), 4u) << o.out;
-  EXPECT_EQ(lines["a-volna.jpg"]["status"], "ok");
-  EXPECT_EQ(lines["b-vanishes.jpg"]["exit_code"], 66);
-  EXPECT_EQ(lines["b-vanishes.jpg"]["error"], "input_unreadable");
-  EXPECT_EQ(lines["c-shrinks.jpg"]["exit_code"], 65);
-  EXPECT_EQ(lines["c-shrinks.jpg"]["error"], "bad_input");
-  EXPECT_EQ(lines["d-fruits.jpg"]["status"], "ok");
-
-  expect_only(path("out"), {"a-volna.png", "d-fruits.png"});
-  const cv::Mat first = cv::imread(path("out/a-volna.png").string(), cv::IMREAD_UNCHANGED);
-  ASSERT_FALSE(first.empty());
-  EXPECT_EQ(first.cols, 5120);
-  EXPECT_EQ(first.rows, 2880);
-  EXPECT_EQ(lines["a-volna.jpg"]["output_bytes"].get<std::uintmax_t>(), fs::file_size(path("out/a-volna.png")));
-  fs::create_directories(path("alone"));
-  ASSERT_EQ(kmq({"compress", path("in/d-fruits.jpg").string(), "-o", path("alone/d.png").string(), "-k", "256", "-q"}).code, 0);
-  EXPECT_EQ(read_file(path("out/d-fruits.png")), read_file(path("alone/d.png"))) << "the last output is not complete";
-
-  EXPECT_TRUE(state_of(path("in/a-volna.jpg")) == volna);
-  EXPECT_TRUE(state_of(path("in/d-fruits.jpg")) == fruits);
-  EXPECT_EQ(read_file(path("in/c-shrinks.jpg")), baboon.substr(0, baboon.size() / 2));
 }
 
 }  // namespace

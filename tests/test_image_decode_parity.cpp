@@ -4,7 +4,9 @@
 // way) and IMREAD_UNCHANGED otherwise, 16 bits rounded to 8 as
 // (v * 255 + 32767) / 65535; except a grey PNG's tRNS, alpha for kmq and not for
 // OpenCV, and a PNG's eXIf orientation, applied by kmq and not by OpenCV. Every PNG, JPEG and WebP under tests/data/ and
-// sample_images/, and files of every kind those libraries write.
+// sample_images/, and files of every kind those libraries write: here the
+// files in the tree, PNG, WebP and broken files; JPEG in
+// test_image_decode_parity_jpeg.cpp, BMP in test_image_decode_parity_bmp.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,13 +19,13 @@
 #include <string>
 #include <vector>
 
-#include <jpeglib.h>
 #include <png.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "image_decode_parity_test_support.hpp"
 #include "image_fixtures.hpp"
 #include "libpng_writer.hpp"
 #include "kmq/error.hpp"
@@ -38,65 +40,6 @@ using namespace kmq::io::testing;
 fs::path source_dir() {
   if (const char* root = std::getenv("KMQ_SOURCE_DIR")) return root;
   return fs::path(__FILE__).parent_path().parent_path();
-}
-
-struct reference_image {
-  std::uint32_t width = 0, height = 0;
-  std::vector<packed_rgba> pixels;
-  bool has_alpha = false;
-};
-
-std::uint32_t to8(std::uint8_t v) { return v; }
-std::uint32_t to8(std::uint16_t v) { return (std::uint32_t{v} * 255u + 32767u) / 65535u; }
-
-template <typename T>
-void convert(const cv::Mat& mat, reference_image& out) {
-  const int cn = mat.channels();
-  for (int y = 0; y < mat.rows; ++y) {
-    const T* p = mat.ptr<T>(y);
-    for (int x = 0; x < mat.cols; ++x, p += cn) {
-      switch (cn) {
-        case 1: out.pixels.push_back(pack_rgba(to8(p[0]), to8(p[0]), to8(p[0]), 255)); break;
-        case 2: out.pixels.push_back(pack_rgba(to8(p[0]), to8(p[0]), to8(p[0]), to8(p[1]))); break;
-        case 3: out.pixels.push_back(pack_rgba(to8(p[2]), to8(p[1]), to8(p[0]), 255)); break;
-        default: out.pixels.push_back(pack_rgba(to8(p[2]), to8(p[1]), to8(p[0]), to8(p[3])));
-      }
-    }
-  }
-}
-
-// What image_decoder gave when it decoded everything with OpenCV.
-reference_image opencv_reference(const bytes& file, bool jpeg) {
-  const cv::Mat mat = cv::imdecode(file, jpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED);
-  reference_image ref;
-  if (mat.empty()) return ref;
-  ref.width = static_cast<std::uint32_t>(mat.cols);
-  ref.height = static_cast<std::uint32_t>(mat.rows);
-  if (mat.depth() == CV_8U) convert<std::uint8_t>(mat, ref);
-  else convert<std::uint16_t>(mat, ref);
-  ref.has_alpha = mat.channels() == 2 || mat.channels() == 4;
-  return ref;
-}
-
-// mend: where OpenCV was wrong, what kmq gives instead (a grey PNG's tRNS,
-// a BMP's bit fields).
-void expect_same_as_opencv(const bytes& file, bool jpeg, const std::string& name,
-                           const std::function<void(reference_image&)>& mend = {}) {
-  SCOPED_TRACE(name);
-  reference_image want = opencv_reference(file, jpeg);
-  ASSERT_FALSE(want.pixels.empty()) << "OpenCV cannot read the file";
-  if (mend) mend(want);
-  decoded_image got;
-  ASSERT_NO_THROW(got = image_decoder().decode_bytes(file, name));
-  ASSERT_EQ(got.width, want.width);
-  ASSERT_EQ(got.height, want.height);
-  EXPECT_EQ(got.has_alpha, want.has_alpha);
-  ASSERT_EQ(got.pixels.size(), want.pixels.size());
-  std::size_t differ = 0, first = 0;
-  for (std::size_t i = 0; i < want.pixels.size(); ++i)
-    if (got.pixels[i] != want.pixels[i] && differ++ == 0) first = i;
-  EXPECT_EQ(differ, 0u) << "first at pixel " << first << ": got " << std::hex << got.pixels[first] << ", OpenCV "
-                        << want.pixels[first];
 }
 
 bytes read_all(const fs::path& path) {
@@ -246,214 +189,6 @@ TEST(ImageDecodeParity, PngWrittenByOpenCv) {
   cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
   bgr.convertTo(bgr16, CV_16U, 257.0, 3);
   for (const cv::Mat& m : {bgr, bgra, gray, bgr16}) expect_same_as_opencv(encode(".png", m), false, "opencv png");
-}
-
-// --- JPEG: libjpeg-written colour, grey, CMYK and YCCK, every sampling ----
-
-struct jpeg_spec {
-  J_COLOR_SPACE in = JCS_RGB, stored = JCS_YCbCr;
-  int h0 = 2, v0 = 2;  // the first component's sampling factors
-  bool progressive = false;
-  int quality = 85;
-  std::uint32_t width = 37, height = 23;
-};
-
-bytes write_jpeg(const jpeg_spec& s, std::uint32_t seed) {
-  jpeg_compress_struct cinfo{};
-  jpeg_error_mgr jerr{};
-  cinfo.err = jpeg_std_error(&jerr);
-  jpeg_create_compress(&cinfo);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &buffer, &size);
-  cinfo.image_width = s.width;
-  cinfo.image_height = s.height;
-  cinfo.input_components = s.in == JCS_GRAYSCALE ? 1 : s.in == JCS_CMYK ? 4 : 3;
-  cinfo.in_color_space = s.in;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_colorspace(&cinfo, s.stored);
-  jpeg_set_quality(&cinfo, s.quality, TRUE);
-  cinfo.comp_info[0].h_samp_factor = s.h0;
-  cinfo.comp_info[0].v_samp_factor = s.v0;
-  if (s.progressive) jpeg_simple_progression(&cinfo);
-  jpeg_start_compress(&cinfo, TRUE);
-  std::mt19937 random(seed);
-  std::vector<JSAMPLE> row(std::size_t{s.width} * cinfo.input_components);
-  for (std::uint32_t y = 0; y < s.height; ++y) {
-    for (std::size_t i = 0; i < row.size(); ++i)
-      row[i] = static_cast<JSAMPLE>((i * 7 + y * 11) % 256 / 2 + random() % 128);
-    JSAMPROW r = row.data();
-    jpeg_write_scanlines(&cinfo, &r, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  bytes out(buffer, buffer + size);
-  std::free(buffer);
-  return out;
-}
-
-TEST(ImageDecodeParity, JpegColourGreyCmykYcckInEverySampling) {
-  std::uint32_t seed = 1;
-  const std::vector<std::pair<J_COLOR_SPACE, J_COLOR_SPACE>> spaces = {
-      {JCS_RGB, JCS_YCbCr}, {JCS_RGB, JCS_RGB}, {JCS_GRAYSCALE, JCS_GRAYSCALE}, {JCS_CMYK, JCS_CMYK},
-      {JCS_CMYK, JCS_YCCK}};
-  for (const auto& [in, stored] : spaces) {
-    for (const auto& [h, v] : std::vector<std::pair<int, int>>{{1, 1}, {2, 1}, {1, 2}, {2, 2}}) {
-      if (stored == JCS_GRAYSCALE && (h != 1 || v != 1)) continue;
-      for (const bool progressive : {false, true}) {
-        jpeg_spec spec;
-        spec.in = in;
-        spec.stored = stored;
-        spec.h0 = h;
-        spec.v0 = v;
-        spec.progressive = progressive;
-        spec.quality = progressive ? 60 : 92;
-        expect_same_as_opencv(write_jpeg(spec, seed++), true,
-                              "jpeg space " + std::to_string(stored) + " sampling " + std::to_string(h) + "x" +
-                                  std::to_string(v) + (progressive ? " progressive" : ""));
-      }
-    }
-  }
-}
-
-bytes with_app1(bytes jpeg, const bytes& payload) {
-  bytes segment = {0xFF, 0xE1, static_cast<std::uint8_t>((payload.size() + 2) >> 8),
-                   static_cast<std::uint8_t>(payload.size() + 2)};
-  segment.insert(segment.end(), payload.begin(), payload.end());
-  jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
-  return jpeg;
-}
-
-bytes exif_payload(bool big_endian, std::uint16_t orientation, bool make_out_of_range = false) {
-  auto u16 = [&](bytes& b, std::uint32_t v) {
-    if (big_endian) b.insert(b.end(), {std::uint8_t(v >> 8), std::uint8_t(v)});
-    else b.insert(b.end(), {std::uint8_t(v), std::uint8_t(v >> 8)});
-  };
-  auto u32 = [&](bytes& b, std::uint32_t v) {
-    if (big_endian) u16(b, v >> 16), u16(b, v & 0xffff);
-    else u16(b, v & 0xffff), u16(b, v >> 16);
-  };
-  bytes b = {'E', 'x', 'i', 'f', 0, 0};
-  b.push_back(big_endian ? 'M' : 'I');
-  b.push_back(big_endian ? 'M' : 'I');
-  u16(b, 42);
-  u32(b, 8);
-  u16(b, make_out_of_range ? 2 : 1);
-  if (make_out_of_range) {  // Make, ASCII, 100 bytes at offset 5000: past the end
-    u16(b, 0x010F), u16(b, 2), u32(b, 100), u32(b, 5000);
-  }
-  u16(b, 0x0112), u16(b, 3), u32(b, 1), u16(b, orientation), u16(b, 0);
-  u32(b, 0);
-  return b;
-}
-
-TEST(ImageDecodeParity, JpegExifOrientationsAsOpenCvAppliesThem) {
-  jpeg_spec spec;
-  spec.width = 29;
-  spec.height = 13;
-  const bytes plain = write_jpeg(spec, 7);
-  for (std::uint16_t orientation = 0; orientation <= 9; ++orientation) {
-    for (const bool big_endian : {false, true}) {
-      expect_same_as_opencv(with_app1(plain, exif_payload(big_endian, orientation)), true,
-                            "orientation " + std::to_string(orientation) + (big_endian ? " MM" : " II"));
-    }
-    expect_same_as_opencv(with_exif_orientation(plain, orientation), true, "fixture orientation");
-  }
-  // Only the first APP1 counts: an XMP one before the EXIF hides it from OpenCV.
-  const std::string xmp = "http://ns.adobe.com/xap/1.0/";
-  const bytes xmp_payload(xmp.begin(), xmp.end() + 1);
-  expect_same_as_opencv(with_app1(with_app1(plain, exif_payload(false, 6)), xmp_payload), true, "xmp first");
-  expect_same_as_opencv(with_app1(with_app1(plain, xmp_payload), exif_payload(false, 6)), true, "exif first");
-  // A string tag pointing past the end ends OpenCV's parsing before the orientation.
-  expect_same_as_opencv(with_app1(plain, exif_payload(false, 6, true)), true, "make out of range");
-  expect_same_as_opencv(with_app1(plain, exif_payload(true, 8, true)), true, "make out of range MM");
-}
-
-TEST(ImageDecodeParity, JpegWrittenByOpenCv) {
-  const cv::Mat bgr = noise_bgr(45, 27);
-  cv::Mat gray;
-  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-  expect_same_as_opencv(encode(".jpg", bgr), true, "opencv colour");
-  expect_same_as_opencv(encode(".jpg", gray), true, "opencv grey");
-  expect_same_as_opencv(encode(".jpg", bgr, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}), true, "opencv progressive");
-  expect_same_as_opencv(encode(".jpg", bgr, {cv::IMWRITE_JPEG_RST_INTERVAL, 1}), true, "opencv restarts");
-}
-
-// --- BMP: the kinds OpenCV read right (every kind: test_bmp_decode) ---------
-
-bytes bmp_of(std::int32_t width, std::int32_t height, int bpp, std::uint32_t compression, std::uint32_t header_size,
-             std::uint32_t colours_used, bool grey_palette, std::uint32_t seed) {
-  std::mt19937 random(seed);
-  auto put = [](bytes& b, std::uint32_t v, int n) {
-    for (int i = 0; i < n; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  };
-  const std::size_t entries = bpp == 8 ? (colours_used ? colours_used : 256) : 0;
-  const std::uint32_t pitch = ((static_cast<std::uint32_t>(width) * bpp + 7) / 8 + 3) & ~3u;
-  const std::uint32_t rows = static_cast<std::uint32_t>(height < 0 ? -height : height);
-  // Bit fields after a 40-byte header: three masks (inside the later headers).
-  const std::uint32_t masks_after = compression == 3 && header_size == 40 ? 12 : 0;
-  const std::uint32_t offset = 14 + header_size + masks_after + static_cast<std::uint32_t>(entries * 4);
-  bytes b = {'B', 'M'};
-  put(b, offset + pitch * rows, 4);
-  put(b, 0, 4);
-  put(b, offset, 4);
-  put(b, header_size, 4);
-  put(b, static_cast<std::uint32_t>(width), 4);
-  put(b, static_cast<std::uint32_t>(height), 4);
-  put(b, 1, 2);
-  put(b, static_cast<std::uint32_t>(bpp), 2);
-  put(b, compression, 4);
-  put(b, pitch * rows, 4);
-  put(b, 2835, 4);
-  put(b, 2835, 4);
-  put(b, colours_used, 4);
-  put(b, 0, 4);
-  if (header_size >= 52) put(b, 0x00ff0000, 4), put(b, 0x0000ff00, 4), put(b, 0x000000ff, 4);
-  if (header_size >= 56) put(b, 0xff000000, 4);
-  while (b.size() < 14 + header_size) b.push_back(0);
-  if (masks_after != 0) put(b, 0x00ff0000, 4), put(b, 0x0000ff00, 4), put(b, 0x000000ff, 4);
-  for (std::size_t i = 0; i < entries; ++i) {
-    const auto v = static_cast<std::uint8_t>(random());
-    if (grey_palette) b.insert(b.end(), {v, v, v, 0});
-    else b.insert(b.end(), {v, static_cast<std::uint8_t>(random()), static_cast<std::uint8_t>(random()), 0});
-  }
-  for (std::uint32_t i = 0; i < pitch * rows; ++i) b.push_back(static_cast<std::uint8_t>(random()));
-  return b;
-}
-
-TEST(ImageDecodeParity, BmpPaletteRgbAndRgbaInEveryHeaderAndRowOrder) {
-  std::uint32_t seed = 1;
-  for (const std::int32_t height : {9, -9}) {
-    for (const std::uint32_t header : {40u, 56u, 108u, 124u}) {
-      for (const std::int32_t width : {1, 13, 16}) {
-        const std::string at = " " + std::to_string(width) + "x" + std::to_string(height) + " header " + std::to_string(header);
-        expect_same_as_opencv(bmp_of(width, height, 24, 0, header, 0, false, seed++), false, "24" + at);
-        expect_same_as_opencv(bmp_of(width, height, 32, 0, header, 0, false, seed++), false, "32 BI_RGB" + at);
-        // OpenCV read a 32-bit bit-field BMP as B, G, R, A bytes whatever the
-        // masks; without an alpha mask (headers under 56 bytes here) the
-        // fourth byte is no alpha.
-        const auto opaque = [](reference_image& want) {
-          for (packed_rgba& p : want.pixels) p |= 0xff000000u;
-          want.has_alpha = false;
-        };
-        expect_same_as_opencv(bmp_of(width, height, 32, 3, header, 0, false, seed++), false, "32 BITFIELDS" + at,
-                              header < 56 ? std::function<void(reference_image&)>(opaque) : nullptr);
-        for (const std::uint32_t used : {0u, 16u, 256u})
-          for (const bool grey : {false, true})
-            expect_same_as_opencv(bmp_of(width, height, 8, 0, header, used, grey, seed++), false,
-                                  "8 used " + std::to_string(used) + (grey ? " grey" : "") + at);
-      }
-    }
-  }
-  const cv::Mat bgr = noise_bgr(29, 11);
-  cv::Mat gray;
-  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-  expect_same_as_opencv(encode(".bmp", bgr), false, "opencv bmp");
-  expect_same_as_opencv(encode(".bmp", gray), false, "opencv grey bmp");
-  // All of them read without the OpenCV module (no test before this one needs it either).
-  std::ifstream maps("/proc/self/maps");
-  const std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(mapped.find("kmq_opencv_decoder"), std::string::npos) << "the OpenCV module was loaded";
 }
 
 // --- WebP -------------------------------------------------------------------
