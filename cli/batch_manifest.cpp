@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "kmq/error.hpp"
+#include "kmq/output_revision.hpp"
 
 namespace kmq::cli {
 
@@ -30,6 +31,9 @@ std::string params_string(const image_job& job) {
           " dither=" + dither_method_name(job.remap.dither) + " png_level=" + std::to_string(job.png_level);
   // Named only when not the default, so manifests written before --space existed still match.
   if (job.quantize.space != color_space::rgb) text += std::string(" space=") + color_space_name(job.quantize.space);
+  // The same settings make other bytes in another revision of kmq: a resumed
+  // run must not keep what an older kmq made.
+  text += " output_revision=" + std::to_string(output_revision);
   return text;
 }
 

@@ -15,9 +15,9 @@
 namespace kmq::cli {
 
 // The settings that decide an output's bytes, as text:
-// "k=16 seed=0 max_iter=100 tol=0.0001 init=kmeans++ restarts=auto dither=none png_level=6"
-// (quality=MIN-MAX instead of k= with --quality/--level). Threads, backend,
-// de-duplication and limits are left out: they do not change a byte.
+// "k=16 seed=0 max_iter=100 tol=0.0001 init=kmeans++ restarts=auto dither=none png_level=6 output_revision=12"
+// (quality=MIN-MAX instead of k= with --quality/--level; kmq/output_revision.hpp).
+// Threads, backend, de-duplication and limits are left out: they do not change a byte.
 std::string params_string(const image_job& job);
 // FNV-1a 64 of it, 16 hex digits.
 std::string params_hash(const std::string& params);

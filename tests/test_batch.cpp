@@ -1,138 +1,12 @@
 // kmq batch end to end, on the real binary: mirrored trees, the clash rule,
-// failures in the middle, resuming after SIGKILL, the manifest's params,
-// shards, NUL-separated lists, link loops, unwritable output folders,
-// --skip-if-larger and empty sources. Small generated images keep it fast.
-#include <gtest/gtest.h>
-
-#include <fcntl.h>
-#include <grp.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <optional>
-#include <regex>
-#include <set>
-#include <sstream>
-#include <thread>
-
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-
-#include "child_process.hpp"
-
-namespace fs = std::filesystem;
+// failures in the middle, shards, NUL-separated lists, link loops,
+// unwritable output folders, the progress line and empty sources. Small
+// generated images keep it fast. Resuming and stopping: test_batch_resume.cpp.
+#include "batch_test_support.hpp"
 
 namespace {
 
-struct run_options {
-  std::vector<std::string> env;  // NAME=VALUE added
-  std::string stdin_file;
-  bool as_nobody = false;
-};
-
-struct outcome {
-  int code = -1;
-  int signal = 0;
-  std::string out, err;
-};
-
-std::string read_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// A small image with a gradient and some noise, written by OpenCV.
-void write_image(const fs::path& file, int width, int height, int seed, const std::vector<int>& params = {}) {
-  cv::Mat image(height, width, CV_8UC3);
-  cv::RNG random(static_cast<std::uint64_t>(seed) + 1);
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      image.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uchar>((x * 255 / width + seed * 37) % 256),
-                                            static_cast<uchar>((y * 255 / height + seed * 11) % 256),
-                                            static_cast<uchar>(random.uniform(0, 64) + seed % 128));
-    }
-  }
-  fs::create_directories(file.parent_path());
-  ASSERT_TRUE(cv::imwrite(file.string(), image, params)) << file;
-}
-
-class Batch : public ::testing::Test {
- protected:
-  Batch() : scratch_(std::string("kmq-batch-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()) {}
-
-  fs::path path(const std::string& name) const { return scratch_.path() / name; }
-
-  pid_t start(const std::vector<std::string>& args, const run_options& options = {}) const {
-    std::vector<std::string> argv = {KMQ_BINARY, "batch"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    ::kmq::testing::child_options child;
-    if (!options.stdin_file.empty()) child.stdin_path = options.stdin_file;
-    child.stdout_path = path("stdout.txt").string();
-    child.stderr_path = path("stderr.txt").string();
-    child.set_env = options.env;
-    child.as_nobody = options.as_nobody;
-    return ::kmq::testing::start_child(argv, child);
-  }
-
-  outcome wait_for(pid_t child) const {
-    const ::kmq::testing::child_end end = ::kmq::testing::wait_child(child);
-    outcome o;
-    o.code = end.code;
-    o.signal = end.signal;
-    o.out = read_file(path("stdout.txt"));
-    o.err = read_file(path("stderr.txt"));
-    return o;
-  }
-
-  outcome kmq(const std::vector<std::string>& args, const run_options& options = {}) const {
-    return wait_for(start(args, options));
-  }
-
-  // Every file below root, by path relative to it, with its bytes.
-  static std::map<std::string, std::string> tree(const fs::path& root) {
-    std::map<std::string, std::string> files;
-    for (const auto& entry : fs::recursive_directory_iterator(root)) {
-      if (entry.is_regular_file()) files[fs::relative(entry.path(), root).generic_string()] = read_file(entry.path());
-    }
-    return files;
-  }
-
-  static std::vector<nlohmann::json> manifest_lines(const fs::path& file) {
-    std::vector<nlohmann::json> lines;
-    std::istringstream in(read_file(file));
-    std::string line;
-    while (std::getline(in, line)) {
-      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded()) lines.push_back(j);
-    }
-    return lines;
-  }
-
-  // n images src/img-NN.png (some in sub/), each distinct.
-  void make_images(const fs::path& root, int n, int size = 32) const {
-    for (int i = 0; i < n; ++i) {
-      char name[32];
-      std::snprintf(name, sizeof name, "%simg-%02d.%s", i % 3 == 0 ? "sub/" : "", i, i % 2 ? "jpg" : "png");
-      write_image(root / name, size, size, i);
-    }
-  }
-
-  ::kmq::testing::scratch_folder scratch_;
-};
-
-const std::vector<std::string> fast = {"-k", "4", "--progress", "none"};
-
-std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
+using namespace kmq::testing::batch;
 
 TEST_F(Batch, MirrorsATreeAndLeavesOutHiddenFilesAndNonImages) {
   write_image(path("src/a.png"), 24, 20, 1);
@@ -206,6 +80,7 @@ TEST_F(Batch, BadFilesInTheMiddleFailAloneAndExitOne) {
 // A subfolder is made when its first output is written: none for src/bad,
 // whose every input fails. (None is ever taken away: another run may be
 // writing into it.)
+
 TEST_F(Batch, FoldersOfFailedInputsAreNotLeftEmpty) {
   make_images(path("src"), 2);
   fs::create_directories(path("src/bad/deeper"));
@@ -228,86 +103,6 @@ TEST_F(Batch, FoldersOfFailedInputsAreNotLeftEmpty) {
     ++timed;
   }
   EXPECT_EQ(timed, 2);
-}
-
-TEST_F(Batch, ResumesAfterSigkillWithTheSameBytes) {
-  make_images(path("src"), 24, 96);
-  const std::vector<std::string> slow = {"-k", "32", "--restarts", "3", "--progress", "none", "--jobs", "1"};
-  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("ref").string()} + slow).code, 0);
-  const auto reference = tree(path("ref"));
-  ASSERT_EQ(reference.size(), 24u);
-
-  const pid_t child = start(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string()} + slow);
-  for (int i = 0; i < 2000 && manifest_lines(path("m.jsonl")).size() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ::kill(child, SIGKILL);
-  const outcome killed = wait_for(child);
-  EXPECT_EQ(killed.signal, SIGKILL);
-  const std::size_t done_before = manifest_lines(path("m.jsonl")).size();
-  EXPECT_LT(done_before, 24u) << "the run ended before it was killed: make it slower";
-  // What the kill left: whole outputs only (each the uninterrupted run's bytes), no temporary file,
-  // and a manifest of whole JSON lines (one write() each).
-  for (const auto& [name, bytes] : tree(path("out"))) {
-    const auto same = reference.find(name);
-    ASSERT_NE(same, reference.end()) << "a stray file after SIGKILL: " << name;
-    EXPECT_EQ(bytes, same->second) << "a partial output after SIGKILL: " << name;
-  }
-  const std::string killed_manifest = read_file(path("m.jsonl"));
-  EXPECT_EQ(static_cast<std::size_t>(std::count(killed_manifest.begin(), killed_manifest.end(), '\n')), done_before);
-  EXPECT_TRUE(killed_manifest.empty() || killed_manifest.back() == '\n');
-  std::ofstream(path("m.jsonl"), std::ios::app) << "{\"input\":\"torn";  // a torn last line is ignored
-
-  const outcome resumed = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
-                                                       path("m.jsonl").string(), "--skip-existing"} + slow);
-  ASSERT_EQ(resumed.code, 0) << resumed.err;
-  EXPECT_EQ(tree(path("out")), reference);
-  int skipped = 0;
-  for (const auto& line : manifest_lines(path("m.jsonl"))) skipped += line["status"] == "skipped";
-  EXPECT_GE(skipped, static_cast<int>(done_before) - 1);
-  EXPECT_NE(resumed.err.find("skipped"), std::string::npos);
-  // The torn line was ended by the resumed run, not continued: it is the only line that is not JSON.
-  const std::string text = read_file(path("m.jsonl"));
-  EXPECT_EQ(manifest_lines(path("m.jsonl")).size() + 1, static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
-}
-
-TEST_F(Batch, SigtermStopsCleanlyWithExit130) {
-  make_images(path("src"), 24, 96);
-  const pid_t child = start({path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(),
-                             "-k", "32", "--restarts", "3", "--progress", "none", "--jobs", "2"});
-  for (int i = 0; i < 2000 && manifest_lines(path("m.jsonl")).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ::kill(child, SIGTERM);
-  const outcome o = wait_for(child);
-  EXPECT_EQ(o.code, 130) << o.err;
-  EXPECT_NE(o.err.find("interrupted"), std::string::npos) << o.err;
-  const auto lines = manifest_lines(path("m.jsonl"));
-  EXPECT_EQ(read_file(path("m.jsonl")).back(), '\n');
-  EXPECT_EQ(tree(path("out")).size(), lines.size());  // every written output is recorded, nothing else written
-}
-
-TEST_F(Batch, AChangedParameterRedoesTheWork) {
-  make_images(path("src"), 5);
-  const std::vector<std::string> base = {path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(), "--skip-existing", "--progress", "none", "--json"};
-  ASSERT_EQ(kmq(base + std::vector<std::string>{"-k", "4"}).code, 0);
-  const auto k4 = tree(path("out"));
-  const outcome same = kmq(base + std::vector<std::string>{"-k", "4"});
-  ASSERT_EQ(same.code, 0) << same.err;
-  EXPECT_EQ(std::count(same.out.begin(), same.out.end(), '\n'), 5);
-  EXPECT_EQ(same.out.find("\"status\":\"ok\""), std::string::npos) << same.out;  // all skipped
-  const outcome changed = kmq(base + std::vector<std::string>{"-k", "8"});
-  ASSERT_EQ(changed.code, 0) << changed.err;
-  EXPECT_EQ(changed.out.find("\"status\":\"skipped\""), std::string::npos) << changed.out;  // all redone
-  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("fresh").string(), "-k", "8", "--progress", "none"}).code, 0);
-  EXPECT_EQ(tree(path("out")), tree(path("fresh")));
-  EXPECT_NE(tree(path("out")), k4);
-  // Another --space is another output: redone, and the manifest says which.
-  const outcome oklab = kmq(base + std::vector<std::string>{"-k", "8", "--space", "oklab"});
-  ASSERT_EQ(oklab.code, 0) << oklab.err;
-  EXPECT_EQ(oklab.out.find("\"status\":\"skipped\""), std::string::npos) << oklab.out;
-  EXPECT_NE(manifest_lines(path("m.jsonl")).back()["params"].get<std::string>().find(" space=oklab"), std::string::npos);
-  // Without a manifest --skip-existing goes by the outputs alone.
-  const outcome existing = kmq({path("src").string(), "-r", "-d", path("out").string(), "--skip-existing", "-k", "16", "--progress", "none", "--json"});
-  EXPECT_EQ(existing.out.find("\"status\":\"ok\""), std::string::npos) << existing.out;
-  // Without --skip-existing or --force an existing output is a failure.
-  EXPECT_EQ(kmq({path("src").string(), "-r", "-d", path("out").string(), "--progress", "none"}).code, 1);
 }
 
 TEST_F(Batch, ShardsAreDisjointAndComplete) {
@@ -392,31 +187,6 @@ TEST_F(Batch, UnwritableOutputFolderIsExit73) {
   EXPECT_TRUE(fs::is_empty(path("locked")));
 }
 
-TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
-  // Noise as a low-quality JPEG is small; its palette PNG is not.
-  cv::Mat noise(64, 64, CV_8UC3);
-  cv::randu(noise, 0, 255);
-  fs::create_directories(path("src"));
-  ASSERT_TRUE(cv::imwrite(path("src/noise.jpg").string(), noise, {cv::IMWRITE_JPEG_QUALITY, 20}));
-  // A flat image stored without compression is large; its palette PNG is tiny.
-  cv::Mat flat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30));
-  ASSERT_TRUE(cv::imwrite(path("src/flat.png").string(), flat, {cv::IMWRITE_PNG_COMPRESSION, 0}));
-  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
-                                                 path("m.jsonl").string(), "-k", "64", "--progress", "none"});
-  ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_TRUE(fs::exists(path("out/flat.png")));
-  EXPECT_FALSE(fs::exists(path("out/noise.png")));
-  EXPECT_NE(o.err.find("1 skipped (larger)"), std::string::npos) << o.err;
-  std::map<std::string, std::string> status;
-  for (const auto& line : manifest_lines(path("m.jsonl"))) status[fs::path(line["input"].get<std::string>()).filename().string()] = line["status"];
-  EXPECT_EQ(status["noise.jpg"], "skipped_larger");
-  EXPECT_EQ(status["flat.png"], "ok");
-  // Resumed with the same settings: both are done.
-  const outcome again = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
-                                                     path("m.jsonl").string(), "-k", "64", "--progress", "none", "--skip-existing"});
-  EXPECT_NE(again.err.find("2 skipped,"), std::string::npos) << again.err;
-}
-
 TEST_F(Batch, ProgressBarAndSummaryShowTheirFields) {
   make_images(path("src"), 2);
   std::ofstream(path("src/bad.png"), std::ios::binary) << "garbage";
@@ -447,6 +217,7 @@ TEST_F(Batch, CudaWithoutADeviceIsExit69AndCreatesNothing) {
 // KMQ_TEST_BACKENDS_AFTER_A_DECODE=1 they are made only once a worker, its first image decoded, asks
 // for one: a batch that made them before its workers started would wait out the hook's bound and fail
 // every image. The bytes are those of a run without the hook.
+
 TEST_F(Batch, BackendSetUpOverlapsTheFirstDecodes) {
   make_images(path("src"), 6);
   const std::vector<std::string> common = std::vector<std::string>{path("src").string(), "-r"} + fast;

@@ -17,6 +17,7 @@
 #include "rounding.hpp"
 #include "palette_refine.hpp"
 #include "pixel_map_access.hpp"
+#include "side_by_side.hpp"
 
 namespace kmq {
 namespace {
@@ -269,7 +270,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
       runs.push_back(run_kmeans(engine, points, weights, params, watcher));
     }
     result.restarts = run_count(params);
-    result.split_run = params.split_run || params.init == init_method::variance_split;
+    result.split_run = detail::run_starts(params).back().init == init_method::variance_split;
     for (const kmeans_result& run : runs) {
       result.seed_seconds += run.seed_seconds;
       result.iterate_seconds += run.iterate_seconds;

@@ -1,0 +1,147 @@
+// kmq batch, what one run leaves and what the next does with it: resuming
+// after SIGKILL with the same bytes, stopping on SIGTERM, the manifest's
+// settings deciding what is made again (another K, another --space, another
+// revision of kmq's output), and --skip-if-larger.
+#include "batch_test_support.hpp"
+
+namespace {
+
+using namespace kmq::testing::batch;
+
+TEST_F(Batch, ResumesAfterSigkillWithTheSameBytes) {
+  make_images(path("src"), 24, 96);
+  const std::vector<std::string> slow = {"-k", "32", "--restarts", "3", "--progress", "none", "--jobs", "1"};
+  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("ref").string()} + slow).code, 0);
+  const auto reference = tree(path("ref"));
+  ASSERT_EQ(reference.size(), 24u);
+
+  const pid_t child = start(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string()} + slow);
+  for (int i = 0; i < 2000 && manifest_lines(path("m.jsonl")).size() < 5; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(child, SIGKILL);
+  const outcome killed = wait_for(child);
+  EXPECT_EQ(killed.signal, SIGKILL);
+  const std::size_t done_before = manifest_lines(path("m.jsonl")).size();
+  EXPECT_LT(done_before, 24u) << "the run ended before it was killed: make it slower";
+  // What the kill left: whole outputs only (each the uninterrupted run's bytes), no temporary file,
+  // and a manifest of whole JSON lines (one write() each).
+  for (const auto& [name, bytes] : tree(path("out"))) {
+    const auto same = reference.find(name);
+    ASSERT_NE(same, reference.end()) << "a stray file after SIGKILL: " << name;
+    EXPECT_EQ(bytes, same->second) << "a partial output after SIGKILL: " << name;
+  }
+  const std::string killed_manifest = read_file(path("m.jsonl"));
+  EXPECT_EQ(static_cast<std::size_t>(std::count(killed_manifest.begin(), killed_manifest.end(), '\n')), done_before);
+  EXPECT_TRUE(killed_manifest.empty() || killed_manifest.back() == '\n');
+  std::ofstream(path("m.jsonl"), std::ios::app) << "{\"input\":\"torn";  // a torn last line is ignored
+
+  const outcome resumed = kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("out").string(), "--manifest",
+                                                       path("m.jsonl").string(), "--skip-existing"} + slow);
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(tree(path("out")), reference);
+  int skipped = 0;
+  for (const auto& line : manifest_lines(path("m.jsonl"))) skipped += line["status"] == "skipped";
+  EXPECT_GE(skipped, static_cast<int>(done_before) - 1);
+  EXPECT_NE(resumed.err.find("skipped"), std::string::npos);
+  // The torn line was ended by the resumed run, not continued: it is the only line that is not JSON.
+  const std::string text = read_file(path("m.jsonl"));
+  EXPECT_EQ(manifest_lines(path("m.jsonl")).size() + 1, static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
+}
+
+TEST_F(Batch, SigtermStopsCleanlyWithExit130) {
+  make_images(path("src"), 24, 96);
+  const pid_t child = start({path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(),
+                             "-k", "32", "--restarts", "3", "--progress", "none", "--jobs", "2"});
+  for (int i = 0; i < 2000 && manifest_lines(path("m.jsonl")).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(child, SIGTERM);
+  const outcome o = wait_for(child);
+  EXPECT_EQ(o.code, 130) << o.err;
+  EXPECT_NE(o.err.find("interrupted"), std::string::npos) << o.err;
+  const auto lines = manifest_lines(path("m.jsonl"));
+  EXPECT_EQ(read_file(path("m.jsonl")).back(), '\n');
+  EXPECT_EQ(tree(path("out")).size(), lines.size());  // every written output is recorded, nothing else written
+}
+
+TEST_F(Batch, AChangedParameterRedoesTheWork) {
+  make_images(path("src"), 5);
+  const std::vector<std::string> base = {path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(), "--skip-existing", "--progress", "none", "--json"};
+  ASSERT_EQ(kmq(base + std::vector<std::string>{"-k", "4"}).code, 0);
+  const auto k4 = tree(path("out"));
+  const outcome same = kmq(base + std::vector<std::string>{"-k", "4"});
+  ASSERT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(std::count(same.out.begin(), same.out.end(), '\n'), 5);
+  EXPECT_EQ(same.out.find("\"status\":\"ok\""), std::string::npos) << same.out;  // all skipped
+  const outcome changed = kmq(base + std::vector<std::string>{"-k", "8"});
+  ASSERT_EQ(changed.code, 0) << changed.err;
+  EXPECT_EQ(changed.out.find("\"status\":\"skipped\""), std::string::npos) << changed.out;  // all redone
+  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-r", "-d", path("fresh").string(), "-k", "8", "--progress", "none"}).code, 0);
+  EXPECT_EQ(tree(path("out")), tree(path("fresh")));
+  EXPECT_NE(tree(path("out")), k4);
+  // Another --space is another output: redone, and the manifest says which.
+  const outcome oklab = kmq(base + std::vector<std::string>{"-k", "8", "--space", "oklab"});
+  ASSERT_EQ(oklab.code, 0) << oklab.err;
+  EXPECT_EQ(oklab.out.find("\"status\":\"skipped\""), std::string::npos) << oklab.out;
+  EXPECT_NE(manifest_lines(path("m.jsonl")).back()["params"].get<std::string>().find(" space=oklab"), std::string::npos);
+  // Without a manifest --skip-existing goes by the outputs alone.
+  const outcome existing = kmq({path("src").string(), "-r", "-d", path("out").string(), "--skip-existing", "-k", "16", "--progress", "none", "--json"});
+  EXPECT_EQ(existing.out.find("\"status\":\"ok\""), std::string::npos) << existing.out;
+  // Without --skip-existing or --force an existing output is a failure.
+  EXPECT_EQ(kmq({path("src").string(), "-r", "-d", path("out").string(), "--progress", "none"}).code, 1);
+}
+
+// The same settings make other bytes in another revision of kmq, so a
+// manifest written by another one (here: its lines rewritten as an older kmq
+// wrote them, without the revision, and as a future one would) names no
+// output as done.
+TEST_F(Batch, AnotherKmqsOutputsAreMadeAgain) {
+  make_images(path("src"), 3);
+  const std::vector<std::string> run = {path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(),
+                                        "--skip-existing", "-k", "4", "--progress", "none", "--json"};
+  ASSERT_EQ(kmq(run).code, 0);
+  const std::string params = manifest_lines(path("m.jsonl")).back()["params"].get<std::string>();
+  const std::size_t revision = params.find(" output_revision=");
+  ASSERT_NE(revision, std::string::npos) << params;
+  const std::string older = params.substr(0, revision);
+  const std::string newer = older + " output_revision=" + std::to_string(std::stoi(params.substr(revision + 17)) + 1);
+  for (const std::string& other : {older, newer}) {
+    std::string text = read_file(path("m.jsonl"));
+    for (std::size_t at = text.find(params); at != std::string::npos; at = text.find(params, at + other.size())) {
+      text.replace(at, params.size(), other);
+    }
+    std::ofstream(path("m.jsonl"), std::ios::binary | std::ios::trunc) << text;
+    const outcome again = kmq(run);
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 3) << again.out;
+    EXPECT_EQ(again.out.find("\"status\":\"skipped\""), std::string::npos) << other << "\n" << again.out;
+  }
+  // And this kmq's own lines, last in the manifest now, count as done.
+  const outcome same = kmq(run);
+  ASSERT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(same.out.find("\"status\":\"ok\""), std::string::npos) << same.out;
+}
+
+TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
+  // Noise as a low-quality JPEG is small; its palette PNG is not.
+  cv::Mat noise(64, 64, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  fs::create_directories(path("src"));
+  ASSERT_TRUE(cv::imwrite(path("src/noise.jpg").string(), noise, {cv::IMWRITE_JPEG_QUALITY, 20}));
+  // A flat image stored without compression is large; its palette PNG is tiny.
+  cv::Mat flat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30));
+  ASSERT_TRUE(cv::imwrite(path("src/flat.png").string(), flat, {cv::IMWRITE_PNG_COMPRESSION, 0}));
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
+                                                 path("m.jsonl").string(), "-k", "64", "--progress", "none"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(path("out/flat.png")));
+  EXPECT_FALSE(fs::exists(path("out/noise.png")));
+  EXPECT_NE(o.err.find("1 skipped (larger)"), std::string::npos) << o.err;
+  std::map<std::string, std::string> status;
+  for (const auto& line : manifest_lines(path("m.jsonl"))) status[fs::path(line["input"].get<std::string>()).filename().string()] = line["status"];
+  EXPECT_EQ(status["noise.jpg"], "skipped_larger");
+  EXPECT_EQ(status["flat.png"], "ok");
+  // Resumed with the same settings: both are done.
+  const outcome again = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-if-larger", "--manifest",
+                                                     path("m.jsonl").string(), "-k", "64", "--progress", "none", "--skip-existing"});
+  EXPECT_NE(again.err.find("2 skipped,"), std::string::npos) << again.err;
+}
+
+}  // namespace
