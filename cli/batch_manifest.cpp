@@ -29,7 +29,7 @@ std::string params_string(const image_job& job) {
   text += " seed=" + std::to_string(k.seed) + " max_iter=" + std::to_string(k.max_iter) + " tol=" + tol +
           " init=" + init_method_name(k.init) + " restarts=" + (k.restarts == 0 ? std::string("auto") : std::to_string(k.restarts)) +
           " dither=" + dither_method_name(job.remap.dither) + " png_level=" + std::to_string(job.png_level);
-  // Named only when not the default, so manifests written before --space existed still match.
+  // Named only when not the default (the strings of rgb runs kept their form when --space came).
   if (job.quantize.space != color_space::rgb) text += std::string(" space=") + color_space_name(job.quantize.space);
   // The same settings make other bytes in another revision of kmq: a resumed
   // run must not keep what an older kmq made.

@@ -27,12 +27,9 @@
 
 #include "child_process.hpp"
 
-namespace fs = std::filesystem;
-
 namespace kmq::testing::batch {
 
 namespace fs = std::filesystem;
-
 
 struct run_options {
   std::vector<std::string> env;  // NAME=VALUE added

@@ -2,6 +2,9 @@
 // after SIGKILL with the same bytes, stopping on SIGTERM, the manifest's
 // settings deciding what is made again (another K, another --space, another
 // revision of kmq's output), and --skip-if-larger.
+#include <cstdint>
+#include <cstdio>
+
 #include "batch_test_support.hpp"
 
 namespace {
@@ -102,12 +105,24 @@ TEST_F(Batch, AnotherKmqsOutputsAreMadeAgain) {
   ASSERT_NE(revision, std::string::npos) << params;
   const std::string older = params.substr(0, revision);
   const std::string newer = older + " output_revision=" + std::to_string(std::stoi(params.substr(revision + 17)) + 1);
+  // Each line as that kmq would have written it: its params and their hash (FNV-1a 64).
+  const auto params_hash = [](const std::string& text) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return std::string(hex);
+  };
+  ASSERT_EQ(manifest_lines(path("m.jsonl")).back()["params_hash"], params_hash(params));
   for (const std::string& other : {older, newer}) {
-    std::string text = read_file(path("m.jsonl"));
-    for (std::size_t at = text.find(params); at != std::string::npos; at = text.find(params, at + other.size())) {
-      text.replace(at, params.size(), other);
+    const std::vector<nlohmann::json> lines = manifest_lines(path("m.jsonl"));
+    std::ofstream rewritten(path("m.jsonl"), std::ios::binary | std::ios::trunc);
+    for (nlohmann::json line : lines) {
+      line["params"] = other;
+      line["params_hash"] = params_hash(other);
+      rewritten << line.dump() << '\n';
     }
-    std::ofstream(path("m.jsonl"), std::ios::binary | std::ios::trunc) << text;
+    rewritten.close();
     const outcome again = kmq(run);
     ASSERT_EQ(again.code, 0) << again.err;
     EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 3) << again.out;
@@ -116,7 +131,9 @@ TEST_F(Batch, AnotherKmqsOutputsAreMadeAgain) {
   // And this kmq's own lines, last in the manifest now, count as done.
   const outcome same = kmq(run);
   ASSERT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(std::count(same.out.begin(), same.out.end(), '\n'), 3) << same.out;
   EXPECT_EQ(same.out.find("\"status\":\"ok\""), std::string::npos) << same.out;
+  EXPECT_NE(same.out.find("\"status\":\"skipped\""), std::string::npos) << same.out;
 }
 
 TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {

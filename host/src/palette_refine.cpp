@@ -134,7 +134,8 @@ refined_palette refine_labels(const std::vector<packed_rgba>& clustered, const s
   // of the split and the merged cluster at k = 256 (bench/NOTES.md, round 9).
   swap_params swapping;
   swapping.max_trials = std::clamp(k / 16, 1, 4);
-  swapping.neighbours = std::clamp(k / 32, swapping.neighbours, 8);
+  constexpr int most_neighbours = 8;
+  swapping.neighbours = std::max(swapping.neighbours, std::min(k / 32, most_neighbours));
   const swap_outcome swapped = swap_refine(points, weights, point_labels, k, swapping);
   if (swapped.accepted > 0) {
     const hartigan_outcome again = hartigan_refine(points, weights, point_labels, k, hartigan_params{});

@@ -29,6 +29,6 @@ void make_room(const std::string& output, const std::string& temporary,
                std::chrono::steady_clock::time_point deadline, int& wait_ms);
 
 // How long a write waits for a living writer of the same output (output_file.hpp).
-constexpr std::chrono::seconds wait_for_other_writer{10};
+inline constexpr std::chrono::seconds wait_for_other_writer{10};
 
 }  // namespace kmq::io::detail
