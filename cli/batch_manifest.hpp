@@ -15,7 +15,7 @@
 namespace kmq::cli {
 
 // The settings that decide an output's bytes, as text:
-// "k=16 seed=0 max_iter=100 tol=0.0001 init=kmeans++ restarts=auto dither=none png_level=6 output_revision=13"
+// "k=16 seed=0 max_iter=100 tol=0.0001 init=kmeans++ restarts=auto dither=none png_level=6 output_revision=14"
 // (quality=MIN-MAX instead of k= with --quality/--level; " space=oklab" before the
 // revision with --space oklab; the revision: kmq/output_revision.hpp).
 // Threads, backend, de-duplication and limits are left out: they do not change a byte.

@@ -130,12 +130,12 @@ refined_palette refine_labels(const std::vector<packed_rgba>& clustered, const s
   // A trial moves the points of about 11 clusters (the swap step's default
   // neighbours): at small k most of the image, so fewer trials there. At
   // large k those clusters are a small region, too small for the split half
-  // to find its place: from k = 160 up the neighbourhood grows, to 8 nearest
-  // of the split and the merged cluster at k = 256 (bench/NOTES.md, round 9).
+  // to find its place: above k = 64 the neighbourhood grows, k/16 nearest of
+  // the split and the merged cluster, 8 from k = 128 (bench/NOTES.md, round 9).
   swap_params swapping;
   swapping.max_trials = std::clamp(k / 16, 1, 4);
   constexpr int most_neighbours = 8;
-  swapping.neighbours = std::max(swapping.neighbours, std::min(k / 32, most_neighbours));
+  swapping.neighbours = std::max(swapping.neighbours, std::min(k / 16, most_neighbours));
   const swap_outcome swapped = swap_refine(points, weights, point_labels, k, swapping);
   if (swapped.accepted > 0) {
     const hartigan_outcome again = hartigan_refine(points, weights, point_labels, k, hartigan_params{});
