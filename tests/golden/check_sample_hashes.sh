@@ -2,7 +2,7 @@
 # The output bytes of kmq on the CPU against the SHA-256 hashes in
 # sample_hashes.sha256, made under the output revision in
 # sample_hashes.revision: every sample image at K = 16, 64 and 256, and the
-# paths the defaults do not take (dithering, --space oklab, --quality, an
+# paths those do not take (K=128, dithering, --space oklab, --quality, an
 # image with alpha: sprite-rgba-128.png, made by bench/quality_set.py's
 # sprite() from the astronaut sample).
 #
@@ -38,6 +38,7 @@ done
 mkdir -p "$work/paths"
 chelsea="$source_dir/sample_images/chelsea.png"
 sprite="$golden/sprite-rgba-128.png"
+"$kmq" compress "$chelsea" -o "$work/paths/chelsea-k128.png" -k 128 --backend cpu -q
 "$kmq" compress "$chelsea" -o "$work/paths/chelsea-k16-fs.png" -k 16 --dither fs --backend cpu -q
 "$kmq" compress "$chelsea" -o "$work/paths/chelsea-k16-oklab.png" -k 16 --space oklab --backend cpu -q
 "$kmq" compress "$chelsea" -o "$work/paths/chelsea-quality-30-36.png" --quality 30-36 --backend cpu -q
