@@ -130,7 +130,7 @@ refined_palette refine_labels(const std::vector<packed_rgba>& clustered, const s
   // A trial moves the points of about 11 clusters (the swap step's default
   // neighbours): at small k most of the image, so fewer trials there. At
   // large k those clusters are a small region, too small for the split half
-  // to find its place: above k = 64 the neighbourhood grows, k/16 nearest of
+  // to find its place: from k = 80 the neighbourhood grows, k/16 nearest of
   // the split and the merged cluster, 8 from k = 128 (bench/NOTES.md, round 9).
   swap_params swapping;
   swapping.max_trials = std::clamp(k / 16, 1, 4);
