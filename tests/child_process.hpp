@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -88,7 +89,9 @@ inline child_end wait_child(pid_t child) {
 // which the test may make unwritable: cleaning restores the owner's rights first.
 class scratch_folder {
  public:
-  explicit scratch_folder(const std::string& name) {
+  explicit scratch_folder(std::string name) {
+    // A parameterised test's name ("Case/0") must not make a folder inside another.
+    std::replace(name.begin(), name.end(), '/', '-');
     path_ = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
     clean();
     std::filesystem::create_directories(path_);

@@ -3,7 +3,6 @@
 // check that a file is refused with the right kind and reason.
 #pragma once
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "child_process.hpp"
 #include "image_fixtures.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/image_decoder.hpp"
@@ -32,12 +32,9 @@ inline fs::path data_dir() {
 
 class ImageDecode : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "kmq-decode-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  ImageDecode()
+      : scratch_(std::string("kmq-decode-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()),
+        dir_(scratch_.path()) {}
 
   std::string write(const std::string& name, const bytes& content) const {
     const fs::path path = dir_ / name;
@@ -46,6 +43,7 @@ class ImageDecode : public ::testing::Test {
     return path.string();
   }
 
+  ::kmq::testing::scratch_folder scratch_;
   fs::path dir_;
 };
 

@@ -4,7 +4,6 @@
 // reason, and OutputRoute, which runs a case on either route of a write.
 #pragma once
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/output_file.hpp"
 
@@ -24,14 +24,13 @@ using bytes = std::vector<std::uint8_t>;
 
 class OutputFile : public ::testing::Test {
  protected:
+  OutputFile()
+      : scratch_(std::string("kmq-output-") + ::testing::UnitTest::GetInstance()->current_test_info()->name()),
+        dir_(scratch_.path()) {}
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "kmq-output-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
     input_ = path("in.png");
     make_file(input_, "input bytes");
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
@@ -54,6 +53,7 @@ class OutputFile : public ::testing::Test {
     return found;
   }
 
+  ::kmq::testing::scratch_folder scratch_;
   fs::path dir_;
   std::string input_;
 };
