@@ -13,6 +13,8 @@
 #   QUALITY_SET    outside: the images of bench/outside_set.py (from Debian packages, not from this
 #                  repository) instead of the set made from sample_images/ (OUT_PREFIX default
 #                  results/quality_outside; with QUALITY_SPACE=oklab too, results/quality_oklab_outside)
+#                  holdout: the hold-out images of bench/outside_set.py --holdout (Debian's wallpaper packages;
+#                  first run in round 10, never tuned on; OUT_PREFIX default results/quality_holdout)
 # Example, kmq alone against the peers of an earlier run:
 #   bench/quality.sh build/kmq results/quality --reuse results/quality_baseline.json --skip sklearn_default --label "$(git rev-parse --short HEAD)"
 # (quality_baseline.json has no scikit-learn n_init=10 rows: without --skip they would run, ~40 min)
@@ -22,7 +24,8 @@ root="$(cd "$here/.." && pwd)"
 kmq="${1:-$root/build/kmq}"
 oklab=$([ "${QUALITY_SPACE:-rgb}" = oklab ] && echo 1 || true)
 outside=$([ "${QUALITY_SET:-samples}" = outside ] && echo 1 || true)
-out="${2:-$root/results/quality${oklab:+_oklab}${outside:+_outside}}"
+holdout=$([ "${QUALITY_SET:-samples}" = holdout ] && echo 1 || true)
+out="${2:-$root/results/quality${oklab:+_oklab}${outside:+_outside}${holdout:+_holdout}}"
 shift $(( $# >= 2 ? 2 : $# ))
 python=/usr/bin/python3  # Debian's, with PIL, numpy, scikit-learn and OpenCV
 for module in PIL numpy sklearn cv2; do
@@ -32,8 +35,10 @@ done
 set_dir="$(mktemp -d)"
 trap 'rm -rf "$set_dir"' EXIT
 set_script="$here/quality_set.py"
-[ -n "$outside" ] && set_script="$here/outside_set.py"
-mapfile -t images < <("$python" "$set_script" "$set_dir")
+set_options=()
+[ -n "$outside$holdout" ] && set_script="$here/outside_set.py"
+[ -n "$holdout" ] && set_options=(--holdout)
+mapfile -t images < <("$python" "$set_script" "${set_options[@]}" "$set_dir")
 [ "${#images[@]}" -gt 0 ] || { echo "quality.sh: $set_script made no images" >&2; exit 66; }
 if [ -n "$oklab" ]; then
   command -v pngquant >/dev/null || { echo "quality.sh: no pngquant (scripts/install-deps.sh --bench)" >&2; exit 69; }

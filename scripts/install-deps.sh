@@ -26,7 +26,8 @@ packages=(
 # Node.js that is already there (with its npm) is kept.
 command -v npm >/dev/null || packages+=(nodejs npm)
 [ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-pil pngquant imagemagick time parallel
-                                         python3-skimage python-matplotlib-data adwaita-icon-theme)
+                                         python3-skimage python-matplotlib-data adwaita-icon-theme
+                                         mate-backgrounds gnome-backgrounds)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
 missing=()
