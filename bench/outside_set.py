@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A second quality set from images that are not in this repository: photos, graphics and
 screenshots that Debian packages install, as PNGs in one folder (issue 15 asks that the
-quality be checked outside the samples, so nothing here was tuned on them).
+quality be checked outside the samples). Rounds 6-9 measured ideas on the first list too;
+the hold-out list (--holdout) was never tuned on.
 
     /usr/bin/python3 bench/outside_set.py OUT_DIR             # prints the paths written, one a line
     /usr/bin/python3 bench/outside_set.py --holdout OUT_DIR   # the hold-out set instead (below)
