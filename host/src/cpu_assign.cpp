@@ -1,53 +1,19 @@
 #include "cpu_assign.hpp"
 
-// The vector helpers below are inline and internal: the note that passing an
-// AVX vector by value changes the ABI does not concern them.
+// The vector helpers (cpu_lanes.hpp) are inline and internal: the note that
+// passing an AVX vector by value changes the ABI does not concern them.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#include "cpu_lanes.hpp"
+#include "distance_bounds.hpp"
+#include "neighbour_order.hpp"
+
 namespace kmq::detail {
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define KMQ_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define KMQ_CLONES
-#endif
-
-// GCC/Clang vector extensions: eight clusters per operation, lowered to
-// whatever the clone's instruction set has (two SSE registers or one AVX).
-typedef float float_lanes __attribute__((vector_size(4 * centroid_lanes)));
-typedef std::int32_t index_lanes __attribute__((vector_size(4 * centroid_lanes)));
-constexpr index_lanes first_indices = {0, 1, 2, 3, 4, 5, 6, 7};
-static_assert(centroid_lanes == 8, "first_indices lists one index per lane");
-
-inline float_lanes load(const float* p) {
-  float_lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-// The smallest lane, by halving: every lane ends up holding it.
-// GCC and clang spell a constant lane shuffle differently; the lanes moved
-// are the same, so both compilers give the same bits.
-#if defined(__clang__)
-#define KMQ_SHUFFLE(v, ...) __builtin_shufflevector((v), (v), __VA_ARGS__)
-#else
-#define KMQ_SHUFFLE(v, ...) __builtin_shuffle((v), index_lanes{__VA_ARGS__})
-#endif
-
-template <typename Lanes>
-inline Lanes lowest_lanes(Lanes v) {
-  v = v < KMQ_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3) ? v : KMQ_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3);
-  v = v < KMQ_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5) ? v : KMQ_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5);
-  v = v < KMQ_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6) ? v : KMQ_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6);
-  return v;
-}
-
-inline float lowest(float_lanes v) { return lowest_lanes(v)[0]; }
-inline std::int32_t lowest(index_lanes v) { return lowest_lanes(v)[0]; }
 
 centroid_planes make_centroid_planes(const float* centroids, int k) {
   centroid_planes planes;
@@ -62,19 +28,6 @@ centroid_planes make_centroid_planes(const float* centroids, int k) {
 
 namespace {
 
-// Relative error bound of a computed squared distance: eleven float
-// operations, each rounded by at most 2^-24, stay under 4e-7; 1e-5 leaves a
-// wide safety factor.
-constexpr float rounding = 1e-5f;
-// Each float operation on a bound rounds by at most 2^-24 (6e-8) either way;
-// widening by 5e-7 after a few of them keeps a lower bound below and an upper
-// bound above the true distance.
-constexpr float widen = 5e-7f;
-
-// The bounds after a full scan, from the two nearest computed squared distances.
-inline float upper_from(float own) { return std::sqrt(own * (1.0f + rounding)) * (1.0f + widen); }
-inline float lower_from(float runner_up) { return std::sqrt(runner_up * (1.0f - rounding)) * (1.0f - widen); }
-
 // centroid_distance(), term by term, against the planes.
 inline float own_distance(float x0, float x1, float x2, float x3, const centroid_planes& c, std::uint32_t j) {
   const float d0 = x0 - c.channel[0][j], d1 = x1 - c.channel[1][j], d2 = x2 - c.channel[2][j],
@@ -86,14 +39,6 @@ inline float own_distance(float x0, float x1, float x2, float x3, const centroid
   return d;
 }
 
-// Whether a point whose own centroid is within upper and every other beyond
-// lower keeps its label under computed distances: then the own computed
-// distance is at most upper^2 (1 + rounding) and every other at least
-// lower^2 (1 - rounding), and the test (with its own roundings) keeps them apart.
-inline bool separated(float upper, float lower) {
-  return lower > 0.0f && upper * upper * (1.0f + 4.0f * rounding) < lower * lower;
-}
-
 inline void add_point(assign_accumulator& out, std::uint32_t cluster, packed_rgba x, std::uint64_t w) {
   out.count[cluster] += w;
   std::uint64_t* sum = out.sum + static_cast<std::size_t>(cluster) * channels;
@@ -102,6 +47,111 @@ inline void add_point(assign_accumulator& out, std::uint32_t cluster, packed_rgb
   sum[2] += w * channel_of(x, 2);
   sum[3] += w * channel_of(x, 3);
   out.sq_norm[cluster] += w * squared_norm(x);
+}
+
+// One point's channels, in every lane.
+struct point_lanes {
+  float_lanes c0, c1, c2, c3;
+  __attribute__((always_inline)) explicit point_lanes(packed_rgba x)
+      : c0(float_lanes{} + static_cast<float>(channel_of(x, 0))), c1(float_lanes{} + static_cast<float>(channel_of(x, 1))),
+        c2(float_lanes{} + static_cast<float>(channel_of(x, 2))), c3(float_lanes{} + static_cast<float>(channel_of(x, 3))) {}
+  __attribute__((always_inline)) float_lanes distance(const float* p0, const float* p1, const float* p2, const float* p3) const {
+    const float_lanes d0 = c0 - load(p0), d1 = c1 - load(p1), d2 = c2 - load(p2), d3 = c3 - load(p3);
+    float_lanes d = d0 * d0;
+    d = d + d1 * d1;
+    d = d + d2 * d2;
+    d = d + d3 * d3;
+    return d;
+  }
+};
+
+// What a scan leaves: per lane the nearest cluster read, its distance and
+// the second nearest distance; and at least the true distance to every
+// cluster it did not read.
+struct lane_scan {
+  float_lanes nearest, second;
+  index_lanes nearest_index;
+  float beyond = std::numeric_limits<float>::infinity();
+};
+
+// Every centroid: lane l keeps the nearest and second nearest of clusters l,
+// l + lanes, ...; strict < keeps the lowest index within a lane.
+inline __attribute__((always_inline)) lane_scan scan_all(const point_lanes& x, const centroid_planes& centroids) {
+  lane_scan s;
+  s.nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+  s.second = s.nearest;
+  s.nearest_index = first_indices;
+  index_lanes index = first_indices;
+  for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
+    const float_lanes d = x.distance(centroids.channel[0] + j0, centroids.channel[1] + j0, centroids.channel[2] + j0,
+                                     centroids.channel[3] + j0);
+    const index_lanes nearer = d < s.nearest;
+    s.second = nearer ? s.nearest : (d < s.second ? d : s.second);
+    s.nearest = nearer ? d : s.nearest;
+    s.nearest_index = nearer ? index : s.nearest_index;
+    index += centroid_lanes;
+  }
+  return s;
+}
+
+// The own cluster's neighbour list, nearest centres first. A lane holds any
+// clusters, so a tie goes to the lower index explicitly. Stops once the rest
+// are farther than the own centroid (so the label is the full scan's) and,
+// roughly, than some lane's runner-up (so the lower bound is about as tight
+// as the full scan's; it is a valid bound either way). own_upper: at least
+// the true distance to the own centroid.
+inline __attribute__((always_inline)) lane_scan scan_list(const point_lanes& x, const neighbour_order& order,
+                                                          std::uint32_t own, float own_upper) {
+  lane_scan s;
+  s.nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+  s.second = s.nearest;
+  s.nearest_index = index_lanes{} + std::numeric_limits<std::int32_t>::max();
+  const std::size_t list = static_cast<std::size_t>(own) * order.padded_k;
+  const float* reach = order.reach.data() + static_cast<std::size_t>(own) * order.blocks;
+  for (int b = 0; b < order.blocks; ++b) {
+    if (b >= 2) {  // from then on every lane has a runner-up
+      const float rest = (reach[b] - own_upper) * (1.0f - widen);
+      if (separated(own_upper, rest) && rest * rest >= lowest(s.second)) {
+        s.beyond = rest;
+        break;
+      }
+    }
+    const std::size_t m = list + static_cast<std::size_t>(b) * centroid_lanes;
+    const float_lanes d = x.distance(order.channel[0].data() + m, order.channel[1].data() + m,
+                                     order.channel[2].data() + m, order.channel[3].data() + m);
+    index_lanes index;
+    std::memcpy(&index, order.index.data() + m, sizeof index);
+    const index_lanes nearer = (d < s.nearest) | ((d == s.nearest) & (index < s.nearest_index));
+    s.second = nearer ? s.nearest : (d < s.second ? d : s.second);
+    s.nearest = nearer ? d : s.nearest;
+    s.nearest_index = nearer ? index : s.nearest_index;
+  }
+  return s;
+}
+
+// Across lanes: the smallest distance, and among the lanes that have it the
+// lowest index; the runner-up is the best lane's second or another lane's
+// first (each cluster lives in exactly one lane). Then point i's bounds,
+// label and its share of the sums.
+inline __attribute__((always_inline)) void settle(const lane_scan& s, std::uint32_t i, packed_rgba x, std::uint64_t w,
+                                                  bool tracked, std::uint32_t* labels, const hamerly_bounds& bounds,
+                                                  assign_accumulator& out) {
+  const float best_distance = lowest(s.nearest);
+  const std::uint32_t best = static_cast<std::uint32_t>(
+      lowest(s.nearest == best_distance ? s.nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
+  const float runner_up = lowest(s.nearest_index == static_cast<std::int32_t>(best) ? s.second : s.nearest);
+  bounds.upper[i] = upper_from(best_distance);
+  bounds.lower[i] = std::min(lower_from(runner_up), s.beyond);
+  const std::uint32_t previous = labels[i];
+  if (!tracked) {
+    add_point(out, best, x, w);
+    if (previous != best) ++out.changed;
+  } else if (previous != best) {
+    add_point(out, best, x, w);
+    add_point(out, previous, x, 0 - w);  // modulo 2^64: subtracts exactly
+    ++out.changed;
+  }
+  labels[i] = best;
 }
 
 }  // namespace
@@ -117,10 +167,6 @@ KMQ_CLONES
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
                    std::size_t end, const centroid_planes& centroids, const hamerly_bounds& bounds,
                    assign_accumulator& out) {
-  const float* c0 = centroids.channel[0];
-  const float* c1 = centroids.channel[1];
-  const float* c2 = centroids.channel[2];
-  const float* c3 = centroids.channel[3];
   const std::uint32_t k = static_cast<std::uint32_t>(centroids.k);
   // separated()'s factors, and k, in lanes for the first round.
   const float_lanes down = float_lanes{} + (1.0f - widen), up = float_lanes{} + (1.0f + widen);
@@ -188,55 +234,23 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     } else {
       for (std::size_t i = block; i < stop; ++i) open[left++] = static_cast<std::uint32_t>(i);
     }
-    for (std::size_t t = 0; t < left; ++t) {
-      const std::uint32_t i = open[t];
-      const packed_rgba x = points[i];
-      const std::uint32_t previous = labels[i];
-      const bool tracked = bounds.valid && previous < k;
-      // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
-      // ...; strict < keeps the lowest index within a lane, and the merge below
-      // across lanes.
-      const float_lanes px0 = float_lanes{} + static_cast<float>(channel_of(x, 0));
-      const float_lanes px1 = float_lanes{} + static_cast<float>(channel_of(x, 1));
-      const float_lanes px2 = float_lanes{} + static_cast<float>(channel_of(x, 2));
-      const float_lanes px3 = float_lanes{} + static_cast<float>(channel_of(x, 3));
-      float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
-      float_lanes second = nearest;
-      index_lanes nearest_index = first_indices;
-      index_lanes index = first_indices;
-      for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
-        const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
-        const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
-        float_lanes d = d0 * d0;
-        d = d + d1 * d1;
-        d = d + d2 * d2;
-        d = d + d3 * d3;
-        const index_lanes nearer = d < nearest;
-        second = nearer ? nearest : (d < second ? d : second);
-        nearest = nearer ? d : nearest;
-        nearest_index = nearer ? index : nearest_index;
-        index += centroid_lanes;
+    out.scanned += left;
+    // Two loops rather than a branch per point in one: without neighbour
+    // lists the full scan's loop stays as tight as it can be.
+    if (bounds.neighbours) {
+      for (std::size_t t = 0; t < left; ++t) {
+        const std::uint32_t i = open[t];
+        const bool tracked = bounds.valid && labels[i] < k;
+        const point_lanes x(points[i]);
+        settle(tracked ? scan_list(x, *bounds.neighbours, labels[i], bounds.upper[i]) : scan_all(x, centroids), i,
+               points[i], weights[i], tracked, labels, bounds, out);
       }
-      // Across lanes: the smallest distance, and among the lanes that have it
-      // the lowest index; the runner-up is the best lane's second or another
-      // lane's first (each cluster lives in exactly one lane).
-      const float best_distance = lowest(nearest);
-      const std::uint32_t best = static_cast<std::uint32_t>(
-          lowest(nearest == best_distance ? nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
-      const float runner_up = lowest(nearest_index == static_cast<std::int32_t>(best) ? second : nearest);
-      bounds.upper[i] = upper_from(best_distance);
-      bounds.lower[i] = lower_from(runner_up);
-
-      const std::uint64_t w = weights[i];
-      if (!tracked) {
-        add_point(out, best, x, w);
-        if (previous != best) ++out.changed;
-      } else if (previous != best) {
-        add_point(out, best, x, w);
-        add_point(out, previous, x, 0 - w);  // modulo 2^64: subtracts exactly
-        ++out.changed;
+    } else {
+      for (std::size_t t = 0; t < left; ++t) {
+        const std::uint32_t i = open[t];
+        settle(scan_all(point_lanes(points[i]), centroids), i, points[i], weights[i], bounds.valid && labels[i] < k,
+               labels, bounds, out);
       }
-      labels[i] = best;
     }
   }
 }

@@ -27,6 +27,7 @@ struct assign_accumulator {
   std::uint64_t* sum;      // k * 4
   std::uint64_t* sq_norm;  // k
   std::uint64_t changed = 0;
+  std::uint64_t scanned = 0;  // points the bounds left for a scan (of all centroids or a neighbour list)
 };
 
 // Hamerly's bounds, made safe for exact labels. upper[i] >= the true distance
@@ -41,6 +42,9 @@ struct hamerly_bounds {
   const float* moved;    // per cluster: how far its centroid moved since the last pass (rounded up)
   const float* shrink;   // per cluster a: the largest move of any other centroid (rounded up)
   bool valid = false;    // false: scan every point and sum from scratch (first pass, new k, palette labels)
+  // With valid bounds: the centroids by distance from each centroid
+  // (neighbour_order.hpp), so that a point's scan can stop early; null: full scans.
+  const struct neighbour_order* neighbours = nullptr;
 };
 
 // Assigns points [begin, end) to their nearest centroid (ties: lowest index)

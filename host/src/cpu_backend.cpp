@@ -8,6 +8,7 @@
 #include "kmq/error.hpp"
 #include "cpu_assign.hpp"
 #include "cpu_greedy_seed.hpp"
+#include "neighbour_order.hpp"
 #include "parallel.hpp"
 
 namespace kmq {
@@ -31,6 +32,7 @@ struct farthest_point {
 struct chunk_stats {
   std::vector<std::uint64_t> count, sum, sq_norm;
   std::uint64_t changed = 0;
+  std::uint64_t scanned = 0;
   explicit chunk_stats(int k) : count(k), sum(static_cast<std::size_t>(k) * channels), sq_norm(k) {}
 };
 
@@ -190,6 +192,8 @@ class cpu_backend final : public backend {
   std::vector<float> lower_;             // per point: lower bound on the distance to any other centroid
   std::vector<float> previous_centroids_;  // of the last step; empty when the bounds are not valid
   step_stats totals_;                      // of the last step: the base of an incremental pass
+  detail::neighbour_order neighbours_;     // of the step's centroids; kept for its storage
+  std::uint64_t scanned_ = 0;              // points the last step scanned: whether ordering neighbours pays
 };
 
 // How far each centroid moved since the last pass, and for each cluster the
@@ -231,8 +235,11 @@ step_stats cpu_backend::step(const float* centroids, int k) {
   const bool incremental = previous_centroids_.size() == kk * channels;
   const centroid_moves moves = incremental ? moves_since(previous_centroids_, centroids, k)
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
-  const detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(),
-                                      incremental};
+  detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(), incremental};
+  if (incremental && detail::neighbour_order_pays(k, scanned_)) {
+    detail::order_neighbours(planes, neighbours_);
+    bounds.neighbours = &neighbours_;
+  }
   // Once per pass: the partial results are sized by the split the pass runs with.
   const int threads = share_ ? share_->threads_for(threads_) : threads_;
   std::vector<chunk_stats> partial(static_cast<std::size_t>(detail::chunk_count(threads, count_, kk)), chunk_stats(k));
@@ -241,6 +248,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
     detail::assign_accumulator acc{mine.count.data(), mine.sum.data(), mine.sq_norm.data()};
     detail::assign_points(points_, weights_, labels_.data(), begin, end, planes, bounds, acc);
     mine.changed = acc.changed;
+    mine.scanned = acc.scanned;
   }, kk);
 
   // Integer sums (and modular differences) add up to the same totals in any order.
@@ -262,6 +270,8 @@ step_stats cpu_backend::step(const float* centroids, int k) {
     for (std::size_t s = 0; s < stats.sum.size(); ++s) stats.sum[s] += part.sum[s];
     stats.changed += part.changed;
   }
+  scanned_ = 0;
+  for (const chunk_stats& part : partial) scanned_ += part.scanned;
 
   // The farthest point only matters to an empty cluster: look for it then.
   if (std::find(stats.count.begin(), stats.count.end(), 0u) != stats.count.end()) {

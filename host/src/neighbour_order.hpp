@@ -1,0 +1,46 @@
+// Every centroid listed by its distance from each centroid, so that a point
+// the bounds could not settle scans the centroids nearest its own first and
+// stops where the triangle inequality rules out the rest: a point within u of
+// its centre c_a is farther than d(c_a, c_j) - u from c_j. At k = 256 a scan
+// then reads a few blocks of the list instead of all 32.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "cpu_assign.hpp"
+
+namespace kmq::detail {
+
+struct neighbour_order {
+  int k = 0;
+  int padded_k = 0;  // entries per list: centroids.padded_k
+  int blocks = 0;    // padded_k / centroid_lanes
+  // List a, entry m at [a * padded_k + m]: the m-th nearest centroid to
+  // centroid a when last sorted (a itself first; ties: the lower index), at
+  // its current place, by channel; entries past k are at +infinity and never win.
+  std::vector<float> channel[channels];
+  std::vector<std::int32_t> index;  // the entry's cluster
+  // [a * blocks + b]: at most the true distance from centroid a to any
+  // centroid in block b of its list or a later one (+infinity past k).
+  std::vector<float> reach;
+  // The order is sorted anew every resort_every calls (and when k changes);
+  // in between the centroids move little and the old order still stops scans early.
+  static constexpr int resort_every = 8;
+  int passes_since_sort = 0;
+};
+
+// Whether ordering (about k^2 centre distances a pass, each costing a few
+// times what one of a block's lanes does) pays at this k, when about as many
+// points as the last pass's scanned are scanned again: a scan reads at least
+// two blocks and stops after about three.
+inline bool neighbour_order_pays(int k, std::uint64_t scanned) {
+  const int blocks = (k + centroid_lanes - 1) / centroid_lanes;
+  if (blocks <= 3) return false;
+  const auto kk = static_cast<std::uint64_t>(k);
+  return scanned * static_cast<std::uint64_t>(blocks - 3) * centroid_lanes >= 16 * kk * kk;
+}
+
+// Fills order for these centroids (reusing its storage).
+void order_neighbours(const centroid_planes& centroids, neighbour_order& order);
+
+}  // namespace kmq::detail
