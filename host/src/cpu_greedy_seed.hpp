@@ -3,7 +3,8 @@
 // with two passes over the points a step instead of four. The loop's
 // potential comes from the chosen candidate's sum, and its draws search
 // per-block sums (kept by the update pass) instead of a serial prefix sum
-// over every point rebuilt each step.
+// over every point rebuilt each step. Blocks and their parts that a centre
+// cannot reach (by their colours' boxes) are passed over with their sums.
 #pragma once
 #include <cstddef>
 #include <cstdint>
