@@ -194,8 +194,11 @@ std::size_t draw(const greedy_seed_points& in, const seeding_blocks& blocks, std
       static_cast<std::size_t>(std::upper_bound(blocks.ends.begin(), blocks.ends.end(), target) - blocks.ends.begin());
   if (b == blocks.size()) throw error(error_kind::internal, "k-means++: target beyond the potential");
   std::uint64_t running = b == 0 ? 0 : blocks.ends[b - 1];
-  const std::size_t end = std::min(in.count, (b + 1) * block_points);
-  for (std::size_t i = b * block_points; i < end; ++i) {
+  // The part by its sum, then the point: a sixteenth of the block's points.
+  std::size_t p = blocks.first_part(b);
+  for (; p + 1 < blocks.end_part(b) && running + blocks.parts.sums[p] <= target; ++p) running += blocks.parts.sums[p];
+  const std::size_t end = std::min(in.count, (p + 1) * part_points);
+  for (std::size_t i = p * part_points; i < end; ++i) {
     running += std::uint64_t{in.weights[i]} * in.distance[i];
     if (running > target) return i;
   }
