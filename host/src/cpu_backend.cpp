@@ -237,7 +237,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(), incremental};
   if (incremental && detail::neighbour_order_pays(k, scanned_)) {
-    detail::order_neighbours(planes, neighbours_);
+    detail::order_neighbours(planes, *std::max_element(moves.moved.begin(), moves.moved.end()), neighbours_);
     bounds.neighbours = &neighbours_;
   }
   // Once per pass: the partial results are sized by the split the pass runs with.

@@ -23,10 +23,11 @@ inline float centre_distance(const centroid_planes& centroids, int a, int j) {
 
 }  // namespace
 
-void order_neighbours(const centroid_planes& centroids, neighbour_order& order) {
+void order_neighbours(const centroid_planes& centroids, float largest_move, neighbour_order& order) {
   const int k = centroids.k;
   const int padded = centroids.padded_k;
-  const bool resort = order.k != k || order.passes_since_sort + 1 >= neighbour_order::resort_every;
+  const bool resort = order.k != k || order.passes_since_sort + 1 >= neighbour_order::resort_every ||
+                      largest_move >= neighbour_order::resort_move;
   order.passes_since_sort = resort ? 0 : order.passes_since_sort + 1;
   order.k = k;
   order.padded_k = padded;

@@ -23,9 +23,12 @@ struct neighbour_order {
   // [a * blocks + b]: at most the true distance from centroid a to any
   // centroid in block b of its list or a later one (+infinity past k).
   std::vector<float> reach;
-  // The order is sorted anew every resort_every calls (and when k changes);
-  // in between the centroids move little and the old order still stops scans early.
+  // The order is sorted anew every resort_every calls, when k changes, and
+  // when a centroid moved by resort_move or more since the last call (a new
+  // run's seeds, Lloyd's first passes); in between the centroids move little
+  // and the old order still stops scans early.
   static constexpr int resort_every = 8;
+  static constexpr float resort_move = 4.0f;
   int passes_since_sort = 0;
 };
 
@@ -40,7 +43,8 @@ inline bool neighbour_order_pays(int k, std::uint64_t scanned) {
   return scanned * static_cast<std::uint64_t>(blocks - 3) * centroid_lanes >= 16 * kk * kk;
 }
 
-// Fills order for these centroids (reusing its storage).
-void order_neighbours(const centroid_planes& centroids, neighbour_order& order);
+// Fills order for these centroids (reusing its storage); largest_move: the
+// farthest any centroid moved since the last call.
+void order_neighbours(const centroid_planes& centroids, float largest_move, neighbour_order& order);
 
 }  // namespace kmq::detail
