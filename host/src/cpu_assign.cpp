@@ -111,17 +111,26 @@ inline __attribute__((always_inline)) lane_scan scan_list(const point_lanes& x, 
 
 // Across lanes: the smallest distance, and among the lanes that have it the
 // lowest index; the runner-up is the best lane's second or another lane's
-// first (each cluster lives in exactly one lane). Then point i's bounds,
-// label and its share of the sums.
-inline __attribute__((always_inline)) void settle(const lane_scan& s, std::uint32_t i, packed_rgba x, std::uint64_t w,
-                                                  bool tracked, std::uint32_t* labels, const hamerly_bounds& bounds,
-                                                  assign_accumulator& out) {
-  const float best_distance = lowest(s.nearest);
-  const std::uint32_t best = static_cast<std::uint32_t>(
-      lowest(s.nearest == best_distance ? s.nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
-  const float runner_up = lowest(s.nearest_index == static_cast<std::int32_t>(best) ? s.second : s.nearest);
-  bounds.upper[i] = upper_from(best_distance);
-  bounds.lower[i] = std::min(lower_from(runner_up), s.beyond);
+// first (each cluster lives in exactly one lane).
+struct lane_winner {
+  float distance;
+  std::uint32_t index;
+  float runner_up;
+};
+inline __attribute__((always_inline)) lane_winner merge_lanes(float_lanes nearest, float_lanes second,
+                                                              index_lanes nearest_index) {
+  lane_winner won;
+  won.distance = lowest(nearest);
+  won.index = static_cast<std::uint32_t>(
+      lowest(nearest == won.distance ? nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
+  won.runner_up = lowest(nearest_index == static_cast<std::int32_t>(won.index) ? second : nearest);
+  return won;
+}
+
+// Point i's new label and its share of the sums: all of them for a point
+// without a label, else only a move's difference.
+inline __attribute__((always_inline)) void relabel(std::uint32_t i, std::uint32_t best, packed_rgba x, std::uint64_t w,
+                                                   bool tracked, std::uint32_t* labels, assign_accumulator& out) {
   const std::uint32_t previous = labels[i];
   if (!tracked) {
     add_point(out, best, x, w);
@@ -132,6 +141,17 @@ inline __attribute__((always_inline)) void settle(const lane_scan& s, std::uint3
     ++out.changed;
   }
   labels[i] = best;
+}
+
+// A list scan's end: point i's bounds (the lower one no higher than what the
+// scan did not read), label and sums.
+inline __attribute__((always_inline)) void settle(const lane_scan& s, std::uint32_t i, packed_rgba x, std::uint64_t w,
+                                                  bool tracked, std::uint32_t* labels, const hamerly_bounds& bounds,
+                                                  assign_accumulator& out) {
+  const lane_winner won = merge_lanes(s.nearest, s.second, s.nearest_index);
+  bounds.upper[i] = upper_from(won.distance);
+  bounds.lower[i] = std::min(lower_from(won.runner_up), s.beyond);
+  relabel(i, won.index, x, w, tracked, labels, out);
 }
 
 }  // namespace
@@ -216,8 +236,8 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     }
     out.scanned += left;
     // Two loops rather than a branch per point in one, and the full scan's
-    // written out rather than through settle(): 3-5 % of the pass at K=16
-    // (measured), where lists never run.
+    // without the lane_scan record settle() takes: that cost 3-5 % of the
+    // pass at K=16 (measured), where lists never run.
     if (bounds.neighbours) {
       for (std::size_t t = 0; t < left; ++t) {
         const std::uint32_t i = open[t];
@@ -237,52 +257,25 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
       for (std::size_t t = 0; t < left; ++t) {
         const std::uint32_t i = open[t];
         const packed_rgba x = points[i];
-        const std::uint32_t previous = labels[i];
-        const bool tracked = bounds.valid && previous < k;
         // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
-        // ...; strict < keeps the lowest index within a lane, and the merge below
-        // across lanes.
-        const float_lanes px0 = float_lanes{} + static_cast<float>(channel_of(x, 0));
-        const float_lanes px1 = float_lanes{} + static_cast<float>(channel_of(x, 1));
-        const float_lanes px2 = float_lanes{} + static_cast<float>(channel_of(x, 2));
-        const float_lanes px3 = float_lanes{} + static_cast<float>(channel_of(x, 3));
+        // ...; strict < keeps the lowest index within a lane.
+        const point_lanes lanes(x);
         float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
         float_lanes second = nearest;
         index_lanes nearest_index = first_indices;
         index_lanes index = first_indices;
         for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
-          const float_lanes d0 = px0 - load(c0 + j0), d1 = px1 - load(c1 + j0);
-          const float_lanes d2 = px2 - load(c2 + j0), d3 = px3 - load(c3 + j0);
-          float_lanes d = d0 * d0;
-          d = d + d1 * d1;
-          d = d + d2 * d2;
-          d = d + d3 * d3;
+          const float_lanes d = lanes.distance(c0 + j0, c1 + j0, c2 + j0, c3 + j0);
           const index_lanes nearer = d < nearest;
           second = nearer ? nearest : (d < second ? d : second);
           nearest = nearer ? d : nearest;
           nearest_index = nearer ? index : nearest_index;
           index += centroid_lanes;
         }
-        // Across lanes: the smallest distance, and among the lanes that have it
-        // the lowest index; the runner-up is the best lane's second or another
-        // lane's first (each cluster lives in exactly one lane).
-        const float best_distance = lowest(nearest);
-        const std::uint32_t best = static_cast<std::uint32_t>(
-            lowest(nearest == best_distance ? nearest_index : index_lanes{} + std::numeric_limits<std::int32_t>::max()));
-        const float runner_up = lowest(nearest_index == static_cast<std::int32_t>(best) ? second : nearest);
-        bounds.upper[i] = upper_from(best_distance);
-        bounds.lower[i] = lower_from(runner_up);
-
-        const std::uint64_t w = weights[i];
-        if (!tracked) {
-          add_point(out, best, x, w);
-          if (previous != best) ++out.changed;
-        } else if (previous != best) {
-          add_point(out, best, x, w);
-          add_point(out, previous, x, 0 - w);  // modulo 2^64: subtracts exactly
-          ++out.changed;
-        }
-        labels[i] = best;
+        const lane_winner won = merge_lanes(nearest, second, nearest_index);
+        bounds.upper[i] = upper_from(won.distance);
+        bounds.lower[i] = lower_from(won.runner_up);
+        relabel(i, won.index, x, weights[i], bounds.valid && labels[i] < k, labels, out);
       }
     }
   }

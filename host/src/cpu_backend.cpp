@@ -201,6 +201,7 @@ class cpu_backend final : public backend {
 // that much).
 struct centroid_moves {
   std::vector<float> moved, shrink;
+  float largest = 0.0f;  // the largest of moved
 };
 
 centroid_moves moves_since(const std::vector<float>& previous, const float* centroids, int k) {
@@ -225,6 +226,7 @@ centroid_moves moves_since(const std::vector<float>& previous, const float* cent
   }
   std::fill(m.shrink.begin(), m.shrink.end(), m.moved[largest]);
   m.shrink[largest] = second;
+  m.largest = m.moved[largest];
   return m;
 }
 
@@ -237,7 +239,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(), incremental};
   if (incremental && detail::neighbour_order_pays(k, scanned_)) {
-    detail::order_neighbours(planes, *std::max_element(moves.moved.begin(), moves.moved.end()), neighbours_);
+    detail::order_neighbours(planes, moves.largest, neighbours_);
     bounds.neighbours = &neighbours_;
   }
   // Once per pass: the partial results are sized by the split the pass runs with.
