@@ -132,7 +132,16 @@ TEST(Quantize, AutomaticRestartsFollowTheClusteringsCost) {
   EXPECT_EQ(automatic_restarts(256, 4096, false, many), cheap_restarts);
   EXPECT_EQ(automatic_restarts(16, 65537, false, many), 3);
   EXPECT_EQ(automatic_restarts(16, 32584, false, 135300), 3);  // chelsea: 3.85 per pixel
+  // Above K=32, three seedings only for an opaque image of at most 4 MP and
+  // at most 8 colour-centroid pairs a pixel, up to K=64.
+  EXPECT_EQ(automatic_restarts(33, 65536, false, seedings_max_pixels), small_palette_restarts);
+  EXPECT_EQ(automatic_restarts(33, 65536, false, seedings_max_pixels + 1), 1);
   EXPECT_EQ(automatic_restarts(33, 65536, false, many), 1);
+  EXPECT_EQ(automatic_restarts(64, 150000, false, 1200000), small_palette_restarts);  // exactly 8 a pixel
+  EXPECT_EQ(automatic_restarts(64, 150001, false, 1200000), 1);
+  EXPECT_EQ(automatic_restarts(64, 171045, false, 262144), 1);  // baboon: 42 a pixel
+  EXPECT_EQ(automatic_restarts(65, 65536, false, seedings_max_pixels), 1);
+  EXPECT_EQ(automatic_restarts(64, 65536, true, seedings_max_pixels), 1);
   EXPECT_EQ(automatic_restarts(16, 40000, true, many), 3);
   EXPECT_EQ(automatic_restarts(16, (std::size_t{1} << 17) + 1, true, many), 1);
   // Both exceptions: the alpha one wins (a cheap clustering of many premultiplied colours).

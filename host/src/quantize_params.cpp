@@ -88,6 +88,10 @@ int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restar
 int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
   if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
   if (cheap_clustering(k, distinct_points, with_alpha, pixels)) return cheap_restarts;
+  if (!with_alpha && k <= seedings_max_k && pixels <= seedings_max_pixels &&
+      clustering_work(k, distinct_points, with_alpha) <= seedings_work_per_pixel * pixels) {
+    return small_palette_restarts;
+  }
   return automatic_restarts(k);
 }
 
@@ -97,7 +101,7 @@ bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha, st
   return clustering_work(k, distinct_points, with_alpha) <= split_run_work_per_pixel * pixels;
 }
 
-int automatic_restarts(int k) noexcept { return k <= 32 ? 3 : 1; }
+int automatic_restarts(int k) noexcept { return k <= 32 ? small_palette_restarts : 1; }
 
 quantize_options resolve_automatic(quantize_options options) noexcept {
   if (options.kmeans.restarts == 0) options.kmeans.restarts = automatic_restarts(options.kmeans.k);

@@ -12,6 +12,9 @@ namespace kmq {
 // 12: the twelfth set of sample hashes (tests/golden/sample_hashes.sha256).
 // 13: the swap step's wider neighbourhood at k >= 160 (every K=256 output).
 // 14: that neighbourhood from k = 80 (k/16 clusters, 8 from k = 128).
-inline constexpr int output_revision = 14;
+// 15: three seedings for opaque images of at most 4 MP at 32 < k <= 64 where
+//     the clustering is at most 8 colour-centroid pairs a pixel
+//     (seedings_work_per_pixel).
+inline constexpr int output_revision = 15;
 
 }  // namespace kmq

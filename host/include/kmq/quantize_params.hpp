@@ -70,8 +70,11 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1. Two exceptions, the second
-// first where both apply:
+// only for the former: 3 for k <= 32, else 1. Three exceptions, the last
+// first where they overlap:
+// - an opaque image of at most 4 MP whose clustering is a small part of the
+//   whole process (seedings_work_per_pixel below) runs 3 up to
+//   k = seedings_max_k too;
 // - a cheap clustering (cheap_clustering() below) runs cheap_restarts at any
 //   k (refined_runs() decides how many of them are refined);
 // - an image with alpha of more than automatic_restart_alpha_points distinct
@@ -80,6 +83,21 @@ void validate(const quantize_options& options);
 //   again as the refinement (a 1080x1080 translucent sprite: 1.67x the time of
 //   the runs before refinement with three, 0.85x with one).
 constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
+// Three seedings for 32 < k <= seedings_max_k where the clustered colours
+// times k are at most seedings_work_per_pixel times the pixels: at K=64 one
+// seeding lost its draw by up to 1 % on a photo in about ten (bench/NOTES.md,
+// rounds 10 and 11), and three cost 1.3-1.7x the whole process, which keeps
+// a photo of 8 or fewer pairs a pixel under pngquant's time (at most 0.85x on
+// the benchmark sets) while the 0.26 MP samples (15-42 a pixel) keep one.
+// Not with alpha: there the run is picked by its refined error, which
+// foretells the polished one poorly (two of three icons ended higher). Not
+// above K=64: each seeding costs more, and the K=256 rows win with one. Not
+// above seedings_max_pixels (4 MP): kmq serve's preview of a large image is
+// its clustering alone (the image decoded once), and three seedings took the
+// 12 MP upload's K=64 preview from 85 ms to 131-156 ms, past its 150 ms goal.
+constexpr int seedings_max_k = 64;
+constexpr std::uint64_t seedings_work_per_pixel = 8;
+constexpr std::uint64_t seedings_max_pixels = std::uint64_t{1} << 22;
 // A cheap clustering: its clustered colours (counted twice with alpha, for
 // the polishing rounds) times k at most cheap_clustering_work (a Lloyd pass
 // of under a million distances) and at most cheap_work_per_pixel times the
@@ -113,6 +131,7 @@ constexpr int split_run_max_k = 128;
 constexpr std::uint64_t split_run_work_per_pixel = 3;
 bool automatic_split_run(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept;
 // For k alone (the image unknown): as for an opaque image of many colours.
+constexpr int small_palette_restarts = 3;
 int automatic_restarts(int k) noexcept;
 
 // The options with restarts 0 ("auto") made concrete for options.kmeans.k
