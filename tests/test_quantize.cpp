@@ -113,6 +113,25 @@ TEST(Quantize, RestartsKeepEveryInvariance) {
   EXPECT_LE(one.wcss, run(photo, 24, true, 2, 3).wcss * 1.001);
 }
 
+TEST(Quantize, ThreeSeedingsAboveK32KeepEveryInvariance) {
+  // 2,000 distinct colours on 19,200 pixels: 5 colour-centroid pairs a pixel
+  // at K=48, within seedings_work_per_pixel and above the cheap bound, so
+  // --restarts auto runs three seedings; the output stays the same on any
+  // thread count and without de-duplication.
+  std::vector<packed_rgba> tiled(160 * 120);
+  for (std::size_t i = 0; i < tiled.size(); ++i) {
+    const std::uint32_t c = static_cast<std::uint32_t>(i % 2000);
+    tiled[i] = 0xFF000000u | ((c % 50) * 5) | (((c / 50) * 6) << 8) | (((c * 7) % 256) << 16);
+  }
+  const quantized one = run(tiled, 48, true, 1, 0, init_method::kmeanspp, 0);
+  ASSERT_EQ(one.distinct_colors, 2000u);
+  EXPECT_EQ(one.restarts, small_palette_restarts);
+  expect_valid(one, tiled.size(), 48);
+  expect_identical(one, run(tiled, 48, true, 3, 0, init_method::kmeanspp, 0));
+  expect_identical(one, run(tiled, 48, false, 2, 0, init_method::kmeanspp, 0));
+  EXPECT_EQ(run(tiled, 65, true, 2, 0, init_method::kmeanspp, 0).restarts, 1);
+}
+
 TEST(Quantize, AutomaticRestartsFollowTheClusteringsCost) {
   // Colours (twice with alpha) times K at most 2^20 and at most two per
   // pixel: eight seedings at any K.
