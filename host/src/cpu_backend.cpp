@@ -264,6 +264,7 @@ step_stats cpu_backend::step(const float* centroids, int k) {
     stats.sum.assign(kk * channels, 0);
     stats.sq_norm.assign(kk, 0);
   }
+  scanned_ = 0;
   for (const chunk_stats& part : partial) {
     for (std::size_t j = 0; j < kk; ++j) {
       stats.count[j] += part.count[j];
@@ -271,9 +272,8 @@ step_stats cpu_backend::step(const float* centroids, int k) {
     }
     for (std::size_t s = 0; s < stats.sum.size(); ++s) stats.sum[s] += part.sum[s];
     stats.changed += part.changed;
+    scanned_ += part.scanned;
   }
-  scanned_ = 0;
-  for (const chunk_stats& part : partial) scanned_ += part.scanned;
 
   // The farthest point only matters to an empty cluster: look for it then.
   if (std::find(stats.count.begin(), stats.count.end(), 0u) != stats.count.end()) {
