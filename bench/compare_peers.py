@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""kmq against scikit-learn, OpenCV and pngquant at the same K: the error of each written file.
+"""kmq against scikit-learn, OpenCV, FAISS and pngquant at the same K: the error of each written file.
 
 Every tool gets the same PNG file and writes a palette PNG; every error is
 computed the same way, here, from that written file against the input:
@@ -16,12 +16,15 @@ Tools (all at K colours, no dithering):
   (10 in scikit-learn 1.2), on every pixel;
 - OpenCV cv2.kmeans (KMEANS_PP_CENTERS, attempts=1, up to 300 iterations,
   epsilon 1e-4), on every pixel;
+- FAISS faiss.Kmeans with its defaults (random initial centres, one run,
+  25 iterations: it has no convergence test; --faiss-iterations), on every
+  pixel (by default it trains on a sample of 256 pixels a centroid);
 - pngquant `K --nofs` (default speed).
-scikit-learn and OpenCV cluster RGB, or premultiplied RGBA for images with
-alpha (their centres turned back into straight RGBA for the palette); their
-palettes are written with Pillow. A peer that runs past --cap seconds is
+scikit-learn, OpenCV and FAISS cluster RGB, or premultiplied RGBA for images
+with alpha (their centres turned back into straight RGBA for the palette);
+their palettes are written with Pillow. A peer that runs past --cap seconds is
 killed and recorded as "timed out". Times are whole runs for kmq and pngquant
-and clustering only for scikit-learn and OpenCV.
+and clustering only for scikit-learn, OpenCV and FAISS.
 
     /usr/bin/python3 bench/compare_peers.py --kmq build/kmq --k 16,64,256 \\
         --out results/quality IMAGE.png...
@@ -30,8 +33,9 @@ and clustering only for scikit-learn and OpenCV.
 and deterministic) and runs only kmq: the before/after comparison of a change
 (a peer's run on an image with alpha runs again where that file lacks what the
 run did to alpha 0 and 255).
-Needs Debian's python3-sklearn, python3-opencv, python3-pil and pngquant
-(scripts/install-deps.sh --bench).
+Needs Debian's python3-sklearn, python3-opencv, python3-faiss, python3-pil and
+pngquant (scripts/install-deps.sh --bench); a peer whose module is missing is
+left out with a line saying so.
 """
 import argparse
 import csv
@@ -122,6 +126,21 @@ def opencv_worker(points, k, seed, result):
     result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
 
 
+def faiss_worker(points, k, seed, iterations, result):
+    import faiss
+    data = np.ascontiguousarray(points, dtype=np.float32)
+    started = time.perf_counter()
+    try:
+        model = faiss.Kmeans(data.shape[1], k, niter=iterations, seed=seed, verbose=False,
+                             max_points_per_centroid=data.shape[0] // k + 1)
+        model.train(data)
+        _, labels = model.index.search(data, 1)
+    except RuntimeError as failure:  # e.g. fewer pixels than K
+        result.update(error=str(failure).strip().splitlines()[-1][:200])
+        return
+    result.update(seconds=time.perf_counter() - started, labels=labels.ravel(), centres=model.centroids)
+
+
 def run_capped(target, args, cap):
     """Runs target(*args, result) in a child process; None when it passes the cap."""
     with multiprocessing.Manager() as manager:
@@ -142,6 +161,8 @@ def run_clusterer(name, target, args, cap, reference, width, height, alpha, tmp)
     done = run_capped(target, args, cap)
     if done is None:
         return {"status": "timed out", "cap_seconds": cap}
+    if "error" in done:
+        return {"status": f"failed: {done['error']}"}
     out = os.path.join(tmp, name + ".png")
     write_palette_png(out, done["labels"], done["centres"], width, height, alpha)
     return {**measured(reference, out, alpha), "seconds": done["seconds"]}
@@ -164,7 +185,7 @@ def run_kmq(binary, path, k, seed, restarts, reference, alpha, tmp):
     return run_command("kmq", command, out, reference, alpha)
 
 
-TOOLS = ["kmq", "kmq_1seed", "sklearn_n1", "sklearn_default", "opencv", "pngquant"]
+TOOLS = ["kmq", "kmq_1seed", "sklearn_n1", "sklearn_default", "opencv", "faiss", "pngquant"]
 PEERS = TOOLS[2:]
 
 
@@ -199,7 +220,7 @@ def margin(row, tool, alpha_kept=False):
 
 def table(rows):
     head = ("| image | size | error space | K | kmq | kmq 1 seeding | sklearn n_init=1 | sklearn default | OpenCV | "
-            "pngquant | best peer | kmq vs best peer | kmq s | pngquant s |")
+            "FAISS | pngquant | best peer | kmq vs best peer | kmq s | pngquant s |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
         best, who = best_peer(row)
@@ -231,7 +252,8 @@ def main():
     parser.add_argument("--kmq", default="build/kmq")
     parser.add_argument("--k", default="16,64,256")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cap", type=float, default=60.0, help="seconds a scikit-learn/OpenCV run may take")
+    parser.add_argument("--cap", type=float, default=60.0, help="seconds a scikit-learn/OpenCV/FAISS run may take")
+    parser.add_argument("--faiss-iterations", type=int, default=25, help="FAISS's niter (its default: 25)")
     parser.add_argument("--skip", default="", help="comma-separated tools to leave out (e.g. sklearn_default)")
     parser.add_argument("--reuse", help="peers' rows from this earlier JSON; only kmq runs")
     parser.add_argument("--label", default="", help="what this kmq is (e.g. a commit), written into the table")
@@ -242,6 +264,10 @@ def main():
     if shutil.which("pngquant") is None:
         print("pngquant not found: skipped")
         skip.add("pngquant")
+    if "faiss" not in skip and subprocess.run(["/usr/bin/python3", "-c", "import faiss"],
+                                              capture_output=True).returncode != 0:
+        print("python3 cannot import faiss (apt install python3-faiss): FAISS skipped")
+        skip.add("faiss")
     reused = {}
     args.reused_from = ""
     if args.reuse:
@@ -269,7 +295,8 @@ def main():
                     if peer in skip:
                         continue
                     if old is not None and peer in old and (
-                            not alpha or old[peer].get("status") != "ok" or "alpha_changed" in old[peer]):
+                            not alpha or old[peer].get("status") != "ok" or "alpha_changed" in old[peer]) and (
+                            peer != "faiss" or old[peer].get("iterations") == args.faiss_iterations):
                         row[peer] = old[peer]
                     elif peer == "sklearn_n1":
                         row[peer] = run_clusterer(peer, sklearn_worker, (points, k, args.seed, 1), args.cap,
@@ -280,6 +307,10 @@ def main():
                     elif peer == "opencv":
                         row[peer] = run_clusterer(peer, opencv_worker, (points, k, args.seed), args.cap,
                                                   reference, width, height, alpha, tmp)
+                    elif peer == "faiss":
+                        row[peer] = run_clusterer(peer, faiss_worker, (points, k, args.seed, args.faiss_iterations),
+                                                  args.cap, reference, width, height, alpha, tmp)
+                        row[peer]["iterations"] = args.faiss_iterations
                     elif peer == "pngquant":
                         out = os.path.join(tmp, "pngquant.png")
                         row[peer] = run_command(peer, ["pngquant", str(k), "--nofs", "--force", "--output", out, path],
@@ -296,11 +327,16 @@ def write_results(args, skip, rows):
     """All three files, rewritten after every row: an interrupted run keeps what it measured."""
     import cv2
     import sklearn
+    try:
+        import faiss
+        faiss_version = f"FAISS {faiss.__version__} ({args.faiss_iterations} iterations)"
+    except ImportError:
+        faiss_version = "no FAISS"
     pngquant = subprocess.run(["pngquant", "--version"], capture_output=True, text=True).stdout.strip() \
         if "pngquant" not in skip else "no pngquant"
     machine = (f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU; kmq {args.label}; "
-               f"scikit-learn {sklearn.__version__}; OpenCV {cv2.__version__}; pngquant {pngquant}; "
-               f"cap {args.cap:g} s per scikit-learn/OpenCV run; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+               f"scikit-learn {sklearn.__version__}; OpenCV {cv2.__version__}; {faiss_version}; pngquant {pngquant}; "
+               f"cap {args.cap:g} s per scikit-learn/OpenCV/FAISS run; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
                + args.reused_from)
     left_out = f"Left out: {', '.join(sorted(skip))}.\n\n" if skip else ""
     lines, summary = table(rows)

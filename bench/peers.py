@@ -9,13 +9,15 @@
   pngquant reads only PNG: for a JPEG input it gets that JPEG decoded by Pillow
   and saved as PNG (its decode of a PNG is then in its time, not the JPEG's).
 - ImageMagick: `convert IN +dither -colors K OUT.png` (Debian's, not a
-  stand-in): the whole process. pngquant and ImageMagick run with
+  stand-in): the whole process. pngquant, ImageMagick and FAISS run with
   OMP_WAIT_POLICY=PASSIVE unless --omp-active: on a shared machine OpenMP's
   spinning threads would otherwise triple their times.
-- scikit-learn KMeans (k-means++, n_init=1, max_iter=300) and OpenCV cv2.kmeans
-  (KMEANS_PP_CENTERS, attempts=1, 300 iterations or eps 1e-4): the clustering
-  call alone, on every pixel's RGB as float32; they write a PNG of the rounded
-  centres so their MSE is measured as everyone's.
+- scikit-learn KMeans (k-means++, n_init=1, max_iter=300), OpenCV cv2.kmeans
+  (KMEANS_PP_CENTERS, attempts=1, 300 iterations or eps 1e-4) and FAISS
+  faiss.Kmeans (its defaults: random initial centres, 25 iterations, one run;
+  on every pixel, where by default it samples 256 a centroid; labels from its
+  index): the clustering call alone, on every pixel's RGB as float32; they
+  write a PNG of the rounded centres so their MSE is measured as everyone's.
 
 MSE: per RGB channel, of the written file decoded by Pillow against the input
 decoded by Pillow. Time: the lowest of R runs' wall time (R=5 below 1 MP, 3 below 3 MP, else
@@ -49,12 +51,13 @@ from machine_info import cpu_name  # noqa: E402
 SIZES_MP = [0.25, 1, 2, 8.3, 14.7, 33]
 QUICK_SIZES_MP = [0.25, 8.3]
 IMAGEMAGICK = "/usr/bin/convert-im6.q16"
-# Seconds to minutes a run: one run each, their times are not noise-bound.
-SLOW_TOOLS = ("scikit-learn", "OpenCV")
+# The Python peers, timed inside their process (the clustering call): one run
+# each, seconds to minutes, so not noise-bound.
+SLOW_TOOLS = ("scikit-learn", "OpenCV", "FAISS")
 # Built with OpenMP (libgomp): by default their idle threads spin, which on a
 # shared, loaded machine costs them several times their work (pngquant on
 # 0.25 MP: 0.9 s wall, 0.25 s CPU spinning against 0.27 s, 0.07 s passive).
-OPENMP_TOOLS = ("pngquant", "ImageMagick")
+OPENMP_TOOLS = ("pngquant", "ImageMagick", "FAISS")
 
 
 def size_for(megapixels):
@@ -149,7 +152,7 @@ def tools(kmq, baseline):
     else:
         missing.append(f"ImageMagick: {IMAGEMAGICK} missing (apt install imagemagick)")
     me = os.path.abspath(__file__)
-    for name, module in (("scikit-learn", "sklearn"), ("OpenCV", "cv2")):
+    for name, module in (("scikit-learn", "sklearn"), ("OpenCV", "cv2"), ("FAISS", "faiss")):
         if subprocess.run(["/usr/bin/python3", "-c", f"import {module}"], capture_output=True).returncode == 0:
             found.append((name, lambda i, o, k, n=name: ["/usr/bin/python3", me, "--cluster", n, i, o, str(k)]))
         else:
@@ -167,6 +170,12 @@ def cluster_only(name, path, out, k):
         from sklearn.cluster import KMeans
         model = KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=300, random_state=0).fit(data)
         centres, labels, iterations = model.cluster_centers_, model.labels_, int(model.n_iter_)
+    elif name == "FAISS":
+        import faiss
+        model = faiss.Kmeans(3, k, seed=0, verbose=False, max_points_per_centroid=data.shape[0] // k + 1)
+        model.train(np.ascontiguousarray(data))
+        _, labels = model.index.search(data, 1)
+        centres, labels, iterations = model.centroids, labels.ravel(), model.cp.niter
     else:
         import cv2
         cv2.setRNGSeed(0)
@@ -287,7 +296,7 @@ def main():
                                 row["stages"] = report["seconds"]
                                 row["kmq_mse"] = report.get("mse")
                                 row["restarts"] = report.get("restarts")
-                            elif tool in ("scikit-learn", "OpenCV"):
+                            elif tool in SLOW_TOOLS:
                                 row["seconds"] = json.loads(stdout)["seconds"]
                     rows.append(row)
                     shown = f"{row['seconds']:.3f} s, {row['peak_mb']:.0f} MB, MSE {row['mse']:.2f}" \

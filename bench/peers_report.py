@@ -3,7 +3,7 @@ import math
 import time
 
 COLOURS = {"kmq baseline": "#7f7f7f", "kmq": "#d62728", "kmq 1 seeding": "#ff9896", "pngquant": "#1f77b4", "ImageMagick": "#2ca02c",
-           "scikit-learn": "#9467bd", "OpenCV": "#8c564b"}
+           "scikit-learn": "#9467bd", "OpenCV": "#8c564b", "FAISS": "#e377c2"}
 DASHES = {16: "", 64: "6,3", 256: "2,3"}
 STAGES = ["decode", "histogram", "seed", "iterate", "refine", "map", "metrics", "encode", "write", "total"]
 
@@ -43,11 +43,13 @@ def markdown(rows, machine, missing, cap, command, doc):
                    f"{ratio} | {cpu_ratio} | {_cell(im, 'seconds', '.3f')} | {_cell(kmq, 'mse', '.2f')} | {one_mse} | "
                    f"{_cell(pq, 'mse', '.2f')} | {_cell(im, 'mse', '.2f')} | {_cell(kmq, 'peak_mb', '.0f')} | "
                    f"{_cell(pq, 'peak_mb', '.0f')} | {_cell(im, 'peak_mb', '.0f')} |")
-    out += ["", "## Clustering: kmq's whole process against scikit-learn's and OpenCV's clustering call alone", "",
-            "| image | MP | K | kmq s (whole) | scikit-learn s | OpenCV s | sklearn / kmq | OpenCV / kmq | kmq 1-seeding MSE | "
-            "scikit-learn MSE | OpenCV MSE |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out += ["", "## Clustering: kmq's whole process against scikit-learn's, OpenCV's and FAISS's clustering call alone",
+            "", "| image | MP | K | kmq s (whole) | scikit-learn s | OpenCV s | FAISS s | sklearn / kmq | OpenCV / kmq | "
+            "FAISS / kmq | kmq 1-seeding MSE | scikit-learn MSE | OpenCV MSE | FAISS MSE |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for image, k in cases:
-        kmq, one, sk, cv = (by.get((image, k, t)) for t in ("kmq", "kmq 1 seeding", "scikit-learn", "OpenCV"))
+        kmq, one, sk, cv, fa = (by.get((image, k, t))
+                                for t in ("kmq", "kmq 1 seeding", "scikit-learn", "OpenCV", "FAISS"))
         one = one or kmq
 
         def ratio(peer):
@@ -55,8 +57,9 @@ def markdown(rows, machine, missing, cap, command, doc):
                 return f"{peer['seconds'] / kmq['seconds']:.1f}x"
             return "> cap" if peer and peer.get("status", "").startswith("timed out") else "–"
         out.append(f"| {image} | {mp[image]:g} | {k} | {_cell(kmq, 'seconds', '.3f')} | {_cell(sk, 'seconds', '.3f')} | "
-                   f"{_cell(cv, 'seconds', '.3f')} | {ratio(sk)} | {ratio(cv)} | {_cell(one, 'mse', '.2f')} | "
-                   f"{_cell(sk, 'mse', '.2f')} | {_cell(cv, 'mse', '.2f')} |")
+                   f"{_cell(cv, 'seconds', '.3f')} | {_cell(fa, 'seconds', '.3f')} | {ratio(sk)} | {ratio(cv)} | "
+                   f"{ratio(fa)} | {_cell(one, 'mse', '.2f')} | {_cell(sk, 'mse', '.2f')} | {_cell(cv, 'mse', '.2f')} | "
+                   f"{_cell(fa, 'mse', '.2f')} |")
     if any(r["tool"] == "kmq baseline" for r in rows):
         out += ["", "## kmq before and after (`--baseline`: the older kmq, same run)", "",
                 "| image | K | before s | after s | after / before | before MB | after MB | before bytes | after bytes | "
@@ -135,13 +138,13 @@ def svg(rows, machine):
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="10" y="18" font-size="14">kmq and peers on volna resized (PNG): whole process (kmq, pngquant, '
-           f'ImageMagick) or clustering alone (scikit-learn, OpenCV)</text>',
+           f'ImageMagick) or clustering alone (scikit-learn, OpenCV, FAISS)</text>',
            f'<text x="10" y="34" font-size="10">{machine}</text>']
     out += _panel(series, 70, 70, 480, 300, "seconds", True, "time (log-log)")
     out += _panel(series, 640, 70, 300, 300, "mse", False, "MSE per RGB channel")
     y = 420
     for i, (tool, colour) in enumerate(COLOURS.items()):
-        x = 20 + i * 140
+        x = 20 + i * 118
         out.append(f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="{colour}" stroke-width="2"/>')
         out.append(f'<text x="{x + 28}" y="{y + 4}" font-size="11">{tool}</text>')
     for i, (k, dash) in enumerate(DASHES.items()):

@@ -7,7 +7,7 @@
 #
 # Defaults: build/kmq, results/quality (writes .md, .csv, .json). Environment:
 #   QUALITY_K      K values (default 16,64,256)
-#   QUALITY_CAP    seconds a scikit-learn/OpenCV run may take before it counts as timed out (default 60)
+#   QUALITY_CAP    seconds a scikit-learn/OpenCV/FAISS run may take before it counts as timed out (default 60)
 #   QUALITY_SPACE  oklab: instead, kmq --space rgb vs --space oklab vs pngquant --nofs on mean ΔE_ok
 #                  and MSE (bench/oklab_peers.py; K default 16,64; OUT_PREFIX default results/quality_oklab)
 #   QUALITY_SET    outside: the images of bench/outside_set.py (from Debian packages, not from this
