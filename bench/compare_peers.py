@@ -51,6 +51,7 @@ import numpy as np
 from PIL import Image
 
 from machine_info import cpu_name
+from peer_kmeans import faiss_kmeans, opencv_kmeans, sklearn_kmeans
 
 TIE = 0.001  # relative: within 0.1 % of the best counts as a tie
 
@@ -111,34 +112,25 @@ def cluster_points(rgba, alpha):
 
 
 def sklearn_worker(points, k, seed, n_init, result):
-    from sklearn.cluster import KMeans
     started = time.perf_counter()
-    model = KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=seed, max_iter=300).fit(points)
-    result.update(seconds=time.perf_counter() - started, labels=model.labels_, centres=model.cluster_centers_)
+    centres, labels, _ = sklearn_kmeans(points, k, seed, n_init)
+    result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
 
 
 def opencv_worker(points, k, seed, result):
-    import cv2
-    cv2.setRNGSeed(seed)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 300, 1e-4)
     started = time.perf_counter()
-    _, labels, centres = cv2.kmeans(points.astype(np.float32), k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    centres, labels, _ = opencv_kmeans(points, k, seed)
     result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
 
 
 def faiss_worker(points, k, seed, iterations, result):
-    import faiss
-    data = np.ascontiguousarray(points, dtype=np.float32)
     started = time.perf_counter()
     try:
-        model = faiss.Kmeans(data.shape[1], k, niter=iterations, seed=seed, verbose=False,
-                             max_points_per_centroid=data.shape[0] // k + 1)
-        model.train(data)
-        _, labels = model.index.search(data, 1)
+        centres, labels, _ = faiss_kmeans(points, k, seed, iterations)
     except RuntimeError as failure:  # e.g. fewer pixels than K
         result.update(error=str(failure).strip().splitlines()[-1][:200])
         return
-    result.update(seconds=time.perf_counter() - started, labels=labels.ravel(), centres=model.centroids)
+    result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
 
 
 def run_capped(target, args, cap):

@@ -47,6 +47,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers_report  # noqa: E402
 from machine_info import cpu_name  # noqa: E402
+from peer_kmeans import faiss_kmeans, opencv_kmeans, sklearn_kmeans  # noqa: E402
 
 SIZES_MP = [0.25, 1, 2, 8.3, 14.7, 33]
 QUICK_SIZES_MP = [0.25, 8.3]
@@ -167,21 +168,11 @@ def cluster_only(name, path, out, k):
     data = pixels.reshape(-1, 3)
     started = time.perf_counter()
     if name == "scikit-learn":
-        from sklearn.cluster import KMeans
-        model = KMeans(n_clusters=k, init="k-means++", n_init=1, max_iter=300, random_state=0).fit(data)
-        centres, labels, iterations = model.cluster_centers_, model.labels_, int(model.n_iter_)
+        centres, labels, iterations = sklearn_kmeans(data, k, 0)
     elif name == "FAISS":
-        import faiss
-        model = faiss.Kmeans(3, k, seed=0, verbose=False, max_points_per_centroid=data.shape[0] // k + 1)
-        model.train(np.ascontiguousarray(data))
-        _, labels = model.index.search(data, 1)
-        centres, labels, iterations = model.centroids, labels.ravel(), model.cp.niter
+        centres, labels, iterations = faiss_kmeans(data, k, 0)
     else:
-        import cv2
-        cv2.setRNGSeed(0)
-        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_MAX_ITER, 300, 1e-4)
-        _, labels, centres = cv2.kmeans(data, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
-        labels, iterations = labels.ravel(), None
+        centres, labels, iterations = opencv_kmeans(data, k, 0)
     seconds = time.perf_counter() - started
     palette = np.clip(np.rint(centres), 0, 255).astype(np.uint8)
     Image.fromarray(palette[labels].reshape(shape)).save(out)
