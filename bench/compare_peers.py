@@ -111,29 +111,20 @@ def cluster_points(rgba, alpha):
     return np.ascontiguousarray(np.concatenate([rgba[:, :3] * rgba[:, 3:4] / 255.0, rgba[:, 3:4]], axis=1))
 
 
-def sklearn_worker(points, k, seed, n_init, result):
-    started = time.perf_counter()
-    centres, labels, _ = sklearn_kmeans(points, k, seed, n_init)
-    result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
-
-
-def opencv_worker(points, k, seed, result):
-    started = time.perf_counter()
-    centres, labels, _ = opencv_kmeans(points, k, seed)
-    result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
-
-
-def faiss_worker(points, k, seed, iterations, result):
+def peer_worker(fit, fit_args, refused, result):
+    """One peer's clustering (a peer_kmeans function) in the child process. An
+    exception of the `refused` types (FAISS: RuntimeError, e.g. fewer pixels
+    than K) is the row's status; any other fails the child."""
     started = time.perf_counter()
     try:
-        centres, labels, _ = faiss_kmeans(points, k, seed, iterations)
-    except RuntimeError as failure:  # e.g. fewer pixels than K
+        centres, labels, _ = fit(*fit_args)
+    except refused as failure:
         result.update(error=str(failure).strip().splitlines()[-1][:200])
         return
     result.update(seconds=time.perf_counter() - started, labels=labels, centres=centres)
 
 
-def run_capped(target, args, cap):
+def run_capped(name, target, args, cap):
     """Runs target(*args, result) in a child process; None when it passes the cap."""
     with multiprocessing.Manager() as manager:
         result = manager.dict()
@@ -145,12 +136,12 @@ def run_capped(target, args, cap):
             child.join()
             return None
         if child.exitcode != 0:
-            raise RuntimeError(f"{target.__name__} failed (exit {child.exitcode})")
+            raise RuntimeError(f"{name} failed (exit {child.exitcode})")
         return dict(result)
 
 
-def run_clusterer(name, target, args, cap, reference, width, height, alpha, tmp):
-    done = run_capped(target, args, cap)
+def run_clusterer(name, fit, fit_args, cap, reference, width, height, alpha, tmp, refused=()):
+    done = run_capped(name, peer_worker, (fit, fit_args, refused), cap)
     if done is None:
         return {"status": "timed out", "cap_seconds": cap}
     if "error" in done:
@@ -291,17 +282,17 @@ def main():
                             peer != "faiss" or old[peer].get("iterations") == args.faiss_iterations):
                         row[peer] = old[peer]
                     elif peer == "sklearn_n1":
-                        row[peer] = run_clusterer(peer, sklearn_worker, (points, k, args.seed, 1), args.cap,
+                        row[peer] = run_clusterer(peer, sklearn_kmeans, (points, k, args.seed, 1), args.cap,
                                                   reference, width, height, alpha, tmp)
                     elif peer == "sklearn_default":
-                        row[peer] = run_clusterer(peer, sklearn_worker, (points, k, args.seed, 10), args.cap,
+                        row[peer] = run_clusterer(peer, sklearn_kmeans, (points, k, args.seed, 10), args.cap,
                                                   reference, width, height, alpha, tmp)
                     elif peer == "opencv":
-                        row[peer] = run_clusterer(peer, opencv_worker, (points, k, args.seed), args.cap,
+                        row[peer] = run_clusterer(peer, opencv_kmeans, (points, k, args.seed), args.cap,
                                                   reference, width, height, alpha, tmp)
                     elif peer == "faiss":
-                        row[peer] = run_clusterer(peer, faiss_worker, (points, k, args.seed, args.faiss_iterations),
-                                                  args.cap, reference, width, height, alpha, tmp)
+                        row[peer] = run_clusterer(peer, faiss_kmeans, (points, k, args.seed, args.faiss_iterations),
+                                                  args.cap, reference, width, height, alpha, tmp, RuntimeError)
                         row[peer]["iterations"] = args.faiss_iterations
                     elif peer == "pngquant":
                         out = os.path.join(tmp, "pngquant.png")
