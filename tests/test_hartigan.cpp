@@ -125,7 +125,7 @@ void check_join_filter(const weighted_set& set, int k, const std::vector<packed_
       double best = leave;
       const std::uint32_t* row = near.data() + std::size_t{from} * count;
       const std::uint32_t to = sums.cheapest_join(row, row + count, from, probes[p], w, best);
-      const bool may = filter.any_may_join(from, probes[p], w, n_from, own);
+      const bool may = filter.any_may_join(from, probes[p], w, n_from);
       if (to != from) {
         ++tally.moves;
         EXPECT_TRUE(may) << "seed " << seed << ", probe " << p << ", cluster " << from;

@@ -7,14 +7,9 @@
 #include <cstring>
 
 #include "cpu_assign.hpp"
+#include "target_clones.hpp"
 
 namespace kmq::detail {
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define KMQ_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define KMQ_CLONES
-#endif
 
 // Lowered to whatever the clone's instruction set has (two SSE registers or one AVX).
 typedef float float_lanes __attribute__((vector_size(4 * centroid_lanes)));

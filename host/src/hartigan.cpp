@@ -10,6 +10,7 @@
 #include "kmq/error.hpp"
 #include "join_filter.hpp"
 #include "partition_sums.hpp"
+#include "target_clones.hpp"
 
 namespace kmq::detail {
 namespace {
@@ -30,6 +31,9 @@ std::vector<std::uint32_t> nearest_clusters(const partition& sums, int k, int co
 
 }  // namespace
 
+// The sweeps are most of the refinement's time; the AVX2 clone saves ~10 %
+// of it (bench/NOTES.md, round 14).
+KMQ_CLONES
 hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
                                  std::vector<std::uint32_t>& labels, int k, const hartigan_params& params) {
   if (points.size() != weights.size() || points.size() != labels.size() || k < 1) {
@@ -52,8 +56,8 @@ hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const s
       const double w = weights[i];
       const double n_from = static_cast<double>(sums.weight[from]);
       if (sums.weight[from] <= weights[i]) continue;  // its cluster's only member: moving would empty it
+      if (!filter.any_may_join(from, points[i], w, n_from)) continue;
       const double own = sums.distance(from, points[i]);
-      if (!filter.any_may_join(from, points[i], w, n_from, own)) continue;
       const double leave = w * n_from / (n_from - w) * own;
       double best = leave;
       const std::uint32_t* candidates = near.data() + std::size_t{from} * count;

@@ -11,6 +11,8 @@ join_filter::join_filter(const partition& sums, const std::vector<std::uint32_t>
   // that does only sends its point to the exact scan, which skips them.
   mean_.assign(k * row_size_, 1e10f);
   weight_.assign(k * static_cast<std::size_t>(padded_), 1.0f);
+  own_mean_.resize(k * channels);
+  for (std::size_t j = 0; j < k; ++j) fill_own(sums, static_cast<std::uint32_t>(j));
   slots_of_.assign(k, {});
   for (std::size_t slot = 0; slot < k * static_cast<std::size_t>(count_); ++slot) {
     slots_of_[near_[slot]].push_back(slot);
@@ -28,7 +30,13 @@ void join_filter::fill(const partition& sums, std::size_t slot) {
   weight_[owner * static_cast<std::size_t>(padded_) + lane] = static_cast<float>(sums.weight[j]);
 }
 
+void join_filter::fill_own(const partition& sums, std::uint32_t j) {
+  for (int c = 0; c < channels; ++c) own_mean_[std::size_t{j} * channels + c] = static_cast<float>(sums.mean[std::size_t{j} * channels + c]);
+}
+
 void join_filter::refresh(const partition& sums, std::uint32_t a, std::uint32_t b) {
+  fill_own(sums, a);
+  fill_own(sums, b);
   for (std::size_t slot : slots_of_[a]) fill(sums, slot);
   for (std::size_t slot : slots_of_[b]) fill(sums, slot);
 }
