@@ -81,6 +81,43 @@ TEST(NeighbourOrder, ListsAreEveryCentroidNearestFirstWithReachBelowEachLaterBlo
   }
 }
 
+TEST(NeighbourOrder, NearMovesAreTheFirstBlocksLargestMoveAndTheDistanceBeyondIt) {
+  seeded_random random(8);
+  for (int k : {5, 24, 61, 256}) {
+    SCOPED_TRACE("k " + std::to_string(k));
+    const std::vector<float> centroids = random_centroids(k, random);
+    neighbour_order order;
+    order_neighbours(make_centroid_planes(centroids.data(), k), 0.0f, order);
+    std::vector<float> moved(static_cast<std::size_t>(k));
+    for (float& m : moved) m = static_cast<float>(random.below(1000)) / 100.0f;
+    std::vector<float> near_shrink, beyond;
+    near_moves(order, moved.data(), near_shrink, beyond);
+    ASSERT_EQ(near_shrink.size(), static_cast<std::size_t>(k));
+    for (int a = 0; a < k; ++a) {
+      // The first block: a and its nearest others (the sort is fresh).
+      std::vector<std::pair<double, int>> by_distance;
+      for (int j = 0; j < k; ++j) {
+        by_distance.emplace_back(true_distance(&centroids[static_cast<std::size_t>(channels) * a], &centroids[static_cast<std::size_t>(channels) * j]), j);
+      }
+      std::sort(by_distance.begin(), by_distance.end());
+      float largest = 0.0f;
+      for (int m = 0; m < std::min(k, centroid_lanes); ++m) {
+        if (by_distance[static_cast<std::size_t>(m)].second != a) largest = std::max(largest, moved[static_cast<std::size_t>(by_distance[static_cast<std::size_t>(m)].second)]);
+      }
+      EXPECT_EQ(near_shrink[static_cast<std::size_t>(a)], largest) << "cluster " << a;
+      if (k <= centroid_lanes) {
+        EXPECT_TRUE(std::isinf(beyond[static_cast<std::size_t>(a)])) << "one block: nothing beyond it";
+        continue;
+      }
+      // At most the distance to every centroid past the first block, and
+      // near the nearest of them (a bound worth having).
+      const double past = by_distance[static_cast<std::size_t>(centroid_lanes)].first;
+      EXPECT_LE(beyond[static_cast<std::size_t>(a)], past) << "cluster " << a;
+      EXPECT_GE(beyond[static_cast<std::size_t>(a)], past * (1.0 - 1e-4)) << "cluster " << a;
+    }
+  }
+}
+
 // One pass of assign_points over every point, with the bounds moved as the
 // backend moves them.
 struct assignment {
@@ -109,11 +146,17 @@ struct assignment {
       }
     }
     hamerly_bounds bounds{upper.data(), lower.data(), moved.data(), shrink.data(), valid};
+    std::vector<float> near_shrink, beyond;
     if (valid && order) {
       // No move passed: only the pass count resorts, so the orders after
       // the large drifts below are stale ones, as they may be between sorts.
       order_neighbours(planes, 0.0f, *order);
       bounds.neighbours = order;
+      // As the backend does: the lower bounds shrink by the near centroids'
+      // moves where the list's reach allows (expect_true_bounds checks them).
+      near_moves(*order, moved.data(), near_shrink, beyond);
+      bounds.near_shrink = near_shrink.data();
+      bounds.beyond = beyond.data();
     }
     if (!valid) {
       count.assign(k, 0);

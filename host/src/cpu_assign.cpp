@@ -195,8 +195,18 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
         }
         std::memcpy(&lo, bounds.lower + i, sizeof lo);
         std::memcpy(&hi, bounds.upper + i, sizeof hi);
-        const float_lanes lower = (lo - shrink) * down;
+        float_lanes lower = (lo - shrink) * down;
         const float_lanes upper = (hi + moved) * up;
+        if (bounds.near_shrink) {
+          float_lanes near_shrink, beyond;
+          for (int l = 0; l < centroid_lanes; ++l) {
+            near_shrink[l] = bounds.near_shrink[own[l]];
+            beyond[l] = bounds.beyond[own[l]];
+          }
+          const float_lanes near = lo - near_shrink, far = beyond - upper;
+          const float_lanes tighter = (near < far ? near : far) * down;
+          lower = tighter > lower ? tighter : lower;
+        }
         std::memcpy(bounds.lower + i, &lower, sizeof lower);
         std::memcpy(bounds.upper + i, &upper, sizeof upper);
         const index_lanes keep = tracked & (lower > 0.0f) & (upper * upper * margin < lower * lower);
@@ -209,8 +219,12 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
         const std::uint32_t previous = labels[i];
         const bool tracked = previous < k;
         const std::uint32_t own = tracked ? previous : 0;
-        const float lower = (bounds.lower[i] - bounds.shrink[own]) * (1.0f - widen);
+        float lower = (bounds.lower[i] - bounds.shrink[own]) * (1.0f - widen);
         const float upper = (bounds.upper[i] + bounds.moved[own]) * (1.0f + widen);
+        if (bounds.near_shrink) {
+          const float tighter = std::min(bounds.lower[i] - bounds.near_shrink[own], bounds.beyond[own] - upper) * (1.0f - widen);
+          lower = std::max(lower, tighter);
+        }
         bounds.lower[i] = lower;
         bounds.upper[i] = upper;
         open[left] = static_cast<std::uint32_t>(i);

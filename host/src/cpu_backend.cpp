@@ -238,9 +238,13 @@ step_stats cpu_backend::step(const float* centroids, int k) {
   const centroid_moves moves = incremental ? moves_since(previous_centroids_, centroids, k)
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(), incremental};
+  std::vector<float> near_shrink, beyond;
   if (incremental && detail::neighbour_order_pays(k, scanned_)) {
     detail::order_neighbours(planes, moves.largest, neighbours_);
     bounds.neighbours = &neighbours_;
+    detail::near_moves(neighbours_, moves.moved.data(), near_shrink, beyond);
+    bounds.near_shrink = near_shrink.data();
+    bounds.beyond = beyond.data();
   }
   // Once per pass: the partial results are sized by the split the pass runs with.
   const int threads = share_ ? share_->threads_for(threads_) : threads_;

@@ -74,4 +74,21 @@ void order_neighbours(const centroid_planes& centroids, float largest_move, neig
   }
 }
 
+void near_moves(const neighbour_order& order, const float* moved, std::vector<float>& near_shrink,
+                std::vector<float>& beyond) {
+  const std::size_t k = static_cast<std::size_t>(order.k);
+  const std::size_t padded = static_cast<std::size_t>(order.padded_k);
+  const std::size_t blocks = static_cast<std::size_t>(order.blocks);
+  near_shrink.assign(k, 0.0f);
+  beyond.assign(k, std::numeric_limits<float>::infinity());
+  for (std::size_t a = 0; a < k; ++a) {
+    const std::int32_t* list = order.index.data() + a * padded;
+    for (int m = 0; m < centroid_lanes; ++m) {
+      const std::size_t j = static_cast<std::size_t>(list[m]);
+      if (j != a && j < k) near_shrink[a] = std::max(near_shrink[a], moved[j]);
+    }
+    if (blocks > 1) beyond[a] = order.reach[a * blocks + 1];
+  }
+}
+
 }  // namespace kmq::detail

@@ -47,4 +47,12 @@ inline bool neighbour_order_pays(int k, std::uint64_t scanned) {
 // farthest any centroid moved since the last call.
 void order_neighbours(const centroid_planes& centroids, float largest_move, neighbour_order& order);
 
+// For hamerly_bounds (cpu_assign.hpp), per cluster a: near_shrink, the
+// largest of moved (how far each centroid moved since the last pass) among
+// the other centroids in the first block of a's list; beyond, the list's
+// reach past that block (infinity with one block). In a late pass the
+// centroids that bound a point's lower bound move less than the farthest mover.
+void near_moves(const neighbour_order& order, const float* moved, std::vector<float>& near_shrink,
+                std::vector<float>& beyond);
+
 }  // namespace kmq::detail
