@@ -182,7 +182,9 @@ TEST_P(CpuBackendThreads, SkippingByBoundsNeverChangesALabelAsCentroidsDrift) {
   engine->upload(wp.points.data(), wp.weights.data(), wp.points.size());
   std::vector<std::uint32_t> labels(wp.points.size(), ~0u);
   seeded_random random(4);
-  for (int k : {7, 64}) {
+  // k = 7: Hamerly's bounds alone; 16: also the near centroids' moves; 64:
+  // those and the neighbour lists' scans.
+  for (int k : {7, 16, 64}) {
     std::vector<float> centroids = sample_centroids(k, 99);
     for (int pass = 0; pass < 12; ++pass) {
       const step_stats expected = reference_step(wp, centroids, k, labels);

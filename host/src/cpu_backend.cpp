@@ -239,9 +239,12 @@ step_stats cpu_backend::step(const float* centroids, int k) {
                                            : centroid_moves{std::vector<float>(kk), std::vector<float>(kk)};
   detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(), incremental};
   std::vector<float> near_shrink, beyond;
-  if (incremental && detail::neighbour_order_pays(k, scanned_)) {
+  // The neighbour lists where their scans pay; their first block (the near
+  // centroids' moves, cpu_assign.hpp) wherever there is more than one block.
+  const bool lists = incremental && detail::neighbour_order_pays(k, scanned_);
+  if (lists || (incremental && k > detail::centroid_lanes)) {
     detail::order_neighbours(planes, moves.largest, neighbours_);
-    bounds.neighbours = &neighbours_;
+    if (lists) bounds.neighbours = &neighbours_;
     detail::near_moves(neighbours_, moves.moved.data(), near_shrink, beyond);
     bounds.near_shrink = near_shrink.data();
     bounds.beyond = beyond.data();
