@@ -163,6 +163,26 @@ inline __attribute__((always_inline)) void settle(const lane_scan& s, std::uint3
 // predictor can guess, is never taken per point.
 constexpr std::size_t assign_block = 512;
 
+// For each set of lanes (bit l: lane l), the lanes in order and how many.
+typedef std::uint8_t lane_list __attribute__((vector_size(centroid_lanes)));
+struct lane_lists {
+  std::uint8_t lanes[1 << centroid_lanes][centroid_lanes];
+  std::uint8_t count[1 << centroid_lanes];
+};
+constexpr lane_lists make_lane_lists() {
+  lane_lists lists{};
+  for (int bits = 0; bits < (1 << centroid_lanes); ++bits) {
+    int n = 0;
+    for (int l = 0; l < centroid_lanes; ++l) {
+      if (bits & (1 << l)) lists.lanes[bits][n++] = static_cast<std::uint8_t>(l);
+    }
+    lists.count[bits] = static_cast<std::uint8_t>(n);
+  }
+  return lists;
+}
+constexpr lane_lists open_lanes = make_lane_lists();
+constexpr index_lanes lane_bits = {1, 2, 4, 8, 16, 32, 64, 128};
+
 KMQ_CLONES
 void assign_points(const packed_rgba* points, const std::uint32_t* weights, std::uint32_t* labels, std::size_t begin,
                    std::size_t end, const centroid_planes& centroids, const hamerly_bounds& bounds,
@@ -172,7 +192,8 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
   const float_lanes down = float_lanes{} + (1.0f - widen), up = float_lanes{} + (1.0f + widen);
   const float_lanes margin = float_lanes{} + (1.0f + 4.0f * rounding);
   const index_lanes count = index_lanes{} + static_cast<std::int32_t>(k);
-  std::uint32_t open[assign_block];
+  // Room for a whole lane list written past the last open point.
+  std::uint32_t open[assign_block + centroid_lanes];
   for (std::size_t block = begin; block < end; block += assign_block) {
     const std::size_t stop = block + assign_block < end ? block + assign_block : end;
     std::size_t left = 0;
@@ -210,10 +231,16 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
         std::memcpy(bounds.lower + i, &lower, sizeof lower);
         std::memcpy(bounds.upper + i, &upper, sizeof upper);
         const index_lanes keep = tracked & (lower > 0.0f) & (upper * upper * margin < lower * lower);
-        for (int l = 0; l < centroid_lanes; ++l) {
-          open[left] = static_cast<std::uint32_t>(i + l);
-          left += keep[l] == 0;
-        }
+        // The lanes left open as the bits of one number, then their points
+        // listed at once (a table of lane lists per number): reading the
+        // lanes one by one cost more than the bounds' arithmetic.
+        const int bits = lane_sum(keep == 0 ? lane_bits : index_lanes{});
+        lane_list lanes;
+        std::memcpy(&lanes, open_lanes.lanes[bits], sizeof lanes);
+        index_lanes listed = __builtin_convertvector(lanes, index_lanes);
+        listed += static_cast<std::int32_t>(i);
+        std::memcpy(open + left, &listed, sizeof listed);
+        left += static_cast<std::size_t>(open_lanes.count[bits]);
       }
       for (; i < stop; ++i) {
         const std::uint32_t previous = labels[i];

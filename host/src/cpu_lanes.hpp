@@ -40,6 +40,14 @@ inline Lanes lowest_lanes(Lanes v) {
   return v;
 }
 
+// The sum of the lanes, by halving as lowest_lanes does.
+inline std::int32_t lane_sum(index_lanes v) {
+  v = v + KMQ_SHUFFLE(v, 4, 5, 6, 7, 0, 1, 2, 3);
+  v = v + KMQ_SHUFFLE(v, 2, 3, 0, 1, 6, 7, 4, 5);
+  v = v + KMQ_SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6);
+  return v[0];
+}
+
 inline float lowest(float_lanes v) { return lowest_lanes(v)[0]; }
 inline std::int32_t lowest(index_lanes v) { return lowest_lanes(v)[0]; }
 
