@@ -31,8 +31,8 @@ std::vector<std::uint32_t> nearest_clusters(const partition& sums, int k, int co
 
 }  // namespace
 
-// The sweeps are most of the refinement's time; the AVX2 clone saves ~10 %
-// of it (bench/NOTES.md, round 14).
+// The sweeps are most of the refinement's time; the AVX2 clone's take ~10 %
+// less (bench/NOTES.md, round 14).
 KMQ_CLONES
 hartigan_outcome hartigan_refine(const std::vector<packed_rgba>& points, const std::vector<std::uint32_t>& weights,
                                  std::vector<std::uint32_t>& labels, int k, const hartigan_params& params) {
