@@ -45,8 +45,9 @@ struct hamerly_bounds {
   // With valid bounds: the centroids by distance from each centroid
   // (neighbour_order.hpp), so that a point's scan can stop early; null: full scans.
   const struct neighbour_order* neighbours = nullptr;
-  // With them, per cluster a: the largest move among the centroids of the
-  // first block of a's list (rounded up), and at most the distance from a's
+  // With valid bounds and K > 8 (near_moves(), neighbour_order.hpp), per
+  // cluster a: the largest move among the other centroids of the first
+  // block of a's list (rounded up), and at most the distance from a's
   // centroid to any centroid past that block. A point within `upper` of
   // its centroid is then beyond min(lower - near_shrink, beyond - upper) of
   // every other: late passes move the near centroids less than the farthest
