@@ -1,0 +1,146 @@
+// Lloyd's passes and Hartigan's sweeps on photos' distinct colours, one
+// thread: the two stages round 14 of issue 15 made cheaper with the same
+// results (bench/NOTES.md). For each image and K: Lloyd from seed 0 (one
+// run, the default tol), the mean time of its first ten passes and of the
+// rest, then Hartigan's refinement from its labels with at most 8, 16 and 32
+// sweeps (the pipeline's is 8, twice around the swap step). Fastest of R
+// runs each. Run it on two builds to compare them; the moves and errors
+// must be the same. Writes a Markdown table to stdout.
+//   bench_refine [--runs R] [-k K,K...] IMAGE...
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hartigan.hpp"
+#include "kmq/color_histogram.hpp"
+#include "kmq/cpu_backend.hpp"
+#include "kmq/io/image_decoder.hpp"
+#include "kmq/kmeans.hpp"
+#include "machine_info.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+struct lloyd_times {
+  int passes = 0;
+  double first_ms = std::numeric_limits<double>::infinity();  // mean of passes 1-10
+  double late_ms = std::numeric_limits<double>::infinity();   // mean of the passes after
+  double wcss = 0.0;
+  std::vector<std::uint32_t> labels;
+};
+
+lloyd_times time_lloyd(const kmq::color_histogram& colours, int k, int runs) {
+  lloyd_times best;
+  for (int r = 0; r < runs; ++r) {
+    auto engine = kmq::make_cpu_backend(1);
+    engine->upload(colours.colors.data(), colours.counts.data(), colours.colors.size());
+    kmq::kmeans_params params;
+    params.k = k;
+    const kmq::kmeans_result run = kmq::run_kmeans(*engine, colours.colors, colours.counts, params);
+    double first = 0.0, late = 0.0;
+    int early = 0, rest = 0;
+    for (const kmq::iteration_stats& pass : run.passes) {
+      if (pass.pass < 10) {
+        first += pass.seconds;
+        ++early;
+      } else {
+        late += pass.seconds;
+        ++rest;
+      }
+    }
+    best.passes = static_cast<int>(run.passes.size());
+    best.wcss = run.final_wcss();
+    best.first_ms = std::min(best.first_ms, early ? 1e3 * first / early : 0.0);
+    best.late_ms = std::min(best.late_ms, rest ? 1e3 * late / rest : 0.0);
+    if (best.labels.empty()) {
+      engine->step(run.centroids.data(), k);
+      best.labels = engine->labels();
+    }
+  }
+  return best;
+}
+
+struct hartigan_times {
+  double ms = std::numeric_limits<double>::infinity();
+  kmq::detail::hartigan_outcome outcome;
+  double wcss = 0.0;
+};
+
+hartigan_times time_hartigan(const kmq::color_histogram& colours, const std::vector<std::uint32_t>& labels, int k,
+                             int sweeps, int runs) {
+  hartigan_times best;
+  kmq::detail::hartigan_params params;
+  params.max_sweeps = sweeps;
+  for (int r = 0; r < runs; ++r) {
+    std::vector<std::uint32_t> moved = labels;
+    const clock_type::time_point start = clock_type::now();
+    best.outcome = kmq::detail::hartigan_refine(colours.colors, colours.counts, moved, k, params);
+    best.ms = std::min(best.ms, 1e3 * seconds_since(start));
+    if (r == 0) best.wcss = kmq::detail::partition_wcss(colours.colors, colours.counts, moved, k);
+  }
+  return best;
+}
+
+std::vector<int> parse_ks(const char* text) {
+  std::vector<int> ks;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) ks.push_back(std::atoi(item.c_str()));
+  return ks;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 5;
+  std::vector<int> ks = {16, 64, 256};
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "-k") == 0 && i + 1 < argc) ks = parse_ks(argv[++i]);
+    else files.emplace_back(argv[i]);
+  }
+  const bool ks_valid = !ks.empty() && std::all_of(ks.begin(), ks.end(), [](int k) { return k >= 2 && k <= 256; });
+  if (files.empty() || runs < 1 || !ks_valid) {
+    std::fprintf(stderr, "usage: bench_refine [--runs R] [-k K,K...] IMAGE...   (K from 2 to 256)\n");
+    return 64;
+  }
+  std::string load;
+  std::getline(std::ifstream("/proc/loadavg"), load);
+  std::printf("# Lloyd's passes and Hartigan's sweeps on distinct colours\n\n"
+              "%s Load average at the start: %s. One thread, fastest of %d runs; Lloyd: seed 0, one run, "
+              "default tol; Hartigan from its labels. bench/bench_refine.cpp.\n\n",
+              kmq::bench::machine_description().c_str(), load.substr(0, load.find(' ')).c_str(), runs);
+  std::printf("| image | colours | K | Lloyd passes | ms a pass, 1-10 | ms a pass, later | Hartigan 8 sweeps ms | "
+              "16 ms | 32 ms | moves in 8 | WCSS Lloyd / 8 / 32 sweeps |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  const kmq::io::image_decoder decoder;
+  for (const std::string& path : files) {
+    kmq::io::decoded_image image = decoder.decode_file(path);
+    kmq::collapse_transparent(image.pixels.data(), image.pixels.size());
+    const kmq::color_histogram colours = kmq::build_color_histogram(image.pixels.data(), image.pixels.size());
+    const std::string name = path.substr(path.find_last_of('/') + 1);
+    for (int k : ks) {
+      if (colours.colors.size() <= static_cast<std::size_t>(k)) continue;
+      const lloyd_times lloyd = time_lloyd(colours, k, runs);
+      const hartigan_times h8 = time_hartigan(colours, lloyd.labels, k, 8, runs);
+      const hartigan_times h16 = time_hartigan(colours, lloyd.labels, k, 16, runs);
+      const hartigan_times h32 = time_hartigan(colours, lloyd.labels, k, 32, runs);
+      std::printf("| %s | %zu | %d | %d | %.3f | %.3f | %.1f | %.1f | %.1f | %llu | %.6g / %.6g / %.6g |\n", name.c_str(),
+                  colours.colors.size(), k, lloyd.passes, lloyd.first_ms, lloyd.late_ms, h8.ms, h16.ms, h32.ms,
+                  static_cast<unsigned long long>(h8.outcome.moves), lloyd.wcss, h8.wcss, h32.wcss);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
