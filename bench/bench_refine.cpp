@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -116,12 +115,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench_refine [--runs R] [-k K,K...] IMAGE...   (K from 2 to 256)\n");
     return 64;
   }
-  std::string load;
-  std::getline(std::ifstream("/proc/loadavg"), load);
   std::printf("# Lloyd's passes and Hartigan's sweeps on distinct colours\n\n"
               "%s Load average at the start: %s. One thread, fastest of %d runs; Lloyd: seed 0, one run, "
               "default tol; Hartigan from its labels. bench/bench_refine.cpp.\n\n",
-              kmq::bench::machine_description().c_str(), load.substr(0, load.find(' ')).c_str(), runs);
+              kmq::bench::machine_description().c_str(), kmq::bench::load_average_now().c_str(), runs);
   std::printf("| image | colours | K | Lloyd passes | ms a pass, 1-10 | ms a pass, later | Hartigan 8 sweeps ms | "
               "16 ms | 32 ms | moves in 8 | WCSS Lloyd / 8 / 32 sweeps |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   const kmq::io::image_decoder decoder;

@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -146,13 +145,11 @@ int main(int argc, char** argv) {
     return 64;
   }
   if (fresh_memory) mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: no reuse of freed big blocks between calls
-  std::string load;
-  std::getline(std::ifstream("/proc/loadavg"), load);
   std::printf("# Colour histogram: radix sort of every pixel (before) against the hash of distinct colours\n\n"
               "%s Load average at the start: %s. Fastest of %d alternating runs, ms (minor page faults of one "
               "call), every large block a fresh mmap as in a one-image process (`--reuse-memory`: glibc's "
               "reuse instead); bench/histogram.cpp, one thread.\n\n",
-              kmq::bench::machine_description().c_str(), load.substr(0, load.find(' ')).c_str(), runs);
+              kmq::bench::machine_description().c_str(), kmq::bench::load_average_now().c_str(), runs);
   std::printf("| image | size | distinct colours | path before / now | radix sort of every pixel | hash of the "
               "distinct colours | two-level table | now / before | identical |\n|---|---|---|---|---|---|---|---|---|\n");
   const kmq::io::image_decoder decoder;

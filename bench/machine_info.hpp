@@ -22,4 +22,11 @@ inline std::string machine_description() {
   return "Machine: " + model + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads; " + date + ".";
 }
 
+// The 1-minute load average as /proc/loadavg gives it ("" where there is none).
+inline std::string load_average_now() {
+  std::string load;
+  std::getline(std::ifstream("/proc/loadavg"), load);
+  return load.substr(0, load.find(' '));
+}
+
 }  // namespace kmq::bench
