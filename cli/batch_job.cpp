@@ -55,10 +55,13 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
       if (same && it->second.status == "skipped_larger" && s.skip_if_larger && !output_exists) {
         return skip("skipped_larger with the same params (manifest)");
       }
-      // Redo: kmq's own earlier output of this input may be replaced.
-      if (output_exists && (io::kmq_output_origin(in.output) == in.input || (recorded && it->second.status == "ok"))) {
-        force = true;
-      }
+      // Redo: kmq's own earlier output of this input may be replaced. The
+      // mark decides where there is one: a manifest line names the input
+      // as given, and another tree's file may have the same relative name.
+      const std::string mark = output_exists ? io::kmq_output_origin(in.output) : std::string();
+      const bool made_from_this_input =
+          mark.empty() ? recorded && it->second.status == "ok" : mark == io::origin_of_input(in.input);
+      if (output_exists && made_from_this_input) force = true;
     }
   }
   try {

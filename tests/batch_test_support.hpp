@@ -35,6 +35,7 @@ struct run_options {
   std::vector<std::string> env;  // NAME=VALUE added
   std::string stdin_file;
   bool as_nobody = false;
+  std::string cwd;  // the folder kmq runs in (empty: this one)
 };
 
 struct outcome {
@@ -78,6 +79,7 @@ class Batch : public ::testing::Test {
     child.stderr_path = path("stderr.txt").string();
     child.set_env = options.env;
     child.as_nobody = options.as_nobody;
+    child.cwd = options.cwd;
     return ::kmq::testing::start_child(argv, child);
   }
 

@@ -29,6 +29,7 @@ struct child_options {
   bool as_nobody = false;                 // uid and gid 65534 before exec (needs root; exit 124 where refused)
   std::optional<rlim_t> file_size_limit;  // RLIMIT_FSIZE in bytes
   bool ignore_sigxfsz = false;            // then a write past the limit fails with EFBIG
+  std::string cwd;                        // the folder it runs in (empty: this one; exit 123 where it cannot)
 };
 
 constexpr uid_t nobody_uid = 65534;
@@ -49,6 +50,7 @@ inline pid_t start_child(std::vector<std::string> argv, const child_options& opt
   const int out = ::open(options.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
   const int err = ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
   if (in < 0 || out < 0 || err < 0) ::_exit(125);
+  if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(123);
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);

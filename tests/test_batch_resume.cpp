@@ -136,6 +136,34 @@ TEST_F(Batch, AnotherKmqsOutputsAreMadeAgain) {
   EXPECT_NE(same.out.find("\"status\":\"skipped\""), std::string::npos) << same.out;
 }
 
+// Two cameras' trees, each run from its own folder, into one archive: the
+// same relative input name (DCIM/img-00.png), other files. Resuming the second
+// must not take the first's output for its own (the mark names the file, not
+// the name as given), and without --force it is left alone.
+TEST_F(Batch, AnotherTreesOutputOfTheSameRelativeNameIsNotReplaced) {
+  write_image(path("cam1/DCIM/img-00.png"), 24, 24, 1);
+  write_image(path("cam2/DCIM/img-00.png"), 24, 24, 2);
+  const std::string archive = path("archive").string();
+  ASSERT_EQ(kmq(std::vector<std::string>{"DCIM", "-d", archive, "--manifest", path("m1.jsonl").string()} + fast,
+                {{}, {}, false, path("cam1").string()})
+                .code,
+            0);
+  const std::string first = read_file(path("archive/img-00.png"));
+  ASSERT_FALSE(first.empty());
+  const outcome second = kmq(std::vector<std::string>{"DCIM", "-d", archive, "--manifest", path("m2.jsonl").string(),
+                                                      "--skip-existing"} + fast,
+                             {{}, {}, false, path("cam2").string()});
+  EXPECT_EQ(second.code, 1) << second.err;
+  EXPECT_NE(second.err.find("exists"), std::string::npos) << second.err;
+  EXPECT_EQ(read_file(path("archive/img-00.png")), first);
+  // The first camera's own resume, from another folder and spelling, still counts it as its output.
+  write_image(path("cam1/DCIM/img-00.png"), 24, 24, 3);
+  const outcome redo = kmq(std::vector<std::string>{path("cam1/DCIM").string(), "-d", archive, "--manifest",
+                                                    path("m1.jsonl").string(), "--skip-existing"} + fast);
+  EXPECT_EQ(redo.code, 0) << redo.err;
+  EXPECT_NE(read_file(path("archive/img-00.png")), first);
+}
+
 TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
   // Noise as a low-quality JPEG is small; its palette PNG is not.
   cv::Mat noise(64, 64, CV_8UC3);

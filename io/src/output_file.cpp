@@ -342,6 +342,16 @@ void check_output_path(const std::string& input, const std::string& output, bool
 
 std::string temporary_path_for(const std::string& output) { return temporary_name(split(output)); }
 
+std::string origin_of_input(const std::string& input) {
+  struct stat info {};
+  if (input.empty() || ::stat(input.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return input;
+  char* resolved = ::realpath(input.c_str(), nullptr);
+  if (resolved == nullptr) return input;
+  std::string absolute = resolved;
+  std::free(resolved);
+  return absolute;
+}
+
 std::string kmq_output_origin(const std::string& path) {
   char value[4096];
   const ssize_t got = ::getxattr(path.c_str(), kmq_origin_attribute, value, sizeof value);
@@ -355,8 +365,9 @@ void write_file_atomically(const std::string& output, const std::vector<std::uin
   const std::string temporary = temporary_name(parts);
   // A previous run killed while its file had the temporary name left it.
   remove_if_stale(temporary);
-  if (named_route_only() || write_unnamed(output, parts, temporary, bytes, force, origin) == outcome::unavailable)
-    write_named(output, parts, temporary, bytes, force, origin);
+  const std::string mark = origin.empty() ? origin : origin_of_input(origin);
+  if (named_route_only() || write_unnamed(output, parts, temporary, bytes, force, mark) == outcome::unavailable)
+    write_named(output, parts, temporary, bytes, force, mark);
   flush_directory(parts.dir);
 }
 

@@ -50,9 +50,10 @@ void check_output_path(const std::string& input, const std::string& output, bool
 // failure nothing new is left in the directory and error(output_failed) is
 // thrown. First removes a stale "<dir>/.<name>.kmq-tmp" left by a killed run.
 // origin, when not empty, is recorded on the file as the extended attribute
-// user.kmq.origin (the input it was made from), set before the file has its
-// name: kmq_output_origin() reads it back, so that a directory expanded
-// into inputs leaves out what kmq itself wrote there.
+// user.kmq.origin (the input it was made from, as origin_of_input() spells
+// it), set before the file has its name: kmq_output_origin() reads it back,
+// so that a directory expanded into inputs leaves out what kmq itself wrote
+// there, and a resumed batch knows which outputs it may replace.
 void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force,
                            const std::string& origin = std::string());
 
@@ -61,6 +62,12 @@ constexpr const char* kmq_origin_attribute = "user.kmq.origin";
 // The input a file was written from by kmq, or empty: not kmq's output, or a
 // file system without user extended attributes (or a copy that lost them).
 std::string kmq_output_origin(const std::string& path);
+
+// How an input is named in user.kmq.origin: a file's absolute path with every
+// link resolved, so that two spellings of one file agree and two trees' files
+// of one relative name (cam1/DCIM/a.png, cam2/DCIM/a.png) do not; anything
+// else (standard input) as given.
+std::string origin_of_input(const std::string& input);
 
 // The name of the one temporary file a write of output may give a name to:
 // "<dir>/.<name>.kmq-tmp".
