@@ -34,6 +34,48 @@ TEST_F(OutputFile, TheTemporaryNameIsRecognisable) {
   EXPECT_EQ(temporary_path_for("/out.png"), "/.out.png.kmq-tmp");
 }
 
+// ".NAME.kmq-tmp" would pass 255 bytes from a NAME of 247: such a name's
+// temporary is its first bytes and a hash, at most 255 bytes, one per name.
+TEST_F(OutputFile, ALongNamesTemporaryNameFitsAndIsItsOwn) {
+  const std::string fits(246, 'y');
+  EXPECT_EQ(temporary_path_for("/d/" + fits), "/d/." + fits + ".kmq-tmp");
+  std::set<std::string> seen;
+  for (const std::size_t length : {247u, 250u, 255u, 300u}) {
+    for (const char last : {'a', 'b'}) {
+      const std::string name = std::string(length - 1, 'y') + last;
+      const std::string temporary = fs::path(temporary_path_for("/d/" + name)).filename().string();
+      EXPECT_LE(temporary.size(), 255u) << length;
+      EXPECT_EQ(temporary.front(), '.');
+      EXPECT_EQ(temporary.substr(temporary.size() - 8), ".kmq-tmp");
+      EXPECT_EQ(temporary_path_for("/d/" + name), "/d/" + temporary) << "the same in every call";
+      EXPECT_TRUE(seen.insert(temporary).second) << "two names share " << temporary;
+    }
+  }
+}
+
+// An output named with 247-255 bytes is written and replaced like any other,
+// leaving nothing beside it; a longer name is refused before anything is made.
+TEST_P(OutputRoute, NamesUpToTheLongestAreReplacedWithForce) {
+  for (const std::size_t length : {246u, 247u, 255u}) {
+    SCOPED_TRACE(length);
+    const std::string output = path(std::string(length - 4, 'y') + ".png");
+    write_file_atomically(output, payload, false);
+    write_file_atomically(output, {'n', 'e', 'w'}, true);
+    EXPECT_EQ(read(output), "new");
+    EXPECT_EQ(names(), (std::set<std::string>{"in.png", fs::path(output).filename().string()}));
+    fs::remove(output);
+  }
+  const std::string too_long = path(std::string(252, 'y') + ".png");
+  try {
+    write_file_atomically(too_long, payload, true);
+    ADD_FAILURE() << "a 256-byte name was written";
+  } catch (const error& e) {
+    EXPECT_EQ(e.kind(), error_kind::output_failed);
+    EXPECT_NE(std::string(e.what()).find("256 bytes long"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(names(), (std::set<std::string>{"in.png"}));
+}
+
 TEST_P(OutputRoute, NewAndReplacedFilesHonourTheUmask) {
   for (const mode_t mask : {mode_t{027}, mode_t{022}, mode_t{0}}) {
     SCOPED_TRACE(mask);

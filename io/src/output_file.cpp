@@ -39,14 +39,34 @@ split_path split(const std::string& path) {
 
 std::string error_text(int code) { return std::strerror(code); }
 
+// The longest file name Linux's file systems take, in bytes.
+constexpr std::size_t longest_name = 255;
+
 void require_file_name(const std::string& output, const split_path& parts) {
   if (output.empty()) throw error(error_kind::invalid_argument, output, "the output path is empty");
   if (parts.name.empty() || parts.name == "." || parts.name == "..")
     throw error(error_kind::output_failed, output, "names a directory, not a file");
+  if (parts.name.size() > longest_name) {
+    throw error(error_kind::output_failed, output,
+                "the file name is " + std::to_string(parts.name.size()) + " bytes long; file systems take at most " +
+                    std::to_string(longest_name));
+  }
 }
 
+// ".NAME.kmq-tmp"; where that would pass the longest name (NAME of 247 bytes
+// or more), ".PREFIX~HASH.kmq-tmp": the name's first bytes and a 64-bit
+// FNV-1a hash of all of it, so the name is still one per output and the
+// same in every run (a stale one is found again).
 std::string temporary_name(const split_path& parts) {
-  return (parts.dir == "/" ? std::string() : parts.dir) + "/." + parts.name + ".kmq-tmp";
+  const std::string folder = parts.dir == "/" ? std::string() : parts.dir;
+  const std::string suffix = ".kmq-tmp";
+  if (1 + parts.name.size() + suffix.size() <= longest_name) return folder + "/." + parts.name + suffix;
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (const unsigned char c : parts.name) hash = (hash ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  const std::size_t prefix = longest_name - 1 - 1 - 16 - suffix.size();
+  return folder + "/." + parts.name.substr(0, prefix) + "~" + hex + suffix;
 }
 
 // Read without changing it: umask() alone can only be read by setting it,
