@@ -281,3 +281,58 @@ TEST(AlphaWeighting, SwapsKeepTheEntriesTheAlphaRuleNeeds) {
 
 }  // namespace
 }  // namespace kmq
+
+namespace kmq {
+namespace {
+
+// K = 1 leaves no room for the alpha rule: the one entry serves every pixel,
+// and it is the one of least composited error. Against a host search of the
+// entries around it (every channel within 3) and the two the rule would
+// have given: transparent black, and an opaque entry.
+TEST(AlphaWeighting, OneEntryIsTheLeastCompositedErrorAndNeverHidesTheImage) {
+  const auto composited_error = [](const std::vector<packed_rgba>& pixels, packed_rgba entry) {
+    double total = 0.0;
+    for (packed_rgba p : pixels) {
+      for (int c = 0; c < 4; ++c) {
+        const double a = c < 3 ? channel_of(p, c) * alpha_of(p) / 255.0 : alpha_of(p);
+        const double b = c < 3 ? channel_of(entry, c) * alpha_of(entry) / 255.0 : alpha_of(entry);
+        total += (a - b) * (a - b);
+      }
+    }
+    return total / (4.0 * static_cast<double>(pixels.size()));
+  };
+  std::vector<packed_rgba> translucent_on_clear(64 * 16, pack_rgba(255, 0, 0, 200));
+  for (std::size_t p = 0; p < translucent_on_clear.size(); p += 16) translucent_on_clear[p] = pack_rgba(0, 0, 0, 0);
+  std::vector<packed_rgba> opaque_on_clear(40 * 10, pack_rgba(200, 100, 50, 255));
+  for (std::size_t p = 0; p < 120; ++p) opaque_on_clear[p] = pack_rgba(0, 0, 0, 0);
+  std::vector<packed_rgba> noise = faint_noise(30, 30);
+  collapse_transparent(noise.data(), noise.size());
+  for (const auto& [pixels, width] : {std::pair{translucent_on_clear, 64u}, std::pair{opaque_on_clear, 40u},
+                                      std::pair{noise, 30u}}) {
+    const outcome r = run(pixels, width, 1);
+    ASSERT_EQ(r.q.palette.size(), 1u);
+    const packed_rgba entry = r.q.palette[0];
+    EXPECT_GT(alpha_of(entry), 0u) << "the image is not hidden";
+    const double error = composited_error(pixels, entry);
+    EXPECT_NEAR(r.metrics.mse, error, 1e-9 * error);
+    for (int dr = -3; dr <= 3; ++dr) {
+      for (int dg = -3; dg <= 3; ++dg) {
+        for (int db = -3; db <= 3; ++db) {
+          for (int da = -3; da <= 3; ++da) {
+            const int v[4] = {static_cast<int>(channel_of(entry, 0)) + dr, static_cast<int>(channel_of(entry, 1)) + dg,
+                              static_cast<int>(channel_of(entry, 2)) + db, static_cast<int>(alpha_of(entry)) + da};
+            if (*std::min_element(v, v + 4) < 0 || *std::max_element(v, v + 4) > 255) continue;
+            const packed_rgba other = pack_rgba(static_cast<std::uint32_t>(v[0]), static_cast<std::uint32_t>(v[1]),
+                                                static_cast<std::uint32_t>(v[2]), static_cast<std::uint32_t>(v[3]));
+            ASSERT_GE(composited_error(pixels, other), error * (1.0 - 1e-4)) << dr << dg << db << da;
+          }
+        }
+      }
+    }
+    EXPECT_LT(error, composited_error(pixels, pack_rgba(0, 0, 0, 0)));
+    EXPECT_LT(error, composited_error(pixels, (entry & 0x00ffffffu) | 0xff000000u));
+  }
+}
+
+}  // namespace
+}  // namespace kmq

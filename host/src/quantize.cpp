@@ -137,7 +137,7 @@ namespace {
 // centroid of a cluster that mixes them rounds to alpha 1 or 190. Opaque: the
 // most opaque entry becomes fully opaque. Transparent: transparent black is
 // added while there is room, else it replaces the entry nearest to it (never
-// the one opaque entry). K = 1 with both kinds keeps the opaque one.
+// the one opaque entry). K = 1 has no room for the rule: one_entry_palette().
 void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<packed_rgba>& colors, int k) {
   // Colours are sorted by key, alpha in the high byte.
   const bool transparent = colors.front() == pack_rgba(0, 0, 0, 0);
@@ -165,6 +165,28 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
   }
   std::sort(palette.begin(), palette.end());
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
+}
+
+// K = 1 on an image with alpha: the one entry serves every pixel, so it is
+// the mean of the composited colours (alpha the mean alpha, each colour
+// channel weighted by pixels times alpha), the exact optimum of that error.
+// The alpha rule needs two entries at least: kept to here, transparent
+// black would hide an image of translucent pixels, and an opaque entry would
+// serve its transparent ones.
+packed_rgba one_entry_palette(const std::vector<packed_rgba>& colors, const std::vector<std::uint32_t>& counts) {
+  std::uint64_t weight = 0, alpha = 0, shown[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < colors.size(); ++i) {
+    const std::uint64_t w = counts[i], a = alpha_of(colors[i]);
+    weight += w;
+    alpha += w * a;
+    for (int c = 0; c < 3; ++c) shown[c] += w * a * channel_of(colors[i], c);
+  }
+  const auto rounded = [](std::uint64_t num, std::uint64_t den) {
+    return static_cast<std::uint32_t>(den == 0 ? 0 : (2 * num + den) / (2 * den));
+  };
+  const std::uint32_t a = rounded(alpha, weight);
+  if (a == 0) return pack_rgba(0, 0, 0, 0);
+  return pack_rgba(rounded(shown[0], alpha), rounded(shown[1], alpha), rounded(shown[2], alpha), a);
 }
 
 // Rounding, the opaque and transparent entries the alpha rule asks for, and
@@ -245,6 +267,10 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
     result.converged = true;
     result.restarts = 0;
     palette = colors.colors_;
+  } else if (colors.translucent() && options.kmeans.k == 1) {
+    result.converged = true;
+    result.restarts = 0;
+    palette = {one_entry_palette(colors.colors_, counts)};
   } else if (options.refine && !oklab && detail::all_opaque_grey(colors.colors_)) {
     // One line of colours: the exact optimum, no clustering (grey_palette.hpp).
     detail::stopwatch solving;

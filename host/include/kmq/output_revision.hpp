@@ -15,6 +15,8 @@ namespace kmq {
 // 15: three seedings for opaque images of at most 4 MP at 32 < k <= 64 where
 //     the clustering is at most 8 colour-centroid pairs a pixel
 //     (seedings_work_per_pixel).
-inline constexpr int output_revision = 15;
+// 16: K = 1 on an image with alpha: the composited mean, not an entry of the
+//     alpha rule (one_entry_palette in quantize.cpp).
+inline constexpr int output_revision = 16;
 
 }  // namespace kmq
