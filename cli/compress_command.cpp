@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <new>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,31 @@ void print(const compress_settings& s, const image_job& job, const job_outcome& 
   }
 }
 
+// The first output of a run into an --out-dir that is not there yet: the
+// folders made for it are taken away again when that write fails (a full
+// disk, a file size limit), so a run whose every input fails leaves nothing.
+// Only here: the jobs of kmq compress run one after another, and nothing else
+// of this run writes into a folder it has just made.
+void write_into_new_folder(job_outcome& outcome, const std::string& output, const std::string& input, bool force,
+                           const std::string& out_dir) {
+  std::vector<fs::path> made;  // deepest first
+  std::error_code ec;
+  fs::path deepest = fs::path(out_dir).lexically_normal();
+  if (!deepest.has_filename()) deepest = deepest.parent_path();  // "out/"
+  for (fs::path at = deepest; !at.empty() && !fs::exists(at, ec); at = at.parent_path()) {
+    made.push_back(at);
+    if (at == at.parent_path()) break;
+  }
+  try {
+    write_job_output(outcome, output, input, force, true);
+  } catch (...) {
+    for (const fs::path& folder : made) {
+      if (!fs::remove(folder, ec)) break;  // not empty, or not ours to remove: stop there
+    }
+    throw;
+  }
+}
+
 // Runs one job; on failure prints "kmq: <file>: <reason>" and returns its code.
 exit_code run_one(const compress_settings& s, const planned_job& planned, backend& engine) {
   const bool png_on_stdout = planned.output == standard_stream;
@@ -82,7 +108,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
       progress_line progress(job.input, run_count(job.quantize.kmeans), show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
     }
-    if (make_folder) write_job_output(outcome, planned.output, job.input, job.force, true);
+    if (make_folder) write_into_new_folder(outcome, planned.output, job.input, job.force, s.out_dir);
     if (s.extra.any()) write_extra_outputs(s.extra, job, outcome, s.command_line, job.force);
     if (png_on_stdout) {
       write_to_stdout(outcome.png);

@@ -55,6 +55,25 @@ TEST_F(FaultInjection, WriteFailsPastTheFileSizeLimit) {
   EXPECT_TRUE(state_of(input) == before) << "the input changed";
 }
 
+// --out-dir not there yet, and the only output fails to fit: the folders made
+// for it go again (README: a run whose every input fails creates nothing);
+// one that already held a file of the user's stays, with that file.
+TEST_F(FaultInjection, AnOutDirWhoseEveryWriteFailsIsNotLeftBehind) {
+  const std::string input = sample("fruits.jpg");
+  run_options limited;
+  limited.file_size_limit = 16 * 1024;
+  limited.ignore_sigxfsz = true;
+  fs::create_directories(path("parent"));
+  const outcome nested = kmq({"compress", input, "--out-dir", path("parent/new/deeper/").string(), "-k", "16"}, limited);
+  EXPECT_EQ(nested.code, 73) << nested.err;
+  expect_names(nested, "fruits.png");
+  expect_only(path("parent"), {});
+
+  const outcome succeeded = kmq({"compress", input, "--out-dir", path("parent/made").string(), "-k", "16"});
+  ASSERT_EQ(succeeded.code, 0) << succeeded.err;
+  expect_only(path("parent/made"), {"fruits.png"});
+}
+
 // The same limit with SIGXFSZ at its default: the kernel kills kmq in the
 // middle of writing. The unnamed temporary file dies with it.
 TEST_F(FaultInjection, KilledBySigxfszLeavesNothing) {
