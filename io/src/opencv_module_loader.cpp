@@ -98,7 +98,8 @@ void decode_with_opencv_module(const std::uint8_t* data, std::size_t size, const
 #ifdef KMQ_WITH_OPENCV_MODULE
   const loaded_module& module = opencv_module();
   if (!module.decode)
-    throw error(error_kind::bad_input, path, std::string("this kmq has no decoder for ") + format + " (" + module.problem + ")");
+    throw error(error_kind::decoder_unavailable, path,
+                std::string("this kmq's decoder for ") + format + " is unavailable (" + module.problem + ")");
   allocation a{&image, max_pixels};
   const kmq_opencv_request request{data, size, allocate, &a};
   kmq_opencv_result result{};
