@@ -18,6 +18,8 @@
 #include "kmq/error.hpp"
 #include "kmq/io/image_decoder.hpp"
 #include "kmq/io/png_encoder.hpp"
+#include "kmq/io/rgba_png.hpp"
+#include "kmq/random.hpp"
 #include "kmq/pipeline/run_job.hpp"
 #include "child_process.hpp"
 #include "test_support.hpp"
@@ -302,6 +304,41 @@ TEST_F(Pipeline, TheQualitySearchFindsTheSmallestKThatReachesTheTarget) {
   const job_outcome lossless = run_job(job, *engine);
   EXPECT_EQ(lossless.k, 12);
   EXPECT_TRUE(lossless.quantized.lossless);
+}
+
+// On an image with alpha too, the K found is the smallest whose own result
+// (-k K) reaches the target: the search judges a K by the error the result
+// reports (composited), not by the rounded premultiplied one.
+TEST_F(Pipeline, TheQualitySearchOnAnImageWithAlphaMatchesKAlone) {
+  constexpr std::uint32_t width = 200, height = 150;
+  seeded_random noise(1);
+  std::vector<packed_rgba> pixels;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) {
+      const auto jitter = [&](std::uint32_t v) {
+        return static_cast<std::uint32_t>(std::clamp<int>(static_cast<int>(v) + static_cast<int>(noise.below(20)) - 10, 0, 255));
+      };
+      pixels.push_back(pack_rgba(jitter(x * 255 / (width - 1)), jitter(y * 255 / (height - 1)), jitter((x + y) * 3 % 256),
+                                 x * 255 / (width - 1)));
+    }
+  }
+  const auto png = std::make_shared<const std::vector<std::uint8_t>>(io::encode_rgba_png(pixels, width, height, true, 1));
+  const auto engine = make_cpu_backend(2);
+  const auto job_at = [&](int k) {
+    image_job job = job_for("ramp.png", k);
+    job.quantize.kmeans.restarts = 0;  // automatic at each K, as the command line has it
+    job.input_bytes = png;
+    return job;
+  };
+  for (const double target : {30.0, 33.0, 35.0}) {
+    image_job job = job_at(16);
+    job.quality = quality_target{0.0, target};
+    const job_outcome found = run_job(job, *engine);
+    EXPECT_GE(found.metrics.psnr, target);
+    EXPECT_EQ(run_job(job_at(found.k), *engine).png, found.png) << target;
+    const image_job one_fewer = job_at(found.k - 1);
+    EXPECT_LT(run_job(one_fewer, *engine).metrics.psnr, target) << "K " << found.k - 1 << " reaches " << target << " dB too";
+  }
 }
 
 TEST_F(Pipeline, AnImpossibleQualityWritesNothing) {

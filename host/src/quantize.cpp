@@ -103,6 +103,30 @@ double exact_error(const std::vector<packed_rgba>& points, const std::vector<std
   return static_cast<double>(total);
 }
 
+// The composited error (per channel R*A/255, G*A/255, B*A/255, then A) of the
+// straight colours against their entries, summed as measure_error() sums it
+// (integers scaled by 255^2), so that the figure a --quality search judges a
+// K by is the one the result reports.
+double composited_error(const std::vector<packed_rgba>& colors, const std::vector<std::uint32_t>& counts,
+                        const std::vector<std::uint32_t>& labels, const std::vector<packed_rgba>& palette) {
+  __extension__ typedef unsigned __int128 wide;  // GCC and Clang; -Wpedantic knows it is not ISO
+  wide shown_total = 0;
+  std::uint64_t alpha_total = 0;
+  for (std::size_t i = 0; i < colors.size(); ++i) {
+    const packed_rgba a = colors[i], b = palette[labels[i]];
+    std::uint64_t shown = 0;  // at most 3 * 65025^2
+    for (int c = 0; c < 3; ++c) {
+      const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
+                             static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
+      shown += static_cast<std::uint64_t>(d * d);
+    }
+    const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
+    shown_total += static_cast<wide>(shown) * counts[i];
+    alpha_total += static_cast<std::uint64_t>(d * d) * counts[i];
+  }
+  return static_cast<double>(shown_total) / (255.0 * 255.0) + static_cast<double>(alpha_total);
+}
+
 // The output order of the palette: reorders palette and usage, and returns
 // what renumbers a label of the old order to the new.
 std::vector<std::uint8_t> apply_output_order(std::vector<packed_rgba>& palette, std::vector<std::uint64_t>& usage) {
@@ -371,6 +395,10 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   result.wcss = exact_error(error_points, weights, labels, as_clustered(palette, {colors.premultiplied(), false}));
   const double values = static_cast<double>(result.width) * result.height * error_channels(colors);
   result.mse = result.wcss / values;
+  if (colors.translucent()) {
+    const std::vector<std::uint32_t> color_labels = detail::labels_per_color(labels, counts, colors.dedupe());
+    result.mse = composited_error(colors.colors_, counts, color_labels, palette) / values;
+  }
   result.output_index = apply_output_order(palette, result.usage);
   result.palette = std::move(palette);
   result.palette_seconds = settling.seconds();

@@ -17,6 +17,9 @@ namespace kmq {
 //     (seedings_work_per_pixel).
 // 16: K = 1 on an image with alpha: the composited mean, not an entry of the
 //     alpha rule (one_entry_palette in quantize.cpp).
-inline constexpr int output_revision = 16;
+// 17: --quality, --level and --elbow on an image with alpha judge each K by
+//     the composited error the result reports (quantize_result::mse), not
+//     by the rounded premultiplied one: the K chosen can differ by one.
+inline constexpr int output_revision = 17;
 
 }  // namespace kmq

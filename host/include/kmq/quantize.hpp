@@ -119,8 +119,13 @@ struct quantize_result {
   int best_restart = 0;               // which of them was kept
   bool split_run_kept() const { return split_run && best_restart == restarts - 1; }
   double wcss = 0.0;                  // of the pixels against their nearest palette entry (exact)
-  double mse = 0.0;                   // wcss per pixel and channel (3, or 4 with translucency): exact
-  bool premultiplied = false;         // wcss and mse are of premultiplied colours (composited error)
+  // Per pixel and channel (3, or 4 with translucency), exact: the error
+  // measure_quantization() reports for the undithered result. Opaque, wcss
+  // divided out; with translucency the composited error of the straight
+  // colours (R*A/255, ... and A), which wcss counts on the rounded
+  // premultiplied values instead (within ~0.5 of it).
+  double mse = 0.0;
+  bool premultiplied = false;         // wcss is of premultiplied colours (composited error)
   // Where the clustering ran. oklab: passes' WCSS are in fixed-point OKLab
   // units; wcss and mse above are still the sRGB error of the result.
   color_space space = color_space::rgb;
