@@ -93,7 +93,9 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   std::error_code ec;
   const bool make_folder = !s.out_dir.empty() && !fs::is_directory(s.out_dir, ec);
   if (make_folder) job.output.clear();
-  std::string reason, about = job.input;  // what the message names: the input, or the output at fault
+  // What messages call the input: standard input as the summary line names it.
+  const std::string shown_input = planned.input == standard_stream ? "(standard input)" : job.input;
+  std::string reason, about = shown_input;  // what the message names: the input, or the output at fault
   std::string kind = "internal";
   exit_code code = exit_internal;
   try {
@@ -121,7 +123,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     code = exit_code_for(e.kind());
     kind = kind_name(e.kind());
     reason = e.what();
-    if (!e.path().empty()) about = e.path();
+    if (!e.path().empty() && e.path() != job.input) about = e.path();
   } catch (const std::bad_alloc&) {
     kind = kind_name(error_kind::out_of_memory);
     reason = "out of memory";
@@ -132,7 +134,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   if (s.json) {
     // One JSON line for a failed input too, so a script reading --json sees every input.
     (png_on_stdout ? std::cerr : std::cout)
-        << failure_json(job.input, code, kind, about == job.input ? reason : about + ": " + reason).dump() << '\n'
+        << failure_json(shown_input, code, kind, about == shown_input ? reason : about + ": " + reason).dump() << '\n'
         << std::flush;
   }
   return code;

@@ -283,6 +283,7 @@ TEST_F(Cli, StandardInputAndOutput) {
   write_text("garbage.txt", "not an image at all");
   const outcome garbage = kmq("compress - -o " + path("g.png") + " < " + path("garbage.txt"));
   EXPECT_EQ(garbage.code, 65) << garbage.err;
+  EXPECT_EQ(garbage.err.rfind("kmq: (standard input): ", 0), 0u) << "named as the summary line names it: " << garbage.err;
   EXPECT_FALSE(fs::exists(path("g.png")));
   EXPECT_EQ(kmq("compress - --out-dir " + path("d") + " < " + sample("chelsea.png")).code, 64);
 }
