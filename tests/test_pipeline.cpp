@@ -358,6 +358,16 @@ TEST_F(Pipeline, AnImpossibleQualityWritesNothing) {
   const job_outcome best = run_job(job, *make_cpu_backend(2));
   EXPECT_EQ(best.k, 256);
   EXPECT_TRUE(fs::exists(job.output));
+  // A target far above what K = 16 reaches goes straight to 256: the line
+  // through K = 16 points past any int (it once wrapped, and every K from 17 was tried).
+  for (const double far : {70.0, 98.0, 100.0}) {
+    job.quality = quality_target{0.0, far};
+    job.output = path("far.png");
+    job.force = true;
+    const job_outcome reached = run_job(job, *make_cpu_backend(2));
+    EXPECT_EQ(reached.k, 256) << far;
+    EXPECT_LE(reached.ks_tried.size(), 3u) << far << " dB: " << ::testing::PrintToString(reached.ks_tried);
+  }
 }
 
 TEST_F(Pipeline, TheElbowReusesTheColoursAndFallsWithK) {

@@ -70,10 +70,12 @@ int clamp_k(double k, int low, int high) {
   return static_cast<int>(std::min<double>(high, std::max<double>(low, std::round(k))));
 }
 
-int interpolate(int k1, double p1, int k2, double p2, double target) {
+// In double: a far target (98 dB from 27) extrapolates past any int, and
+// clamp_k bounds it.
+double interpolate(int k1, double p1, int k2, double p2, double target) {
   const double slope = (p2 - p1) / (std::log2(k2) - std::log2(k1));
   const double usable = slope > 0.05 ? slope : typical_db_per_doubling;
-  return static_cast<int>(std::round(std::exp2(std::log2(k1) + (target - p1) / usable)));
+  return std::exp2(std::log2(k1) + (target - p1) / usable);
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ namespace kmq {
 //     alpha rule (one_entry_palette in quantize.cpp).
 // 17: --quality, --level and --elbow on an image with alpha judge each K by
 //     the composited error the result reports (quantize_result::mse), not
-//     by the rounded premultiplied one: the K chosen can differ by one.
+//     by the rounded premultiplied one: the K chosen can differ by one; and
+//     a target far above K = 16's PSNR no longer steps through every K.
 inline constexpr int output_revision = 17;
 
 }  // namespace kmq
