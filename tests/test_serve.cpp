@@ -46,7 +46,10 @@ TEST_F(serve_test, OversizedUploadsAreRefusedBeforeDecoding) {
   start(options);
   const std::string big = read_bytes(source_dir() / fruits);  // 82 kB
   ASSERT_GT(big.size(), 40000u);
-  expect_error(client().Post("/api/images?name=fruits.jpg", big, "image/jpeg"), 413, "too_large");
+  auto too_big = client().Post("/api/images?name=fruits.jpg", big, "image/jpeg");
+  expect_error(too_big, 413, "too_large");
+  EXPECT_NE(too_big->body.find("fruits.jpg"), std::string::npos) << "names the upload: " << too_big->body;
+  EXPECT_NE(too_big->body.find("40000 bytes"), std::string::npos) << "says the limit: " << too_big->body;
   const std::string wide = read_bytes(source_dir() / "sample_images/chelsea.png");  // 451x300 = 135300 pixels
   if (wide.size() <= 40000) {
     expect_error(client().Post("/api/images?name=chelsea.png", wide, "image/png"), 413, "too_large");
@@ -149,6 +152,25 @@ TEST_F(serve_test, RequestPathsNeverReachTheFileSystem) {
     EXPECT_EQ(res->status, 404) << path;
     EXPECT_EQ(res->body.find("root:"), std::string::npos) << path;
   }
+}
+
+// A route asked with a method it does not answer: 405 and an Allow header
+// saying which one it does, not "no such page".
+TEST_F(serve_test, AWrongMethodOnARouteAnswers405WithAllow) {
+  start();
+  const std::string image = upload(read_bytes(source_dir() / fruits), "fruits.jpg").at("id").get<std::string>();
+  const auto expect_405 = [](const httplib::Result& res, const std::string& allow) {
+    expect_error(res, 405, "method_not_allowed");
+    EXPECT_EQ(res->get_header_value("Allow"), allow);
+  };
+  expect_405(client().Get("/api/images"), "POST");
+  expect_405(client().Put("/api/images", "x", "application/octet-stream"), "POST");
+  expect_405(client().Post("/api/status", "x", "application/octet-stream"), "GET");
+  expect_405(client().Post(("/api/images/" + image + "/preview").c_str(), "x", "application/octet-stream"), "GET");
+  expect_405(client().Delete("/api/zip"), "GET");
+  expect_405(client().Get(("/api/images/" + image).c_str()), "DELETE");
+  expect_error(client().Get("/api/nothing"), 404, "not_found");
+  expect_error(client().Post("/nothing", "x", "application/octet-stream"), 404, "not_found");
 }
 
 TEST_F(serve_test, TheLeastRecentlyUsedImageIsEvictedBeyondTheMemoryBound) {

@@ -29,9 +29,12 @@ function showMode() {
 
 // ---- errors ----------------------------------------------------------------
 
-function showError(text) {
+// from: 'settings' for a refresh's failure, which the next success clears;
+// anything else (an upload's) stays until closed or the next upload.
+function showError(text, from) {
   $('error-text').textContent = text;
   $('error-panel').hidden = false;
+  state.errorFrom = from || 'other';
 }
 function clearError() { $('error-panel').hidden = true; }
 
@@ -89,7 +92,8 @@ function updateRow(image) {
   const tr = rowOf(image);
   tr.classList.toggle('current', image === state.current);
   const r = image.result;
-  tr.cells[3].textContent = r ? r.output_bytes.toLocaleString('en-US') + ' bytes' : (image.status || '…');
+  // Rows may hold results of other settings (a new image gets the setting of its upload): each says its K.
+  tr.cells[3].textContent = r ? `${r.output_bytes.toLocaleString('en-US')} bytes, K = ${r.colors_requested}` : (image.status || '…');
   tr.cells[4].textContent = r ? `${(100 * (1 - r.ratio)).toFixed(1)} %` : '';
   if (r) { tr.dataset.outputBytes = r.output_bytes; tr.dataset.settings = r.command; }
 }
@@ -109,8 +113,20 @@ async function upload(file) {
 }
 
 // The newest request of an image wins; older answers are dropped here too.
+// While a preview of the picture on screen is being made, changes only mark
+// it stale: when that preview is painted the newest settings are asked for
+// next (its PNG is not waited for), so a dragged slider keeps updating the
+// picture instead of superseding every request before it finishes.
+function changed() {
+  const image = state.current;
+  if (!image) return;
+  if (image.previewing) { image.stale = true; return; }
+  refresh(image, true);
+}
+
 async function refresh(image, withPreview) {
   const seq = ++image.seq;
+  image.stale = false;
   const query = settingsQuery();
   query.set('seq', seq);
   image.result = null;
@@ -120,25 +136,40 @@ async function refresh(image, withPreview) {
   try {
     if (withPreview) {
       const started = performance.now();
-      const response = await check(await fetch(`/api/images/${image.id}/preview?${query}`));
-      const data = await response.arrayBuffer();
+      image.previewing = true;
+      let data;
+      try {
+        data = await (await check(await fetch(`/api/images/${image.id}/preview?${query}`))).arrayBuffer();
+      } finally {
+        image.previewing = false;
+      }
       if (seq !== image.seq) return;
       paintPreview(image, data, performance.now() - started);
+      if (image.stale) return;  // finally asks for the newest settings
     }
     const result = await (await check(await fetch(`/api/images/${image.id}/result?${query}`))).json();
     if (seq !== image.seq) return;
     image.result = result;
     image.resultQuery = settingsQuery().toString();
     updateRow(image);
-    if (image === state.current) showResult(image);
+    if (image === state.current) {
+      showResult(image);
+      if (state.errorFrom === 'settings') clearError();
+      if (!$('report-frame').hidden) showReport();  // the proof follows the setting on screen
+    }
   } catch (e) {
     if (e instanceof HttpError && e.kind === 'superseded') return;  // a newer request is on its way
-    if (seq !== image.seq) return;
+    if (seq !== image.seq || image.stale) return;
     image.status = 'failed';
     updateRow(image);
-    showError(e.message);
+    if (image === state.current) {
+      for (const id of ['stat-colors', 'stat-psnr']) setStat(id, '–');
+      $('stat-state').textContent = 'No result for this setting (the error is above).';
+    }
+    showError(`${image.name}: ${e.message}`, 'settings');
   } finally {
     if (seq === image.seq && image === state.current) $('busy-note').hidden = true;
+    if (image.stale && image === state.current) refresh(image, true);
   }
 }
 
@@ -147,10 +178,12 @@ async function refresh(image, withPreview) {
 async function loadOriginal(image) {
   const response = await check(await fetch(`/api/images/${image.id}/original`));
   const pixels = new Uint8ClampedArray(await response.arrayBuffer());
+  if (image !== state.current) return false;  // another image was picked meanwhile
   const canvas = $('canvas-original');
   canvas.width = image.width;
   canvas.height = image.height;
   canvas.getContext('2d').putImageData(new ImageData(pixels, image.width, image.height), 0, 0);
+  return true;
 }
 
 // [u32 length][JSON][palette RGBA][labels, 1 byte per pixel] -> the compressed canvas.
@@ -161,6 +194,8 @@ function paintPreview(image, buffer, millis) {
   const paletteBytes = new Uint8Array(buffer, 4 + length, 4 * stats.palette_size);
   const palette = new Uint32Array(paletteBytes.slice().buffer);
   const labels = new Uint8Array(buffer, 4 + length + 4 * stats.palette_size, stats.width * stats.height);
+  image.preview = stats;
+  if (image !== state.current) return;  // another image was picked meanwhile: its canvas is not this one's
   const canvas = $('canvas-compressed');
   if (canvas.width !== stats.width || canvas.height !== stats.height) {
     canvas.width = stats.width;
@@ -171,14 +206,11 @@ function paintPreview(image, buffer, millis) {
   const out32 = new Uint32Array(out.data.buffer);  // little-endian: RGBA bytes as palette entries
   for (let i = 0; i < labels.length; ++i) out32[i] = palette[labels[i]];
   ctx.putImageData(out, 0, 0);
-  image.preview = stats;
-  if (image === state.current) {
-    setStat('stat-colors', `${stats.palette_size} (K = ${stats.k}; ${stats.distinct_colors.toLocaleString('en-US')} in the image)`, stats.palette_size);
-    setStat('stat-psnr', psnrText(stats.psnr) + ' (preview)', stats.psnr);
-    setStat('stat-backend', stats.backend, stats.backend);
-    $('stat-state').textContent = `Preview in ${millis.toFixed(0)} ms (server ${(1000 * stats.seconds).toFixed(0)} ms); encoding the PNG…`;
-    $('viewer').dataset.previewSeq = stats.seq;
-  }
+  setStat('stat-colors', `${stats.palette_size} (K = ${stats.k}; ${stats.distinct_colors.toLocaleString('en-US')} in the image)`, stats.palette_size);
+  setStat('stat-psnr', psnrText(stats.psnr) + ' (preview)', stats.psnr);
+  setStat('stat-backend', stats.backend, stats.backend);
+  $('stat-state').textContent = `Preview in ${millis.toFixed(0)} ms (server ${(1000 * stats.seconds).toFixed(0)} ms); encoding the PNG…`;
+  $('viewer').dataset.previewSeq = stats.seq;
 }
 
 function clearStats() {
@@ -217,6 +249,8 @@ function setDownloads(image) {
     zip.href = `/api/zip?ids=${state.images.map((i) => i.id).join(',')}&${query}`;
     zip.classList.remove('disabled');
     zip.removeAttribute('aria-disabled');
+  } else {
+    zip.removeAttribute('href'); zip.classList.add('disabled'); zip.setAttribute('aria-disabled', 'true');
   }
   // The report follows the current setting whenever asked: not disabled while a result is on its way
   // (a click that blurs an edited field starts a refresh before the click lands).
@@ -233,10 +267,33 @@ async function select(image) {
     $('viewer-empty').hidden = true;
     $('report-frame').hidden = true;
     state.zoom = null;
-    await loadOriginal(image);
+    clearStats();
+    try {
+      if (!(await loadOriginal(image))) return;
+    } catch (e) {
+      if (image !== state.current) return;
+      showError(`${image.name}: ${e.message}`);
+      if (e instanceof HttpError && e.status === 404) forget(image);  // evicted: gone from the list and the zip
+      state.current = previous;
+      for (const i of state.images) updateRow(i);
+      if (previous) { state.zoom = null; await loadOriginal(previous); fit(); await refresh(previous, true); }
+      return;
+    }
     fit();
   }
   await refresh(image, true);
+}
+
+function forget(image) {
+  state.images = state.images.filter((i) => i !== image);
+  if (image.row) image.row.remove();
+  if (state.current) setDownloads(state.current.result ? state.current : null);
+}
+
+function showReport() {
+  const frame = $('report-frame');
+  frame.src = `/api/images/${state.current.id}/download/report.html?inline=1&${settingsQuery()}`;
+  frame.hidden = false;
 }
 
 // ---- files in ----------------------------------------------------------------
@@ -270,12 +327,14 @@ async function droppedFiles(transfer) {
 async function addFiles(files) {
   clearError();
   const list = Array.from(files);
+  const failures = [];
   for (const file of list) {
     let image;
     try {
       image = await upload(file);
     } catch (e) {
-      showError(e.message);
+      failures.push(e.message.includes(file.name) ? e.message : `${file.name}: ${e.message}`);
+      showError(failures.join('\n'));
       continue;
     }
     if (!state.current) await select(image);
@@ -307,7 +366,6 @@ function setupInputs() {
   });
   $('error-close').addEventListener('click', clearError);
 
-  const changed = () => { if (state.current) refresh(state.current, true); };
   $('k-slider').addEventListener('input', () => { $('k-value').textContent = $('k-slider').value; changed(); });
   $('level-select').addEventListener('change', changed);
   $('psnr-input').addEventListener('change', changed);
@@ -320,11 +378,7 @@ function setupInputs() {
     for (const image of state.images) await refresh(image, image === state.current);
     if (state.current) setDownloads(state.current);
   });
-  $('show-report').addEventListener('click', () => {
-    const frame = $('report-frame');
-    frame.src = `/api/images/${state.current.id}/download/report.html?inline=1&${settingsQuery()}`;
-    frame.hidden = false;
-  });
+  $('show-report').addEventListener('click', showReport);
 }
 
 async function showServer() {

@@ -11,6 +11,7 @@ function fit() {
   state.panX = (viewer.clientWidth - img.width * state.zoom) / 2;
   state.panY = (viewer.clientHeight - img.height * state.zoom) / 2;
   applyView('fit');
+  state.fitted = true;  // a resized window fits it again
 }
 
 function zoomAt(factor, cx, cy) {
@@ -25,6 +26,7 @@ function zoomAt(factor, cx, cy) {
 }
 
 function applyView(label) {
+  state.fitted = false;
   const transform = `translate(${state.panX}px, ${state.panY}px) scale(${state.zoom})`;
   for (const stage of document.querySelectorAll('.stage')) stage.style.transform = transform;
   $('zoom-label').textContent = label || `${(state.zoom * 100).toFixed(state.zoom < 1 ? 1 : 0)} %`;
@@ -34,6 +36,9 @@ function applyView(label) {
 function placeDivider() {
   const width = $('viewer').clientWidth;
   const x = Math.round(state.divider * width);
+  // Each side clipped to its own: the original never shows through the
+  // compressed side's transparent or translucent pixels.
+  $('layer-original').style.clipPath = `inset(0 ${width - x}px 0 0)`;
   $('layer-compressed').style.clipPath = `inset(0 0 0 ${x}px)`;
   $('divider-line').style.left = `${x}px`;
 }
@@ -86,7 +91,10 @@ function setupViewer() {
   $('zoom-out').addEventListener('click', () => zoomAt(0.8));
   $('zoom-fit').addEventListener('click', fit);
   $('zoom-one').addEventListener('click', oneToOne);
-  window.addEventListener('resize', () => (state.zoom ? applyView() : null));
+  window.addEventListener('resize', () => {
+    if (!state.zoom) return;
+    if (state.fitted) fit(); else applyView();
+  });
 }
 
 function oneToOne() {

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <new>
 #include <random>
+#include <regex>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -311,6 +313,28 @@ void add_api_routes(httplib::Server& http, api_context& context) {
            }));
 }
 
+std::string allowed_methods(const std::string& path) {
+  const std::string image = image_path;
+  static const std::pair<std::regex, const char*> routes[] = {
+      {std::regex("/api/images"), "POST"},
+      {std::regex(image), "DELETE"},
+      {std::regex(image + "/(preview|result|original|download/[^/]+)"), "GET"},
+      {std::regex("/api/(zip|status)"), "GET"},
+  };
+  for (const auto& [pattern, methods] : routes) {
+    if (std::regex_match(path, pattern)) return methods;
+  }
+  return {};
+}
+
+bool answered_method_not_allowed(const httplib::Request& req, httplib::Response& res) {
+  const std::string allow = allowed_methods(req.path);
+  if (allow.empty() || allow == req.method) return false;
+  res.set_header("Allow", allow);
+  send_error(res, 405, "method_not_allowed", req.path + " answers " + allow + ", not " + req.method);
+  return true;
+}
+
 void add_page_routes(httplib::Server& http) {
   // Only the embedded table answers: a path is looked up, never opened.
   http.Get("/.*", [](const httplib::Request& req, httplib::Response& res) {
@@ -328,6 +352,7 @@ void add_page_routes(httplib::Server& http) {
       res.set_content(std::string(reinterpret_cast<const char*>(asset.data), asset.size), type);
       return;
     }
+    if (answered_method_not_allowed(req, res)) return;  // GET /api/images
     send_error(res, 404, "not_found", "no such page: " + req.path);
   });
 }

@@ -31,6 +31,14 @@ extern const char* const report_policy;
 void add_api_routes(httplib::Server& http, api_context& context);
 void add_page_routes(httplib::Server& http);
 
+// The methods the API answers at path ("GET", "POST", "DELETE", comma-separated
+// as an Allow header has them), or empty where path is none of its routes.
+std::string allowed_methods(const std::string& path);
+
+// 405 with the Allow header, where req asks one of the API's routes with a
+// method it does not answer; false (nothing sent) elsewhere.
+bool answered_method_not_allowed(const httplib::Request& req, httplib::Response& res);
+
 // {"error": reason, "kind": kind} with status.
 void send_error(httplib::Response& res, int status, const std::string& kind, const std::string& reason);
 

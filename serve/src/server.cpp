@@ -104,10 +104,15 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
     res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
   });
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  const std::uint64_t max_file_bytes = impl_->options.limits.max_file_bytes;
+  http.set_error_handler([max_file_bytes](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    // A route asked with a method it does not answer: 405 and what it does.
+    if ((res.status == 404 || res.status == 400) && answered_method_not_allowed(req, res)) return;
     if (res.status == 413) {
-      send_error(res, 413, "too_large", "the upload is larger than --max-file-size");
+      const std::string name = req.has_param("name") ? req.get_param_value("name") + ": " : std::string();
+      send_error(res, 413, "too_large",
+                 name + "the upload is larger than --max-file-size (" + std::to_string(max_file_bytes) + " bytes)");
     } else if (res.status == 404) {
       send_error(res, 404, "not_found", "no such page: " + req.path);
     } else {

@@ -2,7 +2,8 @@
 // system's /usr/bin/chromium): upload a sample photo, move the K slider, wait
 // for the result, check the sizes and PSNR shown against `kmq compress
 // --json`; the same with the keyboard only and in a 375-px-wide window; a bad
-// upload shows the error panel; several images and the zip; the report view.
+// upload shows the error panel (several: each named); an image with alpha
+// shown honestly; several images and the zip; the report view.
 // Screenshots go to OUT_DIR (results/serve/). Usage:
 //   node serve_e2e.mjs KMQ_BINARY KMQ_SERVE_BINARY SOURCE_DIR OUT_DIR
 import { spawn, execFileSync } from 'node:child_process';
@@ -199,8 +200,34 @@ async function errorFlow(browser, url) {
   const text = await page.locator('#error-text').textContent();
   check(/notes\.txt: not an image/.test(text), `bad upload: the error panel says "${text}"`);
   await page.screenshot({ path: path.join(outDir, 'error.png') });
-  const unexpected = errors.filter((e) => !/status of 415/.test(e));
-  check(unexpected.length === 0, `bad upload: no console errors but the 415 ${unexpected.length ? JSON.stringify(unexpected) : ''}`);
+  // Several bad files at once: each is named, not only the last.
+  const empty = path.join(work, 'empty.png');
+  writeFileSync(empty, '');
+  await page.locator('#file-input').setInputFiles([junk, empty]);
+  await page.waitForFunction(() => /empty\.png/.test(document.getElementById('error-text').textContent), null, { timeout: 60000 });
+  const both = await page.locator('#error-text').textContent();
+  check(/notes\.txt/.test(both) && /empty\.png/.test(both), `bad uploads: both named in the error panel "${both}"`);
+  const unexpected = errors.filter((e) => !/status of 41[5]|status of 422/.test(e));
+  check(unexpected.length === 0, `bad upload: no console errors but the 415 and 422 ${unexpected.length ? JSON.stringify(unexpected) : ''}`);
+  await page.close();
+}
+
+// An image with alpha, the divider at 0 (all compressed): what the viewer
+// shows is the compressed layer alone over the checkerboard; the original
+// must not show through its transparent or translucent pixels.
+async function alphaFlow(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+  const errors = [];
+  watchConsole(page, errors);
+  await page.goto(url);
+  await page.locator('#file-input').setInputFiles(path.join(sourceDir, 'tests', 'golden', 'sprite-rgba-128.png'));
+  await waitForResult(page, 16);
+  await page.$eval('#divider', (el) => { el.value = 0; el.dispatchEvent(new Event('input')); });
+  const shown = await page.locator('#viewer').screenshot();
+  await page.$eval('#layer-original', (el) => { el.style.visibility = 'hidden'; });
+  const alone = await page.locator('#viewer').screenshot();
+  check(Buffer.compare(shown, alone) === 0, 'alpha: the compressed side shows the compressed pixels alone (nothing of the original under them)');
+  check(errors.length === 0, `alpha: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
   await page.close();
 }
 
@@ -290,6 +317,7 @@ try {
   await keyboardFlow(browser, url, 1280, 'keyboard');
   await keyboardFlow(browser, url, 375, 'narrow-375');
   await errorFlow(browser, url);
+  await alphaFlow(browser, url);
   await animatedFlow(browser, url);
   await manyFlow(browser, url);
 } catch (e) {
