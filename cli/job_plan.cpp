@@ -68,8 +68,10 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
     std::vector<fs::path> found;
     for (const auto& entry : fs::directory_iterator(input, ec)) {
       // What kmq wrote (marked with its origin) is an output, never an input:
-      // a run into the directory it reads can be repeated.
-      if (entry.is_regular_file(ec) && looks_like_image(entry.path()) &&
+      // a run into the directory it reads can be repeated. Hidden names
+      // (".h.jpg", macOS's "._IMG.jpg") are left out, as kmq batch does.
+      const std::string name = entry.path().filename().string();
+      if (!name.empty() && name[0] != '.' && entry.is_regular_file(ec) && looks_like_image(entry.path()) &&
           io::kmq_output_origin(entry.path().string()).empty()) {
         found.push_back(entry.path());
       }

@@ -26,6 +26,7 @@ TEST_F(Cli, BatchModeCompressesADirectoryAndKeepsGoingPastABrokenFile) {
   fs::copy_file(sample("chelsea.png"), path("in/chelsea.png"));
   write_text("in/broken.png", "nope");
   write_text("in/notes.txt", "not an image, not touched");
+  fs::copy_file(sample("chelsea.png"), path("in/._chelsea.png"));  // hidden (a macOS fork's name): left out
   const outcome o = kmq("compress " + path("in") + " --out-dir " + path("out") + " -k 8 --json");
   EXPECT_EQ(o.code, 65);
   EXPECT_NE(o.err.find("broken.png"), std::string::npos);
@@ -33,6 +34,7 @@ TEST_F(Cli, BatchModeCompressesADirectoryAndKeepsGoingPastABrokenFile) {
   EXPECT_TRUE(fs::exists(path("out/chelsea.png")));
   EXPECT_FALSE(fs::exists(path("out/broken.png")));
   EXPECT_FALSE(fs::exists(path("out/notes.png")));
+  EXPECT_FALSE(fs::exists(path("out/._chelsea.png")));
   // JSON Lines: one object per input, the failed one too.
   ASSERT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 3);
   std::istringstream lines(o.out);
