@@ -5,8 +5,10 @@
 
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 
 #include "kmq/error.hpp"
+#include "kmq/io/image_decoder.hpp"
 
 namespace kmq::cli {
 namespace {
@@ -82,7 +84,14 @@ void batch_progress::clear() {
   drawn_ = false;
 }
 
+// Every write holds io::standard_error_lock(): a worker decoding a TIFF
+// through the decoder module has fd 2 pointed elsewhere meanwhile.
 void batch_progress::update(const batch_counts& counts, bool force) {
+  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
+  draw(counts, force);
+}
+
+void batch_progress::draw(const batch_counts& counts, bool force) {
   if (mode_ == progress_mode::none) return;
   const auto now = std::chrono::steady_clock::now();
   const auto interval = mode_ == progress_mode::bar ? std::chrono::milliseconds(100) : std::chrono::milliseconds(2000);
@@ -99,13 +108,15 @@ void batch_progress::update(const batch_counts& counts, bool force) {
 }
 
 void batch_progress::message(const std::string& line, const batch_counts& counts) {
+  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
   const bool redraw = drawn_;
   clear();
   std::cerr << line << '\n' << std::flush;
-  if (redraw) update(counts, true);
+  if (redraw) draw(counts, true);
 }
 
 void batch_progress::finish() {
+  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
   if (mode_ == progress_mode::bar) clear();
 }
 

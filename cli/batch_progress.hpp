@@ -40,7 +40,8 @@ class batch_progress {
 
  private:
   std::string status(const batch_counts& counts, std::size_t width) const;
-  void clear();
+  void clear();                                     // these two with the stderr lock held
+  void draw(const batch_counts& counts, bool force);
 
   progress_mode mode_;
   int jobs_;

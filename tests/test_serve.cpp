@@ -170,6 +170,10 @@ TEST_F(serve_test, AWrongMethodOnARouteAnswers405WithAllow) {
   expect_405(client().Delete("/api/zip"), "GET");
   expect_405(client().Get(("/api/images/" + image).c_str()), "DELETE");
   expect_error(client().Get("/api/nothing"), 404, "not_found");
+  // A parameter given twice is named, not resolved silently.
+  auto twice = client().Get(("/api/images/" + image + "/result?k=4&k=5").c_str());
+  expect_error(twice, 400, "bad_request");
+  EXPECT_NE(twice->body.find("k is given more than once"), std::string::npos) << twice->body;
   expect_error(client().Post("/nothing", "x", "application/octet-stream"), 404, "not_found");
 }
 

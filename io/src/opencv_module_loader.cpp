@@ -11,6 +11,7 @@
 #include <string>
 
 #include "format_decoders.hpp"
+#include "kmq/io/image_decoder.hpp"
 #include "kmq/error.hpp"
 #include "opencv_module.hpp"
 
@@ -103,7 +104,10 @@ void decode_with_opencv_module(const std::uint8_t* data, std::size_t size, const
   allocation a{&image, max_pixels};
   const kmq_opencv_request request{data, size, allocate, &a};
   kmq_opencv_result result{};
-  module.decode(&request, &result);
+  {
+    const std::lock_guard<std::mutex> quiet(standard_error_lock());  // fd 2 is the module's meanwhile
+    module.decode(&request, &result);
+  }
   switch (result.status) {
     case kmq_opencv_ok:
       image.width = a.width;
@@ -133,3 +137,12 @@ void decode_with_opencv_module(const std::uint8_t* data, std::size_t size, const
 }
 
 }  // namespace kmq::io::detail
+
+namespace kmq::io {
+
+std::mutex& standard_error_lock() {
+  static std::mutex lock;
+  return lock;
+}
+
+}  // namespace kmq::io

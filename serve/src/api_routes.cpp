@@ -116,7 +116,16 @@ std::shared_ptr<prepared_image> find_image(api_context& context, const std::stri
   return image;
 }
 
-params_t params_of(const httplib::Request& req) { return params_t(req.params.begin(), req.params.end()); }
+// Each parameter once: "k=4&k=5" is a mistake to name, not one to resolve
+// silently (the command line's last-wins has no counterpart in a URL).
+params_t params_of(const httplib::Request& req) {
+  params_t params;
+  for (const auto& [name, value] : req.params) {
+    if (params.count(name) != 0) throw http_error(400, "bad_request", name + " is given more than once");
+    params.emplace(name, value);
+  }
+  return params;
+}
 
 nlohmann::json image_json(const prepared_image& image) {
   return {{"id", image.id},
