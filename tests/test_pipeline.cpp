@@ -341,6 +341,20 @@ TEST_F(Pipeline, TheQualitySearchOnAnImageWithAlphaMatchesKAlone) {
   }
 }
 
+// Dithered, pixels move to other entries than their colour's nearest: the
+// counts the palette files and the report show are those of the PNG's indices.
+TEST_F(Pipeline, DitheredUsageCountsThePngsIndices) {
+  for (const dither_method dither : {dither_method::none, dither_method::floyd_steinberg}) {
+    image_job job = job_for(sample("fruits.jpg"), 8);
+    job.remap.dither = dither;
+    job.keep_decoded = true;  // and the label map
+    const job_outcome o = run_job(job, *make_cpu_backend(2));
+    std::vector<std::uint64_t> counted(o.quantized.palette.size(), 0);
+    for (const std::uint8_t entry : o.labels.indices) ++counted[entry];
+    EXPECT_EQ(o.quantized.usage, counted) << static_cast<int>(dither);
+  }
+}
+
 TEST_F(Pipeline, AnImpossibleQualityWritesNothing) {
   image_job job = job_for(sample("chelsea.png"), 16);  // 40.8 dB at K = 256
   job.quality = quality_target{60.0, 70.0};

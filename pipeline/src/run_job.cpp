@@ -62,6 +62,12 @@ clustering quantize_and_remap(const image_view& image, const image_job& job, bac
   }
   const detail::stopwatch remapping;
   out.labels = remap(image, out.palette, job.remap, engine);
+  if (job.remap.dither != dither_method::none) {
+    // Dithering moves pixels to other entries: the counts the palette files
+    // and the report show are those of the PNG (the entries keep their order).
+    std::fill(out.palette.usage.begin(), out.palette.usage.end(), 0);
+    for (const std::uint8_t entry : out.labels.indices) ++out.palette.usage[entry];
+  }
   out.remap_seconds = remapping.seconds();
   out.palette.map.release();
   return out;
