@@ -130,10 +130,19 @@ std::string summary_text(const batch_counts& c, double seconds, const std::strin
                 static_cast<unsigned long long>(c.skipped_larger), static_cast<unsigned long long>(c.failed));
   std::string text = head;
   if (c.cancelled) text += ", " + std::to_string(c.cancelled) + " not done (interrupted)";
-  char bytes[160];
-  std::snprintf(bytes, sizeof bytes, "; %s in, %s out (%.1f%% of their inputs)", format_bytes(static_cast<double>(c.bytes_in)).c_str(),
-                format_bytes(static_cast<double>(c.bytes_out)).c_str(),
-                c.bytes_in_written ? 100.0 * static_cast<double>(c.bytes_out) / static_cast<double>(c.bytes_in_written) : 0.0);
+  char bytes[200];
+  const double ratio =
+      c.bytes_in_written ? 100.0 * static_cast<double>(c.bytes_out) / static_cast<double>(c.bytes_in_written) : 0.0;
+  if (c.bytes_in == c.bytes_in_written) {
+    std::snprintf(bytes, sizeof bytes, "; %s in, %s out (%.1f%% of their inputs)",
+                  format_bytes(static_cast<double>(c.bytes_in)).c_str(), format_bytes(static_cast<double>(c.bytes_out)).c_str(),
+                  ratio);
+  } else {
+    // Inputs skipped as larger were read but not written: the ratio is of those written.
+    std::snprintf(bytes, sizeof bytes, "; %s in, %s out (%.1f%% of the %s of inputs written)",
+                  format_bytes(static_cast<double>(c.bytes_in)).c_str(), format_bytes(static_cast<double>(c.bytes_out)).c_str(),
+                  ratio, format_bytes(static_cast<double>(c.bytes_in_written)).c_str());
+  }
   text += bytes;
   if (!left_out.empty()) text += "\nkmq batch: left out: " + left_out;
   return text;

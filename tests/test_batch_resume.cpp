@@ -179,6 +179,12 @@ TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
   EXPECT_TRUE(fs::exists(path("out/flat.png")));
   EXPECT_FALSE(fs::exists(path("out/noise.png")));
   EXPECT_NE(o.err.find("1 skipped (larger)"), std::string::npos) << o.err;
+  // The ratio is of the written input's bytes, which the line names beside all it read.
+  const std::regex bytes(R"(; ([0-9.]+ (B|kB)) in, ([0-9.]+ (B|kB)) out \(([0-9.]+)% of the ([0-9.]+ (B|kB)) of inputs written\))");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(o.err, m, bytes)) << o.err;
+  const auto size_of = [this](const char* name) { return static_cast<double>(fs::file_size(path(name))); };
+  EXPECT_NEAR(std::stod(m[5]), 100.0 * size_of("out/flat.png") / size_of("src/flat.png"), 0.06) << o.err;
   std::map<std::string, std::string> status;
   for (const auto& line : manifest_lines(path("m.jsonl"))) status[fs::path(line["input"].get<std::string>()).filename().string()] = line["status"];
   EXPECT_EQ(status["noise.jpg"], "skipped_larger");

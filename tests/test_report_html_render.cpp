@@ -150,6 +150,8 @@ TEST_F(ReportHtml, ControlsAnswerKeysPointerAndClicks) {
   out.push('base=' + (byId('overlay-base').src === byId('img-compressed').src));
   document.querySelector('[data-dzoom="8"]').click();
   out.push('detail=' + byId('detail-pair').style.getPropertyValue('--dz'));
+  var pair = byId('detail-pair');  // at 8x the views scroll inside their columns, the page does not widen
+  out.push('inside=' + (pair.scrollWidth <= pair.clientWidth && document.documentElement.scrollWidth <= window.innerWidth));
   byId('cube-spin').click();
   out.push('spin=' + byId('cube-spin').getAttribute('aria-pressed'));
   document.body.setAttribute('data-probe', out.join(' '));
@@ -168,7 +170,7 @@ TEST_F(ReportHtml, ControlsAnswerKeysPointerAndClicks) {
   const std::string seen = r.dom.substr(at + 12, r.dom.find('"', at + 12) - at - 12);
   const std::string size = std::to_string(fruits().outcome.width) + "x" + std::to_string(fruits().outcome.height);
   EXPECT_EQ(seen, "right=51 shiftleft=41 end=100 home=0 pointer=25 zoomed=true stage=" + size +
-                      " fit=true opacity=0.2 edges=false base=true detail=8 spin=false");
+                      " fit=true opacity=0.2 edges=false base=true detail=8 inside=true spin=false");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "html_text.hpp"
 #include "svg_plot.hpp"
 
 namespace kmq::svg {
@@ -246,6 +247,31 @@ TEST(SvgPlot, LinePlotIsWellFormedWithItsParts) {
   EXPECT_EQ(svg.find("nan"), std::string::npos);
   EXPECT_EQ(svg.find("inf"), std::string::npos);
   EXPECT_EQ(svg.find("http"), std::string::npos);
+}
+
+// A mark at the right edge (K = 256 chosen) has its label left of the point,
+// inside the plot; the falling curve's usual side would cut it off.
+TEST(SvgPlot, AMarkAtTheEdgeKeepsItsLabelInsideThePlot) {
+  line_plot plot = elbow_like();
+  plot.marks = {{256, 6e8 / 256, "K = 256", true}};
+  const auto root = parse(render_line_plot(plot));
+  const box b = plot_area(plot);
+  bool found = false;
+  for (const auto* t : root->all("text")) {
+    if (t->text != "K = 256") continue;
+    found = true;
+    EXPECT_EQ(t->attributes.at("text-anchor"), "end");
+    EXPECT_LE(std::stod(t->attributes.at("x")), b.right);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(SvgPlot, CompactNumbersUseOneNotation) {
+  EXPECT_EQ(report::compact(5000), "5k");
+  EXPECT_EQ(report::compact(15000), "15k");
+  EXPECT_EQ(report::compact(1234), "1.23k");
+  EXPECT_EQ(report::compact(999), "999");
+  EXPECT_EQ(report::compact(2.5e6), "2.5M");
 }
 
 TEST(SvgPlot, PointsLandWhereTheScalesPutThemInsideThePlotBox) {

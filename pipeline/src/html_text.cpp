@@ -70,6 +70,8 @@ std::string byte_size(std::uint64_t bytes) {
   return fixed(value, value < 9.995 ? 2 : value < 99.95 ? 1 : 0) + " " + units[unit];
 }
 
+std::string colours(std::size_t n) { return std::to_string(n) + (n == 1 ? " colour" : " colours"); }
+
 std::string compact(double value) {
   if (value == 0) return "0";
   const double magnitude = std::fabs(value);
@@ -78,7 +80,7 @@ std::string compact(double value) {
   if (magnitude >= 1e12) scaled = value / 1e12, suffix = "T";
   else if (magnitude >= 1e9) scaled = value / 1e9, suffix = "G";
   else if (magnitude >= 1e6) scaled = value / 1e6, suffix = "M";
-  else if (magnitude >= 1e4) scaled = value / 1e3, suffix = "k";
+  else if (magnitude >= 1e3) scaled = value / 1e3, suffix = "k";  // "5k" beside "10k", not "5e+03"
   char text[64];
   std::snprintf(text, sizeof text, "%.3g%s", scaled, suffix);
   return text;

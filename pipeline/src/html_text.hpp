@@ -19,6 +19,7 @@ std::string png_data_uri(const std::vector<std::uint8_t>& png);
 std::string fixed(double value, int decimals);            // "27.60"
 std::string grouped(std::uint64_t value);                 // "1,234,567"
 std::string byte_size(std::uint64_t bytes);               // "82.4 kB" (SI units, as file managers say)
+std::string colours(std::size_t n);                        // "1 colour", "16 colours"
 std::string compact(double value);                        // "1.23M", "350k", "0.5": tick labels
 std::string percent(double fraction, int decimals);       // 0.4583 -> "45.83 %"
 std::string seconds_text(double seconds);                 // "0.129 s", "12 ms", "85 µs"

@@ -61,9 +61,14 @@ std::string wcss_section(const page_data& page) {
   const double first = q.passes.front().wcss, last = q.passes.back().wcss;
   int rises = 0;
   for (std::size_t i = 1; i < q.passes.size(); ++i) rises += q.passes[i].wcss > q.passes[i - 1].wcss ? 1 : 0;
+  const bool oklab = q.space == color_space::oklab;
+  const std::string distance = oklab ? "squared OKLab distance (fixed point, 255 to a unit of L, a and b)"
+                               : q.premultiplied ? "squared distance of the composited colour (R\xc2\xb7A, G\xc2\xb7A, "
+                                                   "B\xc2\xb7A and A)"
+                                                 : "squared RGB distance";
   std::string lead =
-      "The objective k-means minimises: the within-cluster sum of squares, WCSS = \xce\xa3 over all pixels of the "
-      "squared RGB distance to their cluster's centroid, after each Lloyd pass (assign every colour to its nearest "
+      "The objective k-means minimises: the within-cluster sum of squares, WCSS = \xce\xa3 over all pixels of the " +
+      distance + " to their cluster's centroid, after each Lloyd pass (assign every colour to its nearest "
       "centroid, move every centroid to the mean of its colours). " +
       std::to_string(q.passes.size()) + (q.passes.size() == 1 ? " pass" : " passes") + ": from " + compact(first) +
       " to " + compact(last) + (first > 0 ? " (\xe2\x88\x92" + percent((first - last) / first, 1) + ")" : "") + ", " +
@@ -98,7 +103,8 @@ std::string wcss_section(const page_data& page) {
   html += "<figure class=\"chart wide\">" + svg::render_line_plot(plot) + "</figure>";
   html += "<p class=\"note\">The palette as written (centroids rounded to 8-bit colours, every pixel at its nearest "
           "entry) has WCSS <strong>" + grouped(static_cast<std::uint64_t>(std::llround(q.wcss))) +
-          "</strong>, MSE " + fixed(page.outcome.metrics.mse, 2) + " per channel.</p>";
+          "</strong>" + (oklab ? " in sRGB units (the curve above is in OKLab units, which it does not compare with)" : "") +
+          ", MSE " + fixed(page.outcome.metrics.mse, 2) + " per channel.</p>";
   html += "<details><summary>Every pass</summary>" +
           table_open({"pass", "WCSS", "change", "colours moved", "empty clusters", "time"});
   for (std::size_t i = 0; i < q.passes.size(); ++i) {
@@ -122,7 +128,9 @@ std::string elbow_section(const page_data& page) {
            "the palette for K = 2, 4, 8, \xe2\x80\xa6 256 and its error, to show where more colours stop paying "
            "off.</p></section>";
   }
-  const int chosen = page.outcome.k > 0 ? page.outcome.k : asked_k(page);
+  // Lossless (K at or above the colours), the curve ends at the colour count,
+  // where this palette lies, not at the K asked for.
+  const int chosen = q.lossless ? static_cast<int>(q.palette.size()) : page.outcome.k > 0 ? page.outcome.k : asked_k(page);
   std::string html = section_open(
       "elbow", "Elbow curve",
       "The error of the best palette for each K, against K on a logarithmic axis: past the elbow, each doubling of "

@@ -73,7 +73,7 @@ std::string render_page(const page_data& page) {
   const job_outcome& r = page.outcome;
   const std::string version = page.context.version.empty() ? std::string("kmq") : "kmq " + page.context.version;
   const std::string name = escape(page.name);
-  const std::string colours = std::to_string(r.quantized.palette.size()) + " colours";
+  const std::string colours = report::colours(r.quantized.palette.size());
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

@@ -55,9 +55,9 @@ std::string compare_section(const page_data& page) {
           "</div><figcaption><strong>Original</strong> \xc2\xb7 " + byte_size(r.input_bytes) +
           "</figcaption></figure><figure class=\"shot\"><div class=\"checker\">" +
           img("img-compressed", png_data_uri(page.compressed_png), page.preview,
-              "The compressed image: " + std::to_string(r.quantized.palette.size()) + " colours") +
+              "The compressed image: " + colours(r.quantized.palette.size())) +
           "</div><figcaption><strong>Compressed</strong> \xc2\xb7 " +
-          std::to_string(r.quantized.palette.size()) + " colours \xc2\xb7 " + byte_size(r.png.size()) +
+          colours(r.quantized.palette.size()) + " \xc2\xb7 " + byte_size(r.png.size()) +
           " PNG</figcaption></figure></div>";
 
   html += "<h3 id=\"swipe-h\">Swipe</h3><div class=\"viewer\" id=\"swipe\"><div class=\"toolbar\">" +

@@ -86,7 +86,7 @@ std::string summary_section(const page_data& page) {
   const int k = asked_k(page);
   std::string k_note = "K asked: " + std::to_string(k);
   if (page.job.quality) k_note = "K chosen by --quality: " + std::to_string(r.k);
-  html += card("Palette", std::to_string(q.palette.size()) + " colours",
+  html += card("Palette", colours(q.palette.size()),
                k_note + " \xc2\xb7 " + grouped(q.distinct_colors) + " distinct colours in the input" +
                    (q.lossless ? " \xc2\xb7 lossless" : ""));
   html += card("Clustering",
@@ -127,7 +127,7 @@ std::string palette_section(const page_data& page) {
            : q.exact_grey ? " grey levels of least error (found exactly: a grey image needs no k-means)"
                           : " centroids k-means found") +
           ", as written to the PNG, most used first. Share: the pixels mapped to each colour.");
-  html += "<div class=\"strip\" role=\"img\" aria-label=\"The palette as one bar, each colour as wide as its share\">";
+  html += "<div class=\"strip checker\" role=\"img\" aria-label=\"The palette as one bar, each colour as wide as its share\">";
   for (const std::size_t i : page.by_share)
     html += "<span style=\"flex-grow:" + fixed(share(i) * 1000.0, 2) + ";background:" + css_colour(q.palette[i]) +
             "\" title=\"" + hex_colour(q.palette[i]) + " \xc2\xb7 " + percent(share(i), 2) + "\"></span>";
@@ -136,7 +136,7 @@ std::string palette_section(const page_data& page) {
   for (const std::size_t i : page.by_share) {
     const packed_rgba c = q.palette[i];
     html += "<li class=\"swatch\"><span class=\"chip checker\"><span class=\"chip-fill\" style=\"background:" +
-            css_colour(c) + ";color:" + (alpha_of(c) < 128 ? "#111" : ink_on(c)) + "\">" + hex_colour(c) +
+            css_colour(c) + ";color:" + (alpha_of(c) < 128 ? "var(--ink)" : ink_on(c)) + "\">" + hex_colour(c) +
             "</span></span><span class=\"sw-body\"><span class=\"sw-share\"><strong>" +
             percent(share(i), 2) + "</strong><span>" + grouped(i < q.usage.size() ? q.usage[i] : 0) +
             " px</span></span><span class=\"sw-rgb\">" + rgb_text(c) + "</span><span class=\"bar\"><span style=\"width:" + fixed(100.0 * share(i) / top, 1) +

@@ -66,8 +66,8 @@ figcaption{font-size:13px;color:var(--muted);margin-top:7px}
 .divider:focus-visible .grip{outline:3px solid var(--accent);outline-offset:2px}
 .tag{position:absolute;top:10px;padding:2px 9px;border-radius:6px;background:rgba(10,12,16,.62);color:#fff;font-size:12px;font-weight:600;pointer-events:none}
 .tag-left{left:10px}.tag-right{right:10px}
-.detail-pair{display:grid;grid-template-columns:1fr 1fr;gap:16px}
-.detail-pair figure{display:flex;flex-direction:column;align-items:center}
+.detail-pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
+.detail-pair figure{display:flex;flex-direction:column;align-items:center;min-width:0;margin:0}
 .dview{width:fit-content;max-width:100%;overflow:auto;max-height:min(70vh,660px);border-radius:10px;border:1px solid var(--line);cursor:grab;touch-action:none}
 .dview img{display:block;width:calc(var(--w) * var(--dz) * 1px);height:auto;max-width:none}
 .pixelated{image-rendering:pixelated}
@@ -146,7 +146,7 @@ dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 pre.cmd{background:#0f1217;color:#e7eaef;padding:14px 16px;border-radius:10px;margin:4px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.55 var(--mono)}
 footer{color:var(--muted);font-size:13px;padding-bottom:32px}
-@media (max-width:760px){.pair,.detail-pair{grid-template-columns:1fr}.card.wide{grid-column:auto}}
+@media (max-width:760px){.pair,.detail-pair{grid-template-columns:minmax(0,1fr)}.card.wide{grid-column:auto}}
 @media (max-width:600px){.wrap{padding:0 10px}section{padding:16px 14px;border-radius:11px;margin:12px 0}h1{font-size:23px}
 .card-value{font-size:20px}.cards{grid-template-columns:repeat(auto-fit,minmax(150px,1fr))}.chip{min-height:60px}dl.facts{grid-template-columns:1fr;gap:0 0}dl.facts dd{margin-bottom:8px}.chip{flex-basis:64px}}
 @media (prefers-reduced-motion:reduce){html{scroll-behavior:auto}}

@@ -211,8 +211,14 @@ std::string render_line_plot(const line_plot& plot) {
     const bool right_half = m.has_point ? rising : x > (b.left + b.right) / 2;
     out += "<g class=\"highlight\">" + line(x, b.bottom, x, y, "rule");
     if (m.has_point) out += "<circle class=\"mark\"" + attr("cx", x) + attr("cy", y) + " r=\"6.5\"/>";
-    out += text(x + (right_half ? -10 : 10), m.has_point ? y - 10 : b.top + 14, m.label, "mark-label",
-                right_half ? "end" : "start");
+    // Where the label would leave the plot (a mark at K = 256, at the right
+    // edge), it goes to the other side of the point.
+    const double label_width = 7.5 * static_cast<double>(m.label.size());
+    bool to_left = right_half;
+    if (!to_left && x + 10 + label_width > b.right) to_left = true;
+    else if (to_left && x - 10 - label_width < b.left) to_left = false;
+    out += text(x + (to_left ? -10 : 10), m.has_point ? y - 10 : b.top + 14, m.label, "mark-label",
+                to_left ? "end" : "start");
     out += "</g>";
   }
 
