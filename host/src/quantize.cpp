@@ -11,6 +11,7 @@
 #include "oklab_palette.hpp"
 #include "kmq/palette_order.hpp"
 #include "kmq/stopwatch.hpp"
+#include "composited_error.hpp"
 #include "grey_palette.hpp"
 #include "palette_polish.hpp"
 #include "point_groups.hpp"
@@ -103,30 +104,6 @@ double exact_error(const std::vector<packed_rgba>& points, const std::vector<std
   return static_cast<double>(total);
 }
 
-// The composited error (per channel R*A/255, G*A/255, B*A/255, then A) of the
-// straight colours against their entries, summed as measure_error() sums it
-// (integers scaled by 255^2), so that the figure a --quality search judges a
-// K by is the one the result reports.
-double composited_error(const std::vector<packed_rgba>& colors, const std::vector<std::uint32_t>& counts,
-                        const std::vector<std::uint32_t>& labels, const std::vector<packed_rgba>& palette) {
-  __extension__ typedef unsigned __int128 wide;  // GCC and Clang; -Wpedantic knows it is not ISO
-  wide shown_total = 0;
-  std::uint64_t alpha_total = 0;
-  for (std::size_t i = 0; i < colors.size(); ++i) {
-    const packed_rgba a = colors[i], b = palette[labels[i]];
-    std::uint64_t shown = 0;  // at most 3 * 65025^2
-    for (int c = 0; c < 3; ++c) {
-      const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
-                             static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
-      shown += static_cast<std::uint64_t>(d * d);
-    }
-    const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
-    shown_total += static_cast<wide>(shown) * counts[i];
-    alpha_total += static_cast<std::uint64_t>(d * d) * counts[i];
-  }
-  return static_cast<double>(shown_total) / (255.0 * 255.0) + static_cast<double>(alpha_total);
-}
-
 // The output order of the palette: reorders palette and usage, and returns
 // what renumbers a label of the old order to the new.
 std::vector<std::uint8_t> apply_output_order(std::vector<packed_rgba>& palette, std::vector<std::uint64_t>& usage) {
@@ -161,7 +138,8 @@ namespace {
 // centroid of a cluster that mixes them rounds to alpha 1 or 190. Opaque: the
 // most opaque entry becomes fully opaque. Transparent: transparent black is
 // added while there is room, else it replaces the entry nearest to it (never
-// the one opaque entry). K = 1 has no room for the rule: one_entry_palette().
+// the one opaque entry). K = 1 has no room for the rule: one_entry_palette()
+// (composited_error.hpp).
 void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<packed_rgba>& colors, int k) {
   // Colours are sorted by key, alpha in the high byte.
   const bool transparent = colors.front() == pack_rgba(0, 0, 0, 0);
@@ -189,28 +167,6 @@ void keep_alpha_extremes(std::vector<packed_rgba>& palette, const std::vector<pa
   }
   std::sort(palette.begin(), palette.end());
   palette.erase(std::unique(palette.begin(), palette.end()), palette.end());
-}
-
-// K = 1 on an image with alpha: the one entry serves every pixel, so it is
-// the mean of the composited colours (alpha the mean alpha, each colour
-// channel weighted by pixels times alpha), the exact optimum of that error.
-// The alpha rule needs two entries at least: kept to here, transparent
-// black would hide an image of translucent pixels, and an opaque entry would
-// serve its transparent ones.
-packed_rgba one_entry_palette(const std::vector<packed_rgba>& colors, const std::vector<std::uint32_t>& counts) {
-  std::uint64_t weight = 0, alpha = 0, shown[3] = {0, 0, 0};
-  for (std::size_t i = 0; i < colors.size(); ++i) {
-    const std::uint64_t w = counts[i], a = alpha_of(colors[i]);
-    weight += w;
-    alpha += w * a;
-    for (int c = 0; c < 3; ++c) shown[c] += w * a * channel_of(colors[i], c);
-  }
-  const auto rounded = [](std::uint64_t num, std::uint64_t den) {
-    return static_cast<std::uint32_t>(den == 0 ? 0 : (2 * num + den) / (2 * den));
-  };
-  const std::uint32_t a = rounded(alpha, weight);
-  if (a == 0) return pack_rgba(0, 0, 0, 0);
-  return pack_rgba(rounded(shown[0], alpha), rounded(shown[1], alpha), rounded(shown[2], alpha), a);
 }
 
 // Rounding, the opaque and transparent entries the alpha rule asks for, and
@@ -294,7 +250,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   } else if (colors.translucent() && options.kmeans.k == 1) {
     result.converged = true;
     result.restarts = 0;
-    palette = {one_entry_palette(colors.colors_, counts)};
+    palette = {detail::one_entry_palette(colors.colors_, counts)};
   } else if (options.refine && !oklab && detail::all_opaque_grey(colors.colors_)) {
     // One line of colours: the exact optimum, no clustering (grey_palette.hpp).
     detail::stopwatch solving;
@@ -397,7 +353,7 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   result.mse = result.wcss / values;
   if (colors.translucent()) {
     const std::vector<std::uint32_t> color_labels = detail::labels_per_color(labels, counts, colors.dedupe());
-    result.mse = composited_error(colors.colors_, counts, color_labels, palette) / values;
+    result.mse = detail::composited_error(colors.colors_, counts, color_labels, palette) / values;
   }
   result.output_index = apply_output_order(palette, result.usage);
   result.palette = std::move(palette);
