@@ -169,7 +169,7 @@ async function refresh(image, withPreview) {
     showError(`${image.name}: ${e.message}`, 'settings');
   } finally {
     if (seq === image.seq && image === state.current) $('busy-note').hidden = true;
-    if (image.stale && image === state.current) refresh(image, true);
+    if (image.stale) refresh(image, image === state.current);  // picked away meanwhile: its row still gets a result
   }
 }
 
