@@ -276,7 +276,13 @@ async function select(image) {
       if (e instanceof HttpError && e.status === 404) forget(image);  // evicted: gone from the list and the zip
       state.current = previous;
       for (const i of state.images) updateRow(i);
-      if (previous) { state.zoom = null; await loadOriginal(previous); fit(); await refresh(previous, true); }
+      if (!previous) return;
+      state.zoom = null;
+      try {
+        if (await loadOriginal(previous)) { fit(); await refresh(previous, true); }
+      } catch (again) {
+        showError(`${image.name}: ${e.message}\n${previous.name}: ${again.message}`);  // both evicted
+      }
       return;
     }
     fit();
