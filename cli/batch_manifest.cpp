@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "kmq/error.hpp"
+#include "kmq/fnv_hash.hpp"
 #include "kmq/output_revision.hpp"
 
 namespace kmq::cli {
@@ -37,16 +38,7 @@ std::string params_string(const image_job& job) {
   return text;
 }
 
-std::string params_hash(const std::string& params) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : params) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
+std::string params_hash(const std::string& params) { return fnv1a_64_hex(params); }
 
 bool stamp_of(const std::string& path, file_stamp& stamp) {
   struct stat info {};

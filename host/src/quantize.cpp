@@ -350,11 +350,11 @@ quantize_result quantize(const color_set& colors, const quantize_options& asked,
   const std::vector<packed_rgba>& error_points = !oklab ? points : colors.dedupe() ? colors.colors_ : colors.rgb_points_;
   result.wcss = exact_error(error_points, weights, labels, as_clustered(palette, {colors.premultiplied(), false}));
   const double values = static_cast<double>(result.width) * result.height * error_channels(colors);
-  result.mse = result.wcss / values;
-  if (colors.translucent()) {
-    const std::vector<std::uint32_t> color_labels = detail::labels_per_color(labels, counts, colors.dedupe());
-    result.mse = detail::composited_error(colors.colors_, counts, color_labels, palette) / values;
-  }
+  result.mse = (colors.translucent() ? detail::composited_error(colors.colors_, counts,
+                                                                  detail::labels_per_color(labels, counts, colors.dedupe()),
+                                                                  palette)
+                                      : result.wcss) /
+               values;
   result.output_index = apply_output_order(palette, result.usage);
   result.palette = std::move(palette);
   result.palette_seconds = settling.seconds();

@@ -16,6 +16,7 @@
 
 #include "interrupt_registry.hpp"
 #include "kmq/error.hpp"
+#include "kmq/fnv_hash.hpp"
 #include "stale_temporary.hpp"
 
 namespace kmq::io {
@@ -61,10 +62,7 @@ std::string temporary_name(const split_path& parts) {
   const std::string folder = parts.dir == "/" ? std::string() : parts.dir;
   const std::string suffix = ".kmq-tmp";
   if (1 + parts.name.size() + suffix.size() <= longest_name) return folder + "/." + parts.name + suffix;
-  std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (const unsigned char c : parts.name) hash = (hash ^ c) * 0x100000001b3ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  const std::string hex = fnv1a_64_hex(parts.name);
   const std::size_t prefix = longest_name - 1 - 1 - 16 - suffix.size();
   return folder + "/." + parts.name.substr(0, prefix) + "~" + hex + suffix;
 }

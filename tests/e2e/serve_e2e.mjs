@@ -56,6 +56,15 @@ function watchConsole(page, errors) {
   page.on('pageerror', (e) => errors.push(String(e)));
 }
 
+// A page of the server with its console watched (errors collected).
+async function openPage(browser, url, options) {
+  const page = await browser.newPage(options);
+  const errors = [];
+  watchConsole(page, errors);
+  await page.goto(url);
+  return { page, errors };
+}
+
 async function waitForResult(page, k) {
   await page.waitForFunction(
     (want) => {
@@ -101,10 +110,7 @@ async function compareTarget(page, label, stateText, flags) {
 }
 
 async function mouseFlow(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url, { viewport: { width: 1280, height: 1000 } });
   await page.locator('#file-input').setInputFiles(sample);
   await waitForResult(page, 16);
   // Drag the slider's thumb to the right, as a user does: previews follow it.
@@ -147,10 +153,7 @@ async function mouseFlow(browser, url) {
 }
 
 async function keyboardFlow(browser, url, width, name) {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url, { viewport: { width, height: 900 } });
   // Tab to the file input and open it with the keyboard.
   const focusOn = async (id) => {
     for (let i = 0; i < 40; ++i) {
@@ -189,10 +192,7 @@ async function keyboardFlow(browser, url, width, name) {
 }
 
 async function errorFlow(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 800, height: 700 } });
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url, { viewport: { width: 800, height: 700 } });
   const junk = path.join(work, 'notes.txt');
   writeFileSync(junk, 'not an image at all');
   await page.locator('#file-input').setInputFiles(junk);
@@ -216,10 +216,7 @@ async function errorFlow(browser, url) {
 // shows is the compressed layer alone over the checkerboard; the original
 // must not show through its transparent or translucent pixels.
 async function alphaFlow(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url, { viewport: { width: 1000, height: 800 } });
   await page.locator('#file-input').setInputFiles(path.join(sourceDir, 'tests', 'golden', 'sprite-rgba-128.png'));
   await waitForResult(page, 16);
   await page.$eval('#divider', (el) => { el.value = 0; el.dispatchEvent(new Event('input')); });
@@ -244,10 +241,7 @@ function crc32(bytes) {
 // An animated PNG (an acTL chunk of 3 frames after IHDR): the page says, as
 // kmq compress does, that only its first frame is compressed.
 async function animatedFlow(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url, { viewport: { width: 1280, height: 900 } });
   const png = readFileSync(path.join(sourceDir, 'sample_images', 'chelsea.png'));
   const body = Buffer.from([0x61, 0x63, 0x54, 0x4c, 0, 0, 0, 3, 0, 0, 0, 0]);  // "acTL", 3 frames, played forever
   const crc = Buffer.alloc(4);
@@ -265,10 +259,7 @@ async function animatedFlow(browser, url) {
 }
 
 async function manyFlow(browser, url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
+  const { page, errors } = await openPage(browser, url, { viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
   // One photo picked, then a folder of three more (and a text file, left out).
   await page.locator('#file-input').setInputFiles(sample);
   const folder = path.join(work, 'folder');
