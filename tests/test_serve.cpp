@@ -126,7 +126,7 @@ TEST_F(serve_test, EveryResponseCarriesTheContentSecurityPolicy) {
   start();
   const json image = upload(read_bytes(source_dir() / "sample_images/chelsea.png"), "chelsea.png");
   const std::string id = image.at("id");
-  const std::vector<std::string> paths = {"/", "/index.html", "/app.js", "/viewer.js", "/app.css", "/favicon.svg", "/api/status", "/nothing",
+  const std::vector<std::string> paths = {"/", "/index.html", "/app.js", "/viewer.js", "/elbow.js", "/files.js", "/app.css", "/favicon.svg", "/api/status", "/nothing",
                                           "/api/images/ffff/preview", "/api/images/" + id + "/preview?k=300",
                                           "/api/images/" + id + "/result?k=4", "/api/images/" + id + "/original"};
   for (const std::string& path : paths) {
@@ -167,6 +167,7 @@ TEST_F(serve_test, AWrongMethodOnARouteAnswers405WithAllow) {
   expect_405(client().Put("/api/images", "x", "application/octet-stream"), "POST");
   expect_405(client().Post("/api/status", "x", "application/octet-stream"), "GET");
   expect_405(client().Post(("/api/images/" + image + "/preview").c_str(), "x", "application/octet-stream"), "GET");
+  expect_405(client().Post(("/api/images/" + image + "/elbow").c_str(), "x", "application/octet-stream"), "GET");
   expect_405(client().Delete("/api/zip"), "GET");
   expect_405(client().Get(("/api/images/" + image).c_str()), "DELETE");
   expect_error(client().Get("/api/nothing"), 404, "not_found");

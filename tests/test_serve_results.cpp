@@ -153,3 +153,41 @@ TEST_F(serve_test, ZipNamesEachImageOnce) {
   zip_close(archive);
   expect_error(client().Get(("/api/zip?k=8&ids=" + id + ",0000000000000000-0000000000000001").c_str()), 400, "bad_request");
 }
+
+// The error against K equals kmq compress --elbow's curve point for point
+// (same seed; K and dithering do not change it), lists the levels' targets,
+// and the report asked with elbow=1 carries it as --elbow --report's does.
+TEST_F(serve_test, ElbowCurveEqualsKmqCompressElbowAndReachesTheReport) {
+  start();
+  const std::string input = (source_dir() / "sample_images/chelsea.png").string();
+  const std::string base = "/api/images/" + upload(read_bytes(input), "chelsea.png").at("id").get<std::string>();
+  for (const auto& [query, flags] : std::vector<std::pair<std::string, std::string>>{
+           {"k=16", "-k 16"}, {"k=40&dither=fs&seed=5", "-k 40 --dither fs --seed 5"}}) {
+    auto res = client().Get((base + "/elbow?" + query).c_str());
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json curve = json::parse(res->body);
+    const json expected = compress(input, flags + " --elbow").second.at("elbow");
+    ASSERT_EQ(curve.at("points").size(), expected.size()) << flags;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      for (const char* key : {"k", "wcss", "mse", "psnr"}) {
+        EXPECT_EQ(curve.at("points")[i].at(key), expected[i].at(key)) << flags << ", point " << i << ": " << key;
+      }
+    }
+    EXPECT_EQ(curve.at("command"), "kmq compress chelsea.png -o OUT.png " + flags + " --elbow --json");
+  }
+  const json levels = json::parse(client().Get((base + "/elbow").c_str())->body).at("levels");
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_EQ(levels[1].at("name"), "balanced");
+  EXPECT_EQ(levels[1].at("psnr"), 35.0);
+
+  auto with = client().Get((base + "/download/report.html?k=16&elbow=1").c_str());
+  auto without = client().Get((base + "/download/report.html?k=16").c_str());
+  ASSERT_TRUE(with && without);
+  ASSERT_EQ(with->status, 200) << with->body;
+  EXPECT_NE(with->body.find("id=\"elbow-psnr-plot\""), std::string::npos);
+  EXPECT_NE(with->body.find("-k 16 --elbow"), std::string::npos);
+  EXPECT_EQ(without->body.find("id=\"elbow-psnr-plot\""), std::string::npos);
+  expect_error(client().Get((base + "/download/report.html?k=16&elbow=yes").c_str()), 400, "bad_request");
+  expect_error(client().Get("/api/images/0000000000000000-0000000000000001/elbow"), 404, "unknown_image");
+}

@@ -94,6 +94,11 @@ quality_target level_quality(const std::string& level) {
   throw error(error_kind::invalid_argument, "--level: '" + level + "' is not smallest, balanced or best");
 }
 
+const std::vector<std::string>& level_names() {
+  static const std::vector<std::string> names = {"smallest", "balanced", "best"};
+  return names;
+}
+
 quality_search_result search_quality(const color_set& colors, const quality_target& target,
                                      const quantize_options& options, backend& engine, observer* watcher) {
   if (!(target.min_psnr >= 0.0 && target.min_psnr <= target.max_psnr && std::isfinite(target.max_psnr))) {

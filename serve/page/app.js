@@ -27,6 +27,16 @@ function showMode() {
   $('psnr-control').hidden = mode() !== 'psnr';
 }
 
+// A point of the error-against-K chart picked: K by hand, that K.
+function pickK(k) {
+  document.querySelector('input[name=mode][value=k]').checked = true;
+  $('k-slider').value = k;
+  $('k-value').textContent = k;
+  showMode();
+  redrawElbow();
+  changed();
+}
+
 // ---- errors ----------------------------------------------------------------
 
 // from: 'settings' for a refresh's failure, which the next success clears;
@@ -234,6 +244,7 @@ function showResult(image) {
   $('stat-state').textContent = `${notes ? notes + ' ' : ''}As: ${r.command}`;
   $('viewer').dataset.resultSeq = r.seq;
   setDownloads(image);
+  redrawElbow();
 }
 
 function setDownloads(image) {
@@ -241,7 +252,11 @@ function setDownloads(image) {
   const query = settingsQuery().toString();
   for (const [id, what] of Object.entries(links)) {
     const a = $(id);
-    if (image) { a.href = `/api/images/${image.id}/download/${what}?${query}`; a.classList.remove('disabled'); a.removeAttribute('aria-disabled'); }
+    if (image) {
+      a.href = `/api/images/${image.id}/download/${what}?${what === 'report.html' ? reportQuery(image) : query}`;
+      a.classList.remove('disabled');
+      a.removeAttribute('aria-disabled');
+    }
     else { a.removeAttribute('href'); a.classList.add('disabled'); a.setAttribute('aria-disabled', 'true'); }
   }
   const zip = $('dl-zip');
@@ -255,6 +270,14 @@ function setDownloads(image) {
   // The report follows the current setting whenever asked: not disabled while a result is on its way
   // (a click that blurs an edited field starts a refresh before the click lands).
   $('show-report').disabled = !state.current;
+  $('show-elbow').disabled = !state.current;
+}
+
+// The report's query: the setting, and its elbow section once the image's curve is on the page (the server keeps it).
+function reportQuery(image) {
+  const query = settingsQuery();
+  if (image.elbow) query.set('elbow', '1');
+  return query.toString();
 }
 
 // ---- selection ---------------------------------------------------------------
@@ -266,6 +289,8 @@ async function select(image) {
   if (previous !== image) {
     $('viewer-empty').hidden = true;
     $('report-frame').hidden = true;
+    $('elbow-figure').hidden = true;
+    if (state.elbowOpen) showElbow();  // the chart, once opened, follows the image on screen
     state.zoom = null;
     clearStats();
     try {
@@ -279,7 +304,11 @@ async function select(image) {
       if (!previous) return;
       state.zoom = null;
       try {
-        if (await loadOriginal(previous)) { fit(); await refresh(previous, true); }
+        if (await loadOriginal(previous)) {
+          fit();
+          if (state.elbowOpen) showElbow();
+          await refresh(previous, true);
+        }
       } catch (again) {
         showError(`${image.name}: ${e.message}\n${previous.name}: ${again.message}`);  // both evicted
       }
@@ -298,86 +327,19 @@ function forget(image) {
 
 function showReport() {
   const frame = $('report-frame');
-  frame.src = `/api/images/${state.current.id}/download/report.html?inline=1&${settingsQuery()}`;
+  frame.src = `/api/images/${state.current.id}/download/report.html?inline=1&${reportQuery(state.current)}`;
   frame.hidden = false;
 }
 
-// ---- files in ----------------------------------------------------------------
-
-const imageName = /\.(png|jpe?g|jpe|webp|tiff?|bmp)$/i;
-
-// A dropped folder's image files (and its subfolders'), through the entries API.
-async function filesOfEntry(entry) {
-  if (entry.isFile) {
-    if (!imageName.test(entry.name)) return [];
-    return [await new Promise((resolve, reject) => entry.file(resolve, reject))];
-  }
-  const reader = entry.createReader();
-  const out = [];
-  for (;;) {
-    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
-    if (batch.length === 0) break;
-    for (const child of batch.sort((a, b) => a.name.localeCompare(b.name))) out.push(...(await filesOfEntry(child)));
-  }
-  return out;
-}
-
-async function droppedFiles(transfer) {
-  const entries = Array.from(transfer.items || []).map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
-  if (entries.length === 0 || entries.some((e) => !e)) return Array.from(transfer.files);
-  const files = [];
-  for (const entry of entries) files.push(...(await filesOfEntry(entry)));
-  return files;
-}
-
-async function addFiles(files) {
-  clearError();
-  const list = Array.from(files);
-  const failures = [];
-  for (const file of list) {
-    let image;
-    try {
-      image = await upload(file);
-    } catch (e) {
-      failures.push(e.message.includes(file.name) ? e.message : `${file.name}: ${e.message}`);
-      showError(failures.join('\n'));
-      continue;
-    }
-    if (!state.current) await select(image);
-    else await refresh(image, false);
-  }
-  if (state.current) setDownloads(state.current.result ? state.current : null);
-}
-
 function setupInputs() {
-  $('file-input').addEventListener('change', (e) => { addFiles(e.target.files); e.target.value = ''; });
-  const zone = $('drop-zone');
-  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', async (e) => {
-    e.preventDefault();
-    zone.classList.remove('over');
-    const transfer = e.dataTransfer;
-    const items = Array.from(transfer.items || []);  // read before the event ends
-    addFiles(await droppedFiles({ items, files: transfer.files }));
-  });
-  // A folder picked: its image files (the other files in it are left out).
-  $('folder-input').addEventListener('change', (e) => {
-    addFiles(Array.from(e.target.files).filter((f) => imageName.test(f.name)));
-    e.target.value = '';
-  });
-  document.addEventListener('paste', (e) => {
-    const files = Array.from(e.clipboardData.items).filter((i) => i.kind === 'file').map((i) => i.getAsFile());
-    if (files.length > 0) addFiles(files);
-  });
   $('error-close').addEventListener('click', clearError);
 
-  $('k-slider').addEventListener('input', () => { $('k-value').textContent = $('k-slider').value; changed(); });
+  $('k-slider').addEventListener('input', () => { $('k-value').textContent = $('k-slider').value; redrawElbow(); changed(); });
   $('level-select').addEventListener('change', changed);
   $('psnr-input').addEventListener('change', changed);
   $('dither-toggle').addEventListener('change', changed);
   for (const radio of document.querySelectorAll('input[name=mode]')) {
-    radio.addEventListener('change', () => { showMode(); changed(); });
+    radio.addEventListener('change', () => { showMode(); redrawElbow(); changed(); });
   }
   $('apply-all').addEventListener('click', async () => {
     clearError();
@@ -385,6 +347,7 @@ function setupInputs() {
     if (state.current) setDownloads(state.current);
   });
   $('show-report').addEventListener('click', showReport);
+  $('show-elbow').addEventListener('click', showElbow);
 }
 
 async function showServer() {
@@ -404,6 +367,7 @@ window.addEventListener('pagehide', () => {
 
 showMode();
 setupViewer();
+setupFileInputs();
 setupInputs();
 placeDivider();
 showServer();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <new>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -11,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api_answers.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/image_header.hpp"
 #include "page_assets.hpp"
@@ -29,76 +29,6 @@ namespace {
 
 using params_t = std::multimap<std::string, std::string>;
 const char* const image_path = "/api/images/([0-9a-f]{16}-[0-9a-f]{16})";
-
-// Large bodies (a 12-megapixel label map, the decoded pixels) are handed to
-// httplib without the copy set_content() makes: held by the provider until sent.
-template <typename Bytes>
-void send_bytes(httplib::Response& res, std::shared_ptr<const Bytes> bytes, const char* data, std::size_t size,
-                const char* type) {
-  res.set_content_provider(size, type, [bytes, data](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-    return sink.write(data + offset, length);
-  });
-}
-
-void send_json(httplib::Response& res, const nlohmann::json& body, int status = 200) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-// The one place kmq::error kinds become HTTP answers.
-int status_for(error_kind kind) {
-  switch (kind) {
-    case error_kind::invalid_argument: return 400;
-    case error_kind::input_unreadable:
-    case error_kind::bad_input:
-    case error_kind::quality_not_met: return 422;
-    case error_kind::cancelled: return 409;
-    case error_kind::backend_unavailable:
-    case error_kind::decoder_unavailable:
-    case error_kind::out_of_memory: return 503;
-    case error_kind::output_failed:
-    case error_kind::internal: break;
-  }
-  return 500;
-}
-
-const char* kind_of(error_kind kind) {
-  switch (kind) {
-    case error_kind::invalid_argument: return "bad_request";
-    case error_kind::input_unreadable:
-    case error_kind::bad_input: return "bad_input";
-    case error_kind::quality_not_met: return "quality_not_met";
-    case error_kind::cancelled: return "superseded";
-    case error_kind::backend_unavailable: return "backend_unavailable";
-    case error_kind::decoder_unavailable: return "decoder_unavailable";
-    case error_kind::out_of_memory: return "out_of_memory";
-    case error_kind::output_failed:
-    case error_kind::internal: break;
-  }
-  return "internal";
-}
-
-// Runs a handler's body and answers its failure as JSON; nothing escapes to httplib.
-template <typename Fn>
-void guarded(httplib::Response& res, Fn&& fn) {
-  try {
-    fn();
-  } catch (const http_error& e) {
-    send_error(res, e.status, e.kind, e.what());
-  } catch (const busy_error&) {
-    res.set_header("Retry-After", "1");
-    send_error(res, 503, "busy", "busy");
-  } catch (const superseded_error& e) {
-    send_error(res, 409, "superseded", e.what());
-  } catch (const error& e) {
-    send_error(res, status_for(e.kind()), kind_of(e.kind()),
-               e.kind() == error_kind::cancelled ? "superseded by a newer request for this image" : e.describe());
-  } catch (const std::bad_alloc&) {
-    send_error(res, 503, "out_of_memory", "out of memory");
-  } catch (const std::exception& e) {
-    send_error(res, 500, "internal", std::string("internal error: ") + e.what());
-  }
-}
 
 // Fixed-width fields, so that no two (counter, random) pairs print alike: the
 // counter keeps ids of one run apart, 64 random bits those of runs before.
@@ -218,12 +148,39 @@ void result(api_context& context, const httplib::Request& req, httplib::Response
   send_json(res, j);
 }
 
+// Not superseded by the page's previews (seq 0): a slider moved meanwhile
+// does not cancel the curve, which no setting but the seed changes.
+std::shared_ptr<const elbow_data> elbow_of(api_context& context, const std::shared_ptr<prepared_image>& image,
+                                           const request_settings& settings) {
+  std::shared_ptr<const elbow_data> curve;
+  context.queue.run("elbow", image->id, 0, [&](const work_queue::still_wanted& wanted) {
+    curve = make_elbow(*image, settings, context.pool, wanted);
+  });
+  return curve;
+}
+
+void elbow(api_context& context, const httplib::Request& req, httplib::Response& res) {
+  const std::shared_ptr<prepared_image> image = find_image(context, req.matches[1]);
+  const request_settings settings = read_settings(params_of(req));
+  nlohmann::json j = elbow_json(*image, *elbow_of(context, image, settings));
+  j["id"] = image->id;
+  j["command"] = settings.command_line(image->name) + " --elbow --json";
+  send_json(res, j);
+}
+
 void download_file(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const std::shared_ptr<prepared_image> image = find_image(context, req.matches[1]);
   const std::string what = req.matches[2];
-  const request_settings settings = read_settings(params_of(req));
+  const params_t params = params_of(req);
+  const request_settings settings = read_settings(params);
+  const auto with_elbow = params.find("elbow");
+  if (with_elbow != params.end() && with_elbow->second != "0" && with_elbow->second != "1") {
+    throw http_error(400, "bad_request", "elbow: '" + with_elbow->second + "' is not 0 or 1");
+  }
+  const bool elbow_asked = with_elbow != params.end() && with_elbow->second == "1" && what == "report.html";
+  const std::shared_ptr<const elbow_data> curve = elbow_asked ? elbow_of(context, image, settings) : nullptr;
   const std::shared_ptr<const full_result> result = full(context, image, settings, 0, "download");
-  download file = render_download(*image, *result, what, settings);
+  download file = render_download(*image, *result, what, settings, curve.get());
   if (what == "report.html") {
     // Replaces the page's policy (a default header): the report is one file with inline code.
     res.headers.erase("Content-Security-Policy");
@@ -280,65 +237,90 @@ void zip_all(api_context& context, const httplib::Request& req, httplib::Respons
 
 }  // namespace
 
-void send_error(httplib::Response& res, int status, const std::string& kind, const std::string& reason) {
-  send_json(res, {{"error", reason}, {"kind", kind}}, status);
+
+namespace {
+
+void original(api_context& context, const httplib::Request& req, httplib::Response& res) {
+  const std::shared_ptr<prepared_image> image = find_image(context, req.matches[1]);
+  const auto& pixels = image->image.pixels;
+  // RGBA bytes, row-major: packed_rgba holds R in its low byte. The image is
+  // held until sent, even if evicted meanwhile.
+  send_bytes(res, std::shared_ptr<const prepared_image>(image), reinterpret_cast<const char*>(pixels.data()),
+             pixels.size() * 4, "application/octet-stream");
 }
 
+void remove_image(api_context& context, const httplib::Request& req, httplib::Response& res) {
+  if (!context.store.remove(req.matches[1])) throw http_error(404, "unknown_image", "no image " + std::string(req.matches[1]));
+  forget_evicted(context);
+  res.status = 204;
+}
+
+void status(api_context& context, const httplib::Request&, httplib::Response& res) {
+  send_json(res, {{"backend", context.pool.name()},
+                  {"memory_bytes", context.store.memory()},
+                  {"cache_bytes", context.store.bound()},
+                  {"workers", context.options.workers},
+                  {"queue", context.options.queue},
+                  {"waiting", context.queue.waiting()},
+                  {"max_file_size", context.options.limits.max_file_bytes},
+                  {"max_pixels", context.options.limits.max_pixels}});
+}
+
+// The API in one table: registered with httplib from it, and read by the 405
+// answer, so the two cannot drift apart.
+struct api_route {
+  const char* method;
+  std::string pattern;
+  void (*handler)(api_context&, const httplib::Request&, httplib::Response&);
+};
+
+const std::vector<api_route>& api_route_table() {
+  const std::string image = image_path;
+  static const std::vector<api_route> table = {
+      {"POST", "/api/images", upload},
+      {"GET", image + "/preview", preview},
+      {"GET", image + "/result", result},
+      {"GET", image + "/elbow", elbow},
+      {"GET", image + "/download/(png|gpl|palette\\.json|palette\\.png|labels\\.png|report\\.html)", download_file},
+      {"GET", image + "/original", original},
+      {"DELETE", image, remove_image},
+      {"GET", "/api/zip", zip_all},
+      {"GET", "/api/status", status},
+  };
+  return table;
+}
+
+}  // namespace
+
 void add_api_routes(httplib::Server& http, api_context& context) {
-  auto route = [&context](void (*fn)(api_context&, const httplib::Request&, httplib::Response&)) {
-    return [&context, fn](const httplib::Request& req, httplib::Response& res) {
+  for (const api_route& r : api_route_table()) {
+    const auto handler = [&context, fn = r.handler](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] { fn(context, req, res); });
     };
-  };
-  http.Post("/api/images", route(upload));
-  http.Get(std::string(image_path) + "/preview", route(preview));
-  http.Get(std::string(image_path) + "/result", route(result));
-  http.Get(std::string(image_path) + "/download/(png|gpl|palette\\.json|palette\\.png|labels\\.png|report\\.html)",
-           route(download_file));
-  http.Get(std::string(image_path) + "/original", route([](api_context& c, const httplib::Request& req,
-                                                          httplib::Response& res) {
-             const std::shared_ptr<prepared_image> image = find_image(c, req.matches[1]);
-             const auto& pixels = image->image.pixels;
-             // RGBA bytes, row-major: packed_rgba holds R in its low byte. The
-             // image is held until sent, even if evicted meanwhile.
-             send_bytes(res, std::shared_ptr<const prepared_image>(image),
-                        reinterpret_cast<const char*>(pixels.data()), pixels.size() * 4, "application/octet-stream");
-           }));
-  http.Delete(image_path, route([](api_context& c, const httplib::Request& req, httplib::Response& res) {
-                if (!c.store.remove(req.matches[1])) throw http_error(404, "unknown_image", "no image " + std::string(req.matches[1]));
-                forget_evicted(c);
-                res.status = 204;
-              }));
-  http.Get("/api/zip", route(zip_all));
-  http.Get("/api/status", route([](api_context& c, const httplib::Request&, httplib::Response& res) {
-             send_json(res, {{"backend", c.pool.name()},
-                             {"memory_bytes", c.store.memory()},
-                             {"cache_bytes", c.store.bound()},
-                             {"workers", c.options.workers},
-                             {"queue", c.options.queue},
-                             {"waiting", c.queue.waiting()},
-                             {"max_file_size", c.options.limits.max_file_bytes},
-                             {"max_pixels", c.options.limits.max_pixels}});
-           }));
+    const std::string method = r.method;
+    if (method == "GET") http.Get(r.pattern, handler);
+    else if (method == "POST") http.Post(r.pattern, handler);
+    else if (method == "DELETE") http.Delete(r.pattern, handler);
+  }
 }
 
 std::string allowed_methods(const std::string& path) {
-  const std::string image = image_path;
-  static const std::pair<std::regex, const char*> routes[] = {
-      {std::regex("/api/images"), "POST"},
-      {std::regex(image), "DELETE"},
-      {std::regex(image + "/(preview|result|original|download/[^/]+)"), "GET"},
-      {std::regex("/api/(zip|status)"), "GET"},
-  };
-  for (const auto& [pattern, methods] : routes) {
-    if (std::regex_match(path, pattern)) return methods;
+  static const std::vector<std::pair<std::regex, const char*>> patterns = [] {
+    std::vector<std::pair<std::regex, const char*>> out;
+    for (const api_route& r : api_route_table()) out.emplace_back(std::regex(r.pattern), r.method);
+    return out;
+  }();
+  std::string allow;
+  for (const auto& [pattern, method] : patterns) {
+    if (!std::regex_match(path, pattern) || allow.find(method) != std::string::npos) continue;
+    allow += (allow.empty() ? "" : ", ") + std::string(method);
   }
-  return {};
+  return allow;
 }
 
 bool answered_method_not_allowed(const httplib::Request& req, httplib::Response& res) {
   const std::string allow = allowed_methods(req.path);
-  if (allow.empty() || allow == req.method) return false;
+  if (allow.empty() || (", " + allow + ",").find(", " + req.method + ",") != std::string::npos) return false;
   res.set_header("Allow", allow);
   send_error(res, 405, "method_not_allowed", req.path + " answers " + allow + ", not " + req.method);
   return true;

@@ -1,5 +1,6 @@
 // The HTTP API of kmq serve (see the README, "kmq serve"): uploads, previews,
-// full results, downloads, the zip of several images, and the embedded page.
+// full results, the error against K, downloads, the zip of several images,
+// and the embedded page.
 // Every handler answers JSON errors {"error": reason, "kind": kind}.
 #pragma once
 #include <atomic>
@@ -7,6 +8,7 @@
 
 #include <httplib.h>
 
+#include "api_answers.hpp"
 #include "image_store.hpp"
 #include "image_work.hpp"
 #include "kmq/serve/server.hpp"
@@ -38,8 +40,5 @@ std::string allowed_methods(const std::string& path);
 // 405 with the Allow header, where req asks one of the API's routes with a
 // method it does not answer; false (nothing sent) elsewhere.
 bool answered_method_not_allowed(const httplib::Request& req, httplib::Response& res);
-
-// {"error": reason, "kind": kind} with status.
-void send_error(httplib::Response& res, int status, const std::string& kind, const std::string& reason);
 
 }  // namespace kmq::serve

@@ -30,6 +30,13 @@ struct full_result {
   job_outcome outcome;
 };
 
+// An elbow curve of one image, for one seed.
+struct elbow_data {
+  std::uint64_t seed = 0;
+  std::vector<elbow_point> points;
+  double seconds = 0.0;  // the colours counted and every palette built
+};
+
 struct prepared_image {
   std::string id, name;
   std::shared_ptr<const std::vector<std::uint8_t>> upload;  // the file's bytes: downloads re-run kmq compress's job on them
@@ -42,6 +49,7 @@ struct prepared_image {
 
   std::mutex busy;  // one job at a time on engine and on the fields below
   std::shared_ptr<const full_result> last;  // the latest full result
+  std::shared_ptr<const elbow_data> elbow;  // the latest elbow curve (atomic_load/store: built outside busy)
 
   // Bytes held: upload, pixels (4 B each), pixel-to-colour map (4 B each),
   // colours on the host and in the backend (~32 B each), and the last result

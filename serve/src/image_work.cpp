@@ -191,6 +191,49 @@ std::shared_ptr<const full_result> make_full_result(prepared_image& image, const
   return done;
 }
 
+std::shared_ptr<const elbow_data> make_elbow(prepared_image& image, const request_settings& settings, engines& pool,
+                                             const std::function<bool()>& still_wanted) {
+  std::shared_ptr<const elbow_data> kept = std::atomic_load(&image.elbow);
+  if (kept && kept->seed == settings.seed) return kept;
+  const detail::stopwatch clock;
+  image_job job;
+  settings.apply(job);
+  predicate_observer watch(still_wanted);
+  auto curve = std::make_shared<elbow_data>();
+  curve->seed = settings.seed;
+  const auto build = [&](backend& engine) {
+    const color_set colors = analyse_colors(image.image.view(), true, engine, &watch);
+    curve->points = elbow_curve(colors, job.quantize, engine, &watch);
+  };
+  if (pool.gpu()) {
+    pool.with_gpu([&](backend& gpu, std::string& owner) {
+      owner.clear();  // its colours become this count's
+      build(gpu);
+    });
+  } else {
+    build(*pool.make_cpu());
+  }
+  curve->seconds = clock.seconds();
+  std::shared_ptr<const elbow_data> done = curve;
+  std::atomic_store(&image.elbow, done);
+  return done;
+}
+
+nlohmann::json elbow_json(const prepared_image& image, const elbow_data& elbow) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const elbow_point& p : elbow.points) {
+    points.push_back({{"k", p.k}, {"wcss", p.wcss}, {"mse", p.mse}, {"psnr", number_or_null(p.psnr)},
+                      {"seconds", p.seconds}});
+  }
+  nlohmann::json levels = nlohmann::json::array();
+  for (const std::string& name : level_names()) levels.push_back({{"name", name}, {"psnr", level_quality(name).max_psnr}});
+  return {{"points", points},
+          {"distinct_colors", image.colors.distinct_colors()},
+          {"levels", levels},
+          {"seed", elbow.seed},
+          {"seconds", elbow.seconds}};
+}
+
 nlohmann::json result_json(const full_result& result) {
   const job_outcome& o = result.outcome;
   nlohmann::json j = outcome_json(result.job, o);
@@ -203,7 +246,7 @@ nlohmann::json result_json(const full_result& result) {
 }
 
 download render_download(const prepared_image& image, const full_result& result, const std::string& what,
-                         const request_settings& settings) {
+                         const request_settings& settings, const elbow_data* elbow) {
   const quantize_result& q = result.outcome.quantized;
   auto as_text = [](const std::vector<std::uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); };
   if (what == "png") return {as_text(result.outcome.png), "image/png", output_name(image.name)};
@@ -224,8 +267,9 @@ download render_download(const prepared_image& image, const full_result& result,
   if (what == "report.html") {
     job_outcome with_pixels = result.outcome;
     with_pixels.decoded = image.image.pixels;
+    if (elbow != nullptr) with_pixels.elbow = elbow->points;
     report_context context;
-    context.command_line = settings.command_line(image.name);
+    context.command_line = settings.command_line(image.name) + (elbow != nullptr ? " --elbow" : "");
     context.version = KMQ_VERSION;
     context.level = settings.level;
     return {render_report_html(result.job, with_pixels, context), "text/html; charset=utf-8",

@@ -71,15 +71,29 @@ preview_data make_preview(prepared_image& image, const request_settings& setting
 std::shared_ptr<const full_result> make_full_result(prepared_image& image, const request_settings& settings,
                                                     engines& pool, const std::function<bool()>& still_wanted);
 
+// The error against K (kmq compress --elbow): palettes of K = 2, 4, ... 256
+// from the image's colours, with settings' seed (K, a target and dithering do
+// not change it). Counted on a backend of its own (or the GPU), not on
+// image.engine, so the image's previews are not held up meanwhile. Reuses
+// image.elbow when its seed is the same. Throws error(cancelled) when
+// still_wanted() turns false.
+std::shared_ptr<const elbow_data> make_elbow(prepared_image& image, const request_settings& settings, engines& pool,
+                                             const std::function<bool()>& still_wanted);
+
+// {points: [{k, wcss, mse, psnr, seconds}] as kmq compress --json's "elbow",
+// distinct_colors, levels: [{name, psnr}] (the level's target), seconds}.
+nlohmann::json elbow_json(const prepared_image& image, const elbow_data& elbow);
+
 // The page's statistics: outcome_json (as kmq compress --json) plus the ratio and bits per pixel.
 nlohmann::json result_json(const full_result& result);
 
 // A file to download: "png", "gpl", "palette.json", "palette.png", "labels.png", "report.html".
+// elbow: the report's elbow curve (as kmq compress --elbow --report), or nullptr.
 struct download {
   std::string body, content_type, filename;
 };
 download render_download(const prepared_image& image, const full_result& result, const std::string& what,
-                         const request_settings& settings);
+                         const request_settings& settings, const elbow_data* elbow = nullptr);
 
 // The name of the PNG for an upload: its stem + ".png", only safe characters.
 std::string output_name(const std::string& upload_name, const std::string& suffix = ".png");

@@ -3,7 +3,8 @@
 // for the result, check the sizes and PSNR shown against `kmq compress
 // --json`; the same with the keyboard only and in a 375-px-wide window; a bad
 // upload shows the error panel (several: each named); an image with alpha
-// shown honestly; several images and the zip; the report view.
+// shown honestly; several images and the zip; the report view; the error
+// against K, whose points pick K.
 // Screenshots go to OUT_DIR (results/serve/). Usage:
 //   node serve_e2e.mjs KMQ_BINARY KMQ_SERVE_BINARY SOURCE_DIR OUT_DIR
 import { spawn, execFileSync } from 'node:child_process';
@@ -300,6 +301,38 @@ async function manyFlow(browser, url) {
   await page.close();
 }
 
+// The error against K: the chart's points are kmq compress --elbow's palettes,
+// a point (clicked, or Enter on it) picks its K, the rule follows the setting,
+// and the report on the page gains its elbow section.
+async function elbowFlow(browser, url) {
+  const { page, errors } = await openPage(browser, url, { viewport: { width: 1280, height: 1000 } });
+  await page.locator('#file-input').setInputFiles(sample);
+  await waitForResult(page, 16);
+  await page.locator('#show-elbow').click();
+  await page.waitForFunction(() => document.getElementById('elbow-note').textContent.startsWith('The PSNR'), null, { timeout: 120000 });
+  const points = await page.$$eval('#elbow-chart circle.pick', (cs) => cs.map((c) => c.getAttribute('aria-label')));
+  const expected = compressJson(sample, ['-k', '16', '--elbow']).elbow;
+  const wanted = expected.map((p) => `K = ${p.k}: ${p.psnr === null ? 'lossless' : p.psnr.toFixed(2) + ' dB'}; use this K`);
+  check(JSON.stringify(points) === JSON.stringify(wanted), `elbow: the chart's points ${JSON.stringify(points)} are kmq compress --elbow's`);
+  check(await page.locator('#elbow-chart .mark-label').textContent() === 'K = 16', 'elbow: the rule marks K = 16');
+  await page.locator('#elbow-chart circle.pick[data-k="64"]').click();
+  check(await page.locator('#k-slider').inputValue() === '64', 'elbow: clicking the point of K = 64 moves the slider there');
+  await compareWithCompress(page, 'elbow, K = 64 picked');
+  check(await page.locator('#elbow-chart .mark-label').textContent() === 'K = 64', 'elbow: the rule follows to K = 64');
+  await page.locator('#elbow-chart circle.pick[data-k="8"]').focus();
+  await page.keyboard.press('Enter');
+  await compareWithCompress(page, 'elbow, K = 8 picked with Enter');
+  await page.screenshot({ path: path.join(outDir, 'elbow.png'), fullPage: true });
+  await page.locator('#show-report').click();
+  const frame = page.frameLocator('#report-frame');
+  await frame.locator('#elbow-psnr-plot').waitFor({ timeout: 120000 });
+  check(await frame.locator('#elbow-plot').count() === 1, 'elbow: the report on the page has its elbow section');
+  const href = await page.locator('#dl-report').getAttribute('href');
+  check(/[?&]elbow=1(&|$)/.test(href), `elbow: the report download asks for the elbow too (${href})`);
+  check(errors.length === 0, `elbow: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
+  await page.close();
+}
+
 const { child, url } = await startServer();
 let browser;
 try {
@@ -311,6 +344,7 @@ try {
   await alphaFlow(browser, url);
   await animatedFlow(browser, url);
   await manyFlow(browser, url);
+  await elbowFlow(browser, url);
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
   failures += 1;

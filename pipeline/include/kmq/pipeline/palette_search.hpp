@@ -16,6 +16,8 @@ namespace kmq {
 // a level never refuses an image). Throws error(invalid_argument) otherwise.
 // One table for every front-end (kmq compress, kmq batch, kmq serve).
 quality_target level_quality(const std::string& level);
+// The levels' names, from the smallest file to the best quality.
+const std::vector<std::string>& level_names();
 
 struct quality_search_result {
   int k = 0;                 // the K chosen
