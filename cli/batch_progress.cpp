@@ -121,11 +121,15 @@ void batch_progress::finish() {
 }
 
 std::string summary_text(const batch_counts& c, double seconds, const std::string& left_out) {
+  // The rate is of images compressed (a failure costs time but is no image
+  // made); a run where none was says no rate.
+  char rate[64] = "";
+  const std::uint64_t compressed = c.done + c.skipped_larger;
+  if (compressed > 0 && seconds > 0) std::snprintf(rate, sizeof rate, " (%.1f images/s)", compressed / seconds);
   char head[256];
-  const std::uint64_t worked = c.done + c.skipped_larger + c.failed;
-  std::snprintf(head, sizeof head, "kmq batch: %llu inputs in %.2f s (%.1f images/s): %llu written, %llu skipped, "
+  std::snprintf(head, sizeof head, "kmq batch: %llu inputs in %.2f s%s: %llu written, %llu skipped, "
                 "%llu skipped (larger), %llu failed",
-                static_cast<unsigned long long>(c.total), seconds, seconds > 0 ? worked / seconds : 0.0,
+                static_cast<unsigned long long>(c.total), seconds, rate,
                 static_cast<unsigned long long>(c.done), static_cast<unsigned long long>(c.skipped),
                 static_cast<unsigned long long>(c.skipped_larger), static_cast<unsigned long long>(c.failed));
   std::string text = head;

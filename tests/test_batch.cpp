@@ -198,6 +198,14 @@ TEST_F(Batch, ProgressBarAndSummaryShowTheirFields) {
   // The summary: counts, bytes in and out, the ratio, the time.
   const std::regex summary(R"(kmq batch: 3 inputs in [0-9.]+ s \([0-9.]+ images/s\): 2 written, 0 skipped, 0 skipped \(larger\), 1 failed; [0-9.]+ (B|kB|MB) in, [0-9.]+ (B|kB|MB) out \([0-9.]+% of their inputs\)\n)");
   EXPECT_TRUE(std::regex_search(o.err, summary)) << o.err;
+  // Every input failing: no rate of images made (there were none).
+  fs::create_directories(path("bad"));
+  std::ofstream(path("bad/a.png"), std::ios::binary) << "garbage";
+  std::ofstream(path("bad/b.png"), std::ios::binary) << "garbage too";
+  const outcome failed = kmq({path("bad").string(), "-d", path("out3").string(), "-k", "4", "--progress", "none"});
+  EXPECT_EQ(failed.code, 1) << failed.err;
+  EXPECT_TRUE(std::regex_search(failed.err, std::regex(R"(kmq batch: 2 inputs in [0-9.]+ s: 0 written, 0 skipped, 0 skipped \(larger\), 2 failed)")))
+      << failed.err;
   // -q: the failure's line and nothing else.
   const outcome quiet = kmq({path("src").string(), "-r", "-d", path("out2").string(), "-k", "4", "-q"});
   EXPECT_EQ(quiet.code, 1);
