@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <thread>
 
 #include "kmq/io/image_header.hpp"
@@ -31,10 +32,10 @@ std::uint64_t pixels_by_header(const std::string& path) {
 
 std::uint64_t threshold_in_force(std::uint64_t fallback) {
   const char* text = std::getenv("KMQ_AUTO_GPU_MIN_PIXELS");
-  if (text == nullptr || *text == '\0') return fallback;
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text, &end, 10);
-  return *end == '\0' ? value : fallback;
+  // Digits only, as environment_check.cpp warns ("-1" or " 5" would pass strtoull).
+  const std::string digits = text == nullptr ? "" : text;
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return fallback;
+  return std::strtoull(digits.c_str(), nullptr, 10);
 }
 
 }  // namespace

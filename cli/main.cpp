@@ -7,6 +7,7 @@
 
 #include "batch_command.hpp"
 #include "compress_command.hpp"
+#include "environment_check.hpp"
 #include "exit_codes.hpp"
 #include "kmq/io/output_file.hpp"
 #include "serve_command.hpp"
@@ -51,7 +52,8 @@ int run(int argc, char** argv) {
     std::cout << usage << "\nRun 'kmq compress --help' for every option.\n";
     return exit_ok;
   }
-  if (command == "serve") return exec_serve(argc, argv);
+  if (command == "serve") return exec_serve(argc, argv);  // kmq-serve checks the environment itself
+  warn_about_environment("kmq");
   if (command == "batch") {
     bool show_help = false;
     std::string help_text;

@@ -15,6 +15,7 @@
 
 #include <cxxopts.hpp>
 
+#include "environment_check.hpp"
 #include "exit_codes.hpp"
 #include "kmq/error.hpp"
 #include "kmq/serve/server.hpp"
@@ -157,6 +158,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kmq::cli::warn_about_environment("kmq serve");
   try {
     return run(argc, argv);
   } catch (const cxxopts::exceptions::exception& e) {

@@ -157,6 +157,25 @@ TEST_F(Cli, AutoSendsSmallImagesToTheCpuWithoutStartingCuda) {
   EXPECT_EQ(cpu.err.find("smaller than"), std::string::npos);
 }
 
+// A setting from the environment that kmq cannot use is named on stderr (its
+// reader ignores it, and the library prints nothing); the run goes on.
+TEST_F(Cli, AnUnusableEnvironmentSettingIsWarnedAbout) {
+  const std::string photo = sample("fruits.jpg");
+  const std::string command = "KMQ_CUDA_SYNC=block KMQ_AUTO_GPU_MIN_PIXELS=-1 " + std::string(KMQ_BINARY) +
+                              " compress " + photo + " -o " + path("w.png") + " -k 4 2>" + path("w.txt");
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(path("w.txt"));
+  const std::string said = read_text(path("w.txt"));
+  EXPECT_NE(said.find("kmq: warning: KMQ_CUDA_SYNC='block' is not spin, yield or blocking: CUDA's default is used\n"),
+            std::string::npos) << said;
+  EXPECT_NE(said.find("kmq: warning: KMQ_AUTO_GPU_MIN_PIXELS='-1' is not a whole number of pixels"), std::string::npos)
+      << said;
+  const std::string usable = "KMQ_CUDA_SYNC=blocking KMQ_AUTO_GPU_MIN_PIXELS=100 " + std::string(KMQ_BINARY) +
+                             " compress " + photo + " -o " + path("v.png") + " -k 4 2>" + path("v.txt");
+  ASSERT_EQ(std::system(usable.c_str()), 0);
+  EXPECT_EQ(read_text(path("v.txt")), "");
+  EXPECT_EQ(read_text(path("w.png")), read_text(path("v.png")));
+}
+
 TEST_F(Cli, OddButValidImagesWork) {
   cv::imwrite(path("one.png"), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3)));
   cv::Mat strip(5000, 1, CV_8UC3);

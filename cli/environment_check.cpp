@@ -1,0 +1,33 @@
+#include "environment_check.hpp"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace kmq::cli {
+
+std::vector<std::string> environment_warnings(const std::function<const char*(const char*)>& getenv) {
+  std::vector<std::string> warnings;
+  // As kernels/cuda_backend.cu reads it.
+  if (const char* sync = getenv("KMQ_CUDA_SYNC")) {
+    const std::string mode = sync;
+    if (mode != "spin" && mode != "yield" && mode != "blocking") {
+      warnings.push_back("KMQ_CUDA_SYNC='" + mode + "' is not spin, yield or blocking: CUDA's default is used");
+    }
+  }
+  // As backend_policy.cpp reads it: a whole number of pixels.
+  if (const char* pixels = getenv("KMQ_AUTO_GPU_MIN_PIXELS")) {
+    const std::string text = pixels;
+    if (!text.empty() && text.find_first_not_of("0123456789") != std::string::npos) {
+      warnings.push_back("KMQ_AUTO_GPU_MIN_PIXELS='" + text + "' is not a whole number of pixels: the default is used");
+    }
+  }
+  return warnings;
+}
+
+void warn_about_environment(const char* program) {
+  for (const std::string& line : environment_warnings([](const char* name) { return std::getenv(name); })) {
+    std::cerr << program << ": warning: " << line << '\n';
+  }
+}
+
+}  // namespace kmq::cli
