@@ -51,9 +51,9 @@ void check_pixel_limit(const std::string& path, std::uint64_t width, std::uint64
 // The 8-bit value nearest a 16-bit one, as the OpenCV path rounded it.
 constexpr std::uint32_t eight_bits_of(std::uint32_t v16) { return (v16 * 255u + 32767u) / 65535u; }
 
-// The EXIF Orientation (1..8, or 0 for none) that OpenCV 4.6 reads from the
-// first APP1 segment's payload (its first 6 bytes skipped), read the way its
-// ExifReader does; exposed for the tests.
+// The EXIF Orientation (1..8, or 0 for none) of an APP1 segment's payload
+// ("Exif\0\0", then the EXIF data; 0 for any other APP1), read as Chromium
+// (Skia's SkExif) reads it; exposed for the tests.
 int exif_orientation_of_app1(const std::uint8_t* payload, std::size_t size);
 // The same from the EXIF data itself (its TIFF header first), as a PNG's eXIf holds it.
 int exif_orientation_of_tiff(const std::uint8_t* tiff, std::size_t size);

@@ -1,9 +1,9 @@
 // JPEG through libjpeg-turbo directly, giving what OpenCV 4.6's JPEG decoder
 // gave with IMREAD_COLOR: libjpeg's defaults (JDCT_ISLOW, fancy upsampling),
 // grey and colour JPEGs as RGB, four-component (CMYK, YCCK) ones converted
-// from libjpeg's CMYK the way OpenCV's icvCvt_CMYK2BGR_8u_C4C3R does, then the
-// EXIF orientation of the first APP1 segment applied as OpenCV's
-// ExifTransform does. Errors go to this call's own error manager: libjpeg's
+// from libjpeg's CMYK as Chromium (Skia) converts them, then the EXIF
+// orientation of the first EXIF APP1 segment applied as Chromium applies it.
+// Errors go to this call's own error manager: libjpeg's
 // message becomes the reason, its warnings are dropped, nothing is printed.
 #include <csetjmp>
 #include <cstdio>
@@ -64,13 +64,21 @@ bool read_header(jpeg_reader* reader, const std::uint8_t* data, std::size_t size
   return true;
 }
 
-// OpenCV's CMYK to BGR, written out as RGBA.
+// a * b / 255 rounded to the nearest, exactly (Skia's SkMulDiv255Round).
+int times_over_255(int a, int b) {
+  const int product = a * b + 128;
+  return (product + (product >> 8)) >> 8;
+}
+
+// CMYK as Adobe stores it (inverted: 255 is no ink) to RGB, as Chromium's
+// Skia converts it: each channel times black, over 255, rounded. (OpenCV's
+// k - ((255 - c) * k >> 8), used before, came out up to 2 above, black as 1.)
 void cmyk_row_to_rgba(const JSAMPLE* cmyk, packed_rgba* out, JDIMENSION width) {
   for (JDIMENSION x = 0; x < width; ++x, cmyk += 4) {
     const int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
-    const int r = k - ((255 - c) * k >> 8);
-    const int g = k - ((255 - m) * k >> 8);
-    const int b = k - ((255 - y) * k >> 8);
+    const int r = times_over_255(c, k);
+    const int g = times_over_255(m, k);
+    const int b = times_over_255(y, k);
     out[x] = pack_rgba(static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(g), static_cast<std::uint32_t>(b),
                        255);
   }
@@ -106,7 +114,7 @@ struct exif_reader {
   std::size_t size;
   bool little;
 
-  // OpenCV's getU16 and getU32: out of range is the end of parsing.
+  // Out of range is the end of parsing.
   bool u16(std::size_t at, std::uint32_t& v) const {
     if (at + 1 >= size) return false;
     v = little ? data[at] | (data[at + 1] << 8) : (data[at] << 8) | data[at + 1];
@@ -157,38 +165,27 @@ void apply_orientation(decoded_image& image, int orientation) {
 
 int exif_orientation_of_app1(const std::uint8_t* payload, std::size_t size) {
   constexpr std::size_t offset_to_tiff_header = 6;  // "Exif\0\0"
-  if (size <= offset_to_tiff_header) return 0;
+  if (size <= offset_to_tiff_header || std::memcmp(payload, "Exif", 5) != 0) return 0;
   return exif_orientation_of_tiff(payload + offset_to_tiff_header, size - offset_to_tiff_header);
 }
 
+// As Skia's SkExif reads it for Chromium: a header of "II*\0" or "MM\0*", then
+// the first entry of IFD0 tagged Orientation whose type is SHORT, count 1,
+// and value 1 to 8 (one of another type or value is passed over).
 int exif_orientation_of_tiff(const std::uint8_t* tiff, std::size_t size) {
-  if (size == 0) return 0;
-  exif_reader exif{tiff, size, false};
-  // OpenCV's getFormat: "II" is Intel order; anything else is read big-endian.
-  exif.little = exif.data[0] == 'I' && (exif.size == 1 || exif.data[1] == 'I');
+  if (size < 8) return 0;
+  exif_reader exif{tiff, size, tiff[0] == 'I'};
   std::uint32_t mark = 0, start = 0, entries = 0;
+  if (!((tiff[0] == 'I' && tiff[1] == 'I') || (tiff[0] == 'M' && tiff[1] == 'M'))) return 0;
   if (!exif.u16(2, mark) || mark != 0x2a) return 0;
   if (!exif.u32(4, start) || !exif.u16(start, entries)) return 0;
   std::size_t at = std::size_t{start} + 2;
   for (std::uint32_t i = 0; i < entries; ++i, at += 12) {
-    std::uint32_t tag = 0;
-    if (!exif.u16(at, tag)) return 0;
-    switch (tag) {
-      case 0x0112: {  // Orientation: the first one counts
-        std::uint32_t value = 0;
-        if (!exif.u16(at + 8, value)) return 0;
-        return static_cast<int>(value);
-      }
-      // The string tags OpenCV reads before: one that points past the end
-      // ends its parsing (getString).
-      case 0x010E: case 0x010F: case 0x0110: case 0x0131: case 0x0132: case 0x013B: case 0x8298: {
-        std::uint32_t count = 0, where = 8;
-        if (!exif.u32(at + 4, count)) return 0;
-        if (count > 4 && !exif.u32(at + 8, where)) return 0;
-        if (where > exif.size || std::uint64_t{where} + count > exif.size) return 0;
-        break;
-      }
-      default: break;
+    std::uint32_t tag = 0, type = 0, count = 0, value = 0;
+    if (!exif.u16(at, tag) || !exif.u16(at + 2, type) || !exif.u32(at + 4, count) || !exif.u16(at + 8, value)) return 0;
+    constexpr std::uint32_t orientation_tag = 0x0112, short_type = 3;
+    if (tag == orientation_tag && type == short_type && count == 1 && value >= 1 && value <= 8) {
+      return static_cast<int>(value);
     }
   }
   return 0;
@@ -200,10 +197,11 @@ void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& 
   if (!read_header(&reader, data, size)) fail(path, reader);
   const jpeg_decompress_struct& cinfo = reader.cinfo;
   check_pixel_limit(path, cinfo.image_width, cinfo.image_height, max_pixels);
-  // The saved markers go with jpeg_finish_decompress: read the orientation now.
+  // The saved markers go with jpeg_finish_decompress: read the orientation
+  // now, from the first APP1 that is EXIF (an XMP one may come before it).
   int orientation = 0;
   for (jpeg_saved_marker_ptr marker = cinfo.marker_list; marker; marker = marker->next) {
-    if (marker->marker != JPEG_APP0 + 1) continue;
+    if (marker->marker != JPEG_APP0 + 1 || marker->data_length < 6 || std::memcmp(marker->data, "Exif", 5) != 0) continue;
     orientation = exif_orientation_of_app1(marker->data, marker->data_length);
     break;
   }
