@@ -140,8 +140,8 @@ cmake_args=(-S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKMQ_BUILD_BENCH=
             -DKMQ_CUDA_ARCHITECTURES="$arch" -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
 # The real kmq command, built against the image libraries that
 # bench/device_carry.sh unpacked from Debian's packages into .carry/sysroot
-# (the GPU machine has none of them), without OpenCV (BMP/TIFF-without-alpha
-# refused) and without the server; its shared libraries come from the sysroot.
+# (the GPU machine has none of them), without the tests that use OpenCV and
+# without the server; its shared libraries come from the sysroot.
 sysroot=$repo/.carry/sysroot
 have_cli=0
 if [ -d "$sysroot/usr/include" ]; then

@@ -33,8 +33,7 @@ rm -rf "$out/findings" "$build"/artifacts/*
 log=$build/fuzz.log
 seconds=$((minutes * 60))
 # close_fd_mask=2: libFuzzer and the sanitizers report on a copy of stderr,
-# because the OpenCV module points fd 2 at a memory file while it runs (to
-# capture libpng's complaints) and a report made then would be lost.
+# so that the decoders' own output, were any to print, stays out of the log.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0}

@@ -134,8 +134,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kmq_raw: %s\n", e.what());
     switch (e.kind()) {
       case kmq::error_kind::invalid_argument: return 64;
-      case kmq::error_kind::backend_unavailable:
-      case kmq::error_kind::decoder_unavailable: return 69;
+      case kmq::error_kind::backend_unavailable: return 69;
       case kmq::error_kind::out_of_memory: return 71;
       default: return 70;
     }

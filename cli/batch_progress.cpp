@@ -8,7 +8,6 @@
 #include <mutex>
 
 #include "kmq/error.hpp"
-#include "kmq/io/image_decoder.hpp"
 
 namespace kmq::cli {
 namespace {
@@ -84,10 +83,8 @@ void batch_progress::clear() {
   drawn_ = false;
 }
 
-// Every write holds io::standard_error_lock(): a worker decoding a TIFF
-// through the decoder module has fd 2 pointed elsewhere meanwhile.
 void batch_progress::update(const batch_counts& counts, bool force) {
-  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
+  const std::lock_guard<std::mutex> lock(mutex_);
   draw(counts, force);
 }
 
@@ -108,7 +105,7 @@ void batch_progress::draw(const batch_counts& counts, bool force) {
 }
 
 void batch_progress::message(const std::string& line, const batch_counts& counts) {
-  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
+  const std::lock_guard<std::mutex> lock(mutex_);
   const bool redraw = drawn_;
   clear();
   std::cerr << line << '\n' << std::flush;
@@ -116,7 +113,7 @@ void batch_progress::message(const std::string& line, const batch_counts& counts
 }
 
 void batch_progress::finish() {
-  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
+  const std::lock_guard<std::mutex> lock(mutex_);
   if (mode_ == progress_mode::bar) clear();
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace kmq::cli {
@@ -40,8 +41,10 @@ class batch_progress {
 
  private:
   std::string status(const batch_counts& counts, std::size_t width) const;
-  void clear();                                     // these two with the stderr lock held
+  void clear();                                     // these two with mutex_ held
   void draw(const batch_counts& counts, bool force);
+
+  std::mutex mutex_;  // the workers' failure lines and redraws, one at a time
 
   progress_mode mode_;
   int jobs_;

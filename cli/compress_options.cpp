@@ -24,8 +24,8 @@ Examples:
   cat photo.jpg | kmq compress - -o - -k 32 > out.png  a pipe
 
 Exit codes: 0 ok, 64 usage, 65 bad or too large input, 66 input missing or
-unreadable (or no image found), 69 --backend cuda without a device, or the
-decoder module beside kmq (TIFF without alpha) missing, 70 internal error, 73
+unreadable (or no image found), 69 --backend cuda without a device, 70
+internal error, 73
 output cannot be written or exists, 99 --quality minimum not reached (nothing
 written), 130 interrupted. With several inputs, the first failure's code.
 )";

@@ -147,7 +147,6 @@ const char* kind_name(error_kind kind) noexcept {
     case error_kind::bad_input: return "bad_input";
     case error_kind::output_failed: return "output_failed";
     case error_kind::backend_unavailable: return "backend_unavailable";
-    case error_kind::decoder_unavailable: return "decoder_unavailable";
     case error_kind::out_of_memory: return "out_of_memory";
     case error_kind::cancelled: return "cancelled";
     case error_kind::quality_not_met: return "quality_not_met";

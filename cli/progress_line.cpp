@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "kmq/io/image_decoder.hpp"
 
 namespace kmq::cli {
 
@@ -50,7 +49,6 @@ bool progress_line::on_iteration(const iteration_stats& pass) {
 void progress_line::on_notice(const std::string& text) {
   if (quiet_) return;
   const std::lock_guard<std::mutex> lock(mutex_);
-  const std::lock_guard<std::mutex> quiet(io::standard_error_lock());
   clear_locked();
   std::fprintf(stderr, "kmq: %s: %s\n", input_.c_str(), text.c_str());
 }
@@ -78,14 +76,9 @@ void progress_line::run_ticker() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (wake_.wait_until(lock, start_ + quiet_period(), [this] { return stopping_; })) return;
   while (!stopping_) {
-    // A decode through the decoder module has fd 2 meanwhile: that redraw is skipped.
-    std::unique_lock<std::mutex> quiet(io::standard_error_lock(), std::try_to_lock);
-    if (quiet.owns_lock()) {
-      std::fprintf(stderr, "\r\033[K%s", text_locked().c_str());
-      std::fflush(stderr);
-      drawn_ = true;
-    }
-    quiet = {};
+    std::fprintf(stderr, "\r\033[K%s", text_locked().c_str());
+    std::fflush(stderr);
+    drawn_ = true;
     wake_.wait_for(lock, redraw_every, [this] { return stopping_; });
   }
 }

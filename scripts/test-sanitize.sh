@@ -25,8 +25,7 @@ rm -rf "$reports"
 mkdir -p "$reports"
 chmod 1777 "$reports"  # test_faults runs kmq as nobody when it runs as root
 # log_path: an ASan or LSan report of any process lands in a file of its own,
-# also from a child whose stderr a test discards, and from the OpenCV module
-# while it points fd 2 at a memory file to capture libpng's messages.
+# also from a child whose stderr a test discards.
 export ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan:${KMQ_EXTRA_ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0"

@@ -55,17 +55,6 @@ TEST(BmpFixtures, EveryKindGivesItsExpectedPixels) {
   EXPECT_GE(files, 16);
 }
 
-// A BMP never needs the OpenCV module (the parity test checks the same for
-// the other formats kmq reads itself).
-TEST(BmpFixtures, NoneLoadsTheOpenCvModule) {
-  for (const auto& entry : fs::directory_iterator(bmp_dir())) {
-    if (entry.path().extension() == ".bmp") decode(read_all(entry.path()));
-  }
-  std::ifstream maps("/proc/self/maps");
-  const std::string mapped((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(mapped.find("kmq_opencv_decoder"), std::string::npos);
-}
-
 void put32(bytes& b, std::size_t at, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
 }

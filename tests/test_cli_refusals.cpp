@@ -128,31 +128,6 @@ TEST_F(Cli, CudaWithoutADeviceExits69) {
   EXPECT_FALSE(fs::exists(path("o.png")));
 }
 
-// The decoder module of the rarer formats missing (kmq copied out of its
-// build folder, and that folder hidden in a mount namespace of the command's
-// own): the install's fault, exit 69, not the file's 65.
-TEST_F(Cli, AMissingDecoderModuleExits69NotTheFilesFault) {
-  const fs::path build = fs::path(KMQ_BINARY).parent_path();
-  if (!fs::exists(build / "kmq_opencv_decoder.so")) GTEST_SKIP() << "this build has no decoder module";
-  ASSERT_TRUE(cv::imwrite(path("plain.tif"), cv::Mat(8, 8, CV_8UC3, cv::Scalar(10, 20, 30))));
-  fs::copy_file(KMQ_BINARY, path("kmq-alone"));
-  const std::string command = "unshare -m sh -c \"mount -t tmpfs none '" + build.string() + "' && '" +
-                              path("kmq-alone") + "' compress '" + path("plain.tif") + "' -o '" + path("o.png") +
-                              "'\" >" + path("stdout.txt") + " 2>" + path("stderr.txt");
-  const int status = std::system(command.c_str());
-  const std::string err = read_text(path("stderr.txt"));
-  if (err.rfind("unshare:", 0) == 0 || err.rfind("mount:", 0) == 0) {
-    GTEST_SKIP() << "no mount namespace of its own here (needs root): " << err;
-  }
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 69) << err;
-  EXPECT_NE(err.find("plain.tif"), std::string::npos) << err;
-  EXPECT_NE(err.find("kmq_opencv_decoder"), std::string::npos) << err;
-  EXPECT_FALSE(fs::exists(path("o.png")));
-  // With the module there, the same file is an image like any other.
-  EXPECT_EQ(kmq("compress " + path("plain.tif") + " -o " + path("o.png")).code, 0);
-}
-
 TEST_F(Cli, AnOutputThatIsNotPngIsRefused) {
   for (const std::string name : {"out.jpg", "out", "out.PNG.bak"}) {
     const outcome o = kmq("compress " + sample("fruits.jpg") + " -o " + path(name));

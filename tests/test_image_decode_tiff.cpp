@@ -2,10 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <mutex>
-#include <thread>
 #include <string>
 #include <vector>
 
@@ -168,37 +164,6 @@ TEST_F(ImageDecode, TiffAlphaInEveryLayoutIsReadAsStored) {
 }
 
 // libtiff reads one large uncompressed strip as several smaller ones.
-// A TIFF without alpha goes to the decoder module, which points fd 2 at a
-// memory file while it decodes (to read libtiff's complaints): the decode
-// holds standard_error_lock(), so that kmq batch's failure lines, printed
-// under it from another thread, never land in that file (an audit lost 3 of
-// 30 runs' lines before).
-TEST_F(ImageDecode, ADecodeThroughTheModuleHoldsTheStandardErrorLock) {
-  tiff_picture t = pattern_picture(40, 30, 8, 2);
-  t.extra.clear();
-  for (auto& pixel : t.samples) pixel.resize(3);
-  const std::string file = write("plain.tif", tiff_of(t));
-  const image_decoder decoder(decode_limits{limit});
-  try {
-    decoder.decode_file(file);  // the module loaded and warm
-  } catch (const error& e) {
-    if (e.kind() == error_kind::decoder_unavailable || std::string(e.what()).find("no decoder") != std::string::npos)
-      GTEST_SKIP() << e.what();
-    throw;
-  }
-  std::unique_lock<std::mutex> held(standard_error_lock());
-  std::atomic<bool> done{false};
-  std::thread decoding([&] {
-    decoder.decode_file(file);
-    done = true;
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_FALSE(done) << "the module decoded while another thread held the stderr lock";
-  held.unlock();
-  decoding.join();
-  EXPECT_TRUE(done);
-}
-
 TEST_F(ImageDecode, TiffWithAlphaInOneLargeStrip) {
   for (const bool planar : {false, true}) {
     tiff_picture t = pattern_picture(200, 50, 16, 2);

@@ -40,11 +40,6 @@ void decode_webp(const std::uint8_t* data, std::size_t size, const std::string& 
 // read them before, differed).
 void decode_bmp(const std::uint8_t* data, std::size_t size, const std::string& path, std::uint64_t max_pixels,
                 decoded_image& image);
-// TIFFs tiff_decoder.cpp leaves alone, through the kmq_opencv_decoder
-// module, dlopen()ed on first use; format names the format in errors.
-void decode_with_opencv_module(const std::uint8_t* data, std::size_t size, const std::string& path,
-                               std::uint64_t max_pixels, const char* format, decoded_image& image);
-
 // Throws the --max-pixels error when width x height is over max_pixels.
 void check_pixel_limit(const std::string& path, std::uint64_t width, std::uint64_t height, std::uint64_t max_pixels);
 

@@ -1,12 +1,9 @@
 // image_decoder: read the file ourselves (within --max-file-size), size it
 // from its header before any decoder runs, check JPEG structure, then decode
 // to 8-bit RGBA with the format's own library: libpng (png_decoder.cpp),
-// libjpeg-turbo (jpeg_decoder.cpp), libwebp (webp_decoder.cpp), libtiff for
-// TIFFs with alpha (tiff_decoder.cpp), BMPs by hand (bmp_decoder.cpp).
-// The TIFFs left go to OpenCV in
-// the kmq_opencv_decoder module, loaded only when such a file comes
-// (opencv_module_loader.cpp). The embedded ICC profile is carried along
-// (icc_profile.cpp).
+// libjpeg-turbo (jpeg_decoder.cpp), libwebp (webp_decoder.cpp), libtiff
+// (tiff_decoder.cpp), BMPs by hand (bmp_decoder.cpp). The embedded ICC
+// profile is carried along (icc_profile.cpp).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -168,7 +165,6 @@ decoded_image image_decoder::decode_bytes(const std::vector<std::uint8_t>& bytes
     case image_format::tiff: {
       detail::tiff_reading tiff = detail::read_tiff(bytes, path, max_pixels, image);
       icc_profile = std::move(tiff.icc_profile);
-      if (!tiff.decoded) detail::decode_with_opencv_module(bytes.data(), bytes.size(), path, max_pixels, format, image);
       if (tiff.pages > 1) {
         image.more_images = tiff.pages - 1;
         image.more_images_are = "page";

@@ -1,5 +1,7 @@
-// read_tiff(): libtiff over the bytes in memory, samples read as stored
-// (TIFFReadEncodedStrip/Tile), so alpha is never premultiplied on the way.
+// read_tiff(): libtiff over the bytes in memory. Images with alpha have their
+// samples read as stored (TIFFReadEncodedStrip/Tile), so alpha is never
+// premultiplied on the way; the others go through libtiff's RGBA interface.
+// Either way a decoding error is the file's error, with libtiff's reason.
 #include "tiff_decoder.hpp"
 
 #include <tiffio.h>
@@ -129,13 +131,39 @@ std::uint32_t unpremultiply(std::uint32_t c, std::uint32_t a) {
   return std::min<std::uint32_t>(255u, (2u * 255u * c + a) / (2u * a));
 }
 
+// A palette's colours as 8-bit values, read as libtiff's RGBA interface reads
+// them: 16-bit entries (the standard) shifted down by 8, unless no entry is
+// above 255 (old writers stored 8-bit values), then taken as they are.
+struct palette_map {
+  std::vector<std::uint8_t> red, green, blue;
+};
+
+palette_map read_palette(TIFF* tif, std::uint16_t bits) {
+  std::uint16_t *r = nullptr, *g = nullptr, *b = nullptr;
+  palette_map map;
+  if (TIFFGetField(tif, TIFFTAG_COLORMAP, &r, &g, &b) != 1 || r == nullptr || g == nullptr || b == nullptr) return map;
+  const std::size_t entries = std::size_t{1} << bits;
+  bool sixteen = false;
+  for (std::size_t i = 0; i < entries; ++i) sixteen = sixteen || r[i] >= 256 || g[i] >= 256 || b[i] >= 256;
+  const auto to8 = [sixteen](std::uint16_t v) { return static_cast<std::uint8_t>(sixteen ? v >> 8 : v); };
+  for (std::size_t i = 0; i < entries; ++i) {
+    map.red.push_back(to8(r[i]));
+    map.green.push_back(to8(g[i]));
+    map.blue.push_back(to8(b[i]));
+  }
+  return map;
+}
+
 struct layout {
   std::uint32_t width, height;
-  std::uint32_t colours;  // 3 (RGB) or 1 (grey); alpha is the sample right after them
+  std::uint32_t colours;  // 3 (RGB) or 1 (grey, or a palette index); alpha is the sample right after them
   std::uint32_t samples_per_pixel;
   bool contiguous;
+  bool alpha;       // the sample after the colours is alpha (else opaque)
+  bool inverted;    // grey with 0 as white
   bool associated;  // premultiplied alpha
   std::uint32_t max;  // 255 or 65535
+  const palette_map* palette;  // a palette image's colours (8-bit indices), else nullptr
 };
 
 template <typename T>
@@ -144,11 +172,18 @@ void convert(const block<T>& samples, const layout& l, std::uint32_t rows, std::
   for (std::uint32_t y = 0; y < rows; ++y) {
     packed_rgba* row = out + y * out_stride;
     for (std::uint32_t x = 0; x < columns; ++x) {
-      const std::uint32_t a = samples(l.colours, x, y);
+      const std::uint32_t a = l.alpha ? samples(l.colours, x, y) : l.max;
       std::uint32_t c[3];
-      for (std::uint32_t i = 0; i < 3; ++i) {
-        const std::uint32_t v = samples(l.colours == 3 ? i : 0, x, y);
-        c[i] = l.associated ? unpremultiply(v, a) : to_8bit(v, l.max);
+      if (l.palette != nullptr) {
+        const std::uint32_t index = samples(0, x, y);
+        const std::uint32_t entry[3] = {l.palette->red[index], l.palette->green[index], l.palette->blue[index]};
+        for (std::uint32_t i = 0; i < 3; ++i) c[i] = l.associated ? unpremultiply(entry[i], a) : entry[i];
+      } else {
+        for (std::uint32_t i = 0; i < 3; ++i) {
+          const std::uint32_t stored = samples(l.colours == 3 ? i : 0, x, y);
+          const std::uint32_t v = l.inverted ? l.max - stored : stored;
+          c[i] = l.associated ? unpremultiply(v, a) : to_8bit(v, l.max);
+        }
       }
       row[x] = pack_rgba(c[0], c[1], c[2], to_8bit(a, l.max));
     }
@@ -159,6 +194,39 @@ std::string pixels_text(std::uint64_t width, std::uint64_t height) {
   return std::to_string(width) + "x" + std::to_string(height) + " = " + std::to_string(width * height) + " pixels";
 }
 
+[[noreturn]] void corrupt(const std::string& path, const memory_file& file, const char* message = "") {
+  const std::string why = !file.problem.empty() ? "libtiff: " + file.problem
+                          : *message != '\0'    ? "libtiff: " + std::string(message)
+                                                : std::string("corrupt or truncated data");
+  throw error(error_kind::bad_input, path, "cannot decode TIFF (" + why + ")");
+}
+
+// A TIFF without alpha through libtiff's RGBA interface, which reads grey and
+// palettes at 1 to 16 bits, RGB at 8 and 16, CMYK, YCbCr (JPEG-compressed
+// too), CIELab and LogLuv (OpenCV read these through the same interface, but
+// went on past its errors with the pixels black). The rows come in stored
+// order, for apply_orientation to turn. A kind it refuses (floating-point
+// samples, say) is refused with its reason.
+void read_rgba_image(TIFF* tif, memory_file& file, const std::string& path, std::uint16_t orientation,
+                     decoded_image& image) {
+  char message[1024] = "";
+  if (TIFFRGBAImageOK(tif, message) != 1)
+    throw error(error_kind::bad_input, path, std::string("unsupported TIFF (libtiff: ") + message + ")");
+  TIFFRGBAImage rgba{};
+  if (TIFFRGBAImageBegin(&rgba, tif, 1, message) != 1) corrupt(path, file, message);
+  const std::unique_ptr<TIFFRGBAImage, void (*)(TIFFRGBAImage*)> end(&rgba, TIFFRGBAImageEnd);
+  rgba.req_orientation = rgba.orientation;  // no flip: stored order
+  image.width = rgba.width;
+  image.height = rgba.height;
+  image.pixels.assign(std::size_t{rgba.width} * rgba.height, 0);
+  // The raster's words are ABGR, R in the low byte: packed_rgba's layout.
+  static_assert(sizeof(packed_rgba) == sizeof(std::uint32_t), "one raster word a pixel");
+  if (TIFFRGBAImageGet(&rgba, reinterpret_cast<std::uint32_t*>(image.pixels.data()), rgba.width, rgba.height) != 1)
+    corrupt(path, file, message);
+  apply_orientation(image, orientation);
+  image.has_alpha = false;
+}
+
 }  // namespace
 
 tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string& path, std::uint64_t max_pixels,
@@ -167,7 +235,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
   memory_file file{bytes.data(), bytes.size(), 0, {}};
   const tiff_ptr owner = open_tiff(file);
   TIFF* tif = owner.get();
-  if (tif == nullptr) return result;  // OpenCV tries, and says why not
+  if (tif == nullptr) corrupt(path, file);
   result.pages = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(TIFFNumberOfDirectories(tif)));
 
   std::uint32_t icc_size = 0;
@@ -178,35 +246,64 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
     result.icc_profile.assign(p, p + icc_size);
   }
 
-  // Only the kinds whose alpha OpenCV loses or premultiplies; the rest stays
-  // as OpenCV has always decoded it.
   std::uint32_t width = 0, height = 0;
   std::uint16_t photometric = 0, samples_per_pixel = 1, bits = 1, sample_format = SAMPLEFORMAT_UINT,
                 planar = PLANARCONFIG_CONTIG, extra_count = 0, orientation = ORIENTATION_TOPLEFT;
   std::uint16_t* extra = nullptr;
   if (TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) != 1 || TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height) != 1 ||
       TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric) != 1)
-    return result;
+    throw error(error_kind::bad_input, path, "cannot decode TIFF (no width, height or photometric interpretation)");
   TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples_per_pixel);
   TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
   TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &sample_format);
   TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
   TIFFGetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
   TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orientation);
-  const std::uint32_t colours = photometric == PHOTOMETRIC_RGB ? 3 : photometric == PHOTOMETRIC_MINISBLACK ? 1 : 0;
-  const bool alpha = extra_count >= 1 && extra != nullptr &&
-                     (extra[0] == EXTRASAMPLE_ASSOCALPHA || extra[0] == EXTRASAMPLE_UNASSALPHA);
-  if (colours == 0 || !alpha || samples_per_pixel != colours + extra_count || samples_per_pixel > 8 ||
-      (bits != 8 && bits != 16) || sample_format != SAMPLEFORMAT_UINT ||
-      (planar != PLANARCONFIG_CONTIG && planar != PLANARCONFIG_SEPARATE) || width == 0 || height == 0)
-    return result;
-
   if (std::uint64_t{width} * height > max_pixels)
     throw error(error_kind::bad_input, path,
                 "image is " + pixels_text(width, height) + ", more than --max-pixels " + std::to_string(max_pixels));
+  // One sample more than the colours, of unspecified meaning (OpenCV writes
+  // RGBA without an ExtraSamples tag, which libtiff then fills in so): that
+  // sample is straight alpha, as OpenCV read it and Pillow reads an untagged one.
+  std::uint16_t implied_alpha[1] = {EXTRASAMPLE_UNASSALPHA};
+  const bool one_unspecified = extra_count == 1 && extra != nullptr && extra[0] == EXTRASAMPLE_UNSPECIFIED;
+  if (one_unspecified && ((photometric == PHOTOMETRIC_RGB && samples_per_pixel == 4) ||
+                          (photometric == PHOTOMETRIC_MINISBLACK && samples_per_pixel == 2))) {
+    extra_count = 1;
+    extra = implied_alpha;
+  }
+  const bool alpha = extra_count >= 1 && extra != nullptr &&
+                     (extra[0] == EXTRASAMPLE_ASSOCALPHA || extra[0] == EXTRASAMPLE_UNASSALPHA);
 
-  const layout l{width, height, colours, samples_per_pixel, planar == PLANARCONFIG_CONTIG,
-                 extra[0] == EXTRASAMPLE_ASSOCALPHA, bits == 8 ? 255u : 65535u};
+  // Read as stored, here: RGB and grey (either way up) at 8 and 16 bits (16 bits rounded,
+  // where libtiff's RGBA interface truncates grey), with or without alpha, and
+  // an 8-bit palette with alpha (that interface premultiplies straight alpha
+  // and drops a palette's). Every other kind without alpha goes through it.
+  const bool palette = photometric == PHOTOMETRIC_PALETTE;
+  const std::uint32_t colours = photometric == PHOTOMETRIC_RGB ? 3
+                                : photometric == PHOTOMETRIC_MINISBLACK || photometric == PHOTOMETRIC_MINISWHITE ||
+                                          (palette && alpha)
+                                      ? 1
+                                      : 0;
+  const bool as_stored = colours != 0 && samples_per_pixel == colours + extra_count && samples_per_pixel <= 8 &&
+                         (bits == 8 || bits == 16) && (!palette || bits == 8) && sample_format == SAMPLEFORMAT_UINT &&
+                         (planar == PLANARCONFIG_CONTIG || planar == PLANARCONFIG_SEPARATE) && width != 0 && height != 0;
+  if (!as_stored && !alpha) {
+    read_rgba_image(tif, file, path, orientation, image);
+    return result;
+  }
+  if (!as_stored)
+    throw error(error_kind::bad_input, path,
+                "unsupported TIFF: alpha with photometric interpretation " + std::to_string(photometric) + ", " +
+                    std::to_string(samples_per_pixel) + " samples of " + std::to_string(bits) +
+                    " bits (kmq reads alpha beside RGB, grey or an 8-bit palette, at 8 or 16 bits)");
+  const palette_map colour_map = palette ? read_palette(tif, bits) : palette_map{};
+  if (palette && colour_map.red.empty())
+    throw error(error_kind::bad_input, path, "cannot decode TIFF (a palette image without its colour map)");
+
+  const layout l{width, height, colours, samples_per_pixel, planar == PLANARCONFIG_CONTIG, alpha,
+                 photometric == PHOTOMETRIC_MINISWHITE,
+                 alpha && extra[0] == EXTRASAMPLE_ASSOCALPHA, bits == 8 ? 255u : 65535u, palette ? &colour_map : nullptr};
   const bool tiled = TIFFIsTiled(tif) != 0;
   std::uint32_t block_w = width, block_h = 0;
   if (tiled) {
@@ -244,11 +341,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
         const tmsize_t got =
             tiled ? TIFFReadEncodedTile(tif, TIFFComputeTile(tif, column, row, 0, sample), buffer.data(), want)
                   : TIFFReadEncodedStrip(tif, TIFFComputeStrip(tif, row, sample), buffer.data(), want);
-        if (got != want)
-          throw error(error_kind::bad_input, path,
-                      "cannot decode TIFF (" +
-                          (file.problem.empty() ? std::string("corrupt or truncated data") : "libtiff: " + file.problem) +
-                          ")");
+        if (got != want) corrupt(path, file);
       }
       packed_rgba* out = image.pixels.data() + std::size_t{row} * width + column;
       if (bits == 8)
@@ -258,8 +351,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
     }
   }
   apply_orientation(image, orientation);  // TIFF's Orientation values are EXIF's
-  image.has_alpha = true;
-  result.decoded = true;
+  image.has_alpha = alpha;
   return result;
 }
 

@@ -1,7 +1,10 @@
-// TIFF through libtiff itself, for what OpenCV gets wrong: OpenCV decodes 8-bit
-// TIFFs through libtiff's TIFFRGBAImage, which premultiplies unassociated
-// ("straight") alpha, so a white pixel at alpha 128 came out grey; and its
-// grey path drops the alpha of grey + alpha TIFFs. Internal to kmq_io.
+// TIFF through libtiff itself, with its own error handler (nothing printed):
+// an image with alpha read as stored (OpenCV, which decoded every TIFF before,
+// premultiplied straight alpha through libtiff's RGBA interface, so a white
+// pixel at alpha 128 came out grey, and dropped the alpha of grey and palette
+// images); one without alpha through that RGBA interface, its errors heeded
+// (OpenCV went on past them, with black pixels and exit 0), and so for every
+// kind OpenCV read and more (2- and 4-bit grey and palettes). Internal to kmq_io.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,10 +15,6 @@
 namespace kmq::io::detail {
 
 struct tiff_reading {
-  // True when image holds the pixels; false for a kind read_tiff leaves to
-  // OpenCV (no alpha, not 8 or 16 bits, palette, CMYK, YCbCr, ...) or a file
-  // libtiff cannot even open (OpenCV then gives the reason).
-  bool decoded = false;
   // The first image's ICC profile (tag 34675), empty when none or implausible;
   // filled whether or not the pixels were decoded here.
   std::vector<std::uint8_t> icc_profile;
@@ -24,11 +23,14 @@ struct tiff_reading {
 };
 
 // Reads the first image of the TIFF in bytes. Decodes it into image (width,
-// height, pixels, has_alpha) when it is RGB or minimum-is-black grey with an
-// alpha extra sample (ExtraSamples 1, associated, or 2, unassociated), 8 or 16
-// bits unsigned, in strips or tiles, contiguous or planar, any compression
-// libtiff reads; its Orientation tag is applied. Throws error(bad_input) with
-// path when such an image claims more than max_pixels or its data is corrupt.
+// height, pixels, has_alpha) when it has no alpha and libtiff's RGBA interface
+// reads its kind, or when it is RGB, minimum-is-black grey or an 8-bit palette
+// with an alpha extra sample (ExtraSamples 1, associated, or 2, unassociated),
+// 8 or 16 bits unsigned, in strips or tiles, contiguous or planar, any
+// compression libtiff reads; its Orientation tag is applied. Throws
+// error(bad_input) with path and the reason for any other kind (floating-point
+// samples; alpha beside CMYK, YCbCr or fewer than 8 bits), an image that
+// claims more than max_pixels, and a file libtiff cannot open or decode.
 tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string& path, std::uint64_t max_pixels,
                        decoded_image& image);
 

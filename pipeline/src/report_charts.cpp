@@ -63,8 +63,8 @@ std::string wcss_section(const page_data& page) {
   for (std::size_t i = 1; i < q.passes.size(); ++i) rises += q.passes[i].wcss > q.passes[i - 1].wcss ? 1 : 0;
   const bool oklab = q.space == color_space::oklab;
   const std::string distance = oklab ? "squared OKLab distance (fixed point, 255 to a unit of L, a and b)"
-                               : q.premultiplied ? "squared distance of the composited colour (R\xc2\xb7A, G\xc2\xb7A, "
-                                                   "B\xc2\xb7A and A)"
+                               : q.premultiplied ? "squared distance of the composited colour (R\xc2\xb7" "A, G\xc2\xb7" "A, "
+                                                   "B\xc2\xb7" "A and A)"
                                                  : "squared RGB distance";
   std::string lead =
       "The objective k-means minimises: the within-cluster sum of squares, WCSS = \xce\xa3 over all pixels of the " +

@@ -17,7 +17,6 @@ int status_for(error_kind kind) {
     case error_kind::quality_not_met: return 422;
     case error_kind::cancelled: return 409;
     case error_kind::backend_unavailable:
-    case error_kind::decoder_unavailable:
     case error_kind::out_of_memory: return 503;
     case error_kind::output_failed:
     case error_kind::internal: break;
@@ -33,7 +32,6 @@ const char* kind_of(error_kind kind) {
     case error_kind::quality_not_met: return "quality_not_met";
     case error_kind::cancelled: return "superseded";
     case error_kind::backend_unavailable: return "backend_unavailable";
-    case error_kind::decoder_unavailable: return "decoder_unavailable";
     case error_kind::out_of_memory: return "out_of_memory";
     case error_kind::output_failed:
     case error_kind::internal: break;

@@ -14,7 +14,6 @@ enum class error_kind {
   bad_input,            // not an image, empty, truncated, corrupt, or over a size limit
   output_failed,        // the output exists (without force), cannot be created, or the write failed
   backend_unavailable,  // CUDA not compiled in, or no device answers
-  decoder_unavailable,  // the module that decodes the rarer formats is missing or does not load (the install's fault, not the file's)
   out_of_memory,        // host or device allocation failed
   cancelled,            // an observer asked the job to stop
   quality_not_met,      // no palette of at most 256 colours reaches the quality asked (--quality MIN)

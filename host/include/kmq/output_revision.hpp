@@ -21,6 +21,10 @@ namespace kmq {
 //     the composited error the result reports (quantize_result::mse), not
 //     by the rounded premultiplied one: the K chosen can differ by one; and
 //     a target far above K = 16's PSNR no longer steps through every K.
-inline constexpr int output_revision = 17;
+// 18: decoding as Chromium and libtiff read the files: a JPEG's EXIF
+//     orientation after an XMP segment, CMYK and YCCK rounded as Skia does;
+//     TIFFs through libtiff alone (a palette's alpha kept, 2- and 4-bit
+//     grey and palettes read, corrupt strips refused). Same sample hashes.
+inline constexpr int output_revision = 18;
 
 }  // namespace kmq

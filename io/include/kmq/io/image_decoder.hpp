@@ -3,7 +3,6 @@
 // directory) or bad_input (empty, not an image, truncated, corrupt, over a limit).
 #pragma once
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,12 +63,5 @@ class image_decoder {
  private:
   decode_limits limits_;
 };
-
-// A decode that goes to the decoder module (a TIFF without alpha) points the
-// process's fd 2 at a memory file while it runs, to read what libtiff and
-// OpenCV print there for the error's reason. It holds this lock meanwhile:
-// a program that prints to stderr from other threads while images decode
-// (kmq batch) holds it around each message, or the message lands in that file.
-std::mutex& standard_error_lock();
 
 }  // namespace kmq::io
