@@ -107,7 +107,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     if (s.extra.any()) job.keep_decoded = needs_decoded(s.extra);
     job_outcome outcome;
     {
-      progress_line progress(job.input, run_count(job.quantize.kmeans), show_progress, s.quiet);
+      progress_line progress(shown_input, run_count(job.quantize.kmeans), show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
     }
     if (make_folder) write_into_new_folder(outcome, planned.output, job.input, job.force, s.out_dir);

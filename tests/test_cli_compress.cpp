@@ -221,7 +221,8 @@ TEST_F(Cli, OddButValidImagesWork) {
 // first frame), and kmq says so: on stderr and in the JSON's notices.
 TEST_F(Cli, AnAnimatedPngSaysOnlyItsFirstFrameIsCompressed) {
   std::string png = read_text(sample("chelsea.png"));
-  std::string actl = std::string("\0\0\0\x08", 4) + "acTL" + std::string("\0\0\0\x03\0\0\0\0", 8);
+  // Two frames besides the image shown (no fcTL before IDAT: that image is none of them).
+  std::string actl = std::string("\0\0\0\x08", 4) + "acTL" + std::string("\0\0\0\x02\0\0\0\0", 8);
   const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(actl.data() + 4), 12);
   for (int shift = 24; shift >= 0; shift -= 8) actl.push_back(static_cast<char>((crc >> shift) & 0xff));
   png.insert(33, actl);  // after the signature and IHDR
@@ -230,6 +231,12 @@ TEST_F(Cli, AnAnimatedPngSaysOnlyItsFirstFrameIsCompressed) {
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.err.find("holds 2 more frames: only the first is compressed"), std::string::npos) << o.err;
   EXPECT_NE(o.out.find("\"notices\":[\"holds 2 more frames"), std::string::npos) << o.out;
+  // From a pipe, the notice names the input as the errors do.
+  const std::string piped = "cat " + path("animated.png") + " | " + std::string(KMQ_BINARY) + " compress - -o " +
+                            path("p.png") + " -k 4 2>" + path("p.txt");
+  ASSERT_EQ(std::system(piped.c_str()), 0);
+  EXPECT_NE(read_text(path("p.txt")).find("kmq: (standard input): holds 2 more frames"), std::string::npos)
+      << read_text(path("p.txt"));
   ASSERT_EQ(kmq("compress " + sample("chelsea.png") + " -o " + path("still.png") + " -k 4 -q").code, 0);
   EXPECT_TRUE(read_text(path("a.png")) == read_text(path("still.png"))) << "the first frame, as the still image";
 }

@@ -178,10 +178,17 @@ TEST_F(ImageDecode, MoreFramesAndPagesAreCounted) {
   bytes png = encode(".png", bgr);
   const decoded_image still = decode_image(write("still.png", png), limit);
   EXPECT_EQ(still.more_images, 0u);
-  // acTL: 5 frames, played once, right after IHDR (8 + 25 bytes).
-  bytes actl;
+  // acTL: 5 frames, played once, right after IHDR (8 + 25 bytes). Without
+  // an fcTL before IDAT the image shown (the default image) is none of the
+  // 5; with one it is the first.
+  bytes actl, fctl;
   put_png_chunk(actl, "acTL", {0, 0, 0, 5, 0, 0, 0, 0});
+  put_png_chunk(fctl, "fcTL", {0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 10, 0, 0});
   png.insert(png.begin() + 33, actl.begin(), actl.end());
+  const decoded_image apart = decode_image(write("apart.png", png), limit);
+  EXPECT_EQ(apart.pixels, still.pixels);
+  EXPECT_EQ(apart.more_images, 5u);
+  png.insert(png.begin() + 33 + static_cast<std::ptrdiff_t>(actl.size()), fctl.begin(), fctl.end());
   const decoded_image animated = decode_image(write("animated.png", png), limit);
   EXPECT_EQ(animated.pixels, still.pixels);
   EXPECT_EQ(animated.more_images, 4u);

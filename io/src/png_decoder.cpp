@@ -157,6 +157,8 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
   png_colour_chunks colour;
   bool after_palette = false, seen_srgb = false, seen_gamma = false, seen_exif = false, seen_profile = false;
   int orientation = 0;
+  std::uint32_t animation_frames = 0;  // acTL's count
+  bool image_is_a_frame = false;       // an fcTL before IDAT: the image shown is the animation's first frame
   for (std::size_t at = 8; size >= 12 && at <= size - 12;) {
     const std::uint32_t length = be32(data + at);
     const std::uint8_t* type = data + at + 4;
@@ -177,10 +179,9 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
       seen_exif = true;
       orientation = exif_orientation_of_tiff(body, length);
     } else if (is("acTL")) {
-      if (length == 8 && be32(body) > 1 && image.more_images == 0) {
-        image.more_images = be32(body) - 1;  // an APNG: its frames
-        image.more_images_are = "frame";
-      }
+      if (length == 8 && animation_frames == 0) animation_frames = be32(body);
+    } else if (is("fcTL")) {
+      image_is_a_frame = true;
     } else if (after_palette) {
       continue;
     } else if (is("sRGB") && !seen_srgb) {
@@ -193,6 +194,13 @@ void read_png_extras(const std::uint8_t* data, std::size_t size, decoded_image& 
       colour.has_chromaticities = true;
       for (int i = 0; i < 8; ++i) colour.chromaticities[i] = be32(body + 4 * i);
     }
+  }
+  // An APNG: the frames left out, all of them where the image shown (the
+  // default image) is not one of the animation's.
+  const std::uint32_t left_out = image_is_a_frame && animation_frames > 0 ? animation_frames - 1 : animation_frames;
+  if (left_out > 0 && image.more_images == 0) {
+    image.more_images = left_out;
+    image.more_images_are = "frame";
   }
   image.colour_chunks = colour;
   // As a browser shows it (Chromium turns a PNG by its eXIf, as a JPEG by its
