@@ -9,15 +9,8 @@ double composited_error(const std::vector<packed_rgba>& colors, const std::vecto
   std::uint64_t alpha_total = 0;
   for (std::size_t i = 0; i < colors.size(); ++i) {
     const packed_rgba a = colors[i], b = palette[labels[i]];
-    std::uint64_t shown = 0;  // at most 3 * 65025^2
-    for (int c = 0; c < 3; ++c) {
-      const std::int64_t d = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
-                             static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
-      shown += static_cast<std::uint64_t>(d * d);
-    }
-    const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
-    shown_total += static_cast<wide>(shown) * counts[i];
-    alpha_total += static_cast<std::uint64_t>(d * d) * counts[i];
+    shown_total += static_cast<wide>(composited_colour_distance(a, b)) * counts[i];
+    alpha_total += alpha_distance(a, b) * counts[i];
   }
   return static_cast<double>(shown_total) / (255.0 * 255.0) + static_cast<double>(alpha_total);
 }

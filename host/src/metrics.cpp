@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 
+#include "composited_error.hpp"
 #include "kmq/error.hpp"
 #include "kmq/oklab.hpp"
 #include "parallel.hpp"
@@ -223,15 +224,8 @@ image_metrics measure_error(const packed_rgba* original, const std::uint8_t* ind
         continue;
       }
       local.translucent = local.translucent || alpha_of(a) != 255;
-      std::uint64_t shown_total = 0;  // at most 3 * 65025^2: fits
-      for (int c = 0; c < 3; ++c) {
-        const std::int64_t shown = static_cast<std::int64_t>(channel_of(a, c) * alpha_of(a)) -
-                                   static_cast<std::int64_t>(channel_of(b, c) * alpha_of(b));
-        shown_total += static_cast<std::uint64_t>(shown * shown);
-      }
-      local.composited += shown_total;
-      const std::int64_t d = static_cast<std::int64_t>(alpha_of(a)) - static_cast<std::int64_t>(alpha_of(b));
-      local.alpha += static_cast<std::uint64_t>(d * d);
+      local.composited += detail::composited_colour_distance(a, b);
+      local.alpha += detail::alpha_distance(a, b);
     }
     sums[static_cast<std::size_t>(chunk)] = local;
   });
