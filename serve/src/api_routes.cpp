@@ -235,11 +235,6 @@ void zip_all(api_context& context, const httplib::Request& req, httplib::Respons
   res.set_content(make_zip(files), "application/zip");
 }
 
-}  // namespace
-
-
-namespace {
-
 void original(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const std::shared_ptr<prepared_image> image = find_image(context, req.matches[1]);
   const auto& pixels = image->image.pixels;
