@@ -57,8 +57,8 @@ save("webp-lossy.webp", picture(mode="RGB"), "WEBP", quality=50)
 save("webp-lossless-alpha.webp", picture(), "WEBP", lossless=True)
 save("webp-animated.webp", picture(), "WEBP", save_all=True,
      append_images=[picture().transpose(Image.FLIP_LEFT_RIGHT)], duration=50, lossless=True)
-# TIFF: RGB with LZW and PackBits, grey, 16-bit grey, two pages, RGBA (alpha
-# goes to kmq's own libtiff reader).
+# TIFF (all read by libtiff): RGB with LZW and PackBits, grey, 16-bit grey,
+# two pages, RGBA.
 save("tiff-rgb-lzw.tif", picture(mode="RGB"), "TIFF", compression="tiff_lzw")
 save("tiff-rgb-packbits.tif", picture(mode="RGB"), "TIFF", compression="packbits")
 save("tiff-gray.tif", picture(mode="L"), "TIFF")
@@ -66,6 +66,10 @@ save("tiff-gray16.tif", picture(mode="L").convert("I;16"), "TIFF")
 save("tiff-two-pages.tif", picture(mode="RGB"), "TIFF", save_all=True, append_images=[picture(7, 5, "RGB")])
 save("tiff-rgba-deflate.tif", picture(), "TIFF", compression="tiff_adobe_deflate")
 save("tiff-cmyk.tif", picture(mode="CMYK"), "TIFF")
+# Through libtiff's RGBA interface: a palette and 1-bit grey.
+save("tiff-palette-lzw.tif", picture(mode="RGB").convert("P", palette=Image.ADAPTIVE, colors=16), "TIFF",
+     compression="tiff_lzw")
+save("tiff-bilevel.tif", picture(mode="L").convert("1"), "TIFF")
 # BMP: 24-bit, 8-bit palette, 1-bit; GIF (refused by name).
 save("bmp-24.bmp", picture(mode="RGB"), "BMP")
 save("bmp-8.bmp", picture().convert("P"), "BMP")
