@@ -126,3 +126,26 @@ TEST(ServeRequestSettings, PsnrIsPrintedExactly) {
   const std::string line = round.command_line("x.png");
   EXPECT_EQ(line.substr(line.size() - 13), " --quality 40") << line;
 }
+
+// Stopping the queue (the server's stop) tells a running item to stop and
+// answers a waiting one busy: httplib's own stop waits for their requests.
+TEST(ServeWorkQueue, StopTellsARunningItemToStopAndAnswersWaitingOnesBusy) {
+  work_queue queue(1, 4, nullptr);
+  std::promise<void> started;
+  std::atomic<bool> stopping{false};
+  auto running = std::async(std::launch::async, [&] {
+    queue.run("elbow", "", 0, [&](const work_queue::still_wanted& wanted) {
+      started.set_value();
+      while (wanted()) std::this_thread::yield();
+      stopping = true;
+    });
+  });
+  started.get_future().wait();
+  auto waiting = std::async(std::launch::async, [&] { queue.run("preview", "a", 1, [](const work_queue::still_wanted&) {}); });
+  while (queue.waiting() < 1) std::this_thread::yield();
+  queue.stop();
+  EXPECT_NO_THROW(running.get());
+  EXPECT_TRUE(stopping);
+  EXPECT_THROW(waiting.get(), kmq::serve::busy_error);
+  EXPECT_THROW(queue.run("preview", "a", 2, [](const work_queue::still_wanted&) {}), kmq::serve::busy_error);
+}

@@ -181,7 +181,7 @@ std::string timings_section(const page_data& page) {
   }
   if (other > 0.01 * s.total) {
     html += "<tr><th scope=\"row\">other <span class=\"hint\">(" +
-            (r.elbow.empty() ? std::string("between the stages") : std::string("the elbow curve's palettes")) +
+            (page.job.elbow ? std::string("the elbow curve's palettes") : std::string("between the stages")) +
             ")</span></th><td class=\"num\">" + seconds_text(other) + "</td><td><span class=\"bar\"><span style=\"width:" +
             fixed(std::min(100.0, 100.0 * other / total), 1) + "%\"></span></span></td></tr>";
   }

@@ -148,12 +148,24 @@ void result(api_context& context, const httplib::Request& req, httplib::Response
   send_json(res, j);
 }
 
-// Not superseded by the page's previews (seq 0): a slider moved meanwhile
-// does not cancel the curve, which no setting but the seed changes.
+// On the curves' own lane, so previews never wait behind one. A page names
+// itself (page=ID) and numbers its curve requests (seq=N): its newer request,
+// for whichever image, supersedes its older ones (it wants the curve of the
+// image on screen only). Without page=, a request is superseded by nothing.
 std::shared_ptr<const elbow_data> elbow_of(api_context& context, const std::shared_ptr<prepared_image>& image,
-                                           const request_settings& settings) {
+                                           const params_t& params, const request_settings& settings) {
+  std::string lane;
+  std::uint64_t seq = 0;
+  const auto page = params.find("page");
+  if (page != params.end()) {
+    const std::string& id = page->second;
+    if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyz") != std::string::npos)
+      throw http_error(400, "bad_request", "page: '" + id + "' is not 1 to 32 lower-case letters and digits");
+    lane = "page " + id;
+    seq = read_sequence(params);
+  }
   std::shared_ptr<const elbow_data> curve;
-  context.queue.run("elbow", image->id, 0, [&](const work_queue::still_wanted& wanted) {
+  context.curves.run("elbow", lane, seq, [&](const work_queue::still_wanted& wanted) {
     curve = make_elbow(*image, settings, context.pool, wanted);
   });
   return curve;
@@ -161,8 +173,9 @@ std::shared_ptr<const elbow_data> elbow_of(api_context& context, const std::shar
 
 void elbow(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const std::shared_ptr<prepared_image> image = find_image(context, req.matches[1]);
-  const request_settings settings = read_settings(params_of(req));
-  nlohmann::json j = elbow_json(*image, *elbow_of(context, image, settings));
+  const params_t params = params_of(req);
+  const request_settings settings = read_settings(params);
+  nlohmann::json j = elbow_json(*image, *elbow_of(context, image, params, settings));
   j["id"] = image->id;
   j["command"] = settings.command_line(image->name) + " --elbow --json";
   send_json(res, j);
@@ -178,7 +191,7 @@ void download_file(api_context& context, const httplib::Request& req, httplib::R
     throw http_error(400, "bad_request", "elbow: '" + with_elbow->second + "' is not 0 or 1");
   }
   const bool elbow_asked = with_elbow != params.end() && with_elbow->second == "1" && what == "report.html";
-  const std::shared_ptr<const elbow_data> curve = elbow_asked ? elbow_of(context, image, settings) : nullptr;
+  const std::shared_ptr<const elbow_data> curve = elbow_asked ? elbow_of(context, image, {}, settings) : nullptr;
   const std::shared_ptr<const full_result> result = full(context, image, settings, 0, "download");
   download file = render_download(*image, *result, what, settings, curve.get());
   if (what == "report.html") {

@@ -20,7 +20,8 @@ struct api_context {
   const server_options& options;
   engines& pool;
   image_store& store;
-  work_queue& queue;
+  work_queue& queue;   // previews, results, downloads, uploads
+  work_queue& curves;  // error-against-K curves, which take seconds: they hold up none of the above
   std::atomic<std::uint64_t> next_id{1};
 };
 

@@ -40,6 +40,7 @@ bool image_store::remove(const std::string& id) {
   const std::lock_guard<std::mutex> lock(mutex_);
   for (auto it = images_.begin(); it != images_.end(); ++it) {
     if ((*it)->id == id) {
+      (*it)->gone = true;
       images_.erase(it);
       evicted_.push_back(id);
       return true;
@@ -84,6 +85,7 @@ void image_store::trim_locked(const std::string& keep) {
     total -= sizes.back();
     sizes.pop_back();
     evicted_.push_back((*oldest)->id);
+    (*oldest)->gone = true;
     images_.erase(oldest);
   }
 }

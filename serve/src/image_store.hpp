@@ -47,6 +47,7 @@ struct prepared_image {
   io::decode_limits limits;                                 // the server's, for full results
   double prepare_seconds = 0.0;
 
+  std::atomic<bool> gone{false};  // removed or evicted: work on it may stop
   std::mutex busy;  // one job at a time on engine and on the fields below
   std::shared_ptr<const full_result> last;  // the latest full result
   std::shared_ptr<const elbow_data> elbow;  // the latest elbow curve (atomic_load/store: built outside busy)

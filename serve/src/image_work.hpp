@@ -73,10 +73,10 @@ std::shared_ptr<const full_result> make_full_result(prepared_image& image, const
 
 // The error against K (kmq compress --elbow): palettes of K = 2, 4, ... 256
 // from the image's colours, with settings' seed (K, a target and dithering do
-// not change it). Counted on a backend of its own (or the GPU), not on
-// image.engine, so the image's previews are not held up meanwhile. Reuses
-// image.elbow when its seed is the same. Throws error(cancelled) when
-// still_wanted() turns false.
+// not change it). Counted on a CPU backend of its own with half the threads
+// (or on the GPU), not on image.engine, so the image's previews are not held
+// up meanwhile. Reuses image.elbow when its seed is the same. Throws
+// error(cancelled) when still_wanted() turns false or the image is gone.
 std::shared_ptr<const elbow_data> make_elbow(prepared_image& image, const request_settings& settings, engines& pool,
                                              const std::function<bool()>& still_wanted);
 

@@ -18,12 +18,16 @@ struct server::impl {
         pool(options.backend, options.threads),
         store(options.cache_mb << 20),
         queue(options.workers, options.queue, options.before_work),
-        context{options, pool, store, queue} {}
+        curves(1, curves_waiting, options.before_work),
+        context{options, pool, store, queue, curves} {}
 
+  // Error-against-K curves (seconds each): a lane of their own, one at a time.
+  static constexpr int curves_waiting = 4;
   server_options options;
   engines pool;
   image_store store;
   work_queue queue;
+  work_queue curves;
   api_context context;
   httplib::Server http;
   int port = -1;
@@ -125,7 +129,8 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
   // Enough connection threads for every worker and queue place, plus a few
   // for the page's files and the busy answers: the queue's bound, not
   // httplib's own unbounded backlog, decides who waits.
-  const std::size_t connections = static_cast<std::size_t>(impl_->options.workers + impl_->options.queue) + 4;
+  const std::size_t connections =
+      static_cast<std::size_t>(impl_->options.workers + impl_->options.queue + 1 + impl::curves_waiting) + 4;
   http.new_task_queue = [connections] { return new httplib::ThreadPool(connections); };
   add_api_routes(http, impl_->context);
   add_page_routes(http);
@@ -155,6 +160,9 @@ void server::run() {
 
 void server::stop() {
   impl_->stop_requested = true;
+  // The running jobs first: httplib's stop waits for their requests.
+  impl_->queue.stop();
+  impl_->curves.stop();
   if (impl_->http.is_running()) impl_->http.stop();
 }
 
@@ -169,5 +177,7 @@ std::string server::url() const {
 std::string server::backend_name() const { return impl_->pool.name(); }
 
 std::size_t server::queued() const { return impl_->queue.waiting(); }
+
+std::size_t server::curves_queued() const { return impl_->curves.waiting(); }
 
 }  // namespace kmq::serve

@@ -21,6 +21,11 @@ work_queue::work_queue(int workers, int capacity, std::function<void(const std::
 }
 
 work_queue::~work_queue() {
+  stop();
+  for (std::thread& t : workers_) t.join();
+}
+
+void work_queue::stop() {
   std::deque<std::shared_ptr<item>> left;
   {
     const std::lock_guard<std::mutex> lock(mutex_);
@@ -29,7 +34,6 @@ work_queue::~work_queue() {
   }
   wake_.notify_all();
   for (auto& it : left) it->done.set_exception(std::make_exception_ptr(busy_error()));
-  for (std::thread& t : workers_) t.join();
 }
 
 bool work_queue::is_superseded(const item& it) const {

@@ -39,6 +39,10 @@ class work_queue {
   // superseded_error when a newer request won.
   void run(const std::string& what, const std::string& image, std::uint64_t seq, task work);
 
+  // Refuses new work, answers the waiting items busy, and tells running ones
+  // to stop (still_wanted() turns false). Idempotent; the destructor calls it.
+  void stop();
+
   std::size_t waiting() const;
   void forget(const std::string& image);  // the image is gone: drop its sequence number
 

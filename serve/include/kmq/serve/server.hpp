@@ -53,6 +53,7 @@ class server {
   // Items waiting in the queue (not running): lets a test wait for a state
   // rather than sleep.
   std::size_t queued() const;
+  std::size_t curves_queued() const;  // error-against-K curves waiting on their own lane
 
  private:
   struct impl;
