@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <mutex>
 
-
 namespace kmq::cli {
 
 namespace {
