@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -47,12 +48,23 @@ std::shared_ptr<prepared_image> find_image(api_context& context, const std::stri
 }
 
 // Each parameter once: "k=4&k=5" is a mistake to name, not one to resolve
-// silently (the command line's last-wins has no counterpart in a URL).
+// silently (the command line's last-wins has no counterpart in a URL). The
+// names are counted in the query as sent too: httplib keeps one of two
+// identical pairs ("k=4&k=4").
 params_t params_of(const httplib::Request& req) {
   params_t params;
   for (const auto& [name, value] : req.params) {
     if (params.count(name) != 0) throw http_error(400, "bad_request", name + " is given more than once");
     params.emplace(name, value);
+  }
+  const auto query = req.target.find('?');
+  if (query != std::string::npos) {
+    std::map<std::string, int> seen;
+    std::stringstream pairs(req.target.substr(query + 1));
+    for (std::string pair; std::getline(pairs, pair, '&');) {
+      const std::string name = pair.substr(0, pair.find('='));
+      if (!name.empty() && ++seen[name] > 1) throw http_error(400, "bad_request", name + " is given more than once");
+    }
   }
   return params;
 }
