@@ -6,6 +6,7 @@
 // pixel is computed here from the samples written.
 #include <gtest/gtest.h>
 #include <tiffio.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -34,7 +35,10 @@ struct tiff_spec {
 
 // Writes the image with libtiff; sample(x, y, s) gives each sample's value.
 bytes write_tiff(const tiff_spec& s, const std::function<std::uint32_t(std::uint32_t, std::uint32_t, std::uint16_t)>& sample) {
-  const std::string path = ::testing::TempDir() + "kmq_tiff_kinds.tif";
+  // One file per test and process: ctest runs the tests side by side.
+  const std::string path = ::testing::TempDir() + "kmq_tiff_kinds_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           std::to_string(::getpid()) + ".tif";
   TIFF* tif = TIFFOpen(path.c_str(), "w");
   EXPECT_NE(tif, nullptr);
   if (tif == nullptr) return {};
@@ -76,7 +80,9 @@ bytes write_tiff(const tiff_spec& s, const std::function<std::uint32_t(std::uint
   }
   TIFFClose(tif);
   std::ifstream in(path, std::ios::binary);
-  return bytes(std::istreambuf_iterator<char>(in), {});
+  bytes file(std::istreambuf_iterator<char>(in), {});
+  std::remove(path.c_str());
+  return file;
 }
 
 decoded_image decode(const bytes& file) { return image_decoder().decode_bytes(file, "kinds.tif"); }
