@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "environment_check.hpp"
 #include "kmq/io/image_header.hpp"
 #include "kmq/usable_cores.hpp"
 
@@ -31,11 +32,7 @@ std::uint64_t pixels_by_header(const std::string& path) {
 }
 
 std::uint64_t threshold_in_force(std::uint64_t fallback) {
-  const char* text = std::getenv("KMQ_AUTO_GPU_MIN_PIXELS");
-  // Digits only, as environment_check.cpp warns ("-1" or " 5" would pass strtoull).
-  const std::string digits = text == nullptr ? "" : text;
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return fallback;
-  return std::strtoull(digits.c_str(), nullptr, 10);
+  return pixel_threshold_of(std::getenv("KMQ_AUTO_GPU_MIN_PIXELS")).value_or(fallback);
 }
 
 }  // namespace

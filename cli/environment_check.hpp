@@ -2,11 +2,17 @@
 // code that reads one ignores a value it cannot use (the library prints
 // nothing), so without this a typo would change nothing, silently.
 #pragma once
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace kmq::cli {
+
+// KMQ_AUTO_GPU_MIN_PIXELS's value read: digits only ("-1" or " 5" would pass
+// strtoull), else nothing (the default then holds, and a warning says so).
+std::optional<std::uint64_t> pixel_threshold_of(const char* text);
 
 // One line per unusable value, e.g. "KMQ_CUDA_SYNC='block' is not spin,
 // yield or blocking: CUDA's default is used"; empty when all are usable.

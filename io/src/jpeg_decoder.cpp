@@ -163,9 +163,15 @@ void apply_orientation(decoded_image& image, int orientation) {
   image.height = static_cast<std::uint32_t>(oh);
 }
 
+namespace {
+constexpr std::size_t offset_to_tiff_header = 6;  // "Exif\0\0"
+bool is_exif_app1(const std::uint8_t* payload, std::size_t size) {
+  return size > offset_to_tiff_header && std::memcmp(payload, "Exif", 5) == 0;
+}
+}  // namespace
+
 int exif_orientation_of_app1(const std::uint8_t* payload, std::size_t size) {
-  constexpr std::size_t offset_to_tiff_header = 6;  // "Exif\0\0"
-  if (size <= offset_to_tiff_header || std::memcmp(payload, "Exif", 5) != 0) return 0;
+  if (!is_exif_app1(payload, size)) return 0;
   return exif_orientation_of_tiff(payload + offset_to_tiff_header, size - offset_to_tiff_header);
 }
 
@@ -201,7 +207,7 @@ void decode_jpeg(const std::uint8_t* data, std::size_t size, const std::string& 
   // now, from the first APP1 that is EXIF (an XMP one may come before it).
   int orientation = 0;
   for (jpeg_saved_marker_ptr marker = cinfo.marker_list; marker; marker = marker->next) {
-    if (marker->marker != JPEG_APP0 + 1 || marker->data_length < 6 || std::memcmp(marker->data, "Exif", 5) != 0) continue;
+    if (marker->marker != JPEG_APP0 + 1 || !is_exif_app1(marker->data, marker->data_length)) continue;
     orientation = exif_orientation_of_app1(marker->data, marker->data_length);
     break;
   }

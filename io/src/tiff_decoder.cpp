@@ -190,10 +190,6 @@ void convert(const block<T>& samples, const layout& l, std::uint32_t rows, std::
   }
 }
 
-std::string pixels_text(std::uint64_t width, std::uint64_t height) {
-  return std::to_string(width) + "x" + std::to_string(height) + " = " + std::to_string(width * height) + " pixels";
-}
-
 [[noreturn]] void corrupt(const std::string& path, const memory_file& file, const char* message = "") {
   const std::string why = !file.problem.empty() ? "libtiff: " + file.problem
                           : *message != '\0'    ? "libtiff: " + std::string(message)
@@ -259,9 +255,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
   TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
   TIFFGetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
   TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orientation);
-  if (std::uint64_t{width} * height > max_pixels)
-    throw error(error_kind::bad_input, path,
-                "image is " + pixels_text(width, height) + ", more than --max-pixels " + std::to_string(max_pixels));
+  check_pixel_limit(path, width, height, max_pixels);
   // One sample more than the colours, of unspecified meaning (OpenCV writes
   // RGBA without an ExtraSamples tag, which libtiff then fills in so): that
   // sample is straight alpha, as OpenCV read it and Pillow reads an untagged one.

@@ -140,7 +140,7 @@ async function refresh(image, withPreview) {
   const query = settingsQuery();
   query.set('seq', seq);
   image.result = null;
-  image.markK = null;  // the chart's rule waits for this setting's K
+  image.preview = null;  // the chart's rule waits for this setting's K
   image.status = 'working…';
   updateRow(image);
   if (image === state.current) { $('busy-note').hidden = false; setDownloads(null); clearStats(); }
@@ -206,7 +206,6 @@ function paintPreview(image, buffer, millis) {
   const palette = new Uint32Array(paletteBytes.slice().buffer);
   const labels = new Uint8Array(buffer, 4 + length + 4 * stats.palette_size, stats.width * stats.height);
   image.preview = stats;
-  image.markK = stats.k;
   if (image !== state.current) return;  // another image was picked meanwhile: its canvas is not this one's
   const canvas = $('canvas-compressed');
   if (canvas.width !== stats.width || canvas.height !== stats.height) {
@@ -232,7 +231,6 @@ function clearStats() {
 
 function showResult(image) {
   const r = image.result;
-  image.markK = r.colors_requested;
   setStat('stat-input-bytes', bytesText(r.input_bytes), r.input_bytes);
   setStat('stat-output-bytes', bytesText(r.output_bytes), r.output_bytes);
   setStat('stat-ratio', `${(100 * r.ratio).toFixed(1)} % of the input`, r.ratio);

@@ -140,7 +140,9 @@ function drawElbow(svg, data, markK) {
 // K of the setting's latest preview or result (none while it is asked for).
 function elbowMarkK(image) {
   if (mode() === 'k') return Number($('k-slider').value);
-  return image && image.markK ? image.markK : null;
+  if (!image) return null;
+  if (image.result) return image.result.colors_requested;
+  return image.preview ? image.preview.k : null;
 }
 
 function redrawElbow() {
