@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "kmq/error.hpp"
 #include "request_settings.hpp"
 #include "work_queue.hpp"
 
@@ -128,8 +129,8 @@ TEST(ServeRequestSettings, PsnrIsPrintedExactly) {
 }
 
 // Stopping the queue (the server's stop) tells a running item to stop and
-// answers a waiting one busy: httplib's own stop waits for their requests.
-TEST(ServeWorkQueue, StopTellsARunningItemToStopAndAnswersWaitingOnesBusy) {
+// answers a waiting one "stopping": httplib's own stop waits for their requests.
+TEST(ServeWorkQueue, StopTellsARunningItemToStopAndAnswersWaitingOnesStopping) {
   work_queue queue(1, 4, nullptr);
   std::promise<void> started;
   std::atomic<bool> stopping{false};
@@ -146,6 +147,23 @@ TEST(ServeWorkQueue, StopTellsARunningItemToStopAndAnswersWaitingOnesBusy) {
   queue.stop();
   EXPECT_NO_THROW(running.get());
   EXPECT_TRUE(stopping);
-  EXPECT_THROW(waiting.get(), kmq::serve::busy_error);
-  EXPECT_THROW(queue.run("preview", "a", 2, [](const work_queue::still_wanted&) {}), kmq::serve::busy_error);
+  EXPECT_THROW(waiting.get(), kmq::serve::stopping_error);
+  EXPECT_THROW(queue.run("preview", "a", 2, [](const work_queue::still_wanted&) {}), kmq::serve::stopping_error);
+}
+
+// A running item that the stop cancels (the pipeline throws its cancellation)
+// is answered "stopping", not "superseded": no newer request won.
+TEST(ServeWorkQueue, WorkCancelledByTheStopIsAnsweredStopping) {
+  work_queue queue(1, 4, nullptr);
+  std::promise<void> started;
+  auto running = std::async(std::launch::async, [&] {
+    queue.run("preview", "a", 1, [&](const work_queue::still_wanted& wanted) {
+      started.set_value();
+      while (wanted()) std::this_thread::yield();
+      throw kmq::error(kmq::error_kind::cancelled, "cancelled");
+    });
+  });
+  started.get_future().wait();
+  queue.stop();
+  EXPECT_THROW(running.get(), kmq::serve::stopping_error);
 }

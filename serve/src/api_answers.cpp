@@ -60,6 +60,8 @@ void answer_current_exception(httplib::Response& res) {
     send_error(res, 503, "busy", "busy");
   } catch (const superseded_error& e) {
     send_error(res, 409, "superseded", e.what());
+  } catch (const stopping_error& e) {
+    send_error(res, 503, "stopping", e.what());
   } catch (const error& e) {
     send_error(res, status_for(e.kind()), kind_of(e.kind()),
                e.kind() == error_kind::cancelled ? "superseded by a newer request for this image" : e.describe());

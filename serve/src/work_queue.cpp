@@ -33,7 +33,7 @@ void work_queue::stop() {
     left.swap(waiting_);
   }
   wake_.notify_all();
-  for (auto& it : left) it->done.set_exception(std::make_exception_ptr(busy_error()));
+  for (auto& it : left) it->done.set_exception(std::make_exception_ptr(stopping_error()));
 }
 
 bool work_queue::is_superseded(const item& it) const {
@@ -52,7 +52,7 @@ void work_queue::run(const std::string& what, const std::string& image, std::uin
   std::vector<std::shared_ptr<item>> dropped;
   {
     const std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) throw busy_error();
+    if (stopping_) throw stopping_error();
     // Refused as busy, a request must not supersede anything: newest_ and the
     // drops are committed only once it has its place. Older items of this
     // image still waiting will never be wanted, so their places count as free.
@@ -115,7 +115,14 @@ void work_queue::work_loop() {
       it->work(wanted);
       it->done.set_value();
     } catch (...) {
-      it->done.set_exception(std::current_exception());
+      // Work told to stop by stop() ends in a cancellation (or whatever its
+      // stage threw next): the answer is why it stopped.
+      bool stopped;
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        stopped = stopping_;
+      }
+      it->done.set_exception(stopped ? std::make_exception_ptr(stopping_error()) : std::current_exception());
     }
     release_freed_memory();
   }

@@ -24,6 +24,11 @@ struct busy_error : std::runtime_error {
 struct superseded_error : std::runtime_error {
   superseded_error() : std::runtime_error("superseded by a newer request for this image") {}
 };
+// The queue was stopped (the server is shutting down): neither busy (trying
+// again will not help) nor superseded (no newer request won).
+struct stopping_error : std::runtime_error {
+  stopping_error() : std::runtime_error("the server is stopping") {}
+};
 
 class work_queue {
  public:
@@ -35,12 +40,15 @@ class work_queue {
 
   // Runs work on a worker and waits for it; rethrows what it threw.
   // image + seq > 0: the item is superseded by any later item of the same
-  // image with a higher seq. Throws busy_error when the queue is full and
-  // superseded_error when a newer request won.
+  // image with a higher seq. Throws busy_error when the queue is full,
+  // superseded_error when a newer request won, and stopping_error when the
+  // queue was stopped before or while the work ran (whatever the work threw).
   void run(const std::string& what, const std::string& image, std::uint64_t seq, task work);
 
-  // Refuses new work, answers the waiting items busy, and tells running ones
-  // to stop (still_wanted() turns false). Idempotent; the destructor calls it.
+  // Refuses new work, answers the waiting items stopping_error, and tells
+  // running ones to stop (still_wanted() turns false); a running one that
+  // then throws is answered stopping_error too. Idempotent; the destructor
+  // calls it.
   void stop();
 
   std::size_t waiting() const;
