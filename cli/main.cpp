@@ -10,6 +10,7 @@
 #include "environment_check.hpp"
 #include "exit_codes.hpp"
 #include "kmq/io/output_file.hpp"
+#include "kmq/pipeline/shell_word.hpp"
 #include "serve_command.hpp"
 #include "version_command.hpp"
 
@@ -26,14 +27,7 @@ const char* const usage =
 // The command as a shell would take it back: what the report shows.
 std::string shell_quoted(int argc, char** argv) {
   std::string line = "kmq";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool plain = !arg.empty() && arg.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                              "0123456789_./=:,+-@%") == std::string::npos;
-    std::string quoted = "'";
-    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    line += " " + (plain ? arg : quoted + "'");
-  }
+  for (int i = 1; i < argc; ++i) line += " " + kmq::shell_word(argv[i]);
   return line;
 }
 

@@ -170,6 +170,10 @@ TEST_F(serve_test, AWrongMethodOnARouteAnswers405WithAllow) {
   expect_405(client().Post(("/api/images/" + image + "/elbow").c_str(), "x", "application/octet-stream"), "GET");
   expect_405(client().Delete("/api/zip"), "GET");
   expect_405(client().Get(("/api/images/" + image).c_str()), "DELETE");
+  // The page's files too.
+  expect_405(client().Post("/index.html", "x", "application/octet-stream"), "GET");
+  expect_405(client().Put("/app.js", "x", "application/octet-stream"), "GET");
+  expect_405(client().Delete("/"), "GET");
   expect_error(client().Get("/api/nothing"), 404, "not_found");
   // A parameter given twice is named, not resolved silently.
   auto twice = client().Get(("/api/images/" + image + "/result?k=4&k=5").c_str());

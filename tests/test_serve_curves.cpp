@@ -104,3 +104,26 @@ TEST_F(serve_test, ACurveOfADeletedImageStops) {
   gate_->open();
   expect_error(held.get(), 404, "unknown_image");
 }
+
+// The same for previews and results: the work of a deleted image, running or
+// waiting, answers 404 at once instead of holding the queue up.
+TEST_F(serve_test, WorkOfADeletedImageStopsRunningOrWaiting) {
+  kmq::serve::server_options options;
+  options.workers = 1;
+  gate_ = std::make_unique<latch_gate>();
+  options.before_work = [gate = gate_.get()](const std::string& what) {
+    if (what == "preview") gate->wait(what);
+  };
+  start(options);
+  const std::string id = upload(read_bytes(source_dir() / fruits), "fruits.jpg").at("id");
+  auto running = std::async(std::launch::async, [&] { return client().Get(("/api/images/" + id + "/preview?k=8").c_str()); });
+  gate_->wait_started(1);
+  auto waiting = std::async(std::launch::async, [&] { return client().Get(("/api/images/" + id + "/result?k=8").c_str()); });
+  while (server_->queued() < 1) std::this_thread::yield();
+  auto removed = client().Delete(("/api/images/" + id).c_str());
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 204);
+  gate_->open();
+  expect_error(running.get(), 404, "unknown_image");
+  expect_error(waiting.get(), 404, "unknown_image");
+}

@@ -126,6 +126,9 @@ TEST(ServeRequestSettings, PsnrIsPrintedExactly) {
   EXPECT_NE(a.command_line("x.png").find("--quality 40.0000001"), std::string::npos) << a.command_line("x.png");
   const std::string line = round.command_line("x.png");
   EXPECT_EQ(line.substr(line.size() - 13), " --quality 40") << line;
+  // A file name a shell would read otherwise is quoted: the line can be pasted.
+  EXPECT_NE(round.command_line("my photo (1).png").find("kmq compress 'my photo (1).png' -o OUT.png"), std::string::npos);
+  EXPECT_NE(round.command_line("$(touch x).png").find("kmq compress '$(touch x).png' -o"), std::string::npos);
 }
 
 // Stopping the queue (the server's stop) tells a running item to stop and

@@ -47,6 +47,26 @@ std::shared_ptr<prepared_image> find_image(api_context& context, const std::stri
   return image;
 }
 
+// Work on one image, on a queue: it stops once the image is deleted or
+// evicted, waiting (it starts as a 404) or running (cancelled at its next
+// stage or pass, then a 404), so a deleted image's work holds up no other.
+void run_on_image(work_queue& queue, const char* what, const std::string& lane, std::uint64_t seq,
+                  const std::shared_ptr<prepared_image>& image,
+                  const std::function<void(const work_queue::still_wanted&)>& work) {
+  const auto gone = [&] {
+    return http_error(404, "unknown_image", "image " + image->id + " was deleted or evicted while its " + what + " was being made");
+  };
+  try {
+    queue.run(what, lane, seq, [&](const work_queue::still_wanted& wanted) {
+      if (image->gone) throw gone();
+      work([&] { return wanted() && !image->gone; });
+    });
+  } catch (const error& e) {
+    if (e.kind() == error_kind::cancelled && image->gone) throw gone();
+    throw;
+  }
+}
+
 // Each parameter once: "k=4&k=5" is a mistake to name, not one to resolve
 // silently (the command line's last-wins has no counterpart in a URL). The
 // names are counted in the query as sent too: httplib keeps one of two
@@ -117,7 +137,7 @@ void preview(api_context& context, const httplib::Request& req, httplib::Respons
   const request_settings settings = read_settings(params);
   const std::uint64_t seq = read_sequence(params);
   preview_data data;
-  context.queue.run("preview", image->id, seq, [&](const work_queue::still_wanted& wanted) {
+  run_on_image(context.queue, "preview", image->id, seq, image, [&](const work_queue::still_wanted& wanted) {
     const std::lock_guard<std::mutex> lock(image->busy);
     data = make_preview(*image, settings, context.pool, wanted);
   });
@@ -139,7 +159,7 @@ void preview(api_context& context, const httplib::Request& req, httplib::Respons
 std::shared_ptr<const full_result> full(api_context& context, const std::shared_ptr<prepared_image>& image,
                                         const request_settings& settings, std::uint64_t seq, const char* what) {
   std::shared_ptr<const full_result> result;
-  context.queue.run(what, image->id, seq, [&](const work_queue::still_wanted& wanted) {
+  run_on_image(context.queue, what, image->id, seq, image, [&](const work_queue::still_wanted& wanted) {
     const std::lock_guard<std::mutex> lock(image->busy);
     result = make_full_result(*image, settings, context.pool, wanted);
   });
@@ -177,7 +197,7 @@ std::shared_ptr<const elbow_data> elbow_of(api_context& context, const std::shar
     seq = read_sequence(params);
   }
   std::shared_ptr<const elbow_data> curve;
-  context.curves.run("elbow", lane, seq, [&](const work_queue::still_wanted& wanted) {
+  run_on_image(context.curves, "elbow", lane, seq, image, [&](const work_queue::still_wanted& wanted) {
     curve = make_elbow(*image, settings, context.pool, wanted);
   });
   return curve;
@@ -217,25 +237,43 @@ void download_file(api_context& context, const httplib::Request& req, httplib::R
   res.set_content(std::move(file.body), file.content_type.c_str());
 }
 
+// More ids than any store holds (its images are at least a few bytes each)
+// is a mistake, not a zip to look up.
+constexpr std::size_t max_zip_ids = 4096;
+
 void zip_all(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const request_settings settings = read_settings(params_of(req));
-  // Each image once, and no more images than are stored: a long list of one id
-  // would otherwise repeat its work and its bytes.
+  // Each image once (a long list of one id would repeat its work and its
+  // bytes), and every one still stored: the missing ones are named, so that
+  // a page can drop them from its list and ask again.
   std::vector<std::string> ids;
   std::stringstream list(req.get_param_value("ids"));
   for (std::string id; std::getline(list, id, ',');) {
     if (id.empty() || std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
-    if (ids.size() >= context.store.size()) {
-      throw http_error(400, "bad_request", "ids: more images than are stored (" + std::to_string(context.store.size()) + ")");
-    }
+    if (ids.size() >= max_zip_ids) throw http_error(400, "bad_request", "ids: more than " + std::to_string(max_zip_ids));
     ids.push_back(id);
   }
   if (ids.empty()) throw http_error(400, "bad_request", "ids: name at least one image");
   std::vector<std::shared_ptr<prepared_image>> images;
   std::vector<std::string> names;
+  nlohmann::json missing = nlohmann::json::array();
   for (const std::string& id : ids) {
-    images.push_back(find_image(context, id));
+    std::shared_ptr<prepared_image> image = context.store.find(id);
+    if (!image) {
+      missing.push_back(id);
+      continue;
+    }
+    images.push_back(std::move(image));
     names.push_back(output_name(images.back()->name));
+  }
+  if (!missing.empty()) {
+    send_json(res,
+              {{"error", std::to_string(missing.size()) + " of the " + std::to_string(ids.size()) +
+                             " images are no longer here (deleted, evicted, or the server restarted): upload them again"},
+               {"kind", "unknown_image"},
+               {"ids", missing}},
+              404);
+    return;
   }
   names = distinct_names(names);
   // The zip is built in memory, outside the store: its PNGs together are held
@@ -330,6 +368,11 @@ std::string allowed_methods(const std::string& path) {
     for (const api_route& r : api_route_table()) out.emplace_back(std::regex(r.pattern), r.method);
     return out;
   }();
+  // The page's own files answer GET alone.
+  if (path == "/") return "GET";
+  for (const page_asset& asset : page_assets()) {
+    if (path == asset.path) return "GET";
+  }
   std::string allow;
   for (const auto& [pattern, method] : patterns) {
     if (!std::regex_match(path, pattern) || allow.find(method) != std::string::npos) continue;

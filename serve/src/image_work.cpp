@@ -200,28 +200,22 @@ std::shared_ptr<const elbow_data> make_elbow(prepared_image& image, const reques
   const detail::stopwatch clock;
   image_job job;
   settings.apply(job);
-  predicate_observer watch([&] { return still_wanted() && !image.gone; });  // a deleted or evicted image's curve stops
+  predicate_observer watch(still_wanted);  // a newer request, or the image deleted or evicted
   auto curve = std::make_shared<elbow_data>();
   curve->seed = settings.seed;
   const auto build = [&](backend& engine) {
     const color_set colors = analyse_colors(image.image.view(), true, engine, &watch);
     curve->points = elbow_curve(colors, job.quantize, engine, &watch);
   };
-  try {
-    if (pool.gpu()) {
-      pool.with_gpu([&](backend& gpu, std::string& owner) {
-        owner.clear();  // its colours become this count's
-        build(gpu);
-      });
-    } else {
-      // Half the cores (the same bytes on any count): the other half keeps the previews quick meanwhile.
-      const int threads = pool.threads() > 0 ? pool.threads() : usable_cores();
-      build(*make_cpu_backend(std::max(1, threads / 2)));
-    }
-  } catch (const error& e) {
-    if (e.kind() == error_kind::cancelled && image.gone)
-      throw http_error(404, "unknown_image", "image " + image.id + " was deleted or evicted while its curve was built");
-    throw;
+  if (pool.gpu()) {
+    pool.with_gpu([&](backend& gpu, std::string& owner) {
+      owner.clear();  // its colours become this count's
+      build(gpu);
+    });
+  } else {
+    // Half the cores (the same bytes on any count): the other half keeps the previews quick meanwhile.
+    const int threads = pool.threads() > 0 ? pool.threads() : usable_cores();
+    build(*make_cpu_backend(std::max(1, threads / 2)));
   }
   curve->seconds = clock.seconds();
   std::shared_ptr<const elbow_data> done = curve;

@@ -76,7 +76,8 @@ std::shared_ptr<const full_result> make_full_result(prepared_image& image, const
 // not change it). Counted on a CPU backend of its own with half the threads
 // (or on the GPU), not on image.engine, so the image's previews are not held
 // up meanwhile. Reuses image.elbow when its seed is the same. Throws
-// error(cancelled) when still_wanted() turns false or the image is gone.
+// error(cancelled) when still_wanted() turns false (the routes' turns false
+// when the image is deleted or evicted too).
 std::shared_ptr<const elbow_data> make_elbow(prepared_image& image, const request_settings& settings, engines& pool,
                                              const std::function<bool()>& still_wanted);
 

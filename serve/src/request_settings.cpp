@@ -6,6 +6,7 @@
 
 #include "kmq/error.hpp"
 #include "kmq/pipeline/palette_search.hpp"
+#include "kmq/pipeline/shell_word.hpp"
 #include "kmq/quantize_params.hpp"
 
 namespace kmq::serve {
@@ -86,7 +87,7 @@ std::string request_settings::key() const {
 }
 
 std::string request_settings::command_line(const std::string& input) const {
-  std::string line = "kmq compress " + (input.empty() ? std::string("IMAGE") : input) + " -o OUT.png";
+  std::string line = "kmq compress " + (input.empty() ? std::string("IMAGE") : shell_word(input)) + " -o OUT.png";
   if (!level.empty()) {
     line += " --level " + level;
   } else if (psnr > 0.0) {
