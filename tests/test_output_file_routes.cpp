@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -114,6 +116,14 @@ TEST_P(OutputRoute, NoStrayFileAfterAnyFailure) {
   EXPECT_EQ(names(), (std::set<std::string>{"in.png", "taken.png", "dir.png"}));
 }
 
+// A file as a killed run of kmq leaves it: its bytes, and kmq's mark on it
+// (false where this file system keeps no user attributes).
+bool make_leftover(const std::string& file, const std::string& text) {
+  std::ofstream(file, std::ios::binary) << text;
+  const std::string origin = "in.png";
+  return ::setxattr(file.c_str(), kmq_origin_attribute, origin.data(), origin.size(), 0) == 0;
+}
+
 // As a run killed between naming its temporary file and renaming it leaves it.
 TEST_P(OutputRoute, AStaleTemporaryOfTheSameOutputIsRemovedAndNothingElse) {
   const std::vector<std::string> unrelated = {".out.png.kmq-tmp2", ".out.png.kmq-tmp.old", ".other.png.kmq-tmp",
@@ -123,7 +133,7 @@ TEST_P(OutputRoute, AStaleTemporaryOfTheSameOutputIsRemovedAndNothingElse) {
   for (const bool force : {false, true}) {
     SCOPED_TRACE(force ? "--force over an existing output" : "a new output");
     if (force) make_file(path("out.png"), "old");
-    make_file(temporary(), "left over by a killed run");
+    make_leftover(temporary(), "left over by a killed run");
     write_file_atomically(path("out.png"), payload, force);
     EXPECT_FALSE(fs::exists(temporary()));
     const std::string written = read(path("out.png"));
@@ -131,9 +141,31 @@ TEST_P(OutputRoute, AStaleTemporaryOfTheSameOutputIsRemovedAndNothingElse) {
     for (const std::string& name : unrelated) EXPECT_EQ(read(path(name)), name) << name;
   }
   // A write of another output leaves this output's temporary alone.
-  make_file(temporary(), "left over by a killed run");
-  write_file_atomically(path("other.png"), payload, false);
+  make_leftover(temporary(), "left over by a killed run");
+  write_file_atomically(path("another.png"), payload, false);
   EXPECT_EQ(read(temporary()), "left over by a killed run");
+}
+
+// A file of the user's that happens to have the temporary name (no kmq mark)
+// is never removed, --force or not: a write that needs the name fails, naming
+// it (the unnamed route needs it only to replace an output).
+TEST_P(OutputRoute, AnUnmarkedFileAtTheTemporaryNameIsTheUsersAndLeftAlone) {
+  if (!make_leftover(path("probe"), "probe")) GTEST_SKIP() << "this file system keeps no user attributes: the name decides";
+  make_file(temporary(), "the user's notes");
+  make_file(path("out.png"), "old");
+  expect_failure([&] { write_file_atomically(path("out.png"), payload, true); }, error_kind::output_failed,
+                 "a file kmq did not write has that name");
+  EXPECT_EQ(read(path("out.png")), "old");
+  EXPECT_EQ(read(temporary()), "the user's notes");
+  fs::remove(path("out.png"));
+  if (GetParam()) {
+    expect_failure([&] { write_file_atomically(path("out.png"), payload, false); }, error_kind::output_failed,
+                   "a file kmq did not write has that name");
+    EXPECT_FALSE(fs::exists(path("out.png")));
+  } else {
+    write_file_atomically(path("out.png"), payload, false);
+  }
+  EXPECT_EQ(read(temporary()), "the user's notes");
 }
 
 // Something at the temporary name that kmq never makes is never removed; a
@@ -159,7 +191,7 @@ TEST_P(OutputRoute, NotARegularFileAtTheTemporaryNameIsLeftAlone) {
 // write waits for it instead of removing it.
 TEST_P(OutputRoute, WaitsForAnotherWriterOfTheSameOutput) {
   make_file(path("out.png"), "old");
-  make_file(temporary(), "being written");
+  make_leftover(temporary(), "being written");
   const int held = ::open(temporary().c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(held, 0);
   ASSERT_EQ(::flock(held, LOCK_EX), 0);

@@ -129,6 +129,12 @@ void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string
                const std::string& origin) {
   // The output should look like any file the user creates.
   if (::fchmod(fd, 0666 & ~process_umask()) != 0) fail(output, "cannot set permissions on " + where, errno);
+  // Marked before its first byte, so no output of kmq is ever seen unmarked,
+  // and a killed run's temporary file is known as kmq's (stale_temporary.cpp;
+  // an empty mark, without an origin, still counts there but names no input).
+  // Best effort: a file system without user xattrs keeps none, and such an
+  // output is then treated as any file of the user's.
+  ::fsetxattr(fd, kmq_origin_attribute, origin.data(), origin.size(), 0);
   const std::uint8_t* p = bytes.data();
   std::size_t left = bytes.size();
   while (left > 0) {
@@ -140,10 +146,6 @@ void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string
     p += wrote;
     left -= static_cast<std::size_t>(wrote);
   }
-  // The mark goes on before the name does, so no output of kmq is ever seen
-  // unmarked. Best effort: a file system without user xattrs keeps none, and
-  // such an output is then treated as any file of the user's.
-  if (!origin.empty()) ::fsetxattr(fd, kmq_origin_attribute, origin.data(), origin.size(), 0);
   if (::fsync(fd) != 0) fail(output, "cannot flush " + where, errno);
 }
 
@@ -236,7 +238,7 @@ bool link_unsupported(int code) {
 // handler, locked, and removed unless it was committed under the output's name.
 class named_temporary {
  public:
-  named_temporary(const std::string& output, const split_path& parts, const std::string& path)
+  named_temporary(const std::string& output, const split_path& parts, const std::string& path, const std::string& origin)
       : output_(output), path_(path) {
     const auto deadline = std::chrono::steady_clock::now() + wait_for_other_writer;
     int wait_ms = 1;
@@ -251,6 +253,10 @@ class named_temporary {
       if (code != EEXIST) fail(output_, "cannot create a temporary file in " + parts.dir, code);
       make_room(output_, path_, deadline, wait_ms);
     }
+    // kmq's mark at once, so that a run killed from here on leaves a file the
+    // next write knows as its own leftover (stale_temporary.cpp); one killed
+    // in the microseconds before leaves a file that write refuses to remove.
+    ::fsetxattr(fd_, kmq_origin_attribute, origin.data(), origin.size(), 0);
     ::flock(fd_, LOCK_EX | LOCK_NB);
     ::fstat(fd_, &identity_);
     at("created", path_.c_str());
@@ -314,7 +320,7 @@ void commit_without_replacing(named_temporary& temp, const std::string& output) 
 // The fallback route: the bytes go to the temporary name from the start.
 void write_named(const std::string& output, const split_path& parts, const std::string& temporary,
                  const std::vector<std::uint8_t>& bytes, bool force, const std::string& origin) {
-  named_temporary temp(output, parts, temporary);
+  named_temporary temp(output, parts, temporary, origin);
   write_all(temp.fd(), bytes, output, temp.path(), origin);
   at("written", temp.path().c_str());
   if (force) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "kmq/error.hpp"
+#include "kmq/io/output_file.hpp"
 
 namespace kmq::io::detail {
 
@@ -35,6 +37,14 @@ name_state remove_if_stale(const std::string& temporary) {
   if (::fstat(fd, &opened) == 0 && same_file(named, opened)) {
     bool stale = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
     if (!stale && errno != EWOULDBLOCK && errno != EINTR) stale = std::time(nullptr) - opened.st_ctime > 60;
+    // A leftover of kmq's carries its mark (set before any byte is written);
+    // an unmarked file of that name is the user's, never removed. Where the
+    // file system keeps no user attributes, nothing is marked: the name alone
+    // decides there.
+    if (stale && ::fgetxattr(fd, kmq_origin_attribute, nullptr, 0) < 0 && errno != ENOTSUP) {
+      ::close(fd);
+      return name_state::foreign;
+    }
     // Still the file under that name? Then it is ours to remove.
     struct stat now {};
     if (stale && ::lstat(temporary.c_str(), &now) == 0 && same_file(now, opened)) {
@@ -53,7 +63,8 @@ void make_room(const std::string& output, const std::string& temporary,
     case name_state::free:
       return;
     case name_state::foreign:
-      throw error(error_kind::output_failed, output, "cannot create " + temporary + ": " + std::strerror(EEXIST));
+      throw error(error_kind::output_failed, output,
+                  "cannot create " + temporary + ": a file kmq did not write has that name (move or remove it)");
     case name_state::busy:
       break;
   }

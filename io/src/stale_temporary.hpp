@@ -1,6 +1,7 @@
 // Whose a temporary output name is: a living writer's (it holds flock() on
-// the file), a killed run's leftover (nobody holds it: removed), or something
-// kmq never makes (not a regular file: left alone). Both routes of
+// the file), a killed run's leftover (nobody holds it, and it carries kmq's
+// mark: removed), or something kmq never makes (not a regular file, or no
+// mark: left alone). Both routes of
 // write_file_atomically (output_file.cpp) ask before they take the name.
 #pragma once
 #include <sys/stat.h>
@@ -13,7 +14,7 @@ namespace kmq::io::detail {
 enum class name_state {
   free,     // nothing there (any more)
   busy,     // a living process is writing it
-  foreign,  // something we did not make (not a regular file)
+  foreign,  // something we did not make (not a regular file, or unmarked)
 };
 
 inline bool same_file(const struct stat& a, const struct stat& b) {

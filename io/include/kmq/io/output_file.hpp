@@ -48,10 +48,12 @@ void check_output_path(const std::string& input, const std::string& output, bool
 // Without force an existing output is never replaced, even one that appeared
 // after check_output_path ("exists (use --force to replace it)"). On any
 // failure nothing new is left in the directory and error(output_failed) is
-// thrown. First removes a stale "<dir>/.<name>.kmq-tmp" left by a killed run.
-// origin, when not empty, is recorded on the file as the extended attribute
-// user.kmq.origin (the input it was made from, as origin_of_input() spells
-// it), set before the file has its name: kmq_output_origin() reads it back,
+// thrown. First removes a stale "<dir>/.<name>.kmq-tmp" left by a killed run
+// (one that carries kmq's mark; a file of the user's with that name is left
+// alone and the write fails, naming it). origin is recorded on the file as
+// the extended attribute user.kmq.origin (the input it was made from, as
+// origin_of_input() spells it; empty: the mark alone), set before the file
+// has its first byte: kmq_output_origin() reads it back,
 // so that a directory expanded into inputs leaves out what kmq itself wrote
 // there, and a resumed batch knows which outputs it may replace.
 void write_file_atomically(const std::string& output, const std::vector<std::uint8_t>& bytes, bool force,
