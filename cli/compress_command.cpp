@@ -1,5 +1,7 @@
 #include "compress_command.hpp"
 
+#include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -161,6 +163,19 @@ std::unique_ptr<backend> backend_for_run(backend_choice choice, const compress_s
   return starter->deferred(0);
 }
 
+// "-o - 1<> photo.jpg" (or ">> photo.jpg") points standard output at the
+// input itself: writing would destroy it, as -o photo.jpg would.
+void refuse_standard_output_onto_input(const std::string& input) {
+  struct stat out {}, in {};
+  if (::fstat(STDOUT_FILENO, &out) != 0 || !S_ISREG(out.st_mode)) return;
+  const int read_from = input == standard_stream ? ::fstat(STDIN_FILENO, &in) : ::stat(input.c_str(), &in);
+  if (read_from == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+    throw error(error_kind::invalid_argument, "-o -",
+                "standard output is the input file " + (input == standard_stream ? std::string("(standard input)") : input) +
+                    "; redirect it to another file");
+  }
+}
+
 }  // namespace
 
 int run_compress(const compress_settings& settings) {
@@ -177,6 +192,7 @@ int run_compress(const compress_settings& settings) {
     throw error(error_kind::invalid_argument, "-o -",
                 "standard output is a terminal; redirect it to a file or a pipe for the PNG");
   }
+  if (settings.output == standard_stream) refuse_standard_output_onto_input(jobs[0].input);
   std::vector<std::string> inputs;
   for (const planned_job& planned : jobs) inputs.push_back(planned.input);
   const backend_decision decision = decide_backend(settings.backend, inputs, auto_gpu_min_pixels(settings.threads));

@@ -314,4 +314,22 @@ TEST_F(Cli, StandardInputAndOutput) {
   EXPECT_EQ(kmq("compress - --out-dir " + path("d") + " < " + sample("chelsea.png")).code, 64);
 }
 
+// Standard output pointed at the input itself (1<> or >>, which do not empty
+// it first) would overwrite the input: refused as -o INPUT is, input intact.
+TEST_F(Cli, StandardOutputOntoTheInputIsRefused) {
+  const std::string input = path("in.png"), err = path("onto.txt");
+  fs::copy_file(sample("chelsea.png"), input);
+  const std::string before = read_text(input);
+  for (const std::string& redirect : {"1<>", ">>"}) {
+    for (const std::string& source : {input, std::string("- <") + input}) {
+      SCOPED_TRACE(redirect + " " + source);
+      const std::string command = std::string(KMQ_BINARY) + " compress " + source + " -o - -k 8 " + redirect + input + " 2>" + err;
+      const int status = std::system(command.c_str());
+      EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 64);
+      EXPECT_NE(read_text(err).find("standard output is the input file"), std::string::npos) << read_text(err);
+      EXPECT_EQ(read_text(input), before) << "the input was written to";
+    }
+  }
+}
+
 }  // namespace
