@@ -316,7 +316,7 @@ int run_batch(const batch_settings& s) {
         progress.message("kmq: " + e.describe(), counts);
       }
     }
-    if (s.json) std::cout << r.line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n' << std::flush;
+    if (s.json) std::cout << json_line(r.line) << '\n' << std::flush;
   };
   if (report_unlistable) {
     for (const auto& [folder, reason] : plan.unlistable) {

@@ -1,10 +1,12 @@
 #include "batch_job.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <new>
 
+#include "batch_manifest.hpp"
 #include "exit_codes.hpp"
 #include "job_plan.hpp"
 #include "kmq/io/output_file.hpp"
@@ -46,10 +48,17 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
       return r;
     };
     if (!context.done) {
-      if (output_exists) return skip("output exists");
+      // An output kmq wrote from another input (its mark says which) is not
+      // this input's: the clash rule gave the name to this one since.
+      const std::string mark = output_exists ? io::kmq_output_origin(in.output) : std::string();
+      if (!mark.empty() && mark != io::origin_of_input(in.input) && !force) {
+        return failure(r, in.output, error_kind::output_failed,
+                       "exists, written from " + mark + ", not from this input (use --force to replace it)");
+      }
+      if (output_exists && (mark.empty() || mark == io::origin_of_input(in.input))) return skip("output exists");
     } else {
-      const auto it = context.done->find(in.input);
-      const bool recorded = it != context.done->end() && it->second.output == in.output;
+      const auto it = context.done->find(as_json_text(in.input));
+      const bool recorded = it != context.done->end() && it->second.output == as_json_text(in.output);
       const bool same = recorded && it->second.params == context.params && stamped && it->second.input == stamp;
       if (same && it->second.status == "ok" && output_exists) return skip("done with the same params (manifest)");
       if (same && it->second.status == "skipped_larger" && s.skip_if_larger && !output_exists) {
@@ -93,6 +102,12 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
         line["status"] = "skipped_larger";
         line["reason"] = "the PNG (" + std::to_string(outcome.png.size()) + " bytes) would be larger than the input (" +
                          std::to_string(outcome.input_bytes) + " bytes); nothing written";
+        // An output kmq made from this input with other settings would be
+        // left standing for these: where it may be replaced, it goes.
+        if (force && output_exists && io::kmq_output_origin(in.output) == io::origin_of_input(in.input) &&
+            ::unlink(in.output.c_str()) == 0) {
+          line["reason"] = line["reason"].get<std::string>() + "; the earlier output, made with other settings, removed";
+        }
         r.line = std::move(line);
         return r;
       }
@@ -112,6 +127,16 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
   } catch (const error& e) {
     if (e.kind() == error_kind::cancelled && stopping()) {
       r.status = result_status::cancelled;
+      return r;
+    }
+    // Another run into the same OUTDIR wrote this output meanwhile: with
+    // --skip-existing, that is a skip, not a failure.
+    struct stat now {};
+    if (e.kind() == error_kind::output_failed && s.skip_existing && !force && !output_exists &&
+        ::lstat(in.output.c_str(), &now) == 0) {
+      r.status = result_status::skipped;
+      r.line["status"] = "skipped";
+      r.line["reason"] = "output exists (written meanwhile by another run)";
       return r;
     }
     return failure(r, e.path().empty() ? in.input : e.path(), e.kind(), e.what());

@@ -86,13 +86,21 @@ manifest_writer::manifest_writer(const std::string& path) : path_(path) {
   }
 }
 
+std::string json_line(const nlohmann::json& line) {
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string as_json_text(const std::string& name) {
+  return nlohmann::json::parse(json_line(nlohmann::json(name))).get<std::string>();
+}
+
 manifest_writer::~manifest_writer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
 void manifest_writer::append(const nlohmann::json& line) {
   if (fd_ < 0) return;
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  const std::string text = json_line(line) + '\n';
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t wrote = ::write(fd_, text.data() + done, text.size() - done);

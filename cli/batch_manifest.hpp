@@ -38,8 +38,15 @@ struct manifest_entry {
   file_stamp input;
 };
 
+// One JSON line as kmq writes it (manifest, --json): bytes of a file name
+// that are not UTF-8 become U+FFFD (JSON holds text, not bytes).
+std::string json_line(const nlohmann::json& line);
+// A name as such a line reads back: what read_manifest's keys and outputs are
+// compared with.
+std::string as_json_text(const std::string& name);
+
 // Reads FILE; a missing file is an empty record; lines that are not JSON
-// (a torn last line) are ignored. Keyed by "input".
+// (a torn last line) are ignored. Keyed by "input" (as_json_text).
 std::map<std::string, manifest_entry> read_manifest(const std::string& path);
 
 class manifest_writer {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend_policy.hpp"
+#include "batch_manifest.hpp"
 #include "exit_codes.hpp"
 #include "job_plan.hpp"
 #include "job_report.hpp"
@@ -54,7 +55,7 @@ void print(const compress_settings& s, const image_job& job, const job_outcome& 
   if (s.json) {
     nlohmann::json line = outcome_json(job, outcome);
     line["status"] = "ok";
-    out << line.dump() << '\n' << std::flush;
+    out << json_line(line) << '\n' << std::flush;
   } else if (!s.quiet) {
     out << outcome_text(job, outcome, s.verbose) << '\n' << std::flush;
   }
@@ -136,7 +137,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   if (s.json) {
     // One JSON line for a failed input too, so a script reading --json sees every input.
     (png_on_stdout ? std::cerr : std::cout)
-        << failure_json(shown_input, code, kind, about == shown_input ? reason : about + ": " + reason).dump() << '\n'
+        << json_line(failure_json(shown_input, code, kind, about == shown_input ? reason : about + ": " + reason)) << '\n'
         << std::flush;
   }
   return code;

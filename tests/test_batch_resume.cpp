@@ -195,4 +195,57 @@ TEST_F(Batch, SkipIfLargerKeepsNoLargerOutput) {
   EXPECT_NE(again.err.find("2 skipped,"), std::string::npos) << again.err;
 }
 
+// An output that another input wrote before the clash rule gave its name to
+// this one (a.jpg, then a.png beside it) is not this input's: not skipped as
+// done, and not replaced without --force.
+TEST_F(Batch, SkipExistingDoesNotTakeAnotherInputsOutputForThisOnes) {
+  write_image(path("src/a.jpg"), 20, 20, 1);
+  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string()} + fast).code, 0);
+  const std::string from_jpg = read_file(path("out/a.png"));
+  write_image(path("src/a.png"), 12, 12, 2);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-existing"} + fast);
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.err.find("not from this input"), std::string::npos) << o.err;
+  EXPECT_EQ(read_file(path("out/a.png")), from_jpg);
+  const outcome forced =
+      kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--skip-existing", "--force"} + fast);
+  EXPECT_EQ(forced.code, 0) << forced.err;
+  EXPECT_NE(read_file(path("out/a.png")), from_jpg);
+}
+
+// --skip-if-larger --force: an earlier output of this input, made with other
+// settings, does not stand for the new ones.
+TEST_F(Batch, SkipIfLargerWithForceRemovesThisInputsEarlierOutput) {
+  cv::Mat noise(64, 64, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  fs::create_directories(path("src"));
+  ASSERT_TRUE(cv::imwrite(path("src/noise.jpg").string(), noise, {cv::IMWRITE_JPEG_QUALITY, 20}));
+  ASSERT_EQ(kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "--progress", "none", "-k", "2"}).code, 0);
+  ASSERT_TRUE(fs::exists(path("out/noise.png")));
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "-k", "200",
+                                                 "--skip-if-larger", "--force", "--json", "--progress", "none"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_FALSE(fs::exists(path("out/noise.png"))) << "the -k 2 output was left for -k 200";
+  EXPECT_NE(o.out.find("made with other settings, removed"), std::string::npos) << o.out;
+  // A file of the user's by that name is never removed.
+  std::ofstream(path("out/noise.png")) << "the user's";
+  EXPECT_EQ(kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string(), "-k", "200",
+                                         "--skip-if-larger", "--force", "--progress", "none"}).code, 0);
+  EXPECT_EQ(read_file(path("out/noise.png")), "the user's");
+}
+
+// A file name that is not UTF-8 is written into JSON lines as U+FFFD, and a
+// resume still finds its line (it compared the raw bytes, and redid it each time).
+TEST_F(Batch, ANonUtf8FileNameResumes) {
+  write_image(path("src/in_\xff.png"), 16, 16, 1);
+  const std::vector<std::string> args = {path("src").string(), "-d", path("out").string(), "--manifest",
+                                         path("m.jsonl").string(), "--skip-existing", "--json"};
+  const outcome first = kmq(args + fast);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("in_\xef\xbf\xbd.png"), std::string::npos) << first.out;
+  const outcome again = kmq(args + fast);
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("\"skipped\""), std::string::npos) << again.out;
+}
+
 }  // namespace

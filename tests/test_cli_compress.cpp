@@ -314,6 +314,19 @@ TEST_F(Cli, StandardInputAndOutput) {
   EXPECT_EQ(kmq("compress - --out-dir " + path("d") + " < " + sample("chelsea.png")).code, 64);
 }
 
+// A file name that is not UTF-8 is written into the JSON line as U+FFFD, and
+// every input is still done (the JSON library threw: exit 70, the rest undone).
+TEST_F(Cli, JsonLinesTakeFileNamesThatAreNotUtf8) {
+  const std::string odd = path("in_\xff.png");
+  fs::copy_file(sample("chelsea.png"), odd);
+  const outcome o = kmq("compress '" + odd + "' " + sample("chelsea.png") + " --out-dir " + path("out") + " -k 4 --json");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("in_\xef\xbf\xbd.png"), std::string::npos) << o.out;
+  EXPECT_TRUE(fs::exists(path("out/chelsea.png")));
+  const outcome missing = kmq("compress '" + path("gone_\xff.png") + "' -o " + path("g.png") + " --json");
+  EXPECT_EQ(missing.code, 66) << missing.err;
+}
+
 // Standard output pointed at the input itself (1<> or >>, which do not empty
 // it first) would overwrite the input: refused as -o INPUT is, input intact.
 TEST_F(Cli, StandardOutputOntoTheInputIsRefused) {
