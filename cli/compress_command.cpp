@@ -19,6 +19,7 @@
 #include "exit_codes.hpp"
 #include "job_plan.hpp"
 #include "job_report.hpp"
+#include "kmq/io/output_file.hpp"
 #include "kmq/backend_starter.hpp"
 #include "kmq/cuda_backend.hpp"
 #include "kmq/error.hpp"
@@ -107,17 +108,31 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
       throw error(error_kind::invalid_argument, planned.output, "is the same file as the input " + job.input);
     }
     const bool show_progress = !s.quiet && !s.json && ::isatty(STDERR_FILENO) == 1;
+    // With extra files the PNG is written last, after them, so that a failed
+    // write of any leaves none of the run's files (the extras are removed).
+    const bool png_after_extras = s.extra.any() && !job.output.empty();
     if (s.extra.any()) job.keep_decoded = needs_decoded(s.extra);
+    if (png_after_extras) {
+      io::check_output_path(job.input, job.output, job.force);  // before the work, as run_job would
+      job.output.clear();
+    }
     job_outcome outcome;
     {
       progress_line progress(shown_input, run_count(job.quantize.kmeans), show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
     }
     if (make_folder) write_into_new_folder(outcome, planned.output, job.input, job.force, s.out_dir);
-    if (s.extra.any()) write_extra_outputs(s.extra, job, outcome, s.command_line, job.force);
-    if (png_on_stdout) {
-      write_to_stdout(outcome.png);
-      outcome.output = "(standard output)";
+    const std::vector<std::string> extras =
+        s.extra.any() ? write_extra_outputs(s.extra, job, outcome, s.command_line, job.force) : std::vector<std::string>();
+    try {
+      if (png_after_extras) write_job_output(outcome, planned.output, job.input, job.force, false);
+      if (png_on_stdout) {
+        write_to_stdout(outcome.png);
+        outcome.output = "(standard output)";
+      }
+    } catch (...) {
+      remove_written(extras);
+      throw;
     }
     if (planned.input == standard_stream) outcome.input = "(standard input)";
     print(s, job, outcome, png_on_stdout);

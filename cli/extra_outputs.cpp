@@ -1,5 +1,7 @@
 #include "extra_outputs.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -60,26 +62,40 @@ void check_extra_outputs(const extra_outputs& extra, const std::string& input, c
 
 bool needs_decoded(const extra_outputs& extra) { return !extra.labels.empty() || !extra.report.empty(); }
 
-void write_extra_outputs(const extra_outputs& extra, const image_job& job, const job_outcome& outcome,
-                         const std::string& command_line, bool force) {
+std::vector<std::string> write_extra_outputs(const extra_outputs& extra, const image_job& job,
+                                             const job_outcome& outcome, const std::string& command_line, bool force) {
   const quantize_result& q = outcome.quantized;
+  // Every file's bytes first (rendering can fail too), then the writes.
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> files;
   if (!extra.palette.empty()) {
     const std::string ext = extension_of(extra.palette);
     const std::string name = std::filesystem::path(job.input).stem().string();
-    const std::vector<std::uint8_t> bytes = ext == ".png"    ? palette_swatch_png(q.palette, q.usage)
-                                            : ext == ".json" ? bytes_of(palette_json(q.palette, q.usage))
-                                                             : bytes_of(palette_gpl(q.palette, q.usage, name));
-    io::write_file_atomically(extra.palette, bytes, force, job.input);
+    files.emplace_back(extra.palette, ext == ".png"    ? palette_swatch_png(q.palette, q.usage)
+                                      : ext == ".json" ? bytes_of(palette_json(q.palette, q.usage))
+                                                       : bytes_of(palette_gpl(q.palette, q.usage, name)));
   }
-  if (!extra.labels.empty()) {
-    io::write_file_atomically(extra.labels, labels_false_colour_png(outcome.labels, q.palette.size()), force, job.input);
-  }
+  if (!extra.labels.empty()) files.emplace_back(extra.labels, labels_false_colour_png(outcome.labels, q.palette.size()));
   if (!extra.report.empty()) {
     report_context context;
     context.command_line = command_line;
     context.version = KMQ_VERSION;
-    io::write_file_atomically(extra.report, bytes_of(render_report_html(job, outcome, context)), force, job.input);
+    files.emplace_back(extra.report, bytes_of(render_report_html(job, outcome, context)));
   }
+  std::vector<std::string> written;
+  try {
+    for (const auto& [path, bytes] : files) {
+      io::write_file_atomically(path, bytes, force, job.input);
+      written.push_back(path);
+    }
+  } catch (...) {
+    remove_written(written);
+    throw;
+  }
+  return written;
+}
+
+void remove_written(const std::vector<std::string>& written) {
+  for (const std::string& path : written) ::unlink(path.c_str());
 }
 
 }  // namespace kmq::cli

@@ -3,6 +3,7 @@
 // (--report). Rendered by the pipeline's renderers, written like the PNG.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "kmq/pipeline/image_job.hpp"
 #include "kmq/pipeline/job_outcome.hpp"
@@ -25,7 +26,13 @@ void check_extra_outputs(const extra_outputs& extra, const std::string& input, c
 // Whether the job must keep the decoded pixels and label map for them.
 bool needs_decoded(const extra_outputs& extra);
 
-void write_extra_outputs(const extra_outputs& extra, const image_job& job, const job_outcome& outcome,
-                         const std::string& command_line, bool force);
+// Writes them (each atomically) and returns their paths; when one fails, the
+// ones written before it are removed again and the error is rethrown: a run
+// leaves all of its files or none (compress_command.cpp writes the PNG last).
+std::vector<std::string> write_extra_outputs(const extra_outputs& extra, const image_job& job,
+                                             const job_outcome& outcome, const std::string& command_line, bool force);
+
+// Removes files this run wrote (after a later write of the run failed).
+void remove_written(const std::vector<std::string>& written);
 
 }  // namespace kmq::cli

@@ -55,6 +55,27 @@ TEST_F(FaultInjection, WriteFailsPastTheFileSizeLimit) {
   EXPECT_TRUE(state_of(input) == before) << "the input changed";
 }
 
+// The report does not fit, the PNG and the palette would: the run fails as a
+// whole and leaves none of its files (the PNG was left, named in a failure).
+TEST_F(FaultInjection, AnExtraOutputThatFailsLeavesNoneOfTheRunsFiles) {
+  fs::create_directories(path("out"));
+  run_options limited;
+  limited.file_size_limit = 32 * 1024;  // the PNG at K=2 and the palette fit; the report (~100 KB+) does not
+  limited.ignore_sigxfsz = true;
+  const outcome o = kmq({"compress", sample("chelsea.png"), "-o", path("out/a.png").string(), "-k", "2", "--palette-out",
+                         path("out/p.gpl").string(), "--report", path("out/r.html").string()},
+                        limited);
+  EXPECT_EQ(o.code, 73) << o.err;
+  expect_names(o, "r.html");
+  expect_only(path("out"), {});
+  // Without the report, the same run fits.
+  const outcome fits = kmq({"compress", sample("chelsea.png"), "-o", path("out/a.png").string(), "-k", "2",
+                            "--palette-out", path("out/p.gpl").string()},
+                           limited);
+  EXPECT_EQ(fits.code, 0) << fits.err;
+  expect_only(path("out"), {"a.png", "p.gpl"});
+}
+
 // --out-dir not there yet, and the only output fails to fit: the folders made
 // for it go again (README: a run whose every input fails creates nothing);
 // one that already held a file of the user's stays, with that file.
