@@ -110,6 +110,9 @@ job_settings read_job_options(const cxxopts::ParseResult& parsed) {
   if (parsed.count("colors") && parsed.count("quality")) {
     throw error(error_kind::invalid_argument, "-k/--colors and --quality both choose K: give one of them");
   }
+  if (parsed.count("level") && parsed.count("quality")) {
+    throw error(error_kind::invalid_argument, "--level and --quality both set the PSNR target: give one of them");
+  }
   if (parsed.count("level")) {
     s.level = parsed["level"].as<std::string>();
     s.job.quality = level_quality(s.level);

@@ -297,6 +297,11 @@ TEST_F(Cli, QualityAndLevels) {
   const nlohmann::json fixed =
       nlohmann::json::parse(kmq("compress " + input + " -o " + path("f.png") + " --json --level best -k 5").out);
   EXPECT_EQ(fixed["colors_requested"], 5);
+  // Two targets at once is a mistake to name, not one to resolve silently.
+  const outcome both = kmq("compress " + input + " -o " + path("both.png") + " --level best --quality 30");
+  EXPECT_EQ(both.code, 64) << both.err;
+  EXPECT_NE(both.err.find("--level and --quality"), std::string::npos) << both.err;
+  EXPECT_FALSE(fs::exists(path("both.png")));
 }
 
 TEST_F(Cli, StandardInputAndOutput) {
