@@ -104,8 +104,17 @@ bool read_header(png_structp png, png_infop info, png_source* source, png_layout
   return true;
 }
 
+// Every row of every pass, as png_read_image reads them, but from the rows'
+// start and stride: its array of row pointers was 8 bytes a row, 480 MB for a
+// 1x60,000,000 image (more than its pixels).
+void read_rows(png_structp png, int passes, png_bytep first_row, png_size_t stride, std::size_t height) {
+  for (int pass = 0; pass < passes; ++pass) {
+    for (std::size_t y = 0; y < height; ++y) png_read_row(png, first_row + y * stride, nullptr);
+  }
+}
+
 // 8 bits: libpng itself expands every kind to RGBA, straight into the pixels.
-bool read_rgba8(png_structp png, png_infop info, const png_layout* layout, png_bytep* rows) {
+bool read_rgba8(png_structp png, png_infop info, const png_layout* layout, png_bytep first_row) {
   if (setjmp(png_jmpbuf(png))) return false;
   const bool colour = (layout->color_type & PNG_COLOR_MASK_COLOR) != 0;
   if (layout->alpha) png_set_tRNS_to_alpha(png);
@@ -113,27 +122,27 @@ bool read_rgba8(png_structp png, png_infop info, const png_layout* layout, png_b
   if (!colour && layout->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   if (!colour) png_set_gray_to_rgb(png);
   if (!layout->alpha) png_set_filler(png, 0xff, PNG_FILLER_AFTER);
-  png_set_interlace_handling(png);
+  const int passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
   if (png_get_rowbytes(png, info) != png_size_t{layout->width} * 4 || png_get_bit_depth(png, info) != 8)
     png_error(png, "unexpected row layout");
-  png_read_image(png, rows);
+  read_rows(png, passes, first_row, png_size_t{layout->width} * 4, layout->height);
   png_read_end(png, nullptr);
   return true;
 }
 
 // 16 bits: the samples as stored (host order), rounded to 8 afterwards.
-bool read_samples16(png_structp png, png_infop info, const png_layout* layout, png_bytep* rows,
+bool read_samples16(png_structp png, png_infop info, const png_layout* layout, png_bytep first_row,
                     png_size_t row_bytes) {
   if (setjmp(png_jmpbuf(png))) return false;
   if (layout->alpha && (layout->color_type == PNG_COLOR_TYPE_RGB || layout->color_type == PNG_COLOR_TYPE_GRAY))
     png_set_tRNS_to_alpha(png);
   png_set_swap(png);
-  png_set_interlace_handling(png);
+  const int passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
   if (png_get_rowbytes(png, info) != row_bytes || png_get_bit_depth(png, info) != 16)
     png_error(png, "unexpected row layout");
-  png_read_image(png, rows);
+  read_rows(png, passes, first_row, row_bytes, layout->height);
   png_read_end(png, nullptr);
   return true;
 }
@@ -221,16 +230,16 @@ void decode_png_with_libpng(const std::uint8_t* data, std::size_t size, const st
   image.width = layout.width;
   image.height = layout.height;
   image.pixels.resize(width * height);
-  std::vector<png_bytep> rows(height);
   if (layout.bit_depth != 16) {
-    for (std::size_t y = 0; y < height; ++y) rows[y] = reinterpret_cast<png_bytep>(image.pixels.data() + y * width);
-    if (!read_rgba8(reader.png(), reader.info(), &layout, rows.data())) fail(path, reader);
+    if (!read_rgba8(reader.png(), reader.info(), &layout, reinterpret_cast<png_bytep>(image.pixels.data())))
+      fail(path, reader);
   } else {
     const bool colour = (layout.color_type & PNG_COLOR_MASK_COLOR) != 0;
     const std::size_t channels = (colour ? 3 : 1) + ((layout.alpha && !layout.gray) ? 1 : 0);
     std::vector<std::uint16_t> samples(width * height * channels);
-    for (std::size_t y = 0; y < height; ++y) rows[y] = reinterpret_cast<png_bytep>(samples.data() + y * width * channels);
-    if (!read_samples16(reader.png(), reader.info(), &layout, rows.data(), width * channels * 2)) fail(path, reader);
+    if (!read_samples16(reader.png(), reader.info(), &layout, reinterpret_cast<png_bytep>(samples.data()),
+                        width * channels * 2))
+      fail(path, reader);
     const std::uint16_t* s = samples.data();
     packed_rgba* out = image.pixels.data();
     for (std::size_t i = 0; i < width * height; ++i, s += channels) {
