@@ -166,6 +166,10 @@ TEST(Quantize, AutomaticRestartsFollowTheClusteringsCost) {
   // Both exceptions: the alpha one wins (a cheap clustering of many premultiplied colours).
   ASSERT_TRUE(cheap_clustering(2, (std::size_t{1} << 17) + 1, true, many));
   EXPECT_EQ(automatic_restarts(2, (std::size_t{1} << 17) + 1, true, many), 1);
+  // A noise-like image of more than 2^20 colours: one seeding at any K.
+  EXPECT_EQ(automatic_restarts(16, seedings_max_colors, false, many), 3);
+  EXPECT_EQ(automatic_restarts(16, seedings_max_colors + 1, false, many), 1);
+  EXPECT_EQ(automatic_restarts(2, seedings_max_colors + 1, false, std::uint64_t{1} << 21), 1);
   // The image unknown: as for one of many colours.
   EXPECT_EQ(automatic_restarts(16), 3);
   EXPECT_EQ(automatic_restarts(64), 1);

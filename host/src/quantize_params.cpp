@@ -87,6 +87,7 @@ int refined_runs(int k, std::size_t distinct_points, bool with_alpha, int restar
 
 int automatic_restarts(int k, std::size_t distinct_points, bool with_alpha, std::uint64_t pixels) noexcept {
   if (with_alpha && distinct_points > automatic_restart_alpha_points) return 1;
+  if (distinct_points > seedings_max_colors) return 1;
   if (cheap_clustering(k, distinct_points, with_alpha, pixels)) return cheap_restarts;
   if (!with_alpha && k <= seedings_max_k && pixels <= seedings_max_pixels &&
       clustering_work(k, distinct_points, with_alpha) <= seedings_work_per_pixel * pixels) {

@@ -25,6 +25,9 @@ namespace kmq {
 //     orientation after an XMP segment, CMYK and YCCK rounded as Skia does;
 //     TIFFs through libtiff alone (a palette's alpha kept, 2- and 4-bit
 //     grey and palettes read, corrupt strips refused). Same sample hashes.
-inline constexpr int output_revision = 18;
+// 19: one seeding, not three, at k <= 32 for an image of more than 2^20
+//     distinct colours (seedings_max_colors: noise-like images, whose
+//     clustering is nearly all their time). Same sample hashes.
+inline constexpr int output_revision = 19;
 
 }  // namespace kmq

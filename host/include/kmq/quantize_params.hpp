@@ -70,8 +70,9 @@ void validate(const quantize_options& options);
 
 // Small palettes fall into noticeably different local minima from one seed to
 // the next (a few percent of error); large ones hardly, so extra runs pay
-// only for the former: 3 for k <= 32, else 1. Three exceptions, the last
+// only for the former: 3 for k <= 32, else 1. Four exceptions, the last
 // first where they overlap:
+// - an image of more than seedings_max_colors distinct colours runs once;
 // - an opaque image of at most 4 MP whose clustering is a small part of the
 //   whole process (seedings_work_per_pixel below) runs 3 up to
 //   k = seedings_max_k too;
@@ -95,6 +96,12 @@ constexpr std::size_t automatic_restart_alpha_points = std::size_t{1} << 17;
 // above seedings_max_pixels (4 MP): kmq serve's preview of a large image is
 // its clustering alone (the image decoded once), and three seedings took the
 // 12 MP upload's K=64 preview from 85 ms to 131-156 ms, past its 150 ms goal.
+// More distinct colours than any photo of the benchmark sets or Debian's
+// wallpapers (up to 18 MP: at most 443 k) has only a noise-like image, whose
+// clustering is nearly all its time: three seedings took a 4 MP image of
+// 3.7 M colours from 1.8 s to 5.6 s at K=16 (pngquant --nofs: 1.8 s) for
+// 0.44 % lower error.
+constexpr std::size_t seedings_max_colors = std::size_t{1} << 20;
 constexpr int seedings_max_k = 64;
 constexpr std::uint64_t seedings_work_per_pixel = 8;
 constexpr std::uint64_t seedings_max_pixels = std::uint64_t{1} << 22;
