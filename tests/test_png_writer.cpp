@@ -206,6 +206,37 @@ TEST(PngWriter, EveryDeflateLevelDecodes) {
   }
 }
 
+// At the default level, rows that compress to under 1/25 of their bytes get
+// the tighter level too, and the smaller stream is kept; rows that do not
+// (noise, like a photo's indices) keep the default level's bytes exactly.
+TEST(PngWriter, HighlyCompressibleRowsGetTheTighterLevelAtTheDefault) {
+  const auto palette = opaque_palette(256);
+  const std::uint32_t width = 800, height = 600;
+  std::vector<std::uint8_t> chart(std::size_t{width} * height), noise(chart.size());
+  std::uint32_t state = 12345;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    for (std::uint32_t x = 0; x < width; ++x) {
+      // Bands, ticks and a slowly changing ramp: what a chart or screenshot holds.
+      chart[std::size_t{y} * width + x] = static_cast<std::uint8_t>(y % 40 < 2 ? 0 : (x / 3 + y / 7) % 16 == 0 ? 1 : 2 + (x * 7 + y) / 600 % 200);
+      state = state * 1664525u + 1013904223u;
+      noise[std::size_t{y} * width + x] = static_cast<std::uint8_t>(state >> 24);
+    }
+  }
+  const auto at_default = encode_palette_png(palette, chart, width, height, default_png_level);
+  const auto at_tighter = encode_palette_png(palette, chart, width, height, tighter_png_level);
+  const auto at_7 = encode_palette_png(palette, chart, width, height, 7);
+  expect_decodes_to(at_default, palette, chart, width, height);
+  ASSERT_LT(at_7.size() * highly_compressible_ratio, chart.size()) << "the chart should be highly compressible";
+  EXPECT_EQ(at_default.size(), std::min(at_tighter.size(), at_default.size()));
+  EXPECT_LE(at_default.size(), at_tighter.size());
+  EXPECT_EQ(at_default, at_tighter.size() < at_default.size() ? at_tighter : at_default);
+  EXPECT_LT(at_default.size(), at_7.size()) << "level 9 should beat 6 and 7 on such rows";
+  // Noise: the default level's own bytes (the same as asking for level 6 without the second pass).
+  const auto noise_default = encode_palette_png(palette, noise, width, height, default_png_level);
+  expect_decodes_to(noise_default, palette, noise, width, height);
+  EXPECT_GT(noise_default.size() * highly_compressible_ratio, noise.size());
+}
+
 TEST(PngWriter, OnePixelAndATallStrip) {
   const std::vector<packed_rgba> one = {pack_rgba(200, 100, 50, 255)};
   expect_decodes_to(encode_palette_png(one, {0}, 1, 1, 6), one, {0}, 1, 1);

@@ -11,9 +11,11 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "deflate_pieces.hpp"
 #include "kmq/error.hpp"
+#include "kmq/io/png_encoder.hpp"
 
 namespace kmq::io::detail {
 namespace {
@@ -70,7 +72,12 @@ void append_image_data(std::vector<std::uint8_t>& out, const std::uint8_t* indic
     row[0] = 0;  // filter none: on palette indices the filters cost time and bytes
     pack_row(row + 1, indices + std::size_t{y} * width, width, bit_depth);
   }
-  const std::vector<std::uint8_t> zlib = zlib_compress_pieces(raw.get(), raw_size, level, deflate_piece_bytes, threads);
+  std::vector<std::uint8_t> zlib = zlib_compress_pieces(raw.get(), raw_size, level, deflate_piece_bytes, threads);
+  if (level == default_png_level && zlib.size() * highly_compressible_ratio < raw_size) {
+    std::vector<std::uint8_t> tighter =
+        zlib_compress_pieces(raw.get(), raw_size, tighter_png_level, deflate_piece_bytes, threads);
+    if (tighter.size() < zlib.size()) zlib = std::move(tighter);
+  }
   const std::size_t size = zlib.size();
   raw.reset();
   out.reserve(out.size() + size + (size / idat_bytes + 2) * 12);
