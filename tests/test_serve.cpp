@@ -126,7 +126,7 @@ TEST_F(serve_test, EveryResponseCarriesTheContentSecurityPolicy) {
   start();
   const json image = upload(read_bytes(source_dir() / "sample_images/chelsea.png"), "chelsea.png");
   const std::string id = image.at("id");
-  const std::vector<std::string> paths = {"/", "/index.html", "/app.js", "/viewer.js", "/elbow.js", "/files.js", "/app.css", "/favicon.svg", "/api/status", "/nothing",
+  const std::vector<std::string> paths = {"/", "/index.html", "/app.js", "/viewer.js", "/elbow.js", "/files.js", "/list.js", "/app.css", "/favicon.svg", "/api/status", "/nothing",
                                           "/api/images/ffff/preview", "/api/images/" + id + "/preview?k=300",
                                           "/api/images/" + id + "/result?k=4", "/api/images/" + id + "/original"};
   for (const std::string& path : paths) {

@@ -49,14 +49,14 @@ function showError(text, from) {
 function clearError() { $('error-panel').hidden = true; }
 
 class HttpError extends Error {
-  constructor(status, kind, message) { super(message); this.status = status; this.kind = kind; }
+  constructor(status, kind, message, body) { super(message); this.status = status; this.kind = kind; this.body = body; }
 }
 
 async function check(response) {
   if (response.ok) return response;
   let body = { error: response.statusText, kind: 'http' };
   try { body = await response.json(); } catch (e) { /* not JSON: keep the status text */ }
-  throw new HttpError(response.status, body.kind, body.error);
+  throw new HttpError(response.status, body.kind, body.error, body);
 }
 
 // ---- formatting ----------------------------------------------------------
@@ -72,41 +72,10 @@ function bytesText(n) {
 function setStat(id, text, value) {
   const el = $(id);
   el.textContent = text;
+  el.classList.remove('stale');
   if (value === undefined) el.removeAttribute('data-value'); else el.dataset.value = String(value);
 }
 const psnrText = (p) => (p === null ? '∞ (lossless)' : p.toFixed(2) + ' dB');
-
-// ---- image list ------------------------------------------------------------
-
-function rowOf(image) {
-  if (image.row) return image.row;
-  const tr = document.createElement('tr');
-  tr.dataset.id = image.id;
-  const name = document.createElement('button');
-  name.type = 'button';
-  name.textContent = image.name;
-  name.addEventListener('click', () => select(image));
-  const cells = [name, `${image.width}×${image.height}`, bytesText(image.input_bytes).split(' (')[0], '…', '…'];
-  for (const c of cells) {
-    const td = document.createElement('td');
-    if (typeof c === 'string') td.textContent = c; else td.appendChild(c);
-    tr.appendChild(td);
-  }
-  $('image-rows').appendChild(tr);
-  $('image-list').hidden = false;
-  image.row = tr;
-  return tr;
-}
-
-function updateRow(image) {
-  const tr = rowOf(image);
-  tr.classList.toggle('current', image === state.current);
-  const r = image.result;
-  // Rows may hold results of other settings (a new image gets the setting of its upload): each says its K.
-  tr.cells[3].textContent = r ? `${r.output_bytes.toLocaleString('en-US')} bytes, K = ${r.colors_requested}` : (image.status || '…');
-  tr.cells[4].textContent = r ? `${(100 * (1 - r.ratio)).toFixed(1)} %` : '';
-  if (r) { tr.dataset.outputBytes = r.output_bytes; tr.dataset.settings = r.command; }
-}
 
 // ---- requests --------------------------------------------------------------
 
@@ -134,7 +103,9 @@ function changed() {
   refresh(image, true);
 }
 
-async function refresh(image, withPreview) {
+// quiet: a failure is returned, not shown (Apply to all sums them up); an
+// image the server no longer has is dropped from the list either way.
+async function refresh(image, withPreview, quiet) {
   const seq = ++image.seq;
   image.stale = false;
   const query = settingsQuery();
@@ -143,7 +114,7 @@ async function refresh(image, withPreview) {
   image.preview = null;  // the chart's rule waits for this setting's K
   image.status = 'working…';
   updateRow(image);
-  if (image === state.current) { $('busy-note').hidden = false; setDownloads(null); clearStats(); }
+  if (image === state.current) { $('busy-note').hidden = false; setDownloads(null); clearStats(image); }
   try {
     if (withPreview) {
       const started = performance.now();
@@ -169,19 +140,28 @@ async function refresh(image, withPreview) {
       if (!$('report-frame').hidden) showReport();  // the proof follows the setting on screen
     }
   } catch (e) {
-    if (e instanceof HttpError && e.kind === 'superseded') return;  // a newer request is on its way
-    if (seq !== image.seq || image.stale) return;
+    if (e instanceof HttpError && e.kind === 'superseded') return null;  // a newer request is on its way
+    if (image.gone || seq !== image.seq || image.stale) return null;
+    if (isGone(e)) {
+      // Evicted or deleted: a row left "failed" would fail every zip after it.
+      dropEvicted([image]);
+      if (!quiet) showError(evictedText(image));
+      return evictedText(image);
+    }
     image.status = 'failed';
     updateRow(image);
     if (image === state.current) {
       for (const id of ['stat-colors', 'stat-psnr']) setStat(id, '–');
+      markStale(false);
       $('stat-state').textContent = 'No result for this setting (the error is above).';
     }
-    showError(`${image.name}: ${e.message}`, 'settings');
+    if (!quiet) showError(`${image.name}: ${e.message}`, 'settings');
+    return `${image.name}: ${e.message}`;
   } finally {
     if (seq === image.seq && image === state.current) $('busy-note').hidden = true;
-    if (image.stale) refresh(image, image === state.current);  // picked away meanwhile: its row still gets a result
+    if (image.stale && !image.gone) refresh(image, image === state.current);  // picked away meanwhile: its row still gets a result
   }
+  return null;
 }
 
 // ---- painting --------------------------------------------------------------
@@ -190,10 +170,7 @@ async function loadOriginal(image) {
   const response = await check(await fetch(`/api/images/${image.id}/original`));
   const pixels = new Uint8ClampedArray(await response.arrayBuffer());
   if (image !== state.current) return false;  // another image was picked meanwhile
-  const canvas = $('canvas-original');
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d').putImageData(new ImageData(pixels, image.width, image.height), 0, 0);
+  paintCanvas($('canvas-original'), image.width, image.height, new Uint32Array(pixels.buffer));
   return true;
 }
 
@@ -207,26 +184,43 @@ function paintPreview(image, buffer, millis) {
   const labels = new Uint8Array(buffer, 4 + length + 4 * stats.palette_size, stats.width * stats.height);
   image.preview = stats;
   if (image !== state.current) return;  // another image was picked meanwhile: its canvas is not this one's
-  const canvas = $('canvas-compressed');
-  if (canvas.width !== stats.width || canvas.height !== stats.height) {
-    canvas.width = stats.width;
-    canvas.height = stats.height;
-  }
-  const ctx = canvas.getContext('2d');
-  const out = ctx.createImageData(stats.width, stats.height);
-  const out32 = new Uint32Array(out.data.buffer);  // little-endian: RGBA bytes as palette entries
-  for (let i = 0; i < labels.length; ++i) out32[i] = palette[labels[i]];
-  ctx.putImageData(out, 0, 0);
+  // Little-endian: RGBA bytes as palette entries.
+  paintCanvas($('canvas-compressed'), stats.width, stats.height, (i) => palette[labels[i]]);
   setStat('stat-colors', `${stats.palette_size} (K = ${stats.k}; ${stats.distinct_colors.toLocaleString('en-US')} in the image)`, stats.palette_size);
   setStat('stat-psnr', psnrText(stats.psnr) + ' (preview)', stats.psnr);
   setStat('stat-backend', stats.backend, stats.backend);
+  $('stat-state').classList.remove('stale');
   $('stat-state').textContent = `Preview in ${millis.toFixed(0)} ms (server ${(1000 * stats.seconds).toFixed(0)} ms); encoding the PNG…`;
   $('viewer').dataset.previewSeq = stats.seq;
   redrawElbow();
 }
 
-function clearStats() {
+// A new setting or image asked for: the figures still shown are an earlier
+// one's until its preview and result replace them (setStat), so they are
+// dimmed, and the list is busy, meanwhile.
+function clearStats(image) {
   for (const id of ['stat-output-bytes', 'stat-ratio', 'stat-bpp', 'stat-ssim', 'stat-time']) setStat(id, '…');
+  setStat('stat-input-bytes', bytesText(image.input_bytes), image.input_bytes);
+  markStale(true);
+}
+
+function markStale(on) {
+  // Not the size before: the image's own, known since its upload.
+  for (const el of document.querySelectorAll('.stats dd:not(#stat-input-bytes), #stat-state')) {
+    if (on && !['–', '…'].includes(el.textContent)) el.classList.add('stale');
+    if (!on) el.classList.remove('stale');
+  }
+  const stats = document.querySelector('.stats');
+  if (on) stats.setAttribute('aria-busy', 'true'); else stats.removeAttribute('aria-busy');
+  $('stat-pending').hidden = !on;
+  if (on) $('stat-pending').textContent = `Working on ${settingsLabel()}… Dimmed: an earlier setting's figures.`;
+}
+
+function settingsLabel() {
+  const dither = $('dither-toggle').checked ? ', dithered' : '';
+  if (mode() === 'k') return `K = ${$('k-slider').value}${dither}`;
+  if (mode() === 'level') return `level ${$('level-select').value}${dither}`;
+  return `a PSNR of ${$('psnr-input').value} dB${dither}`;
 }
 
 function showResult(image) {
@@ -243,6 +237,7 @@ function showResult(image) {
   // What kmq compress would say on its standard error (an animated file's
   // other frames, a fallback), before the command it matches.
   const notes = (r.notices || []).map((n) => `Note: ${n}.`).join(' ');
+  markStale(false);
   $('stat-state').textContent = `${notes ? notes + ' ' : ''}As: ${r.command}`;
   $('viewer').dataset.resultSeq = r.seq;
   setDownloads(image);
@@ -263,7 +258,7 @@ function setDownloads(image) {
   }
   const zip = $('dl-zip');
   if (state.images.length > 0) {
-    zip.href = `/api/zip?ids=${state.images.map((i) => i.id).join(',')}&${query}`;
+    zip.href = zipUrl(state.images);
     zip.classList.remove('disabled');
     zip.removeAttribute('aria-disabled');
   } else {
@@ -294,16 +289,22 @@ async function select(image) {
     $('elbow-figure').hidden = true;
     if (state.elbowOpen) showElbow();  // the chart, once opened, follows the image on screen
     state.zoom = null;
-    clearStats();
+    clearStats(image);
     try {
       if (!(await loadOriginal(image))) return;
     } catch (e) {
       if (image !== state.current) return;
       showError(`${image.name}: ${e.message}`);
-      if (e instanceof HttpError && e.status === 404) forget(image);  // evicted: gone from the list and the zip
-      state.current = previous;
+      const back = previous && !previous.gone ? previous : null;
+      if (isGone(e)) {
+        // Evicted: gone from the list and the zip; the picture before it is shown again, else the next one.
+        if (!back) { dropEvicted([image]); return; }
+        image.evicted = true;
+        forget(image);
+      }
+      state.current = back;
       for (const i of state.images) updateRow(i);
-      if (!previous) return;
+      if (!back) { showNothing(); return; }
       state.zoom = null;
       try {
         if (await loadOriginal(previous)) {
@@ -313,18 +314,13 @@ async function select(image) {
         }
       } catch (again) {
         showError(`${image.name}: ${e.message}\n${previous.name}: ${again.message}`);  // both evicted
+        if (isGone(again)) dropEvicted([previous]);
       }
       return;
     }
     fit();
   }
   await refresh(image, true);
-}
-
-function forget(image) {
-  state.images = state.images.filter((i) => i !== image);
-  if (image.row) image.row.remove();
-  if (state.current) setDownloads(state.current.result ? state.current : null);
 }
 
 function showReport() {
@@ -343,11 +339,7 @@ function setupInputs() {
   for (const radio of document.querySelectorAll('input[name=mode]')) {
     radio.addEventListener('change', () => { showMode(); redrawElbow(); changed(); });
   }
-  $('apply-all').addEventListener('click', async () => {
-    clearError();
-    for (const image of state.images) await refresh(image, image === state.current);
-    if (state.current) setDownloads(state.current);
-  });
+  $('apply-all').addEventListener('click', applyAll);
   $('show-report').addEventListener('click', showReport);
   $('show-elbow').addEventListener('click', showElbow);
 }
@@ -370,6 +362,7 @@ window.addEventListener('pagehide', () => {
 showMode();
 setupViewer();
 setupFileInputs();
+setupList();
 setupInputs();
 placeDivider();
 showServer();

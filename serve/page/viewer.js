@@ -3,34 +3,104 @@
 // the compressed layer). Loaded before app.js; uses its $ and state when called.
 'use strict';
 
+// The zoom that fits the image in the viewer, but never under one device
+// pixel across its short side: a 6000x1 strip fitted at 15 % draws nothing.
+function fitZoom(img) {
+  const viewer = $('viewer');
+  const fits = Math.min(viewer.clientWidth / img.width, viewer.clientHeight / img.height);
+  const thinnest = 1 / ((window.devicePixelRatio || 1) * Math.min(img.width, img.height));
+  return { zoom: Math.max(fits, thinnest), thickened: thinnest > fits };
+}
+
 function fit() {
   const viewer = $('viewer');
   const img = state.current;
   if (!img) return;
-  state.zoom = Math.min(viewer.clientWidth / img.width, viewer.clientHeight / img.height);
+  const { zoom, thickened } = fitZoom(img);
+  state.zoom = zoom;
   state.panX = (viewer.clientWidth - img.width * state.zoom) / 2;
   state.panY = (viewer.clientHeight - img.height * state.zoom) / 2;
-  applyView('fit');
+  applyView(thickened ? `${zoomPercent(zoom)} (fit, 1 px thick: pan for the rest)` : 'fit');
   state.fitted = true;  // a resized window fits it again
 }
 
+// From 2 % to 64x, widened to the fit of a huge or a tiny image; and never
+// the wrong way: + never shrinks, - never grows.
 function zoomAt(factor, cx, cy) {
   const viewer = $('viewer');
   if (!state.current) return;
   if (cx === undefined) { cx = viewer.clientWidth / 2; cy = viewer.clientHeight / 2; }
-  const zoom = Math.min(64, Math.max(0.02, state.zoom * factor));
+  const fits = fitZoom(state.current).zoom;
+  const wanted = Math.min(Math.max(64, fits), Math.max(Math.min(0.02, fits), state.zoom * factor));
+  const zoom = factor >= 1 ? Math.max(state.zoom, wanted) : Math.min(state.zoom, wanted);
   state.panX = cx - (cx - state.panX) * (zoom / state.zoom);
   state.panY = cy - (cy - state.panY) * (zoom / state.zoom);
   state.zoom = zoom;
   applyView();
 }
 
+const zoomPercent = (zoom) => `${(zoom * 100).toFixed(zoom < 1 ? 1 : 0)} %`;
+
+// state.zoom is in the image's pixels; a canvas drawn smaller (canvasSize) is scaled up to match.
 function applyView(label) {
   state.fitted = false;
-  const transform = `translate(${state.panX}px, ${state.panY}px) scale(${state.zoom})`;
+  const img = state.current;
+  const drawn = img ? canvasSize(img.width, img.height) : null;
+  const sx = drawn ? state.zoom * img.width / drawn.width : state.zoom;
+  const sy = drawn ? state.zoom * img.height / drawn.height : state.zoom;
+  const transform = `translate(${state.panX}px, ${state.panY}px) scale(${sx === sy ? sx : `${sx}, ${sy}`})`;
   for (const stage of document.querySelectorAll('.stage')) stage.style.transform = transform;
-  $('zoom-label').textContent = label || `${(state.zoom * 100).toFixed(state.zoom < 1 ? 1 : 0)} %`;
+  let text = label || zoomPercent(state.zoom);
+  if (drawn && drawn.scale < 1) text += ` · drawn at 1:${(1 / drawn.scale).toFixed(2)}, over the browser's canvas limit`;
+  $('zoom-label').textContent = text;
   placeDivider();
+}
+
+// Chromium draws nothing on a canvas over 65,535 px a side or 2^28 px in
+// all (Firefox: 32,767 a side): a larger picture is drawn scaled down to fit
+// them. The side's limit is tried once, on a canvas one pixel high.
+let canvasMaxSide = null;
+const canvasMaxArea = 2 ** 28;
+
+function canvasSize(width, height) {
+  if (canvasMaxSide === null) {
+    const probe = document.createElement('canvas');
+    probe.width = 65535;
+    probe.height = 1;
+    const ctx = probe.getContext('2d');
+    ctx.fillRect(65534, 0, 1, 1);
+    canvasMaxSide = ctx.getImageData(65534, 0, 1, 1).data[3] === 255 ? 65535 : 32767;
+  }
+  const scale = Math.min(1, canvasMaxSide / width, canvasMaxSide / height, Math.sqrt(canvasMaxArea / (width * height)));
+  if (scale === 1) return { width, height, scale };
+  return { width: Math.max(1, Math.floor(width * scale)), height: Math.max(1, Math.floor(height * scale)), scale };
+}
+
+// Paints a width x height picture; source: its pixels as little-endian RGBA
+// words (a Uint32Array), or a function of the pixel's index giving that word.
+// Past the canvas's limits each canvas pixel is its nearest image pixel.
+function paintCanvas(canvas, width, height, source) {
+  const drawn = canvasSize(width, height);
+  if (canvas.width !== drawn.width || canvas.height !== drawn.height) {
+    canvas.width = drawn.width;
+    canvas.height = drawn.height;
+  }
+  const ctx = canvas.getContext('2d');
+  const out = ctx.createImageData(drawn.width, drawn.height);
+  const out32 = new Uint32Array(out.data.buffer);
+  const at = typeof source === 'function' ? source : (i) => source[i];
+  if (drawn.scale === 1) {
+    if (typeof source === 'function') for (let i = 0; i < out32.length; ++i) out32[i] = at(i);
+    else out32.set(source);
+  } else {
+    const columns = new Uint32Array(drawn.width);
+    for (let x = 0; x < drawn.width; ++x) columns[x] = Math.min(width - 1, Math.floor((x + 0.5) * width / drawn.width));
+    for (let y = 0, o = 0; y < drawn.height; ++y) {
+      const row = Math.min(height - 1, Math.floor((y + 0.5) * height / drawn.height)) * width;
+      for (let x = 0; x < drawn.width; ++x) out32[o++] = at(row + columns[x]);
+    }
+  }
+  ctx.putImageData(out, 0, 0);
 }
 
 function placeDivider() {

@@ -4,7 +4,7 @@
 // --json`; the same with the keyboard only and in a 375-px-wide window; a bad
 // upload shows the error panel (several: each named); an image with alpha
 // shown honestly; several images and the zip; the report view; the error
-// against K, whose points pick K.
+// against K, whose points pick K; then page_e2e.mjs's edges.
 // Screenshots go to OUT_DIR (results/serve/). Usage:
 //   node serve_e2e.mjs KMQ_BINARY KMQ_SERVE_BINARY SOURCE_DIR OUT_DIR
 import { spawn, execFileSync } from 'node:child_process';
@@ -12,19 +12,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { check, crc32, fail, failureCount, openPage, waitForResult } from './helpers.mjs';
+import { dropFlow, evictedFlow, edgeFlow } from './page_e2e.mjs';
 
 const [kmq, kmqServe, sourceDir, outDir] = process.argv.slice(2);
 const sample = path.join(sourceDir, 'sample_images', 'fruits.jpg');
 const others = ['coffee.png', 'chelsea.png', 'astronaut.png'].map((n) => path.join(sourceDir, 'sample_images', n));
 const work = mkdtempSync(path.join(tmpdir(), 'kmq-e2e-'));
 mkdirSync(outDir, { recursive: true });
-let failures = 0;
-
-function check(condition, what) {
-  if (condition) { console.log(`ok   ${what}`); return; }
-  console.log(`FAIL ${what}`);
-  failures += 1;
-}
 
 // What `kmq compress --json` says for the same image and settings.
 function compressJson(input, flags) {
@@ -45,36 +40,6 @@ function startServer() {
     });
     child.on('exit', (code) => reject(new Error(`kmq-serve exited with ${code} before printing its URL`)));
   });
-}
-
-// Console errors, apart from the 409s that a superseded request answers by design.
-function watchConsole(page, errors) {
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    if (/status of 409/.test(msg.text())) return;
-    errors.push(`${msg.text()} (${msg.location().url})`);
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-}
-
-// A page of the server with its console watched (errors collected).
-async function openPage(browser, url, options) {
-  const page = await browser.newPage(options);
-  const errors = [];
-  watchConsole(page, errors);
-  await page.goto(url);
-  return { page, errors };
-}
-
-async function waitForResult(page, k) {
-  await page.waitForFunction(
-    (want) => {
-      const state = document.getElementById('stat-state').textContent;
-      return document.getElementById('stat-output-bytes').dataset.value !== undefined && state.includes(` -k ${want}`);
-    },
-    k,
-    { timeout: 120000 },
-  );
 }
 
 // The numbers on the page against kmq compress --json for the K the slider shows.
@@ -229,16 +194,6 @@ async function alphaFlow(browser, url) {
   await page.close();
 }
 
-// CRC-32 of PNG chunks (zlib's polynomial), for the animated PNG below.
-function crc32(bytes) {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; ++k) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
 // An animated PNG (an acTL chunk of 2 frames after IHDR, none of them the
 // image shown, which has no fcTL): the page says, as
 // kmq compress does, that only its first frame is compressed.
@@ -270,6 +225,8 @@ async function manyFlow(browser, url) {
   writeFileSync(path.join(folder, 'notes.txt'), 'not an image');
   await page.locator('#folder-input').setInputFiles(folder);
   await page.waitForFunction(() => document.querySelectorAll('#image-rows tr[data-output-bytes]').length === 4, null, { timeout: 180000 });
+  const skipped = await page.locator('#error-text').textContent();
+  check(/skipped in the folder.*notes\.txt/.test(skipped), `folder: the file left out is named "${skipped}"`);
   // One setting for all: K = 8.
   await page.locator('#k-slider').focus();
   await page.keyboard.press('Home');
@@ -350,13 +307,15 @@ try {
   await animatedFlow(browser, url);
   await manyFlow(browser, url);
   await elbowFlow(browser, url);
+  await evictedFlow(browser, url, { sourceDir, outDir });
+  await dropFlow(browser, url, { work, outDir });
+  await edgeFlow(browser, url, { work, outDir });
 } catch (e) {
-  console.log(`FAIL ${e.stack || e}`);
-  failures += 1;
+  fail(e.stack || e);
 } finally {
   if (browser) await browser.close();
   child.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 }
-console.log(failures === 0 ? 'e2e: all passed' : `e2e: ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(failureCount() === 0 ? 'e2e: all passed' : `e2e: ${failureCount()} failed`);
+process.exit(failureCount() === 0 ? 0 : 1);
