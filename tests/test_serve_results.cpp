@@ -111,6 +111,14 @@ TEST_F(serve_test, EveryDownloadRenders) {
   EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
   EXPECT_EQ(policy.find("http"), std::string::npos) << policy;
   expect_error(client().Get((base + "nothing?k=8").c_str()), 404, "not_found");
+  // A name in another script keeps its letters (RFC 8187), with an ASCII fallback.
+  const json named = upload(read_bytes(source_dir() / "sample_images/coffee.png"), "фото ü.png");
+  auto png = client().Get(("/api/images/" + named.at("id").get<std::string>() + "/download/png?k=8").c_str());
+  ASSERT_TRUE(png);
+  const std::string disposition = png->get_header_value("Content-Disposition");
+  EXPECT_NE(disposition.find("filename=\"______.png\""), std::string::npos) << disposition;
+  // (httplib's client decodes the percent-encoding of header values it reads.)
+  EXPECT_NE(disposition.find("filename*=UTF-8''фото_ü.png"), std::string::npos) << disposition;
 }
 
 TEST_F(serve_test, ZipHoldsEveryImageByteIdentical) {

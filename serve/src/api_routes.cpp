@@ -213,6 +213,32 @@ void elbow(api_context& context, const httplib::Request& req, httplib::Response&
   send_json(res, j);
 }
 
+// RFC 6266: an ASCII filename for old clients ("_" for each byte beyond
+// ASCII) and the UTF-8 one percent-encoded (RFC 8187) for the rest, so that a
+// photo named in another script keeps its name when downloaded.
+std::string content_disposition(const char* type, const std::string& filename) {
+  std::string ascii, encoded;
+  for (const char c : filename) {  // one "_" a character beyond ASCII (not a byte)
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x80 && b < 0xc0) continue;
+    ascii += b >= 0x80 || c == '"' || c == '\\' ? '_' : c;
+  }
+  static const char hex[] = "0123456789ABCDEF";
+  for (const char c : filename) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '-' || b == '.' || b == '_') {
+      encoded += c;
+    } else {
+      encoded += '%';
+      encoded += hex[b >> 4];
+      encoded += hex[b & 15];
+    }
+  }
+  std::string value = std::string(type) + "; filename=\"" + ascii + "\"";
+  if (ascii != filename) value += "; filename*=UTF-8''" + encoded;
+  return value;
+}
+
 void download_file(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const std::shared_ptr<prepared_image> image = find_image(context, req.matches[1]);
   const std::string what = req.matches[2];
@@ -232,8 +258,7 @@ void download_file(api_context& context, const httplib::Request& req, httplib::R
     res.set_header("Content-Security-Policy", report_policy);
   }
   const bool inline_view = req.get_param_value("inline") == "1";
-  res.set_header("Content-Disposition",
-                 std::string(inline_view ? "inline" : "attachment") + "; filename=\"" + file.filename + "\"");
+  res.set_header("Content-Disposition", content_disposition(inline_view ? "inline" : "attachment", file.filename));
   res.set_content(std::move(file.body), file.content_type.c_str());
 }
 

@@ -49,13 +49,40 @@ void engines::with_gpu(const std::function<void(backend&, std::string&)>& fn) {
   fn(*gpu_, gpu_owner_);
 }
 
+namespace {
+
+// Whether text is well-formed UTF-8 (no overlong forms, surrogates or values
+// past U+10FFFF): only then are a name's other letters kept.
+bool valid_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = [&](std::size_t at) { return static_cast<unsigned char>(text[at]); };
+    const unsigned c = byte(i);
+    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    unsigned code = length == 1 ? c : c & (0x7f >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((byte(i + k) & 0xc0) != 0x80) return false;
+      code = (code << 6) | (byte(i + k) & 0x3f);
+    }
+    const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < least[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string output_name(const std::string& upload_name, const std::string& suffix) {
   std::string base = upload_name.substr(upload_name.find_last_of("/\\") + 1);
   const auto dot = base.find_last_of('.');
   if (dot != std::string::npos && dot > 0) base.resize(dot);
+  // Letters beyond ASCII stay where the name is UTF-8 ("фото ü" -> "фото_ü");
+  // punctuation, spaces and control characters become "_".
+  const bool keep_unicode = valid_utf8(base);
   for (char& c : base) {
     const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '_' || c == '.';
+                      c == '_' || c == '.' || (keep_unicode && static_cast<unsigned char>(c) >= 0x80);
     if (!safe) c = '_';
   }
   if (base.empty() || base.find_first_not_of('.') == std::string::npos) base = "image";
