@@ -1,5 +1,7 @@
 #include "job_report.hpp"
 
+#include <map>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -104,7 +106,28 @@ void add_job_options(cxxopts::Options& options, const std::string& default_threa
     ("force", "replace existing outputs");
 }
 
+namespace {
+
+// cxxopts keeps the last of an option given twice: "-o a.png -o b.png" would
+// write b.png alone, silently. Two different values are named instead (the
+// same twice, and a flag twice, change nothing). The inputs, positional, may
+// be many.
+void refuse_differing_repeats(const cxxopts::ParseResult& parsed) {
+  std::map<std::string, std::string> first;
+  for (const cxxopts::KeyValue& given : parsed.arguments()) {
+    if (given.key() == "inputs" || given.key() == "sources") continue;
+    const auto [at, added] = first.emplace(given.key(), given.value());
+    if (!added && at->second != given.value()) {
+      throw error(error_kind::invalid_argument, "--" + given.key() + " is given twice, as '" + at->second + "' and '" +
+                                                    given.value() + "': give it once");
+    }
+  }
+}
+
+}  // namespace
+
 job_settings read_job_options(const cxxopts::ParseResult& parsed) {
+  refuse_differing_repeats(parsed);
   job_settings s;
   quantize_options& q = s.job.quantize;
   if (parsed.count("colors") && parsed.count("quality")) {

@@ -332,6 +332,19 @@ TEST_F(Cli, JsonLinesTakeFileNamesThatAreNotUtf8) {
   EXPECT_EQ(missing.code, 66) << missing.err;
 }
 
+// An option given twice with two values is named (the last one won silently:
+// -o a.png -o b.png wrote b.png alone); the same value twice, or a flag, is fine.
+TEST_F(Cli, AnOptionGivenTwiceWithTwoValuesIsRefused) {
+  const std::string input = sample("chelsea.png");
+  const outcome two = kmq("compress " + input + " -o " + path("a.png") + " -o " + path("b.png") + " -k 4");
+  EXPECT_EQ(two.code, 64) << two.err;
+  EXPECT_NE(two.err.find("--output is given twice"), std::string::npos) << two.err;
+  EXPECT_FALSE(fs::exists(path("a.png")));
+  EXPECT_FALSE(fs::exists(path("b.png")));
+  EXPECT_EQ(kmq("compress " + input + " -o " + path("c.png") + " -k 4 -k 8").code, 64);
+  EXPECT_EQ(kmq("compress " + input + " -o " + path("d.png") + " -k 4 -k 4 -q -q").code, 0);
+}
+
 // Standard output pointed at the input itself (1<> or >>, which do not empty
 // it first) would overwrite the input: refused as -o INPUT is, input intact.
 TEST_F(Cli, StandardOutputOntoTheInputIsRefused) {
