@@ -181,11 +181,22 @@ batch_plan plan_batch(const plan_request& request) {
   std::stable_sort(plan.inputs.begin(), plan.inputs.end(), [](const batch_input& a, const batch_input& b) {
     return a.relative != b.relative ? a.relative < b.relative : a.input < b.input;
   });
-  plan.inputs.erase(std::unique(plan.inputs.begin(), plan.inputs.end(),
-                                [](const batch_input& a, const batch_input& b) { return a.input == b.input; }),
-                    plan.inputs.end());
+  drop_repeated_inputs(plan.inputs);
   assign_outputs(plan.inputs, request.out_dir);
   return plan;
+}
+
+void drop_repeated_inputs(std::vector<batch_input>& inputs) {
+  std::set<std::string> seen;
+  std::error_code ec;
+  inputs.erase(std::remove_if(inputs.begin(), inputs.end(),
+                              [&](const batch_input& in) {
+                                // The folder resolved, the name not: a link is an input of its own.
+                                const fs::path absolute = fs::absolute(in.input, ec).lexically_normal();
+                                const fs::path folder = fs::weakly_canonical(absolute.parent_path(), ec);
+                                return !seen.insert(ec ? in.input : (folder / absolute.filename()).string()).second;
+                              }),
+               inputs.end());
 }
 
 void assign_outputs(std::vector<batch_input>& inputs, const std::string& out_dir) {

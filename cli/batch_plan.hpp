@@ -47,6 +47,12 @@ struct batch_plan {
 // error(invalid_argument) for mistakes in the arguments.
 batch_plan plan_batch(const plan_request& request);
 
+// Keeps the first of inputs that name the same file by any spelling
+// ("t/a.png", "./t/a.png", a source given twice, a folder and a file in it):
+// one file, one output. Two names of one file (a symbolic or hard link)
+// stay two inputs, as the tree they mirror has both.
+void drop_repeated_inputs(std::vector<batch_input>& inputs);
+
 // The clash rule, on inputs whose relative paths are set, in their order:
 // in each output folder, first the inputs already ending in .png, then the
 // others, each in list order, claim <stem>.png; an input whose claim is taken

@@ -88,6 +88,7 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
     throw error(error_kind::input_unreadable, where,
                 "no images found (looked for .png .jpg .jpeg .jpe .webp .tif .tiff .bmp, not in subdirectories)");
   }
+  drop_repeated_inputs(planned);
   assign_outputs(planned, out_dir);
   std::vector<planned_job> jobs;
   for (const batch_input& in : planned) jobs.push_back({in.input, in.output});

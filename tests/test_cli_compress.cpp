@@ -345,6 +345,18 @@ TEST_F(Cli, AnOptionGivenTwiceWithTwoValuesIsRefused) {
   EXPECT_EQ(kmq("compress " + input + " -o " + path("d.png") + " -k 4 -k 4 -q -q").code, 0);
 }
 
+// One file named twice (any spelling) is one input with one output, not
+// a.png and a.png.png.
+TEST_F(Cli, AFileNamedTwiceIsCompressedOnce) {
+  fs::create_directories(path("t"));
+  fs::copy_file(sample("chelsea.png"), path("t/a.png"));
+  const outcome o = kmq("compress t/a.png ./t/a.png t/../t/a.png --out-dir o -k 4 -q", path(""));
+  EXPECT_EQ(o.code, 0) << o.err;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(path("o"))) names.push_back(entry.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"a.png"});
+}
+
 // Standard output pointed at the input itself (1<> or >>, which do not empty
 // it first) would overwrite the input: refused as -o INPUT is, input intact.
 TEST_F(Cli, StandardOutputOntoTheInputIsRefused) {
