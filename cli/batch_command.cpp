@@ -239,6 +239,13 @@ int run_batch(const batch_settings& s) {
   if (s.image.backend == backend_choice::cuda) starter.get(engines.size() - 1);
 
   std::error_code ec;
+  // The folders made here, deepest first: taken away again if the manifest
+  // cannot be opened, so that a run that does nothing leaves nothing.
+  std::vector<fs::path> made;
+  for (fs::path at = fs::absolute(s.out_dir, ec).lexically_normal(); at.has_relative_path() && !fs::exists(at, ec);
+       at = at.parent_path()) {
+    made.push_back(at);
+  }
   fs::create_directories(s.out_dir, ec);
   if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output folder: " + ec.message());
   if (!fs::is_directory(s.out_dir, ec)) throw error(error_kind::output_failed, s.out_dir, "is not a folder");
@@ -254,7 +261,14 @@ int run_batch(const batch_settings& s) {
     context.done = &done;
   }
   std::unique_ptr<manifest_writer> writer;
-  if (!s.manifest.empty()) writer = std::make_unique<manifest_writer>(s.manifest);
+  try {
+    if (!s.manifest.empty()) writer = std::make_unique<manifest_writer>(s.manifest);
+  } catch (...) {
+    for (const fs::path& folder : made) {
+      if (!fs::remove(folder, ec)) break;  // not empty (not ours alone): stop there
+    }
+    throw;
+  }
 
   stop_signal.store(0);
   stop_run.store(false);
