@@ -1,9 +1,11 @@
 // The HTML report's page from a real run: sections, numbers, no outside URL, escaping, validity.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include <opencv2/core.hpp>
 
 #include "kmq/error.hpp"
+#include "kmq/io/rgba_png.hpp"
 #include "report_html_test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -22,6 +25,31 @@ namespace {
 using namespace kmq::testing::report_html;
 
 bool tool_present(const std::string& check) { return std::system((check + " >/dev/null 2>&1").c_str()) == 0; }
+
+// The clusters section counts the pixels it draws from: the visible ones of
+// an image with transparent pixels, and says so for one that is all transparent
+// (it said "0 of its 0 pixels").
+TEST_F(ReportHtml, TheClusterSampleCountsVisiblePixels) {
+  const auto report_of = [](const std::vector<packed_rgba>& pixels, const std::string& name) {
+    const fs::path file = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".png");
+    const std::vector<std::uint8_t> png = io::encode_rgba_png(pixels, 16, 16, true, 6);
+    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+    image_job job;
+    job.input = file.string();
+    job.keep_decoded = true;
+    job.quantize.kmeans.k = 4;
+    const job_outcome outcome = run_job(job, *make_cpu_backend(1));
+    fs::remove(file);
+    return render_report_html(job, outcome, report_context{});
+  };
+  std::vector<packed_rgba> half(256, pack_rgba(0, 0, 0, 0));
+  for (std::size_t i = 0; i < 100; ++i) half[i] = pack_rgba(static_cast<std::uint32_t>(i * 2), 50, 200, 255);
+  const std::string some = report_of(half, "kmq-report-half");
+  EXPECT_NE(some.find("of its 100 visible pixels (alpha above 0; 156 are fully transparent)"), std::string::npos);
+  const std::string none = report_of(std::vector<packed_rgba>(256, pack_rgba(0, 0, 0, 0)), "kmq-report-none");
+  EXPECT_NE(none.find("Every pixel of this image is fully transparent"), std::string::npos);
+  EXPECT_EQ(none.find("of its 0"), std::string::npos);
+}
 
 TEST_F(ReportHtml, EverySectionIsThereWithItsStableId) {
   const std::string& html = fruits().html;

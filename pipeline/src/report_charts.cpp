@@ -174,14 +174,26 @@ std::string elbow_section(const page_data& page) {
 std::string clusters_section(const page_data& page) {
   const quantize_result& q = page.outcome.quantized;
   const pixel_sample& sample = page.sample;
+  // Fully transparent pixels show no colour and are not drawn: the count
+  // says "visible" where there are any such, and an image of nothing but
+  // them says so instead of "0 of its 0 pixels".
+  const std::uint64_t pixels = std::uint64_t{page.outcome.width} * page.outcome.height;
+  const std::string drawn =
+      sample.population == 0
+          ? "Every pixel of this image is fully transparent (alpha 0), so there is no colour to draw; the "
+            "centroids are the large outlined discs."
+          : "Here " + grouped(sample.colours.size()) + " of its " + grouped(sample.population) +
+                (sample.population < pixels ? " visible pixels (alpha above 0; " + grouped(pixels - sample.population) +
+                                                  " are fully transparent)"
+                                            : std::string(" pixels")) +
+                " (one from each equal stride of the pixels, at an offset drawn with a fixed seed), each drawn in "
+                "the colour of its cluster's centroid; the centroids are the large outlined discs.";
   std::string html = section_open(
       "clusters", "Colour clusters",
-      std::string(q.exact_grey ? "The exact grey palette groups the image's levels into K runs around K entries. Here "
-                               : "k-means groups the image's colours around K centroids. Here ") + grouped(sample.colours.size()) + " of its " +
-          grouped(sample.population) +
-          " pixels (one from each equal stride of the pixels, at an offset drawn with a fixed seed), each drawn in "
-          "the colour of its cluster's centroid; the centroids are the large outlined discs. The RGB planes show "
-          "the space the clustering runs in; CIELAB a*/b* shows hue and saturation.");
+      std::string(q.exact_grey ? "The exact grey palette groups the image's levels into K runs around K entries. "
+                               : "k-means groups the image's colours around K centroids. ") +
+          drawn +
+          " The RGB planes show the space the clustering runs in; CIELAB a*/b* shows hue and saturation.");
   struct projection {
     const char* id;
     const char* title;
