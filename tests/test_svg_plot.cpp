@@ -363,6 +363,36 @@ TEST(SvgPlot, OnePointAndFlatDataStillGiveAPlot) {
   EXPECT_EQ(svg.find("nan"), std::string::npos);
 }
 
+// The elbow curve of a one-colour image: one point at K = 1, WCSS 0. The K
+// axis has no fractional tick (its 0.5 read as a second "1"), and the WCSS
+// axis, from zero, no negative range.
+TEST(SvgPlot, ADegenerateElbowHasNoRepeatedOrNegativeTicks) {
+  line_plot plot;
+  plot.id = "elbow-one";
+  plot.x = {"K (palette size)", true, 2, false, true};
+  plot.y = {"WCSS", false, 10, true, false};
+  series s;
+  s.x = {1};
+  s.y = {0};
+  plot.lines.push_back(s);
+  const auto root = parse(render_line_plot(plot));
+  EXPECT_GE(y_scale(plot).domain_lo(), 0.0);
+  std::vector<std::string> labels;
+  for (const element* g : root->all("g")) {
+    if (g->attributes.count("class") == 0) continue;
+    const std::string kind = g->attributes.at("class");
+    if (kind != "axis x-axis" && kind != "axis y-axis") continue;
+    for (const element* text : g->all("text")) {
+      if (kind == "axis y-axis") EXPECT_EQ(text->text.find('-'), std::string::npos) << text->text;
+      if (kind == "axis x-axis") labels.push_back(text->text);
+    }
+  }
+  std::vector<std::string> distinct = labels;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  EXPECT_EQ(distinct.size(), labels.size()) << "a tick label repeats";
+}
+
 // ---- the scatter -------------------------------------------------------------------
 
 TEST(SvgPlot, ScatterDrawsGroupsLargestFirstAndOutlinedCentres) {

@@ -71,13 +71,17 @@ scale axis_scale(const axis& a, double lo, double hi, double range_lo, double ra
   }
   if (a.from_zero) lo = std::min(0.0, lo);
   std::pair<double, double> domain = nice_domain(lo, hi, 5);
-  if (a.from_zero) domain.first = std::min(0.0, domain.first);
+  // From zero: values that are all >= 0 never show a negative range (a curve
+  // of nothing but zeros once had one down to -1).
+  if (a.from_zero) domain.first = lo >= 0 ? 0.0 : std::min(0.0, domain.first);
   return scale::linear(domain.first, domain.second, range_lo, range_hi);
 }
 
 std::vector<double> axis_ticks(const axis& a, const scale& s, int count) {
-  if (a.log) return log_ticks(s.domain_lo(), s.domain_hi(), a.log_base);
-  std::vector<double> ticks = linear_ticks(s.domain_lo(), s.domain_hi(), count);
+  // An integer axis drops fractional ticks, a log one's too (one point at K=1
+  // widens the domain to 0.5-2: its 0.5 was printed as a second "1").
+  std::vector<double> ticks =
+      a.log ? log_ticks(s.domain_lo(), s.domain_hi(), a.log_base) : linear_ticks(s.domain_lo(), s.domain_hi(), count);
   if (a.integer) {
     ticks.erase(std::remove_if(ticks.begin(), ticks.end(), [](double t) { return t != std::floor(t); }), ticks.end());
   }

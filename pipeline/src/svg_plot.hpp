@@ -43,8 +43,8 @@ struct axis {
   std::string label;
   bool log = false;         // logarithmic, ticks at powers of log_base
   double log_base = 10;
-  bool from_zero = false;   // linear: the domain starts at 0
-  bool integer = false;     // linear: integer ticks only
+  bool from_zero = false;   // linear: the domain starts at 0 (at the lowest value, if negative)
+  bool integer = false;     // integer ticks only
 };
 
 struct series {
