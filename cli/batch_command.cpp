@@ -242,8 +242,9 @@ int run_batch(const batch_settings& s) {
   // The folders made here, deepest first: taken away again if the manifest
   // cannot be opened, so that a run that does nothing leaves nothing.
   std::vector<fs::path> made;
-  for (fs::path at = fs::absolute(s.out_dir, ec).lexically_normal(); at.has_relative_path() && !fs::exists(at, ec);
-       at = at.parent_path()) {
+  fs::path deepest = fs::absolute(s.out_dir, ec).lexically_normal();
+  if (deepest.filename().empty()) deepest = deepest.parent_path();  // "new/" names "new"
+  for (fs::path at = deepest; at.has_relative_path() && !fs::exists(at, ec); at = at.parent_path()) {
     made.push_back(at);
   }
   fs::create_directories(s.out_dir, ec);

@@ -48,14 +48,20 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
       return r;
     };
     if (!context.done) {
-      // An output kmq wrote from another input (its mark says which) is not
-      // this input's: the clash rule gave the name to this one since.
+      // An output kmq wrote from another file of this input's folder (its
+      // mark says which: a.jpg's, before a.png came beside it and the clash
+      // rule gave it the name) is not this input's. A mark of another folder
+      // is this input's tree moved or mounted elsewhere: skipped as before.
       const std::string mark = output_exists ? io::kmq_output_origin(in.output) : std::string();
-      if (!mark.empty() && mark != io::origin_of_input(in.input) && !force) {
-        return failure(r, in.output, error_kind::output_failed,
-                       "exists, written from " + mark + ", not from this input (use --force to replace it)");
+      const std::string origin = io::origin_of_input(in.input);
+      if (!mark.empty() && mark != origin && fs::path(mark).parent_path() == fs::path(origin).parent_path()) {
+        if (!force) {
+          return failure(r, in.output, error_kind::output_failed,
+                         "exists, written from " + mark + ", not from this input (use --force to replace it)");
+        }
+      } else if (output_exists) {
+        return skip("output exists");
       }
-      if (output_exists && (mark.empty() || mark == io::origin_of_input(in.input))) return skip("output exists");
     } else {
       const auto it = context.done->find(as_json_text(in.input));
       const bool recorded = it != context.done->end() && it->second.output == as_json_text(in.output);

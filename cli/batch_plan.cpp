@@ -191,8 +191,9 @@ void drop_repeated_inputs(std::vector<batch_input>& inputs) {
   std::error_code ec;
   inputs.erase(std::remove_if(inputs.begin(), inputs.end(),
                               [&](const batch_input& in) {
-                                // The folder resolved, the name not: a link is an input of its own.
-                                const fs::path absolute = fs::absolute(in.input, ec).lexically_normal();
+                                // The folder resolved (links followed before any ".."), the
+                                // name not: a link is an input of its own.
+                                const fs::path absolute = fs::absolute(in.input, ec);
                                 const fs::path folder = fs::weakly_canonical(absolute.parent_path(), ec);
                                 return !seen.insert(ec ? in.input : (folder / absolute.filename()).string()).second;
                               }),

@@ -1,5 +1,6 @@
 #include "extra_outputs.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,11 +82,13 @@ std::vector<std::string> write_extra_outputs(const extra_outputs& extra, const i
     context.version = KMQ_VERSION;
     files.emplace_back(extra.report, bytes_of(render_report_html(job, outcome, context)));
   }
-  std::vector<std::string> written;
+  std::vector<std::string> written;  // the files this run created (not those it replaced under --force)
   try {
     for (const auto& [path, bytes] : files) {
+      struct stat before {};
+      const bool existed = ::lstat(path.c_str(), &before) == 0;
       io::write_file_atomically(path, bytes, force, job.input);
-      written.push_back(path);
+      if (!existed) written.push_back(path);
     }
   } catch (...) {
     remove_written(written);

@@ -26,9 +26,11 @@ void check_extra_outputs(const extra_outputs& extra, const std::string& input, c
 // Whether the job must keep the decoded pixels and label map for them.
 bool needs_decoded(const extra_outputs& extra);
 
-// Writes them (each atomically) and returns their paths; when one fails, the
-// ones written before it are removed again and the error is rethrown: a run
-// leaves all of its files or none (compress_command.cpp writes the PNG last).
+// Writes them (each atomically) and returns the paths of those it created;
+// when one fails, the ones it created before are removed again and the error
+// is rethrown: a run leaves all of its new files or none (compress_command.cpp
+// writes the PNG last). A file replaced under --force stays replaced: removing
+// it would lose the user's earlier file as well.
 std::vector<std::string> write_extra_outputs(const extra_outputs& extra, const image_job& job,
                                              const job_outcome& outcome, const std::string& command_line, bool force);
 

@@ -257,6 +257,11 @@ TEST_F(Batch, AManifestThatCannotBeOpenedIsExit73BeforeAnyWork) {
   EXPECT_EQ(o.code, 73) << o.err;
   EXPECT_NE(o.err.find("m.jsonl"), std::string::npos) << o.err;
   EXPECT_FALSE(fs::exists(path("out")));  // no image done without its record, and the folder made for it gone again
+  // Folders made several deep, named with a trailing slash, go too.
+  const outcome deep = kmq(std::vector<std::string>{path("src").string(), "-d", path("new1/new2").string() + "/",
+                                                    "--manifest", path("missing/m.jsonl").string()} + fast);
+  EXPECT_EQ(deep.code, 73) << deep.err;
+  EXPECT_FALSE(fs::exists(path("new1")));
 }
 
 TEST_F(Batch, NoImagesIsExit66AndCreatesNothing) {

@@ -68,6 +68,16 @@ TEST_F(FaultInjection, AnExtraOutputThatFailsLeavesNoneOfTheRunsFiles) {
   EXPECT_EQ(o.code, 73) << o.err;
   expect_names(o, "r.html");
   expect_only(path("out"), {});
+  // With --force over an earlier palette of the user's: the failed run
+  // removes only what it created, never a file it replaced.
+  write_file(path("out/p.gpl"), "the user's earlier palette");
+  const outcome forced = kmq({"compress", sample("chelsea.png"), "-o", path("out/a.png").string(), "-k", "2",
+                              "--palette-out", path("out/p.gpl").string(), "--report", path("out/r.html").string(),
+                              "--force"},
+                             limited);
+  EXPECT_EQ(forced.code, 73) << forced.err;
+  expect_only(path("out"), {"p.gpl"});
+  fs::remove(path("out/p.gpl"));
   // Without the report, the same run fits.
   const outcome fits = kmq({"compress", sample("chelsea.png"), "-o", path("out/a.png").string(), "-k", "2",
                             "--palette-out", path("out/p.gpl").string()},

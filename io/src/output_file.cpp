@@ -253,11 +253,12 @@ class named_temporary {
       if (code != EEXIST) fail(output_, "cannot create a temporary file in " + parts.dir, code);
       make_room(output_, path_, deadline, wait_ms);
     }
-    // kmq's mark at once, so that a run killed from here on leaves a file the
-    // next write knows as its own leftover (stale_temporary.cpp); one killed
-    // in the microseconds before leaves a file that write refuses to remove.
-    ::fsetxattr(fd_, kmq_origin_attribute, origin.data(), origin.size(), 0);
+    // Locked first, so that another writer takes it for a living one's, then
+    // kmq's mark, so that a run killed from here on leaves a file the next
+    // write knows as its own leftover (stale_temporary.cpp); one killed in the
+    // microseconds before leaves a file that write refuses to remove.
     ::flock(fd_, LOCK_EX | LOCK_NB);
+    ::fsetxattr(fd_, kmq_origin_attribute, origin.data(), origin.size(), 0);
     ::fstat(fd_, &identity_);
     at("created", path_.c_str());
   }

@@ -291,13 +291,16 @@ void zip_all(api_context& context, const httplib::Request& req, httplib::Respons
     images.push_back(std::move(image));
     names.push_back(output_name(images.back()->name));
   }
-  if (!missing.empty()) {
+  const auto answer_missing = [&] {
     send_json(res,
               {{"error", std::to_string(missing.size()) + " of the " + std::to_string(ids.size()) +
                              " images are no longer here (deleted, evicted, or the server restarted): upload them again"},
                {"kind", "unknown_image"},
                {"ids", missing}},
               404);
+  };
+  if (!missing.empty()) {
+    answer_missing();
     return;
   }
   names = distinct_names(names);
@@ -306,7 +309,14 @@ void zip_all(api_context& context, const httplib::Request& req, httplib::Respons
   std::vector<std::shared_ptr<const full_result>> results;
   std::uint64_t total = 0;
   for (const auto& image : images) {
-    results.push_back(full(context, image, settings, 0, "zip"));
+    try {
+      results.push_back(full(context, image, settings, 0, "zip"));
+    } catch (const http_error& e) {
+      if (e.status != 404) throw;
+      missing.push_back(image->id);  // evicted or deleted while the zip was built: named as the others
+      answer_missing();
+      return;
+    }
     total += results.back()->outcome.png.size();
     if (total > context.store.bound()) {
       throw http_error(413, "too_large", "the zip's images together exceed --cache-mb " +
