@@ -31,6 +31,10 @@ namespace kmq {
 // 20: at the default PNG level 6, rows that compress below 1/25 of their
 //     bytes are compressed at level 9 too and the smaller kept (screenshots,
 //     charts, gradients: 15-30 % smaller). Same sample hashes.
-inline constexpr int output_revision = 20;
+// 21: --quality and --level extrapolate above their failing K along the
+//     curve's own slope (the line through the last two failing K): fewer
+//     palettes built, the same K wherever the error falls with K, another
+//     where it does not. Same sample hashes.
+inline constexpr int output_revision = 21;
 
 }  // namespace kmq
