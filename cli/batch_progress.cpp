@@ -1,4 +1,5 @@
 #include "batch_progress.hpp"
+#include "terminal_text.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -108,7 +109,7 @@ void batch_progress::message(const std::string& line, const batch_counts& counts
   const std::lock_guard<std::mutex> lock(mutex_);
   const bool redraw = drawn_;
   clear();
-  std::cerr << line << '\n' << std::flush;
+  std::cerr << terminal_text(line) << '\n' << std::flush;
   if (redraw) draw(counts, true);
 }
 

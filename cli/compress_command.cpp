@@ -1,4 +1,5 @@
 #include "compress_command.hpp"
+#include "terminal_text.hpp"
 
 #include <sys/stat.h>
 
@@ -58,7 +59,7 @@ void print(const compress_settings& s, const image_job& job, const job_outcome& 
     line["status"] = "ok";
     out << json_line(line) << '\n' << std::flush;
   } else if (!s.quiet) {
-    out << outcome_text(job, outcome, s.verbose) << '\n' << std::flush;
+    out << terminal_text(outcome_text(job, outcome, s.verbose)) << '\n' << std::flush;
   }
 }
 
@@ -148,7 +149,7 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
   } catch (const std::exception& e) {
     reason = std::string("internal error: ") + e.what();
   }
-  std::cerr << "kmq: " << about << ": " << reason << '\n';
+  std::cerr << terminal_text("kmq: " + about + ": " + reason) << '\n';
   if (s.json) {
     // One JSON line for a failed input too, so a script reading --json sees every input.
     (png_on_stdout ? std::cerr : std::cout)

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "batch_command.hpp"
+#include "terminal_text.hpp"
 #include "compress_command.hpp"
 #include "environment_check.hpp"
 #include "exit_codes.hpp"
@@ -60,7 +61,7 @@ int run(int argc, char** argv) {
       return run_batch(settings);
     } catch (const kmq::error& e) {
       if (e.kind() != kmq::error_kind::invalid_argument) throw;
-      std::cerr << "kmq: " << e.describe() << "\nRun 'kmq batch --help' for the options.\n";
+      std::cerr << "kmq: " << terminal_text(e.describe()) << "\nRun 'kmq batch --help' for the options.\n";
       return exit_usage;
     }
   }
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const kmq::error& e) {
-    std::cerr << "kmq: " << e.describe() << '\n';
+    std::cerr << "kmq: " << terminal_text(e.describe()) << '\n';
     const exit_code code = exit_code_for(e.kind());
     if (code == exit_usage) std::cerr << "Run 'kmq compress --help' for the options.\n";
     return code;

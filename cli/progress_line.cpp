@@ -1,4 +1,5 @@
 #include "progress_line.hpp"
+#include "terminal_text.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +19,7 @@ std::chrono::milliseconds quiet_period() {
 }  // namespace
 
 progress_line::progress_line(std::string input, int restarts, bool show, bool quiet)
-    : input_(std::move(input)), restarts_(restarts), quiet_(quiet) {
+    : input_(terminal_text(input)), restarts_(restarts), quiet_(quiet) {
   if (show) ticker_ = std::thread([this] { run_ticker(); });
 }
 
@@ -49,7 +50,7 @@ void progress_line::on_notice(const std::string& text) {
   if (quiet_) return;
   const std::lock_guard<std::mutex> lock(mutex_);
   clear_locked();
-  std::fprintf(stderr, "kmq: %s: %s\n", input_.c_str(), text.c_str());
+  std::fprintf(stderr, "kmq: %s: %s\n", input_.c_str(), terminal_text(text).c_str());
 }
 
 std::string progress_line::text_locked() const {

@@ -357,6 +357,21 @@ TEST_F(Cli, AFileNamedTwiceIsCompressedOnce) {
   EXPECT_EQ(names, std::vector<std::string>{"a.png"});
 }
 
+// A file name with control characters (an escape sequence) reaches the
+// terminal quoted as \xNN, in a failure and in the summary line alike.
+TEST_F(Cli, ControlCharactersInFileNamesAreShownQuoted) {
+  const std::string odd = path("a\x1b[2Jb.png");
+  fs::copy_file(sample("chelsea.png"), odd);
+  const outcome ok = kmq("compress '" + odd + "' -o " + path("out.png") + " -k 4");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out.find('\x1b'), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("a\\x1b[2Jb.png"), std::string::npos) << ok.out;
+  const outcome failed = kmq("compress '" + path("gone\x1b]0;title\x07.png") + "' -o " + path("g.png"));
+  EXPECT_EQ(failed.code, 66) << failed.err;
+  EXPECT_EQ(failed.err.find('\x1b'), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("gone\\x1b]0;title\\x07.png"), std::string::npos) << failed.err;
+}
+
 // Standard output pointed at the input itself (1<> or >>, which do not empty
 // it first) would overwrite the input: refused as -o INPUT is, input intact.
 TEST_F(Cli, StandardOutputOntoTheInputIsRefused) {
