@@ -81,7 +81,8 @@ const psnrText = (p) => (p === null ? '∞ (lossless)' : p.toFixed(2) + ' dB');
 
 async function upload(file) {
   // Always application/octet-stream: the server refuses the types a form could send from another site (text/plain...).
-  const response = await fetch('/api/images?name=' + encodeURIComponent(file.name),
+  // Named with the page, so that closing the page frees it even when it arrives after.
+  const response = await fetch(`/api/images?page=${pageName}&name=` + encodeURIComponent(file.name),
                                { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' } });
   const image = await (await check(response)).json();
   image.seq = 0;
@@ -354,9 +355,10 @@ async function showServer() {
   }
 }
 
-// Closing the page frees its images on the server at once rather than when the LRU evicts them.
+// Closing the page frees its images on the server at once rather than when
+// the LRU evicts them, and an upload still on its way is not kept.
 window.addEventListener('pagehide', () => {
-  for (const image of state.images) fetch(`/api/images/${image.id}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+  fetch(`/api/pages/${pageName}/close`, { method: 'POST', keepalive: true }).catch(() => {});
 });
 
 showMode();

@@ -10,7 +10,9 @@
 
 const svgNS = 'http://www.w3.org/2000/svg';
 const elbowBox = { width: 320, height: 210, left: 38, right: 12, top: 12, bottom: 34 };
-const elbowPage = Array.from(crypto.getRandomValues(new Uint8Array(8)), (v) => v.toString(16).padStart(2, '0')).join('');
+// The page's own name (page=): its newer curve request supersedes its older
+// one, and closing the page frees its images and uploads (app.js).
+const pageName = Array.from(crypto.getRandomValues(new Uint8Array(8)), (v) => v.toString(16).padStart(2, '0')).join('');
 let elbowSeq = 0;
 
 function svgElement(name, attributes, text) {
@@ -166,7 +168,7 @@ async function showElbow() {
   $('elbow-chart').replaceChildren();
   note.textContent = `Building palettes of K = 2, 4, … 256 for ${image.name}…`;
   try {
-    const query = new URLSearchParams({ page: elbowPage, seq: String(++elbowSeq) });
+    const query = new URLSearchParams({ page: pageName, seq: String(++elbowSeq) });
     const data = await (await check(await fetch(`/api/images/${image.id}/elbow?${query}`))).json();
     image.elbow = data;
     if (image !== state.current) return;

@@ -100,6 +100,13 @@ nlohmann::json image_json(const prepared_image& image) {
           {"seconds", image.prepare_seconds}};
 }
 
+// A page names itself (page=) with 1 to 32 lower-case letters and digits.
+const std::string& page_name(const std::string& name) {
+  if (name.empty() || name.size() > 32 || name.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyz") != std::string::npos)
+    throw http_error(400, "bad_request", "page: '" + name + "' is not 1 to 32 lower-case letters and digits");
+  return name;
+}
+
 // Ids the store evicted lose their sequence numbers in the queue too.
 void forget_evicted(api_context& context) {
   for (const std::string& id : context.store.take_evicted()) context.queue.forget(id);
@@ -121,14 +128,24 @@ void upload(api_context& context, const httplib::Request& req, httplib::Response
     throw http_error(413, "too_large", name + ": needs about " + std::to_string(needed >> 20) +
                                            " MiB, more than --cache-mb " + std::to_string(context.store.bound() >> 20));
   }
+  const std::string page = req.has_param("page") ? page_name(req.get_param_value("page")) : std::string();
   std::shared_ptr<prepared_image> image;
   const std::string id = new_id(context);
   context.queue.run("upload", "", 0, [&](const work_queue::still_wanted&) {
     image = prepare_upload(id, name, bytes, context.options.limits, context.pool);
   });
-  context.store.add(image);
+  image->page = page;
+  if (!context.store.add(image)) throw http_error(410, "page_closed", name + ": the page that sent it was closed meanwhile");
   forget_evicted(context);
   send_json(res, image_json(*image));
+}
+
+// The page is going (pagehide): its images go at once, with any upload of
+// its still on the way, rather than when the LRU evicts them.
+void close_page(api_context& context, const httplib::Request& req, httplib::Response& res) {
+  const std::size_t removed = context.store.close_page(page_name(req.matches[1]));
+  forget_evicted(context);
+  send_json(res, {{"removed", removed}});
 }
 
 void preview(api_context& context, const httplib::Request& req, httplib::Response& res) {
@@ -190,10 +207,7 @@ std::shared_ptr<const elbow_data> elbow_of(api_context& context, const std::shar
   std::uint64_t seq = 0;
   const auto page = params.find("page");
   if (page != params.end()) {
-    const std::string& id = page->second;
-    if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyz") != std::string::npos)
-      throw http_error(400, "bad_request", "page: '" + id + "' is not 1 to 32 lower-case letters and digits");
-    lane = "page " + id;
+    lane = "page " + page_name(page->second);
     seq = read_sequence(params);
   }
   std::shared_ptr<const elbow_data> curve;
@@ -379,6 +393,7 @@ const std::vector<api_route>& api_route_table() {
       {"DELETE", image, remove_image},
       {"GET", "/api/zip", zip_all},
       {"GET", "/api/status", status},
+      {"POST", "/api/pages/([^/]*)/close", close_page},
   };
   return table;
 }

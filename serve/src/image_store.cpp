@@ -1,5 +1,6 @@
 #include "image_store.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace kmq::serve {
@@ -13,11 +14,43 @@ std::uint64_t prepared_image::memory() const {
   return bytes;
 }
 
-void image_store::add(std::shared_ptr<prepared_image> image) {
+namespace {
+// Pages closed recently enough for an upload of theirs to be still on its
+// way (one 12 MP photo takes a second or two to prepare); a page is a few
+// bytes of name.
+constexpr std::size_t closed_pages_kept = 1024;
+}  // namespace
+
+bool image_store::add(std::shared_ptr<prepared_image> image) {
   const std::lock_guard<std::mutex> lock(mutex_);
+  if (!image->page.empty() && std::find(closed_pages_.begin(), closed_pages_.end(), image->page) != closed_pages_.end()) {
+    image->gone = true;
+    return false;
+  }
   const std::string id = image->id;
   images_.push_front(std::move(image));
   trim_locked(id);
+  return true;
+}
+
+std::size_t image_store::close_page(const std::string& page) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (std::find(closed_pages_.begin(), closed_pages_.end(), page) == closed_pages_.end()) {
+    closed_pages_.push_back(page);
+    if (closed_pages_.size() > closed_pages_kept) closed_pages_.pop_front();
+  }
+  std::size_t removed = 0;
+  for (auto it = images_.begin(); it != images_.end();) {
+    if ((*it)->page != page) {
+      ++it;
+      continue;
+    }
+    (*it)->gone = true;
+    evicted_.push_back((*it)->id);
+    it = images_.erase(it);
+    ++removed;
+  }
+  return removed;
 }
 
 std::shared_ptr<prepared_image> image_store::find(const std::string& id) {

@@ -6,6 +6,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,7 @@ struct elbow_data {
 
 struct prepared_image {
   std::string id, name;
+  std::string page;  // the page that uploaded it (page=), or empty: closing that page removes it
   std::shared_ptr<const std::vector<std::uint8_t>> upload;  // the file's bytes: downloads re-run kmq compress's job on them
   io::decoded_image image;                                  // transparent pixels collapsed
   std::unique_ptr<backend> engine;                          // its own CPU backend, holding the colours
@@ -62,8 +64,13 @@ class image_store {
  public:
   explicit image_store(std::uint64_t bound_bytes) : bound_(bound_bytes) {}
 
-  // Adds (most recent), then evicts the least recently used others beyond the bound.
-  void add(std::shared_ptr<prepared_image> image);
+  // Adds (most recent), then evicts the least recently used others beyond
+  // the bound. False, and nothing kept, when the image's page was closed
+  // meanwhile (its upload finished after the page had gone).
+  bool add(std::shared_ptr<prepared_image> image);
+  // The page has gone: its images are removed, and any it uploads later
+  // (still on their way) are refused by add(). Returns how many were removed.
+  std::size_t close_page(const std::string& page);
   // The image, marked most recently used; nullptr when unknown or evicted.
   std::shared_ptr<prepared_image> find(const std::string& id);
   // After an image grew (a result kept): evict others beyond the bound.
@@ -81,6 +88,7 @@ class image_store {
   mutable std::mutex mutex_;
   std::list<std::shared_ptr<prepared_image>> images_;  // front: most recently used
   std::vector<std::string> evicted_;
+  std::deque<std::string> closed_pages_;  // the latest closed_pages_kept, oldest first
 };
 
 }  // namespace kmq::serve
