@@ -123,14 +123,15 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
       outcome = run_job(job, engine, &progress);
     }
     if (make_folder) write_into_new_folder(outcome, planned.output, job.input, job.force, s.out_dir);
+    // Where the PNG goes, for the report rendered before it is written (a
+    // failed write fails the run and takes the report away again).
+    if (png_after_extras) outcome.output = planned.output;
+    if (png_on_stdout) outcome.output = "(standard output)";
     const std::vector<std::string> extras =
         s.extra.any() ? write_extra_outputs(s.extra, job, outcome, s.command_line, job.force) : std::vector<std::string>();
     try {
       if (png_after_extras) write_job_output(outcome, planned.output, job.input, job.force, false);
-      if (png_on_stdout) {
-        write_to_stdout(outcome.png);
-        outcome.output = "(standard output)";
-      }
+      if (png_on_stdout) write_to_stdout(outcome.png);
     } catch (...) {
       remove_written(extras);
       throw;

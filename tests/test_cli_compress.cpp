@@ -372,6 +372,17 @@ TEST_F(Cli, ControlCharactersInFileNamesAreShownQuoted) {
   EXPECT_NE(failed.err.find("gone\\x1b]0;title\\x07.png"), std::string::npos) << failed.err;
 }
 
+// The report is written before the PNG (so a failed PNG write takes it away
+// too), and still names where the PNG went.
+TEST_F(Cli, TheReportNamesThePngWrittenAfterIt) {
+  const outcome o = kmq("compress " + sample("chelsea.png") + " -o " + path("out.png") + " -k 4 --report " + path("r.html"));
+  ASSERT_EQ(o.code, 0) << o.err;
+  const std::string html = read_text(path("r.html"));
+  EXPECT_NE(html.find("<code>" + path("out.png") + "</code>"), std::string::npos);
+  EXPECT_EQ(html.find("(not written)"), std::string::npos);
+  EXPECT_NE(html.find("after this report"), std::string::npos);
+}
+
 // Standard output pointed at the input itself (1<> or >>, which do not empty
 // it first) would overwrite the input: refused as -o INPUT is, input intact.
 TEST_F(Cli, StandardOutputOntoTheInputIsRefused) {

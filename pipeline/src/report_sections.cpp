@@ -173,9 +173,13 @@ std::string timings_section(const page_data& page) {
   for (const auto& [stage, seconds] : stages) staged += seconds;
   const double other = s.total - staged;
   for (const auto& [stage, seconds] : stages) {
-    const bool skipped = std::string(stage) == "write" && r.output.empty();
-    html += "<tr><th scope=\"row\">" + std::string(stage) + "</th><td class=\"num\">" +
-            (skipped ? std::string("not written") : seconds_text(seconds)) +
+    // kmq compress writes the PNG after the report (so a failed write takes
+    // the report away too): its time is not known here.
+    const bool write = std::string(stage) == "write";
+    const std::string shown = write && r.output.empty() ? std::string("not written")
+                              : write && seconds == 0.0 ? std::string("after this report")
+                                                        : seconds_text(seconds);
+    html += "<tr><th scope=\"row\">" + std::string(stage) + "</th><td class=\"num\">" + shown +
             "</td><td><span class=\"bar\"><span style=\"width:" + fixed(std::min(100.0, 100.0 * seconds / total), 1) +
             "%\"></span></span></td></tr>";
   }
