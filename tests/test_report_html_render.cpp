@@ -137,6 +137,11 @@ TEST_F(ReportHtml, ControlsAnswerKeysPointerAndClicks) {
   stage.dispatchEvent(new PointerEvent('pointerdown', { clientX: r.left + r.width / 4, clientY: r.top + 5, button: 0, pointerId: 1, bubbles: true }));
   stage.dispatchEvent(new PointerEvent('pointerup', { pointerId: 1, bubbles: true }));
   out.push('pointer=' + d.getAttribute('aria-valuenow'));
+  // Each side shows its own image alone: the compressed one is clipped to the
+  // right of the divider as the original is to the left (over an image with
+  // alpha, the original's see-through pixels showed the compressed beneath).
+  var under = getComputedStyle(byId('swipe-under')).clipPath;
+  out.push('underclip=' + (under.indexOf('inset') === 0 && under.indexOf('25%') > 0));
   document.querySelector('[data-zoom="1"]').click();
   out.push('zoomed=' + byId('swipe').classList.contains('zoomed'));
   out.push('stage=' + stage.offsetWidth + 'x' + stage.offsetHeight);
@@ -169,7 +174,7 @@ TEST_F(ReportHtml, ControlsAnswerKeysPointerAndClicks) {
   ASSERT_NE(at, std::string::npos) << "the probe did not run";
   const std::string seen = r.dom.substr(at + 12, r.dom.find('"', at + 12) - at - 12);
   const std::string size = std::to_string(fruits().outcome.width) + "x" + std::to_string(fruits().outcome.height);
-  EXPECT_EQ(seen, "right=51 shiftleft=41 end=100 home=0 pointer=25 zoomed=true stage=" + size +
+  EXPECT_EQ(seen, "right=51 shiftleft=41 end=100 home=0 pointer=25 underclip=true zoomed=true stage=" + size +
                       " fit=true opacity=0.2 edges=false base=true detail=8 inside=true spin=false");
 }
 

@@ -58,6 +58,7 @@ figcaption{font-size:13px;color:var(--muted);margin-top:7px}
 .viewer.zoomed .stage{width:calc(var(--w) * var(--z) * 1px);max-width:none;margin:0;cursor:grab}
 .stage .layer{position:absolute;inset:0;width:100%;height:100%;display:block;pointer-events:none}
 .stage .over{clip-path:inset(0 calc(100% - var(--pos)) 0 0)}
+.stage .layer:not(.over){clip-path:inset(0 0 0 var(--pos))}
 .viewer.zoomed .layer{image-rendering:pixelated}
 .divider{position:absolute;top:0;bottom:0;left:var(--pos);width:30px;margin-left:-15px;cursor:ew-resize;outline:none}
 .divider::before{content:"";position:absolute;top:0;bottom:0;left:14px;width:2px;background:#fff;box-shadow:0 0 0 1px rgba(0,0,0,.35)}
