@@ -51,6 +51,25 @@ TEST_F(ReportHtml, TheClusterSampleCountsVisiblePixels) {
   EXPECT_EQ(none.find("of its 0"), std::string::npos);
 }
 
+// Dithered: the elbow curve is of undithered palettes, so its mark sits on
+// the curve and the text gives the dithered result's own PSNR.
+TEST_F(ReportHtml, ADitheredResultsElbowSaysTheCurveIsUndithered) {
+  image_job job;
+  job.input = sample("chelsea.png");
+  job.keep_decoded = true;
+  job.elbow = true;
+  job.quantize.kmeans.k = 4;
+  job.remap.dither = dither_method::floyd_steinberg;
+  const job_outcome outcome = run_job(job, *make_cpu_backend(2));
+  const std::string html = render_report_html(job, outcome, report_context{});
+  const std::size_t elbow = html.find("id=\"elbow\"");
+  ASSERT_NE(elbow, std::string::npos);
+  EXPECT_NE(html.find("mapped without dithering", elbow), std::string::npos);
+  char dithered[32];
+  std::snprintf(dithered, sizeof dithered, "%.2f dB", outcome.metrics.psnr);
+  EXPECT_NE(html.find(std::string("with a PSNR of ") + dithered, elbow), std::string::npos) << dithered;
+}
+
 TEST_F(ReportHtml, EverySectionIsThereWithItsStableId) {
   const std::string& html = fruits().html;
   for (const char* id : {"summary", "compare", "swipe", "detail", "palette", "wcss", "elbow", "clusters", "overlay",

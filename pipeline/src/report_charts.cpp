@@ -131,10 +131,21 @@ std::string elbow_section(const page_data& page) {
   // Lossless (K at or above the colours), the curve ends at the colour count,
   // where this palette lies, not at the K asked for.
   const int chosen = q.lossless ? static_cast<int>(q.palette.size()) : page.outcome.k > 0 ? page.outcome.k : asked_k(page);
-  std::string html = section_open(
-      "elbow", "Elbow curve",
+  // The curve's palettes are mapped without dithering; a dithered result's
+  // own error is another (usually lower PSNR), so the mark sits on the curve
+  // and the text gives the dithered figure.
+  const bool dithered = page.job.remap.dither != dither_method::none;
+  const auto on_curve = std::find_if(elbow.begin(), elbow.end(), [&](const elbow_point& p) { return p.k == chosen; });
+  const bool mark_on_curve = dithered && on_curve != elbow.end();
+  std::string lead =
       "The error of the best palette for each K, against K on a logarithmic axis: past the elbow, each doubling of "
-      "the palette buys less. The marked point is this image's K = " + std::to_string(chosen) + ".");
+      "the palette buys less. The marked point is this image's K = " + std::to_string(chosen) + ".";
+  if (dithered) {
+    lead += " The curve is of palettes mapped without dithering; this result is dithered (" +
+            std::string(dither_method_name(page.job.remap.dither)) + "), with a PSNR of " +
+            psnr_text(page.outcome.metrics.psnr) + ".";
+  }
+  std::string html = section_open("elbow", "Elbow curve", lead);
   const auto plot_of = [&](const char* id, const char* title, const char* label, bool psnr) {
     svg::line_plot plot;
     plot.id = id;
@@ -153,7 +164,7 @@ std::string elbow_section(const page_data& page) {
       s.titles.push_back("K = " + std::to_string(p.k) + ": WCSS " + compact(p.wcss) + ", PSNR " + psnr_text(p.psnr));
     }
     plot.lines.push_back(std::move(s));
-    const double y = psnr ? page.outcome.metrics.psnr : q.wcss;
+    const double y = mark_on_curve ? (psnr ? on_curve->psnr : on_curve->wcss) : psnr ? page.outcome.metrics.psnr : q.wcss;
     svg::highlight mark{static_cast<double>(chosen), y, "K = " + std::to_string(chosen), std::isfinite(y)};
     plot.marks.push_back(mark);
     return "<figure class=\"chart\">" + svg::render_line_plot(plot) + "</figure>";

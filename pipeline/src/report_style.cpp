@@ -136,6 +136,7 @@ table{border-collapse:collapse;width:100%;font-size:14px;font-variant-numeric:ta
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left}
 thead th{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted)}
 td.num{text-align:right;white-space:nowrap}
+table.data th{text-align:right}
 tfoot th,tfoot td{font-weight:700;border-bottom:0}
 table.timings{max-width:760px}
 table.timings td:last-child{width:55%}
