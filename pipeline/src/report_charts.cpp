@@ -54,8 +54,8 @@ std::string wcss_section(const page_data& page) {
   }
   if (q.passes.empty()) {
     return section_open("wcss", "WCSS per Lloyd pass",
-                        "No Lloyd pass ran: K is at least the " + grouped(q.distinct_colors) +
-                            " distinct colours of the image, so the palette is those colours and the error is 0.") +
+                        "No Lloyd pass ran: K is at least the number of distinct colours of the image (" +
+                            grouped(q.distinct_colors) + "), so the palette is those colours and the error is 0.") +
            "</section>";
   }
   const double first = q.passes.front().wcss, last = q.passes.back().wcss;

@@ -87,7 +87,8 @@ std::string summary_section(const page_data& page) {
   std::string k_note = "K asked: " + std::to_string(k);
   if (page.job.quality) k_note = "K chosen by --quality: " + std::to_string(r.k);
   html += card("Palette", colours(q.palette.size()),
-               k_note + " \xc2\xb7 " + grouped(q.distinct_colors) + " distinct colours in the input" +
+               k_note + " \xc2\xb7 " + grouped(q.distinct_colors) + (q.distinct_colors == 1 ? " distinct colour" : " distinct colours") +
+                   " in the input" +
                    (q.lossless ? " \xc2\xb7 lossless" : ""));
   html += card("Clustering",
                q.lossless || q.exact_grey ? std::string("exact")
@@ -120,12 +121,14 @@ std::string palette_section(const page_data& page) {
   const auto share = [&](std::size_t i) {
     return total == 0 || i >= q.usage.size() ? 0.0 : static_cast<double>(q.usage[i]) / static_cast<double>(total);
   };
+  const bool one = q.palette.size() == 1;
   std::string html = section_open(
       "palette", "Palette",
-      "The " + std::to_string(q.palette.size()) +
-          (q.lossless     ? " colours of the image"
-           : q.exact_grey ? " grey levels of least error (found exactly: a grey image needs no k-means)"
-                          : " centroids k-means found") +
+      (one ? std::string("The one") : "The " + std::to_string(q.palette.size())) +
+          (q.lossless     ? (one ? " colour of the image" : " colours of the image")
+           : q.exact_grey ? (one ? " grey level of least error" : " grey levels of least error") +
+                                std::string(" (found exactly: a grey image needs no k-means)")
+                          : (one ? " centroid k-means found" : " centroids k-means found")) +
           ", as written to the PNG, most used first. Share: the pixels mapped to each colour.");
   html += "<div class=\"strip checker\" role=\"img\" aria-label=\"The palette as one bar, each colour as wide as its share\">";
   for (const std::size_t i : page.by_share)
