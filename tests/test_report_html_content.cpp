@@ -49,6 +49,8 @@ TEST_F(ReportHtml, TheClusterSampleCountsVisiblePixels) {
   const std::string none = report_of(std::vector<packed_rgba>(256, pack_rgba(0, 0, 0, 0)), "kmq-report-none");
   EXPECT_NE(none.find("Every pixel of this image is fully transparent"), std::string::npos);
   EXPECT_EQ(none.find("of its 0"), std::string::npos);
+  EXPECT_EQ(none.find("centroid 0: "), std::string::npos) << "the transparent entry drawn as a centroid";
+  EXPECT_NE(some.find("centroid "), std::string::npos);
 }
 
 // Dithered: the elbow curve is of undithered palettes, so its mark sits on

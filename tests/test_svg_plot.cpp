@@ -266,6 +266,14 @@ TEST(SvgPlot, AMarkAtTheEdgeKeepsItsLabelInsideThePlot) {
   EXPECT_TRUE(found);
 }
 
+// A share that rounds to nothing but is not nothing says so.
+TEST(HtmlText, PercentOfATinyShareIsNotZero) {
+  EXPECT_EQ(report::percent(0.4583, 2), "45.83\xc2\xa0%");
+  EXPECT_EQ(report::percent(0.0, 1), "0.0\xc2\xa0%");
+  EXPECT_EQ(report::percent(158.0 / 1100000.0, 1), "<\xc2\xa0" "0.1\xc2\xa0%");
+  EXPECT_EQ(report::percent(0.0006, 1), "0.1\xc2\xa0%");
+}
+
 TEST(SvgPlot, CompactNumbersUseOneNotation) {
   EXPECT_EQ(report::compact(5000), "5k");
   EXPECT_EQ(report::compact(15000), "15k");

@@ -86,7 +86,12 @@ std::string compact(double value) {
   return text;
 }
 
-std::string percent(double fraction, int decimals) { return fixed(100.0 * fraction, decimals) + "\xc2\xa0%"; }
+std::string percent(double fraction, int decimals) {
+  // A share that is there but rounds to nothing (158 B of 1.1 MB) is not "0.0 %".
+  const double least = std::pow(10.0, -decimals);
+  if (fraction > 0 && 100.0 * fraction < least / 2) return "<\xc2\xa0" + fixed(least, decimals) + "\xc2\xa0%";
+  return fixed(100.0 * fraction, decimals) + "\xc2\xa0%";
+}
 
 std::string seconds_text(double seconds) {
   if (seconds >= 1.0) return fixed(seconds, 2) + " s";

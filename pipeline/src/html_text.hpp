@@ -21,7 +21,7 @@ std::string grouped(std::uint64_t value);                 // "1,234,567"
 std::string byte_size(std::uint64_t bytes);               // "82.4 kB" (SI units, as file managers say)
 std::string colours(std::size_t n);                        // "1 colour", "16 colours"
 std::string compact(double value);                        // "1.23M", "350k", "0.5": tick labels
-std::string percent(double fraction, int decimals);       // 0.4583 -> "45.83 %"
+std::string percent(double fraction, int decimals);       // 0.4583 -> "45.83 %"; 0.0001 at 1 -> "< 0.1 %"
 std::string seconds_text(double seconds);                 // "0.129 s", "12 ms", "85 µs"
 std::string hex_colour(packed_rgba colour);               // "#rrggbb"
 std::string rgb_text(packed_rgba colour);                 // "rgb(12, 34, 56)", "rgb(12, 34, 56) · α 128"

@@ -254,6 +254,8 @@ std::string clusters_section(const page_data& page) {
       plot.groups[sample.labels[i]].points.push_back(point);
     }
     for (std::size_t i = 0; i < q.palette.size(); ++i) {
+      // The transparent entry shows no colour, as its pixels are not drawn: no black disc for it.
+      if (alpha_of(q.palette[i]) == 0) continue;
       const auto [x, y] = coords(q.palette[i]);
       plot.centres.push_back({std::clamp(x, plot.lo, plot.hi), std::clamp(y, plot.lo, plot.hi), hex_colour(q.palette[i]),
                               "centroid " + std::to_string(i) + ": " + hex_colour(q.palette[i]) + ", " +
