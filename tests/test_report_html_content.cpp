@@ -53,6 +53,26 @@ TEST_F(ReportHtml, TheClusterSampleCountsVisiblePixels) {
   EXPECT_NE(some.find("centroid "), std::string::npos);
 }
 
+// An image of fewer colours than K: the detail is a region like any other,
+// not "where the error is largest" (there is none).
+TEST_F(ReportHtml, ALosslessReportsDetailSaysThereIsNoError) {
+  std::vector<packed_rgba> pixels(400 * 300, pack_rgba(10, 200, 30, 255));
+  for (std::size_t i = 100 * 400; i < pixels.size(); ++i) pixels[i] = pack_rgba(200, 10, 10, 255);
+  const fs::path file = fs::temp_directory_path() / ("kmq-report-lossless-" + std::to_string(::getpid()) + ".png");
+  const std::vector<std::uint8_t> png = io::encode_rgba_png(pixels, 400, 300, false, 6);
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  image_job job;
+  job.input = file.string();
+  job.keep_decoded = true;
+  job.quantize.kmeans.k = 16;
+  const job_outcome outcome = run_job(job, *make_cpu_backend(1));
+  fs::remove(file);
+  ASSERT_TRUE(outcome.quantized.lossless);
+  const std::string html = render_report_html(job, outcome, report_context{});
+  EXPECT_NE(html.find("no error anywhere"), std::string::npos);
+  EXPECT_EQ(html.find("where the error against the palette is largest"), std::string::npos);
+}
+
 // Dithered: the elbow curve is of undithered palettes, so its mark sits on
 // the curve and the text gives the dithered result's own PSNR.
 TEST_F(ReportHtml, ADitheredResultsElbowSaysTheCurveIsUndithered) {

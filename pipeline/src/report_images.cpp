@@ -83,7 +83,8 @@ std::string compare_section(const page_data& page) {
           " pixels at x\xc2\xa0" + std::to_string(d.x) + "\xe2\x80\x93" + std::to_string(d.x + d.width - 1) +
           ", y\xc2\xa0" + std::to_string(d.y) + "\xe2\x80\x93" + std::to_string(d.y + d.height - 1) +
           (d.width == r.width && d.height == r.height ? " (the whole image)"
-                                                      : ", where the error against the palette is largest") +
+           : r.quantized.lossless                      ? " (the palette holds every colour: no error anywhere)"
+                                                       : ", where the error against the palette is largest") +
           ": every pixel as stored, enlarged without smoothing.</p><div class=\"toolbar\">" +
           zoom_buttons("data-dzoom", "Zoom of the detail", detail_zooms, 2) +
           "<span class=\"hint\">Drag or scroll to pan: both views move together.</span></div>";
