@@ -26,27 +26,37 @@ using namespace kmq::testing::report_html;
 
 bool tool_present(const std::string& check) { return std::system((check + " >/dev/null 2>&1").c_str()) == 0; }
 
+// A run of pixels made here (written as a PNG, since run_job reads a file) at
+// K, and its report; the outcome too, for what a test checks beside it.
+struct pixels_run {
+  job_outcome outcome;
+  std::string html;
+};
+pixels_run report_of(const std::vector<packed_rgba>& pixels, std::uint32_t width, std::uint32_t height, int k,
+                     const std::string& name) {
+  const fs::path file = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".png");
+  const std::vector<std::uint8_t> png = io::encode_rgba_png(pixels, width, height, true, 6);
+  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  image_job job;
+  job.input = file.string();
+  job.keep_decoded = true;
+  job.quantize.kmeans.k = k;
+  pixels_run run;
+  run.outcome = run_job(job, *make_cpu_backend(1));
+  fs::remove(file);
+  run.html = render_report_html(job, run.outcome, report_context{});
+  return run;
+}
+
 // The clusters section counts the pixels it draws from: the visible ones of
 // an image with transparent pixels, and says so for one that is all transparent
 // (it said "0 of its 0 pixels").
 TEST_F(ReportHtml, TheClusterSampleCountsVisiblePixels) {
-  const auto report_of = [](const std::vector<packed_rgba>& pixels, const std::string& name) {
-    const fs::path file = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".png");
-    const std::vector<std::uint8_t> png = io::encode_rgba_png(pixels, 16, 16, true, 6);
-    std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-    image_job job;
-    job.input = file.string();
-    job.keep_decoded = true;
-    job.quantize.kmeans.k = 4;
-    const job_outcome outcome = run_job(job, *make_cpu_backend(1));
-    fs::remove(file);
-    return render_report_html(job, outcome, report_context{});
-  };
   std::vector<packed_rgba> half(256, pack_rgba(0, 0, 0, 0));
   for (std::size_t i = 0; i < 100; ++i) half[i] = pack_rgba(static_cast<std::uint32_t>(i * 2), 50, 200, 255);
-  const std::string some = report_of(half, "kmq-report-half");
+  const std::string some = report_of(half, 16, 16, 4, "kmq-report-half").html;
   EXPECT_NE(some.find("of its 100 visible pixels (alpha above 0; 156 are fully transparent)"), std::string::npos);
-  const std::string none = report_of(std::vector<packed_rgba>(256, pack_rgba(0, 0, 0, 0)), "kmq-report-none");
+  const std::string none = report_of(std::vector<packed_rgba>(256, pack_rgba(0, 0, 0, 0)), 16, 16, 4, "kmq-report-none").html;
   EXPECT_NE(none.find("Every pixel of this image is fully transparent"), std::string::npos);
   EXPECT_EQ(none.find("of its 0"), std::string::npos);
   EXPECT_EQ(none.find("centroid 0: "), std::string::npos) << "the transparent entry drawn as a centroid";
@@ -58,19 +68,10 @@ TEST_F(ReportHtml, TheClusterSampleCountsVisiblePixels) {
 TEST_F(ReportHtml, ALosslessReportsDetailSaysThereIsNoError) {
   std::vector<packed_rgba> pixels(400 * 300, pack_rgba(10, 200, 30, 255));
   for (std::size_t i = 100 * 400; i < pixels.size(); ++i) pixels[i] = pack_rgba(200, 10, 10, 255);
-  const fs::path file = fs::temp_directory_path() / ("kmq-report-lossless-" + std::to_string(::getpid()) + ".png");
-  const std::vector<std::uint8_t> png = io::encode_rgba_png(pixels, 400, 300, false, 6);
-  std::ofstream(file, std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-  image_job job;
-  job.input = file.string();
-  job.keep_decoded = true;
-  job.quantize.kmeans.k = 16;
-  const job_outcome outcome = run_job(job, *make_cpu_backend(1));
-  fs::remove(file);
-  ASSERT_TRUE(outcome.quantized.lossless);
-  const std::string html = render_report_html(job, outcome, report_context{});
-  EXPECT_NE(html.find("no error anywhere"), std::string::npos);
-  EXPECT_EQ(html.find("where the error against the palette is largest"), std::string::npos);
+  const pixels_run run = report_of(pixels, 400, 300, 16, "kmq-report-lossless");
+  ASSERT_TRUE(run.outcome.quantized.lossless);
+  EXPECT_NE(run.html.find("no error anywhere"), std::string::npos);
+  EXPECT_EQ(run.html.find("where the error against the palette is largest"), std::string::npos);
 }
 
 // Dithered: the elbow curve is of undithered palettes, so its mark sits on
