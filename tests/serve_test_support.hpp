@@ -87,6 +87,14 @@ class serve_test : public ::testing::Test {
     port_ = server_->bind();
     runner_ = std::thread([this] { server_->run(); });
   }
+  // Work of the kind named what (as the queue names it: "elbow", "preview")
+  // waits at gate_ before it starts, until the test opens it.
+  void hold_work(kmq::serve::server_options& options, const std::string& what) {
+    gate_ = std::make_unique<latch_gate>();
+    options.before_work = [gate = gate_.get(), what](const std::string& kind) {
+      if (kind == what) gate->wait(kind);
+    };
+  }
   void TearDown() override {
     if (gate_) gate_->open();
     if (server_) server_->stop();

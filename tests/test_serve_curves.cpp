@@ -53,10 +53,7 @@ TEST_F(serve_test, ElbowCurveEqualsKmqCompressElbowAndReachesTheReport) {
 TEST_F(serve_test, ACurveHoldsUpNoPreviewAndTheSamePagesNextOneSupersedesIt) {
   kmq::serve::server_options options;
   options.workers = 1;
-  gate_ = std::make_unique<latch_gate>();
-  options.before_work = [gate = gate_.get()](const std::string& what) {
-    if (what == "elbow") gate->wait(what);
-  };
+  hold_work(options, "elbow");
   start(options);
   const std::string fruits_id = upload(read_bytes(source_dir() / fruits), "fruits.jpg").at("id");
   const std::string chelsea_id = upload(read_bytes(source_dir() / "sample_images/chelsea.png"), "chelsea.png").at("id");
@@ -90,10 +87,7 @@ TEST_F(serve_test, ACurveHoldsUpNoPreviewAndTheSamePagesNextOneSupersedesIt) {
 // seconds of both cores for nothing).
 TEST_F(serve_test, ACurveOfADeletedImageStops) {
   kmq::serve::server_options options;
-  gate_ = std::make_unique<latch_gate>();
-  options.before_work = [gate = gate_.get()](const std::string& what) {
-    if (what == "elbow") gate->wait(what);
-  };
+  hold_work(options, "elbow");
   start(options);
   const std::string id = upload(read_bytes(source_dir() / fruits), "fruits.jpg").at("id");
   auto held = std::async(std::launch::async, [&] { return client().Get(("/api/images/" + id + "/elbow").c_str()); });
@@ -110,10 +104,7 @@ TEST_F(serve_test, ACurveOfADeletedImageStops) {
 TEST_F(serve_test, WorkOfADeletedImageStopsRunningOrWaiting) {
   kmq::serve::server_options options;
   options.workers = 1;
-  gate_ = std::make_unique<latch_gate>();
-  options.before_work = [gate = gate_.get()](const std::string& what) {
-    if (what == "preview") gate->wait(what);
-  };
+  hold_work(options, "preview");
   start(options);
   const std::string id = upload(read_bytes(source_dir() / fruits), "fruits.jpg").at("id");
   auto running = std::async(std::launch::async, [&] { return client().Get(("/api/images/" + id + "/preview?k=8").c_str()); });

@@ -123,18 +123,21 @@ class descriptor {
   int fd_ = -1;
 };
 
+// kmq's mark, set by both routes as soon as the file is created and locked,
+// before its first byte: no output of kmq is ever seen unmarked, and a killed
+// run's temporary file is known as kmq's (stale_temporary.cpp; an empty mark,
+// without an origin, still counts there but names no input). Best effort: a
+// file system without user xattrs keeps none, and such an output is then
+// treated as any file of the user's.
+void mark_as_kmqs(int fd, const std::string& origin) {
+  ::fsetxattr(fd, kmq_origin_attribute, origin.data(), origin.size(), 0);
+}
+
 // Content, permissions and durability settled before the file gets the
 // output's name. where: how the error names the file.
-void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& output, const std::string& where,
-               const std::string& origin) {
+void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& output, const std::string& where) {
   // The output should look like any file the user creates.
   if (::fchmod(fd, 0666 & ~process_umask()) != 0) fail(output, "cannot set permissions on " + where, errno);
-  // Marked before its first byte, so no output of kmq is ever seen unmarked,
-  // and a killed run's temporary file is known as kmq's (stale_temporary.cpp;
-  // an empty mark, without an origin, still counts there but names no input).
-  // Best effort: a file system without user xattrs keeps none, and such an
-  // output is then treated as any file of the user's.
-  ::fsetxattr(fd, kmq_origin_attribute, origin.data(), origin.size(), 0);
   const std::uint8_t* p = bytes.data();
   std::size_t left = bytes.size();
   while (left > 0) {
@@ -193,7 +196,8 @@ outcome write_unnamed(const std::string& output, const split_path& parts, const 
   // Held from before the file has any name: a stale-file check by another
   // writer never takes this one for a leftover.
   ::flock(file.get(), LOCK_EX | LOCK_NB);
-  write_all(file.get(), bytes, output, "a temporary file in " + parts.dir, origin);
+  mark_as_kmqs(file.get(), origin);
+  write_all(file.get(), bytes, output, "a temporary file in " + parts.dir);
   at("written", "");
 
   int code = link_unnamed(file.get(), output);
@@ -254,11 +258,11 @@ class named_temporary {
       make_room(output_, path_, deadline, wait_ms);
     }
     // Locked first, so that another writer takes it for a living one's, then
-    // kmq's mark, so that a run killed from here on leaves a file the next
-    // write knows as its own leftover (stale_temporary.cpp); one killed in the
-    // microseconds before leaves a file that write refuses to remove.
+    // marked, so that a run killed from here on leaves a file the next write
+    // knows as its own leftover; one killed in the microseconds before leaves
+    // a file that write refuses to remove.
     ::flock(fd_, LOCK_EX | LOCK_NB);
-    ::fsetxattr(fd_, kmq_origin_attribute, origin.data(), origin.size(), 0);
+    mark_as_kmqs(fd_, origin);
     ::fstat(fd_, &identity_);
     at("created", path_.c_str());
   }
@@ -322,7 +326,7 @@ void commit_without_replacing(named_temporary& temp, const std::string& output) 
 void write_named(const std::string& output, const split_path& parts, const std::string& temporary,
                  const std::vector<std::uint8_t>& bytes, bool force, const std::string& origin) {
   named_temporary temp(output, parts, temporary, origin);
-  write_all(temp.fd(), bytes, output, temp.path(), origin);
+  write_all(temp.fd(), bytes, output, temp.path());
   at("written", temp.path().c_str());
   if (force) {
     if (!temp.still_mine()) temp.fail_with("cannot replace", ENOENT);
