@@ -59,7 +59,7 @@ void print(const compress_settings& s, const image_job& job, const job_outcome& 
     line["status"] = "ok";
     out << json_line(line) << '\n' << std::flush;
   } else if (!s.quiet) {
-    out << terminal_text(outcome_text(job, outcome, s.verbose)) << '\n' << std::flush;
+    out << outcome_text(job, outcome, s.verbose, terminal_text) << '\n' << std::flush;
   }
 }
 

@@ -372,6 +372,19 @@ TEST_F(Cli, ControlCharactersInFileNamesAreShownQuoted) {
   EXPECT_NE(failed.err.find("gone\\x1b]0;title\\x07.png"), std::string::npos) << failed.err;
 }
 
+// The summary's further lines (a quality search, -v's stage times) are real
+// lines, while a name's line break stays quoted: only names are quoted.
+TEST_F(Cli, TheSummaryKeepsItsLineBreaksAndQuotesOnlyNames) {
+  const std::string odd = path("two\nlines.png");
+  fs::copy_file(sample("chelsea.png"), odd);
+  const outcome o = kmq("compress '" + odd + "' -o " + path("out.png") + " --level smallest -v");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out.find("\\x0a  "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("two\\x0alines.png -> "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("\n  quality 0.0-30.0 dB: K="), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("\n  seconds: decode "), std::string::npos) << o.out;
+}
+
 // The report is written before the PNG (so a failed PNG write takes it away
 // too), and still names where the PNG went.
 TEST_F(Cli, TheReportNamesThePngWrittenAfterIt) {

@@ -84,7 +84,8 @@ std::string format(const char* pattern, ...) {
 
 }  // namespace
 
-std::string outcome_text(const image_job& job, const job_outcome& r, bool verbose) {
+std::string outcome_text(const image_job& job, const job_outcome& r, bool verbose, const name_view& show_name) {
+  const auto name = [&](const std::string& n) { return show_name ? show_name(n) : n; };
   const quantize_result& q = r.quantized;
   const double ratio =
       r.input_bytes == 0 ? 0.0 : 100.0 * static_cast<double>(r.png.size()) / static_cast<double>(r.input_bytes);
@@ -93,9 +94,10 @@ std::string outcome_text(const image_job& job, const job_outcome& r, bool verbos
   const std::string fit = q.lossless     ? std::string("lossless")
                           : q.exact_grey ? std::string("exact grey optimum")
                                      : format("%d iterations%s", q.iterations, q.converged ? ", converged" : ", not converged");
-  const std::string output = r.output.empty() ? std::string("(not written)") : r.output;
+  const std::string output = r.output.empty() ? std::string("(not written)") : name(r.output);
+  const std::string input = name(r.input);
   std::string text = format("%s -> %s: %ux%u, %zu %s of %zu, %llu -> %llu bytes (%.1f%%)%s, %s, %s (%s), %.3f s",
-                            r.input.c_str(), output.c_str(), r.width, r.height, q.palette.size(),
+                            input.c_str(), output.c_str(), r.width, r.height, q.palette.size(),
                             q.palette.size() == 1 ? "colour" : "colours", q.distinct_colors,
                             static_cast<unsigned long long>(r.input_bytes), static_cast<unsigned long long>(r.png.size()),
                             ratio, quality.c_str(), fit.c_str(), r.backend.c_str(), r.device.c_str(), r.seconds.total);

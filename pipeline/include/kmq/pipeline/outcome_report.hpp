@@ -1,6 +1,7 @@
 // A job's outcome as the command line shows it: one JSON object, or a short
 // human summary. Renderers only: they compute nothing the outcome lacks.
 #pragma once
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,7 +13,14 @@ namespace kmq {
 
 nlohmann::json outcome_json(const image_job& job, const job_outcome& outcome);
 
-// One line; verbose adds stage times, the error and the WCSS of every pass.
-std::string outcome_text(const image_job& job, const job_outcome& outcome, bool verbose);
+// How a file name appears in the summary: a terminal wants control
+// characters quoted, which only the names (never kmq's own text) can hold.
+using name_view = std::function<std::string(const std::string&)>;
+
+// One line, and one more (indented) each for a quality search, an elbow
+// curve and verbose's stage times, error and WCSS of every pass. Names pass
+// through show_name when it is given.
+std::string outcome_text(const image_job& job, const job_outcome& outcome, bool verbose,
+                         const name_view& show_name = {});
 
 }  // namespace kmq
