@@ -170,7 +170,7 @@ def main():
         "",
         "First result (once per upload): upload, decode and colour count "
         f"{upload_s * 1000:.0f} ms, then the first preview (K = 16) {first_preview_s * 1000:.0f} ms; "
-        f"its full result (run_job: decode again, cluster, PNG, PSNR/SSIM) {first_full_s * 1000:.0f} ms.",
+        f"its full result (run_job on the upload as decoded: cluster, PNG, PSNR/SSIM) {first_full_s * 1000:.0f} ms.",
         "",
         f"A new K: request sent to preview received (palette + 12 MB label map), {args.repeats} requests per K in a shuffled order;"
         " server = the time the server reports for the whole preview, of which quantize (seeding, Lloyd, palette) and remap (the label map).",

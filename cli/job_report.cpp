@@ -90,7 +90,7 @@ void add_job_options(cxxopts::Options& options, const std::string& default_threa
     ("max-iter", "most Lloyd iterations per run", text()->default_value("100"), "N")
     ("tol", "stop when an iteration lowers the error by less than this fraction", text()->default_value("1e-4"), "T")
     ("init", "seeding: kmeans++, random, or split (variance split: no draws, one run)", text()->default_value("kmeans++"), "METHOD")
-    ("restarts", "independent seedings, the lowest error wins; auto = 3 for K <= 32 (and up to K=64 for an opaque image of at most 4 MP and 8 colours x K per pixel), else 1, and 8 where clustering is cheap (colours x K small), plus one from a variance split for K <= 128 where colours x K is at most 3 per pixel",
+    ("restarts", "independent seedings (1-1000), the lowest error wins; auto = 3 for K <= 32 (and up to K=64 for an opaque image of at most 4 MP and 8 colours x K per pixel), else 1, and 8 where clustering is cheap (colours x K small), plus one from a variance split for K <= 128 where colours x K is at most 3 per pixel",
      text()->default_value("auto"), "N|auto")
     ("threads", "CPU threads per image, 0 = all cores (the output does not depend on it)",
      text()->default_value(default_threads), "N")

@@ -26,8 +26,8 @@ int exec_serve(int argc, char** argv) {
   args.push_back(nullptr);
   ::execv(server.c_str(), args.data());
   std::cerr << "kmq: serve: cannot run " << server << ": " << std::strerror(errno)
-            << " (kmq-serve is built beside kmq when libcpp-httplib-dev and libzip-dev are installed, "
-               "KMQ_BUILD_SERVE=ON)\n";
+            << " (kmq-serve is built beside kmq by 'cmake --build BUILD --target kmq-serve' or a build of every "
+               "target, when libcpp-httplib-dev and libzip-dev are installed and KMQ_BUILD_SERVE=ON)\n";
   return exit_unavailable;
 }
 
