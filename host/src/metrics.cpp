@@ -78,25 +78,38 @@ double window_ssim(const moments& m, std::int64_t n) {
   return ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
 }
 
-// A band: each pixel column's sums over `rows` rows from y.
+// A band: the sums of each pixel column in [x_begin, x_end) over `rows` rows
+// from y (out[0] is column x_begin).
 void band_sums(const packed_rgba* original, const std::uint8_t* indices, const std::int64_t (&palette_luma)[256],
-               std::uint32_t width, std::uint32_t y, std::uint32_t rows, std::vector<moments>& out) {
+               std::uint32_t width, std::uint32_t x_begin, std::uint32_t x_end, std::uint32_t y, std::uint32_t rows,
+               std::vector<moments>& out) {
   std::fill(out.begin(), out.end(), moments{});
   for (std::uint32_t row_y = y; row_y < y + rows; ++row_y) {
     const std::size_t row = static_cast<std::size_t>(row_y) * width;
-    for (std::uint32_t x = 0; x < width; ++x) out[x].add(luma_units(original[row + x]), palette_luma[indices[row + x]]);
+    for (std::uint32_t x = x_begin; x < x_end; ++x) {
+      out[x - x_begin].add(luma_units(original[row + x]), palette_luma[indices[row + x]]);
+    }
   }
 }
 
+// Windows are taken in blocks of this many pixel columns (plus the last
+// window's reach), so a thread's column sums are at most about 1.3 MB
+// whatever the width: a 16,000,000x1 image took 3.9 GB when they spanned the
+// row. Up to 8K wide an image is one block, as before (smaller blocks cost a
+// few per cent on one thread).
+constexpr std::uint32_t block_columns = 8192;
+constexpr std::size_t windows_per_block = block_columns / ssim_stride;
+
 // Each window's SSIM into its own slot (row-major), summed afterwards in that
 // order, so the total too is the same on any number of threads. Threads take
-// whole rows of windows. Windows are 8 wide and overlap by half (stride 4), so
-// the sums are built from 4x4 pieces, each pixel read once: a row of windows
-// adds two bands of 4 rows (the lower one is the next row's upper one), and a
-// window adds two 4-column pieces of that (the right one is the next window's
-// left one). The window flush with the far edge, and images under 8 pixels
-// along an axis, are summed directly. Every sum is an integer, so the pieces'
-// order changes no bit.
+// runs of (column block, row of windows), rows inner. Windows are 8 wide and
+// overlap by half (stride 4), so the sums are built from 4x4 pieces, each
+// pixel read once per block: a row of windows adds two bands of 4 rows (the
+// lower one is the next row's upper one), and a window adds two 4-column
+// pieces of that (the right one is the next window's left one). The window
+// flush with the far edge, and images under 8 pixels along an axis, are summed
+// directly. Every sum is an integer, so neither the pieces' order nor the
+// blocks change a bit.
 double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const std::vector<packed_rgba>& palette,
                  std::uint32_t width, std::uint32_t height, int threads) {
   std::int64_t palette_luma[256] = {};
@@ -105,49 +118,71 @@ double mean_ssim(const packed_rgba* original, const std::uint8_t* indices, const
   const std::vector<std::uint32_t> xs = window_starts(width, window_w), ys = window_starts(height, window_h);
   const std::int64_t n = std::int64_t{window_w} * window_h;
   std::vector<double> values(xs.size() * ys.size());
-  // Split by pixels so that parallel_chunks' threshold means what it says.
-  const std::size_t pixels_per_row = static_cast<std::size_t>(width) * window_h;
   const std::size_t row_count = ys.size();
-  detail::parallel_chunks(threads, row_count * pixels_per_row, [&](int, std::size_t begin, std::size_t end) {
-    const std::size_t first = (begin + pixels_per_row - 1) / pixels_per_row;
-    const std::size_t last = (end + pixels_per_row - 1) / pixels_per_row;
+  const std::size_t blocks = (xs.size() + windows_per_block - 1) / windows_per_block;
+  const std::size_t units = blocks * row_count;
+  // Split by pixels so that parallel_chunks' threshold means what it says.
+  const std::size_t pixels_per_unit = static_cast<std::size_t>(std::min(width, block_columns + ssim_window)) * window_h;
+  detail::parallel_chunks(threads, units * pixels_per_unit, [&](int, std::size_t begin, std::size_t end) {
+    const std::size_t first = (begin + pixels_per_unit - 1) / pixels_per_unit;
+    const std::size_t last = std::min(units, (end + pixels_per_unit - 1) / pixels_per_unit);
+    if (first >= last) return;
     constexpr std::uint32_t half = ssim_window / 2;
     static_assert(ssim_stride == half, "the pieces are half a window");
-    std::vector<moments> columns(width), upper(width), lower(width);
-    std::vector<moments> pieces(width / half);  // pieces[j]: columns [4j, 4j + 4)
-    std::uint32_t lower_y = std::numeric_limits<std::uint32_t>::max();  // first row of `lower`
-    for (std::size_t r = first; r < last && r < row_count; ++r) {
+    std::vector<moments> columns, upper, lower, pieces;
+    std::size_t block = blocks;  // none yet
+    std::uint32_t x_begin = 0, lower_y = 0;
+    bool lower_valid = false;  // lower holds the band of rows [lower_y, lower_y + half) of this block
+    for (std::size_t u = first; u < last; ++u) {
+      if (u / row_count != block) {
+        block = u / row_count;
+        const std::size_t window_begin = block * windows_per_block;
+        const std::size_t window_end = std::min(xs.size(), window_begin + windows_per_block);
+        x_begin = xs[window_begin];
+        const std::uint32_t span = xs[window_end - 1] + window_w - x_begin;
+        columns.assign(span, moments{});
+        upper.assign(span, moments{});
+        lower.assign(span, moments{});
+        pieces.assign(span / half, moments{});  // pieces[j]: columns x_begin + [4j, 4j + 4)
+        lower_valid = false;
+      }
+      const std::size_t r = u % row_count;
+      const std::uint32_t x_end = x_begin + static_cast<std::uint32_t>(columns.size());
       const std::uint32_t y0 = ys[r];
       if (window_h == ssim_window && y0 % half == 0) {
-        if (lower_y == y0) {
+        if (lower_valid && lower_y == y0) {
           upper.swap(lower);
         } else {
-          band_sums(original, indices, palette_luma, width, y0, half, upper);
+          band_sums(original, indices, palette_luma, width, x_begin, x_end, y0, half, upper);
         }
-        band_sums(original, indices, palette_luma, width, y0 + half, half, lower);
+        band_sums(original, indices, palette_luma, width, x_begin, x_end, y0 + half, half, lower);
         lower_y = y0 + half;
-        for (std::uint32_t x = 0; x < width; ++x) {
+        lower_valid = true;
+        for (std::size_t x = 0; x < columns.size(); ++x) {
           columns[x] = upper[x];
           columns[x].add(lower[x]);
         }
       } else {
-        band_sums(original, indices, palette_luma, width, y0, window_h, columns);
+        band_sums(original, indices, palette_luma, width, x_begin, x_end, y0, window_h, columns);
       }
       const bool by_pieces = window_w == ssim_window;
       if (by_pieces) {
         for (std::size_t j = 0; j < pieces.size(); ++j) {
           moments piece;
-          for (std::uint32_t x = static_cast<std::uint32_t>(j) * half; x < (j + 1) * half; ++x) piece.add(columns[x]);
+          for (std::size_t x = j * half; x < (j + 1) * half; ++x) piece.add(columns[x]);
           pieces[j] = piece;
         }
       }
-      for (std::size_t c = 0; c < xs.size(); ++c) {
+      const std::size_t window_begin = block * windows_per_block;
+      const std::size_t window_end = std::min(xs.size(), window_begin + windows_per_block);
+      for (std::size_t c = window_begin; c < window_end; ++c) {
+        const std::uint32_t offset = xs[c] - x_begin;
         moments window;
-        if (by_pieces && xs[c] % half == 0) {
-          window = pieces[xs[c] / half];
-          window.add(pieces[xs[c] / half + 1]);
+        if (by_pieces && offset % half == 0) {
+          window = pieces[offset / half];
+          window.add(pieces[offset / half + 1]);
         } else {
-          for (std::uint32_t x = xs[c]; x < xs[c] + window_w; ++x) window.add(columns[x]);
+          for (std::uint32_t x = offset; x < offset + window_w; ++x) window.add(columns[x]);
         }
         values[r * xs.size() + c] = window_ssim(window, n);
       }
