@@ -80,8 +80,14 @@ class stop_signals {
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &old_int_);
-    ::sigaction(SIGTERM, &action, &old_term_);
+    for (const int sig : {SIGINT, SIGTERM}) {
+      struct sigaction& old = sig == SIGINT ? old_int_ : old_term_;
+      ::sigaction(sig, nullptr, &old);
+      // Ignored where kmq started (nohup, `kmq batch ... &` in a script): whoever
+      // started it asked that this signal not stop it.
+      if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_IGN) continue;
+      ::sigaction(sig, &action, nullptr);
+    }
   }
   ~stop_signals() {
     ::sigaction(SIGINT, &old_int_, nullptr);
@@ -223,6 +229,7 @@ int run_batch(const batch_settings& s) {
                 std::string("no images found (looked for .png .jpg .jpeg .jpe .webp .tif .tiff .bmp") +
                     (s.recursive ? "" : ", not in subfolders: -r walks them") + ")" + (left.empty() ? "" : "; left out: " + left));
   }
+  refuse_manifest_among_files(s.manifest, plan.inputs);  // every shard's files, not only this one's
   const std::vector<batch_input> inputs = slice ? take_shard(plan.inputs, *slice) : plan.inputs;
   const bool report_unlistable = !slice || slice->index == 0;
 
@@ -239,14 +246,13 @@ int run_batch(const batch_settings& s) {
   if (s.image.backend == backend_choice::cuda) starter.get(engines.size() - 1);
 
   std::error_code ec;
-  // The folders made here, deepest first: taken away again if the manifest
-  // cannot be opened, so that a run that does nothing leaves nothing.
-  std::vector<fs::path> made;
+  // OUTDIR's levels and the subfolders this run makes: those left empty are
+  // taken away again when the manifest cannot be opened or at the run's end,
+  // so that a run that writes nothing leaves nothing.
+  made_folders folders;
   fs::path deepest = fs::absolute(s.out_dir, ec).lexically_normal();
   if (deepest.filename().empty()) deepest = deepest.parent_path();  // "new/" names "new"
-  for (fs::path at = deepest; at.has_relative_path() && !fs::exists(at, ec); at = at.parent_path()) {
-    made.push_back(at);
-  }
+  folders.note_missing(deepest);
   fs::create_directories(s.out_dir, ec);
   if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output folder: " + ec.message());
   if (!fs::is_directory(s.out_dir, ec)) throw error(error_kind::output_failed, s.out_dir, "is not a folder");
@@ -254,7 +260,7 @@ int run_batch(const batch_settings& s) {
     throw error(error_kind::output_failed, s.out_dir, std::string("cannot write in the output folder: ") + std::strerror(errno));
   }
 
-  batch_context context{s, params_string(s.image.job), "", nullptr, &starter};
+  batch_context context{s, params_string(s.image.job), "", nullptr, &starter, &folders};
   context.hash = params_hash(context.params);
   std::map<std::string, manifest_entry> done;
   if (!s.manifest.empty() && s.skip_existing) {
@@ -265,9 +271,7 @@ int run_batch(const batch_settings& s) {
   try {
     if (!s.manifest.empty()) writer = std::make_unique<manifest_writer>(s.manifest);
   } catch (...) {
-    for (const fs::path& folder : made) {
-      if (!fs::remove(folder, ec)) break;  // not empty (not ours alone): stop there
-    }
+    folders.remove_empty();
     throw;
   }
 
@@ -357,6 +361,7 @@ int run_batch(const batch_settings& s) {
   }
   for (std::thread& t : workers) t.join();
   for (job_result& r : results) record(r);
+  folders.remove_empty();
   counts.cancelled = counts.total - counts.finished();
 
   if (writer && !manifest_failed) {

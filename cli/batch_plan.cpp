@@ -1,5 +1,7 @@
 #include "batch_plan.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <set>
 #include <system_error>
 
+#include "job_plan.hpp"
 #include "job_report.hpp"
 #include "kmq/error.hpp"
 #include "kmq/io/output_file.hpp"
@@ -278,6 +281,25 @@ std::vector<batch_input> take_shard(const std::vector<batch_input>& all, const s
   std::vector<batch_input> part;
   for (std::size_t i = slice.index; i < all.size(); i += slice.count) part.push_back(all[i]);
   return part;
+}
+
+void refuse_manifest_among_files(const std::string& manifest, const std::vector<batch_input>& inputs) {
+  if (manifest.empty()) return;
+  struct stat record {};
+  const bool exists = ::stat(manifest.c_str(), &record) == 0;
+  const fs::path name = fs::path(manifest).filename();
+  for (const batch_input& in : inputs) {
+    struct stat input {};
+    if (exists && ::stat(in.input.c_str(), &input) == 0 && input.st_dev == record.st_dev && input.st_ino == record.st_ino) {
+      throw error(error_kind::invalid_argument, manifest,
+                  "--manifest is the input " + in.input + " (kmq never writes to an input; name another file)");
+    }
+    // Only an output of the same name can be the same file: the full check for those alone.
+    if (fs::path(in.output).filename() == name && same_file(manifest, in.output)) {
+      throw error(error_kind::invalid_argument, manifest,
+                  "--manifest is the output of " + in.input + " (the PNG would replace it; name another file)");
+    }
+  }
 }
 
 }  // namespace kmq::cli

@@ -60,6 +60,11 @@ void drop_repeated_inputs(std::vector<batch_input>& inputs);
 // Never loses an input; depends only on the list.
 void assign_outputs(std::vector<batch_input>& inputs, const std::string& out_dir);
 
+// --manifest that is one of the inputs (its lines would be appended to an
+// image) or one of the planned outputs (a PNG would replace it): throws
+// error(invalid_argument), before anything is made.
+void refuse_manifest_among_files(const std::string& manifest, const std::vector<batch_input>& inputs);
+
 // --files-from: names separated by newlines (empty lines skipped), or by NULs.
 std::vector<std::string> read_name_list(std::istream& in, bool nul_separated);
 

@@ -36,6 +36,7 @@ struct run_options {
   std::string stdin_file;
   bool as_nobody = false;
   std::string cwd;  // the folder kmq runs in (empty: this one)
+  bool ignore_sigint = false;  // started with SIGINT ignored
 };
 
 struct outcome {
@@ -80,6 +81,7 @@ class Batch : public ::testing::Test {
     child.set_env = options.env;
     child.as_nobody = options.as_nobody;
     child.cwd = options.cwd;
+    child.ignore_sigint = options.ignore_sigint;
     return ::kmq::testing::start_child(argv, child);
   }
 

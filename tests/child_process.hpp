@@ -29,6 +29,7 @@ struct child_options {
   bool as_nobody = false;                 // uid and gid 65534 before exec (needs root; exit 124 where refused)
   std::optional<rlim_t> file_size_limit;  // RLIMIT_FSIZE in bytes
   bool ignore_sigxfsz = false;            // then a write past the limit fails with EFBIG
+  bool ignore_sigint = false;             // as a shell starts a background job of a script (`cmd &`)
   std::string cwd;                        // the folder it runs in (empty: this one; exit 123 where it cannot)
 };
 
@@ -60,6 +61,7 @@ inline pid_t start_child(std::vector<std::string> argv, const child_options& opt
     if (::setgroups(0, nullptr) != 0 || ::setgid(nobody_gid) != 0 || ::setuid(nobody_uid) != 0) ::_exit(124);
   }
   if (options.ignore_sigxfsz) ::signal(SIGXFSZ, SIG_IGN);  // an ignored signal stays ignored across exec
+  if (options.ignore_sigint) ::signal(SIGINT, SIG_IGN);
   if (options.file_size_limit) {
     const rlimit limit{*options.file_size_limit, *options.file_size_limit};
     if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(123);

@@ -67,6 +67,44 @@ TEST_F(Batch, SigtermStopsCleanlyWithExit130) {
   EXPECT_EQ(tree(path("out")).size(), lines.size());  // every written output is recorded, nothing else written
 }
 
+// Started with SIGINT ignored (a script's `kmq batch ... &`, nohup): the
+// Ctrl-C meant for the script does not stop it. SIGINT comes all run long.
+TEST_F(Batch, AnIgnoredSigintStaysIgnored) {
+  make_images(path("src"), 12, 96);
+  run_options ignoring;
+  ignoring.ignore_sigint = true;
+  const pid_t child = start({path("src").string(), "-r", "-d", path("out").string(), "-k", "32", "--restarts", "3",
+                             "--progress", "none", "--jobs", "2"},
+                            ignoring);
+  // From when OUTDIR is there (before it, the child may not have ignored SIGINT yet).
+  for (int i = 0; i < 2000 && !fs::exists(path("out")); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (;;) {
+    siginfo_t ended{};
+    if (::waitid(P_PID, static_cast<id_t>(child), &ended, WEXITED | WNOHANG | WNOWAIT) != 0 || ended.si_pid != 0) break;
+    ::kill(child, SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const outcome o = wait_for(child);
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(tree(path("out")).size(), 12u);
+}
+
+// --manifest naming an input (its lines would be appended to an image) or an
+// output (the PNG would replace it) is refused before anything is made.
+TEST_F(Batch, AManifestThatIsAnInputOrAnOutputIsRefused) {
+  make_images(path("src"), 3);  // sub/img-00.png, img-01.jpg, img-02.png
+  const std::string image = read_file(path("src/img-01.jpg"));
+  const std::vector<std::string> run = {path("src").string(), "-r", "-d", path("out").string(), "--force", "--manifest"};
+  const outcome input = kmq(run + std::vector<std::string>{path("src/img-01.jpg").string()} + fast);
+  EXPECT_EQ(input.code, 64) << input.err;
+  EXPECT_NE(input.err.find("is the input"), std::string::npos) << input.err;
+  EXPECT_EQ(read_file(path("src/img-01.jpg")), image);
+  const outcome output = kmq(run + std::vector<std::string>{path("out/sub/../img-02.png").string()} + fast);
+  EXPECT_EQ(output.code, 64) << output.err;
+  EXPECT_NE(output.err.find("is the output of"), std::string::npos) << output.err;
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
 TEST_F(Batch, AChangedParameterRedoesTheWork) {
   make_images(path("src"), 5);
   const std::vector<std::string> base = {path("src").string(), "-r", "-d", path("out").string(), "--manifest", path("m.jsonl").string(), "--skip-existing", "--progress", "none", "--json"};
