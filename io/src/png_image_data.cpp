@@ -73,10 +73,15 @@ void append_image_data(std::vector<std::uint8_t>& out, const std::uint8_t* indic
     pack_row(row + 1, indices + std::size_t{y} * width, width, bit_depth);
   }
   std::vector<std::uint8_t> zlib = zlib_compress_pieces(raw.get(), raw_size, level, deflate_piece_bytes, threads);
-  if (level == default_png_level && zlib.size() * highly_compressible_ratio < raw_size) {
-    std::vector<std::uint8_t> tighter =
-        zlib_compress_pieces(raw.get(), raw_size, tighter_png_level, deflate_piece_bytes, threads);
-    if (tighter.size() < zlib.size()) zlib = std::move(tighter);
+  if (level == default_png_level) {
+    // Decided on the default level's size, so the same rows try the same levels.
+    const std::size_t at_default = zlib.size();
+    for (const auto& [other_level, ratio] : {std::pair{tighter_png_level, highly_compressible_ratio},
+                                             std::pair{greedy_png_level, compressible_ratio}}) {
+      if (at_default * ratio >= raw_size) continue;
+      std::vector<std::uint8_t> other = zlib_compress_pieces(raw.get(), raw_size, other_level, deflate_piece_bytes, threads);
+      if (other.size() < zlib.size()) zlib = std::move(other);
+    }
   }
   const std::size_t size = zlib.size();
   raw.reset();
