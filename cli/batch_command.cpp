@@ -262,7 +262,7 @@ int run_batch(const batch_settings& s) {
 
   batch_context context{s, params_string(s.image.job), "", nullptr, &starter, &folders};
   context.hash = params_hash(context.params);
-  std::map<std::string, manifest_entry> done;
+  manifest_record done;
   if (!s.manifest.empty() && s.skip_existing) {
     done = read_manifest(s.manifest);
     context.done = &done;

@@ -48,7 +48,9 @@ job_result failure(job_result r, const std::string& about, error_kind kind, cons
 job_result process_input(const batch_context& context, const batch_input& in, backend& engine, bool (*stopping)()) {
   const batch_settings& s = context.settings;
   job_result r;
-  r.line = {{"input", in.input}, {"output", in.output}, {"params", context.params}, {"params_hash", context.hash}};
+  r.line = {{"input", in.input},           {"output", in.output},
+            {"input_id", path_id(in.input)}, {"output_id", path_id(in.output)},
+            {"params", context.params},      {"params_hash", context.hash}};
   if (!in.refused.empty()) return failure(r, in.input, error_kind::invalid_argument, in.refused);
   file_stamp stamp;
   const bool stamped = stamp_of(in.input, stamp);
@@ -82,11 +84,10 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
         return skip("output exists");
       }
     } else {
-      const auto it = context.done->find(as_json_text(in.input));
-      const bool recorded = it != context.done->end() && it->second.output == as_json_text(in.output);
-      const bool same = recorded && it->second.params == context.params && stamped && it->second.input == stamp;
-      if (same && it->second.status == "ok" && output_exists) return skip("done with the same params (manifest)");
-      if (same && it->second.status == "skipped_larger" && s.skip_if_larger && !output_exists) {
+      const manifest_entry* recorded = context.done->find(in.input, in.output);
+      const bool same = recorded && recorded->params == context.params && stamped && recorded->input == stamp;
+      if (same && recorded->status == "ok" && output_exists) return skip("done with the same params (manifest)");
+      if (same && recorded->status == "skipped_larger" && s.skip_if_larger && !output_exists) {
         return skip("skipped_larger with the same params (manifest)");
       }
       // Redo: kmq's own earlier output of this input may be replaced. The
@@ -94,7 +95,7 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
       // as given, and another tree's file may have the same relative name.
       const std::string mark = output_exists ? io::kmq_output_origin(in.output) : std::string();
       const bool made_from_this_input =
-          mark.empty() ? recorded && it->second.status == "ok" : mark == io::origin_of_input(in.input);
+          mark.empty() ? recorded && recorded->status == "ok" : mark == io::origin_of_input(in.input);
       if (output_exists && made_from_this_input) force = true;
     }
   }

@@ -49,7 +49,7 @@ class made_folders {
 struct batch_context {
   const batch_settings& settings;
   std::string params, hash;
-  const std::map<std::string, manifest_entry>* done = nullptr;  // with --manifest and --skip-existing
+  const manifest_record* done = nullptr;  // with --manifest and --skip-existing
   backend_starter* engines = nullptr;  // started before the first run_job(): a batch that skips all starts none
   made_folders* folders = nullptr;
 };

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "kmq/error.hpp"
@@ -48,8 +49,21 @@ bool stamp_of(const std::string& path, file_stamp& stamp) {
   return true;
 }
 
-std::map<std::string, manifest_entry> read_manifest(const std::string& path) {
-  std::map<std::string, manifest_entry> done;
+std::string path_id(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  return fnv1a_64_hex((ec ? std::filesystem::path(path) : absolute).lexically_normal().string());
+}
+
+const manifest_entry* manifest_record::find(const std::string& input, const std::string& output) const {
+  const auto by_path = by_id.find(path_id(input));
+  if (by_path != by_id.end()) return by_path->second.output_id == path_id(output) ? &by_path->second : nullptr;
+  const auto by_text = by_name.find(as_json_text(input));
+  return by_text != by_name.end() && by_text->second.output == as_json_text(output) ? &by_text->second : nullptr;
+}
+
+manifest_record read_manifest(const std::string& path) {
+  manifest_record done;
   std::ifstream in(path, std::ios::binary);
   std::string line;
   while (std::getline(in, line)) {
@@ -64,12 +78,18 @@ std::map<std::string, manifest_entry> read_manifest(const std::string& path) {
     manifest_entry entry;
     entry.status = status;
     entry.output = text("output");
+    entry.output_id = text("output_id");
     entry.params = text("params");
     if (j.contains("input_size") && j["input_size"].is_number_unsigned()) entry.input.size = j["input_size"].get<std::uint64_t>();
     if (j.contains("input_mtime_ns") && j["input_mtime_ns"].is_number_integer()) {
       entry.input.mtime_ns = j["input_mtime_ns"].get<std::int64_t>();
     }
-    done[text("input")] = entry;
+    const std::string id = text("input_id");
+    if (id.empty()) {
+      done.by_name[text("input")] = entry;
+    } else {
+      done.by_id[id] = entry;
+    }
   }
   return done;
 }

@@ -31,11 +31,25 @@ struct file_stamp {
 };
 bool stamp_of(const std::string& path, file_stamp& stamp);  // false when it cannot be read
 
+// FNV-1a 64 of a path made absolute and lexically normal, its bytes as they
+// are, 16 hex digits: what a resumed run matches inputs and outputs by, so
+// that `photos`, `./photos` and `/home/me/photos` name one input, and two
+// names that differ only in bytes that are not UTF-8 stay two.
+std::string path_id(const std::string& path);
+
 // What the manifest says was last done to an input: its last line with
 // status ok or skipped_larger (failed and skipped lines change nothing).
 struct manifest_entry {
-  std::string status, output, params;
+  std::string status, output, output_id, params;
   file_stamp input;
+};
+
+// Those entries, by input_id; lines of a kmq before output revision 22 have
+// none and are found by their "input" as written (as_json_text).
+struct manifest_record {
+  std::map<std::string, manifest_entry> by_id, by_name;
+  // The entry of input whose output is output, else nullptr.
+  const manifest_entry* find(const std::string& input, const std::string& output) const;
 };
 
 // One JSON line as kmq writes it (manifest, --json): bytes of a file name
@@ -46,8 +60,8 @@ std::string json_line(const nlohmann::json& line);
 std::string as_json_text(const std::string& name);
 
 // Reads FILE; a missing file is an empty record; lines that are not JSON
-// (a torn last line) are ignored. Keyed by "input" (as_json_text).
-std::map<std::string, manifest_entry> read_manifest(const std::string& path);
+// (a torn last line) are ignored.
+manifest_record read_manifest(const std::string& path);
 
 class manifest_writer {
  public:

@@ -302,6 +302,7 @@ TEST_F(Batch, SkipIfLargerWithForceRemovesThisInputsEarlierOutput) {
 // resume still finds its line (it compared the raw bytes, and redid it each time).
 TEST_F(Batch, ANonUtf8FileNameResumes) {
   write_image(path("src/in_\xff.png"), 16, 16, 1);
+  write_image(path("src/in_\xfe.png"), 16, 16, 2);  // the same name in JSON: still two inputs
   const std::vector<std::string> args = {path("src").string(), "-d", path("out").string(), "--manifest",
                                          path("m.jsonl").string(), "--skip-existing", "--json"};
   const outcome first = kmq(args + fast);
@@ -309,7 +310,35 @@ TEST_F(Batch, ANonUtf8FileNameResumes) {
   EXPECT_NE(first.out.find("in_\xef\xbf\xbd.png"), std::string::npos) << first.out;
   const outcome again = kmq(args + fast);
   EXPECT_EQ(again.code, 0) << again.err;
-  EXPECT_NE(again.out.find("\"skipped\""), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("\"status\":\"ok\""), std::string::npos) << "one was done again: " << again.out;
+  EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 2) << again.out;
+}
+
+// A resume matches inputs and outputs by their absolute paths: the tree named
+// relative, with ./ or .., or absolute, is done once. A manifest of a kmq
+// before revision 22 (no input_id) is still read, by the names as written.
+TEST_F(Batch, AResumeFindsItsInputsHoweverTheyAreSpelled) {
+  make_images(path("src"), 4);
+  run_options here;
+  here.cwd = path("").string();
+  const std::vector<std::string> tail = {"-r", "--manifest", "m.jsonl", "--skip-existing", "--json", "-k", "4", "--progress", "none"};
+  ASSERT_EQ(kmq(std::vector<std::string>{"src", "-d", "out"} + tail, here).code, 0);
+  auto all_skipped = [&](const std::vector<std::string>& spelling) {
+    const outcome again = kmq(spelling + tail, here);
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(again.out.find("\"status\":\"ok\""), std::string::npos) << "done again: " << again.out;
+  };
+  all_skipped({"./src", "-d", "out/"});
+  all_skipped({path("src").string(), "-d", path("out").string()});
+  all_skipped({"src/../src", "-d", "./out"});
+  std::string older;  // the lines without their ids
+  for (nlohmann::json line : manifest_lines(path("m.jsonl"))) {
+    line.erase("input_id");
+    line.erase("output_id");
+    older += line.dump() + "\n";
+  }
+  std::ofstream(path("m.jsonl"), std::ios::trunc) << older;
+  all_skipped({"src", "-d", "out"});
 }
 
 }  // namespace
