@@ -83,8 +83,8 @@ class stop_signals {
     for (const int sig : {SIGINT, SIGTERM}) {
       struct sigaction& old = sig == SIGINT ? old_int_ : old_term_;
       ::sigaction(sig, nullptr, &old);
-      // Ignored where kmq started (nohup, `kmq batch ... &` in a script): whoever
-      // started it asked that this signal not stop it.
+      // Ignored where kmq started (`kmq batch ... &` in a script, which the shell
+      // starts with SIGINT ignored): whoever started it asked that it not stop it.
       if ((old.sa_flags & SA_SIGINFO) == 0 && old.sa_handler == SIG_IGN) continue;
       ::sigaction(sig, &action, nullptr);
     }
@@ -246,13 +246,15 @@ int run_batch(const batch_settings& s) {
   if (s.image.backend == backend_choice::cuda) starter.get(engines.size() - 1);
 
   std::error_code ec;
-  // OUTDIR's levels and the subfolders this run makes: those left empty are
-  // taken away again when the manifest cannot be opened or at the run's end,
-  // so that a run that writes nothing leaves nothing.
-  made_folders folders;
+  // The folders made here, deepest first: taken away again if the manifest
+  // cannot be opened, so that a run that does nothing leaves nothing. Never
+  // later: another run or shard may be writing into them by then.
+  std::vector<fs::path> made;
   fs::path deepest = fs::absolute(s.out_dir, ec).lexically_normal();
   if (deepest.filename().empty()) deepest = deepest.parent_path();  // "new/" names "new"
-  folders.note_missing(deepest);
+  for (fs::path at = deepest; at.has_relative_path() && !fs::exists(at, ec); at = at.parent_path()) {
+    made.push_back(at);
+  }
   fs::create_directories(s.out_dir, ec);
   if (ec) throw error(error_kind::output_failed, s.out_dir, "cannot create output folder: " + ec.message());
   if (!fs::is_directory(s.out_dir, ec)) throw error(error_kind::output_failed, s.out_dir, "is not a folder");
@@ -260,7 +262,7 @@ int run_batch(const batch_settings& s) {
     throw error(error_kind::output_failed, s.out_dir, std::string("cannot write in the output folder: ") + std::strerror(errno));
   }
 
-  batch_context context{s, params_string(s.image.job), "", nullptr, &starter, &folders};
+  batch_context context{s, params_string(s.image.job), "", nullptr, &starter};
   context.hash = params_hash(context.params);
   manifest_record done;
   if (!s.manifest.empty() && s.skip_existing) {
@@ -271,7 +273,9 @@ int run_batch(const batch_settings& s) {
   try {
     if (!s.manifest.empty()) writer = std::make_unique<manifest_writer>(s.manifest);
   } catch (...) {
-    folders.remove_empty();
+    for (const fs::path& folder : made) {
+      if (!fs::remove(folder, ec)) break;  // not empty (not ours alone): stop there
+    }
     throw;
   }
 
@@ -361,7 +365,6 @@ int run_batch(const batch_settings& s) {
   }
   for (std::thread& t : workers) t.join();
   for (job_result& r : results) record(r);
-  folders.remove_empty();
   counts.cancelled = counts.total - counts.finished();
 
   if (writer && !manifest_failed) {

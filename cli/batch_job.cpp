@@ -3,9 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <iterator>
 #include <new>
 
 #include "batch_manifest.hpp"
@@ -19,23 +17,6 @@ namespace fs = std::filesystem;
 
 namespace kmq::cli {
 
-void made_folders::note_missing(const fs::path& folder) {
-  std::error_code ec;
-  const std::lock_guard<std::mutex> lock(mutex_);
-  for (fs::path at = folder; at.has_relative_path() && !fs::exists(at, ec); at = at.parent_path()) folders_.insert(at);
-}
-
-void made_folders::remove_empty() {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<fs::path> deepest_first(folders_.begin(), folders_.end());
-  const auto depth = [](const fs::path& p) { return std::distance(p.begin(), p.end()); };
-  std::stable_sort(deepest_first.begin(), deepest_first.end(),
-                   [&](const fs::path& a, const fs::path& b) { return depth(a) > depth(b); });
-  // rmdir takes only an empty folder: one with any file in it stays.
-  for (const fs::path& folder : deepest_first) ::rmdir(folder.c_str());
-  folders_.clear();
-}
-
 job_result failure(job_result r, const std::string& about, error_kind kind, const std::string& reason) {
   const exit_code code = exit_code_for(kind);
   r.status = result_status::failed;
@@ -48,9 +29,9 @@ job_result failure(job_result r, const std::string& about, error_kind kind, cons
 job_result process_input(const batch_context& context, const batch_input& in, backend& engine, bool (*stopping)()) {
   const batch_settings& s = context.settings;
   job_result r;
-  r.line = {{"input", in.input},           {"output", in.output},
-            {"input_id", path_id(in.input)}, {"output_id", path_id(in.output)},
-            {"params", context.params},      {"params_hash", context.hash}};
+  r.line = {{"input", in.input}, {"output", in.output}, {"input_id", path_id(in.input)},
+            {"params", context.params}, {"params_hash", context.hash}};
+  if (!in.output.empty()) r.line["output_id"] = path_id(in.output);
   if (!in.refused.empty()) return failure(r, in.input, error_kind::invalid_argument, in.refused);
   file_stamp stamp;
   const bool stamped = stamp_of(in.input, stamp);
@@ -116,10 +97,7 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
     if (s.skip_if_larger || make_folder) {
       // Where the folder is not there yet nothing in it can clash (an output
       // path has no ".."); where it could not be made, that is found now.
-      if (make_folder) {
-        check_folder_can_be_made(folder.string());
-        if (context.folders != nullptr) context.folders->note_missing(folder);
-      }
+      if (make_folder) check_folder_can_be_made(folder.string());
       else io::check_output_path(job.input, in.output, force);
       job.output.clear();  // decide first, write after
       outcome = run_job(job, engine, &watcher);

@@ -5,10 +5,7 @@
 // worker threads; holds no state of its own.
 #pragma once
 #include <cstdint>
-#include <filesystem>
 #include <map>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -31,27 +28,11 @@ struct job_result {
   std::uint64_t in_bytes = 0, out_bytes = 0;
 };
 
-// The subfolders of OUTDIR a run made for its outputs: at its end, those
-// that stayed empty (every write into them failed: a full disk) are taken
-// away again, deepest first. Only at the end: a worker may be about to write
-// into a folder another worker made.
-class made_folders {
- public:
-  // folder and each of its parents that is not there yet, before they are made.
-  void note_missing(const std::filesystem::path& folder);
-  void remove_empty();
-
- private:
-  std::mutex mutex_;
-  std::set<std::filesystem::path> folders_;
-};
-
 struct batch_context {
   const batch_settings& settings;
   std::string params, hash;
   const manifest_record* done = nullptr;  // with --manifest and --skip-existing
   backend_starter* engines = nullptr;  // started before the first run_job(): a batch that skips all starts none
-  made_folders* folders = nullptr;
 };
 
 // r as a failure of `about` (the input, or the folder or file that failed), with the exit code

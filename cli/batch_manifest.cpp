@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
+#include "job_plan.hpp"
 #include "kmq/error.hpp"
 #include "kmq/fnv_hash.hpp"
 #include "kmq/output_revision.hpp"
@@ -49,15 +49,11 @@ bool stamp_of(const std::string& path, file_stamp& stamp) {
   return true;
 }
 
-std::string path_id(const std::string& path) {
-  std::error_code ec;
-  const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
-  return fnv1a_64_hex((ec ? std::filesystem::path(path) : absolute).lexically_normal().string());
-}
+std::string path_id(const std::string& path) { return path.empty() ? std::string() : fnv1a_64_hex(resolved_path(path)); }
 
 const manifest_entry* manifest_record::find(const std::string& input, const std::string& output) const {
   const auto by_path = by_id.find(path_id(input));
-  if (by_path != by_id.end()) return by_path->second.output_id == path_id(output) ? &by_path->second : nullptr;
+  if (by_path != by_id.end() && by_path->second.output_id == path_id(output)) return &by_path->second;
   const auto by_text = by_name.find(as_json_text(input));
   return by_text != by_name.end() && by_text->second.output == as_json_text(output) ? &by_text->second : nullptr;
 }
@@ -85,11 +81,8 @@ manifest_record read_manifest(const std::string& path) {
       entry.input.mtime_ns = j["input_mtime_ns"].get<std::int64_t>();
     }
     const std::string id = text("input_id");
-    if (id.empty()) {
-      done.by_name[text("input")] = entry;
-    } else {
-      done.by_id[id] = entry;
-    }
+    if (!id.empty()) done.by_id[id] = entry;
+    done.by_name[text("input")] = entry;
   }
   return done;
 }

@@ -31,10 +31,11 @@ struct file_stamp {
 };
 bool stamp_of(const std::string& path, file_stamp& stamp);  // false when it cannot be read
 
-// FNV-1a 64 of a path made absolute and lexically normal, its bytes as they
-// are, 16 hex digits: what a resumed run matches inputs and outputs by, so
-// that `photos`, `./photos` and `/home/me/photos` name one input, and two
-// names that differ only in bytes that are not UTF-8 stay two.
+// FNV-1a 64 of a path made absolute, its folder resolved (resolved_path),
+// its bytes as they are, 16 hex digits: what a resumed run matches inputs and
+// outputs by first, so that `photos`, `./photos` and `/home/me/photos` name
+// one input, and two names that differ only in bytes that are not UTF-8 stay
+// two. Empty for an empty path.
 std::string path_id(const std::string& path);
 
 // What the manifest says was last done to an input: its last line with
@@ -44,8 +45,10 @@ struct manifest_entry {
   file_stamp input;
 };
 
-// Those entries, by input_id; lines of a kmq before output revision 22 have
-// none and are found by their "input" as written (as_json_text).
+// Those entries by input_id, and by "input" as written (as_json_text): a
+// tree moved or mounted elsewhere and run with the same arguments is found
+// by its names (its stamps and settings still decide), as are the lines of a
+// kmq before output revision 22, which have no ids.
 struct manifest_record {
   std::map<std::string, manifest_entry> by_id, by_name;
   // The entry of input whose output is output, else nullptr.

@@ -191,15 +191,8 @@ batch_plan plan_batch(const plan_request& request) {
 
 void drop_repeated_inputs(std::vector<batch_input>& inputs) {
   std::set<std::string> seen;
-  std::error_code ec;
   inputs.erase(std::remove_if(inputs.begin(), inputs.end(),
-                              [&](const batch_input& in) {
-                                // The folder resolved (links followed before any ".."), the
-                                // name not: a link is an input of its own.
-                                const fs::path absolute = fs::absolute(in.input, ec);
-                                const fs::path folder = fs::weakly_canonical(absolute.parent_path(), ec);
-                                return !seen.insert(ec ? in.input : (folder / absolute.filename()).string()).second;
-                              }),
+                              [&](const batch_input& in) { return !seen.insert(resolved_path(in.input)).second; }),
                inputs.end());
 }
 
@@ -294,7 +287,9 @@ void refuse_manifest_among_files(const std::string& manifest, const std::vector<
       throw error(error_kind::invalid_argument, manifest,
                   "--manifest is the input " + in.input + " (kmq never writes to an input; name another file)");
     }
-    // Only an output of the same name can be the same file: the full check for those alone.
+    // The full check for outputs of the manifest's name alone (a link to an
+    // output under another name is not caught: its lines go to the file the
+    // PNG replaces, and no input is touched).
     if (fs::path(in.output).filename() == name && same_file(manifest, in.output)) {
       throw error(error_kind::invalid_argument, manifest,
                   "--manifest is the output of " + in.input + " (the PNG would replace it; name another file)");

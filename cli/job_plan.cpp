@@ -95,6 +95,14 @@ std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const
   return jobs;
 }
 
+std::string resolved_path(const std::string& path) {
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(path, ec);
+  if (ec) return path;
+  const fs::path folder = fs::weakly_canonical(absolute.parent_path(), ec);
+  return ec ? path : (folder / absolute.filename()).string();
+}
+
 bool same_file(const std::string& a, const std::string& b) {
   // Absolute first: weakly_canonical leaves a relative path relative when
   // nothing of it exists yet ("o.png" against "./o.png").

@@ -25,6 +25,12 @@ struct planned_job {
 std::vector<planned_job> plan_jobs(const std::vector<std::string>& inputs, const std::string& output,
                                    const std::string& out_dir);
 
+// A file's path made absolute with its folder resolved (links followed, then
+// ".."), its name not: every spelling of one file gives one path, while a
+// link to it keeps a name of its own. The path as given where it cannot be
+// resolved.
+std::string resolved_path(const std::string& path);
+
 // Whether two paths land on one file: the same path once made absolute and
 // links and dots resolved, or (both existing) the same file by a hard link.
 bool same_file(const std::string& a, const std::string& b);

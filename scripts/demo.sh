@@ -18,8 +18,8 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DKMQ_BUILD_TESTS=OFF -DKMQ_BU
   >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 grep -E "^-- kmq:" "$build/configure.log" || true
 targets=(kmq)
-# kmq-serve is a target only where its libraries were found (KMQ_BUILD_SERVE).
-if cmake --build "$build" --target help | grep -q 'kmq-serve'; then targets+=(kmq-serve); fi
+# kmq-serve is a target where KMQ_BUILD_SERVE is on (configuring stops where its libraries are missing).
+if grep -q '^KMQ_BUILD_SERVE:BOOL=ON' "$build/CMakeCache.txt"; then targets+=(kmq-serve); fi
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}"
 
 echo

@@ -67,7 +67,7 @@ TEST_F(Batch, SigtermStopsCleanlyWithExit130) {
   EXPECT_EQ(tree(path("out")).size(), lines.size());  // every written output is recorded, nothing else written
 }
 
-// Started with SIGINT ignored (a script's `kmq batch ... &`, nohup): the
+// Started with SIGINT ignored (a script's `kmq batch ... &`): the
 // Ctrl-C meant for the script does not stop it. SIGINT comes all run long.
 TEST_F(Batch, AnIgnoredSigintStaysIgnored) {
   make_images(path("src"), 12, 96);
@@ -314,31 +314,29 @@ TEST_F(Batch, ANonUtf8FileNameResumes) {
   EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 2) << again.out;
 }
 
-// A resume matches inputs and outputs by their absolute paths: the tree named
-// relative, with ./ or .., or absolute, is done once. A manifest of a kmq
-// before revision 22 (no input_id) is still read, by the names as written.
+// A resume matches inputs and outputs by their resolved paths: the tree named
+// relative, with ./ or .., or absolute, is done once; and by their names as
+// written where the paths differ: a tree moved elsewhere and run again with
+// the same arguments is done once too.
 TEST_F(Batch, AResumeFindsItsInputsHoweverTheyAreSpelled) {
-  make_images(path("src"), 4);
+  make_images(path("here/src"), 4);
   run_options here;
-  here.cwd = path("").string();
+  here.cwd = path("here").string();
   const std::vector<std::string> tail = {"-r", "--manifest", "m.jsonl", "--skip-existing", "--json", "-k", "4", "--progress", "none"};
   ASSERT_EQ(kmq(std::vector<std::string>{"src", "-d", "out"} + tail, here).code, 0);
-  auto all_skipped = [&](const std::vector<std::string>& spelling) {
-    const outcome again = kmq(spelling + tail, here);
+  auto all_skipped = [&](const std::vector<std::string>& spelling, const run_options& where) {
+    const outcome again = kmq(spelling + tail, where);
     ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 4) << again.out;
     EXPECT_EQ(again.out.find("\"status\":\"ok\""), std::string::npos) << "done again: " << again.out;
   };
-  all_skipped({"./src", "-d", "out/"});
-  all_skipped({path("src").string(), "-d", path("out").string()});
-  all_skipped({"src/../src", "-d", "./out"});
-  std::string older;  // the lines without their ids
-  for (nlohmann::json line : manifest_lines(path("m.jsonl"))) {
-    line.erase("input_id");
-    line.erase("output_id");
-    older += line.dump() + "\n";
-  }
-  std::ofstream(path("m.jsonl"), std::ios::trunc) << older;
-  all_skipped({"src", "-d", "out"});
+  all_skipped({"./src", "-d", "out/"}, here);
+  all_skipped({path("here/src").string(), "-d", path("here/out").string()}, here);
+  all_skipped({"src/../src", "-d", "./out"}, here);
+  fs::rename(path("here"), path("moved"));
+  run_options moved;
+  moved.cwd = path("moved").string();
+  all_skipped({"src", "-d", "out"}, moved);
 }
 
 }  // namespace

@@ -105,30 +105,6 @@ TEST_F(FaultInjection, AnOutDirWhoseEveryWriteFailsIsNotLeftBehind) {
   expect_only(path("parent/made"), {"fruits.png"});
 }
 
-// kmq batch where every write fails (the disk is full): the subfolders and
-// the OUTDIR it made for them go again at the run's end; a folder the user
-// had stays.
-TEST_F(FaultInjection, ABatchWhoseWritesFailLeavesNoEmptyFolders) {
-  fs::create_directories(path("src/a"));
-  fs::create_directories(path("src/b/c"));
-  fs::copy_file(sample("fruits.jpg"), path("src/a/x.jpg"));
-  fs::copy_file(sample("chelsea.png"), path("src/b/c/y.png"));
-  fs::create_directories(path("out/kept"));
-  run_options limited;
-  limited.file_size_limit = 16 * 1024;  // both PNGs at K=16 are larger
-  limited.ignore_sigxfsz = true;
-  auto batch_into = [&](const std::string& out_dir) {
-    return kmq({"batch", path("src").string(), "-r", "-k", "16", "--progress", "none", "-d", out_dir}, limited);
-  };
-  const outcome into_existing = batch_into(path("out").string());
-  EXPECT_EQ(into_existing.code, 1) << into_existing.err;
-  expect_only(path("out"), {"kept"});
-  expect_only(path("out/kept"), {});
-  const outcome into_new = batch_into(path("new/out").string());
-  EXPECT_EQ(into_new.code, 1) << into_new.err;
-  EXPECT_FALSE(fs::exists(path("new")));
-}
-
 // The same limit with SIGXFSZ at its default: the kernel kills kmq in the
 // middle of writing. The unnamed temporary file dies with it.
 TEST_F(FaultInjection, KilledBySigxfszLeavesNothing) {

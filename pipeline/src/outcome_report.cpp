@@ -73,13 +73,18 @@ nlohmann::json outcome_json(const image_job& job, const job_outcome& r) {
 namespace {
 
 std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
+// As long as it needs to be: file names (quoted, up to four bytes a byte)
+// may be thousands of bytes.
 std::string format(const char* pattern, ...) {
-  char buffer[1024];
-  va_list args;
+  va_list args, again;
   va_start(args, pattern);
-  std::vsnprintf(buffer, sizeof buffer, pattern, args);
+  va_copy(again, args);
+  const int length = std::vsnprintf(nullptr, 0, pattern, args);
   va_end(args);
-  return buffer;
+  std::string text(length > 0 ? static_cast<std::size_t>(length) : 0, '\0');
+  if (length > 0) std::vsnprintf(text.data(), text.size() + 1, pattern, again);
+  va_end(again);
+  return text;
 }
 
 }  // namespace
