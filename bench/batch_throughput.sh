@@ -3,7 +3,8 @@
 # pass over the same files (bench/batch_io_only.cpp: kmq's decoders, encoder
 # and atomic write, no clustering) and against pngquant (one process given
 # every file, and GNU parallel running one pngquant per file), all with N
-# workers, at K = 16 and 64. Writes results/batch/throughput.{csv,md,svg}.
+# workers, at K = 16 and 64. Writes results/batch/throughput.{csv,md,svg}
+# (results/batch/quick/ for a reduced run, unless --out says where).
 #   bench/batch_throughput.sh BUILD_DIR [--quick | --counts "C H F"] [--jobs "N ..."] [--repeat R] [--out DIR]
 # Sets: 2000 crops of 32x32, 200 photos of 1920x1080, 20 of 5120x2880, all PNG
 # (pngquant reads only PNG) cut from sample_images/ by bench/batch_crops.cpp.
@@ -12,8 +13,11 @@
 # GNU parallel (scripts/install-deps.sh --bench), /usr/bin/time, python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+usage="usage: bench/batch_throughput.sh BUILD_DIR [--quick | --counts \"C H F\"] [--jobs \"N ...\"] [--repeat R] [--out DIR]"
+[ $# -ge 1 ] && [ "${1#-}" = "$1" ] || { echo "$usage" >&2; exit 64; }
+[ -d "$1" ] || { echo "batch_throughput.sh: $1 is not a build folder" >&2; echo "$usage" >&2; exit 64; }
 build=$(cd "$1" && pwd); shift
-quick=0; jobs_list=$(nproc); out=$root/results/batch; repeat=1
+quick=0; jobs_list=$(nproc); out=""; repeat=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -25,6 +29,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# A reduced run writes beside the full run's committed tables, never over them.
+[ -n "$out" ] || { out=$root/results/batch; [ "$quick" = 1 ] && out=$root/results/batch/quick; }
 kmq=$build/kmq
 for tool in "$kmq" "$build/bench/batch_crops" "$build/bench/batch_io_only"; do
   [ -x "$tool" ] || { echo "batch_throughput.sh: $tool is missing: cmake --build $build --target kmq batch_crops batch_io_only" >&2; exit 69; }
@@ -89,7 +95,7 @@ for i in 0 1 2; do
   rm -rf "$src" "$work/pq" "$work/out"
 done
 
-machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores, $(free -g | awk '/Mem:/ { print $2 }') GiB"
+machine="$(cd "$root/bench" && /usr/bin/python3 -c 'import machine_info; print(machine_info.machine_line())'), $(free -g | awk '/Mem:/ { print $2 }') GiB"
 /usr/bin/python3 "$root/bench/batch_throughput_report.py" "$csv" "$out" "$machine" "$quick" \
   "kmq $("$kmq" --version | head -1 | cut -d' ' -f2), pngquant $(pngquant --version | cut -d' ' -f1), GNU parallel $(parallel --version | head -1 | cut -d' ' -f3)" "$repeat"
 echo "wrote $csv, $out/throughput.md, $out/throughput.svg" >&2

@@ -4,6 +4,7 @@
 Standard library only: the SVG is drawn by hand."""
 import csv
 import sys
+import time
 from collections import OrderedDict
 from html import escape
 
@@ -34,7 +35,8 @@ def main():
     lines = [
         "# kmq batch throughput",
         "",
-        f"Machine: {machine}; CPU only (no GPU on this machine). {versions}.",
+        f"Machine: {machine}; kmq ran on the CPU (`--backend cpu`). {versions}; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         f"Load average (1 min) before each run: {min(loads):.1f} to {max(loads):.1f}: the machine is shared with "
         "other engineers' builds, so every figure is noisy; the ratios come from the same run of the script.",
         ("**Reduced run** (`--quick` or `--counts`): fewer images in some sets than the issue's 2000 / 200 / 20 "

@@ -50,7 +50,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from machine_info import cpu_name
+from machine_info import machine_line
 from peer_kmeans import faiss_kmeans, opencv_kmeans, sklearn_kmeans
 
 TIE = 0.001  # relative: within 0.1 % of the best counts as a tie
@@ -317,7 +317,7 @@ def write_results(args, skip, rows):
         faiss_version = "no FAISS"
     pngquant = subprocess.run(["pngquant", "--version"], capture_output=True, text=True).stdout.strip() \
         if "pngquant" not in skip else "no pngquant"
-    machine = (f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU; kmq {args.label}; "
+    machine = (f"Machine: {machine_line()}; kmq {args.label}; "
                f"scikit-learn {sklearn.__version__}; OpenCV {cv2.__version__}; {faiss_version}; pngquant {pngquant}; "
                f"cap {args.cap:g} s per scikit-learn/OpenCV/FAISS run; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
                + args.reused_from)

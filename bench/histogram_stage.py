@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from machine_info import cpu_name  # noqa: E402
+from machine_info import machine_line  # noqa: E402
 
 
 def main():
@@ -28,7 +28,7 @@ def main():
     args = parser.parse_args()
     load = open("/proc/loadavg").read().split()[0]
     print("# The histogram stage inside `kmq compress`, two builds\n")
-    print(f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads; "
+    print(f"Machine: {machine_line()}; "
           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}. Load average at the start: {load}. "
           f"K={args.k}, fastest of {args.runs} alternating runs; bench/histogram_stage.py.\n")
     print("| image | histogram, old ms | histogram, new ms | new / old | whole process, old ms | "

@@ -1,6 +1,11 @@
 """The machine a benchmark ran on, for the tables the Python benchmarks write
-(machine_info.hpp is the C++ benchmarks' counterpart)."""
+(machine_info.hpp is the C++ benchmarks' counterpart): CPU, GPU (or none) and
+the kmq commit measured, each detected rather than typed."""
+import os
 import platform
+import subprocess
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cpu_name():
@@ -9,3 +14,37 @@ def cpu_name():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown CPU"
+
+
+def gpu_name():
+    """The first NVIDIA GPU nvidia-smi lists, or "no GPU"."""
+    try:
+        listed = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                                capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return "no GPU"
+    first = listed.stdout.strip().splitlines()[:1]
+    if listed.returncode != 0 or not first:
+        return "no GPU"
+    name, _, driver = first[0].partition(",")
+    return f"{name.strip()} (driver {driver.strip()})" if driver else name.strip()
+
+
+def kmq_commit():
+    """The source tree's commit, with -dirty when it has changes: which kmq the table measured
+    (for a binary built from this tree)."""
+    try:
+        head = subprocess.run(["git", "-C", SOURCE_DIR, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=20)
+        if head.returncode != 0:
+            return "unknown commit"
+        dirty = subprocess.run(["git", "-C", SOURCE_DIR, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=60).stdout.strip()
+        return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown commit"
+
+
+def machine_line():
+    """CPU, hardware threads, GPU or none, and the kmq source commit: one line for a table's head."""
+    return f"{cpu_name()}, {os.cpu_count()} hardware threads, {gpu_name()}; kmq source at {kmq_commit()}"

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import structural_similarity
 
-from machine_info import cpu_name  # the one machine name of every table
+from machine_info import machine_line  # the one machine name of every table
 
 M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
                [0.2119034982, 0.6806995451, 0.1073969566],
@@ -111,7 +111,7 @@ def main():
             writer.writerow([row["image"], row["k"]] +
                             [f"{row[t][m]:.6g}" for t in TOOLS for m in ("delta_e", "mse", "ssim", "seconds")])
 
-    machine = f"Machine: {cpu_name()}, {os.cpu_count()} hardware threads (shared), no GPU"
+    machine = f"Machine: {machine_line()}"
     if args.label:
         machine += f"; kmq {args.label}"
     machine += "; " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

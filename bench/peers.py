@@ -46,7 +46,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers_report  # noqa: E402
-from machine_info import cpu_name  # noqa: E402
+from machine_info import machine_line  # noqa: E402
 from peer_kmeans import faiss_kmeans, opencv_kmeans, sklearn_kmeans  # noqa: E402
 
 SIZES_MP = [0.25, 1, 2, 8.3, 14.7, 33]
@@ -180,7 +180,6 @@ def cluster_only(name, path, out, k):
 
 
 def machine(load_before):
-    cpu = cpu_name()
     load_after = os.getloadavg()
     versions = []
     for name, command in (("pngquant ", ["pngquant", "--version"]), ("", [IMAGEMAGICK, "-version"])):
@@ -188,13 +187,14 @@ def machine(load_before):
             versions.append(name + subprocess.run(command, capture_output=True, text=True).stdout.splitlines()[0].strip())
         except (OSError, IndexError):
             pass
-    return (f"{cpu}, {os.cpu_count()} cores visible, {platform.system()} {platform.release()}; load average "
+    return (f"{machine_line()}, {platform.system()} {platform.release()}; load average "
             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min); " + "; ".join(versions))
 
 
 def output_name(args):
     """The files' name before .md, .csv and .svg: peers, peers-quick or peers-small."""
-    return "peers-small" if args.small else "peers-quick" if args.quick else "peers"
+    stem = "peers-small" if args.small else "peers-quick" if args.quick else "peers"
+    return stem + ("-omp-active" if args.omp_active else "")
 
 
 def write_results(rows, args, cap, missing, load_before):
@@ -209,8 +209,10 @@ def write_results(rows, args, cap, missing, load_before):
         for row in rows:
             writer.writerow({key: (f"{row[key]:.4f}" if isinstance(row.get(key), float) else row.get(key, ""))
                              for key in fields})
-    command = "bench/peers.sh" + (" --small" if args.small else "") + (" --quick" if args.quick else "") + (" --omp-active" if args.omp_active else "") + \
-        (" --baseline OLDER_KMQ" if args.baseline else "")
+    # Every option as given (the baseline's path shortened: it is a local build).
+    command = "bench/peers.sh" + (" --small" if args.small else "") + (" --quick" if args.quick else "") + \
+        (" --omp-active" if args.omp_active else "") + (f" --k {args.k}" if args.k else "") + \
+        (f" --cap {args.cap:g}" if args.cap else "") + (" --baseline OLDER_KMQ" if args.baseline else "")
     with open(stem + ".md", "w") as f:
         f.write(peers_report.markdown(rows, described, missing, cap, command, __doc__))
     with open(stem + ".svg", "w") as f:
@@ -222,11 +224,11 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a few inputs, K 16 and 256, 20 s cap")
     parser.add_argument("--small", action="store_true",
                         help="the sub-megapixel inputs only: volna at 0.25 MP and the samples under 1 MP, K 16 and 64")
-    parser.add_argument("--kmq", default="build/kmq")
+    parser.add_argument("--kmq", default=None, help="the kmq to measure (default: build/kmq of this source tree)")
     parser.add_argument("--baseline", help="an older kmq, run beside --kmq in the same run (before/after)")
     parser.add_argument("--k", default=None, help="comma-separated (default 16,64,256; --quick 16,256)")
-    parser.add_argument("--cap", type=float, default=None, help="seconds a run may take (default 120; --quick 30)")
-    parser.add_argument("--out", default="results/peers")
+    parser.add_argument("--cap", type=float, default=None, help="seconds a run may take (default 120; --quick and --small 20)")
+    parser.add_argument("--out", default=None, help="where the tables go (default: results/peers of this source tree)")
     parser.add_argument("--work", default="/tmp/kmq-peers", help="where the generated inputs are kept")
     parser.add_argument("--omp-active", action="store_true",
                         help="leave pngquant's and ImageMagick's OpenMP threads spinning (libgomp's default); "
@@ -238,7 +240,10 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ks = [int(k) for k in (args.k or ("16,64" if args.small else "16,256" if args.quick else "16,64,256")).split(",")]
     cap = args.cap or (20.0 if args.quick or args.small else 120.0)
-    kmq = os.path.abspath(args.kmq)
+    kmq = os.path.abspath(args.kmq or os.path.join(root, "build", "kmq"))
+    if not os.access(kmq, os.X_OK):
+        parser.error(f"{kmq} is not an executable kmq: build it (cmake --build build --target kmq) or name one with --kmq")
+    args.out = args.out or os.path.join(root, "results", "peers")
     load_before = os.getloadavg()
     peer_env = dict(os.environ)
     if not args.omp_active:

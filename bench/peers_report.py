@@ -1,4 +1,5 @@
 """The peers benchmark's Markdown table and SVG plot (bench/peers.py's rows in, text out)."""
+from html import escape
 import math
 import time
 
@@ -127,9 +128,27 @@ def _panel(rows, x0, y0, w, h, key, log_y, title):
         coords = " ".join(f"{sx(math.log10(r['megapixels'])):.1f},"
                           f"{sy(math.log10(max(r[key], 1e-4)) if log_y else r[key]):.1f}" for r in line)
         dash = f' stroke-dasharray="{DASHES.get(k, "")}"' if DASHES.get(k) else ""
-        svg.append(f'<polyline points="{coords}" fill="none" stroke="{COLOURS.get(tool, "#000")}" stroke-width="1.8"'
+        colour = COLOURS.get(tool, "#000")
+        svg.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.8"'
                    f'{dash}><title>{tool} K={k}</title></polyline>')
+        # A marker at every point: a series of one size (--small) has no line to draw.
+        for point in coords.split():
+            px, py = point.split(",")
+            svg.append(f'<circle cx="{px}" cy="{py}" r="3" fill="{colour}"><title>{tool} K={k}</title></circle>')
     return svg
+
+
+def _wrapped(text, width):
+    """text in lines of at most width characters, broken after "; " where it can be."""
+    lines, line = [], ""
+    for part in text.split("; "):
+        candidate = f"{line}; {part}" if line else part
+        if line and len(candidate) > width:
+            lines.append(line + ";")
+            line = part
+        else:
+            line = candidate
+    return lines + [line] if line else lines
 
 
 def svg(rows, machine):
@@ -139,18 +158,45 @@ def svg(rows, machine):
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="10" y="18" font-size="14">kmq and peers on volna resized (PNG): whole process (kmq, pngquant, '
            f'ImageMagick) or clustering alone (scikit-learn, OpenCV, FAISS)</text>',
-           f'<text x="10" y="34" font-size="10">{machine}</text>']
+           ]
+    out += [f'<text x="10" y="{32 + 12 * i}" font-size="10">{escape(line)}</text>'
+            for i, line in enumerate(_wrapped(machine, 170)[:2])]
     out += _panel(series, 70, 70, 480, 300, "seconds", True, "time (log-log)")
     out += _panel(series, 640, 70, 300, 300, "mse", False, "MSE per RGB channel")
+    # The legend names what is drawn: the tools and K with a point on the plots.
+    drawn = [r for r in series if r.get("status") == "ok"]
     y = 420
-    for i, (tool, colour) in enumerate(COLOURS.items()):
+    for i, (tool, colour) in enumerate((t, c) for t, c in COLOURS.items() if any(r["tool"] == t for r in drawn)):
         x = 20 + i * 118
         out.append(f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="{colour}" stroke-width="2"/>')
         out.append(f'<text x="{x + 28}" y="{y + 4}" font-size="11">{tool}</text>')
-    for i, (k, dash) in enumerate(DASHES.items()):
+    for i, (k, dash) in enumerate((k, d) for k, d in DASHES.items() if any(r["k"] == k for r in drawn)):
         x = 20 + i * 140
         attr = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<line x1="{x}" y1="{y + 22}" x2="{x + 24}" y2="{y + 22}" stroke="#333" stroke-width="2"{attr}/>')
         out.append(f'<text x="{x + 28}" y="{y + 26}" font-size="11">K = {k}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _replot(stem):
+    """Draws STEM.svg again from STEM.csv and the machine line of STEM.md (after a change to the plot)."""
+    import csv
+    with open(stem + ".csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["k"] = int(row["k"])
+        for key in ("megapixels", "seconds", "cpu_seconds", "peak_mb", "mse"):
+            row[key] = float(row[key]) if row.get(key) else 0.0
+    with open(stem + ".md") as f:
+        machine = next((line[len("Machine: "):].split(" Made by")[0] for line in f if line.startswith("Machine: ")), "")
+    with open(stem + ".svg", "w") as f:
+        f.write(svg(rows, machine))
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) < 2:
+        sys.exit("usage: bench/peers_report.py results/peers/peers[-quick|-small...] ... (redraws each .svg from its .csv)")
+    for stem in sys.argv[1:]:
+        _replot(stem)

@@ -16,6 +16,7 @@ load and kmq-serve's peak memory.
   bench/serve_latency.py [build/kmq-serve] [--repeats 5]
 """
 import argparse
+from html import escape
 import http.client
 import io
 import json
@@ -31,7 +32,7 @@ import time
 
 from PIL import Image
 
-from machine_info import cpu_name
+from machine_info import machine_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KS = [8, 16, 32, 64, 128, 256]
@@ -39,7 +40,7 @@ GOAL_MS = 150.0
 
 
 def machine():
-    return f"{cpu_name()}, {os.cpu_count()} cores, {platform.node() or 'this machine'}"
+    return f"{machine_line()}, {platform.node() or 'this machine'}"
 
 
 def request(conn, method, path, body=None):
@@ -66,14 +67,16 @@ def peak_memory_kib(pid, field="VmHWM:"):
     return 0
 
 
-def svg_plot(rows, path):
+def svg_plot(rows, path, subtitle):
     """Median answer time per K (bars) with min-max whiskers and the 150 ms goal."""
-    width, height, left, bottom, top = 640, 320, 60, 40, 20
+    width, height, left, bottom, top = 640, 380, 60, 70, 60
     top_ms = max(max(r["max"] for r in rows), GOAL_MS) * 1.15
     bar_w = (width - left - 20) / len(rows)
     y = lambda ms: top + (height - top - bottom) * (1 - ms / top_ms)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="#fff"/>']
+           f'<rect width="{width}" height="{height}" fill="#fff"/>',
+           '<text x="10" y="18" font-size="14">kmq serve: a new K answered over loopback (12 MP image)</text>',
+           f'<text x="10" y="34" font-size="10">{escape(subtitle)}</text>']
     for tick in range(0, int(top_ms) + 1, 50 if top_ms < 400 else 100):
         out.append(f'<line x1="{left}" x2="{width - 20}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
@@ -88,6 +91,13 @@ def svg_plot(rows, path):
     out.append(f'<line x1="{left}" x2="{width - 20}" y1="{y(GOAL_MS):.1f}" y2="{y(GOAL_MS):.1f}" stroke="#b8323a" stroke-dasharray="6 4"/>')
     out.append(f'<text x="{left + 4}" y="{y(GOAL_MS) - 4:.1f}" fill="#b8323a">goal 150 ms (K &#8804; 64)</text>')
     out.append(f'<text x="14" y="{top + (height - top - bottom) / 2:.0f}" transform="rotate(-90 14 {top + (height - top - bottom) / 2:.0f})" text-anchor="middle">ms, request to preview received</text>')
+    legend_y = height - 22
+    out += [f'<rect x="{left}" y="{legend_y - 9}" width="12" height="10" fill="#1d5fbf"/>',
+            f'<text x="{left + 16}" y="{legend_y}">median, K &#8804; 64 (the goal\'s K)</text>',
+            f'<rect x="{left + 230}" y="{legend_y - 9}" width="12" height="10" fill="#8aa9d6"/>',
+            f'<text x="{left + 246}" y="{legend_y}">median, K &gt; 64 (for information)</text>',
+            f'<line x1="{left + 470}" x2="{left + 470}" y1="{legend_y - 11}" y2="{legend_y + 1}" stroke="#000"/>',
+            f'<text x="{left + 476}" y="{legend_y}">min to max</text>']
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
@@ -156,7 +166,8 @@ def main():
         rows.append({"k": k, "median": statistics.median(t), "min": min(t), "max": max(t),
                      "server": statistics.median(server_times[k]),
                      "quantize": statistics.median(quantize_times[k]), "remap": statistics.median(remap_times[k])})
-    svg_plot(rows, os.path.join(args.out, "latency.svg"))
+    svg_plot(rows, os.path.join(args.out, "latency.svg"),
+             f"{machine()}; {args.repeats} requests a K; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     met = all(r["median"] <= GOAL_MS for r in rows if r["k"] <= 64)
     lines = [
         f"# kmq serve: a new K answered, over loopback ({time.strftime('%Y-%m-%d', time.gmtime())})",

@@ -6,6 +6,8 @@
 # The 3840x2160 PNG is made once from sample_images/volna-5120x2880.jpg
 # (Pillow, Lanczos) in WORKDIR (default /tmp/kmq-startup-bench).
 set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: bench/startup.sh BASELINE_KMQ NEW_KMQ [WORKDIR]" >&2; exit 64; }
+command -v hyperfine >/dev/null || { echo "startup.sh: needs hyperfine (scripts/install-deps.sh --bench)" >&2; exit 69; }
 base=$1
 new=$2
 work=${3:-/tmp/kmq-startup-bench}

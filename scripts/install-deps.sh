@@ -3,7 +3,8 @@
 # packages already present are skipped, so a second run costs one dpkg query.
 #   --bench   also what bench/compare_peers.py, bench/quality.sh, bench/peers.sh and
 #             bench/batch_throughput.sh compare against (scikit-learn, OpenCV, FAISS, pngquant, ImageMagick,
-#             GNU parallel), Pillow (their image sets), GNU time (peak memory) and the packages
+#             GNU parallel), Pillow (their image sets), GNU time (peak memory), hyperfine
+#             (bench/startup.sh's wall times) and the packages
 #             whose images bench/outside_set.py reads (scikit-image, matplotlib's data, Adwaita icons)
 #   --fuzz    also clang and its sanitizer/libFuzzer runtime (bench/fuzz.sh)
 set -euo pipefail
@@ -26,7 +27,7 @@ packages=(
 # Node.js that is already there (with its npm) is kept.
 command -v npm >/dev/null || packages+=(nodejs npm)
 [ "${1:-}" = "--bench" ] && packages+=(python3 python3-numpy python3-opencv python3-sklearn python3-faiss python3-pil pngquant imagemagick time parallel
-                                         python3-skimage python-matplotlib-data adwaita-icon-theme
+                                         hyperfine python3-skimage python-matplotlib-data adwaita-icon-theme
                                          mate-backgrounds gnome-backgrounds)
 [ "${1:-}" = "--fuzz" ] && packages+=(clang libclang-rt-dev)
 
