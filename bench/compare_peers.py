@@ -51,6 +51,7 @@ import numpy as np
 from PIL import Image
 
 from machine_info import machine_line
+import quality_plot
 from peer_kmeans import faiss_kmeans, opencv_kmeans, sklearn_kmeans
 
 TIE = 0.001  # relative: within 0.1 % of the best counts as a tie
@@ -344,6 +345,7 @@ def write_results(args, skip, rows):
                             + ["" if kept is None else f"{kept:.3f}"])
     with open(args.out + ".json", "w") as js:
         json.dump({"machine": machine, "summary": summary, "rows": rows}, js, indent=2)
+    quality_plot.write(args.out)
 
 if __name__ == "__main__":
     main()
