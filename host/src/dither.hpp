@@ -15,7 +15,9 @@ namespace kmq::detail {
 // result is a function of the pixels and the palette alone: one thread,
 // no floating point. premultiplied: the nearest entry is searched among the
 // premultiplied colours (quantize_result::premultiplied), as the backends map.
+// palette_mse: the undithered mapping's error per pixel and channel
+// (quantize_result::mse), which decides where an offset is damped.
 void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, bool premultiplied,
-                     std::uint8_t* labels);
+                     double palette_mse, std::uint8_t* labels);
 
 }  // namespace kmq::detail

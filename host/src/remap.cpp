@@ -40,7 +40,7 @@ void dither_labels(const image_view& image, const quantize_result& palette, labe
     seen[to] = true;
     backend_order[j] = palette.palette[to];
   }
-  detail::floyd_steinberg(image, backend_order.data(), static_cast<int>(size), palette.premultiplied,
+  detail::floyd_steinberg(image, backend_order.data(), static_cast<int>(size), palette.premultiplied, palette.mse,
                           out.indices.data());
   for (std::uint8_t& index : out.indices) index = palette.output_index[index];
 }
