@@ -80,6 +80,24 @@ for input in uhd.jpg uhd.png hd.jpg; do
   done
 done
 
+# ---- bytes with --dither fs: its damping reads the palette's MSE -------------------
+name="kmq compress bytes hd.jpg k=16 --dither fs"
+if [ "$(left)" -lt 30 ]; then
+  step "$name" "NOT RUN" 0 "no time left"
+else
+  t0=$SECONDS
+  "$kmq" compress "$work/hd.jpg" -o "$work/hd.fs.cpu.png" --backend cpu -k 16 --dither fs -q 2>"$work/err.txt" &&
+    "$kmq" compress "$work/hd.jpg" -o "$work/hd.fs.gpu.png" "${gpu[@]}" -k 16 --dither fs -q 2>>"$work/err.txt"
+  rc=$?
+  if [ $rc -ne 0 ]; then
+    step "$name" FAIL $((SECONDS - t0)) "exit $rc: $(head -c 200 "$work/err.txt")"
+  elif cmp -s "$work/hd.fs.cpu.png" "$work/hd.fs.gpu.png"; then
+    step "$name" PASS $((SECONDS - t0)) "identical ($gpu_name)"
+  else
+    step "$name" FAIL $((SECONDS - t0)) "cpu and $gpu_name outputs differ"
+  fi
+fi
+
 # ---- batch: CPU against GPU -------------------------------------------------------
 if [ "$(left)" -gt 40 ]; then
   mkdir -p "$work/batch-in" && cp "$work"/small-*.jpg "$work/hd.jpg" "$work/batch-in/"

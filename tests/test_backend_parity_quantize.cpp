@@ -98,6 +98,7 @@ void expect_same_quantize(const std::vector<image_case>& images, backend& refere
         EXPECT_EQ(want.wcss_history(), got.wcss_history()) << where;
         EXPECT_EQ(want.usage, got.usage) << where;
         EXPECT_EQ(want.wcss, got.wcss) << where;
+        EXPECT_EQ(want.mse, got.mse) << where;  // --dither fs damps by it: it must be the same bits too
       }
     }
   }

@@ -6,18 +6,22 @@
 // 3/16, 5/16 and 1/16 to the pixels below-behind, below and below-ahead.
 // Shares that would leave the image are dropped (not renormalised).
 //
-// Attenuated, as libimagequant's remapping is: a pixel takes 14/16 of the
+// Attenuated, after libimagequant's remapping (which diffuses 15/16 and
+// damps offsets above 2.4 x its palette error): a pixel takes 14/16 of the
 // error that reaches it, and where that offset is large against the
 // palette's own error (its squared length, summed over R, G and B, above
-// twice the undithered mapping's mean squared error per pixel, 3 x mse),
-// four fifths of it. Classic full-strength FS lets error pile up in busy
-// areas into speckle that costs MSE and adds low-frequency error of its own;
-// on the samples (K=16 and 64) the attenuated form roughly halves the MSE
-// (chelsea K=64: 50.9 -> 20.0, pngquant's dithering 18.9) and lowers the
-// error a viewer sees at a distance (the 7x7 box-blurred MSE: 3.13 -> 3.25
-// against pngquant's 3.97; fruits K=16: 49.7 -> 32.6, pngquant 33.1), while
-// gradients keep their smoothness (a 384x96 ramp at K=8: 8.2 -> 8.6, none
-// 49.1). bench/NOTES.md has the table.
+// 6 x mse, twice the undithered mapping's error per pixel over three
+// channels; for an image with alpha mse is the composited error per
+// channel, alpha's included, so the threshold is of the same size), four
+// fifths of it. Classic full-strength FS lets error pile up in busy areas
+// into speckle that costs MSE and adds low-frequency error of its own: on
+// the samples at K = 16 and 64 the attenuated form roughly halves the MSE
+// (chelsea K=64: 50.9 -> 20.0, pngquant's dithering 18.9), its error seen at
+// a distance (the 7x7 box-blurred MSE) stays below pngquant's (chelsea K=64
+// 3.25 against 3.97, full strength 3.13; fruits K=16 32.7 against 33.1,
+// full strength 49.7), and gradients keep their smoothness (a 384x96 ramp at
+// K=8: blurred 8.7 against full strength's 8.2, none 49.1). bench/NOTES.md
+// has the table.
 //
 // Arithmetic: all integer. Error is kept per colour channel (R, G, B) in
 // units of 1/(16 * 255) of a level, so the 1/16 weights and the alpha
@@ -26,16 +30,18 @@
 // neighbour's accumulator. A pixel's offset is, channel by channel,
 // round(accumulated x 14 / (16 x 4080)) levels, where round(v) =
 // floor(v + 1/2) (halves round up, towards +infinity), in 64-bit integers;
-// where the offsets' squared length exceeds the threshold (the double
-// 6 x mse rounded up, computed once), round(accumulated x 14 x 4 /
-// (16 x 4080 x 5)) instead. Its wanted colour is clamp(pixel + offset, 0,
+// where the offsets' squared length (an integer) exceeds 6 x mse, that is
+// exceeds floor(6 x mse) (the double, computed once), round(accumulated x
+// 14 x 4 / (16 x 4080 x 5)) instead. Its wanted colour is clamp(pixel + offset, 0,
 // 255); its wanted alpha is its own.
 // The error it leaves is wanted - chosen, from the clamped wanted colour, so
 // it never exceeds 255 levels. Accumulators are bounded by 16 x 255 x 255 in
 // magnitude (the weights a pixel receives sum to 16/16), far inside 32 bits.
 // The nearest entry is exact (nearest_palette.hpp). Nothing depends on the
-// thread count or the machine, and the palette comes from quantize(), which
-// is the same on every backend, so the label map is the same with
+// thread count or the machine, and the palette and its mse come from
+// quantize(), the same bits on every backend (mse is integer sums on the
+// host over labels whose ties go to the lowest index on both, divided once;
+// the parity tests compare it), so the label map is the same with
 // --backend cpu and cuda.
 //
 // Alpha rule (what keeps sprites and cut-outs clean): colour error only,
@@ -59,7 +65,8 @@
 //    error that is seen. A faint rim pixel that lands on a far entry
 //    (palettes hold few translucent colours) then spreads almost nothing into
 //    the opaque inside, where its full colour error would print a halo of
-//    speckles; opaque pixels (a = 255) diffuse exactly classic FS. Every
+//    speckles; opaque pixels (a = 255) diffuse their whole error (before
+//    the attenuation above, which every pixel applies alike). Every
 //    pixel of alpha > 0 receives colour error in full (never amplified), so
 //    a translucent area passes on a fraction a / 255 of it: it dithers more
 //    gently than an opaque one, and error that reaches faint pixels dies out.
@@ -141,8 +148,9 @@ __attribute__((target_clones("avx2", "default")))
 void floyd_steinberg(const image_view& image, const packed_rgba* palette, int count, bool premultiplied,
                      double palette_mse, std::uint8_t* labels) {
   // The squared offset length above which an offset is damped: twice the
-  // undithered mapping's error of a pixel over R, G and B.
-  const std::int64_t damp_above = static_cast<std::int64_t>(std::ceil(6.0 * std::max(palette_mse, 0.0)));
+  // undithered mapping's error of a pixel over three channels. An integer
+  // length exceeds 6 x mse exactly when it exceeds the floor of it.
+  const std::int64_t damp_above = static_cast<std::int64_t>(std::floor(6.0 * std::max(palette_mse, 0.0)));
   // Premultiplied: the nearest entry as the colours show, like the backends'
   // mapping of that image (premultiplying keeps alpha, so the classes hold).
   std::vector<packed_rgba> searched(palette, palette + count);

@@ -43,6 +43,8 @@ namespace kmq {
 //     arriving error, four fifths of an offset whose squared length exceeds
 //     6 x the undithered MSE (half the MSE of full-strength FS on photos,
 //     pngquant's; less low-frequency error). Undithered outputs unchanged.
-inline constexpr int output_revision = 23;
+// 24: --dither fs damps an offset whose squared length exceeds 6 x mse, as
+//     documented (23 compared it with 6 x mse rounded up).
+inline constexpr int output_revision = 24;
 
 }  // namespace kmq

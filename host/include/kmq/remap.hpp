@@ -21,9 +21,10 @@ struct label_map {
 // otherwise error(internal).
 // options.dither: none gives every pixel its colour's nearest entry (the
 // backend's labels, gathered); floyd_steinberg diffuses each pixel's error
-// (serpentine, exact integer arithmetic, alpha rule in host/src/dither.cpp)
-// and is computed on the host from image and palette, so its label map is
-// the same with any thread count and on every backend. Nearest always means
+// (serpentine, attenuated, exact integer arithmetic, alpha rule in
+// host/src/dither.cpp) and is computed on the host from image, palette and
+// palette.mse (the same bits on every backend), so its label map is the same
+// with any thread count and on every backend. Nearest always means
 // the least integer squared distance over RGBA, ties to the lowest index of
 // the palette before output ordering, as the backends decide it.
 label_map remap(const image_view& image, const quantize_result& palette, const remap_options& options,
