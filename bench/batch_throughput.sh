@@ -20,12 +20,16 @@ build=$(cd "$1" && pwd); shift
 quick=0; jobs_list=$(nproc); out=""; repeat=1
 while [ $# -gt 0 ]; do
   case $1 in
+    --jobs | --out | --counts | --repeat)
+      [ $# -ge 2 ] || { echo "batch_throughput.sh: $1 needs a value" >&2; echo "$usage" >&2; exit 64; } ;;
+  esac
+  case $1 in
     --quick) quick=1 ;;
     --jobs) jobs_list=$2; shift ;;
     --out) out=$2; shift ;;
     --counts) read -r -a counts <<<"$2"; quick=1; shift ;;
     --repeat) repeat=$2; shift ;;
-    *) echo "batch_throughput.sh: unknown option $1" >&2; exit 64 ;;
+    *) echo "batch_throughput.sh: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
   esac
   shift
 done
@@ -95,7 +99,8 @@ for i in 0 1 2; do
   rm -rf "$src" "$work/pq" "$work/out"
 done
 
-machine="$(cd "$root/bench" && /usr/bin/python3 -c 'import machine_info; print(machine_info.machine_line())'), $(free -g | awk '/Mem:/ { print $2 }') GiB"
+machine="$(cd "$root/bench" && /usr/bin/python3 -c 'import machine_info, sys; print(machine_info.machine_line(sys.argv[1]))' \
+  "$(free -g | awk '/Mem:/ { print $2 }') GiB")"
 /usr/bin/python3 "$root/bench/batch_throughput_report.py" "$csv" "$out" "$machine" "$quick" \
   "kmq $("$kmq" --version | head -1 | cut -d' ' -f2), pngquant $(pngquant --version | cut -d' ' -f1), GNU parallel $(parallel --version | head -1 | cut -d' ' -f3)" "$repeat"
 echo "wrote $csv, $out/throughput.md, $out/throughput.svg" >&2

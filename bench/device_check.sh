@@ -18,7 +18,8 @@
 #   KMQ_DEVICE_CHECK_ARCH=90    CUDA architectures to build (90: H100/H200)
 #   KMQ_DEVICE_CHECK_JOBS=N     build jobs (default: every core)
 #   KMQ_DEVICE_CHECK_BUILD=DIR  build folder (default: build-device)
-#   KMQ_PYTHON=python3          the Python with numpy and Pillow
+#   KMQ_PYTHON=python3          the Python with numpy and Pillow (default: the first of
+#                               python3 and /usr/bin/python3 that has both)
 #   KMQ_DEVICE_CHECK_DEADLINE=S steps that would end after S seconds are cut
 #                               short or not run (default 420), so that the
 #                               summary always comes back
@@ -32,12 +33,14 @@
 # States: PASS, FAIL, SKIP (cannot apply here: no GPU, no sysroot) and NOT RUN
 # (no time left before the deadline). The verdict is PASS only when nothing
 # failed and nothing was left NOT RUN; else FAIL or INCOMPLETE, naming them.
+# A rehearsal (KMQ_DEVICE_CHECK_NO_GPU=1) that would pass is REHEARSAL: its
+# "GPU" side was the CPU, so it says nothing about a device.
 #
 # Writes under OUT_DIR (few files, so that all of them come back from a lent
 # machine): device_check.log (everything printed), summary.txt (the table),
 # summary.json, gpu_bench.json, kmq_command.md, batch_throughput.md,
 # logs.tar.gz (every step's own log, the kmq_raw JSON lines and test XML).
-# Exit status 0 for PASS, 1 for FAIL, 2 for INCOMPLETE.
+# Exit status 0 for PASS and REHEARSAL, 1 for FAIL, 2 for INCOMPLETE.
 # Order: build, tests, parity, the kmq command, stage timings, sanitizers,
 # batch throughput (tier 3, last).
 
@@ -63,7 +66,10 @@ if [ -z "$python" ]; then
   for candidate in python3 /usr/bin/python3; do
     if "$candidate" -c 'import numpy, PIL' 2>/dev/null; then python=$candidate; break; fi
   done
-  python=${python:-python3}
+  if [ -z "$python" ]; then
+    python=python3
+    echo "device_check.sh: neither python3 nor /usr/bin/python3 imports numpy and Pillow; set KMQ_PYTHON" >&2
+  fi
 fi
 no_gpu=${KMQ_DEVICE_CHECK_NO_GPU:-0}
 deadline=${KMQ_DEVICE_CHECK_DEADLINE:-420}
@@ -422,7 +428,7 @@ done
 verdict=PASS
 [ $not_run -gt 0 ] && verdict=INCOMPLETE
 # Without a GPU the "GPU" side of every step is the CPU backend again: a rehearsal of the script, no verdict on a device.
-[ "$no_gpu" = 1 ] && verdict=REHEARSAL
+[ "$no_gpu" = 1 ] && [ "$verdict" = PASS ] && verdict=REHEARSAL
 [ $failed -gt 0 ] && verdict=FAIL
 join() { local IFS=';'; echo "$*"; }
 {

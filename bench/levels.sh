@@ -10,7 +10,7 @@ out=results/levels.md
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 {
-  echo "# Levels against fixed K ($(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+  echo "# Levels against fixed K ($(date -u +%F); $(cd bench && /usr/bin/python3 -c 'import machine_info; print(machine_info.machine_line())'))"
   echo
   echo "Each cell: K used / PSNR dB / output bytes. Levels are PSNR targets (smallest 30 dB, balanced 35 dB, best 40 dB; K = 256 where the target is out of reach)."
   echo

@@ -25,7 +25,7 @@ inline std::string first_line_of(const std::string& command) {
 }
 
 inline std::string gpu_description() {
-  const std::string gpu = first_line_of("nvidia-smi --query-gpu=name,driver_version --format=csv,noheader");
+  const std::string gpu = first_line_of("timeout 20 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader");
   return gpu.empty() ? "no GPU" : gpu;
 }
 

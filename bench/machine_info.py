@@ -45,6 +45,8 @@ def kmq_commit():
         return "unknown commit"
 
 
-def machine_line():
-    """CPU, hardware threads, GPU or none, and the kmq source commit: one line for a table's head."""
-    return f"{cpu_name()}, {os.cpu_count()} hardware threads, {gpu_name()}; kmq source at {kmq_commit()}"
+def machine_line(extra=""):
+    """CPU, hardware threads, GPU or none, what the caller adds (extra), and the kmq source commit
+    last: one line for a table's head."""
+    return (f"{cpu_name()}, {os.cpu_count()} hardware threads, {gpu_name()}" + (f", {extra}" if extra else "")
+            + f"; kmq source at {kmq_commit()}")

@@ -187,7 +187,7 @@ def machine(load_before):
             versions.append(name + subprocess.run(command, capture_output=True, text=True).stdout.splitlines()[0].strip())
         except (OSError, IndexError):
             pass
-    return (f"{machine_line()}, {platform.system()} {platform.release()}; load average "
+    return (f"{machine_line(f'{platform.system()} {platform.release()}')}; load average "
             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min); " + "; ".join(versions))
 
 
@@ -209,7 +209,7 @@ def write_results(rows, args, cap, missing, load_before):
         for row in rows:
             writer.writerow({key: (f"{row[key]:.4f}" if isinstance(row.get(key), float) else row.get(key, ""))
                              for key in fields})
-    # Every option as given (the baseline's path shortened: it is a local build).
+    # Every option that changes what is measured (the baseline's path shortened: a local build).
     command = "bench/peers.sh" + (" --small" if args.small else "") + (" --quick" if args.quick else "") + \
         (" --omp-active" if args.omp_active else "") + (f" --k {args.k}" if args.k else "") + \
         (f" --cap {args.cap:g}" if args.cap else "") + (" --baseline OLDER_KMQ" if args.baseline else "")

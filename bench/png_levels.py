@@ -72,7 +72,7 @@ def main():
                     print(lines[-1], flush=True)
     with open(args.out, "w") as md:
         md.write("# PNG bytes and encoding time per --png-level\n\n")
-        md.write(f"Machine: {machine_line()}, load average {load:.2f} at the start; "
+        md.write(f"Machine: {machine_line(f'load average {load:.2f} at the start')}; "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Encode = kmq's encode stage alone "
                  f"(`--json` seconds.encode), lowest of {args.runs} runs; bytes = the whole PNG file.\n")
         md.write("Made by `bench/png_levels.py " + " ".join(f"--{a} {getattr(args, a)}" for a in ("levels", "k", "runs", "threads")

@@ -40,7 +40,7 @@ GOAL_MS = 150.0
 
 
 def machine():
-    return f"{machine_line()}, {platform.node() or 'this machine'}"
+    return machine_line(platform.node() or "this machine")
 
 
 def request(conn, method, path, body=None):
@@ -122,6 +122,8 @@ def main():
         try:
             port = int(re.search(r"127\.0\.0\.1:(\d+)/", server.stdout.readline()).group(1))
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            status, _ = request(conn, "GET", "/api/status")
+            backend = json.loads(status).get("backend", "unknown backend")
             data, upload_s = request(conn, "POST", "/api/images?name=volna-4000x3000.jpg", body)
             image = json.loads(data)
             base = f"/api/images/{image['id']}"
@@ -172,7 +174,7 @@ def main():
     lines = [
         f"# kmq serve: a new K answered, over loopback ({time.strftime('%Y-%m-%d', time.gmtime())})",
         "",
-        f"Machine: {machine()}; kmq-serve with its defaults (CPU backend, all cores, 1 worker).",
+        f"Machine: {machine()}; kmq-serve with its defaults (backend {backend} as it reports, 1 worker).",
         f"Load average (1, 5, 15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
         f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} (the machine is shared with other work).",
         f"Image: sample_images/volna-5120x2880.jpg resized to 4000x3000 (12.0 megapixels, {len(body):,} bytes JPEG), "
