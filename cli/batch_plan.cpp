@@ -13,6 +13,7 @@
 #include "job_plan.hpp"
 #include "job_report.hpp"
 #include "kmq/error.hpp"
+#include "kmq/fnv_hash.hpp"
 #include "kmq/io/output_file.hpp"
 
 namespace fs = std::filesystem;
@@ -136,6 +137,20 @@ fs::path relative_below(const fs::path& base, const std::string& entry) {
   return relative;
 }
 
+// <name><suffix>.png, or where that is longer than a file system takes
+// (255 bytes: a clash's full name plus ".png" can pass it), the name's first
+// bytes, a hash of all of it and the suffix: every input still gets a name of
+// its own, the same on every shard.
+std::string fitting_name(const std::string& name, const std::string& suffix) {
+  constexpr std::size_t most = 255;
+  const std::string whole = name + suffix + ".png";
+  if (whole.size() <= most) return whole;
+  const std::string tail = "~" + fnv1a_64_hex(name) + suffix + ".png";
+  std::size_t keep = most - tail.size();
+  while (keep > 0 && (static_cast<unsigned char>(name[keep]) & 0xc0) == 0x80) --keep;  // not inside a UTF-8 letter
+  return name.substr(0, keep) + tail;
+}
+
 }  // namespace
 
 batch_plan plan_batch(const plan_request& request) {
@@ -216,9 +231,12 @@ void assign_outputs(std::vector<batch_input>& inputs, const std::string& out_dir
   }
   std::sort(waiting.begin(), waiting.end());  // list order
   for (std::size_t i : waiting) {
-    const std::string stem = (folder_of(inputs[i]) / fs::path(inputs[i].relative).filename()).string();
-    std::string wanted = stem + ".png";
-    for (int n = 1; !taken.insert(wanted).second; ++n) wanted = stem + "." + std::to_string(n) + ".png";
+    const fs::path folder = folder_of(inputs[i]);
+    const std::string name = fs::path(inputs[i].relative).filename().string();
+    std::string wanted = (folder / fitting_name(name, "")).string();
+    for (int n = 1; !taken.insert(wanted).second; ++n) {
+      wanted = (folder / fitting_name(name, "." + std::to_string(n))).string();
+    }
     inputs[i].output = wanted;
   }
 }

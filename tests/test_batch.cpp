@@ -51,6 +51,21 @@ TEST_F(Batch, NameClashesKeepEveryInput) {
   EXPECT_EQ(tree(path("out")).size(), 5u);
 }
 
+// A clash's name past what file systems take (a 251-byte stem's x.jpg.png,
+// 259 bytes) is shortened, with a hash of the whole name: both inputs are
+// written, again and again the same.
+TEST_F(Batch, AClashNamePastTheFileSystemLimitIsShortened) {
+  const std::string stem(251, 'n');
+  write_image(path("src/" + stem + ".jpg"), 16, 16, 1);
+  write_image(path("src/" + stem + ".png"), 16, 16, 2);
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "-d", path("out").string()} + fast);
+  ASSERT_EQ(o.code, 0) << o.err;
+  const auto written = tree(path("out"));
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written.count(stem + ".png"), 1u);
+  for (const auto& [name, bytes] : written) EXPECT_LE(name.size(), 255u) << name;
+}
+
 TEST_F(Batch, BadFilesInTheMiddleFailAloneAndExitOne) {
   make_images(path("src"), 4);
   std::ofstream(path("src/broken.png"), std::ios::binary) << "\x89PNG\r\n\x1a\n garbage";
