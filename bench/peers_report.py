@@ -138,7 +138,7 @@ def _panel(rows, x0, y0, w, h, key, log_y, title):
     return svg
 
 
-def _wrapped(text, width):
+def wrapped_lines(text, width):
     """text in lines of at most width characters, broken after "; " where it can be."""
     lines, line = [], ""
     for part in text.split("; "):
@@ -160,7 +160,7 @@ def svg(rows, machine):
            f'ImageMagick) or clustering alone (scikit-learn, OpenCV, FAISS)</text>',
            ]
     out += [f'<text x="10" y="{32 + 12 * i}" font-size="10">{escape(line)}</text>'
-            for i, line in enumerate(_wrapped(machine, 170)[:2])]
+            for i, line in enumerate(wrapped_lines(machine, 170)[:2])]
     out += _panel(series, 70, 70, 480, 300, "seconds", True, "time (log-log)")
     out += _panel(series, 640, 70, 300, 300, "mse", False, "MSE per RGB channel")
     # The legend names what is drawn: the tools and K with a point on the plots.

@@ -7,7 +7,7 @@ import json
 import sys
 from html import escape
 
-from peers_report import _wrapped
+from peers_report import wrapped_lines
 
 TIE_PERCENT = 0.1  # the tables' tie tolerance
 
@@ -26,7 +26,7 @@ def svg(rows, title, machine):
            f'<rect width="{width}" height="{height}" fill="white"/>',
            f'<text x="10" y="18" font-size="14">{escape(title)}</text>',
            *[f'<text x="10" y="{34 + 12 * i}" font-size="10">{escape(line)}</text>'
-             for i, line in enumerate((_wrapped(machine, 160) + ["", ""])[:2])],
+             for i, line in enumerate((wrapped_lines(machine, 160) + ["", ""])[:2])],
            f'<text x="10" y="60" font-size="10">kmq\'s MSE against the lowest of the peers\' in each row, per cent '
            f'(left of 0: kmq lower; within {TIE_PERCENT:g} %: a tie). Green: at or below the best peer; red: above.</text>']
     # The tie band and the zero line, then ticks.

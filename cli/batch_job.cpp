@@ -29,9 +29,10 @@ job_result failure(job_result r, const std::string& about, error_kind kind, cons
 job_result process_input(const batch_context& context, const batch_input& in, backend& engine, bool (*stopping)()) {
   const batch_settings& s = context.settings;
   job_result r;
-  r.line = {{"input", in.input}, {"output", in.output}, {"input_id", path_id(in.input)},
+  const std::string input_id = path_id(in.input), output_id = path_id(in.output);
+  r.line = {{"input", in.input}, {"output", in.output}, {"input_id", input_id},
             {"params", context.params}, {"params_hash", context.hash}};
-  if (!in.output.empty()) r.line["output_id"] = path_id(in.output);
+  if (!output_id.empty()) r.line["output_id"] = output_id;
   if (!in.refused.empty()) return failure(r, in.input, error_kind::invalid_argument, in.refused);
   file_stamp stamp;
   const bool stamped = stamp_of(in.input, stamp);
@@ -65,7 +66,7 @@ job_result process_input(const batch_context& context, const batch_input& in, ba
         return skip("output exists");
       }
     } else {
-      const manifest_entry* recorded = context.done->find(in.input, in.output);
+      const manifest_entry* recorded = context.done->find(in.input, input_id, in.output, output_id);
       const bool same = recorded && recorded->params == context.params && stamped && recorded->input == stamp;
       if (same && recorded->status == "ok" && output_exists) return skip("done with the same params (manifest)");
       if (same && recorded->status == "skipped_larger" && s.skip_if_larger && !output_exists) {

@@ -51,9 +51,10 @@ bool stamp_of(const std::string& path, file_stamp& stamp) {
 
 std::string path_id(const std::string& path) { return path.empty() ? std::string() : fnv1a_64_hex(resolved_path(path)); }
 
-const manifest_entry* manifest_record::find(const std::string& input, const std::string& output) const {
-  const auto by_path = by_id.find(path_id(input));
-  if (by_path != by_id.end() && by_path->second.output_id == path_id(output)) return &by_path->second;
+const manifest_entry* manifest_record::find(const std::string& input, const std::string& input_id,
+                                            const std::string& output, const std::string& output_id) const {
+  const auto by_path = by_id.find(input_id);
+  if (by_path != by_id.end() && by_path->second.output_id == output_id) return &by_path->second;
   const auto by_text = by_name.find(as_json_text(input));
   return by_text != by_name.end() && by_text->second.output == as_json_text(output) ? &by_text->second : nullptr;
 }

@@ -51,8 +51,10 @@ struct manifest_entry {
 // kmq before output revision 22, which have no ids.
 struct manifest_record {
   std::map<std::string, manifest_entry> by_id, by_name;
-  // The entry of input whose output is output, else nullptr.
-  const manifest_entry* find(const std::string& input, const std::string& output) const;
+  // The entry of input whose output is output, else nullptr; each path as
+  // given and its path_id (computed once by the caller, who writes it too).
+  const manifest_entry* find(const std::string& input, const std::string& input_id, const std::string& output,
+                             const std::string& output_id) const;
 };
 
 // One JSON line as kmq writes it (manifest, --json): bytes of a file name

@@ -218,18 +218,30 @@ TEST(Metrics, SameBitsOnAnyThreadCount) {
 // The SSIM sums are built from 4x4 pieces where windows allow and summed
 // directly elsewhere (the flush window, images under 8 pixels along an axis):
 // every combination gives the plain loop's value.
+// A gradient of the given shape mapped onto nine grey-blue entries, the
+// labels striped every `stripe` pixels so that no window is flat.
+struct shape_case {
+  std::vector<packed_rgba> palette, original;
+  std::vector<std::uint8_t> indices;
+};
+
+shape_case striped_gradient(std::uint32_t width, std::uint32_t height, std::size_t stripe) {
+  shape_case c;
+  for (std::uint32_t j = 0; j < 9; ++j) c.palette.push_back(pack_rgba(j * 29, 200 - j * 17, (j * 53) & 255, 255));
+  c.original = testing::gradient_image(width, height, 3);
+  c.indices.resize(c.original.size());
+  for (std::size_t p = 0; p < c.indices.size(); ++p)
+    c.indices[p] = static_cast<std::uint8_t>((channel_of(c.original[p], 1) / 29 + p % stripe) % c.palette.size());
+  return c;
+}
+
 TEST(Metrics, SsimOfEveryShapeMatchesThePlainLoop) {
   const std::vector<std::uint32_t> sizes = {1, 3, 7, 8, 9, 12, 13, 16, 18, 33};
-  std::vector<packed_rgba> palette;
-  for (std::uint32_t j = 0; j < 9; ++j) palette.push_back(pack_rgba(j * 29, 200 - j * 17, (j * 53) & 255, 255));
   for (const std::uint32_t width : sizes) {
     for (const std::uint32_t height : sizes) {
-      const std::vector<packed_rgba> original = testing::gradient_image(width, height, 3);
-      std::vector<std::uint8_t> indices(original.size());
-      for (std::size_t p = 0; p < indices.size(); ++p)
-        indices[p] = static_cast<std::uint8_t>((channel_of(original[p], 1) / 29 + p % 2) % palette.size());
-      const image_metrics m = measure_quantization(original.data(), indices.data(), palette, width, height, 1);
-      EXPECT_NEAR(m.ssim, plain_ssim(original, indices, palette, width, height), 1e-12) << width << "x" << height;
+      const shape_case c = striped_gradient(width, height, 2);
+      const image_metrics m = measure_quantization(c.original.data(), c.indices.data(), c.palette, width, height, 1);
+      EXPECT_NEAR(m.ssim, plain_ssim(c.original, c.indices, c.palette, width, height), 1e-12) << width << "x" << height;
     }
   }
 }
@@ -240,18 +252,13 @@ TEST(Metrics, SsimOfEveryShapeMatchesThePlainLoop) {
 // one row of windows or many (the band below reused), give the plain loop's
 // value on one thread and the same bits on several.
 TEST(Metrics, SsimAcrossColumnBlocksMatchesThePlainLoop) {
-  std::vector<packed_rgba> palette;
-  for (std::uint32_t j = 0; j < 9; ++j) palette.push_back(pack_rgba(j * 29, 200 - j * 17, (j * 53) & 255, 255));
   for (const std::uint32_t width : {8197u, 8205u, 16400u}) {
     for (const std::uint32_t height : {1u, 9u, 12u, 33u}) {
-      const std::vector<packed_rgba> original = testing::gradient_image(width, height, 3);
-      std::vector<std::uint8_t> indices(original.size());
-      for (std::size_t p = 0; p < indices.size(); ++p)
-        indices[p] = static_cast<std::uint8_t>((channel_of(original[p], 1) / 29 + p % 3) % palette.size());
-      const image_metrics one = measure_quantization(original.data(), indices.data(), palette, width, height, 1);
-      EXPECT_NEAR(one.ssim, plain_ssim(original, indices, palette, width, height), 1e-12) << width << "x" << height;
+      const shape_case c = striped_gradient(width, height, 3);
+      const image_metrics one = measure_quantization(c.original.data(), c.indices.data(), c.palette, width, height, 1);
+      EXPECT_NEAR(one.ssim, plain_ssim(c.original, c.indices, c.palette, width, height), 1e-12) << width << "x" << height;
       for (const int threads : {2, 3, 7}) {
-        const image_metrics m = measure_quantization(original.data(), indices.data(), palette, width, height, threads);
+        const image_metrics m = measure_quantization(c.original.data(), c.indices.data(), c.palette, width, height, threads);
         EXPECT_EQ(m.ssim, one.ssim) << width << "x" << height << ", " << threads << " threads";
       }
     }
