@@ -1,6 +1,7 @@
 // kmq's CPU path against OpenCV's cv::kmeans on the same images, K and
-// machine, in one run: times per stage, error (MSE per RGB channel) and the
-// ratios. Writes a Markdown table and JSON.
+// machine, in one run: times per stage, error (MSE per RGB channel), each
+// side's peak memory (every side a process of its own) and the ratios. Writes
+// a Markdown table, JSON and an SVG plot.
 //
 //   bench_vs_opencv [--k 16,64] [--max-iter 100] [--restarts N] [--opencv-max-iter N]
 //                   [--out results/bench_cpu_vs_opencv] IMAGE...
@@ -24,6 +25,8 @@
 #include "kmq/quantize.hpp"
 #include "kmq/remap.hpp"
 #include "kmq/stopwatch.hpp"
+#include "bar_chart.hpp"
+#include "child_process.hpp"
 #include "machine_info.hpp"
 
 namespace {
@@ -34,6 +37,7 @@ struct options {
   int opencv_max_iter = 100;
   int restarts = 0;  // 0: kmq compress's default (--restarts auto)
   std::string out = "results/bench_cpu_vs_opencv";
+  std::string side;  // set: run that one side (a child of the harness)
   std::vector<std::string> images;
 };
 
@@ -57,6 +61,8 @@ options parse(int argc, char** argv) {
       o.opencv_max_iter = std::stoi(next());
     } else if (a == "--out") {
       o.out = next();
+    } else if (a == "--side") {
+      o.side = next();
     } else {
       o.images.push_back(a);
     }
@@ -97,61 +103,122 @@ opencv_run run_opencv(const std::vector<kmq::packed_rgba>& pixels, int k, int ma
   return run;
 }
 
+// One side of one case, in a process of its own (so that its peak memory is
+// its own): decodes the image, runs the side and prints its figures as JSON.
+// "decode" only decodes: the memory both sides start from.
+nlohmann::json run_side(const options& o, const std::string& side, int k, const std::string& path) {
+  kmq::io::decoded_image image = kmq::io::image_decoder(kmq::io::decode_limits{1ull << 30}).decode_file(path);
+  kmq::collapse_transparent(image.pixels.data(), image.pixels.size());
+  nlohmann::json out{{"width", image.width}, {"height", image.height}};
+  if (side == "opencv") {
+    const opencv_run cv_run = run_opencv(image.pixels, k, o.opencv_max_iter);
+    out["seconds"] = cv_run.seconds;
+    out["mse"] = cv_run.mse;
+    out["threads"] = cv::getNumThreads();
+  } else if (side == "kmq") {
+    auto engine = kmq::make_cpu_backend(0);
+    kmq::quantize_options q;
+    q.kmeans.k = k;
+    q.kmeans.max_iter = o.max_iter;
+    q.kmeans.restarts = o.restarts;  // 0: automatic, for the image
+    kmq::detail::stopwatch clock;
+    const kmq::quantize_result r = kmq::quantize(image.view(), q, *engine);
+    const kmq::detail::stopwatch mapping;
+    const kmq::label_map labels = kmq::remap(image.view(), r, kmq::remap_options{}, *engine);
+    const double map_seconds = r.palette_seconds + mapping.seconds();
+    out["seconds"] = clock.seconds();
+    out["device"] = engine->device();
+    const kmq::image_metrics m = kmq::measure_quantization(image.pixels.data(), labels.indices.data(), r.palette, image.width, image.height);
+    out["mse"] = m.mse;
+    out["distinct_colors"] = r.distinct_colors;
+    out["iterations"] = r.iterations;
+    out["restarts"] = r.restarts;
+    out["stage_seconds"] = {{"histogram", r.histogram_seconds}, {"seed", r.seed_seconds},
+                            {"iterate", r.iterate_seconds}, {"refine", r.refine_seconds}, {"map", map_seconds}};
+  } else if (side != "decode") {
+    throw std::runtime_error("--side is kmq, opencv or decode, not " + side);
+  }
+  return out;
+}
+
+// Runs one side as a child of this program; its JSON with "peak_mib" added.
+nlohmann::json run_child_side(const options& o, const std::string& side, int k, const std::string& path) {
+  const kmq::bench::child_run run = kmq::bench::run_child(
+      {kmq::bench::own_executable(), "--side", side, "--k", std::to_string(k), "--max-iter", std::to_string(o.max_iter),
+       "--restarts", std::to_string(o.restarts), "--opencv-max-iter", std::to_string(o.opencv_max_iter), path});
+  if (run.exit_code != 0) throw std::runtime_error(side + " on " + path + " failed (exit " + std::to_string(run.exit_code) + ")");
+  nlohmann::json out = nlohmann::json::parse(run.output);
+  out["peak_mib"] = static_cast<double>(run.peak_kib) / 1024.0;
+  return out;
+}
+
+double mib(const nlohmann::json& side) { return side.at("peak_mib").get<double>(); }
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   const options o = parse(argc, argv);
-  auto engine = kmq::make_cpu_backend(0);
+  if (!o.side.empty()) {
+    std::cout << run_side(o, o.side, o.ks.front(), o.images.front()).dump() << '\n';
+    return 0;
+  }
   nlohmann::json rows = nlohmann::json::array();
   std::ostringstream table;
-  table << "| image | size | K | kmq s (hist / seed / iterate / refine / map) | kmq iters (seedings) | kmq MSE | cv::kmeans s | cv MSE | speed-up | MSE kmq/cv |\n"
-        << "|---|---|---|---|---|---|---|---|---|---|\n";
+  table << "| image | size | K | kmq s (hist / seed / iterate / refine / map) | kmq iters (seedings) | kmq MSE | cv::kmeans s | cv MSE | speed-up | MSE kmq/cv | peak MiB: kmq / cv (decode alone) |\n"
+        << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  kmq::bench::bar_panel speed{"speed-up: cv::kmeans time / kmq time (log scale)", {}, {}, true, 1, "parity", 1, "x"};
+  kmq::bench::bar_panel error{"MSE: kmq / cv::kmeans (below 1: kmq's error is lower)", {}, {}, false, 1, "parity", 3, ""};
+  kmq::bench::bar_panel memory{"peak memory of the process, MiB (the decoded image included)", {"kmq", "cv::kmeans", "decode alone"}, {}, false, 0, "", 0, ""};
+  std::string kmq_device, cv_threads;
   for (const std::string& path : o.images) {
-    kmq::io::decoded_image image = kmq::io::image_decoder(kmq::io::decode_limits{1ull << 30}).decode_file(path);
-    kmq::collapse_transparent(image.pixels.data(), image.pixels.size());
     const std::string name = path.substr(path.find_last_of('/') + 1);
+    const nlohmann::json decode = run_child_side(o, "decode", o.ks.front(), path);
     for (int k : o.ks) {
-      kmq::quantize_options q;
-      q.kmeans.k = k;
-      q.kmeans.max_iter = o.max_iter;
-      q.kmeans.restarts = o.restarts;  // 0: automatic, for the image
-      kmq::detail::stopwatch clock;
-      const kmq::quantize_result r = kmq::quantize(image.view(), q, *engine);
-      const kmq::detail::stopwatch mapping;
-      const kmq::label_map labels = kmq::remap(image.view(), r, kmq::remap_options{}, *engine);
-      const double map_seconds = r.palette_seconds + mapping.seconds();
-      const double kmq_seconds = clock.seconds();
-      const kmq::image_metrics m = kmq::measure_quantization(image.pixels.data(), labels.indices.data(), r.palette, image.width, image.height);
-      const opencv_run cv_run = run_opencv(image.pixels, k, o.opencv_max_iter);
-      char line[512];
-      std::snprintf(line, sizeof line, "| %s | %ux%u | %d | %.3f (%.3f / %.3f / %.3f / %.3f / %.3f) | %d (%d) | %.2f | %.3f | %.2f | %.1fx | %.3f |\n",
-                    name.c_str(), image.width, image.height, k, kmq_seconds, r.histogram_seconds, r.seed_seconds,
-                    r.iterate_seconds, r.refine_seconds, map_seconds, r.iterations, r.restarts, m.mse, cv_run.seconds, cv_run.mse,
-                    cv_run.seconds / kmq_seconds, m.mse / cv_run.mse);
+      const nlohmann::json km = run_child_side(o, "kmq", k, path);
+      const nlohmann::json cv = run_child_side(o, "opencv", k, path);
+      kmq_device = km.at("device").get<std::string>();
+      cv_threads = std::to_string(cv.at("threads").get<int>());
+      const auto& st = km.at("stage_seconds");
+      const double kmq_seconds = km.at("seconds"), cv_seconds = cv.at("seconds");
+      const double kmq_mse = km.at("mse"), cv_mse = cv.at("mse");
+      const unsigned width = decode.at("width"), height = decode.at("height");
+      char line[640];
+      std::snprintf(line, sizeof line, "| %s | %ux%u | %d | %.3f (%.3f / %.3f / %.3f / %.3f / %.3f) | %d (%d) | %.2f | %.3f | %.2f | %.1fx | %.3f | %.0f / %.0f (%.0f) |\n",
+                    name.c_str(), width, height, k, kmq_seconds, st.at("histogram").get<double>(), st.at("seed").get<double>(),
+                    st.at("iterate").get<double>(), st.at("refine").get<double>(), st.at("map").get<double>(),
+                    km.at("iterations").get<int>(), km.at("restarts").get<int>(), kmq_mse, cv_seconds, cv_mse,
+                    cv_seconds / kmq_seconds, kmq_mse / cv_mse, mib(km), mib(cv), mib(decode));
       table << line;
       std::cout << line << std::flush;
-      rows.push_back({{"image", name}, {"width", image.width}, {"height", image.height}, {"k", k},
-                      {"distinct_colors", r.distinct_colors}, {"kmq_seconds", kmq_seconds},
-                      {"kmq_stage_seconds", {{"histogram", r.histogram_seconds}, {"seed", r.seed_seconds},
-                                             {"iterate", r.iterate_seconds}, {"refine", r.refine_seconds}, {"map", map_seconds}}},
-                      {"kmq_iterations", r.iterations}, {"kmq_restarts", r.restarts}, {"kmq_mse", m.mse}, {"opencv_seconds", cv_run.seconds},
-                      {"opencv_mse", cv_run.mse}, {"speedup", cv_run.seconds / kmq_seconds},
-                      {"mse_ratio", m.mse / cv_run.mse}});
+      const std::string label = name + " K=" + std::to_string(k);
+      speed.rows.push_back({label, {cv_seconds / kmq_seconds}});
+      error.rows.push_back({label, {kmq_mse / cv_mse}});
+      memory.rows.push_back({label, {mib(km), mib(cv), mib(decode)}});
+      rows.push_back({{"image", name}, {"width", width}, {"height", height}, {"k", k},
+                      {"distinct_colors", km.at("distinct_colors")}, {"kmq_seconds", kmq_seconds},
+                      {"kmq_stage_seconds", st}, {"kmq_iterations", km.at("iterations")}, {"kmq_restarts", km.at("restarts")},
+                      {"kmq_mse", kmq_mse}, {"opencv_seconds", cv_seconds}, {"opencv_mse", cv_mse},
+                      {"speedup", cv_seconds / kmq_seconds}, {"mse_ratio", kmq_mse / cv_mse},
+                      {"kmq_peak_mib", mib(km)}, {"opencv_peak_mib", mib(cv)}, {"decode_peak_mib", mib(decode)}});
     }
   }
   const std::string machine = kmq::bench::machine_description();
   std::ofstream md(o.out + ".md");
   md << "# kmq CPU vs OpenCV cv::kmeans\n\n" << machine << "\n\n"
      << "Both on every pixel's colour. kmq as `kmq compress` clusters (k-means++ seedings, Lloyd, then the refinement: "
-        "Hartigan's method and the swap step), " << engine->device()
+        "Hartigan's method and the swap step), " << kmq_device
      << ", max-iter " << o.max_iter << ", tol 1e-4 (relative WCSS gain), best of "
      << (o.restarts > 0 ? std::to_string(o.restarts) : std::string("kmq compress's --restarts auto"))
      << "; cv::kmeans: k-means++ seeding, one attempt, max-iter " << o.opencv_max_iter
-     << ", epsilon 1e-4 (centre shift), OpenCV " << CV_VERSION << " with " << cv::getNumThreads()
-     << " threads. MSE per RGB channel of the image as written (centres rounded to bytes). Speed-up = cv time / kmq time.\n\n"
-     << table.str();
+     << ", epsilon 1e-4 (centre shift), OpenCV " << CV_VERSION << " with " << cv_threads
+     << " threads. MSE per RGB channel of the image as written (centres rounded to bytes). Speed-up = cv time / kmq time. "
+        "Each side runs in a process of its own; peak memory is that process's largest resident set (wait4), the decoded "
+        "image included: \"decode alone\" is a process that only decodes.\n\n"
+     << table.str() << "\n![speed-up, MSE ratio and memory per image and K](" << o.out.substr(o.out.find_last_of('/') + 1)
+     << ".svg)\n";
   std::ofstream(o.out + ".json") << nlohmann::json{{"machine", machine}, {"rows", rows}}.dump(2) << '\n';
-  std::cout << "wrote " << o.out << ".md and .json\n";
+  kmq::bench::write_bar_chart(o.out + ".svg", {"kmq CPU against OpenCV cv::kmeans", machine, {speed, error, memory}});
+  std::cout << "wrote " << o.out << ".md, .json and .svg\n";
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "bench_vs_opencv: " << e.what() << '\n';

@@ -38,7 +38,7 @@
 #
 # Writes under OUT_DIR (few files, so that all of them come back from a lent
 # machine): device_check.log (everything printed), summary.txt (the table),
-# summary.json, gpu_bench.json, kmq_command.md, batch_throughput.md,
+# summary.json, gpu_bench.json and .svg, kmq_command.md, batch_throughput.md,
 # logs.tar.gz (every step's own log, the kmq_raw JSON lines and test XML).
 # Exit status 0 for PASS and REHEARSAL, 1 for FAIL, 2 for INCOMPLETE.
 # Order: build, tests, parity, the kmq command, stage timings, sanitizers,
@@ -345,6 +345,10 @@ if [ $have_gpu = 1 ] && [ $built = 1 ] && [ $made_inputs = 1 ] && [ -x "$bench" 
       sh -c '"$0" "$@" >"'"$bench_table"'"' "$bench" --json "$out_dir/gpu_bench.json" --ks 16,64,256 --seed 1 \
       "${specs[@]}"; then :; fi
   cat "$bench_table" >>"$logs/gpu_bench.log" 2>/dev/null
+  # Its chart beside the JSON (gpu_bench.svg: the speed-ups, the whole's times, the transfers).
+  if [ -s "$out_dir/gpu_bench.json" ]; then
+    run_step "gpu_bench.svg" 30 "$logs/gpu_bench_chart.log" "$python" "$repo/bench/gpu_bench_chart.py" "$out_dir/gpu_bench.json"
+  fi
   # What the graph buys: the 4K image again with plain launches.
   run_step "kmq_gpu_bench 4K without CUDA graphs" 120 "$logs/gpu_bench_no_graph.log" env KMQ_CUDA_NO_GRAPH=1 \
     "$bench" --json "$logs/gpu_bench_no_graph.json" --ks 16,256 --seed 1 "$inputs/photo-3840x2160.rgba:3840x2160"

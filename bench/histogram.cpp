@@ -7,22 +7,28 @@
 // also once with an alpha ramp (alpha 128-255 by row), which never takes the
 // table. Large allocations are fresh mmaps every call (fixed
 // M_MMAP_THRESHOLD), as in a process that quantizes one image: their page
-// faults are part of the time. Writes a Markdown table to stdout.
-//   histogram [--runs R] IMAGE...
+// faults are part of the time, and their count x the page size is the memory
+// each call touched. Writes a Markdown table to stdout and, with --svg, the
+// same as a bar chart.
+//   histogram [--runs R] [--reuse-memory] [--svg OUT.svg] IMAGE...
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "color_histogram_hash.hpp"
 #include "kmq/color_histogram.hpp"
+#include "bar_chart.hpp"
 #include "kmq/io/image_decoder.hpp"
 #include "machine_info.hpp"
 
@@ -104,8 +110,18 @@ bool one_alpha(const std::vector<packed_rgba>& pixels) {
   return std::all_of(pixels.begin(), pixels.end(), [&](packed_rgba p) { return (p >> 24) == (pixels[0] >> 24); });
 }
 
+// The chart's panels, a row added by each row of the table.
+struct chart_panels {
+  kmq::bench::bar_panel times{"one call, ms", {"radix sort of every pixel", "hash of the distinct colours", "two-level table"}, {}, false, 0, "", 2, ""};
+  kmq::bench::bar_panel ratio{"now / before (time)", {}, {}, false, 1, "parity", 2, "x"};
+  kmq::bench::bar_panel memory{"memory one call touched, MiB (minor page faults x page size)",
+                               {"radix sort of every pixel", "hash of the distinct colours", "two-level table"}, {}, false, 0, "", 1, ""};
+};
+
+double mib_of_faults(long faults) { return static_cast<double>(faults) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0); }
+
 void row(const std::string& name, std::uint32_t width, std::uint32_t height, const std::vector<packed_rgba>& pixels,
-         int runs) {
+         int runs, chart_panels& chart) {
   // Over a megapixel with one alpha, build_color_histogram() took and takes the two-level table.
   const bool table = pixels.size() >= (std::size_t{1} << 20) && one_alpha(pixels);
   timing radix, hash, now;
@@ -127,6 +143,10 @@ void row(const std::string& name, std::uint32_t width, std::uint32_t height, con
   else std::printf(" |");
   std::printf(" %.2fx | %s |\n", now_t.best_s / before_t.best_s,
               same(want, hashed) && (!table || same(want, got)) ? "yes" : "NO");
+  const double none = std::nan("");
+  chart.times.rows.push_back({name, {1e3 * radix.best_s, 1e3 * hash.best_s, table ? 1e3 * now.best_s : none}});
+  chart.ratio.rows.push_back({name, {now_t.best_s / before_t.best_s}});
+  chart.memory.rows.push_back({name, {mib_of_faults(radix.faults), mib_of_faults(hash.faults), table ? mib_of_faults(now.faults) : none}});
 }
 
 }  // namespace
@@ -134,22 +154,26 @@ void row(const std::string& name, std::uint32_t width, std::uint32_t height, con
 int main(int argc, char** argv) {
   int runs = 9;
   bool fresh_memory = true;
+  std::string svg;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--svg") == 0 && i + 1 < argc) svg = argv[++i];
     else if (std::strcmp(argv[i], "--reuse-memory") == 0) fresh_memory = false;
     else files.emplace_back(argv[i]);
   }
   if (files.empty() || runs < 1) {
-    std::fprintf(stderr, "usage: histogram [--runs R] IMAGE...\n");
+    std::fprintf(stderr, "usage: histogram [--runs R] [--reuse-memory] [--svg OUT.svg] IMAGE...\n");
     return 64;
   }
   if (fresh_memory) mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: no reuse of freed big blocks between calls
+  const std::string machine = kmq::bench::machine_description();
+  chart_panels chart;
   std::printf("# Colour histogram: radix sort of every pixel (before) against the hash of distinct colours\n\n"
               "%s Load average at the start: %s. Fastest of %d alternating runs, ms (minor page faults of one "
               "call), every large block a fresh mmap as in a one-image process (`--reuse-memory`: glibc's "
               "reuse instead); bench/histogram.cpp, one thread.\n\n",
-              kmq::bench::machine_description().c_str(), kmq::bench::load_average_now().c_str(), runs);
+              machine.c_str(), kmq::bench::load_average_now().c_str(), runs);
   std::printf("| image | size | distinct colours | path before / now | radix sort of every pixel | hash of the "
               "distinct colours | two-level table | now / before | identical |\n|---|---|---|---|---|---|---|---|---|\n");
   const kmq::io::image_decoder decoder;
@@ -157,7 +181,7 @@ int main(int argc, char** argv) {
     kmq::io::decoded_image image = decoder.decode_file(path);
     kmq::collapse_transparent(image.pixels.data(), image.pixels.size());
     const std::string name = path.substr(path.find_last_of('/') + 1);
-    row(name, image.width, image.height, image.pixels, runs);
+    row(name, image.width, image.height, image.pixels, runs, chart);
     for (std::uint32_t y = 0; y < image.height; ++y) {
       const packed_rgba alpha = (128u + 127u * y / std::max(1u, image.height - 1)) << 24;
       for (std::uint32_t x = 0; x < image.width; ++x) {
@@ -165,7 +189,16 @@ int main(int argc, char** argv) {
         p = (p & 0x00ffffffu) | alpha;
       }
     }
-    row(name + " + alpha ramp", image.width, image.height, image.pixels, runs);
+    row(name + " + alpha ramp", image.width, image.height, image.pixels, runs, chart);
+  }
+  if (!svg.empty()) {
+    try {
+      kmq::bench::write_bar_chart(svg, {"Colour histogram: radix sort (before) against the hash (now)", machine,
+                                        {chart.times, chart.ratio, chart.memory}});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "histogram: %s\n", e.what());
+      return 1;
+    }
   }
   return 0;
 }

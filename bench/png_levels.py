@@ -2,7 +2,9 @@
 """PNG size and encoding time per --png-level, from `kmq compress --json`.
 
 For each image and K, kmq compresses at every level asked; the table gives the
-output bytes and the encode stage's seconds (the lowest of --runs runs). With
+output bytes, the encode stage's seconds (the lowest of --runs runs) and the
+process's peak memory (wait4's maxrss, the largest of the runs); the same as a
+bar chart beside the table (OUT with .svg for .md). With
 --baseline, an older kmq (e.g. the zlib encoder) is run the same way in the same
 run, so the two columns compare on one machine under one load.
 
@@ -12,28 +14,29 @@ run, so the two columns compare on one machine under one load.
 import argparse
 import json
 import os
-import subprocess
 import tempfile
 import time
 
+import bar_chart
 from machine_info import machine_line
+from measured_run import run_measured
 
 
 def encode(kmq, image, k, level, runs, tmp, threads=None):
-    """(bytes, lowest encode seconds) or None when this kmq refuses the level."""
-    best, size = None, None
+    """(bytes, lowest encode seconds, largest peak MiB) or None when this kmq refuses the level."""
+    best, size, peak = None, None, 0.0
     for _ in range(runs):
         out = os.path.join(tmp, "out.png")
-        done = subprocess.run([kmq, "compress", image, "-o", out, "-k", str(k), "--png-level", str(level), "--force",
-                               "--json"] + (["--threads", str(threads)] if threads else []),
-                              capture_output=True, text=True)
-        if done.returncode != 0:
+        code, output, mib = run_measured([kmq, "compress", image, "-o", out, "-k", str(k), "--png-level", str(level),
+                                          "--force", "--json"] + (["--threads", str(threads)] if threads else []))
+        if code != 0:
             return None
-        report = json.loads(done.stdout)
+        report = json.loads(output)
         size = report["output_bytes"]
         seconds = report["seconds"]["encode"]
         best = seconds if best is None else min(best, seconds)
-    return size, best
+        peak = max(peak, mib)
+    return size, best, peak
 
 
 def main():
@@ -49,9 +52,11 @@ def main():
     args = parser.parse_args()
     levels = [int(v) for v in args.levels.split(",")]
     load = os.getloadavg()[0]
-    lines = ["| image | K | level | " + ("baseline bytes | baseline encode ms | " if args.baseline else "") +
-             "bytes | encode ms |" + (" bytes vs baseline | time vs baseline |" if args.baseline else ""),
-             "|---|---|---|" + ("---|---|" if args.baseline else "") + "---|---|" + ("---|---|" if args.baseline else "")]
+    lines = ["| image | K | level | " + ("baseline bytes | baseline encode ms | baseline peak MiB | " if args.baseline else "") +
+             "bytes | encode ms | peak MiB |" + (" bytes vs baseline | time vs baseline |" if args.baseline else ""),
+             "|---|---|---|" + ("---|---|---|" if args.baseline else "") + "---|---|---|" + ("---|---|" if args.baseline else "")]
+    sides = (["baseline"] if args.baseline else []) + ["kmq"]
+    size_rows, time_rows, memory_rows = [], [], []
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for image in args.images:
@@ -61,8 +66,13 @@ def main():
                     cells = [os.path.basename(image), str(k), str(level)]
                     old = encode(args.baseline, image, k, level, args.runs, tmp, args.threads) if args.baseline else None
                     if args.baseline:
-                        cells += [f"{old[0]:,}", f"{old[1] * 1000:.0f}"] if old else ["(refused)", "–"]
-                    cells += [f"{new[0]:,}", f"{new[1] * 1000:.0f}"] if new else ["(refused)", "–"]
+                        cells += [f"{old[0]:,}", f"{old[1] * 1000:.0f}", f"{old[2]:.0f}"] if old else ["(refused)", "–", "–"]
+                    cells += [f"{new[0]:,}", f"{new[1] * 1000:.0f}", f"{new[2]:.0f}"] if new else ["(refused)", "–", "–"]
+                    runs = ([old] if args.baseline else []) + [new]
+                    label = f"{os.path.basename(image)} K={k} level {level}"
+                    size_rows.append((label, [r[0] / 1000 if r else None for r in runs]))
+                    time_rows.append((label, [r[1] * 1000 if r else None for r in runs]))
+                    memory_rows.append((label, [r[2] if r else None for r in runs]))
                     if args.baseline:
                         if old and new:
                             cells += [f"{(new[0] / old[0] - 1) * 100:+.2f} %", f"{new[1] / old[1]:.2f}x"]
@@ -70,15 +80,23 @@ def main():
                             cells += ["–", "–"]
                     lines.append("| " + " | ".join(cells) + " |")
                     print(lines[-1], flush=True)
+    machine = f"Machine: {machine_line(f'load average {load:.2f} at the start')}"
     with open(args.out, "w") as md:
         md.write("# PNG bytes and encoding time per --png-level\n\n")
-        md.write(f"Machine: {machine_line(f'load average {load:.2f} at the start')}; "
+        md.write(f"{machine}; "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Encode = kmq's encode stage alone "
                  f"(`--json` seconds.encode), lowest of {args.runs} runs; bytes = the whole PNG file.\n")
         md.write("Made by `bench/png_levels.py " + " ".join(f"--{a} {getattr(args, a)}" for a in ("levels", "k", "runs", "threads")
                                          if getattr(args, a) is not None)
                  + (" --baseline BASELINE" if args.baseline else "") + " " + " ".join(args.images) + "`.\n\n")
         md.write("\n".join(lines) + "\n")
+        svg = os.path.splitext(args.out)[0] + ".svg"
+        md.write(f"\n![bytes, encode time and peak memory per level]({os.path.basename(svg)})\n")
+    bar_chart.write(svg, "PNG bytes and encoding time per --png-level",
+                    machine,
+                    [bar_chart.panel("output, kB", size_rows, sides, decimals=0),
+                     bar_chart.panel("encode stage, ms", time_rows, sides, decimals=0),
+                     bar_chart.panel("peak memory of the process, MiB", memory_rows, sides, decimals=0)])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 # The PNG encoder's deflate, one stream against pieces on 1 and 2 threads, on
 # volna resized to 3840x2160 (Pillow, Lanczos) and at 5120x2880, K = 16, 64, 256,
 # levels 1, 6, 9, 12: kmq compresses each, bench/png_pieces.cpp times the
-# deflate of its rows. Table to results/png_pieces.md (or $3).
+# deflate of its rows. Table to results/png_pieces.md (or $3), its chart beside
+# it (.svg: the speed-up and the bytes added, per file, level, piece size and threads).
 #   bench/png_pieces.sh [BUILD_DIR] [SOURCE_DIR] [OUT.md]
 set -euo pipefail
 build=${1:-build}
@@ -29,5 +30,12 @@ done
 # The machine is shared: what else ran decides what a second thread can gain.
 echo "" >> "$out.tmp"
 echo "Load average (1, 5, 15 min) at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs." >> "$out.tmp"
+svg=${out%.md}.svg
+echo "" >> "$out.tmp"
+echo "![speed-up and bytes added by pieces]($(basename "$svg"))" >> "$out.tmp"
+/usr/bin/python3 "$(dirname "$0")/bar_chart.py" "$out.tmp" "$svg.tmp" --label "file,level,pieces of,threads" \
+  --value speed-up --title "speed-up of pieces on threads against one stream" --reference 1 --reference-label parity \
+  --suffix x --also "vs one stream"
 mv "$out.tmp" "$out"
-echo "wrote $out"
+mv "$svg.tmp" "$svg"
+echo "wrote $out and $svg"

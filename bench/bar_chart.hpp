@@ -1,0 +1,46 @@
+// Standalone SVG bar charts for the C++ benchmarks' results/ (the Python
+// harnesses draw the same layout with bench/bar_chart.py): one row a table
+// row, one horizontal bar a series, panels stacked, each with its own axis
+// (linear from 0, or logarithmic for ratios spanning decades) and an optional
+// reference line (1x = parity). Colours are inline and xmlns is set, so the
+// file opens alone in a browser or a Markdown viewer. The scales and ticks are
+// the report's (pipeline/src/svg_plot.hpp). Tested by tests/test_bench_bar_chart.cpp.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace kmq::bench {
+
+struct bar_row {
+  std::string label;           // the row's name, left of its bars
+  std::vector<double> values;  // one a series; NaN: not measured (drawn as "–")
+};
+
+struct bar_panel {
+  std::string title;                // what the bars measure, with the unit
+  std::vector<std::string> series;  // the legend, one name a value (none drawn for one series)
+  std::vector<bar_row> rows;
+  bool log = false;                 // a logarithmic axis (values must be > 0)
+  double reference = 0;             // a dashed line at this value (1 for ratios); 0: none
+  std::string reference_label;      // beside the line, e.g. "parity"
+  int decimals = 2;                 // of the value printed at each bar's end
+  std::string suffix;               // after that value, e.g. "x" or " ms"
+};
+
+struct bar_chart {
+  std::string title;
+  std::string machine;  // bench/machine_info.hpp's line, wrapped under the title
+  std::vector<bar_panel> panels;
+  double width = 760;
+};
+
+// The chart as an SVG document.
+std::string render_bar_chart(const bar_chart& chart);
+
+// Writes it to path; throws std::runtime_error naming the path when it cannot.
+void write_bar_chart(const std::string& path, const bar_chart& chart);
+
+// Series colours, in order (the Python side uses the same).
+const std::vector<std::string>& bar_colours();
+
+}  // namespace kmq::bench

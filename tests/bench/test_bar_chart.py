@@ -1,0 +1,147 @@
+"""bench/bar_chart.py: well-formed SVG, bars proportional to their values on
+linear and log axes, the reference line where a bar of its value ends,
+unmeasured values as dashes, names escaped, the legend only for several
+series, the machine line whole; and the charts drawn from a Markdown table."""
+import math
+import os
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import bar_chart  # noqa: E402
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def parse(svg):
+    return ET.fromstring(svg)  # raises on XML that is not well-formed
+
+
+def bars(root):
+    return [r for r in root.iter(NS + "rect") if r.find(NS + "title") is not None]
+
+
+def texts(root):
+    return [t.text for t in root.iter(NS + "text")]
+
+
+def num(e, a):
+    return float(e.get(a))
+
+
+class BarChart(unittest.TestCase):
+    def test_linear_bars_are_proportional(self):
+        p = bar_chart.panel("ms", [("a", [10]), ("b", [25]), ("c", [40])], decimals=1, suffix=" ms")
+        root = parse(bar_chart.render("t", "m", [p]))
+        b = bars(root)
+        self.assertEqual(len(b), 3)
+        self.assertEqual({num(r, "x") for r in b}, {num(b[0], "x")})
+        self.assertAlmostEqual(num(b[1], "width") / num(b[0], "width"), 2.5, delta=0.02)
+        self.assertAlmostEqual(num(b[2], "width") / num(b[0], "width"), 4.0, delta=0.02)
+        self.assertIn("25.0 ms", texts(root))
+
+    def test_log_bars_and_reference(self):
+        p = bar_chart.panel("x", [("x", [10]), ("y", [100]), ("z", [1000])], log=True, reference=1,
+                            reference_label="parity", decimals=1, suffix="x")
+        root = parse(bar_chart.render("t", "m", [p]))
+        b = bars(root)
+        self.assertAlmostEqual(num(b[1], "width") / num(b[0], "width"), 2.0, delta=0.02)
+        self.assertAlmostEqual(num(b[2], "width") / num(b[0], "width"), 3.0, delta=0.02)
+        dashed = [l for l in root.iter(NS + "line") if l.get("stroke-dasharray")]
+        self.assertEqual(len(dashed), 1)
+        self.assertAlmostEqual(num(dashed[0], "x1"), num(b[0], "x"), delta=0.1)
+        self.assertIn("parity", texts(root))
+
+    def test_reference_on_a_linear_axis(self):
+        p = bar_chart.panel("r", [("one", [1.0]), ("half", [0.5])], reference=1)
+        root = parse(bar_chart.render("t", "m", [p]))
+        b = bars(root)
+        dashed = [l for l in root.iter(NS + "line") if l.get("stroke-dasharray")][0]
+        self.assertAlmostEqual(num(dashed, "x1"), num(b[0], "x") + num(b[0], "width"), delta=0.1)
+
+    def test_negative_values_extend_the_axis_left_of_zero(self):
+        p = bar_chart.panel("%", [("down", [-2.0]), ("up", [6.0])])
+        root = parse(bar_chart.render("t", "m", [p]))
+        down, up = bars(root)
+        self.assertAlmostEqual(num(down, "x") + num(down, "width"), num(up, "x"), delta=0.1)  # both from 0
+        self.assertAlmostEqual(num(up, "width") / num(down, "width"), 3.0, delta=0.02)
+        self.assertIn("-2", texts(root))  # a tick left of 0
+
+    def test_unmeasured_is_a_dash(self):
+        p = bar_chart.panel("MiB", [("img", [12, None]), ("img2", [float("nan"), 3])], series=["kmq", "peer"])
+        root = parse(bar_chart.render("t", "m", [p]))
+        self.assertEqual(len(bars(root)), 2)
+        self.assertEqual(texts(root).count("–"), 2)
+        log = bar_chart.panel("x", [("zero", [0]), ("two", [2])], log=True)
+        self.assertEqual(len(bars(parse(bar_chart.render("t", "m", [log])))), 1)
+
+    def test_escaping_and_legend(self):
+        p = bar_chart.panel("a <b> & c", [('x<y>&"z"', [1, 2])], series=["kmq", "cv::kmeans"])
+        root = parse(bar_chart.render("chart & title", "m", [p]))
+        for wanted in ('x<y>&"z"', "a <b> & c", "chart & title", "cv::kmeans"):
+            self.assertIn(wanted, texts(root))
+        one = bar_chart.panel("p", [("x", [1])], series=["only"])
+        self.assertNotIn("only", texts(parse(bar_chart.render("t", "m", [one]))))
+
+    def test_machine_line_wrapped_whole(self):
+        machine = " ".join(f"word{i}" for i in range(40))
+        lines = [t for t in texts(parse(bar_chart.render("t", machine, []))) if t.startswith("word")]
+        self.assertGreaterEqual(len(lines), 2)
+        self.assertTrue(all(len(l) <= 118 for l in lines))
+        self.assertEqual(" ".join(lines), machine)
+
+
+class FromTable(unittest.TestCase):
+    TABLE = """# PNG decoding
+
+Machine: AMD EPYC, 2 hardware threads, no GPU; kmq source at abc1234; 2026-11-29.
+
+| file | pixels | libpng ms | fast ms | fast / libpng |
+|---|---|---|---|---|
+| a.png | 10x10 | 4.9 | 2.0 | 0.41x |
+| b.png | 20x20 | 1,028.1 | 15.5 | – |
+
+Text after the table.
+"""
+
+    def test_numbers_in_cells(self):
+        self.assertEqual(bar_chart.number("0.41x"), 0.41)
+        self.assertEqual(bar_chart.number("1,234,567"), 1234567)
+        self.assertEqual(bar_chart.number("+0.84 %"), 0.84)
+        self.assertEqual(bar_chart.number("12.3 (456)"), 12.3)
+        self.assertIsNone(bar_chart.number("–"))
+
+    def test_a_chart_from_a_table(self):
+        with tempfile.TemporaryDirectory() as d:
+            md, svg = os.path.join(d, "t.md"), os.path.join(d, "t.svg")
+            with open(md, "w") as f:
+                f.write(self.TABLE)
+            bar_chart.main([md, svg, "--label", "file,pixels", "--value", "libpng ms,fast ms"])
+            root = parse(read(svg))
+            all_text = texts(root)
+            self.assertIn("PNG decoding", all_text)
+            self.assertIn("a.png 10x10", all_text)
+            self.assertIn("1028.10", all_text)
+            self.assertTrue(any(t.startswith("Machine: AMD EPYC") for t in all_text))
+            self.assertEqual(len(bars(root)), 4)
+            bar_chart.main([md, svg, "--label", "file", "--value", "fast / libpng", "--reference", "1"])
+            root = parse(read(svg))
+            self.assertEqual(len(bars(root)), 1)  # b.png's "–" is not a number
+            bar_chart.main([md, svg, "--label", "file", "--value", "fast / libpng", "--also", "libpng ms,fast ms",
+                            "--also", "pixels"])
+            root = parse(read(svg))
+            self.assertEqual(len(bars(root)), 1 + 4 + 2)  # three panels
+            self.assertIn("libpng ms, fast ms", texts(root))
+            with self.assertRaises(SystemExit):
+                bar_chart.main([md, svg, "--label", "file", "--value", "no such column"])
+
+
+if __name__ == "__main__":
+    unittest.main()
