@@ -138,6 +138,7 @@ nlohmann::json run_side(const options& o, const std::string& side, int k, const 
   } else if (side != "decode") {
     throw std::runtime_error("--side is kmq, opencv or decode, not " + side);
   }
+  out["peak_kib"] = kmq::bench::own_peak_kib();
   return out;
 }
 
@@ -148,7 +149,7 @@ nlohmann::json run_child_side(const options& o, const std::string& side, int k, 
        "--restarts", std::to_string(o.restarts), "--opencv-max-iter", std::to_string(o.opencv_max_iter), path});
   if (run.exit_code != 0) throw std::runtime_error(side + " on " + path + " failed (exit " + std::to_string(run.exit_code) + ")");
   nlohmann::json out = nlohmann::json::parse(run.output);
-  out["peak_mib"] = static_cast<double>(run.peak_kib) / 1024.0;
+  out["peak_mib"] = out.at("peak_kib").get<double>() / 1024.0;
   return out;
 }
 
@@ -212,7 +213,7 @@ int main(int argc, char** argv) try {
      << "; cv::kmeans: k-means++ seeding, one attempt, max-iter " << o.opencv_max_iter
      << ", epsilon 1e-4 (centre shift), OpenCV " << CV_VERSION << " with " << cv_threads
      << " threads. MSE per RGB channel of the image as written (centres rounded to bytes). Speed-up = cv time / kmq time. "
-        "Each side runs in a process of its own; peak memory is that process's largest resident set (wait4), the decoded "
+        "Each side runs in a process of its own; peak memory is that process's largest resident set (its VmHWM), the decoded "
         "image included: \"decode alone\" is a process that only decodes.\n\n"
      << table.str() << "\n![speed-up, MSE ratio and memory per image and K](" << o.out.substr(o.out.find_last_of('/') + 1)
      << ".svg)\n";

@@ -1,16 +1,18 @@
 // A command run as a child process, for benchmarks that measure each side's
-// memory: its standard output and its peak resident set (wait4's ru_maxrss),
-// which a fresh process has for itself alone (a fork of a running harness
-// would start with the harness's pages, and its thread pools would not
-// survive the fork).
+// memory in a process of its own (a fork of a running harness would start
+// with the harness's pages, and its thread pools would not survive the fork).
+// The child reports its own peak (own_peak_kib(): VmHWM, the high-water mark
+// of the memory exec gave it). wait4's ru_maxrss is no measure here: exec
+// keeps the old address space's high-water mark, and posix_spawn's child
+// shares the harness's until exec, so it would report the harness's peak.
 #pragma once
 #include <spawn.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,9 +23,17 @@ namespace kmq::bench {
 
 struct child_run {
   int exit_code = -1;   // -1: killed by a signal
-  long peak_kib = 0;    // the child's largest resident set, KiB
   std::string output;   // what it wrote to standard output
 };
+
+// This process's largest resident set since its exec, KiB (0 where /proc has none).
+inline long own_peak_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
 
 // This program's own path (to run itself as the child).
 inline std::string own_executable() {
@@ -62,11 +72,9 @@ inline child_run run_child(const std::vector<std::string>& argv) {
   }
   ::close(pipe_ends[0]);
   int status = 0;
-  struct rusage usage {};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.peak_kib = usage.ru_maxrss;
   return run;
 }
 

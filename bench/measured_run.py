@@ -1,17 +1,17 @@
-"""One run of a command with its peak memory, for the Python benchmarks: the
-process's largest resident set from wait4 (what GNU time's %M reports), so
-that a table can set kmq's memory beside its time without /usr/bin/time."""
-import os
+"""One run of a command with its peak memory, for the Python benchmarks, as
+GNU time's %M reports it (the process's largest resident set). Not wait4's
+maxrss from Python's own child: exec keeps the old address space's high-water
+mark, and the child Python spawns shares Python's until exec, so small runs
+would show the harness's peak."""
 import subprocess
+import tempfile
 
 
 def run_measured(command, stdout=subprocess.PIPE):
     """(exit code, standard output or None, peak resident set in MiB) of one run of command."""
-    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.DEVNULL, text=True)
-    output = None
-    if process.stdout is not None:
-        output = process.stdout.read()
-        process.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, output, usage.ru_maxrss / 1024
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".rss") as rss:
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + list(command), stdout=stdout,
+                              stderr=subprocess.DEVNULL, text=True)
+        peak = rss.read().strip().splitlines()
+    kib = int(peak[-1]) if peak and peak[-1].isdigit() else 0
+    return done.returncode, done.stdout, kib / 1024

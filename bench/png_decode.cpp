@@ -50,7 +50,7 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
 double peak_mib(const std::string& side, const std::string& path) {
   const kmq::bench::child_run run = kmq::bench::run_child({kmq::bench::own_executable(), "--side", side, path});
   if (run.exit_code != 0) throw std::runtime_error(side + " decode of " + path + " failed");
-  return static_cast<double>(run.peak_kib) / 1024.0;
+  return std::stod(run.output) / 1024.0;
 }
 
 }  // namespace
@@ -72,6 +72,7 @@ int main(int argc, char** argv) try {
   if (!side.empty()) {  // a child: one decode, for its peak memory
     kmq::io::decoded_image image;
     (side == "libpng" ? with_libpng : with_fast_path)(read_file(files.front()), image);
+    std::printf("%ld\n", kmq::bench::own_peak_kib());
     return 0;
   }
   const std::string machine = kmq::bench::machine_description();

@@ -3,7 +3,7 @@
 
 For each image and K, kmq compresses at every level asked; the table gives the
 output bytes, the encode stage's seconds (the lowest of --runs runs) and the
-process's peak memory (wait4's maxrss, the largest of the runs); the same as a
+process's peak memory (GNU time's %M, the largest of the runs); the same as a
 bar chart beside the table (OUT with .svg for .md). With
 --baseline, an older kmq (e.g. the zlib encoder) is run the same way in the same
 run, so the two columns compare on one machine under one load.
