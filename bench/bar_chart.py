@@ -70,6 +70,7 @@ def _axis(p, left, right):
     if low < 0:  # negative values (a change in per cent): the axis reaches them too
         step = _nice_top(top - low)[1]
         low = math.floor(low / step + 1e-9) * step
+        top = math.ceil(top / step - 1e-9) * step
     ticks = [low + i * step for i in range(int(round((top - low) / step)) + 1)]
     return (lambda v: left + (right - left) * (v - low) / (top - low)), ticks, 0.0
 
@@ -142,7 +143,7 @@ def render(title, machine, panels, width=760):
 
 
 def write(path, title, machine, panels):
-    with open(path, "w") as f:
+    with open(path, "w", encoding="utf-8") as f:
         f.write(render(title, machine, panels))
 
 
@@ -155,7 +156,7 @@ def number(cell):
 def read_table(path):
     """(title, machine line, header, rows) of the first Markdown table in path."""
     title, machine, header, rows = "", "", None, []
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         lines = f.readlines()
     for line in lines:
         line = line.rstrip("\n")

@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
     try {
       kmq::bench::write_bar_chart(svg, {"Colour histogram: radix sort (before) against the hash (now)", machine,
                                         {chart.times, chart.ratio, chart.memory}});
+      std::printf("\n![time, ratio and memory touched per image](%s)\n", svg.substr(svg.find_last_of('/') + 1).c_str());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "histogram: %s\n", e.what());
       return 1;

@@ -36,12 +36,12 @@ trap 'rm -rf "$work"' EXIT
   echo
   echo "![output size, PSNR and peak memory per setting](levels.svg)"
 } >"$out"
-/usr/bin/python3 - "$work/runs" "$out" sample_images/*.jpg sample_images/*.png <<'PY'
+/usr/bin/python3 - "$work/runs" sample_images/*.jpg sample_images/*.png <<'PY'
 import json, os, sys
 sys.path.insert(0, "bench")
 import bar_chart
 settings = ["smallest", "balanced", "best", "K=16", "K=64", "K=256"]
-images = [os.path.basename(p) for p in sys.argv[3:]]
+images = [os.path.basename(p) for p in sys.argv[2:]]
 cell = {}
 for image in images:
     for i in range(len(settings)):
@@ -49,8 +49,8 @@ for image in images:
             cell[(image, i)] = {"run": json.load(f), "peak_kib": int(g.read())}
 def rows(value):
     return [(image, [value(cell[(image, i)]) for i in range(len(settings))]) for image in images]
-with open(sys.argv[2]) as f:
-    machine = f.readline().strip("# \n")
+import machine_info
+machine = "Machine: " + machine_info.machine_line()
 bar_chart.write("results/levels.svg", "Levels against fixed K", machine,
                 [bar_chart.panel("output, kB", rows(lambda r: r["run"]["output_bytes"] / 1000), settings, decimals=0),
                  bar_chart.panel("PSNR, dB", rows(lambda r: r["run"]["psnr"]), settings, decimals=1),

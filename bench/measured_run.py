@@ -10,8 +10,9 @@ import tempfile
 def run_measured(command, stdout=subprocess.PIPE):
     """(exit code, standard output or None, peak resident set in MiB) of one run of command."""
     with tempfile.NamedTemporaryFile(mode="r", suffix=".rss") as rss:
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + list(command), stdout=stdout,
-                              stderr=subprocess.DEVNULL, text=True)
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + list(command), stdout=stdout, text=True)
         peak = rss.read().strip().splitlines()
+    if done.returncode in (126, 127):  # GNU time could not run it: a wrong path is no refusal of kmq's
+        raise FileNotFoundError(f"cannot run {command[0]} (exit {done.returncode})")
     kib = int(peak[-1]) if peak and peak[-1].isdigit() else 0
     return done.returncode, done.stdout, kib / 1024

@@ -104,7 +104,10 @@ int main(int argc, char** argv) try {
     ratio.rows.push_back({name, {fast_best / libpng_best}});
     memory.rows.push_back({name, {libpng_mib, fast_mib}});
   }
-  if (!svg.empty()) kmq::bench::write_bar_chart(svg, {"PNG decoding: libpng against kmq's fast path", machine, {times, ratio, memory}});
+  if (!svg.empty()) {
+    kmq::bench::write_bar_chart(svg, {"PNG decoding: libpng against kmq's fast path", machine, {times, ratio, memory}});
+    std::printf("\n![decode time, ratio and peak memory per file](%s)\n", svg.substr(svg.find_last_of('/') + 1).c_str());
+  }
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "png_decode: %s\n", e.what());

@@ -73,6 +73,10 @@ class BarChart(unittest.TestCase):
         self.assertAlmostEqual(num(down, "x") + num(down, "width"), num(up, "x"), delta=0.1)  # both from 0
         self.assertAlmostEqual(num(up, "width") / num(down, "width"), 3.0, delta=0.02)
         self.assertIn("-2", texts(root))  # a tick left of 0
+        mixed = parse(bar_chart.render("t", "m", [bar_chart.panel("%", [("a", [-3.0]), ("b", [7.0])])]))
+        axis = [l for l in mixed.iter(NS + "line") if l.get("stroke") == "#888"][0]
+        grid = [l for l in mixed.iter(NS + "line") if l.get("stroke") == "#e4e4e4"]
+        self.assertTrue(all(num(axis, "x1") - 0.1 <= num(l, "x1") <= num(axis, "x2") + 0.1 for l in grid))
 
     def test_unmeasured_is_a_dash(self):
         p = bar_chart.panel("MiB", [("img", [12, None]), ("img2", [float("nan"), 3])], series=["kmq", "peer"])
