@@ -190,6 +190,7 @@ def main(argv=None):
     ap.add_argument("--decimals", type=int, default=2)
     ap.add_argument("--suffix", default="")
     ap.add_argument("--also", action="append", default=[], help="columns of one more panel, linear from 0 (repeatable)")
+    ap.add_argument("--machine", help="the machine line (default: the table's line that starts with Machine:)")
     a = ap.parse_args(argv)
     title, machine, header, rows = read_table(a.table)
 
@@ -198,21 +199,38 @@ def main(argv=None):
             raise SystemExit(f"bar_chart: {a.table}: no column {name!r} (columns: {', '.join(header)})")
         return header.index(name)
 
-    labels = [column(c) for c in a.label.split(",")]
+    def names_in(spec):
+        """The column names of a comma-separated list; a name with commas of its own ("histogram, old ms") stays whole."""
+        names, pending = [], ""
+        for part in spec.split(","):
+            pending = f"{pending},{part}" if pending else part
+            if pending.strip() in header:
+                names.append(pending.strip())
+                pending = ""
+        if pending:
+            column(pending.strip())  # exits naming it
+        return names
+
+    labels = [column(c) for c in names_in(a.label)]
 
     def data(names):
         values = [column(c) for c in names]
-        return [(" ".join(r[i] for i in labels), [number(r[i]) if i < len(r) else None for i in values]) for r in rows]
+        return [(label_of(r), [number(r[i]) if i < len(r) else None for i in values]) for r in rows]
 
-    series = a.value.split(",")
+    def label_of(row):
+        """The first label column's cell, then name=cell for the others ("fruits.jpg K=16 level=6")."""
+        first, *rest = labels
+        return " ".join([row[first]] + [f"{header[i]}={row[i]}" for i in rest])
+
+    series = names_in(a.value)
     panels = [panel(a.title or ", ".join(series), data(series), series if len(series) > 1 else (), a.log, a.reference,
                     a.reference_label, a.decimals, a.suffix)]
     for also in a.also:
-        names = also.split(",")
+        names = names_in(also)
         rows_of = data(names)
         whole = all(v is None or float(v).is_integer() for _, vs in rows_of for v in vs)
         panels.append(panel(", ".join(names), rows_of, names if len(names) > 1 else (), decimals=0 if whole else a.decimals))
-    write(a.svg, title, machine, panels)
+    write(a.svg, title, a.machine or machine, panels)
 
 
 if __name__ == "__main__":

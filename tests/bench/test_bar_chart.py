@@ -131,7 +131,7 @@ Text after the table.
             root = parse(read(svg))
             all_text = texts(root)
             self.assertIn("PNG decoding", all_text)
-            self.assertIn("a.png 10x10", all_text)
+            self.assertIn("a.png pixels=10x10", all_text)
             self.assertIn("1028.10", all_text)
             self.assertTrue(any(t.startswith("Machine: AMD EPYC") for t in all_text))
             self.assertEqual(len(bars(root)), 4)
@@ -145,6 +145,11 @@ Text after the table.
             self.assertIn("libpng ms, fast ms", texts(root))
             with self.assertRaises(SystemExit):
                 bar_chart.main([md, svg, "--label", "file", "--value", "no such column"])
+            with open(md, "w") as f:
+                f.write(self.TABLE.replace("libpng ms", "libpng, ms"))  # a column name with a comma of its own
+            bar_chart.main([md, svg, "--label", "file", "--value", "libpng, ms,fast ms"])
+            self.assertIn("libpng, ms", texts(parse(read(svg))))
+            self.assertEqual(len(bars(parse(read(svg)))), 4)
 
 
 if __name__ == "__main__":
