@@ -1,8 +1,9 @@
-"""SVG bar charts for the Python and shell benchmarks' results/, the layout of
-bench/bar_chart.hpp (the C++ harnesses'): one row a table row, one horizontal
-bar a series, panels stacked, each with its own axis (linear from 0, or
-logarithmic for ratios spanning decades) and an optional dashed reference line
-(1x = parity). Standard library only; tested by tests/bench/test_bar_chart.py.
+"""SVG bar charts for the Python and shell benchmarks' results/, byte for byte
+what bench/bar_chart.hpp (the C++ harnesses') writes for the same chart: one
+row a table row, one horizontal bar a series, panels stacked, each with its own
+axis (linear from 0, or logarithmic for ratios spanning decades) and an optional
+dashed reference line (1x = parity). Standard library only; tested by
+tests/bench/test_bar_chart.py (against the C++ too).
 
 As a command it draws a chart from a Markdown table a harness wrote:
     bench/bar_chart.py TABLE.md OUT.svg --label COL[,COL] --value COL[,COL] [--log] [--reference R]
@@ -14,16 +15,43 @@ import argparse
 import math
 import re
 import sys
-from html import escape
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-MARGIN, BAR, BAR_GAP, ROW_GAP, CHAR_W, VALUE_ROOM, MACHINE_WRAP = 10, 12, 2, 6, 6.2, 76, 118
+MARGIN, BAR, BAR_GAP, ROW_GAP, CHAR_W, VALUE_ROOM, MOST_LABEL_W, MACHINE_WRAP = 10, 12, 2, 6, 6.2, 76, 300, 118
+
+# Every step below is bench/bar_chart.cpp's, operation for operation, so that the two write the same bytes
+# (tests/bench/test_bar_chart.py compares them on tests/bench/bar_chart_cases.json through bar_chart_render).
 
 
 def panel(title, rows, series=(), log=False, reference=0.0, reference_label="", decimals=2, suffix=""):
     """rows: [(label, [value, ...])]; a value None or NaN is drawn as a dash (not measured)."""
     return dict(title=title, rows=rows, series=list(series), log=log, reference=reference,
                 reference_label=reference_label, decimals=decimals, suffix=suffix)
+
+
+def escape(text):
+    """& < > " ' as entities, control characters but tab and newline as U+FFFD (kmq::report::escape)."""
+    out = []
+    for c in str(text):
+        out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}.get(c) or
+                   ("\ufffd" if ord(c) < 0x20 and c not in "\t\n" else c))
+    return "".join(out)
+
+
+def compact(value):
+    """kmq::report::compact: "1.23M", "350k", "0.005"."""
+    if value == 0:
+        return "0"
+    for limit, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def shortened(label):
+    """The label as drawn: past the label column's width, its first characters and "…"."""
+    most = int((MOST_LABEL_W - 8) / CHAR_W)
+    return label if len(label) <= most else label[:most - 1] + "…"
 
 
 def wrapped(text, width=MACHINE_WRAP):
@@ -41,52 +69,55 @@ def _measured(v, log):
 
 
 def _nice_top(hi):
-    """The first tick of 1, 2 or 5 times a power of ten at or above hi (about 5 ticks)."""
+    """The first tick of 1, 2 or 5 times a power of ten at or above hi (about 5 ticks), and their step."""
     if hi <= 0:
         return 1.0, 0.2
     raw = hi / 5
-    power = 10 ** math.floor(math.log10(raw))
+    power = math.pow(10.0, math.floor(math.log10(raw)))
     f = raw / power
     step = (1 if f < 1.5 else 2 if f < 3.5 else 5 if f < 7.5 else 10) * power
     return math.ceil(hi / step - 1e-9) * step, step
 
 
 def _axis(p, left, right):
-    """(to_x, ticks) of the panel's axis."""
+    """(to_x, ticks, where bars start) of the panel's axis."""
     values = [v for _, vs in p["rows"] for v in vs if _measured(v, p["log"])]
     if p["reference"] > 0:
         values.append(p["reference"])
     if p["log"]:
-        lo = 10 ** math.floor(math.log10(min(values, default=1)) + 1e-9)
-        hi = max(10 ** math.ceil(math.log10(max(values, default=10)) - 1e-9), lo * 10)
-        span = math.log10(hi) - math.log10(lo)
+        lo = math.pow(10.0, math.floor(math.log10(min(values, default=1)) + 1e-9))
+        hi = max(math.pow(10.0, math.ceil(math.log10(max(values, default=10)) - 1e-9)), lo * 10)
         ticks, t = [], lo
         while t <= hi * (1 + 1e-9):
             ticks.append(t)
             t *= 10
-        return (lambda v: left + (right - left) * (math.log10(v) - math.log10(lo)) / span), ticks, lo
+        return (lambda v: left + (right - left) * (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))), ticks, lo
     top, step = _nice_top(max(values, default=1))
-    low = min([0.0] + values)
+    low = min(0.0, min(values, default=0))
     if low < 0:  # negative values (a change in per cent): the axis reaches them too
         step = _nice_top(top - low)[1]
         low = math.floor(low / step + 1e-9) * step
         top = math.ceil(top / step - 1e-9) * step
-    ticks = [low + i * step for i in range(int(round((top - low) / step)) + 1)]
+    ticks = [low + i * step for i in range(round((top - low) / step) + 1)]
     return (lambda v: left + (right - left) * (v - low) / (top - low)), ticks, 0.0
 
 
 def _text(x, y, s, extra=""):
-    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(str(s))}</text>'
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(s)}</text>'
+
+
+def _line(x1, y1, x2, y2, style):
+    return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" {style}/>'
 
 
 def _tick(v):
-    return f"{v:g}"
+    return compact(v) if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-2) else f"{v:g}"
 
 
 def render(title, machine, panels, width=760):
     """The chart as an SVG document."""
-    longest = max([8] + [len(label) for p in panels for label, _ in p["rows"]])
-    label_w = min(300.0, CHAR_W * longest + 8)
+    longest = max([8] + [len(shortened(label)) for p in panels for label, _ in p["rows"]])
+    label_w = min(MOST_LABEL_W, CHAR_W * longest + 8)
     left, right = MARGIN + label_w, width - VALUE_ROOM
     out, y = [], 26
     out.append(_text(MARGIN, y, title, ' font-size="14" font-weight="bold"'))
@@ -108,6 +139,7 @@ def render(title, machine, panels, width=760):
         to_x, ticks, start = _axis(p, left, right)
         top, bars = y, []
         for label, values in p["rows"]:
+            label = shortened(label)
             row_h = max(1, len(values)) * (BAR + BAR_GAP)
             bars.append(_text(left - 6, y + row_h / 2 + 3, label, ' text-anchor="end"'))
             for s, v in enumerate(values):
@@ -126,15 +158,15 @@ def render(title, machine, panels, width=760):
         bottom = y
         for t in ticks:
             x = to_x(t)
-            out.append(f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#e4e4e4"/>')
+            out.append(_line(x, top, x, bottom, 'stroke="#e4e4e4"'))
             out.append(_text(x, bottom + 12, _tick(t), ' text-anchor="middle" fill="#555" font-size="10"'))
         out += bars
         if p["reference"] > 0:
             x = to_x(p["reference"])
-            out.append(f'<line x1="{x:.1f}" y1="{top - 4:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="#333" stroke-dasharray="4 3"/>')
+            out.append(_line(x, top - 4, x, bottom, 'stroke="#333" stroke-dasharray="4 3"'))
             if p["reference_label"]:
                 out.append(_text(x + 4, top + 2, p["reference_label"], ' fill="#333" font-size="10"'))
-        out.append(f'<line x1="{left:.1f}" y1="{bottom:.1f}" x2="{right:.1f}" y2="{bottom:.1f}" stroke="#888"/>')
+        out.append(_line(left, bottom, right, bottom, 'stroke="#888"'))
         y = bottom + 14
     height = y + MARGIN
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '

@@ -112,10 +112,15 @@ bool one_alpha(const std::vector<packed_rgba>& pixels) {
 
 // The chart's panels, a row added by each row of the table.
 struct chart_panels {
-  kmq::bench::bar_panel times{"one call, ms", {"radix sort of every pixel", "hash of the distinct colours", "two-level table"}, {}, false, 0, "", 2, ""};
-  kmq::bench::bar_panel ratio{"now / before (time)", {}, {}, false, 1, "parity", 2, "x"};
-  kmq::bench::bar_panel memory{"memory one call touched, MiB (minor page faults x page size)",
-                               {"radix sort of every pixel", "hash of the distinct colours", "two-level table"}, {}, false, 0, "", 1, ""};
+  explicit chart_panels(bool fresh_memory)
+      : memory(kmq::bench::amount_panel(fresh_memory ? "memory one call touched, MiB (minor page faults x page size)"
+                                                     : "memory one call touched, MiB (minor page faults x page size; "
+                                                       "--reuse-memory: glibc reuses what the last call freed)",
+                                        paths(), 1)) {}
+  static std::vector<std::string> paths() { return {"radix sort of every pixel", "hash of the distinct colours", "two-level table"}; }
+  kmq::bench::bar_panel times = kmq::bench::amount_panel("one call, ms", paths(), 2);
+  kmq::bench::bar_panel ratio = kmq::bench::ratio_panel("now / before (time)");
+  kmq::bench::bar_panel memory;
 };
 
 double mib_of_faults(long faults) { return static_cast<double>(faults) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0); }
@@ -168,7 +173,7 @@ int main(int argc, char** argv) {
   }
   if (fresh_memory) mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: no reuse of freed big blocks between calls
   const std::string machine = kmq::bench::machine_description();
-  chart_panels chart;
+  chart_panels chart(fresh_memory);
   std::printf("# Colour histogram: radix sort of every pixel (before) against the hash of distinct colours\n\n"
               "%s Load average at the start: %s. Fastest of %d alternating runs, ms (minor page faults of one "
               "call), every large block a fresh mmap as in a one-image process (`--reuse-memory`: glibc's "

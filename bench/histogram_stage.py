@@ -35,7 +35,8 @@ def main():
     print("# The histogram stage inside `kmq compress`, two builds\n")
     print(f"{machine}; "
           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}. Load average at the start: {load}. "
-          f"K={args.k}, fastest of {args.runs} alternating runs; bench/histogram_stage.py.\n")
+          f"K={args.k}, fastest of {args.runs} alternating runs, each under GNU time for its peak memory (whose fork and "
+          f"exec both builds pay alike); bench/histogram_stage.py.\n")
     print("| image | histogram, old ms | histogram, new ms | new / old | whole process, old ms | "
           "whole process, new ms | same output | peak MiB, old / new |")
     print("|---|---|---|---|---|---|---|---|")

@@ -76,9 +76,9 @@ int main(int argc, char** argv) try {
     return 0;
   }
   const std::string machine = kmq::bench::machine_description();
-  kmq::bench::bar_panel times{"decode time, ms", {"libpng", "fast path"}, {}, false, 0, "", 1, ""};
-  kmq::bench::bar_panel ratio{"fast path time / libpng time", {}, {}, false, 1, "parity", 2, "x"};
-  kmq::bench::bar_panel memory{"peak memory of a process that decodes the file, MiB", {"libpng", "fast path"}, {}, false, 0, "", 0, ""};
+  kmq::bench::bar_panel times = kmq::bench::amount_panel("decode time, ms", {"libpng", "fast path"}, 1);
+  kmq::bench::bar_panel ratio = kmq::bench::ratio_panel("fast path time / libpng time");
+  kmq::bench::bar_panel memory = kmq::bench::amount_panel("peak memory of a process that decodes the file, MiB", {"libpng", "fast path"}, 0);
   std::printf("# PNG decoding: libpng against kmq's fast path\n\n%s Fastest of %d alternating runs; "
               "bench/png_decode.cpp, one thread.\n\n",
               machine.c_str(), runs);

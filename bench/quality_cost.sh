@@ -24,8 +24,8 @@ most() { sort -g | tail -1; }
 {
   echo "# Whole-process time and peak memory, two kmq builds side by side"
   echo
-  echo "Machine: $(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$here'); from machine_info import machine_line; print(machine_line())")."
-  echo "bench/quality_cost.sh, fastest of $runs alternating runs; base: \`$base\`; new: \`$new\`; $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); from machine_info import machine_line; print(machine_line())' "$here")."
+  echo "bench/quality_cost.sh, fastest of $runs alternating runs (each under GNU time, whose fork and exec both sides pay alike); base: \`$base\`; new: \`$new\`; $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo
   echo "| image | K | base s | new s | new/base | base peak MiB | new peak MiB |"
   echo "|---|---|---|---|---|---|---|"

@@ -2,8 +2,9 @@
 linear and log axes, the reference line where a bar of its value ends,
 unmeasured values as dashes, names escaped, the legend only for several
 series, the machine line whole; and the charts drawn from a Markdown table."""
-import math
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -100,6 +101,32 @@ class BarChart(unittest.TestCase):
         self.assertGreaterEqual(len(lines), 2)
         self.assertTrue(all(len(l) <= 118 for l in lines))
         self.assertEqual(" ".join(lines), machine)
+
+
+class SameBytesAsCpp(unittest.TestCase):
+    """bench/bar_chart.cpp and this module write the same SVG for the same chart."""
+
+    CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bar_chart_cases.json")
+
+    def test_every_case(self):
+        render = os.environ.get("KMQ_BAR_CHART_RENDER")
+        if not render:
+            self.skipTest("KMQ_BAR_CHART_RENDER unset: ctest sets it to the bar_chart_render it builds")
+        cpp = subprocess.run([render, self.CASES], capture_output=True, text=True, check=True).stdout
+        with open(self.CASES, encoding="utf-8") as f:
+            cases = json.load(f)
+        python = ""
+        for case in cases:
+            panels = [bar_chart.panel(p["title"], [(label, [None if v is None else float(v) for v in values])
+                                                   for label, values in p["rows"]],
+                                      p.get("series", ()), p.get("log", False), float(p.get("reference", 0)),
+                                      p.get("reference_label", ""), p.get("decimals", 2), p.get("suffix", ""))
+                      for p in case["panels"]]
+            python += bar_chart.render(case["title"], case["machine"], panels)
+        for n, (a, b) in enumerate(zip(cpp.splitlines(), python.splitlines())):
+            self.assertEqual(a, b, f"line {n + 1}: C++ and Python differ")
+        self.assertEqual(len(cpp.splitlines()), len(python.splitlines()))
+        self.assertEqual(cpp, python)
 
 
 class FromTable(unittest.TestCase):
