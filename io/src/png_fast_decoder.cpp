@@ -183,28 +183,30 @@ bool read_chunks(const std::uint8_t* data, std::size_t size, png_stream& stream)
 }
 
 // The inflated rows lie in the tail of the pixels' own buffer, starting at
-// byte `offset`; they are unfiltered from the front, each through `prior` (the
-// row above, undone, which the pixels written over it no longer hold) and
-// written out as RGBA at the buffer's front. A row's pixels end no later than
-// the next row's filtered bytes begin (decode_png_fast sizes the buffer so),
-// so nothing is overwritten before it is read.
+// byte `offset`; they are unfiltered from the front, each row undone in place,
+// kept in `undone_row` (the next row's "row above": the pixels written over
+// it no longer hold it) and written out as RGBA at the buffer's front. Row y's
+// pixels end no later than row y+1's filter byte begins (decode_png_fast sizes
+// the buffer so; for RGB one pixel wide, exactly there), so nothing is
+// overwritten before it is read; the byte past a row that paeth_row's 4-byte
+// load reads is that filter byte, or a spare byte after the last row.
 template <int bpp>
 bool unfilter_in_place(std::uint8_t* buffer, std::size_t offset, std::size_t width, std::size_t height) {
   const std::size_t row_bytes = width * bpp;
-  std::vector<std::uint8_t> prior(row_bytes + 4, 0);  // 4 to spare, see paeth_row; zeros above the first row
+  std::vector<std::uint8_t> undone_row(row_bytes + 4, 0);  // 4 to spare, see paeth_row; zeros above the first row
   for (std::size_t y = 0; y < height; ++y) {
     std::uint8_t* line = buffer + offset + y * (row_bytes + 1);
     std::uint8_t* row = line + 1;
-    if (!unfilter_row<bpp>(line[0], row, prior.data(), row_bytes)) return false;
-    std::memcpy(prior.data(), row, row_bytes);
+    if (!unfilter_row<bpp>(line[0], row, undone_row.data(), row_bytes)) return false;
+    std::memcpy(undone_row.data(), row, row_bytes);
     std::uint8_t* out = buffer + y * width * 4;
     if (bpp == 4) {
-      std::memcpy(out, prior.data(), row_bytes);
+      std::memcpy(out, undone_row.data(), row_bytes);
     } else {
       for (std::size_t x = 0; x < width; ++x) {
-        out[4 * x] = prior[3 * x];
-        out[4 * x + 1] = prior[3 * x + 1];
-        out[4 * x + 2] = prior[3 * x + 2];
+        out[4 * x] = undone_row[3 * x];
+        out[4 * x + 1] = undone_row[3 * x + 1];
+        out[4 * x + 2] = undone_row[3 * x + 2];
         out[4 * x + 3] = 0xff;
       }
     }
@@ -228,7 +230,11 @@ bool decode_png_fast(const std::uint8_t* data, std::size_t size, const std::stri
   // of rows took 0.3 s of page faults, and made the fast path slower than
   // libpng), and the peak falls by the rows' size. RGB rows are smaller than
   // their RGBA pixels; RGBA rows are one filter byte a row larger, so the
-  // buffer gets h/4 words more, and 4 spare bytes at its end (see paeth_row).
+  // buffer gets those h bytes more, rounded up to words (the offset is then
+  // never negative), and 4 spare bytes at its end (see paeth_row).
+  // The buffer is zero-filled before inflating: a stream too short to fill it
+  // (deflate expands at most 1032:1) goes to libpng before any of it is made.
+  if (raw_size / 1032 > stream.zlib.size()) return false;
   const std::size_t words = width * height + (stream.channels == 4 ? (height + 3) / 4 : 0) + 1;
   const std::size_t offset = words * 4 - 4 - raw_size;
   std::vector<packed_rgba> pixels(words);
