@@ -47,29 +47,44 @@ bool inside(const fs::path& inner, const fs::path& root) {
   return true;
 }
 
+// Whether a name below the base has a part starting with '.': a walk would
+// never meet it (it leaves hidden files out and does not enter hidden folders).
+bool hidden_below(const fs::path& relative) {
+  for (const fs::path& part : relative) {
+    const std::string name = part.string();
+    if (name != "." && name != ".." && hidden(part)) return true;
+  }
+  return false;
+}
+
 struct walker {
   const plan_request& request;
   fs::path out_dir_canonical;  // empty when it does not exist yet
   batch_plan& plan;
   std::size_t source_index = 0;
+  std::set<std::string> left_out_paths;  // each counted once, however often a list and its folders name it
+
+  void leave_out(std::uint64_t walk_counts::*count, const fs::path& path) {
+    if (left_out_paths.insert(resolved_path(path.string())).second) ++(plan.left_out.*count);
+  }
 
   // A file met in a walk or in the list: an input, or counted and left out.
   void consider_file(const fs::path& path, const fs::path& relative, const fs::path& root_canonical) {
     std::error_code ec;
     if (hidden(path)) {
-      ++plan.left_out.hidden;
+      leave_out(&walk_counts::hidden, path);
       return;
     }
     const fs::file_status link = fs::symlink_status(path, ec);
     if (fs::is_symlink(link)) {
       const fs::file_status target = fs::status(path, ec);
       if (ec || fs::is_directory(target)) {  // dangling, or a folder: never followed
-        ++plan.left_out.links_skipped;
+        leave_out(&walk_counts::links_skipped, path);
         return;
       }
       const fs::path resolved = fs::canonical(path, ec);
       if (ec || !inside(resolved, root_canonical)) {
-        ++plan.left_out.links_skipped;
+        leave_out(&walk_counts::links_skipped, path);
         return;
       }
     }
@@ -79,15 +94,15 @@ struct walker {
       return;
     }
     if (!fs::is_regular_file(fs::status(path, ec))) {
-      ++plan.left_out.other;
+      leave_out(&walk_counts::other, path);
       return;
     }
     if (!looks_like_image(path)) {
-      ++plan.left_out.not_image;
+      leave_out(&walk_counts::not_image, path);
       return;
     }
     if (!io::kmq_output_origin(path.string()).empty()) {
-      ++plan.left_out.kmq_outputs;
+      leave_out(&walk_counts::kmq_outputs, path);
       return;
     }
     plan.inputs.push_back({path.string(), relative.generic_string(), "", ""});
@@ -108,11 +123,11 @@ struct walker {
       const fs::file_status link = entry.symlink_status(ec);
       if (fs::is_directory(link)) {
         if (hidden(name)) {
-          ++plan.left_out.hidden;
+          leave_out(&walk_counts::hidden, entry.path());
           continue;
         }
         if (!request.recursive) {
-          ++plan.left_out.other;
+          leave_out(&walk_counts::other, entry.path());
           continue;
         }
         if (!out_dir_canonical.empty() && fs::equivalent(entry.path(), out_dir_canonical, ec)) continue;
@@ -158,7 +173,7 @@ batch_plan plan_batch(const plan_request& request) {
   if (request.out_dir.empty()) throw error(error_kind::invalid_argument, "give the output folder: -d/--out-dir OUTDIR");
   std::error_code ec;
   const fs::path out_dir_canonical = fs::exists(request.out_dir, ec) ? fs::canonical(request.out_dir, ec) : fs::path();
-  walker w{request, out_dir_canonical, plan};
+  walker w{request, out_dir_canonical, plan, 0, {}};
   if (request.listed) {
     if (request.sources.size() > 1) {
       throw error(error_kind::invalid_argument, "with --files-from give at most one SRC: the folder the names are below");
@@ -173,6 +188,10 @@ batch_plan plan_batch(const plan_request& request) {
         continue;
       }
       const fs::path path = request.sources.empty() ? relative : base / relative;
+      if (hidden_below(relative)) {  // filtered as a walk's names are, in the folder too
+        w.leave_out(&walk_counts::hidden, path);
+        continue;
+      }
       if (fs::is_directory(fs::symlink_status(path, ec))) {
         w.walk(path, relative, base_canonical, false);
       } else {

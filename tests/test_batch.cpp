@@ -165,6 +165,25 @@ TEST_F(Batch, ReadsNulSeparatedLists) {
   EXPECT_TRUE(fs::exists(path("out2/plain.png")));
 }
 
+TEST_F(Batch, AListIsFilteredAsAWalkIsAndCountsEachNameOnce) {
+  write_image(path("src/a.png"), 16, 16, 1);
+  write_image(path("src/.b.png"), 16, 16, 2);
+  write_image(path("src/.hid/c.png"), 16, 16, 3);
+  write_image(path("src/sub/.d.png"), 16, 16, 4);
+  std::ofstream(path("src/notes.txt")) << "x";
+  // A hidden file, a file in a hidden folder, the hidden folder itself, and a
+  // folder whose walk meets a hidden file that is listed as well.
+  std::ofstream(path("list")) << "a.png\n.b.png\n.hid/c.png\n.hid\nsub\nsub/.d.png\nnotes.txt\n";
+  const outcome o = kmq(std::vector<std::string>{path("src").string(), "--files-from", path("list").string(), "-r",
+                                                 "-d", path("out").string()} + fast);
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::set<std::string> names;
+  for (const auto& [name, bytes] : tree(path("out"))) names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"a.png"}));
+  // .b.png, .hid/c.png, .hid and sub/.d.png (met by the walk of sub and listed): four, once each.
+  EXPECT_NE(o.err.find("left out: 4 hidden, 1 not images"), std::string::npos) << o.err;
+}
+
 TEST_F(Batch, SymbolicLinksDoNotLeadOutOrLoop) {
   write_image(path("src/a.png"), 16, 16, 1);
   write_image(path("elsewhere/secret.png"), 16, 16, 2);
