@@ -56,7 +56,7 @@ def shortened(label):
 
 def wrapped(text, width=MACHINE_WRAP):
     lines, line = [], ""
-    for word in text.split():
+    for word in (w for w in re.split(r"[ \t\n\v\f\r]+", text) if w):  # ASCII white space, as C++'s >>
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = ""

@@ -217,7 +217,7 @@ int main(int argc, char** argv) try {
      << " threads. MSE per RGB channel of the image as written (centres rounded to bytes). Speed-up = cv time / kmq time. "
         "Each side runs in a process of its own; peak memory is that process's largest resident set (its VmHWM), the decoded "
         "image included: \"decode alone\" is a process that only decodes.\n\n"
-     << table.str() << "\n![speed-up, MSE ratio and memory per image and K](" << o.out.substr(o.out.find_last_of('/') + 1)
+     << table.str() << "\n![speed-up, MSE change and memory per image and K](" << o.out.substr(o.out.find_last_of('/') + 1)
      << ".svg)\n";
   std::ofstream(o.out + ".json") << nlohmann::json{{"machine", machine}, {"rows", rows}}.dump(2) << '\n';
   kmq::bench::write_bar_chart(o.out + ".svg", {"kmq CPU against OpenCV cv::kmeans", machine, {speed, error, memory}});

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 kmq=${1:-build/kmq}
 out=results/levels.md
+[ -x /usr/bin/time ] || { echo "levels.sh: needs GNU time (scripts/install-deps.sh --bench)" >&2; exit 69; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 {
@@ -35,7 +36,7 @@ trap 'rm -rf "$work"' EXIT
   done
   echo
   echo "![output size, PSNR and peak memory per setting](levels.svg)"
-} >"$out"
+} >"$work/levels.md"
 /usr/bin/python3 - "$work/runs" sample_images/*.jpg sample_images/*.png <<'PY'
 import json, os, sys
 sys.path.insert(0, "bench")
@@ -51,10 +52,12 @@ def rows(value):
     return [(image, [value(cell[(image, i)]) for i in range(len(settings))]) for image in images]
 import machine_info
 machine = "Machine: " + machine_info.machine_line()
-bar_chart.write("results/levels.svg", "Levels against fixed K", machine,
+bar_chart.write("results/levels.svg.tmp", "Levels against fixed K", machine,
                 [bar_chart.panel("output, kB", rows(lambda r: r["run"]["output_bytes"] / 1000), settings, decimals=0),
                  bar_chart.panel("PSNR, dB", rows(lambda r: r["run"]["psnr"]), settings, decimals=1),
                  bar_chart.panel("peak memory of the process, MiB", rows(lambda r: r["peak_kib"] / 1024), settings,
                                  decimals=0)])
 PY
+mv "$work/levels.md" "$out"
+mv results/levels.svg.tmp results/levels.svg
 cat "$out"

@@ -62,10 +62,13 @@ struct walker {
   fs::path out_dir_canonical;  // empty when it does not exist yet
   batch_plan& plan;
   std::size_t source_index = 0;
-  std::set<std::string> left_out_paths;  // each counted once, however often a list and its folders name it
+  // With a list, each left-out name is counted once, however often the list
+  // and its folders' walks meet it (FNV-1a of its resolved path: 8 bytes a
+  // name). A walk alone meets each name once and needs no resolving.
+  std::set<std::uint64_t> left_out_paths;
 
   void leave_out(std::uint64_t walk_counts::*count, const fs::path& path) {
-    if (left_out_paths.insert(resolved_path(path.string())).second) ++(plan.left_out.*count);
+    if (!request.listed || left_out_paths.insert(fnv1a_64(resolved_path(path.string()))).second) ++(plan.left_out.*count);
   }
 
   // A file met in a walk or in the list: an input, or counted and left out.
@@ -190,6 +193,15 @@ batch_plan plan_batch(const plan_request& request) {
       const fs::path path = request.sources.empty() ? relative : base / relative;
       if (hidden_below(relative)) {  // filtered as a walk's names are, in the folder too
         w.leave_out(&walk_counts::hidden, path);
+        continue;
+      }
+      // A walk never follows a link to a folder, so a name reached through
+      // one (lnk/x.png, lnk/sub) is left out as the link would be.
+      const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+      const fs::path expected =
+          relative.parent_path().empty() ? base_canonical : (base_canonical / relative.parent_path()).lexically_normal();
+      if (fs::weakly_canonical(fs::absolute(folder), ec) != expected) {
+        w.leave_out(&walk_counts::links_skipped, path);
         continue;
       }
       if (fs::is_directory(fs::symlink_status(path, ec))) {

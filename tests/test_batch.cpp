@@ -182,6 +182,19 @@ TEST_F(Batch, AListIsFilteredAsAWalkIsAndCountsEachNameOnce) {
   EXPECT_EQ(names, (std::set<std::string>{"a.png"}));
   // .b.png, .hid/c.png, .hid and sub/.d.png (met by the walk of sub and listed): four, once each.
   EXPECT_NE(o.err.find("left out: 4 hidden, 1 not images"), std::string::npos) << o.err;
+  // A name reached through a link to a folder is left out as the link would be,
+  // whether the link leads out of SRC or to a hidden folder inside it.
+  write_image(path("outside/secret.png"), 16, 16, 5);
+  fs::create_directory_symlink(path("outside"), path("src/lnk"));
+  fs::create_directory_symlink(".hid", path("src/hl"));
+  std::ofstream(path("list2")) << "a.png\nlnk/secret.png\nhl/c.png\nlnk\n";
+  const outcome linked = kmq(std::vector<std::string>{path("src").string(), "--files-from", path("list2").string(), "-r",
+                                                      "-d", path("out2").string()} + fast);
+  ASSERT_EQ(linked.code, 0) << linked.err;
+  names.clear();
+  for (const auto& [name, bytes] : tree(path("out2"))) names.insert(name);
+  EXPECT_EQ(names, (std::set<std::string>{"a.png"}));
+  EXPECT_NE(linked.err.find("3 links not followed"), std::string::npos) << linked.err;
 }
 
 TEST_F(Batch, SymbolicLinksDoNotLeadOutOrLoop) {
