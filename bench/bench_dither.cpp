@@ -5,9 +5,8 @@
 // on one thread (one sequential pass); its thread CPU time is printed too,
 // as the wall clock of a busy machine also counts waiting for a core.
 //
-// Not in bench/CMakeLists.txt; built by hand against a build tree's library:
-//   g++ -O2 -std=c++17 -Ihost/include bench/bench_dither.cpp build/host/libkmq_core.a -lpthread -o bench_dither
-//   ./bench_dither [width height]
+// Built with the benchmarks (build/bench/bench_dither); prints its lines, no table:
+//   build/bench/bench_dither [width height]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -129,6 +129,40 @@ class SameBytesAsCpp(unittest.TestCase):
         self.assertEqual(cpp, python)
 
 
+class FromJson(unittest.TestCase):
+    """The charts of kmq_gpu_bench's and Google Benchmark's JSON (bench/gpu_bench_chart.py, google_benchmark_chart.py)."""
+
+    def run_script(self, script, data):
+        bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "run.json")
+            with open(path, "w") as f:
+                json.dump(data, f)
+            subprocess.run([sys.executable, os.path.join(bench, script), path], check=True, capture_output=True)
+            return parse(read(os.path.join(d, "gpu_bench.svg" if script == "gpu_bench_chart.py" else "run.svg")))
+
+    def test_google_benchmark(self):
+        root = self.run_script("google_benchmark_chart.py", {"context": {"num_cpus": 2}, "benchmarks": [
+            {"name": "step/k:16/threads:1", "real_time": 2000.0, "time_unit": "us"},
+            {"name": "step/k:16/threads:0", "real_time": 1.0, "time_unit": "ms"},
+            {"name": "step/k:16/threads:0_mean", "run_type": "aggregate", "real_time": 1.0, "time_unit": "ms"}]})
+        self.assertEqual(len(bars(root)), 3)  # two times, one speed-up; aggregates left out
+        self.assertIn("2.000", texts(root))
+        self.assertIn("2.00x", texts(root))
+
+    def test_gpu_bench(self):
+        rows = [{"image": "/x/photo-1920x1080.rgba", "k": k, "stage": stage, "cpu_ms": 10.0, "gpu_ms": 2.0}
+                for k in (16, 64) for stage in ("whole", "seeding", "clustering", "step_all")]
+        rows += [{"image": "/x/photo-1920x1080.rgba", "k": 0, "stage": "histogram", "cpu_ms": 8.0, "gpu_ms": 1.0},
+                 {"image": "/x/photo-1920x1080.rgba", "k": 0, "stage": "pcie_up", "cpu_ms": 0.0, "gpu_ms": 0.5}]
+        root = self.run_script("gpu_bench_chart.py", {"gpu": "G", "cpu": "16 threads", "seed": 1, "all_match": True,
+                                                       "rows": rows})
+        # Two K, five stages each (the histogram's K=0 row in both), two "whole" times each, one transfer.
+        self.assertEqual(len(bars(root)), 2 * 5 + 2 * 2 + 1)
+        self.assertIn("8.0x", texts(root))
+        self.assertIn("photo-1920x1080 K=64", texts(root))
+
+
 class FromTable(unittest.TestCase):
     TABLE = """# PNG decoding
 
