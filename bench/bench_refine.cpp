@@ -5,18 +5,21 @@
 // rest, then Hartigan's refinement from its labels with at most 8, 16 and 32
 // sweeps (the pipeline's is 8, twice around the swap step). Fastest of R
 // runs each. Run it on two builds to compare them; the moves and errors
-// must be the same. Writes a Markdown table to stdout.
-//   bench_refine [--runs R] [-k K,K...] IMAGE...
+// must be the same. Writes a Markdown table to stdout and, with --svg, the
+// same as a bar chart.
+//   bench_refine [--runs R] [-k K,K...] [--svg OUT.svg] IMAGE...
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bar_chart.hpp"
 #include "hartigan.hpp"
 #include "kmq/color_histogram.hpp"
 #include "kmq/cpu_backend.hpp"
@@ -105,20 +108,27 @@ int main(int argc, char** argv) {
   int runs = 5;
   std::vector<int> ks = {16, 64, 256};
   std::vector<std::string> files;
+  std::string svg;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--svg") == 0 && i + 1 < argc) svg = argv[++i];
     else if (std::strcmp(argv[i], "-k") == 0 && i + 1 < argc) ks = parse_ks(argv[++i]);
     else files.emplace_back(argv[i]);
   }
   const bool ks_valid = !ks.empty() && std::all_of(ks.begin(), ks.end(), [](int k) { return k >= 2 && k <= 256; });
   if (files.empty() || runs < 1 || !ks_valid) {
-    std::fprintf(stderr, "usage: bench_refine [--runs R] [-k K,K...] IMAGE...   (K from 2 to 256)\n");
+    std::fprintf(stderr, "usage: bench_refine [--runs R] [-k K,K...] [--svg OUT.svg] IMAGE...   (K from 2 to 256)\n");
     return 64;
   }
+  const std::string machine = kmq::bench::machine_description();
+  kmq::bench::bar_panel pass_ms =
+      kmq::bench::amount_panel("Lloyd, ms a pass (passes 1-10, later ones)", {"passes 1-10", "later"}, 3);
+  kmq::bench::bar_panel sweep_ms =
+      kmq::bench::amount_panel("Hartigan from Lloyd's labels, ms", {"8 sweeps", "16 sweeps", "32 sweeps"}, 1);
   std::printf("# Lloyd's passes and Hartigan's sweeps on distinct colours\n\n"
               "%s Load average at the start: %s. One thread, fastest of %d runs; Lloyd: seed 0, one run, "
               "default tol; Hartigan from its labels. bench/bench_refine.cpp.\n\n",
-              kmq::bench::machine_description().c_str(), kmq::bench::load_average_now().c_str(), runs);
+              machine.c_str(), kmq::bench::load_average_now().c_str(), runs);
   std::printf("| image | colours | K | Lloyd passes | ms a pass, 1-10 | ms a pass, later | Hartigan 8 sweeps ms | "
               "16 ms | 32 ms | moves in 8 | WCSS Lloyd / 8 / 32 sweeps |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   const kmq::io::image_decoder decoder;
@@ -137,7 +147,19 @@ int main(int argc, char** argv) {
                   colours.colors.size(), k, lloyd.passes, lloyd.first_ms, lloyd.late_ms, h8.ms, h16.ms, h32.ms,
                   static_cast<unsigned long long>(h8.outcome.moves), lloyd.wcss, h8.wcss, h32.wcss);
       std::fflush(stdout);
+      const std::string label = name + " K=" + std::to_string(k);
+      pass_ms.rows.push_back({label, {lloyd.first_ms, lloyd.late_ms}});
+      sweep_ms.rows.push_back({label, {h8.ms, h16.ms, h32.ms}});
     }
+  }
+  if (!svg.empty()) {
+    try {
+      kmq::bench::write_bar_chart(svg, {"Lloyd's passes and Hartigan's sweeps on distinct colours", machine, {pass_ms, sweep_ms}});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench_refine: %s\n", e.what());
+      return 1;
+    }
+    std::printf("\n![Lloyd's ms a pass and Hartigan's sweeps per image and K](%s)\n", svg.substr(svg.find_last_of('/') + 1).c_str());
   }
   return 0;
 }
