@@ -184,6 +184,7 @@ batch_plan plan_batch(const plan_request& request) {
     const fs::path base = request.sources.empty() ? fs::path(".") : fs::path(request.sources[0]);
     const fs::path base_canonical = fs::canonical(base, ec);
     if (ec) throw error(error_kind::input_unreadable, base.string(), ec.message());
+    std::map<fs::path, bool> folder_without_links;  // by folder below the base
     for (const std::string& entry : *request.listed) {
       const fs::path relative = relative_below(base, entry);
       if (relative.empty()) {
@@ -196,11 +197,16 @@ batch_plan plan_batch(const plan_request& request) {
         continue;
       }
       // A walk never follows a link to a folder, so a name reached through
-      // one (lnk/x.png, lnk/sub) is left out as the link would be.
-      const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-      const fs::path expected =
-          relative.parent_path().empty() ? base_canonical : (base_canonical / relative.parent_path()).lexically_normal();
-      if (fs::weakly_canonical(fs::absolute(folder), ec) != expected) {
+      // one (lnk/x.png, lnk/sub) is left out as the link would be. Resolved
+      // once a folder: a list names many files of each.
+      const fs::path below = relative.parent_path();
+      auto known = folder_without_links.find(below);
+      if (known == folder_without_links.end()) {
+        const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+        const fs::path expected = below.empty() ? base_canonical : (base_canonical / below).lexically_normal();
+        known = folder_without_links.emplace(below, fs::weakly_canonical(fs::absolute(folder), ec) == expected).first;
+      }
+      if (!known->second) {
         w.leave_out(&walk_counts::links_skipped, path);
         continue;
       }
