@@ -240,9 +240,10 @@ step_stats cpu_backend::step(const float* centroids, int k) {
   detail::hamerly_bounds bounds{upper_.data(), lower_.data(), moves.moved.data(), moves.shrink.data(), incremental};
   std::vector<float> near_shrink, beyond;
   // The neighbour lists where their scans pay; their first block (the near
-  // centroids' moves, cpu_assign.hpp) wherever there is more than one block.
+  // centroids' moves, cpu_assign.hpp) wherever there is more than one block
+  // and points enough to repay the ordering.
   const bool lists = incremental && detail::neighbour_order_pays(k, scanned_);
-  if (lists || (incremental && k > detail::centroid_lanes)) {
+  if (lists || (incremental && detail::near_moves_pay(k, count_))) {
     detail::order_neighbours(planes, moves.largest, neighbours_);
     if (lists) bounds.neighbours = &neighbours_;
     detail::near_moves(neighbours_, moves.moved.data(), near_shrink, beyond);

@@ -43,6 +43,16 @@ inline bool neighbour_order_pays(int k, std::uint64_t scanned) {
   return scanned * static_cast<std::uint64_t>(blocks - 3) * centroid_lanes >= 16 * kk * kk;
 }
 
+// Whether near_moves() (below) pays: it needs the order, about k^2 centre
+// distances a pass and a sort of every list every few passes, to save part of
+// a distance on some of `points`. An icon of 707 colours at k = 256 (eight
+// seedings) spent 6 ms a run in the ordering against none without it; a photo
+// of 33 k colours at k = 256 ran as fast without it (bench/NOTES.md).
+inline bool near_moves_pay(int k, std::size_t points) {
+  const auto kk = static_cast<std::size_t>(k);
+  return k > centroid_lanes && points >= kk * kk;
+}
+
 // Fills order for these centroids (reusing its storage); largest_move: the
 // farthest any centroid moved since the last call.
 void order_neighbours(const centroid_planes& centroids, float largest_move, neighbour_order& order);

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cpu_assign.hpp"
+#include "entry_neighbours.hpp"
 #include "parallel.hpp"
 #include "point_groups.hpp"
 #include "rounding.hpp"
@@ -81,38 +82,19 @@ std::vector<packed_rgba> updated_entries(const point_groups& groups, const std::
   return out;
 }
 
-// For each entry: itself, then up to `count` others nearest to it (ties: lower index).
-std::vector<std::uint32_t> entry_neighbours(const std::vector<packed_rgba>& entries, int count) {
-  const std::size_t n = entries.size(), row = static_cast<std::size_t>(count) + 1;
-  std::vector<std::uint32_t> near(n * row);
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
-  for (std::size_t a = 0; a < n; ++a) {
-    order.clear();
-    for (std::size_t b = 0; b < n; ++b) {
-      if (b != a) order.emplace_back(squared_distance(entries[a], entries[b]), static_cast<std::uint32_t>(b));
-    }
-    const std::size_t keep = std::min<std::size_t>(order.size(), static_cast<std::size_t>(count));
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end());
-    near[a * row] = static_cast<std::uint32_t>(a);
-    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
-      near[a * row + 1 + i] = i < keep ? order[i].second : static_cast<std::uint32_t>(a);
-    }
-  }
-  return near;
-}
-
 std::vector<packed_rgba> as_clustered(std::vector<packed_rgba> entries, bool premultiplied) {
   if (premultiplied) std::transform(entries.begin(), entries.end(), entries.begin(), premultiply);
   return entries;
 }
 
 // Constrained Lloyd rounds from the groups' labels; returns the exact error
-// (palette and labels updated in place).
+// (palette and labels updated in place). `near` gives each entry's
+// candidates (kept between calls: few entries move from one to the next).
 std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_t>& labels,
                             std::vector<packed_rgba>& palette, bool premultiplied, int threads, int max_rounds,
-                            int candidates, double least_gain) {
+                            entry_neighbour_table& neighbours, double least_gain) {
   const std::vector<packed_rgba>& points = groups.points;
-  const std::size_t row = static_cast<std::size_t>(candidates) + 1;
+  const std::size_t row = static_cast<std::size_t>(neighbours.count()) + 1;
   const std::vector<packed_rgba> start = as_clustered(palette, premultiplied);
   std::uint64_t error = 0;
   // palette_distance, so that a round or a swap that sends a colour across
@@ -122,7 +104,7 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
     // Round 0 only remaps: the labels handed in need not be the nearest entries.
     std::vector<packed_rgba> next = round == 0 ? palette : updated_entries(groups, labels, palette);
     const std::vector<packed_rgba> shown = as_clustered(next, premultiplied);
-    const std::vector<std::uint32_t> near = entry_neighbours(shown, candidates);
+    const std::vector<std::uint32_t>& near = neighbours.rows_for(shown);
     // Each group on its own and the error an integer sum: any split into
     // threads gives the same labels and the same total.
     std::vector<std::uint32_t> next_labels(labels.size());
@@ -252,7 +234,8 @@ double saving_of(const point_groups& groups, const std::vector<std::uint32_t>& l
 // kept; swap_patience failures in a row end the swaps. Returns whether one
 // was kept.
 bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels, std::vector<packed_rgba>& palette,
-                  bool premultiplied, int threads, const polish_params& params, std::uint64_t& error) {
+                  bool premultiplied, int threads, const polish_params& params, entry_neighbour_table& neighbours,
+                  std::uint64_t& error) {
   const std::size_t row = static_cast<std::size_t>(params.candidates) + 1;
   bool kept = false;
   if (palette.size() < 2 || groups.points.empty() || groups.points.size() > params.swap_groups_limit) return kept;
@@ -260,7 +243,7 @@ bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels
   int failures = 0;
   for (int trial = 0; trial < params.swap_trials && failures < params.swap_patience; ++trial) {
     const std::vector<packed_rgba> shown = as_clustered(palette, premultiplied);
-    const std::vector<std::uint32_t> near = entry_neighbours(shown, params.candidates);
+    const std::vector<std::uint32_t>& near = neighbours.rows_for(shown);
     const swap_survey found = survey(groups, labels, shown, near, row, tried);
     if (found.worst_error == 0) return kept;  // every group on an entry of its own colour
     const packed_rgba wanted = entry_for(groups, found.worst);
@@ -285,7 +268,7 @@ bool swap_entries(const point_groups& groups, std::vector<std::uint32_t>& labels
       trial_labels[g] = palette_distance(groups.points[g], wanted_shown) < d ? static_cast<std::uint32_t>(drop) : stay;
     }
     const std::uint64_t trial_error = polish_rounds(groups, trial_labels, trial_palette, premultiplied, threads,
-                                                   params.trial_rounds, params.candidates, params.least_gain);
+                                                   params.trial_rounds, neighbours, params.least_gain);
     if (trial_error >= error) {
       tried.push_back(wanted);
       ++failures;
@@ -349,12 +332,13 @@ std::vector<packed_rgba> polish_palette(const point_groups& groups, const std::v
     if (!seen[g]) group_labels[g] = labels[i];
     seen[g] = 1;
   }
+  entry_neighbour_table neighbours(params.candidates);
   std::uint64_t error =
-      polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates, params.least_gain);
+      polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, neighbours, params.least_gain);
   const std::vector<packed_rgba> before_swaps = palette;
-  if (swap_entries(groups, group_labels, palette, premultiplied, threads, params, error)) {
+  if (swap_entries(groups, group_labels, palette, premultiplied, threads, params, neighbours, error)) {
     // The trials ran few rounds each: the rounds again, to convergence.
-    polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, params.candidates, params.least_gain);
+    polish_rounds(groups, group_labels, palette, premultiplied, threads, params.max_rounds, neighbours, params.least_gain);
     // The rounds move a colour only among its entry's neighbours; the image
     // is mapped to the nearest of all. Kept only where that error fell too.
     if (mapped_error(groups, palette, premultiplied, threads) >= mapped_error(groups, before_swaps, premultiplied, threads)) {
