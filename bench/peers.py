@@ -20,7 +20,13 @@
   write a PNG of the rounded centres so their MSE is measured as everyone's.
 
 MSE: per RGB channel, of the written file decoded by Pillow against the input
-decoded by Pillow. Time: the lowest of R runs' wall time (R=5 below 1 MP, 3 below 3 MP, else
+decoded by Pillow; for an image with alpha (--graphics) over the premultiplied
+channels and alpha, as compare_peers.py measures it (what a viewer sees).
+
+--graphics: icons and graphics with alpha instead of photos (Adwaita's and
+Chromium's icons at 48-512 px, a symbolic icon, the quality set's two sprites
+with a soft alpha edge), file-to-file tools only: scikit-learn, OpenCV and
+FAISS are given RGB here, so they are left out. Time: the lowest of R runs' wall time (R=5 below 1 MP, 3 below 3 MP, else
 1; always 1 for scikit-learn and OpenCV); CPU: user+sys seconds of that run (pngquant and ImageMagick
 use OpenMP, whose threads spin while they wait: on a loaded machine their wall
 time suffers most, so compare CPU seconds there too); peak memory: GNU time's
@@ -46,6 +52,8 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peers_report  # noqa: E402
+import quality_set  # noqa: E402
+from compare_peers import error_of, has_alpha, load_rgba  # noqa: E402
 from machine_info import machine_line  # noqa: E402
 from peer_kmeans import faiss_kmeans, opencv_kmeans, sklearn_kmeans  # noqa: E402
 
@@ -96,6 +104,41 @@ def make_inputs(root, work, quick, small=False):
         if small and mp >= 1:
             continue
         inputs.append((name, path, as_png(path, work) if name.endswith(".jpg") else path, mp, "sample"))
+    return inputs
+
+
+# (name, path): icons and graphics with alpha that Debian installs
+# (adwaita-icon-theme, chromium); a missing one is skipped with a line.
+GRAPHICS = [
+    ("headset-48.png", "/usr/share/icons/Adwaita/48x48/devices/audio-headset.png"),
+    ("trash-48.png", "/usr/share/icons/Adwaita/48x48/places/user-trash.png"),
+    ("help-symbolic-96.png", "/usr/share/icons/Adwaita/96x96/apps/help-contents-symbolic.symbolic.png"),
+    ("package-256.png", "/usr/share/icons/Adwaita/256x256/mimetypes/x-package-repository.png"),
+    ("chromium-256.png", "/usr/share/icons/hicolor/256x256/apps/chromium.png"),
+    ("headset-512.png", "/usr/share/icons/Adwaita/512x512/devices/audio-headset.png"),
+    ("camera-512.png", "/usr/share/icons/Adwaita/512x512/devices/camera-web.png"),
+    ("server-512.png", "/usr/share/icons/Adwaita/512x512/places/network-server.png"),
+]
+
+
+def make_graphics_inputs(root, work):
+    """The --graphics inputs: the icons above and the quality set's sprites (256 and 1080 px)."""
+    os.makedirs(work, exist_ok=True)
+    inputs = []
+    for name, path in GRAPHICS:
+        if not os.path.exists(path):
+            print(f"peers: skipping {name}: {path} is not installed", file=sys.stderr)
+            continue
+        with Image.open(path) as im:
+            inputs.append((name, path, path, im.width * im.height / 1e6, "icon"))
+    for name, make in (("sprite-256.png", lambda: quality_set.sprite(quality_set.sample("astronaut.png"))),
+                       ("sprite-1080.png", lambda: quality_set.sprite(
+                           quality_set.sample("volna-5120x2880.jpg").resize((1920, 1080), Image.LANCZOS), 1080))):
+        path = os.path.join(work, name)
+        if not os.path.exists(path):
+            make().save(path)
+        with Image.open(path) as im:
+            inputs.append((name, path, path, im.width * im.height / 1e6, "sprite"))
     return inputs
 
 
@@ -192,8 +235,8 @@ def machine(load_before):
 
 
 def output_name(args):
-    """The files' name before .md, .csv and .svg: peers, peers-quick or peers-small."""
-    stem = "peers-small" if args.small else "peers-quick" if args.quick else "peers"
+    """The files' name before .md, .csv and .svg: peers, peers-quick, peers-small or peers-graphics."""
+    stem = "peers-graphics" if args.graphics else "peers-small" if args.small else "peers-quick" if args.quick else "peers"
     return stem + ("-omp-active" if args.omp_active else "")
 
 
@@ -210,13 +253,13 @@ def write_results(rows, args, cap, missing, load_before):
             writer.writerow({key: (f"{row[key]:.4f}" if isinstance(row.get(key), float) else row.get(key, ""))
                              for key in fields})
     # Every option that changes what is measured (the baseline's path shortened: a local build).
-    command = "bench/peers.sh" + (" --small" if args.small else "") + (" --quick" if args.quick else "") + \
+    command = "bench/peers.sh" + (" --graphics" if args.graphics else "") + (" --small" if args.small else "") + (" --quick" if args.quick else "") + \
         (" --omp-active" if args.omp_active else "") + (f" --k {args.k}" if args.k else "") + \
         (f" --cap {args.cap:g}" if args.cap else "") + (" --baseline OLDER_KMQ" if args.baseline else "")
     with open(stem + ".md", "w") as f:
         f.write(peers_report.markdown(rows, described, missing, cap, command, __doc__))
     with open(stem + ".svg", "w") as f:
-        f.write(peers_report.svg(rows, described))
+        f.write(peers_report.graphics_svg(rows, described) if args.graphics else peers_report.svg(rows, described))
 
 
 def main():
@@ -224,6 +267,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a few inputs, K 16 and 256, 20 s cap")
     parser.add_argument("--small", action="store_true",
                         help="the sub-megapixel inputs only: volna at 0.25 MP and the samples under 1 MP, K 16 and 64")
+    parser.add_argument("--graphics", action="store_true",
+                        help="icons and graphics with alpha instead of photos, file-to-file tools only, 20 s cap")
     parser.add_argument("--kmq", default=None, help="the kmq to measure (default: build/kmq of this source tree)")
     parser.add_argument("--baseline", help="an older kmq, run beside --kmq in the same run (before/after)")
     parser.add_argument("--k", default=None, help="comma-separated (default 16,64,256; --quick 16,256)")
@@ -239,7 +284,7 @@ def main():
         return cluster_only(args.cluster[0], args.cluster[1], args.cluster[2], int(args.cluster[3]))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ks = [int(k) for k in (args.k or ("16,64" if args.small else "16,256" if args.quick else "16,64,256")).split(",")]
-    cap = args.cap or (20.0 if args.quick or args.small else 120.0)
+    cap = args.cap or (20.0 if args.quick or args.small or args.graphics else 120.0)
     kmq = os.path.abspath(args.kmq or os.path.join(root, "build", "kmq"))
     if not os.access(kmq, os.X_OK):
         parser.error(f"{kmq} is not an executable kmq: build it (cmake --build build --target kmq) or name one with --kmq")
@@ -249,13 +294,22 @@ def main():
     if not args.omp_active:
         peer_env["OMP_WAIT_POLICY"] = "PASSIVE"
     found, missing = tools(kmq, os.path.abspath(args.baseline) if args.baseline else None)
+    if args.graphics:
+        found = [(tool, command) for tool, command in found if tool not in SLOW_TOOLS]
+        missing.append("scikit-learn, OpenCV and FAISS: --graphics (they are given RGB)")
     for line in missing:
         print(f"peers: skipping {line}", file=sys.stderr)
-    inputs = make_inputs(root, args.work, args.quick, args.small)
+    inputs = make_graphics_inputs(root, args.work) if args.graphics else make_inputs(root, args.work, args.quick, args.small)
     rows, timed_out = [], set()
     with tempfile.TemporaryDirectory() as tmp:
         for name, path, png_path, mp, series in inputs:
-            reference = rgb(path)
+            if args.graphics:
+                reference = load_rgba(path)
+                alpha = has_alpha(reference)
+                error = lambda out: error_of(reference, out, alpha)  # noqa: E731
+            else:
+                reference = rgb(path)
+                error = lambda out: mse(reference, out)  # noqa: E731
             for k in ks:
                 for tool, command_for in found:
                     if tool == "kmq 1 seeding" and any(
@@ -285,7 +339,7 @@ def main():
                         else:
                             seconds, peak, stdout, cpu = best
                             row.update(status="ok", seconds=seconds, peak_mb=peak, cpu_seconds=cpu,
-                                       mse=mse(reference, out),
+                                       mse=error(out),
                                        bytes=os.path.getsize(out))
                             if tool.startswith("kmq"):  # kmq, kmq 1 seeding, kmq baseline
                                 report = json.loads(stdout)

@@ -3,6 +3,8 @@ from html import escape
 import math
 import time
 
+import bar_chart
+
 COLOURS = {"kmq baseline": "#7f7f7f", "kmq": "#d62728", "kmq 1 seeding": "#ff9896", "pngquant": "#1f77b4", "ImageMagick": "#2ca02c",
            "scikit-learn": "#9467bd", "OpenCV": "#8c564b", "FAISS": "#e377c2"}
 DASHES = {16: "", 64: "6,3", 256: "2,3"}
@@ -200,3 +202,28 @@ if __name__ == "__main__":
         sys.exit("usage: bench/peers_report.py results/peers/peers[-quick|-small...] ... (redraws each .svg from its .csv)")
     for stem in sys.argv[1:]:
         _replot(stem)
+
+
+def graphics_svg(rows, machine):
+    """peers.sh --graphics: per image and K, kmq's time and error over pngquant's (bars; 1x = parity),
+    and after / before where a baseline ran."""
+    by = {(r["image"], r["k"], r["tool"]): r for r in rows if r.get("status") == "ok"}
+    cases = []
+    for r in rows:
+        if (r["image"], r["k"]) not in cases:
+            cases.append((r["image"], r["k"]))
+
+    def over(key, top, bottom):
+        out = []
+        for image, k in cases:
+            a, b = by.get((image, k, top)), by.get((image, k, bottom))
+            out.append((f"{image} K={k}", [a[key] / b[key] if a and b and b[key] > 0 else None]))
+        return out
+    panels = [bar_chart.panel("kmq / pngquant: time of the whole process (wall)", over("seconds", "kmq", "pngquant"),
+                              log=True, reference=1.0, reference_label="1x", suffix="x"),
+              bar_chart.panel("kmq / pngquant: composited MSE", over("mse", "kmq", "pngquant"),
+                              reference=1.0, reference_label="1x", suffix="x")]
+    if any(r["tool"] == "kmq baseline" for r in rows):
+        panels.append(bar_chart.panel("kmq after / before (--baseline, same run): time", over("seconds", "kmq", "kmq baseline"),
+                                      reference=1.0, reference_label="1x", suffix="x"))
+    return bar_chart.render("kmq and pngquant on icons and graphics with alpha (peers.sh --graphics)", machine, panels)

@@ -162,6 +162,23 @@ class FromJson(unittest.TestCase):
         self.assertIn("8.0x", texts(root))
         self.assertIn("photo-1920x1080 K=64", texts(root))
 
+    def test_peers_graphics(self):
+        import peers_report  # bench/: imports bar_chart
+        row = lambda image, k, tool, seconds, mse: {"image": image, "k": k, "tool": tool, "status": "ok",
+                                                    "seconds": seconds, "mse": mse, "megapixels": 0.01}
+        rows = [row("icon.png", 16, "kmq", 0.03, 2.0), row("icon.png", 16, "pngquant", 0.015, 4.0),
+                row("icon.png", 16, "kmq baseline", 0.06, 2.0),
+                row("flat.png", 256, "kmq", 0.02, 0.0), row("flat.png", 256, "pngquant", 0.02, 0.0),
+                {"image": "big.png", "k": 16, "tool": "kmq", "status": "timed out (> 20 s)", "megapixels": 1.0}]
+        root = parse(peers_report.graphics_svg(rows, "test machine"))
+        shown = texts(root)
+        self.assertIn("2.00x", shown)  # kmq / pngquant time
+        self.assertIn("0.50x", shown)  # their MSE, and after / before
+        self.assertIn("icon.png K=16", shown)
+        # Three panels of three rows; a ratio with nothing (or 0) to divide by is a dash, not a bar.
+        self.assertEqual(len(bars(root)), 2 + 1 + 1)
+        self.assertGreaterEqual(shown.count("–"), 4)
+
 
 class FromTable(unittest.TestCase):
     TABLE = """# PNG decoding
