@@ -186,4 +186,20 @@ TEST_F(Cli, EveryFormOfAnOptionParsesAlike) {
   EXPECT_NE(dashed.err.find("-not-an-option.png"), std::string::npos) << dashed.err;
 }
 
+// libtiff (with zstd, lzma, Lerc and jbig) is loaded when a TIFF comes, not
+// at start-up (io/src/tiff_library.hpp): the dynamic loader's list for kmq
+// has no libtiff, and a TIFF still decodes.
+TEST_F(Cli, StartsWithoutLibtiffAndLoadsItForATiff) {
+  const std::string listed = path("loaded.txt");
+  ASSERT_EQ(std::system(("LD_TRACE_LOADED_OBJECTS=1 " + std::string(KMQ_BINARY) + " >" + listed).c_str()), 0);
+  const std::string libraries = read_text(listed);
+  EXPECT_NE(libraries.find("libpng"), std::string::npos) << libraries;
+  EXPECT_EQ(libraries.find("libtiff"), std::string::npos) << libraries;
+  const char* root = std::getenv("KMQ_SOURCE_DIR");
+  const std::string tiff = (fs::path(root ? root : ".") / "tests" / "data" / "icc" / "icc.tif").string();
+  const outcome o = kmq("compress " + tiff + " -o " + path("t.png") + " -k 4");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(path("t.png")));
+}
+
 }  // namespace

@@ -4,8 +4,6 @@
 // Either way a decoding error is the file's error, with libtiff's reason.
 #include "tiff_decoder.hpp"
 
-#include <tiffio.h>
-
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include "format_decoders.hpp"
 #include "icc_profile.hpp"
 #include "kmq/error.hpp"
+#include "tiff_library.hpp"
 
 namespace kmq::io::detail {
 namespace {
@@ -83,24 +82,25 @@ int on_warning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
 #endif
 
 struct tiff_closer {
-  void operator()(TIFF* tif) const { TIFFClose(tif); }
+  const tiff_library* api;
+  void operator()(TIFF* tif) const { api->close(tif); }
 };
 using tiff_ptr = std::unique_ptr<TIFF, tiff_closer>;
 
-tiff_ptr open_tiff(memory_file& file) {
+tiff_ptr open_tiff(const tiff_library& api, memory_file& file) {
 #if TIFFLIB_VERSION >= 20221213
-  TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
+  TIFFOpenOptions* options = api.open_options_alloc();
   if (options == nullptr) throw std::bad_alloc();
-  TIFFOpenOptionsSetErrorHandlerExtR(options, on_error, &file);
-  TIFFOpenOptionsSetWarningHandlerExtR(options, on_warning, &file);
-  TIFF* tif = TIFFClientOpenExt("kmq", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc, map_proc,
-                                unmap_proc, options);
-  TIFFOpenOptionsFree(options);
+  api.open_options_set_error_handler(options, on_error, &file);
+  api.open_options_set_warning_handler(options, on_warning, &file);
+  TIFF* tif = api.client_open("kmq", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc, map_proc,
+                              unmap_proc, options);
+  api.open_options_free(options);
 #else
-  TIFF* tif = TIFFClientOpen("kmq", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc, map_proc,
-                             unmap_proc);
+  TIFF* tif = api.client_open("kmq", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc, map_proc,
+                              unmap_proc);
 #endif
-  return tiff_ptr(tif);
+  return tiff_ptr(tif, tiff_closer{&api});
 }
 
 // The samples of one strip or tile: one buffer holding every sample of a
@@ -138,10 +138,10 @@ struct palette_map {
   std::vector<std::uint8_t> red, green, blue;
 };
 
-palette_map read_palette(TIFF* tif, std::uint16_t bits) {
+palette_map read_palette(const tiff_library& api, TIFF* tif, std::uint16_t bits) {
   std::uint16_t *r = nullptr, *g = nullptr, *b = nullptr;
   palette_map map;
-  if (TIFFGetField(tif, TIFFTAG_COLORMAP, &r, &g, &b) != 1 || r == nullptr || g == nullptr || b == nullptr) return map;
+  if (api.get_field(tif, TIFFTAG_COLORMAP, &r, &g, &b) != 1 || r == nullptr || g == nullptr || b == nullptr) return map;
   const std::size_t entries = std::size_t{1} << bits;
   bool sixteen = false;
   for (std::size_t i = 0; i < entries; ++i) sixteen = sixteen || r[i] >= 256 || g[i] >= 256 || b[i] >= 256;
@@ -203,21 +203,21 @@ void convert(const block<T>& samples, const layout& l, std::uint32_t rows, std::
 // went on past its errors with the pixels black). The rows come in stored
 // order, for apply_orientation to turn. A kind it refuses (floating-point
 // samples, say) is refused with its reason.
-void read_rgba_image(TIFF* tif, memory_file& file, const std::string& path, std::uint16_t orientation,
+void read_rgba_image(const tiff_library& api, TIFF* tif, memory_file& file, const std::string& path, std::uint16_t orientation,
                      decoded_image& image) {
   char message[1024] = "";
-  if (TIFFRGBAImageOK(tif, message) != 1)
+  if (api.rgba_image_ok(tif, message) != 1)
     throw error(error_kind::bad_input, path, std::string("unsupported TIFF (libtiff: ") + message + ")");
   TIFFRGBAImage rgba{};
-  if (TIFFRGBAImageBegin(&rgba, tif, 1, message) != 1) corrupt(path, file, message);
-  const std::unique_ptr<TIFFRGBAImage, void (*)(TIFFRGBAImage*)> end(&rgba, TIFFRGBAImageEnd);
+  if (api.rgba_image_begin(&rgba, tif, 1, message) != 1) corrupt(path, file, message);
+  const std::unique_ptr<TIFFRGBAImage, decltype(api.rgba_image_end)> end(&rgba, api.rgba_image_end);
   rgba.req_orientation = rgba.orientation;  // no flip: stored order
   image.width = rgba.width;
   image.height = rgba.height;
   image.pixels.assign(std::size_t{rgba.width} * rgba.height, 0);
   // The raster's words are ABGR, R in the low byte: packed_rgba's layout.
   static_assert(sizeof(packed_rgba) == sizeof(std::uint32_t), "one raster word a pixel");
-  if (TIFFRGBAImageGet(&rgba, reinterpret_cast<std::uint32_t*>(image.pixels.data()), rgba.width, rgba.height) != 1)
+  if (api.rgba_image_get(&rgba, reinterpret_cast<std::uint32_t*>(image.pixels.data()), rgba.width, rgba.height) != 1)
     corrupt(path, file, message);
   apply_orientation(image, orientation);
   image.has_alpha = false;
@@ -228,15 +228,16 @@ void read_rgba_image(TIFF* tif, memory_file& file, const std::string& path, std:
 tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string& path, std::uint64_t max_pixels,
                        decoded_image& image) {
   tiff_reading result;
+  const tiff_library& api = tiff_api(path);
   memory_file file{bytes.data(), bytes.size(), 0, {}};
-  const tiff_ptr owner = open_tiff(file);
+  const tiff_ptr owner = open_tiff(api, file);
   TIFF* tif = owner.get();
   if (tif == nullptr) corrupt(path, file);
-  result.pages = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(TIFFNumberOfDirectories(tif)));
+  result.pages = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(api.number_of_directories(tif)));
 
   std::uint32_t icc_size = 0;
   void* icc = nullptr;
-  if (TIFFGetField(tif, TIFFTAG_ICCPROFILE, &icc_size, &icc) == 1 && icc != nullptr &&
+  if (api.get_field(tif, TIFFTAG_ICCPROFILE, &icc_size, &icc) == 1 && icc != nullptr &&
       plausible_icc_profile(static_cast<const std::uint8_t*>(icc), icc_size)) {
     const auto* p = static_cast<const std::uint8_t*>(icc);
     result.icc_profile.assign(p, p + icc_size);
@@ -246,15 +247,15 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
   std::uint16_t photometric = 0, samples_per_pixel = 1, bits = 1, sample_format = SAMPLEFORMAT_UINT,
                 planar = PLANARCONFIG_CONTIG, extra_count = 0, orientation = ORIENTATION_TOPLEFT;
   std::uint16_t* extra = nullptr;
-  if (TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width) != 1 || TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height) != 1 ||
-      TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric) != 1)
+  if (api.get_field(tif, TIFFTAG_IMAGEWIDTH, &width) != 1 || api.get_field(tif, TIFFTAG_IMAGELENGTH, &height) != 1 ||
+      api.get_field(tif, TIFFTAG_PHOTOMETRIC, &photometric) != 1)
     throw error(error_kind::bad_input, path, "cannot decode TIFF (no width, height or photometric interpretation)");
-  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples_per_pixel);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &sample_format);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
-  TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orientation);
+  api.get_field_defaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples_per_pixel);
+  api.get_field_defaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+  api.get_field_defaulted(tif, TIFFTAG_SAMPLEFORMAT, &sample_format);
+  api.get_field_defaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
+  api.get_field_defaulted(tif, TIFFTAG_EXTRASAMPLES, &extra_count, &extra);
+  api.get_field_defaulted(tif, TIFFTAG_ORIENTATION, &orientation);
   check_pixel_limit(path, width, height, max_pixels);
   // One sample more than the colours, of unspecified meaning (OpenCV writes
   // RGBA without an ExtraSamples tag, which libtiff then fills in so): that
@@ -283,7 +284,7 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
                          (bits == 8 || bits == 16) && (!palette || bits == 8) && sample_format == SAMPLEFORMAT_UINT &&
                          (planar == PLANARCONFIG_CONTIG || planar == PLANARCONFIG_SEPARATE) && width != 0 && height != 0;
   if (!as_stored && !alpha) {
-    read_rgba_image(tif, file, path, orientation, image);
+    read_rgba_image(api, tif, file, path, orientation, image);
     return result;
   }
   if (!as_stored)
@@ -291,20 +292,20 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
                 "unsupported TIFF: alpha with photometric interpretation " + std::to_string(photometric) + ", " +
                     std::to_string(samples_per_pixel) + " samples of " + std::to_string(bits) +
                     " bits (kmq reads alpha beside RGB, grey or an 8-bit palette, at 8 or 16 bits)");
-  const palette_map colour_map = palette ? read_palette(tif, bits) : palette_map{};
+  const palette_map colour_map = palette ? read_palette(api, tif, bits) : palette_map{};
   if (palette && colour_map.red.empty())
     throw error(error_kind::bad_input, path, "cannot decode TIFF (a palette image without its colour map)");
 
   const layout l{width, height, colours, samples_per_pixel, planar == PLANARCONFIG_CONTIG, alpha,
                  photometric == PHOTOMETRIC_MINISWHITE,
                  alpha && extra[0] == EXTRASAMPLE_ASSOCALPHA, bits == 8 ? 255u : 65535u, palette ? &colour_map : nullptr};
-  const bool tiled = TIFFIsTiled(tif) != 0;
+  const bool tiled = api.is_tiled(tif) != 0;
   std::uint32_t block_w = width, block_h = 0;
   if (tiled) {
-    if (TIFFGetField(tif, TIFFTAG_TILEWIDTH, &block_w) != 1 || TIFFGetField(tif, TIFFTAG_TILELENGTH, &block_h) != 1)
+    if (api.get_field(tif, TIFFTAG_TILEWIDTH, &block_w) != 1 || api.get_field(tif, TIFFTAG_TILELENGTH, &block_h) != 1)
       block_w = block_h = 0;
   } else {
-    TIFFGetFieldDefaulted(tif, TIFFTAG_ROWSPERSTRIP, &block_h);
+    api.get_field_defaulted(tif, TIFFTAG_ROWSPERSTRIP, &block_h);
     block_h = std::min(block_h, height);
   }
   const std::uint64_t bytes_per_sample = bits / 8;
@@ -333,8 +334,8 @@ tiff_reading read_tiff(const std::vector<std::uint8_t>& bytes, const std::string
         // A strip at the bottom holds only the rows left; a tile is always whole.
         const tmsize_t want = static_cast<tmsize_t>(tiled ? block_bytes : std::uint64_t{rows} * block_w * plane_samples * bytes_per_sample);
         const tmsize_t got =
-            tiled ? TIFFReadEncodedTile(tif, TIFFComputeTile(tif, column, row, 0, sample), buffer.data(), want)
-                  : TIFFReadEncodedStrip(tif, TIFFComputeStrip(tif, row, sample), buffer.data(), want);
+            tiled ? api.read_encoded_tile(tif, api.compute_tile(tif, column, row, 0, sample), buffer.data(), want)
+                  : api.read_encoded_strip(tif, api.compute_strip(tif, row, sample), buffer.data(), want);
         if (got != want) corrupt(path, file);
       }
       packed_rgba* out = image.pixels.data() + std::size_t{row} * width + column;
