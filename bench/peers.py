@@ -19,14 +19,15 @@
   index): the clustering call alone, on every pixel's RGB as float32; they
   write a PNG of the rounded centres so their MSE is measured as everyone's.
 
-MSE: per RGB channel, of the written file decoded by Pillow against the input
-decoded by Pillow; for an image with alpha (--graphics) over the premultiplied
-channels and alpha, as compare_peers.py measures it (what a viewer sees).
-
 --graphics: icons and graphics with alpha instead of photos (Adwaita's and
 Chromium's icons at 48-512 px, a symbolic icon, the quality set's two sprites
 with a soft alpha edge), file-to-file tools only: scikit-learn, OpenCV and
-FAISS are given RGB here, so they are left out. Time: the lowest of R runs' wall time (R=5 below 1 MP, 3 below 3 MP, else
+FAISS are given RGB here, so they are left out.
+
+MSE: per RGB channel, of the written file decoded by Pillow against the input
+decoded by Pillow; for an image with alpha (--graphics) over the premultiplied
+channels and alpha, as compare_peers.py measures it (what a viewer sees).
+Time: the lowest of R runs' wall time (R=5 below 1 MP, 3 below 3 MP, else
 1; always 1 for scikit-learn and OpenCV); CPU: user+sys seconds of that run (pngquant and ImageMagick
 use OpenMP, whose threads spin while they wait: on a loaded machine their wall
 time suffers most, so compare CPU seconds there too); peak memory: GNU time's

@@ -40,7 +40,9 @@ def markdown(rows, machine, missing, cap, command, doc):
         ratio = cpu_ratio = "–"
         if kmq and pq and kmq.get("status") == "ok" and pq.get("status") == "ok":
             ratio = f"**{kmq['seconds'] / pq['seconds']:.2f}x**"
-            cpu_ratio = f"{kmq['cpu_seconds'] / max(pq['cpu_seconds'], 1e-3):.2f}x"
+            # GNU time counts CPU in 10 ms steps: below ~20 ms a ratio means nothing.
+            if min(kmq["cpu_seconds"], pq["cpu_seconds"]) >= 0.02:
+                cpu_ratio = f"{kmq['cpu_seconds'] / pq['cpu_seconds']:.2f}x"
         one_mse = _cell(one, "mse", ".2f") if one else "(= kmq)"
         out.append(f"| {image} | {mp[image]:g} | {k} | {_cell(kmq, 'seconds', '.3f')} | {_cell(pq, 'seconds', '.3f')} | "
                    f"{ratio} | {cpu_ratio} | {_cell(im, 'seconds', '.3f')} | {_cell(kmq, 'mse', '.2f')} | {one_mse} | "
@@ -181,29 +183,6 @@ def svg(rows, machine):
     return "\n".join(out) + "\n"
 
 
-def _replot(stem):
-    """Draws STEM.svg again from STEM.csv and the machine line of STEM.md (after a change to the plot)."""
-    import csv
-    with open(stem + ".csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        row["k"] = int(row["k"])
-        for key in ("megapixels", "seconds", "cpu_seconds", "peak_mb", "mse"):
-            row[key] = float(row[key]) if row.get(key) else 0.0
-    with open(stem + ".md") as f:
-        machine = next((line[len("Machine: "):].split(" Made by")[0] for line in f if line.startswith("Machine: ")), "")
-    with open(stem + ".svg", "w") as f:
-        f.write(svg(rows, machine))
-
-
-if __name__ == "__main__":
-    import sys
-    if len(sys.argv) < 2:
-        sys.exit("usage: bench/peers_report.py results/peers/peers[-quick|-small...] ... (redraws each .svg from its .csv)")
-    for stem in sys.argv[1:]:
-        _replot(stem)
-
-
 def graphics_svg(rows, machine):
     """peers.sh --graphics: per image and K, kmq's time and error over pngquant's (bars; 1x = parity),
     and after / before where a baseline ran."""
@@ -227,3 +206,27 @@ def graphics_svg(rows, machine):
         panels.append(bar_chart.panel("kmq after / before (--baseline, same run): time", over("seconds", "kmq", "kmq baseline"),
                                       reference=1.0, reference_label="1x", suffix="x"))
     return bar_chart.render("kmq and pngquant on icons and graphics with alpha (peers.sh --graphics)", machine, panels)
+
+
+def _replot(stem):
+    """Draws STEM.svg again from STEM.csv and the machine line of STEM.md (after a change to the plot)."""
+    import csv
+    with open(stem + ".csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["k"] = int(row["k"])
+        for key in ("megapixels", "seconds", "cpu_seconds", "peak_mb", "mse"):
+            row[key] = float(row[key]) if row.get(key) else 0.0
+    with open(stem + ".md") as f:
+        machine = next((line[len("Machine: "):].split(" Made by")[0] for line in f if line.startswith("Machine: ")), "")
+    with open(stem + ".svg", "w") as f:
+        f.write(graphics_svg(rows, machine) if stem.endswith("peers-graphics") else svg(rows, machine))
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) < 2:
+        sys.exit("usage: bench/peers_report.py results/peers/peers[-quick|-small...] ... (redraws each .svg from its .csv)")
+    for stem in sys.argv[1:]:
+        _replot(stem)
+

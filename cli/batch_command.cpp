@@ -1,5 +1,7 @@
 #include "batch_command.hpp"
 
+#include <cxxopts.hpp>
+
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>

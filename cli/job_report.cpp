@@ -1,5 +1,7 @@
 #include "job_report.hpp"
 
+#include <cxxopts.hpp>
+
 #include <map>
 
 #include <cerrno>
