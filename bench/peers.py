@@ -223,7 +223,8 @@ def cluster_only(name, path, out, k):
     print(json.dumps({"seconds": seconds, "iterations": iterations}))
 
 
-def machine(load_before):
+def machine(load_before, described):
+    """described: machine_line() taken before the run wrote anything (the source tree is clean then)."""
     load_after = os.getloadavg()
     versions = []
     for name, command in (("pngquant ", ["pngquant", "--version"]), ("", [IMAGEMAGICK, "-version"])):
@@ -231,7 +232,7 @@ def machine(load_before):
             versions.append(name + subprocess.run(command, capture_output=True, text=True).stdout.splitlines()[0].strip())
         except (OSError, IndexError):
             pass
-    return (f"{machine_line(f'{platform.system()} {platform.release()}')}; load average "
+    return (f"{described}; load average "
             f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min); " + "; ".join(versions))
 
 
@@ -244,7 +245,7 @@ def output_name(args):
 def write_results(rows, args, cap, missing, load_before):
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, output_name(args))
-    described = machine(load_before)
+    described = machine(load_before, args.described)
     with open(stem + ".csv", "w", newline="") as f:
         fields = ["image", "series", "megapixels", "k", "tool", "status", "seconds", "cpu_seconds", "peak_mb", "mse",
                   "bytes"]
@@ -291,6 +292,7 @@ def main():
         parser.error(f"{kmq} is not an executable kmq: build it (cmake --build build --target kmq) or name one with --kmq")
     args.out = args.out or os.path.join(root, "results", "peers")
     load_before = os.getloadavg()
+    args.described = machine_line(f"{platform.system()} {platform.release()}")
     peer_env = dict(os.environ)
     if not args.omp_active:
         peer_env["OMP_WAIT_POLICY"] = "PASSIVE"
