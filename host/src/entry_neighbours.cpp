@@ -39,14 +39,15 @@ void entry_neighbour_table::fill_row(std::size_t a) {
 
 // A moved entry into a full row none of whose entries moved: it goes in
 // only ahead of the last, by (distance, index), pushing the last out.
-void entry_neighbour_table::insert(std::size_t a, std::uint32_t distance, std::uint32_t index) {
+// Returns whether it went in.
+bool entry_neighbour_table::insert(std::size_t a, std::uint32_t distance, std::uint32_t index) {
   const std::size_t want = static_cast<std::size_t>(count_), row = want + 1;
   std::uint32_t* best_index = rows_.data() + a * row + 1;
   std::uint32_t* best_distance = distances_.data() + a * want;
   const auto ahead = [&](std::size_t i) {
     return distance < best_distance[i] || (distance == best_distance[i] && index < best_index[i]);
   };
-  if (want == 0 || !ahead(want - 1)) return;
+  if (want == 0 || !ahead(want - 1)) return false;
   std::size_t at = want - 1;
   for (; at > 0 && ahead(at - 1); --at) {
     best_distance[at] = best_distance[at - 1];
@@ -54,6 +55,7 @@ void entry_neighbour_table::insert(std::size_t a, std::uint32_t distance, std::u
   }
   best_distance[at] = distance;
   best_index[at] = index;
+  return true;
 }
 
 const std::vector<std::uint32_t>& entry_neighbour_table::rows_for(const std::vector<packed_rgba>& entries) {
@@ -67,6 +69,7 @@ const std::vector<std::uint32_t>& entry_neighbour_table::rows_for(const std::vec
       moved_list.push_back(static_cast<std::uint32_t>(b));
     }
   }
+  touched_.assign(n, 0);
   if (!fresh && moved_list.empty()) return rows_;
   entries_ = entries;
   planes_.resize(n * channels);
@@ -91,9 +94,12 @@ const std::vector<std::uint32_t>& entry_neighbour_table::rows_for(const std::vec
     for (std::size_t i = 0; i < kept_[a] && !redo; ++i) redo = moved_[listed[i]] != 0;
     if (redo) {
       fill_row(a);
+      touched_[a] = 1;
       continue;
     }
-    for (std::uint32_t b : moved_list) insert(a, squared_distance(entries[a], entries[b]), b);
+    for (std::uint32_t b : moved_list) {
+      if (insert(a, squared_distance(entries[a], entries[b]), b)) touched_[a] = 1;
+    }
   }
   return rows_;
 }

@@ -23,9 +23,14 @@ class entry_neighbour_table {
 
   int count() const { return count_; }
 
+  // Per row, after rows_for(): whether it can differ from the last call's,
+  // in its list or in any listed entry's colour (itself included). A row
+  // not touched lists the same entries at the same colours.
+  const std::vector<char>& touched() const { return touched_; }
+
  private:
   void fill_row(std::size_t a);
-  void insert(std::size_t a, std::uint32_t distance, std::uint32_t index);
+  bool insert(std::size_t a, std::uint32_t distance, std::uint32_t index);
 
   int count_;
   std::vector<packed_rgba> entries_;
@@ -35,6 +40,7 @@ class entry_neighbour_table {
   std::vector<std::uint32_t> kept_;        // per entry: how many others are listed
   std::vector<std::uint32_t> row_distance_;
   std::vector<char> moved_;
+  std::vector<char> touched_;
 };
 
 // The same rows without a table: every distance, one sort per entry. The

@@ -100,11 +100,18 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
   // palette_distance, so that a round or a swap that sends a colour across
   // the alpha rule counts what it breaks.
   for (std::size_t i = 0; i < points.size(); ++i) error += std::uint64_t{groups.weights[i]} * palette_distance(points[i], start[labels[i]]);
+  // A group that kept its entry last round, whose row is not touched this
+  // round (the same candidates at the same colours), would find the same
+  // entry at the same distance: it is not looked at again. Late rounds move
+  // few entries, so most groups are settled.
+  std::vector<char> settled(points.size(), 0);
+  std::vector<std::uint32_t> settled_distance(points.size(), 0);
   for (int round = 0; round < max_rounds; ++round) {
     // Round 0 only remaps: the labels handed in need not be the nearest entries.
     std::vector<packed_rgba> next = round == 0 ? palette : updated_entries(groups, labels, palette);
     const std::vector<packed_rgba> shown = as_clustered(next, premultiplied);
     const std::vector<std::uint32_t>& near = neighbours.rows_for(shown);
+    const std::vector<char>& touched = neighbours.touched();
     // Each group on its own and the error an integer sum: any split into
     // threads gives the same labels and the same total.
     std::vector<std::uint32_t> next_labels(labels.size());
@@ -112,6 +119,11 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
     parallel_chunks(threads, points.size(), [&](int chunk, std::size_t begin, std::size_t end) {
       std::uint64_t total = 0;
       for (std::size_t i = begin; i < end; ++i) {
+        if (settled[i] && !touched[labels[i]]) {
+          next_labels[i] = labels[i];
+          total += std::uint64_t{groups.weights[i]} * settled_distance[i];
+          continue;
+        }
         const std::uint32_t* options = &near[labels[i] * row];
         std::uint32_t best = options[0], best_distance = palette_distance(points[i], shown[options[0]]);
         for (std::size_t o = 1; o < row; ++o) {
@@ -121,6 +133,8 @@ std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_
             best_distance = d;
           }
         }
+        settled[i] = best == labels[i];
+        settled_distance[i] = best_distance;
         next_labels[i] = best;
         total += std::uint64_t{groups.weights[i]} * best_distance;
       }
