@@ -63,6 +63,25 @@ void print(const compress_settings& s, const image_job& job, const job_outcome& 
   }
 }
 
+// --skip-if-larger's answer for an input whose PNG would be larger: nothing
+// written, said where the summary goes (the JSON status "skipped_larger").
+void print_skipped(const compress_settings& s, const image_job& job, const job_outcome& outcome, bool png_on_stdout,
+                   const std::string& shown_input) {
+  std::ostream& out = png_on_stdout ? std::cerr : std::cout;
+  const std::string reason = "the PNG (" + std::to_string(outcome.png.size()) + " bytes) would be larger than the input (" +
+                             std::to_string(outcome.input_bytes) + " bytes); nothing written (--skip-if-larger)";
+  if (s.json) {
+    nlohmann::json line = outcome_json(job, outcome);
+    line["input"] = shown_input;
+    line.erase("output");
+    line["status"] = "skipped_larger";
+    line["reason"] = reason;
+    out << json_line(line) << '\n' << std::flush;
+  } else if (!s.quiet) {
+    out << terminal_text(shown_input + ": skipped: " + reason) << '\n' << std::flush;
+  }
+}
+
 // The first output of a run into an --out-dir that is not there yet: the
 // folders made for it are taken away again when that write fails (a full
 // disk, a file size limit), so a run whose every input fails leaves nothing.
@@ -110,8 +129,9 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     }
     const bool show_progress = !s.quiet && !s.json && ::isatty(STDERR_FILENO) == 1;
     // With extra files the PNG is written last, after them, so that a failed
-    // write of any leaves none of the run's files (the extras are removed).
-    const bool png_after_extras = s.extra.any() && !job.output.empty();
+    // write of any leaves none of the run's files (the extras are removed);
+    // with --skip-if-larger it is written once its size is known.
+    const bool png_after_extras = (s.extra.any() || s.skip_if_larger) && !job.output.empty();
     if (s.extra.any()) job.keep_decoded = needs_decoded(s.extra);
     if (png_after_extras) {
       io::check_output_path(job.input, job.output, job.force);  // before the work, as run_job would
@@ -121,6 +141,10 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     {
       progress_line progress(shown_input, run_count(job.quantize.kmeans), show_progress, s.quiet);
       outcome = run_job(job, engine, &progress);
+    }
+    if (s.skip_if_larger && outcome.png.size() > outcome.input_bytes) {
+      print_skipped(s, job, outcome, png_on_stdout, shown_input);
+      return exit_ok;
     }
     if (make_folder) write_into_new_folder(outcome, planned.output, job.input, job.force, s.out_dir);
     // Where the PNG goes, for the report rendered before it is written (a

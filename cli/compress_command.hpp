@@ -23,6 +23,7 @@ struct compress_settings {
   bool json = false;
   bool quiet = false;
   bool verbose = false;
+  bool skip_if_larger = false;      // write nothing for an input whose PNG would be larger than it
 };
 
 // Parses argv after "compress"; throws error(invalid_argument) on bad

@@ -44,6 +44,8 @@ cxxopts::Options make_options() {
      "FILE")
     ("report", "also write ONE self-contained HTML page with the proof (previews, palette, WCSS, clusters); one input",
      text(), "FILE")
+    ("skip-if-larger", "write nothing (no PNG, no extra file) for an input whose PNG would be larger than it; "
+                       "said, not an error")
     ("json", "print one JSON object per image on stdout (failures too)")
     ("q,quiet", "print nothing on success")
     ("v,verbose", "also print stage times and the error of every iteration")
@@ -75,6 +77,7 @@ compress_settings parse_compress_options(int argc, char** argv, bool& show_help,
     s.level = work.level;
     s.backend = work.backend;
     s.threads = work.threads;
+    s.skip_if_larger = parsed.count("skip-if-larger") > 0;
     s.json = parsed.count("json") > 0;
     s.quiet = parsed.count("quiet") > 0;
     s.verbose = parsed.count("verbose") > 0;

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "cli_test_support.hpp"
 
@@ -159,6 +161,60 @@ TEST_F(Cli, OutDirClashesFollowTheBatchRule) {
   const outcome alone = kmq("compress " + path("in/x/a.png") + " -o " + path("x-a.png") + " -k 4");
   ASSERT_EQ(alone.code, 0);
   EXPECT_EQ(read_text(path("out/a.png")), read_text(path("x-a.png")));
+}
+
+// --skip-if-larger, as pngquant's and kmq batch's: an input whose PNG would
+// be larger than it gets nothing written (no PNG, no folder, no extra file,
+// nothing on standard output), said on the summary's stream and in the JSON,
+// exit 0; the others are written as without it.
+TEST_F(Cli, SkipIfLargerWritesNothingForAnInputWhosePngWouldBeLarger) {
+  fs::create_directories(path("in"));
+  cv::Mat noise(64, 64, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  ASSERT_TRUE(cv::imwrite(path("in/noise.jpg"), noise, {cv::IMWRITE_JPEG_QUALITY, 20}));  // small; its PNG is not
+  const cv::Mat flat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30));
+  ASSERT_TRUE(cv::imwrite(path("in/flat.png"), flat, {cv::IMWRITE_PNG_COMPRESSION, 0}));  // large; its PNG is tiny
+  const outcome o = kmq("compress " + path("in") + " --out-dir " + path("out/deeper") + " -k 64 --skip-if-larger --json");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(fs::exists(path("out/deeper/flat.png")));
+  EXPECT_FALSE(fs::exists(path("out/deeper/noise.png")));
+  std::map<std::string, nlohmann::json> by_input;
+  std::istringstream lines(o.out);
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    by_input[fs::path(j["input"].get<std::string>()).filename().string()] = j;
+  }
+  ASSERT_EQ(by_input.size(), 2u) << o.out;
+  EXPECT_EQ(by_input["flat.png"]["status"], "ok");
+  const nlohmann::json& skipped = by_input["noise.jpg"];
+  EXPECT_EQ(skipped["status"], "skipped_larger");
+  EXPECT_FALSE(skipped.contains("output"));
+  EXPECT_GT(skipped["output_bytes"].get<std::uint64_t>(), skipped["input_bytes"].get<std::uint64_t>());
+  EXPECT_NE(skipped["reason"].get<std::string>().find("nothing written"), std::string::npos);
+  // One input: no output, no report; the text says so.
+  const outcome one = kmq("compress " + path("in/noise.jpg") + " -o " + path("n.png") + " --report " +
+                          path("n.html") + " --skip-if-larger");
+  EXPECT_EQ(one.code, 0) << one.err;
+  EXPECT_NE(one.out.find("noise.jpg: skipped: the PNG ("), std::string::npos) << one.out;
+  EXPECT_FALSE(fs::exists(path("n.png")));
+  EXPECT_FALSE(fs::exists(path("n.html")));
+  // A folder that only skipped inputs would fill is not made.
+  EXPECT_EQ(kmq("compress " + path("in/noise.jpg") + " --out-dir " + path("none/here") + " --skip-if-larger").code, 0);
+  EXPECT_FALSE(fs::exists(path("none")));
+  // To standard output: nothing there, the line on standard error.
+  const outcome piped = kmq("compress " + path("in/noise.jpg") + " -o - --skip-if-larger");
+  EXPECT_EQ(piped.code, 0) << piped.err;
+  EXPECT_TRUE(piped.out.empty());
+  EXPECT_NE(piped.err.find("skipped"), std::string::npos) << piped.err;
+  // An existing output is neither replaced nor removed; without --force it is refused before any work.
+  write_text("kept.png", "earlier");
+  EXPECT_EQ(kmq("compress " + path("in/noise.jpg") + " -o " + path("kept.png") + " --skip-if-larger").code, 73);
+  EXPECT_EQ(kmq("compress " + path("in/noise.jpg") + " -o " + path("kept.png") + " --skip-if-larger --force").code, 0);
+  EXPECT_EQ(read_text(path("kept.png")), "earlier");
+  // The flat image alone is written as it is without the option.
+  EXPECT_EQ(kmq("compress " + path("in/flat.png") + " -o " + path("f1.png") + " -k 64 --skip-if-larger").code, 0);
+  EXPECT_EQ(kmq("compress " + path("in/flat.png") + " -o " + path("f2.png") + " -k 64").code, 0);
+  EXPECT_EQ(read_text(path("f1.png")), read_text(path("f2.png")));
 }
 
 }  // namespace
