@@ -94,6 +94,8 @@ int run(int argc, char** argv) {
      text()->default_value(std::to_string(kmq::io::default_max_pixels)), "N")
     ("cache-mb", "memory bound of the images kept (MiB); the least recently used go first",
      text()->default_value(std::to_string(kmq::serve::default_cache_mb)), "MB")
+    ("page-grace", "seconds a closed page's images are kept for a reload or Back to it (0: removed at once)",
+     text()->default_value("60"), "SECONDS")
     ("h,help", "this help");
   const cxxopts::ParseResult parsed = options.parse(argc, argv);
   if (parsed.count("help")) {
@@ -113,6 +115,7 @@ int run(int argc, char** argv) {
   o.limits.max_file_bytes = whole(parsed, "max-file-size", 1, ~std::uint64_t{0});
   o.limits.max_pixels = whole(parsed, "max-pixels", 1, 0xffffffffull);
   o.cache_mb = whole(parsed, "cache-mb", 1, std::uint64_t{1} << 40);
+  o.page_grace_seconds = static_cast<int>(whole(parsed, "page-grace", 0, 86400));
   limit_malloc_arenas(o.workers);  // before any thread starts
 
   // SIGINT/SIGTERM wait for one thread, which stops the server: no handler

@@ -260,29 +260,6 @@ std::string raw_request(int port, const std::string& request) {
   return answer;
 }
 
-// A page that closes takes its images with it, and an upload of its that
-// arrives afterwards (a reload during the upload) is not kept: 410.
-TEST_F(serve_test, ClosingAPageRemovesItsImagesAndRefusesItsLateUploads) {
-  start();
-  const std::string bytes = read_bytes(source_dir() / "sample_images/chelsea.png");
-  auto first = client().Post("/api/images?page=p1&name=a.png", bytes, "application/octet-stream");
-  ASSERT_TRUE(first);
-  ASSERT_EQ(first->status, 200) << first->body;
-  const std::string a = json::parse(first->body).at("id");
-  const std::string other = upload(bytes, "b.png").at("id");  // no page: not the page's
-  auto closed = client().Post("/api/pages/p1/close", "", "application/octet-stream");
-  ASSERT_TRUE(closed);
-  EXPECT_EQ(closed->status, 200) << closed->body;
-  EXPECT_EQ(json::parse(closed->body).at("removed"), 1);
-  expect_error(client().Get(("/api/images/" + a + "/result?k=4").c_str()), 404, "unknown_image");
-  auto still = client().Get(("/api/images/" + other + "/result?k=4").c_str());
-  ASSERT_TRUE(still);
-  EXPECT_EQ(still->status, 200);
-  expect_error(client().Post("/api/images?page=p1&name=late.png", bytes, "application/octet-stream"), 410, "page_closed");
-  expect_error(client().Post("/api/images?page=P!&name=x.png", bytes, "application/octet-stream"), 400, "bad_request");
-  expect_error(client().Post("/api/pages/Bad/close", "", "application/octet-stream"), 400, "bad_request");
-}
-
 }  // namespace
 
 // httplib 0.11 reads a chunked body whole, past --max-file-size: refused before it is read.

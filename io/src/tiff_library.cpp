@@ -18,29 +18,9 @@ struct loaded {
 // A static libtiff (io/CMakeLists.txt): linked, nothing to load.
 loaded load() {
   loaded out;
-  tiff_library& a = out.api;
-  a.close = TIFFClose;
-  a.get_field = TIFFGetField;
-  a.get_field_defaulted = TIFFGetFieldDefaulted;
-  a.number_of_directories = TIFFNumberOfDirectories;
-  a.is_tiled = TIFFIsTiled;
-  a.compute_tile = TIFFComputeTile;
-  a.compute_strip = TIFFComputeStrip;
-  a.read_encoded_tile = TIFFReadEncodedTile;
-  a.read_encoded_strip = TIFFReadEncodedStrip;
-  a.rgba_image_ok = TIFFRGBAImageOK;
-  a.rgba_image_begin = TIFFRGBAImageBegin;
-  a.rgba_image_get = TIFFRGBAImageGet;
-  a.rgba_image_end = TIFFRGBAImageEnd;
-#if TIFFLIB_VERSION >= 20221213
-  a.open_options_alloc = TIFFOpenOptionsAlloc;
-  a.open_options_free = TIFFOpenOptionsFree;
-  a.open_options_set_error_handler = TIFFOpenOptionsSetErrorHandlerExtR;
-  a.open_options_set_warning_handler = TIFFOpenOptionsSetWarningHandlerExtR;
-  a.client_open = TIFFClientOpenExt;
-#else
-  a.client_open = TIFFClientOpen;
-#endif
+#define KMQ_TIFF_LINK(member, function) out.api.member = function;
+  KMQ_TIFF_ENTRY_POINTS(KMQ_TIFF_LINK)
+#undef KMQ_TIFF_LINK
   return out;
 }
 #else
@@ -71,30 +51,9 @@ loaded load() {
     return out;
   }
   // Never closed: the process keeps it, as it kept a linked one.
-  tiff_library& a = out.api;
-  std::string& p = out.problem;
-  find(handle, library, "TIFFClose", a.close, p);
-  find(handle, library, "TIFFGetField", a.get_field, p);
-  find(handle, library, "TIFFGetFieldDefaulted", a.get_field_defaulted, p);
-  find(handle, library, "TIFFNumberOfDirectories", a.number_of_directories, p);
-  find(handle, library, "TIFFIsTiled", a.is_tiled, p);
-  find(handle, library, "TIFFComputeTile", a.compute_tile, p);
-  find(handle, library, "TIFFComputeStrip", a.compute_strip, p);
-  find(handle, library, "TIFFReadEncodedTile", a.read_encoded_tile, p);
-  find(handle, library, "TIFFReadEncodedStrip", a.read_encoded_strip, p);
-  find(handle, library, "TIFFRGBAImageOK", a.rgba_image_ok, p);
-  find(handle, library, "TIFFRGBAImageBegin", a.rgba_image_begin, p);
-  find(handle, library, "TIFFRGBAImageGet", a.rgba_image_get, p);
-  find(handle, library, "TIFFRGBAImageEnd", a.rgba_image_end, p);
-#if TIFFLIB_VERSION >= 20221213
-  find(handle, library, "TIFFOpenOptionsAlloc", a.open_options_alloc, p);
-  find(handle, library, "TIFFOpenOptionsFree", a.open_options_free, p);
-  find(handle, library, "TIFFOpenOptionsSetErrorHandlerExtR", a.open_options_set_error_handler, p);
-  find(handle, library, "TIFFOpenOptionsSetWarningHandlerExtR", a.open_options_set_warning_handler, p);
-  find(handle, library, "TIFFClientOpenExt", a.client_open, p);
-#else
-  find(handle, library, "TIFFClientOpen", a.client_open, p);
-#endif
+#define KMQ_TIFF_FIND(member, function) find(handle, library, #function, out.api.member, out.problem);
+  KMQ_TIFF_ENTRY_POINTS(KMQ_TIFF_FIND)
+#undef KMQ_TIFF_FIND
   return out;
 }
 #endif

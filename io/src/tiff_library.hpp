@@ -10,29 +10,28 @@
 
 namespace kmq::io::detail {
 
-struct tiff_library {
-  decltype(&TIFFClose) close;
-  decltype(&TIFFGetField) get_field;
-  decltype(&TIFFGetFieldDefaulted) get_field_defaulted;
-  decltype(&TIFFNumberOfDirectories) number_of_directories;
-  decltype(&TIFFIsTiled) is_tiled;
-  decltype(&TIFFComputeTile) compute_tile;
-  decltype(&TIFFComputeStrip) compute_strip;
-  decltype(&TIFFReadEncodedTile) read_encoded_tile;
-  decltype(&TIFFReadEncodedStrip) read_encoded_strip;
-  decltype(&TIFFRGBAImageOK) rgba_image_ok;
-  decltype(&TIFFRGBAImageBegin) rgba_image_begin;
-  decltype(&TIFFRGBAImageGet) rgba_image_get;
-  decltype(&TIFFRGBAImageEnd) rgba_image_end;
+// Every entry point read_tiff() calls, once: the struct's member and the
+// libtiff function it stands for.
+#define KMQ_TIFF_COMMON_ENTRY_POINTS(X)                                                                      \
+  X(close, TIFFClose) X(get_field, TIFFGetField) X(get_field_defaulted, TIFFGetFieldDefaulted)             \
+  X(number_of_directories, TIFFNumberOfDirectories) X(is_tiled, TIFFIsTiled) X(compute_tile, TIFFComputeTile) \
+  X(compute_strip, TIFFComputeStrip) X(read_encoded_tile, TIFFReadEncodedTile)                             \
+  X(read_encoded_strip, TIFFReadEncodedStrip) X(rgba_image_ok, TIFFRGBAImageOK)                            \
+  X(rgba_image_begin, TIFFRGBAImageBegin) X(rgba_image_get, TIFFRGBAImageGet) X(rgba_image_end, TIFFRGBAImageEnd)
 #if TIFFLIB_VERSION >= 20221213  // libtiff 4.5.0: handlers for one TIFF*
-  decltype(&TIFFOpenOptionsAlloc) open_options_alloc;
-  decltype(&TIFFOpenOptionsFree) open_options_free;
-  decltype(&TIFFOpenOptionsSetErrorHandlerExtR) open_options_set_error_handler;
-  decltype(&TIFFOpenOptionsSetWarningHandlerExtR) open_options_set_warning_handler;
-  decltype(&TIFFClientOpenExt) client_open;
+#define KMQ_TIFF_ENTRY_POINTS(X)                                                                             \
+  KMQ_TIFF_COMMON_ENTRY_POINTS(X)                                                                            \
+  X(open_options_alloc, TIFFOpenOptionsAlloc) X(open_options_free, TIFFOpenOptionsFree)                    \
+  X(open_options_set_error_handler, TIFFOpenOptionsSetErrorHandlerExtR)                                    \
+  X(open_options_set_warning_handler, TIFFOpenOptionsSetWarningHandlerExtR) X(client_open, TIFFClientOpenExt)
 #else
-  decltype(&TIFFClientOpen) client_open;
+#define KMQ_TIFF_ENTRY_POINTS(X) KMQ_TIFF_COMMON_ENTRY_POINTS(X) X(client_open, TIFFClientOpen)
 #endif
+
+struct tiff_library {
+#define KMQ_TIFF_MEMBER(member, function) decltype(&function) member;
+  KMQ_TIFF_ENTRY_POINTS(KMQ_TIFF_MEMBER)
+#undef KMQ_TIFF_MEMBER
 };
 
 // The library, loaded on the first call (any thread; once). Throws

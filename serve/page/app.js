@@ -283,6 +283,7 @@ function reportQuery(image) {
 async function select(image) {
   const previous = state.current;
   state.current = image;
+  rememberCurrent(image);
   for (const i of state.images) updateRow(i);
   if (previous !== image) {
     $('viewer-empty').hidden = true;
@@ -355,10 +356,16 @@ async function showServer() {
   }
 }
 
-// Closing the page frees its images on the server at once rather than when
-// the LRU evicts them, and an upload still on its way is not kept.
+// Closing the page frees its images on the server after kmq serve's
+// --page-grace (60 s) rather than when the LRU evicts them, and an upload
+// still on its way is not kept. A reload, or Back to the page, within the
+// grace lists them again (restoreImages); Back to a page the browser kept
+// whole undoes the close.
 window.addEventListener('pagehide', () => {
   fetch(`/api/pages/${pageName}/close`, { method: 'POST', keepalive: true }).catch(() => {});
+});
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) fetch(`/api/pages/${pageName}/images`).catch(() => {});
 });
 
 showMode();
@@ -368,3 +375,4 @@ setupList();
 setupInputs();
 placeDivider();
 showServer();
+restoreImages();

@@ -11,8 +11,21 @@
 const svgNS = 'http://www.w3.org/2000/svg';
 const elbowBox = { width: 320, height: 210, left: 38, right: 12, top: 12, bottom: 34 };
 // The page's own name (page=): its newer curve request supersedes its older
-// one, and closing the page frees its images and uploads (app.js).
-const pageName = Array.from(crypto.getRandomValues(new Uint8Array(8)), (v) => v.toString(16).padStart(2, '0')).join('');
+// one, and closing the page frees its images and uploads (app.js). Kept per
+// tab (sessionStorage), so that a reload or Back finds the tab's images again.
+function tabPageName() {
+  const fresh = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (v) => v.toString(16).padStart(2, '0')).join('');
+  try {
+    const kept = sessionStorage.getItem('kmq-page');
+    if (kept && /^[0-9a-f]{16}$/.test(kept)) return kept;
+    const name = fresh();
+    sessionStorage.setItem('kmq-page', name);
+    return name;
+  } catch (e) {
+    return fresh();  // storage refused (a privacy setting): a name for this load only
+  }
+}
+const pageName = tabPageName();
 let elbowSeq = 0;
 
 function svgElement(name, attributes, text) {

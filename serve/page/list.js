@@ -2,7 +2,8 @@
 // it from the server), "Apply to all" and the zip of them all. An image the
 // server no longer has (evicted beyond --cache-mb, deleted) is taken off the
 // list as soon as an answer says so (404), so that neither the zip nor
-// "Apply to all" keeps failing on it. Loaded before app.js; uses its $,
+// "Apply to all" keeps failing on it. After a reload, the tab's images the
+// server still holds are listed again (restoreImages). Loaded before app.js; uses its $,
 // state, check, HttpError, refresh, select, setDownloads, settingsQuery,
 // bytesText, setStat, markStale and the error panel when called.
 'use strict';
@@ -183,4 +184,34 @@ function saveBlob(blob, name) {
 
 function setupList() {
   $('dl-zip').addEventListener('click', downloadZip);
+}
+
+// ---- after a reload ----------------------------------------------------------
+
+function rememberCurrent(image) {
+  try { sessionStorage.setItem('kmq-current', image.id); } catch (e) { /* storage refused: nothing kept */ }
+}
+
+// The tab's images the server still holds after a reload: listed again, the
+// one that was on screen shown, the others' rows filled in one by one.
+async function restoreImages() {
+  let images;
+  try {
+    ({ images } = await (await check(await fetch(`/api/pages/${pageName}/images`))).json());
+  } catch (e) {
+    return;  // nothing to list: a fresh page
+  }
+  if (images.length === 0) return;
+  let shown = null;
+  try { shown = sessionStorage.getItem('kmq-current'); } catch (e) { /* storage refused */ }
+  for (const image of images) {
+    image.seq = 0;
+    state.images.push(image);
+    rowOf(image);
+  }
+  $('apply-all').disabled = false;
+  if (!state.current) await select(images.find((i) => i.id === shown) || images[0]);
+  for (const image of images) {
+    if (image !== state.current && !image.gone && !image.result) await refresh(image, false, true);
+  }
 }

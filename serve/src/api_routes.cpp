@@ -1,6 +1,7 @@
 #include "api_routes.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -139,12 +140,28 @@ void upload(api_context& context, const httplib::Request& req, httplib::Response
   send_json(res, image_json(*image));
 }
 
-// The page is going (pagehide): its images go at once, with any upload of
-// its still on the way, rather than when the LRU evicts them.
+// The page is going (pagehide): its images go after --page-grace (at once
+// with 0), with any upload of its still on the way, rather than when the LRU
+// evicts them. A reload or Back within the grace asks for them again (below).
 void close_page(api_context& context, const httplib::Request& req, httplib::Response& res) {
-  const std::size_t removed = context.store.close_page(page_name(req.matches[1]));
+  const int grace = context.options.page_grace_seconds;
+  const std::size_t removed = context.store.close_page(page_name(req.matches[1]), std::chrono::seconds(grace));
   forget_evicted(context);
-  send_json(res, {{"removed", removed}});
+  send_json(res, {{"removed", removed}, {"kept_seconds", grace}});
+}
+
+// The page is back (its name is kept per tab): its close is undone and its
+// images still held are listed as their uploads answered, oldest first. A
+// reloaded page numbers its requests from 1 again: the images' sequence
+// numbers are dropped, or its first requests would be answered 409.
+void page_images(api_context& context, const httplib::Request& req, httplib::Response& res) {
+  nlohmann::json images = nlohmann::json::array();
+  for (const auto& image : context.store.reopen_page(page_name(req.matches[1]))) {
+    context.queue.forget(image->id);
+    images.push_back(image_json(*image));
+  }
+  forget_evicted(context);
+  send_json(res, {{"images", images}});
 }
 
 void preview(api_context& context, const httplib::Request& req, httplib::Response& res) {
@@ -273,6 +290,7 @@ const std::vector<api_route>& api_route_table() {
       {"GET", "/api/zip", zip_all},
       {"GET", "/api/status", status},
       {"POST", "/api/pages/([^/]*)/close", close_page},
+      {"GET", "/api/pages/([^/]*)/images", page_images},
   };
   return table;
 }

@@ -23,6 +23,7 @@ constexpr std::size_t closed_pages_kept = 1024;
 
 bool image_store::add(std::shared_ptr<prepared_image> image) {
   const std::lock_guard<std::mutex> lock(mutex_);
+  expire_locked();
   if (!image->page.empty() && std::find(closed_pages_.begin(), closed_pages_.end(), image->page) != closed_pages_.end()) {
     image->gone = true;
     return false;
@@ -33,12 +34,37 @@ bool image_store::add(std::shared_ptr<prepared_image> image) {
   return true;
 }
 
-std::size_t image_store::close_page(const std::string& page) {
+std::size_t image_store::close_page(const std::string& page, std::chrono::steady_clock::duration grace) {
   const std::lock_guard<std::mutex> lock(mutex_);
+  expire_locked();
   if (std::find(closed_pages_.begin(), closed_pages_.end(), page) == closed_pages_.end()) {
     closed_pages_.push_back(page);
     if (closed_pages_.size() > closed_pages_kept) closed_pages_.pop_front();
   }
+  if (grace <= std::chrono::steady_clock::duration::zero()) return remove_page_locked(page);
+  const auto when = std::chrono::steady_clock::now() + grace;
+  const auto it = std::find_if(closing_.begin(), closing_.end(), [&](const auto& c) { return c.first == page; });
+  if (it != closing_.end()) it->second = when;
+  else closing_.emplace_back(page, when);
+  return 0;
+}
+
+std::vector<std::shared_ptr<prepared_image>> image_store::reopen_page(const std::string& page) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  expire_locked();
+  closed_pages_.erase(std::remove(closed_pages_.begin(), closed_pages_.end(), page), closed_pages_.end());
+  closing_.erase(std::remove_if(closing_.begin(), closing_.end(), [&](const auto& c) { return c.first == page; }),
+                 closing_.end());
+  std::vector<std::shared_ptr<prepared_image>> out;
+  for (const auto& image : images_) {
+    if (image->page == page) out.push_back(image);
+  }
+  // Ids begin with the upload's number (hex, fixed width): their order is the uploads'.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  return out;
+}
+
+std::size_t image_store::remove_page_locked(const std::string& page) {
   std::size_t removed = 0;
   for (auto it = images_.begin(); it != images_.end();) {
     if ((*it)->page != page) {
@@ -53,8 +79,21 @@ std::size_t image_store::close_page(const std::string& page) {
   return removed;
 }
 
+void image_store::expire_locked() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = closing_.begin(); it != closing_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    remove_page_locked(it->first);
+    it = closing_.erase(it);
+  }
+}
+
 std::shared_ptr<prepared_image> image_store::find(const std::string& id) {
   const std::lock_guard<std::mutex> lock(mutex_);
+  expire_locked();
   for (auto it = images_.begin(); it != images_.end(); ++it) {
     if ((*it)->id == id) {
       images_.splice(images_.begin(), images_, it);

@@ -5,6 +5,7 @@
 // (the page gets 404 and uploads it again).
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kmq/backend.hpp"
@@ -68,9 +70,13 @@ class image_store {
   // the bound. False, and nothing kept, when the image's page was closed
   // meanwhile (its upload finished after the page had gone).
   bool add(std::shared_ptr<prepared_image> image);
-  // The page has gone: its images are removed, and any it uploads later
-  // (still on their way) are refused by add(). Returns how many were removed.
-  std::size_t close_page(const std::string& page);
+  // The page has gone: its images are removed (after grace, unless the page
+  // is reopened first), and any it uploads later (still on their way) are
+  // refused by add(). Returns how many were removed now.
+  std::size_t close_page(const std::string& page, std::chrono::steady_clock::duration grace = {});
+  // The page is back (reloaded, or Back to it): its close is undone, its
+  // uploads are taken again. Its images still held, oldest upload first.
+  std::vector<std::shared_ptr<prepared_image>> reopen_page(const std::string& page);
   // The image, marked most recently used; nullptr when unknown or evicted.
   std::shared_ptr<prepared_image> find(const std::string& id);
   // After an image grew (a result kept): evict others beyond the bound.
@@ -84,11 +90,16 @@ class image_store {
 
  private:
   void trim_locked(const std::string& keep);
+  // Removes the images of closed pages whose grace has passed (called by
+  // every public member that looks at the images).
+  void expire_locked();
+  std::size_t remove_page_locked(const std::string& page);
   std::uint64_t bound_;
   mutable std::mutex mutex_;
   std::list<std::shared_ptr<prepared_image>> images_;  // front: most recently used
   std::vector<std::string> evicted_;
   std::deque<std::string> closed_pages_;  // the latest closed_pages_kept, oldest first
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> closing_;  // page, when its images go
 };
 
 }  // namespace kmq::serve

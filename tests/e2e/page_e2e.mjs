@@ -4,7 +4,8 @@
 // picked); pictures the browser cannot draw at full size (70000 px wide),
 // tiny (3x2, zoom never goes the wrong way) or one pixel thin (6000x1);
 // figures of an earlier setting marked while the new one is made; the
-// current row marked for assistive technology, and a row's × button.
+// current row marked for assistive technology, and a row's × button; a
+// reload and Back find the tab's images again, a new tab starts empty.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { check, openPage, writePng } from './helpers.mjs';
@@ -173,4 +174,39 @@ export async function edgeFlow(browser, url, { work, outDir }) {
   check(empty.empty && empty.focus === 'file-input' && empty.zip && empty.psnr === '–', `remove: the last removed leaves the page as opened ${JSON.stringify(empty)}`);
   check(errors.length === 0, `edges: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
   await page.close();
+}
+
+// A reload, or leaving the page and coming Back, within kmq serve's
+// --page-grace: the tab's images listed again in upload order, the one that
+// was on screen shown with its result, the others' rows filled in. Another
+// tab has its own (empty) list.
+export async function reloadFlow(browser, url, { sourceDir, outDir }) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/favicon/.test(m.location().url)) errors.push(m.text()); });
+  await page.goto(url);
+  const files = ['coffee.png', 'chelsea.png'].map((n) => path.join(sourceDir, 'sample_images', n));
+  await page.locator('#file-input').setInputFiles(files);
+  await page.waitForFunction(() => document.querySelectorAll('#image-rows tr[data-output-bytes]').length === 2, null, { timeout: 180000 });
+  const ids = await idsByName(page);
+  await page.locator('#image-rows button.pick', { hasText: 'chelsea.png' }).click();
+  await waitForImage(page, 'chelsea.png');
+  for (const [how, leave] of [['reload', () => page.reload()],
+                              ['Back', async () => { await page.goto(url + 'api/status'); await page.goBack(); }]]) {
+    await leave();
+    await page.waitForFunction(() => document.querySelectorAll('#image-rows tr[data-output-bytes]').length === 2, null, { timeout: 180000 });
+    check(JSON.stringify(await rowNames(page)) === '["coffee.png","chelsea.png"]', `${how}: the tab's images listed again (${await rowNames(page)})`);
+    check(JSON.stringify(await idsByName(page)) === JSON.stringify(ids), `${how}: the same images on the server`);
+    await waitForImage(page, 'chelsea.png');
+    check(JSON.stringify(await currentRows(page)) === '["chelsea.png"]', `${how}: the image that was on screen shown again`);
+  }
+  await page.screenshot({ path: path.join(outDir, 'reloaded.png'), fullPage: true });
+  const other = await context.newPage();
+  await other.goto(url);
+  await other.waitForTimeout(1000);
+  check((await rowNames(other)).length === 0, `another tab: its own list, empty (${await rowNames(other)})`);
+  check(errors.length === 0, `reload: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
+  await context.close();
 }

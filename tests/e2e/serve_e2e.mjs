@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { check, crc32, fail, failureCount, openPage, waitForResult } from './helpers.mjs';
-import { dropFlow, evictedFlow, edgeFlow } from './page_e2e.mjs';
+import { dropFlow, evictedFlow, edgeFlow, reloadFlow } from './page_e2e.mjs';
 
 const [kmq, kmqServe, sourceDir, outDir] = process.argv.slice(2);
 const sample = path.join(sourceDir, 'sample_images', 'fruits.jpg');
@@ -308,6 +308,7 @@ try {
   await manyFlow(browser, url);
   await elbowFlow(browser, url);
   await evictedFlow(browser, url, { sourceDir, outDir });
+  await reloadFlow(browser, url, { sourceDir, outDir });
   await dropFlow(browser, url, { work, outDir });
   await edgeFlow(browser, url, { work, outDir });
 } catch (e) {

@@ -25,6 +25,9 @@ struct server_options {
   std::uint64_t cache_mb = default_cache_mb;  // memory bound of the prepared images
   int workers = 1;                        // jobs running at once
   int queue = 8;                          // jobs waiting beyond those; more: 503 busy
+  // A closed page's images are kept this long (--page-grace): a reload, or
+  // Back to the page, asks for them again and gets them; 0 removes them at once.
+  int page_grace_seconds = 60;
   // Test hook: called by a worker before it starts an item (what: "upload",
   // "preview", ...). A test blocks here on a latch to hold the queue in a
   // known state; never set by kmq-serve.
