@@ -144,7 +144,8 @@ exit_code run_one(const compress_settings& s, const planned_job& planned, backen
     }
     if (s.skip_if_larger && outcome.png.size() > outcome.input_bytes) {
       print_skipped(s, job, outcome, png_on_stdout, shown_input);
-      return exit_ok;
+      // A pipe that waits for a PNG gets none: said in the code too, as pngquant does.
+      return png_on_stdout ? exit_skipped_larger : exit_ok;
     }
     if (make_folder) write_into_new_folder(outcome, planned.output, job.input, job.force, s.out_dir);
     // Where the PNG goes, for the report rendered before it is written (a

@@ -26,8 +26,9 @@ Examples:
 Exit codes: 0 ok, 64 usage, 65 bad or too large input, 66 input missing or
 unreadable (or no image found), 69 --backend cuda without a device, 70
 internal error, 73
-output cannot be written or exists, 99 --quality minimum not reached (nothing
-written), 130 interrupted. With several inputs, the first failure's code.
+output cannot be written or exists, 98 --skip-if-larger left -o - empty, 99
+--quality minimum not reached (nothing written), 130 interrupted. With several
+inputs, the first failure's code.
 )";
 
 cxxopts::Options make_options() {

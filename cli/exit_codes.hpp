@@ -13,6 +13,7 @@ enum exit_code : int {
   exit_unavailable = 69,  // EX_UNAVAILABLE: requested backend not available
   exit_internal = 70,     // EX_SOFTWARE: a bug, a failed CUDA call, out of memory
   exit_cant_create = 73,  // EX_CANTCREAT: output cannot be written, or exists without --force
+  exit_skipped_larger = 98,  // pngquant's convention: --skip-if-larger left standard output empty (-o -)
   exit_quality = 99,       // pngquant's convention: --quality's minimum cannot be reached (nothing written)
   exit_cancelled = 130,   // 128 + SIGINT: the user stopped the run
 };

@@ -88,7 +88,7 @@ std::vector<packed_rgba> as_clustered(std::vector<packed_rgba> entries, bool pre
 }
 
 // Constrained Lloyd rounds from the groups' labels; returns the exact error
-// (palette and labels updated in place). `near` gives each entry's
+// (palette and labels updated in place). `neighbours` gives each entry's
 // candidates (kept between calls: few entries move from one to the next).
 std::uint64_t polish_rounds(const point_groups& groups, std::vector<std::uint32_t>& labels,
                             std::vector<packed_rgba>& palette, bool premultiplied, int threads, int max_rounds,

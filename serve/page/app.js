@@ -82,7 +82,7 @@ const psnrText = (p) => (p === null ? '∞ (lossless)' : p.toFixed(2) + ' dB');
 async function upload(file) {
   // Always application/octet-stream: the server refuses the types a form could send from another site (text/plain...).
   // Named with the page, so that closing the page frees it even when it arrives after.
-  const response = await fetch(`/api/images?page=${pageName}&name=` + encodeURIComponent(file.name),
+  const response = await fetch(`/api/images?page=${pageName}&instance=${pageInstance}&name=` + encodeURIComponent(file.name),
                                { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' } });
   const image = await (await check(response)).json();
   image.seq = 0;
@@ -362,10 +362,13 @@ async function showServer() {
 // grace lists them again (restoreImages); Back to a page the browser kept
 // whole undoes the close.
 window.addEventListener('pagehide', () => {
-  fetch(`/api/pages/${pageName}/close`, { method: 'POST', keepalive: true }).catch(() => {});
+  try { sessionStorage.setItem('kmq-page', pageName); } catch (e) { /* storage refused: nothing to find again */ }
+  fetch(`/api/pages/${pageName}/close?instance=${pageInstance}`, { method: 'POST', keepalive: true }).catch(() => {});
 });
 window.addEventListener('pageshow', (e) => {
-  if (e.persisted) fetch(`/api/pages/${pageName}/images`).catch(() => {});
+  if (!e.persisted) return;
+  try { sessionStorage.removeItem('kmq-page'); } catch (e2) { /* storage refused */ }
+  fetch(`/api/pages/${pageName}/images?instance=${pageInstance}`).catch(() => {});
 });
 
 showMode();

@@ -11,22 +11,29 @@
 const svgNS = 'http://www.w3.org/2000/svg';
 const elbowBox = { width: 320, height: 210, left: 38, right: 12, top: 12, bottom: 34 };
 // The page's own name (page=): its newer curve request supersedes its older
-// one, and closing the page frees its images and uploads (app.js). Kept per
-// tab (sessionStorage), so that a reload or Back finds the tab's images again.
+// one, and closing the page frees its images and uploads (app.js). It is left
+// in the tab's sessionStorage when the page goes (pagehide) and taken out
+// while the page is open, so that a reload or Back finds the tab's images
+// again and a tab duplicated meanwhile gets a name of its own. Each load is
+// an instance of its own (instance=): a late close or upload of an earlier
+// load is not taken for this one's.
+const freshName = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (v) => v.toString(16).padStart(2, '0')).join('');
 function tabPageName() {
-  const fresh = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (v) => v.toString(16).padStart(2, '0')).join('');
   try {
     const kept = sessionStorage.getItem('kmq-page');
+    sessionStorage.removeItem('kmq-page');
     if (kept && /^[0-9a-f]{16}$/.test(kept)) return kept;
-    const name = fresh();
-    sessionStorage.setItem('kmq-page', name);
-    return name;
   } catch (e) {
-    return fresh();  // storage refused (a privacy setting): a name for this load only
+    /* storage refused (a privacy setting): a name for this load only */
   }
+  return freshName();
 }
 const pageName = tabPageName();
-let elbowSeq = 0;
+const pageInstance = freshName();
+// Requests are numbered on from the time of this load (microseconds), so
+// that they stay above any number an earlier load of the page used.
+const firstSeq = Date.now() * 1000;
+let elbowSeq = firstSeq;
 
 function svgElement(name, attributes, text) {
   const el = document.createElementNS(svgNS, name);

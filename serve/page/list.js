@@ -197,7 +197,7 @@ function rememberCurrent(image) {
 async function restoreImages() {
   let images;
   try {
-    ({ images } = await (await check(await fetch(`/api/pages/${pageName}/images`))).json());
+    ({ images } = await (await check(await fetch(`/api/pages/${pageName}/images?instance=${pageInstance}`))).json());
   } catch (e) {
     return;  // nothing to list: a fresh page
   }
@@ -205,7 +205,7 @@ async function restoreImages() {
   let shown = null;
   try { shown = sessionStorage.getItem('kmq-current'); } catch (e) { /* storage refused */ }
   for (const image of images) {
-    image.seq = 0;
+    image.seq = firstSeq;  // above the numbers the earlier load sent
     state.images.push(image);
     rowOf(image);
   }

@@ -107,6 +107,12 @@ const std::string& page_name(const std::string& name) {
   return name;
 }
 
+// The load of the page that sent a request (instance=), checked as a page
+// name; empty when none was given.
+std::string page_instance(const httplib::Request& req) {
+  return req.has_param("instance") ? page_name(req.get_param_value("instance")) : std::string();
+}
+
 // Ids the store evicted lose their sequence numbers in the queue too.
 void forget_evicted(api_context& context) {
   for (const std::string& id : context.store.take_evicted()) context.queue.forget(id);
@@ -135,7 +141,8 @@ void upload(api_context& context, const httplib::Request& req, httplib::Response
     image = prepare_upload(id, name, bytes, context.options.limits, context.pool);
   });
   image->page = page;
-  if (!context.store.add(image)) throw http_error(410, "page_closed", name + ": the page that sent it was closed meanwhile");
+  if (!context.store.add(image, page_instance(req)))
+    throw http_error(410, "page_closed", name + ": the page that sent it was closed or reloaded meanwhile");
   forget_evicted(context);
   send_json(res, image_json(*image));
 }
@@ -145,19 +152,19 @@ void upload(api_context& context, const httplib::Request& req, httplib::Response
 // evicts them. A reload or Back within the grace asks for them again (below).
 void close_page(api_context& context, const httplib::Request& req, httplib::Response& res) {
   const int grace = context.options.page_grace_seconds;
-  const std::size_t removed = context.store.close_page(page_name(req.matches[1]), std::chrono::seconds(grace));
+  const std::size_t removed =
+      context.store.close_page(page_name(req.matches[1]), page_instance(req), std::chrono::seconds(grace));
   forget_evicted(context);
   send_json(res, {{"removed", removed}, {"kept_seconds", grace}});
 }
 
-// The page is back (its name is kept per tab): its close is undone and its
-// images still held are listed as their uploads answered, oldest first. A
-// reloaded page numbers its requests from 1 again: the images' sequence
-// numbers are dropped, or its first requests would be answered 409.
+// The page is back (its name is kept per tab), as a new load (instance=):
+// its close is undone and its images still held are listed as their uploads
+// answered, oldest first. (The page numbers its requests on from the time it
+// loaded, above any number of its earlier loads.)
 void page_images(api_context& context, const httplib::Request& req, httplib::Response& res) {
   nlohmann::json images = nlohmann::json::array();
-  for (const auto& image : context.store.reopen_page(page_name(req.matches[1]))) {
-    context.queue.forget(image->id);
+  for (const auto& image : context.store.reopen_page(page_name(req.matches[1]), page_instance(req))) {
     images.push_back(image_json(*image));
   }
   forget_evicted(context);
@@ -302,6 +309,9 @@ using namespace routes;
 void add_api_routes(httplib::Server& http, api_context& context) {
   for (const api_route& r : api_route_table()) {
     const auto handler = [&context, fn = r.handler](const httplib::Request& req, httplib::Response& res) {
+      // Closed pages whose grace has passed go at any request.
+      context.store.expire();
+      forget_evicted(context);
       guarded(res, [&] { fn(context, req, res); });
     };
     const std::string method = r.method;

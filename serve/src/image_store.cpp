@@ -21,22 +21,29 @@ namespace {
 constexpr std::size_t closed_pages_kept = 1024;
 }  // namespace
 
-bool image_store::add(std::shared_ptr<prepared_image> image) {
+bool image_store::add(std::shared_ptr<prepared_image> image, const std::string& instance) {
   const std::lock_guard<std::mutex> lock(mutex_);
   expire_locked();
-  if (!image->page.empty() && std::find(closed_pages_.begin(), closed_pages_.end(), image->page) != closed_pages_.end()) {
+  const auto latest = instances_.find(image->page);
+  const bool superseded = !instance.empty() && latest != instances_.end() && latest->second != instance;
+  if (!image->page.empty() &&
+      (superseded || std::find(closed_pages_.begin(), closed_pages_.end(), image->page) != closed_pages_.end())) {
     image->gone = true;
     return false;
   }
+  if (!image->page.empty() && !instance.empty()) instances_[image->page] = instance;
   const std::string id = image->id;
   images_.push_front(std::move(image));
   trim_locked(id);
   return true;
 }
 
-std::size_t image_store::close_page(const std::string& page, std::chrono::steady_clock::duration grace) {
+std::size_t image_store::close_page(const std::string& page, const std::string& instance,
+                                    std::chrono::steady_clock::duration grace) {
   const std::lock_guard<std::mutex> lock(mutex_);
   expire_locked();
+  const auto latest = instances_.find(page);
+  if (!instance.empty() && latest != instances_.end() && latest->second != instance) return 0;  // an earlier load's
   if (std::find(closed_pages_.begin(), closed_pages_.end(), page) == closed_pages_.end()) {
     closed_pages_.push_back(page);
     if (closed_pages_.size() > closed_pages_kept) closed_pages_.pop_front();
@@ -49,9 +56,11 @@ std::size_t image_store::close_page(const std::string& page, std::chrono::steady
   return 0;
 }
 
-std::vector<std::shared_ptr<prepared_image>> image_store::reopen_page(const std::string& page) {
+std::vector<std::shared_ptr<prepared_image>> image_store::reopen_page(const std::string& page,
+                                                                      const std::string& instance) {
   const std::lock_guard<std::mutex> lock(mutex_);
   expire_locked();
+  if (!instance.empty()) instances_[page] = instance;
   closed_pages_.erase(std::remove(closed_pages_.begin(), closed_pages_.end(), page), closed_pages_.end());
   closing_.erase(std::remove_if(closing_.begin(), closing_.end(), [&](const auto& c) { return c.first == page; }),
                  closing_.end());
@@ -65,6 +74,7 @@ std::vector<std::shared_ptr<prepared_image>> image_store::reopen_page(const std:
 }
 
 std::size_t image_store::remove_page_locked(const std::string& page) {
+  instances_.erase(page);
   std::size_t removed = 0;
   for (auto it = images_.begin(); it != images_.end();) {
     if ((*it)->page != page) {
@@ -77,6 +87,11 @@ std::size_t image_store::remove_page_locked(const std::string& page) {
     ++removed;
   }
   return removed;
+}
+
+void image_store::expire() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  expire_locked();
 }
 
 void image_store::expire_locked() {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,17 +67,28 @@ class image_store {
  public:
   explicit image_store(std::uint64_t bound_bytes) : bound_(bound_bytes) {}
 
+  // A page is named by the tab (kept over reloads); each load of it is an
+  // instance. Requests that name an instance other than the page's latest
+  // (an earlier load's close or upload arriving late) are ignored or refused;
+  // an empty instance is never checked.
+
   // Adds (most recent), then evicts the least recently used others beyond
   // the bound. False, and nothing kept, when the image's page was closed
-  // meanwhile (its upload finished after the page had gone).
-  bool add(std::shared_ptr<prepared_image> image);
+  // meanwhile (its upload finished after the page had gone), or when a later
+  // load of the page has taken it over since.
+  bool add(std::shared_ptr<prepared_image> image, const std::string& instance = "");
   // The page has gone: its images are removed (after grace, unless the page
   // is reopened first), and any it uploads later (still on their way) are
-  // refused by add(). Returns how many were removed now.
-  std::size_t close_page(const std::string& page, std::chrono::steady_clock::duration grace = {});
-  // The page is back (reloaded, or Back to it): its close is undone, its
-  // uploads are taken again. Its images still held, oldest upload first.
-  std::vector<std::shared_ptr<prepared_image>> reopen_page(const std::string& page);
+  // refused by add(). Returns how many were removed now. Ignored (0) when
+  // instance is an earlier load's.
+  std::size_t close_page(const std::string& page, const std::string& instance,
+                         std::chrono::steady_clock::duration grace = {});
+  // The page is back (reloaded, or Back to it), as this instance: its close
+  // is undone, its uploads are taken again. Its images still held, oldest
+  // upload first.
+  std::vector<std::shared_ptr<prepared_image>> reopen_page(const std::string& page, const std::string& instance);
+  // Removes the images of closed pages whose grace has passed.
+  void expire();
   // The image, marked most recently used; nullptr when unknown or evicted.
   std::shared_ptr<prepared_image> find(const std::string& id);
   // After an image grew (a result kept): evict others beyond the bound.
@@ -100,6 +112,7 @@ class image_store {
   std::vector<std::string> evicted_;
   std::deque<std::string> closed_pages_;  // the latest closed_pages_kept, oldest first
   std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> closing_;  // page, when its images go
+  std::map<std::string, std::string> instances_;  // page -> its latest load, while it holds images or is open
 };
 
 }  // namespace kmq::serve

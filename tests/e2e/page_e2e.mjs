@@ -193,6 +193,19 @@ export async function reloadFlow(browser, url, { sourceDir, outDir }) {
   const ids = await idsByName(page);
   await page.locator('#image-rows button.pick', { hasText: 'chelsea.png' }).click();
   await waitForImage(page, 'chelsea.png');
+  // The error-against-K chart, whose requests the page numbers too: after the reload it is built again, not refused.
+  const curve = async (how) => {
+    await page.locator('#show-elbow').click();
+    await page.waitForFunction(() => document.getElementById('elbow-note').textContent.startsWith('The PSNR'), null, { timeout: 120000 });
+    check(true, `${how}: the error-against-K chart drawn`);
+  };
+  await curve('before the reload');
+  // The chart follows the image picked: more of the page's curve requests, numbered on.
+  for (const name of ['coffee.png', 'chelsea.png']) {
+    await page.locator('#image-rows button.pick', { hasText: name }).click();
+    await waitForImage(page, name);
+    await page.waitForFunction(() => document.getElementById('elbow-note').textContent.startsWith('The PSNR'), null, { timeout: 120000 });
+  }
   for (const [how, leave] of [['reload', () => page.reload()],
                               ['Back', async () => { await page.goto(url + 'api/status'); await page.goBack(); }]]) {
     await leave();
@@ -201,6 +214,7 @@ export async function reloadFlow(browser, url, { sourceDir, outDir }) {
     check(JSON.stringify(await idsByName(page)) === JSON.stringify(ids), `${how}: the same images on the server`);
     await waitForImage(page, 'chelsea.png');
     check(JSON.stringify(await currentRows(page)) === '["chelsea.png"]', `${how}: the image that was on screen shown again`);
+    if (how === 'reload') await curve(how);
   }
   await page.screenshot({ path: path.join(outDir, 'reloaded.png'), fullPage: true });
   const other = await context.newPage();
