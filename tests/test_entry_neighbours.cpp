@@ -4,6 +4,8 @@
 // entries' colours for exact ties), and when the palette changes size.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "entry_neighbours.hpp"
@@ -12,6 +14,24 @@
 
 namespace kmq::detail {
 namespace {
+
+// The same rows without a table, the host reference: every distance, one
+// sort per entry.
+std::vector<std::uint32_t> entry_neighbours_reference(const std::vector<packed_rgba>& entries, int count) {
+  const std::size_t n = entries.size(), want = static_cast<std::size_t>(std::max(count, 0)), row = want + 1;
+  std::vector<std::uint32_t> rows(n * row);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
+  for (std::size_t a = 0; a < n; ++a) {
+    order.clear();
+    for (std::size_t b = 0; b < n; ++b) {
+      if (b != a) order.emplace_back(squared_distance(entries[a], entries[b]), static_cast<std::uint32_t>(b));
+    }
+    std::sort(order.begin(), order.end());
+    rows[a * row] = static_cast<std::uint32_t>(a);
+    for (std::size_t i = 0; i < want; ++i) rows[a * row + 1 + i] = i < order.size() ? order[i].second : static_cast<std::uint32_t>(a);
+  }
+  return rows;
+}
 
 // A small channel range makes equal distances (ties) common.
 packed_rgba random_entry(seeded_random& random, std::uint32_t range) {

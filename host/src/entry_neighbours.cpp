@@ -1,7 +1,6 @@
 #include "entry_neighbours.hpp"
 
 #include <algorithm>
-#include <utility>
 
 namespace kmq::detail {
 
@@ -61,7 +60,7 @@ bool entry_neighbour_table::insert(std::size_t a, std::uint32_t distance, std::u
 const std::vector<std::uint32_t>& entry_neighbour_table::rows_for(const std::vector<packed_rgba>& entries) {
   const std::size_t n = entries.size(), want = static_cast<std::size_t>(count_), row = want + 1;
   const bool fresh = entries_.size() != n;
-  moved_.assign(n, fresh ? 1 : 0);
+  moved_.assign(n, 0);
   std::vector<std::uint32_t> moved_list;
   for (std::size_t b = 0; b < n; ++b) {
     if (fresh || entries_[b] != entries[b]) {
@@ -102,22 +101,6 @@ const std::vector<std::uint32_t>& entry_neighbour_table::rows_for(const std::vec
     }
   }
   return rows_;
-}
-
-std::vector<std::uint32_t> entry_neighbours_reference(const std::vector<packed_rgba>& entries, int count) {
-  const std::size_t n = entries.size(), want = static_cast<std::size_t>(std::max(count, 0)), row = want + 1;
-  std::vector<std::uint32_t> rows(n * row);
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> order;
-  for (std::size_t a = 0; a < n; ++a) {
-    order.clear();
-    for (std::size_t b = 0; b < n; ++b) {
-      if (b != a) order.emplace_back(squared_distance(entries[a], entries[b]), static_cast<std::uint32_t>(b));
-    }
-    std::sort(order.begin(), order.end());
-    rows[a * row] = static_cast<std::uint32_t>(a);
-    for (std::size_t i = 0; i < want; ++i) rows[a * row + 1 + i] = i < order.size() ? order[i].second : static_cast<std::uint32_t>(a);
-  }
-  return rows;
 }
 
 }  // namespace kmq::detail

@@ -43,8 +43,4 @@ class entry_neighbour_table {
   std::vector<char> touched_;
 };
 
-// The same rows without a table: every distance, one sort per entry. The
-// reference the table is tested against.
-std::vector<std::uint32_t> entry_neighbours_reference(const std::vector<packed_rgba>& entries, int count);
-
 }  // namespace kmq::detail

@@ -203,8 +203,8 @@ void convert(const block<T>& samples, const layout& l, std::uint32_t rows, std::
 // went on past its errors with the pixels black). The rows come in stored
 // order, for apply_orientation to turn. A kind it refuses (floating-point
 // samples, say) is refused with its reason.
-void read_rgba_image(const tiff_library& api, TIFF* tif, memory_file& file, const std::string& path, std::uint16_t orientation,
-                     decoded_image& image) {
+void read_rgba_image(const tiff_library& api, TIFF* tif, memory_file& file, const std::string& path,
+                     std::uint16_t orientation, decoded_image& image) {
   char message[1024] = "";
   if (api.rgba_image_ok(tif, message) != 1)
     throw error(error_kind::bad_input, path, std::string("unsupported TIFF (libtiff: ") + message + ")");

@@ -23,11 +23,8 @@ constexpr std::size_t closed_pages_kept = 1024;
 
 bool image_store::add(std::shared_ptr<prepared_image> image, const std::string& instance) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  expire_locked();
-  const auto latest = instances_.find(image->page);
-  const bool superseded = !instance.empty() && latest != instances_.end() && latest->second != instance;
-  if (!image->page.empty() &&
-      (superseded || std::find(closed_pages_.begin(), closed_pages_.end(), image->page) != closed_pages_.end())) {
+  if (!image->page.empty() && (earlier_load_locked(image->page, instance) ||
+                               std::find(closed_pages_.begin(), closed_pages_.end(), image->page) != closed_pages_.end())) {
     image->gone = true;
     return false;
   }
@@ -41,9 +38,7 @@ bool image_store::add(std::shared_ptr<prepared_image> image, const std::string& 
 std::size_t image_store::close_page(const std::string& page, const std::string& instance,
                                     std::chrono::steady_clock::duration grace) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  expire_locked();
-  const auto latest = instances_.find(page);
-  if (!instance.empty() && latest != instances_.end() && latest->second != instance) return 0;  // an earlier load's
+  if (earlier_load_locked(page, instance)) return 0;
   if (std::find(closed_pages_.begin(), closed_pages_.end(), page) == closed_pages_.end()) {
     closed_pages_.push_back(page);
     if (closed_pages_.size() > closed_pages_kept) closed_pages_.pop_front();
@@ -59,7 +54,6 @@ std::size_t image_store::close_page(const std::string& page, const std::string& 
 std::vector<std::shared_ptr<prepared_image>> image_store::reopen_page(const std::string& page,
                                                                       const std::string& instance) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  expire_locked();
   if (!instance.empty()) instances_[page] = instance;
   closed_pages_.erase(std::remove(closed_pages_.begin(), closed_pages_.end(), page), closed_pages_.end());
   closing_.erase(std::remove_if(closing_.begin(), closing_.end(), [&](const auto& c) { return c.first == page; }),
@@ -89,6 +83,11 @@ std::size_t image_store::remove_page_locked(const std::string& page) {
   return removed;
 }
 
+bool image_store::earlier_load_locked(const std::string& page, const std::string& instance) const {
+  const auto latest = instances_.find(page);
+  return !instance.empty() && latest != instances_.end() && latest->second != instance;
+}
+
 void image_store::expire() {
   const std::lock_guard<std::mutex> lock(mutex_);
   expire_locked();
@@ -108,7 +107,6 @@ void image_store::expire_locked() {
 
 std::shared_ptr<prepared_image> image_store::find(const std::string& id) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  expire_locked();
   for (auto it = images_.begin(); it != images_.end(); ++it) {
     if ((*it)->id == id) {
       images_.splice(images_.begin(), images_, it);

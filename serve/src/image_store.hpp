@@ -87,7 +87,8 @@ class image_store {
   // is undone, its uploads are taken again. Its images still held, oldest
   // upload first.
   std::vector<std::shared_ptr<prepared_image>> reopen_page(const std::string& page, const std::string& instance);
-  // Removes the images of closed pages whose grace has passed.
+  // Removes the images of closed pages whose grace has passed (the API
+  // calls it before every request).
   void expire();
   // The image, marked most recently used; nullptr when unknown or evicted.
   std::shared_ptr<prepared_image> find(const std::string& id);
@@ -102,9 +103,9 @@ class image_store {
 
  private:
   void trim_locked(const std::string& keep);
-  // Removes the images of closed pages whose grace has passed (called by
-  // every public member that looks at the images).
   void expire_locked();
+  // Whether instance names a load of the page earlier than its latest.
+  bool earlier_load_locked(const std::string& page, const std::string& instance) const;
   std::size_t remove_page_locked(const std::string& page);
   std::uint64_t bound_;
   mutable std::mutex mutex_;
