@@ -1,15 +1,20 @@
 // Google Benchmark micro-benchmarks of the CPU backend's hot passes: one
-// assignment step, the colour histogram and k-means++ seeding.
+// assignment step, the colour histogram and k-means++ seeding. Each also
+// reports "MiB_touched": the memory its set-up and first call touched (minor
+// page faults x page size, every large block a fresh mmap as in a one-image
+// process: memory_touched.hpp), the backend's per-point state included.
 //   bench_cpu_step --benchmark_out=results/bench_cpu_step.json --benchmark_out_format=json
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kmq/backend_select.hpp"
 #include "kmq/kmeans.hpp"
 #include "kmq/random.hpp"
+#include "memory_touched.hpp"
 
 namespace {
 
@@ -42,10 +47,14 @@ std::vector<float> make_centroids(int k, std::uint64_t seed) {
 void step_full_scan(benchmark::State& state) {
   const int k = static_cast<int>(state.range(0));
   const point_set s = make_points(300000);
-  auto engine = kmq::make_cpu_backend(static_cast<int>(state.range(1)));
-  engine->upload(s.points.data(), s.weights.data(), s.points.size());
+  std::unique_ptr<kmq::backend> engine;
   const std::vector<float> sets[2] = {make_centroids(k, 2), make_centroids(k, 3)};
   int turn = 0;
+  state.counters["MiB_touched"] = kmq::bench::mib_touched_by([&] {
+    engine = kmq::make_cpu_backend(static_cast<int>(state.range(1)));
+    engine->upload(s.points.data(), s.weights.data(), s.points.size());
+    engine->step(sets[turn ^= 1].data(), k);
+  });
   for (auto _ : state) benchmark::DoNotOptimize(engine->step(sets[turn ^= 1].data(), k));
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(s.points.size()));
   state.counters["distances/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * s.points.size() * k,
@@ -58,10 +67,13 @@ BENCHMARK(step_full_scan)->ArgsProduct({{16, 64, 256}, {1, 0}})->ArgNames({"k", 
 void step_one_centroid_nudged(benchmark::State& state) {
   const int k = static_cast<int>(state.range(0));
   const point_set s = make_points(300000);
-  auto engine = kmq::make_cpu_backend(static_cast<int>(state.range(1)));
-  engine->upload(s.points.data(), s.weights.data(), s.points.size());
+  std::unique_ptr<kmq::backend> engine;
   std::vector<float> centroids = make_centroids(k, 2);
-  engine->step(centroids.data(), k);
+  state.counters["MiB_touched"] = kmq::bench::mib_touched_by([&] {
+    engine = kmq::make_cpu_backend(static_cast<int>(state.range(1)));
+    engine->upload(s.points.data(), s.weights.data(), s.points.size());
+    engine->step(centroids.data(), k);
+  });
   float nudge = 0.01f;
   for (auto _ : state) {
     centroids[0] += (nudge = -nudge);
@@ -101,8 +113,12 @@ void step_late_in_a_run(benchmark::State& state) {
   const int k = static_cast<int>(state.range(0));
   const point_set s = make_points(300000);
   const std::vector<std::vector<float>> passes = late_centroids(s, k);
-  auto engine = kmq::make_cpu_backend(static_cast<int>(state.range(1)));
-  engine->upload(s.points.data(), s.weights.data(), s.points.size());
+  std::unique_ptr<kmq::backend> engine;
+  state.counters["MiB_touched"] = kmq::bench::mib_touched_by([&] {
+    engine = kmq::make_cpu_backend(static_cast<int>(state.range(1)));
+    engine->upload(s.points.data(), s.weights.data(), s.points.size());
+    engine->step(passes[0].data(), k);
+  });
   for (auto _ : state) {
     state.PauseTiming();
     for (int pass = 0; pass < late_first; ++pass) engine->step(passes[static_cast<std::size_t>(pass)].data(), k);
@@ -120,6 +136,8 @@ void histogram(benchmark::State& state) {
   std::vector<kmq::packed_rgba> pixels(static_cast<std::size_t>(state.range(0)));
   for (auto& p : pixels) p = (static_cast<kmq::packed_rgba>(random.next()) & 0x00f8fcf8u) | 0xff000000u;
   auto engine = kmq::make_cpu_backend(0);
+  state.counters["MiB_touched"] =
+      kmq::bench::mib_touched_by([&] { benchmark::DoNotOptimize(engine->histogram(pixels.data(), pixels.size())); });
   for (auto _ : state) benchmark::DoNotOptimize(engine->histogram(pixels.data(), pixels.size()));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
@@ -128,8 +146,12 @@ BENCHMARK(histogram)->Arg(1920 * 1080)->Arg(3840 * 2160)->Unit(benchmark::kMilli
 void seeding(benchmark::State& state) {
   const int k = static_cast<int>(state.range(0));
   const point_set s = make_points(300000);
-  auto engine = kmq::make_cpu_backend(0);
-  engine->upload(s.points.data(), s.weights.data(), s.points.size());
+  std::unique_ptr<kmq::backend> engine;
+  state.counters["MiB_touched"] = kmq::bench::mib_touched_by([&] {
+    engine = kmq::make_cpu_backend(0);
+    engine->upload(s.points.data(), s.weights.data(), s.points.size());
+    benchmark::DoNotOptimize(kmq::seed_centres(*engine, s.points, s.weights, k, kmq::init_method::kmeanspp, 0));
+  });
   for (auto _ : state) {
     benchmark::DoNotOptimize(kmq::seed_centres(*engine, s.points, s.weights, k, kmq::init_method::kmeanspp, 0));
   }
@@ -138,4 +160,12 @@ BENCHMARK(seeding)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN(), with every large block a fresh mmap first (MiB_touched).
+int main(int argc, char** argv) {
+  kmq::bench::fresh_large_blocks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

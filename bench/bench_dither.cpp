@@ -3,23 +3,33 @@
 // and 256, against the undithered remap, and the exact nearest-entry search
 // on its own against a plain scan of every entry, answers compared. fs runs
 // on one thread (one sequential pass); its thread CPU time is printed too,
-// as the wall clock of a busy machine also counts waiting for a core.
+// as the wall clock of a busy machine also counts waiting for a core. The
+// memory each remap touched is its first call's minor page faults x the page
+// size (every large block a fresh mmap, as in a one-image process).
 //
-// Built with the benchmarks (build/bench/bench_dither); prints its lines, no table:
-//   build/bench/bench_dither [width height]
+// Built with the benchmarks (build/bench/bench_dither). Writes a Markdown
+// table to stdout and, with --svg, the same as a bar chart; exit status 1
+// when fs's runs differ or the search's answers differ from the scan's:
+//   build/bench/bench_dither [--svg OUT.svg] [width height]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
 #include <vector>
 
 #include <time.h>
 
 #include "../host/src/nearest_palette.hpp"
+#include "bar_chart.hpp"
 #include "kmq/cpu_backend.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/random.hpp"
 #include "kmq/remap.hpp"
+#include "machine_info.hpp"
+#include "memory_touched.hpp"
 
 namespace {
 
@@ -66,7 +76,17 @@ std::vector<kmq::packed_rgba> rgba_noise(std::uint32_t width, std::uint32_t heig
   return pixels;
 }
 
-bool measure(const char* name, const std::vector<kmq::packed_rgba>& pixels, std::uint32_t width, std::uint32_t height) {
+// The chart's panels, a row added by each row of the table.
+struct chart_panels {
+  kmq::bench::bar_panel times = kmq::bench::amount_panel("remap of the whole image, ms", {"no dither", "fs"}, 0);
+  kmq::bench::bar_panel search = kmq::bench::amount_panel("nearest entry of a random colour, ns",
+                                                          {"kmq's search", "plain scan of every entry"}, 1);
+  kmq::bench::bar_panel memory =
+      kmq::bench::amount_panel("memory one remap touched, MiB (minor page faults x page size)", {"no dither", "fs"}, 1);
+};
+
+bool measure(const char* name, const std::vector<kmq::packed_rgba>& pixels, std::uint32_t width, std::uint32_t height,
+             chart_panels& chart) {
   const kmq::image_view image = kmq::view_of(pixels.data(), width, height);
   for (int k : {16, 256}) {
     auto engine = kmq::make_cpu_backend(0);
@@ -75,25 +95,30 @@ bool measure(const char* name, const std::vector<kmq::packed_rgba>& pixels, std:
     options.kmeans.max_iter = 10;  // the palette's quality does not matter here
     options.kmeans.restarts = 1;
     const kmq::quantize_result palette = kmq::quantize(image, options, *engine);
-    double none_best = 1e9, fs_best = 1e9, fs_cpu_best = 1e9;
+    double none_best = 1e9, fs_best = 1e9, fs_cpu_best = 1e9, none_mib = 0, fs_mib = 0;
     std::vector<std::uint8_t> first;
     for (int run = 0; run < 3; ++run) {
+      kmq::label_map none, fs;
       auto start = clock_type::now();
-      const kmq::label_map none = kmq::remap(image, palette, kmq::remap_options{kmq::dither_method::none}, *engine);
+      const double none_touched = kmq::bench::mib_touched_by(
+          [&] { none = kmq::remap(image, palette, kmq::remap_options{kmq::dither_method::none}, *engine); });
       none_best = std::min(none_best, seconds_since(start));
       start = clock_type::now();
       const double cpu_start = thread_seconds();
-      const kmq::label_map fs = kmq::remap(image, palette, kmq::remap_options{kmq::dither_method::floyd_steinberg}, *engine);
+      const double fs_touched = kmq::bench::mib_touched_by(
+          [&] { fs = kmq::remap(image, palette, kmq::remap_options{kmq::dither_method::floyd_steinberg}, *engine); });
       fs_cpu_best = std::min(fs_cpu_best, thread_seconds() - cpu_start);
       fs_best = std::min(fs_best, seconds_since(start));
-      if (run == 0) first = fs.indices;
+      if (run == 0) {
+        first = fs.indices;
+        none_mib = none_touched;
+        fs_mib = fs_touched;
+      }
       if (fs.indices != first) {
-        std::printf("%s K=%d: runs differ!\n", name, k);
+        std::fprintf(stderr, "bench_dither: %s K=%d: fs's runs differ\n", name, k);
         return false;
       }
     }
-    std::printf("%s %ux%u, K=%zu: remap none %.3f s (%s), fs %.3f s (1 thread; %.3f s of its CPU), best of 3\n", name,
-                width, height, palette.palette.size(), none_best, engine->device().c_str(), fs_best, fs_cpu_best);
 
     // The search alone, on random colours (opaque, or any alpha).
     kmq::seeded_random random(7);
@@ -105,21 +130,31 @@ bool measure(const char* name, const std::vector<kmq::packed_rgba>& pixels, std:
     std::vector<std::uint8_t> fast_answers(queries.size()), brute_answers(queries.size());
     double start = thread_seconds();
     for (std::size_t i = 0; i < queries.size(); ++i) fast_answers[i] = search.find(queries[i]);
-    const double fast = thread_seconds() - start;
+    const double fast_ns = 1e9 * (thread_seconds() - start) / static_cast<double>(queries.size());
     start = thread_seconds();
     for (std::size_t i = 0; i < queries.size(); ++i) {
       brute_answers[i] = kmq::detail::nearest_palette::brute_force(palette.palette.data(), n, queries[i]);
     }
-    const double brute = thread_seconds() - start;
-    char cells[96] = "every entry scanned (small palette)";
+    const double brute_ns = 1e9 * (thread_seconds() - start) / static_cast<double>(queries.size());
+    char cells[64] = "none (every entry scanned)";
     if (search.cells_built() > 0) {
-      std::snprintf(cells, sizeof cells, "%zu cells built, %.1f entries listed per cell", search.cells_built(),
+      std::snprintf(cells, sizeof cells, "%zu, %.1f entries each", search.cells_built(),
                     static_cast<double>(search.candidates_listed()) / static_cast<double>(search.cells_built()));
     }
-    std::printf("  nearest of 2 M random %s colours: search %.1f ns/query, plain scan of every entry %.1f ns/query, %s; %s\n",
-                opaque ? "opaque" : "RGBA", 1e9 * fast / queries.size(), 1e9 * brute / queries.size(),
-                fast_answers == brute_answers ? "same answers" : "ANSWERS DIFFER", cells);
-    if (fast_answers != brute_answers) return false;
+    const bool same = fast_answers == brute_answers;
+    std::printf("| %s | %ux%u | %zu | %.1f | %.1f | %.1f | %.1fx | %.1f / %.1f | %s | %.1f | %.1f | %.2fx | %s | %s |\n",
+                name, width, height, palette.palette.size(), 1e3 * none_best, 1e3 * fs_best, 1e3 * fs_cpu_best,
+                fs_best / none_best, none_mib, fs_mib, opaque ? "opaque" : "any alpha", fast_ns, brute_ns,
+                brute_ns / fast_ns, cells, same ? "yes" : "NO");
+    std::fflush(stdout);
+    const std::string label = std::string(name) + " K=" + std::to_string(palette.palette.size());
+    chart.times.rows.push_back({label, {1e3 * none_best, 1e3 * fs_best}});
+    chart.search.rows.push_back({label, {fast_ns, brute_ns}});
+    chart.memory.rows.push_back({label, {none_mib, fs_mib}});
+    if (!same) {
+      std::fprintf(stderr, "bench_dither: %s K=%d: the search's answers differ from the plain scan's\n", name, k);
+      return false;
+    }
   }
   return true;
 }
@@ -127,9 +162,42 @@ bool measure(const char* name, const std::vector<kmq::packed_rgba>& pixels, std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::uint32_t width = argc > 2 ? static_cast<std::uint32_t>(std::atoi(argv[1])) : 3840;
-  const std::uint32_t height = argc > 2 ? static_cast<std::uint32_t>(std::atoi(argv[2])) : 2160;
-  const bool ok = measure("gradient+noise", gradient_with_noise(width, height), width, height) &&
-                  measure("RGBA noise", rgba_noise(width, height), width, height);
+  std::string svg;
+  std::vector<std::uint32_t> size;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--svg") == 0 && i + 1 < argc) svg = argv[++i];
+    else size.push_back(static_cast<std::uint32_t>(std::strtoul(argv[i], nullptr, 10)));
+  }
+  if (size.empty()) size = {3840, 2160};
+  if (size.size() != 2 || size[0] < 2 || size[1] < 2) {
+    std::fprintf(stderr, "usage: bench_dither [--svg OUT.svg] [width height]   (each at least 2)\n");
+    return 64;
+  }
+  const std::uint32_t width = size[0], height = size[1];
+  kmq::bench::fresh_large_blocks();
+  const std::string machine = kmq::bench::machine_description();
+  std::printf("# Floyd-Steinberg dithering: remap with and without, and the nearest-entry search\n\n"
+              "%s Load average at the start: %s. Fastest of 3 runs of remap() (kmq's CPU backend, every core; fs "
+              "on one thread, its CPU time beside), palettes of 10 Lloyd passes; memory: the first run's minor page "
+              "faults x page size, every large block a fresh mmap. The search: 2 M random colours, one thread, "
+              "against a plain scan of every entry. bench/bench_dither.cpp.\n\n",
+              machine.c_str(), kmq::bench::load_average_now().c_str());
+  std::printf("| image | size | K | remap ms, no dither | fs ms | fs CPU ms | fs / no dither | MiB touched, no dither "
+              "/ fs | search queries | search ns | plain scan ns | scan / search | cells built | same answers "
+              "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  chart_panels chart;
+  const bool ok = measure("gradient+noise", gradient_with_noise(width, height), width, height, chart) &&
+                  measure("RGBA noise", rgba_noise(width, height), width, height, chart);
+  if (!svg.empty()) {
+    try {
+      kmq::bench::write_bar_chart(svg, {"Floyd-Steinberg dithering and the nearest-entry search", machine,
+                                        {chart.times, chart.search, chart.memory}});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench_dither: %s\n", e.what());
+      return 1;
+    }
+    std::printf("\n![remap times, search times and memory per image and K](%s)\n",
+                svg.substr(svg.find_last_of('/') + 1).c_str());
+  }
   return ok ? 0 : 1;
 }

@@ -2,7 +2,8 @@
 """The chart of a Google Benchmark JSON file (bench_cpu_step's
 --benchmark_out): each benchmark's time per call, and, for benchmarks run on
 one thread and on all (".../threads:1" beside ".../threads:0"), the speed-up
-of all threads over one. Written beside the JSON (.svg) unless OUT is given:
+of all threads over one, and the memory each benchmark's set-up and first call
+touched (its MiB_touched counter, where it has one). Written beside the JSON (.svg) unless OUT is given:
 
     /usr/bin/python3 bench/google_benchmark_chart.py results/bench_cpu_step.json [OUT.svg]
 """
@@ -31,6 +32,11 @@ def main(argv):
                f"load average {', '.join(f'{v:.2f}' for v in c.get('load_avg', []))}; {c.get('date', '')}; "
                f"the Google Benchmark library a {c.get('library_build_type', '?')} build")
     panels = [bar_chart.panel("time per call, ms (wall clock)", [(n, [v]) for n, v in ms.items()], decimals=3)]
+    touched = [(b["name"], [b["MiB_touched"]]) for b in run["benchmarks"]
+               if b.get("run_type", "iteration") == "iteration" and "MiB_touched" in b]
+    if touched:
+        panels.append(bar_chart.panel("memory the set-up and first call touched, MiB (minor page faults x page size)",
+                                      touched, decimals=1))
     if speedups:
         panels.append(bar_chart.panel("all threads against one thread (time on one / time on all)", speedups,
                                       reference=1, reference_label="parity", suffix="x"))

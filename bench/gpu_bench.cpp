@@ -18,6 +18,11 @@
 // says how many. "pcie_up"/"pcie_down" = the image up and one word per pixel
 // back, the part that no kernel can shorten ("pcie_up_pin": the upload with
 // the image pinned for it, registration included).
+// Memory, of "whole": the host memory each side's first run touched (minor
+// page faults x page size, every large block a fresh mmap as in a one-image
+// process) and the device memory the CUDA backend holds after it
+// (cudaMemGetInfo's used, less what was used before the first image: the
+// context), its buffers being kept for the next call.
 // Exit status 1 when any stage's results differ.
 #include <cuda_runtime.h>
 
@@ -42,6 +47,7 @@
 #include "kmq/kmeans.hpp"
 #include "kmq/quantize.hpp"
 #include "kmq/remap.hpp"
+#include "memory_touched.hpp"
 #include "raw_rgba.hpp"
 
 namespace {
@@ -61,6 +67,7 @@ struct row {
   bool match = false;
   int cpu_iterations = -1, gpu_iterations = -1;
   int restarts = 1;
+  double cpu_mib = -1, gpu_host_mib = -1, gpu_device_mib = -1;  // "whole" only: memory_touched.hpp, cudaMemGetInfo
 };
 
 void cuda_check(cudaError_t code, const char* what) {
@@ -68,6 +75,13 @@ void cuda_check(cudaError_t code, const char* what) {
     std::fprintf(stderr, "kmq_gpu_bench: %s: %s\n", what, cudaGetErrorString(code));
     std::exit(70);
   }
+}
+
+// Device memory in use (all processes'), MiB.
+double device_used_mib() {
+  std::size_t free_bytes = 0, total_bytes = 0;
+  cuda_check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+  return static_cast<double>(total_bytes - free_bytes) / (1024.0 * 1024.0);
 }
 
 double time_cpu(const std::function<void()>& fn) {
@@ -147,6 +161,15 @@ bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
+// The JSON fields of a row's memory (", \"cpu_mib\": ..."), "" where it has none.
+std::string memory_fields(const row& r) {
+  if (r.cpu_mib < 0) return "";
+  char fields[128];
+  std::snprintf(fields, sizeof fields, ", \"cpu_mib\": %.2f, \"gpu_host_mib\": %.2f, \"gpu_device_mib\": %.2f", r.cpu_mib,
+                r.gpu_host_mib, r.gpu_device_mib);
+  return fields;
+}
+
 std::vector<int> parse_ks(const std::string& text) {
   std::vector<int> ks;
   std::stringstream in(text);
@@ -189,6 +212,8 @@ int main(int argc, char** argv) {
   try {
     const auto cpu = kmq::make_cpu_backend(threads);
     const auto gpu = kmq::make_cuda_backend(threads);  // its host-side steps on as many threads as the CPU's
+    kmq::bench::fresh_large_blocks();
+    const double device_mib_before = device_used_mib();
     std::fprintf(stderr, "kmq_gpu_bench: cpu = %s, gpu = %s\n", cpu->device().c_str(), gpu->device().c_str());
     for (const std::string& spec : specs) {
       const image im = read_image(spec);
@@ -304,13 +329,20 @@ int main(int argc, char** argv) {
         w.k = k;
         w.distinct = hc.colors.size();
         w.cpu_ms = time_cpu_best([&] {
-          qc = kmq::quantize(view, options, *cpu);
-          lc = kmq::remap(view, qc, kmq::remap_options{}, *cpu);
+          const double mib = kmq::bench::mib_touched_by([&] {
+            qc = kmq::quantize(view, options, *cpu);
+            lc = kmq::remap(view, qc, kmq::remap_options{}, *cpu);
+          });
+          if (w.cpu_mib < 0) w.cpu_mib = mib;
         });
         w.gpu_ms = w.gpu_wall_ms = time_cpu_best([&] {
-          qg = kmq::quantize(view, options, *gpu);
-          lg = kmq::remap(view, qg, kmq::remap_options{}, *gpu);
+          const double mib = kmq::bench::mib_touched_by([&] {
+            qg = kmq::quantize(view, options, *gpu);
+            lg = kmq::remap(view, qg, kmq::remap_options{}, *gpu);
+          });
+          if (w.gpu_host_mib < 0) w.gpu_host_mib = mib;
         });
+        w.gpu_device_mib = device_used_mib() - device_mib_before;
         w.match = qc.palette == qg.palette && lc.indices == lg.indices;
         w.cpu_iterations = qc.iterations;
         w.gpu_iterations = qg.iterations;
@@ -358,12 +390,18 @@ int main(int argc, char** argv) {
     std::printf("\ncpu: %s; gpu: %s; every time the best of 3 runs; \"whole\" = quantize + remap with the "
                 "command's defaults (restarts column), the others one seeding\n",
                 cpu->device().c_str(), gpu->device().c_str());
-    std::printf("%-28s %4s %-10s %11s %11s %8s %8s %s\n", "image", "k", "stage", "cpu ms", "gpu ms", "speedup",
-                "restarts", "same");
+    std::printf("memory of \"whole\", MiB: host memory its first run touched on each side, and device memory "
+                "the CUDA backend holds after it\n");
+    std::printf("%-28s %4s %-10s %11s %11s %8s %8s %4s %22s\n", "image", "k", "stage", "cpu ms", "gpu ms", "speedup",
+                "restarts", "same", "MiB cpu / gpu / device");
     for (const row& r : rows) {
-      std::printf("%-28s %4d %-10s %11.2f %11.2f %7.1fx %8d %s\n", r.image.substr(r.image.rfind('/') + 1).c_str(),
+      char memory[64] = "";
+      if (r.cpu_mib >= 0) {
+        std::snprintf(memory, sizeof memory, "%.1f / %.1f / %.1f", r.cpu_mib, r.gpu_host_mib, r.gpu_device_mib);
+      }
+      std::printf("%-28s %4d %-10s %11.2f %11.2f %7.1fx %8d %4s %22s\n", r.image.substr(r.image.rfind('/') + 1).c_str(),
                   r.k, r.stage.c_str(), r.cpu_ms, r.gpu_ms, r.gpu_ms > 0 ? r.cpu_ms / r.gpu_ms : 0.0, r.restarts,
-                  r.match ? "yes" : "NO");
+                  r.match ? "yes" : "NO", memory);
     }
 
     if (!json_path.empty()) {
@@ -380,10 +418,10 @@ int main(int argc, char** argv) {
         std::fprintf(f,
                      "    {\"image\": \"%s\", \"pixels\": %zu, \"distinct\": %zu, \"k\": %d, \"stage\": \"%s\", "
                      "\"cpu_ms\": %.4f, \"gpu_ms\": %.4f, \"gpu_wall_ms\": %.4f, \"match\": %s, "
-                     "\"cpu_iterations\": %d, \"gpu_iterations\": %d, \"restarts\": %d}%s\n",
+                     "\"cpu_iterations\": %d, \"gpu_iterations\": %d, \"restarts\": %d%s}%s\n",
                      r.image.c_str(), r.pixels, r.distinct, r.k, r.stage.c_str(), r.cpu_ms, r.gpu_ms, r.gpu_wall_ms,
                      r.match ? "true" : "false", r.cpu_iterations, r.gpu_iterations, r.restarts,
-                     i + 1 < rows.size() ? "," : "");
+                     memory_fields(r).c_str(), i + 1 < rows.size() ? "," : "");
       }
       std::fprintf(f, "  ]\n}\n");
       std::fclose(f);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The CPU-against-GPU chart of kmq_gpu_bench's JSON: per image and K, the
 speed-up (CPU time / GPU time) of the whole quantize + remap and of its stages
-(histogram, seeding, clustering, one step over every pixel), log scale, and
-the transfers' floor. Written beside the JSON (gpu_bench.svg) by
+(histogram, seeding, clustering, one step over every pixel), log scale, the
+transfers' floor, and the whole's memory (host and device) where the run has it. Written beside the JSON (gpu_bench.svg) by
 bench/device_check.sh; run alone it draws the chart of a committed run:
 
     /usr/bin/python3 bench/gpu_bench_chart.py results/gpu/RUN/gpu_bench.json [OUT.svg]
@@ -37,11 +37,17 @@ def panels(rows):
     times = [(f"{image} K={k}", [by[(image, k, "whole")]["cpu_ms"], by[(image, k, "whole")]["gpu_ms"]])
              for image, k in order if (image, k, "whole") in by]
     pcie = [(image_name(r["image"]) + " " + r["stage"], [r["gpu_ms"]]) for r in rows if r["stage"].startswith("pcie")]
+    # Runs since 2026-11-29 record the whole's memory; earlier ones have none.
+    memory = [(f"{image} K={k}", [by[(image, k, "whole")][f] for f in ("cpu_mib", "gpu_host_mib", "gpu_device_mib")])
+              for image, k in order if "cpu_mib" in by.get((image, k, "whole"), {})]
+    memory_panels = [bar_chart.panel("whole: host memory its first run touched, and device memory held after it, MiB",
+                                     memory, ["CPU backend, host", "CUDA backend, host", "CUDA backend, device"],
+                                     decimals=1)] if memory else []
     return [bar_chart.panel("speed-up, CPU time / GPU time (log scale)", speed, STAGES, log=True, reference=1,
                             reference_label="parity", decimals=1, suffix="x"),
             bar_chart.panel("whole (quantize + remap with the command's defaults), ms", times, ["CPU", "GPU"],
                             decimals=1),
-            bar_chart.panel("transfers alone, ms (the floor no kernel shortens)", pcie, decimals=2)]
+            bar_chart.panel("transfers alone, ms (the floor no kernel shortens)", pcie, decimals=2)] + memory_panels
 
 
 def main(argv):

@@ -11,10 +11,6 @@
 // each call touched. Writes a Markdown table to stdout and, with --svg, the
 // same as a bar chart.
 //   histogram [--runs R] [--reuse-memory] [--svg OUT.svg] IMAGE...
-#include <malloc.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -31,6 +27,7 @@
 #include "bar_chart.hpp"
 #include "kmq/io/image_decoder.hpp"
 #include "machine_info.hpp"
+#include "memory_touched.hpp"
 
 namespace {
 
@@ -91,14 +88,12 @@ struct timing {
 
 template <typename Build>
 color_histogram timed(Build build, const std::vector<packed_rgba>& pixels, timing& t) {
-  rusage before_usage{}, after_usage{};
-  getrusage(RUSAGE_SELF, &before_usage);
+  const long faults_before = kmq::bench::minor_faults_so_far();
   const auto start = std::chrono::steady_clock::now();
   color_histogram h = build(pixels.data(), pixels.size());
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  getrusage(RUSAGE_SELF, &after_usage);
   t.best_s = std::min(t.best_s, s);
-  t.faults = after_usage.ru_minflt - before_usage.ru_minflt;
+  t.faults = kmq::bench::minor_faults_so_far() - faults_before;
   return h;
 }
 
@@ -122,8 +117,6 @@ struct chart_panels {
   kmq::bench::bar_panel ratio = kmq::bench::ratio_panel("now / before (time)");
   kmq::bench::bar_panel memory;
 };
-
-double mib_of_faults(long faults) { return static_cast<double>(faults) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0); }
 
 void row(const std::string& name, std::uint32_t width, std::uint32_t height, const std::vector<packed_rgba>& pixels,
          int runs, chart_panels& chart) {
@@ -151,7 +144,9 @@ void row(const std::string& name, std::uint32_t width, std::uint32_t height, con
   const double none = std::nan("");
   chart.times.rows.push_back({name, {1e3 * radix.best_s, 1e3 * hash.best_s, table ? 1e3 * now.best_s : none}});
   chart.ratio.rows.push_back({name, {now_t.best_s / before_t.best_s}});
-  chart.memory.rows.push_back({name, {mib_of_faults(radix.faults), mib_of_faults(hash.faults), table ? mib_of_faults(now.faults) : none}});
+  using kmq::bench::mib_of_faults;
+  chart.memory.rows.push_back(
+      {name, {mib_of_faults(radix.faults), mib_of_faults(hash.faults), table ? mib_of_faults(now.faults) : none}});
 }
 
 }  // namespace
@@ -171,7 +166,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: histogram [--runs R] [--reuse-memory] [--svg OUT.svg] IMAGE...\n");
     return 64;
   }
-  if (fresh_memory) mallopt(M_MMAP_THRESHOLD, 128 * 1024);  // fixed: no reuse of freed big blocks between calls
+  if (fresh_memory) kmq::bench::fresh_large_blocks();
   const std::string machine = kmq::bench::machine_description();
   chart_panels chart(fresh_memory);
   std::printf("# Colour histogram: radix sort of every pixel (before) against the hash of distinct colours\n\n"

@@ -2,7 +2,9 @@
 // palette PNG given (kmq's output), its raw rows compressed as one stream (one
 // libdeflate call, the encoder before pieces) and in pieces of each size asked
 // on each thread count asked, the fastest of R runs each, alternating, same
-// run. Writes a Markdown table to stdout: bytes, growth, milliseconds, speed-up.
+// run. Writes a Markdown table to stdout: bytes, growth, milliseconds, speed-up,
+// and the memory the first run of each touched (minor page faults x page
+// size, every large block a fresh mmap: the output buffers, each piece's own).
 //   png_pieces [--runs R] [--levels 1,6,9,12] [--pieces 262144,524288,1048576] [--threads 1,2] FILE.png...
 #include <png.h>
 
@@ -18,6 +20,7 @@
 
 #include "deflate_pieces.hpp"
 #include "machine_info.hpp"
+#include "memory_touched.hpp"
 
 namespace {
 
@@ -81,13 +84,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: png_pieces [--runs R] [--levels L,...] [--pieces BYTES,...] [--threads T,...] FILE.png...\n");
     return 64;
   }
+  kmq::bench::fresh_large_blocks();
   std::printf("# PNG encoding: one deflate stream against pieces on threads\n\n%s Fastest of %d alternating runs; "
               "bench/png_pieces.cpp; deflate of the raw rows alone (the encode stage less packing the rows and "
               "writing the chunks). \"one stream\" is one libdeflate_zlib_compress call: the encoder's bytes before "
-              "pieces.\n\n",
+              "pieces. MiB: what the first run of each touched (minor page faults x page size, every large block a "
+              "fresh mmap).\n\n",
               kmq::bench::machine_description().c_str(), runs);
   std::printf("| file | depth | raw bytes | level | pieces of | pieces | threads | bytes | vs one stream | ms | "
-              "one stream ms | speed-up |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+              "one stream ms | speed-up | MiB touched: pieces / one stream |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const std::string& path : files) {
     raw_rows raw;
     if (!read_rows(path.c_str(), raw)) {
@@ -96,35 +102,40 @@ int main(int argc, char** argv) {
     }
     const std::string name = path.substr(path.find_last_of('/') + 1);
     for (long level : levels) {
-      const auto time = [&](std::size_t piece, unsigned t, std::size_t& size) {
+      const auto time = [&](std::size_t piece, unsigned t, std::size_t& size, double& mib) {
         const auto start = clock_type::now();
-        size = kmq::io::detail::zlib_compress_pieces(raw.bytes.data(), raw.bytes.size(), static_cast<int>(level),
-                                                     piece, t)
-                   .size();
+        mib = kmq::bench::mib_touched_by([&] {
+          size = kmq::io::detail::zlib_compress_pieces(raw.bytes.data(), raw.bytes.size(), static_cast<int>(level),
+                                                       piece, t)
+                     .size();
+        });
         return std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
       };
       const std::size_t whole = std::numeric_limits<std::size_t>::max();
       std::size_t one_size = 0;
-      double one_ms = 1e300;
-      std::vector<double> best(pieces.size() * threads.size(), 1e300);
+      double one_ms = 1e300, one_mib = 0, mib = 0;
+      std::vector<double> best(pieces.size() * threads.size(), 1e300), mibs(best.size());
       std::vector<std::size_t> sizes(best.size());
       for (int r = 0; r < runs; ++r) {
-        one_ms = std::min(one_ms, time(whole, 1, one_size));
+        one_ms = std::min(one_ms, time(whole, 1, one_size, mib));
+        if (r == 0) one_mib = mib;
         for (std::size_t p = 0; p < pieces.size(); ++p)
           for (std::size_t t = 0; t < threads.size(); ++t) {
             const std::size_t i = p * threads.size() + t;
-            best[i] = std::min(best[i], time(static_cast<std::size_t>(pieces[p]), static_cast<unsigned>(threads[t]), sizes[i]));
+            const double ms = time(static_cast<std::size_t>(pieces[p]), static_cast<unsigned>(threads[t]), sizes[i], mib);
+            best[i] = std::min(best[i], ms);
+            if (r == 0) mibs[i] = mib;
           }
       }
       for (std::size_t p = 0; p < pieces.size(); ++p)
         for (std::size_t t = 0; t < threads.size(); ++t) {
           const std::size_t i = p * threads.size() + t;
           const auto piece = static_cast<std::size_t>(pieces[p]);
-          std::printf("| %s | %d | %zu | %ld | %zu KiB | %zu | %ld | %zu | %+.3f %% | %.1f | %.1f | %.2fx |\n",
+          std::printf("| %s | %d | %zu | %ld | %zu KiB | %zu | %ld | %zu | %+.3f %% | %.1f | %.1f | %.2fx | %.1f / %.1f |\n",
                       name.c_str(), raw.bit_depth, raw.bytes.size(), level, piece / 1024,
                       (raw.bytes.size() + piece - 1) / piece, threads[t], sizes[i],
                       100.0 * (static_cast<double>(sizes[i]) / static_cast<double>(one_size) - 1.0), best[i], one_ms,
-                      one_ms / best[i]);
+                      one_ms / best[i], mibs[i], one_mib);
         }
       std::fflush(stdout);
     }

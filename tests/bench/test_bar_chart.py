@@ -149,6 +149,15 @@ class FromJson(unittest.TestCase):
         self.assertEqual(len(bars(root)), 3)  # two times, one speed-up; aggregates left out
         self.assertIn("2.000", texts(root))
         self.assertIn("2.00x", texts(root))
+        self.assertNotIn("MiB", texts(root))  # no memory panel without the counter
+
+    def test_google_benchmark_memory(self):
+        root = self.run_script("google_benchmark_chart.py", {"context": {"num_cpus": 2}, "benchmarks": [
+            {"name": "step/k:16/threads:1", "real_time": 2.0, "time_unit": "ms", "MiB_touched": 12.25},
+            {"name": "seeding/16", "real_time": 3.0, "time_unit": "ms", "MiB_touched": 3.5}]})
+        self.assertEqual(len(bars(root)), 2 + 2)  # two times, two memory bars
+        self.assertIn("12.2", texts(root))
+        self.assertTrue(any("MiB" in t for t in texts(root)))
 
     def test_gpu_bench(self):
         rows = [{"image": "/x/photo-1920x1080.rgba", "k": k, "stage": stage, "cpu_ms": 10.0, "gpu_ms": 2.0}
@@ -161,6 +170,14 @@ class FromJson(unittest.TestCase):
         self.assertEqual(len(bars(root)), 2 * 5 + 2 * 2 + 1)
         self.assertIn("8.0x", texts(root))
         self.assertIn("photo-1920x1080 K=64", texts(root))
+        # Runs since 2026-11-29 add the whole's memory: three bars (CPU host, CUDA host, device) per K.
+        for r in rows:
+            if r["stage"] == "whole":
+                r.update(cpu_mib=81.5, gpu_host_mib=40.25, gpu_device_mib=123.0)
+        root = self.run_script("gpu_bench_chart.py", {"gpu": "G", "cpu": "16 threads", "seed": 1, "all_match": True,
+                                                       "rows": rows})
+        self.assertEqual(len(bars(root)), 2 * 5 + 2 * 2 + 1 + 2 * 3)
+        self.assertIn("123.0", texts(root))
 
     def test_peers_graphics(self):
         import peers_report  # bench/: imports bar_chart
