@@ -28,12 +28,28 @@ inline double mib_of_faults(long faults) {
 // would otherwise raise it after the first large free).
 inline void fresh_large_blocks() { ::mallopt(M_MMAP_THRESHOLD, 128 * 1024); }
 
+// Large blocks from the heap, reused once freed, as glibc settles on in a
+// long loop (its dynamic threshold's ceiling): for the timed loop of a
+// micro-benchmark after its set-up was measured fresh.
+inline void reused_large_blocks() { ::mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024); }
+
 // Runs call(); returns the MiB it touched for the first time.
 template <typename Call>
 double mib_touched_by(Call&& call) {
   const long before = minor_faults_so_far();
   std::forward<Call>(call)();
   return mib_of_faults(minor_faults_so_far() - before);
+}
+
+// The same with every large block a fresh mmap during the call only (what
+// its allocations touch, not memory an earlier benchmark freed), large
+// blocks reused again after it.
+template <typename Call>
+double mib_touched_fresh(Call&& call) {
+  fresh_large_blocks();
+  const double mib = mib_touched_by(std::forward<Call>(call));
+  reused_large_blocks();
+  return mib;
 }
 
 }  // namespace kmq::bench

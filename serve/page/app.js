@@ -21,6 +21,34 @@ function settingsQuery() {
   return p;
 }
 
+// The settings go with the tab (sessionStorage, on pagehide) and come back
+// on a reload or Back, with the images (restoreImages); a new tab starts from
+// the page's defaults. Each kept value is checked against its control.
+function keepSettings() {
+  const kept = { mode: mode(), k: $('k-slider').value, level: $('level-select').value, psnr: $('psnr-input').value,
+                 dither: $('dither-toggle').checked };
+  try { sessionStorage.setItem('kmq-settings', JSON.stringify(kept)); } catch (e) { /* storage refused: defaults next time */ }
+}
+
+function restoreSettings() {
+  let kept = null;
+  try { kept = JSON.parse(sessionStorage.getItem('kmq-settings')); } catch (e) { /* storage refused or not JSON */ }
+  if (kept && typeof kept === 'object') {
+    const radio = document.querySelector(`input[name=mode][value="${CSS.escape(String(kept.mode))}"]`);
+    if (radio) radio.checked = true;
+    const k = Number(kept.k);
+    if (Number.isInteger(k) && k >= Number($('k-slider').min) && k <= Number($('k-slider').max)) $('k-slider').value = k;
+    if ([...$('level-select').options].some((o) => o.value === kept.level)) $('level-select').value = kept.level;
+    const psnr = Number(kept.psnr);
+    if (Number.isFinite(psnr) && psnr >= Number($('psnr-input').min) && psnr <= Number($('psnr-input').max)) {
+      $('psnr-input').value = psnr;
+    }
+    if (typeof kept.dither === 'boolean') $('dither-toggle').checked = kept.dither;
+  }
+  // The browser may have restored the slider itself (form state on reload): its label follows either way.
+  $('k-value').textContent = $('k-slider').value;
+}
+
 function showMode() {
   $('k-control').hidden = mode() !== 'k';
   $('level-control').hidden = mode() !== 'level';
@@ -363,6 +391,7 @@ async function showServer() {
 // whole undoes the close.
 window.addEventListener('pagehide', () => {
   try { sessionStorage.setItem('kmq-page', pageName); } catch (e) { /* storage refused: nothing to find again */ }
+  keepSettings();
   fetch(`/api/pages/${pageName}/close?instance=${pageInstance}`, { method: 'POST', keepalive: true }).catch(() => {});
 });
 window.addEventListener('pageshow', (e) => {
@@ -371,6 +400,7 @@ window.addEventListener('pageshow', (e) => {
   fetch(`/api/pages/${pageName}/images?instance=${pageInstance}`).catch(() => {});
 });
 
+restoreSettings();
 showMode();
 setupViewer();
 setupFileInputs();

@@ -206,6 +206,19 @@ export async function reloadFlow(browser, url, { sourceDir, outDir }) {
     await waitForImage(page, name);
     await page.waitForFunction(() => document.getElementById('elbow-note').textContent.startsWith('The PSNR'), null, { timeout: 120000 });
   }
+  // Settings other than the defaults, which a reload or Back keeps (and a new tab does not).
+  await page.evaluate(() => {
+    const slider = document.getElementById('k-slider');
+    slider.value = '40';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  // One change at a time: a request the next one supersedes answers 409, which this flow counts as an error.
+  await page.waitForFunction(() => /As: .* -k 40$/.test(document.getElementById('stat-state').textContent), null, { timeout: 120000 });
+  await page.locator('#dither-toggle').check();
+  const resultAt40 = () => /As: .* -k 40 --dither fs$/.test(document.getElementById('stat-state').textContent);
+  await page.waitForFunction(resultAt40, null, { timeout: 120000 });
+  const settings = (p) => p.evaluate(() => ({ k: document.getElementById('k-slider').value, label: document.getElementById('k-value').textContent,
+                                              dither: document.getElementById('dither-toggle').checked }));
   for (const [how, leave] of [['reload', () => page.reload()],
                               ['Back', async () => { await page.goto(url + 'api/status'); await page.goBack(); }]]) {
     await leave();
@@ -214,6 +227,10 @@ export async function reloadFlow(browser, url, { sourceDir, outDir }) {
     check(JSON.stringify(await idsByName(page)) === JSON.stringify(ids), `${how}: the same images on the server`);
     await waitForImage(page, 'chelsea.png');
     check(JSON.stringify(await currentRows(page)) === '["chelsea.png"]', `${how}: the image that was on screen shown again`);
+    const kept = await settings(page);
+    check(kept.k === '40' && kept.label === '40' && kept.dither, `${how}: the settings kept (${JSON.stringify(kept)})`);
+    await page.waitForFunction(resultAt40, null, { timeout: 120000 });
+    check(true, `${how}: the result shown is the kept settings' (K = 40, dithered)`);
     if (how === 'reload') await curve(how);
   }
   await page.screenshot({ path: path.join(outDir, 'reloaded.png'), fullPage: true });
@@ -221,6 +238,8 @@ export async function reloadFlow(browser, url, { sourceDir, outDir }) {
   await other.goto(url);
   await other.waitForTimeout(1000);
   check((await rowNames(other)).length === 0, `another tab: its own list, empty (${await rowNames(other)})`);
+  const fresh = await settings(other);
+  check(fresh.k === '16' && fresh.label === '16' && !fresh.dither, `another tab: the default settings (${JSON.stringify(fresh)})`);
   check(errors.length === 0, `reload: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
   await context.close();
 }
