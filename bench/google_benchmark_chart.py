@@ -32,8 +32,8 @@ def main(argv):
                f"load average {', '.join(f'{v:.2f}' for v in c.get('load_avg', []))}; {c.get('date', '')}; "
                f"the Google Benchmark library a {c.get('library_build_type', '?')} build")
     panels = [bar_chart.panel("time per call, ms (wall clock)", [(n, [v]) for n, v in ms.items()], decimals=3)]
-    touched = [(b["name"], [b["MiB_touched"]]) for b in run["benchmarks"]
-               if b.get("run_type", "iteration") == "iteration" and "MiB_touched" in b]
+    touched = list({b["name"]: [b["MiB_touched"]] for b in run["benchmarks"]  # one bar a name, as the times
+                    if b.get("run_type", "iteration") == "iteration" and "MiB_touched" in b}.items())
     if touched:
         panels.append(bar_chart.panel("memory the set-up and first call touched, MiB (minor page faults x page size)",
                                       touched, decimals=1))

@@ -18,11 +18,12 @@
 // says how many. "pcie_up"/"pcie_down" = the image up and one word per pixel
 // back, the part that no kernel can shorten ("pcie_up_pin": the upload with
 // the image pinned for it, registration included).
-// Memory, of "whole": the host memory each side's first run touched (minor
-// page faults x page size, every large block a fresh mmap as in a one-image
-// process) and the device memory the CUDA backend holds after it
-// (cudaMemGetInfo's used, less what was used before the first image: the
-// context), its buffers being kept for the next call.
+// Memory, of "whole": one more, untimed run on each side, on a backend made
+// for it (so its per-point state counts): the host memory it touched (minor
+// page faults x page size, every large block a fresh mmap in it, as in a
+// one-image process) and the device memory the new CUDA backend holds after
+// it (cudaMemGetInfo's used before the backend was made and after the run:
+// the device's, so another process's allocations would count too).
 // Exit status 1 when any stage's results differ.
 #include <cuda_runtime.h>
 
@@ -212,8 +213,7 @@ int main(int argc, char** argv) {
   try {
     const auto cpu = kmq::make_cpu_backend(threads);
     const auto gpu = kmq::make_cuda_backend(threads);  // its host-side steps on as many threads as the CPU's
-    kmq::bench::fresh_large_blocks();
-    const double device_mib_before = device_used_mib();
+    kmq::bench::reused_large_blocks();  // the timed runs reuse memory (glibc's usual, made fixed)
     std::fprintf(stderr, "kmq_gpu_bench: cpu = %s, gpu = %s\n", cpu->device().c_str(), gpu->device().c_str());
     for (const std::string& spec : specs) {
       const image im = read_image(spec);
@@ -329,20 +329,25 @@ int main(int argc, char** argv) {
         w.k = k;
         w.distinct = hc.colors.size();
         w.cpu_ms = time_cpu_best([&] {
-          const double mib = kmq::bench::mib_touched_by([&] {
-            qc = kmq::quantize(view, options, *cpu);
-            lc = kmq::remap(view, qc, kmq::remap_options{}, *cpu);
-          });
-          if (w.cpu_mib < 0) w.cpu_mib = mib;
+          qc = kmq::quantize(view, options, *cpu);
+          lc = kmq::remap(view, qc, kmq::remap_options{}, *cpu);
         });
         w.gpu_ms = w.gpu_wall_ms = time_cpu_best([&] {
-          const double mib = kmq::bench::mib_touched_by([&] {
-            qg = kmq::quantize(view, options, *gpu);
-            lg = kmq::remap(view, qg, kmq::remap_options{}, *gpu);
-          });
-          if (w.gpu_host_mib < 0) w.gpu_host_mib = mib;
+          qg = kmq::quantize(view, options, *gpu);
+          lg = kmq::remap(view, qg, kmq::remap_options{}, *gpu);
         });
-        w.gpu_device_mib = device_used_mib() - device_mib_before;
+        w.cpu_mib = kmq::bench::mib_touched_fresh([&] {
+          const auto fresh = kmq::make_cpu_backend(threads);
+          const kmq::quantize_result q = kmq::quantize(view, options, *fresh);
+          const kmq::label_map l = kmq::remap(view, q, kmq::remap_options{}, *fresh);
+        });
+        const double device_before = device_used_mib();
+        w.gpu_host_mib = kmq::bench::mib_touched_fresh([&] {
+          const auto fresh = kmq::make_cuda_backend(threads);
+          const kmq::quantize_result q = kmq::quantize(view, options, *fresh);
+          const kmq::label_map l = kmq::remap(view, q, kmq::remap_options{}, *fresh);
+          w.gpu_device_mib = device_used_mib() - device_before;
+        });
         w.match = qc.palette == qg.palette && lc.indices == lg.indices;
         w.cpu_iterations = qc.iterations;
         w.gpu_iterations = qg.iterations;
@@ -390,8 +395,8 @@ int main(int argc, char** argv) {
     std::printf("\ncpu: %s; gpu: %s; every time the best of 3 runs; \"whole\" = quantize + remap with the "
                 "command's defaults (restarts column), the others one seeding\n",
                 cpu->device().c_str(), gpu->device().c_str());
-    std::printf("memory of \"whole\", MiB: host memory its first run touched on each side, and device memory "
-                "the CUDA backend holds after it\n");
+    std::printf("memory of \"whole\", MiB (one more run on new backends): host memory it touched on each side, "
+                "and device memory the new CUDA backend holds after it (%s)\n", kmq::bench::huge_pages_note().c_str());
     std::printf("%-28s %4s %-10s %11s %11s %8s %8s %4s %22s\n", "image", "k", "stage", "cpu ms", "gpu ms", "speedup",
                 "restarts", "same", "MiB cpu / gpu / device");
     for (const row& r : rows) {

@@ -21,9 +21,12 @@ function settingsQuery() {
   return p;
 }
 
-// The settings go with the tab (sessionStorage, on pagehide) and come back
-// on a reload or Back, with the images (restoreImages); a new tab starts from
-// the page's defaults. Each kept value is checked against its control.
+// The settings go with the tab (sessionStorage, at each change) and come back
+// on a reload, Back or the address opened again in the tab, with the images
+// (restoreImages); a new tab starts from the page's defaults, a duplicated
+// one from the settings it copied. Each kept value is checked against its
+// control; the controls do not take the browser's own form restoring
+// (autocomplete="off"), so the kept settings are the one source.
 function keepSettings() {
   const kept = { mode: mode(), k: $('k-slider').value, level: $('level-select').value, psnr: $('psnr-input').value,
                  dither: $('dither-toggle').checked };
@@ -40,12 +43,12 @@ function restoreSettings() {
     if (Number.isInteger(k) && k >= Number($('k-slider').min) && k <= Number($('k-slider').max)) $('k-slider').value = k;
     if ([...$('level-select').options].some((o) => o.value === kept.level)) $('level-select').value = kept.level;
     const psnr = Number(kept.psnr);
-    if (Number.isFinite(psnr) && psnr >= Number($('psnr-input').min) && psnr <= Number($('psnr-input').max)) {
+    if (Number.isInteger(psnr / Number($('psnr-input').step)) && psnr >= Number($('psnr-input').min) &&
+        psnr <= Number($('psnr-input').max)) {
       $('psnr-input').value = psnr;
     }
     if (typeof kept.dither === 'boolean') $('dither-toggle').checked = kept.dither;
   }
-  // The browser may have restored the slider itself (form state on reload): its label follows either way.
   $('k-value').textContent = $('k-slider').value;
 }
 
@@ -126,6 +129,7 @@ async function upload(file) {
 // next (its PNG is not waited for), so a dragged slider keeps updating the
 // picture instead of superseding every request before it finishes.
 function changed() {
+  keepSettings();
   const image = state.current;
   if (!image) return;
   if (image.previewing) { image.stale = true; return; }
@@ -391,7 +395,6 @@ async function showServer() {
 // whole undoes the close.
 window.addEventListener('pagehide', () => {
   try { sessionStorage.setItem('kmq-page', pageName); } catch (e) { /* storage refused: nothing to find again */ }
-  keepSettings();
   fetch(`/api/pages/${pageName}/close?instance=${pageInstance}`, { method: 'POST', keepalive: true }).catch(() => {});
 });
 window.addEventListener('pageshow', (e) => {

@@ -217,29 +217,63 @@ export async function reloadFlow(browser, url, { sourceDir, outDir }) {
   await page.locator('#dither-toggle').check();
   const resultAt40 = () => /As: .* -k 40 --dither fs$/.test(document.getElementById('stat-state').textContent);
   await page.waitForFunction(resultAt40, null, { timeout: 120000 });
-  const settings = (p) => p.evaluate(() => ({ k: document.getElementById('k-slider').value, label: document.getElementById('k-value').textContent,
-                                              dither: document.getElementById('dither-toggle').checked }));
-  for (const [how, leave] of [['reload', () => page.reload()],
-                              ['Back', async () => { await page.goto(url + 'api/status'); await page.goBack(); }]]) {
+  const settings = (p) => p.evaluate(() => ({
+    mode: document.querySelector('input[name=mode]:checked').value, k: document.getElementById('k-slider').value,
+    label: document.getElementById('k-value').textContent, level: document.getElementById('level-select').value,
+    psnr: document.getElementById('psnr-input').value, dither: document.getElementById('dither-toggle').checked }));
+  const defaults = JSON.stringify({ mode: 'k', k: '16', label: '16', level: 'balanced', psnr: '35', dither: false });
+  // The browser's own form restoring is off (autocomplete="off"): only the page's kept settings can bring these back.
+  const comeBack = async (how, leave) => {
     await leave();
     await page.waitForFunction(() => document.querySelectorAll('#image-rows tr[data-output-bytes]').length === 2, null, { timeout: 180000 });
     check(JSON.stringify(await rowNames(page)) === '["coffee.png","chelsea.png"]', `${how}: the tab's images listed again (${await rowNames(page)})`);
     check(JSON.stringify(await idsByName(page)) === JSON.stringify(ids), `${how}: the same images on the server`);
     await waitForImage(page, 'chelsea.png');
     check(JSON.stringify(await currentRows(page)) === '["chelsea.png"]', `${how}: the image that was on screen shown again`);
-    const kept = await settings(page);
-    check(kept.k === '40' && kept.label === '40' && kept.dither, `${how}: the settings kept (${JSON.stringify(kept)})`);
+    return settings(page);
+  };
+  for (const [how, leave] of [['reload', () => page.reload()],
+                              ['Back', async () => { await page.goto(url + 'api/status'); await page.goBack(); }],
+                              ['the address again', () => page.goto(url)]]) {
+    const kept = await comeBack(how, leave);
+    check(kept.mode === 'k' && kept.k === '40' && kept.label === '40' && kept.dither, `${how}: the settings kept (${JSON.stringify(kept)})`);
     await page.waitForFunction(resultAt40, null, { timeout: 120000 });
     check(true, `${how}: the result shown is the kept settings' (K = 40, dithered)`);
     if (how === 'reload') await curve(how);
   }
   await page.screenshot({ path: path.join(outDir, 'reloaded.png'), fullPage: true });
+  // The palette by level: the mode and the level come back too.
+  await page.locator('input[name=mode][value=level]').check();
+  await page.waitForFunction(() => /As: .* --level balanced --dither fs$/.test(document.getElementById('stat-state').textContent), null, { timeout: 120000 });
+  await page.locator('#level-select').selectOption('best');
+  const resultAtBest = () => /As: .* --level best --dither fs$/.test(document.getElementById('stat-state').textContent);
+  await page.waitForFunction(resultAtBest, null, { timeout: 120000 });
+  const byLevel = await comeBack('reload at a level', () => page.reload());
+  check(byLevel.mode === 'level' && byLevel.level === 'best' && byLevel.dither && await page.isVisible('#level-select') &&
+        !(await page.isVisible('#k-slider')), `reload at a level: the mode and level kept, their control shown (${JSON.stringify(byLevel)})`);
+  await page.waitForFunction(resultAtBest, null, { timeout: 120000 });
   const other = await context.newPage();
   await other.goto(url);
   await other.waitForTimeout(1000);
   check((await rowNames(other)).length === 0, `another tab: its own list, empty (${await rowNames(other)})`);
-  const fresh = await settings(other);
-  check(fresh.k === '16' && fresh.label === '16' && !fresh.dither, `another tab: the default settings (${JSON.stringify(fresh)})`);
+  const fresh = JSON.stringify(await settings(other));
+  check(fresh === defaults, `another tab: the default settings (${fresh})`);
+  // Kept settings that are not the page's (not JSON, or values no control takes) give the defaults; the page's own are taken.
+  const psnr36 = JSON.stringify({ mode: 'psnr', k: '16', label: '16', level: 'balanced', psnr: '36.5', dither: false });
+  for (const [stored, want] of [['{"mode":', defaults],
+                                ['{"mode":"x\\"]","k":"999","level":"evil","psnr":"35.3","dither":"yes"}', defaults],
+                                ['{"mode":"psnr","k":"16","level":"balanced","psnr":"36.5","dither":false}', psnr36]]) {
+    const odd = await browser.newContext();
+    await odd.addInitScript((value) => { if (window === window.top) sessionStorage.setItem('kmq-settings', value); }, stored);
+    const oddPage = await odd.newPage();
+    const oddErrors = [];
+    oddPage.on('pageerror', (e) => oddErrors.push(String(e)));
+    await oddPage.goto(url);
+    await oddPage.waitForTimeout(500);
+    const got = JSON.stringify(await settings(oddPage));
+    check(got === want && oddErrors.length === 0, `settings kept as ${stored}: ${want === defaults ? 'the defaults' : 'taken'}, no error (${got} ${oddErrors})`);
+    await odd.close();
+  }
   check(errors.length === 0, `reload: no console errors ${errors.length ? JSON.stringify(errors) : ''}`);
   await context.close();
 }
