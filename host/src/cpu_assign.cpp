@@ -281,46 +281,65 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     out.scanned += left;
     // Two loops rather than a branch per point in one, and the full scan's
     // without the lane_scan record settle() takes: that cost 3-5 % of the
-    // pass at K=16 (measured), where lists never run.
+    // pass at K=16 (measured), where lists never run. A point whose list
+    // scan could not stop before its last block (its own centroid too far
+    // for even the list's farthest reach, as after a new run's seeds, when
+    // a label names an unrelated centroid) takes the full scan instead: the
+    // same distances, label and bounds, without the list's indices.
+    std::size_t whole = left;
     if (bounds.neighbours) {
+      const neighbour_order& order = *bounds.neighbours;
+      const float* reach = order.reach.data();
+      std::uint32_t full[assign_block];
+      std::size_t listed = 0;
+      whole = 0;
       for (std::size_t t = 0; t < left; ++t) {
         const std::uint32_t i = open[t];
         const bool tracked = bounds.valid && labels[i] < k;
-        const point_lanes x(points[i]);
-        // A point without a label (none with valid bounds, but cheap to
-        // allow) reads a whole list: with no own distance nothing stops it.
-        const float infinite = std::numeric_limits<float>::infinity();
-        settle(scan_list(x, *bounds.neighbours, tracked ? labels[i] : 0, tracked ? bounds.upper[i] : infinite), i,
-               points[i], weights[i], tracked, labels, bounds, out);
+        const float own_upper = tracked ? bounds.upper[i] : std::numeric_limits<float>::infinity();
+        const float last_reach = reach[static_cast<std::size_t>(tracked ? labels[i] : 0) * order.blocks + order.blocks - 1];
+        const bool may_stop = separated(own_upper, (last_reach - own_upper) * (1.0f - widen));
+        open[listed] = i;
+        listed += may_stop;
+        full[whole] = i;
+        whole += !may_stop;
       }
-    } else {
-      const float* c0 = centroids.channel[0];
-      const float* c1 = centroids.channel[1];
-      const float* c2 = centroids.channel[2];
-      const float* c3 = centroids.channel[3];
-      for (std::size_t t = 0; t < left; ++t) {
+      for (std::size_t t = 0; t < listed; ++t) {
         const std::uint32_t i = open[t];
-        const packed_rgba x = points[i];
-        // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
-        // ...; strict < keeps the lowest index within a lane.
-        const point_lanes lanes(x);
-        float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
-        float_lanes second = nearest;
-        index_lanes nearest_index = first_indices;
-        index_lanes index = first_indices;
-        for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
-          const float_lanes d = lanes.distance(c0 + j0, c1 + j0, c2 + j0, c3 + j0);
-          const index_lanes nearer = d < nearest;
-          second = nearer ? nearest : (d < second ? d : second);
-          nearest = nearer ? d : nearest;
-          nearest_index = nearer ? index : nearest_index;
-          index += centroid_lanes;
-        }
-        const lane_winner won = merge_lanes(nearest, second, nearest_index);
-        bounds.upper[i] = upper_from(won.distance);
-        bounds.lower[i] = lower_from(won.runner_up);
-        relabel(i, won.index, x, weights[i], bounds.valid && labels[i] < k, labels, out);
+        const bool tracked = bounds.valid && labels[i] < k;
+        const point_lanes x(points[i]);
+        const float infinite = std::numeric_limits<float>::infinity();
+        settle(scan_list(x, order, tracked ? labels[i] : 0, tracked ? bounds.upper[i] : infinite), i, points[i],
+               weights[i], tracked, labels, bounds, out);
       }
+      std::memcpy(open, full, whole * sizeof full[0]);
+    }
+    const float* c0 = centroids.channel[0];
+    const float* c1 = centroids.channel[1];
+    const float* c2 = centroids.channel[2];
+    const float* c3 = centroids.channel[3];
+    for (std::size_t t = 0; t < whole; ++t) {
+      const std::uint32_t i = open[t];
+      const packed_rgba x = points[i];
+      // Lane l keeps the nearest and second nearest of clusters l, l + lanes,
+      // ...; strict < keeps the lowest index within a lane.
+      const point_lanes lanes(x);
+      float_lanes nearest = float_lanes{} + std::numeric_limits<float>::infinity();
+      float_lanes second = nearest;
+      index_lanes nearest_index = first_indices;
+      index_lanes index = first_indices;
+      for (int j0 = 0; j0 < centroids.padded_k; j0 += centroid_lanes) {
+        const float_lanes d = lanes.distance(c0 + j0, c1 + j0, c2 + j0, c3 + j0);
+        const index_lanes nearer = d < nearest;
+        second = nearer ? nearest : (d < second ? d : second);
+        nearest = nearer ? d : nearest;
+        nearest_index = nearer ? index : nearest_index;
+        index += centroid_lanes;
+      }
+      const lane_winner won = merge_lanes(nearest, second, nearest_index);
+      bounds.upper[i] = upper_from(won.distance);
+      bounds.lower[i] = lower_from(won.runner_up);
+      relabel(i, won.index, x, weights[i], bounds.valid && labels[i] < k, labels, out);
     }
   }
 }
