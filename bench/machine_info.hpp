@@ -1,6 +1,7 @@
 // One line naming the machine a benchmark ran on, for the tables it writes:
 // CPU, hardware threads, GPU (or none, from nvidia-smi), the kmq source commit
-// (KMQ_SOURCE_DIR, set by bench/CMakeLists.txt) and the date, as
+// (KMQ_SOURCE_DIR, set by bench/CMakeLists.txt; -dirty when a file outside
+// results/ differs from it) and the date, as
 // bench/machine_info.py writes them for the Python benchmarks.
 #pragma once
 #include <cstdio>
@@ -34,7 +35,9 @@ inline std::string source_commit() {
   const std::string git = "git -C '" KMQ_SOURCE_DIR "' ";
   const std::string head = first_line_of(git + "rev-parse --short HEAD");
   if (head.empty()) return "unknown commit";
-  return head + (first_line_of(git + "status --porcelain --untracked-files=no").empty() ? "" : "-dirty");
+  // The tables under results/ are not the source: a benchmark rewriting its own table is not a change.
+  const std::string changes = first_line_of(git + "status --porcelain --untracked-files=no -- . ':(exclude)results'");
+  return head + (changes.empty() ? "" : "-dirty");
 #else
   return "unknown commit";
 #endif

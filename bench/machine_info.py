@@ -31,14 +31,16 @@ def gpu_name():
 
 
 def kmq_commit():
-    """The source tree's commit, with -dirty when it has changes: which kmq the table measured
+    """The source tree's commit, with -dirty when a file outside results/ changed: which kmq the table measured
     (for a binary built from this tree)."""
     try:
         head = subprocess.run(["git", "-C", SOURCE_DIR, "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, timeout=20)
         if head.returncode != 0:
             return "unknown commit"
-        dirty = subprocess.run(["git", "-C", SOURCE_DIR, "status", "--porcelain", "--untracked-files=no"],
+        # The tables under results/ are not the source: a harness rewriting its own table is not a change.
+        dirty = subprocess.run(["git", "-C", SOURCE_DIR, "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)results"],
                                capture_output=True, text=True, timeout=60).stdout.strip()
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.TimeoutExpired):
