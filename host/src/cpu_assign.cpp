@@ -282,7 +282,7 @@ void assign_points(const packed_rgba* points, const std::uint32_t* weights, std:
     // Two loops rather than a branch per point in one, and the full scan's
     // without the lane_scan record settle() takes: that cost 3-5 % of the
     // pass at K=16 (measured), where lists never run. A point whose list
-    // scan could not stop before its last block (its own centroid too far
+    // scan could not stop before reading its last block (its own centroid too far
     // for even the list's farthest reach, as after a new run's seeds, when
     // a label names an unrelated centroid) takes the full scan instead: the
     // same distances, label and bounds, without the list's indices.
