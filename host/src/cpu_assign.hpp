@@ -21,8 +21,10 @@ centroid_planes make_centroid_planes(const float* centroids, int k);
 
 // Per-cluster sums of one chunk of points. In incremental passes they are
 // differences (modulo 2^64: a point that leaves a cluster is subtracted), so
-// the totals they are added to stay exact integers.
-struct assign_accumulator {
+// the totals they are added to stay exact integers. On cache lines of its
+// own: its counters change with every point, and a neighbour read by another
+// thread would bounce between the cores (false sharing).
+struct alignas(64) assign_accumulator {
   std::uint64_t* count;    // k
   std::uint64_t* sum;      // k * 4
   std::uint64_t* sq_norm;  // k
