@@ -8,9 +8,9 @@
 // size (every large block a fresh mmap in it, as in a one-image process; the
 // timed runs after it reuse memory as usual).
 //
-// Built with the command-line benchmarks (KMQ_BUILD_CLI: build/bench/bench_dither). Writes a Markdown
-// table to stdout and, with --svg, the same as a bar chart; exit status 1
-// when fs's runs differ or the search's answers differ from the scan's:
+// Built with the command-line benchmarks (KMQ_BUILD_CLI: build/bench/bench_dither).
+// Writes a Markdown table to stdout and, with --svg, the same as a bar chart;
+// exit status 1 when fs's runs differ or the search's answers differ from the scan's:
 //   build/bench/bench_dither [--svg OUT.svg] [width height]
 #include <algorithm>
 #include <chrono>
@@ -181,8 +181,8 @@ int main(int argc, char** argv) {
   std::printf("# Floyd-Steinberg dithering: remap with and without, and the nearest-entry search\n\n"
               "%s Load average at the start: %s. Fastest of 3 runs of remap() (kmq's CPU backend, every core; fs "
               "on one thread, its CPU time beside), palettes of 10 Lloyd passes; memory: the first run's minor page "
-              "faults x page size, every large block a fresh mmap in it (%s). The search: 2 M random colours, one thread, "
-              "against a plain scan of every entry. bench/bench_dither.cpp.\n\n",
+              "faults x page size, every large block a fresh mmap in it (%s). The search: 2 M random colours, one "
+              "thread, against a plain scan of every entry. bench/bench_dither.cpp.\n\n",
               machine.c_str(), kmq::bench::load_average_now().c_str(), kmq::bench::huge_pages_note().c_str());
   std::printf("| image | size | K | remap ms, no dither | fs ms | fs CPU ms | fs / no dither | MiB touched, no dither "
               "/ fs | search queries | search ns | plain scan ns | scan / search | cells built | same answers "

@@ -7,8 +7,8 @@
 // runs each. Run it on two builds to compare them; the moves and errors
 // must be the same. Memory: what the first run of each touched (the Lloyd
 // run's backend and upload included), minor page faults x page size, every
-// large block a fresh mmap in it (the timed runs after it reuse memory). Writes a Markdown table to stdout and, with
-// --svg, the same as a bar chart.
+// large block a fresh mmap in it (the timed runs after it reuse memory).
+// Writes a Markdown table to stdout and, with --svg, the same as a bar chart.
 //   bench_refine [--runs R] [-k K,K...] [--svg OUT.svg] IMAGE...
 #include <algorithm>
 #include <chrono>

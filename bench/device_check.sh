@@ -345,7 +345,7 @@ if [ $have_gpu = 1 ] && [ $built = 1 ] && [ $made_inputs = 1 ] && [ -x "$bench" 
       sh -c '"$0" "$@" >"'"$bench_table"'"' "$bench" --json "$out_dir/gpu_bench.json" --ks 16,64,256 --seed 1 \
       "${specs[@]}"; then :; fi
   cat "$bench_table" >>"$logs/gpu_bench.log" 2>/dev/null
-  # Its chart beside the JSON (gpu_bench.svg: the speed-ups, the whole's times, the transfers);
+  # Its chart beside the JSON (gpu_bench.svg: the speed-ups, the whole's times, the transfers, the whole's memory);
   # no step of its own, so a chart that fails never changes the verdict.
   if [ -s "$out_dir/gpu_bench.json" ]; then
     timeout 30 "$python" "$repo/bench/gpu_bench_chart.py" "$out_dir/gpu_bench.json" >"$logs/gpu_bench_chart.log" 2>&1 || true

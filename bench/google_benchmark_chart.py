@@ -2,8 +2,9 @@
 """The chart of a Google Benchmark JSON file (bench_cpu_step's
 --benchmark_out): each benchmark's time per call, and, for benchmarks run on
 one thread and on all (".../threads:1" beside ".../threads:0"), the speed-up
-of all threads over one, and the memory each benchmark's set-up and first call
-touched (its MiB_touched counter, where it has one). Written beside the JSON (.svg) unless OUT is given:
+of all threads over one, and the memory each benchmark's set-up and first
+call touched (its MiB_touched counter, where it has one). Written beside the
+JSON (.svg) unless OUT is given:
 
     /usr/bin/python3 bench/google_benchmark_chart.py results/bench_cpu_step.json [OUT.svg]
 """

@@ -2,8 +2,9 @@
 """The CPU-against-GPU chart of kmq_gpu_bench's JSON: per image and K, the
 speed-up (CPU time / GPU time) of the whole quantize + remap and of its stages
 (histogram, seeding, clustering, one step over every pixel), log scale, the
-transfers' floor, and the whole's memory (host and device) where the run has it. Written beside the JSON (gpu_bench.svg) by
-bench/device_check.sh; run alone it draws the chart of a committed run:
+transfers' floor, and the whole's memory (host and device) where the run has
+it. Written beside the JSON (gpu_bench.svg) by bench/device_check.sh; run
+alone it draws the chart of a committed run:
 
     /usr/bin/python3 bench/gpu_bench_chart.py results/gpu/RUN/gpu_bench.json [OUT.svg]
 """
